@@ -1,0 +1,67 @@
+"""`xray-engine`: the command line of the engine (scan info now; synth, train and eval later)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.io import DEFAULT_MAX_SIDE, ScanLoadError, load_scan
+from engine.io.load import LAYOUTS
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    """Print one JSON object per scan; bad files get a one-line message on stderr and exit 2."""
+    status = 0
+    if args.high is not None and len(args.paths) != 1:
+        print(
+            "xray-engine info: --high pairs with exactly one PATH (the low channel)",
+            file=sys.stderr,
+        )
+        return 2
+    for path in args.paths:
+        try:
+            scan = load_scan(path, args.high, layout=args.layout, max_side=args.max_side)
+        except ScanLoadError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        print(json.dumps(scan.describe()), flush=True)
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xray-engine", description="X-ray screening engine: scans, models, evaluation."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser("info", help="describe scans as JSON (format, size, channels)")
+    info.add_argument("paths", nargs="+", metavar="PATH", help="scan files")
+    info.add_argument("--high", metavar="PATH", help="high-energy file pairing with PATH (low)")
+    info.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="auto",
+        help="side-by-side [low | high] export or single image (default: auto)",
+    )
+    info.add_argument(
+        "--max-side",
+        type=int,
+        default=DEFAULT_MAX_SIDE,
+        help=f"refuse images larger than this a side (default: {DEFAULT_MAX_SIDE})",
+    )
+    info.set_defaults(func=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
