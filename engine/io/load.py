@@ -92,7 +92,7 @@ def _read_pixels(path: Path, max_side: int) -> tuple[np.ndarray, str, dict[str, 
         pixels, extra = decode(data, fmt, max_side)
     except FormatError as exc:
         raise ScanLoadError(path, str(exc)) from exc
-    if pixels.ndim >= 2 and max(pixels.shape[:2]) > max_side and pixels.ndim == 2:
+    if max(pixels.shape[:2]) > max_side:
         raise ScanLoadError(path, f"image is over the limit of {max_side} px a side")
     if pixels.size == 0:
         raise ScanLoadError(path, "image has no pixels")

@@ -1,0 +1,33 @@
+"""Shared test set-up: Qt offscreen, the real sample scans, the test piece written to disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Qt must not look for a display: set before any test imports PySide6.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real X-ray samples beside the checkout; tests using it skip without it."""
+    if not (SHARED_DATA / "sixray").is_dir():
+        pytest.skip(f"real sample scans not found at {SHARED_DATA} (only beside a dev checkout)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def test_piece_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dual-energy test piece saved as piece.png + piece_low/_high/_zeff.png; returns piece.png."""
+    from engine.io.write import save_scan
+    from engine.phantom import test_piece
+
+    folder = tmp_path_factory.mktemp("piece")
+    save_scan(test_piece(160, 120, seed=1), folder / "piece")
+    return folder / "piece.png"
