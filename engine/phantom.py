@@ -62,7 +62,9 @@ def _layout(width: int, height: int) -> dict[str, np.ndarray]:
     return maps
 
 
-def test_piece(width: int = 640, height: int = 480, *, seed: int = 0, noise: float = 0.004) -> Scan:
+def render_test_piece(
+    width: int = 640, height: int = 480, *, seed: int = 0, noise: float = 0.004
+) -> Scan:
     """Render the test piece as a Scan with low, high, Zeff and a false-colour display image."""
     maps = _layout(width, height)
     att_low = np.zeros((height, width), np.float32)

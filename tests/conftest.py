@@ -24,10 +24,10 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def test_piece_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A dual-energy test piece saved as piece.png + piece_low/_high/_zeff.png; returns piece.png."""
+    """Test piece saved as piece.png + piece_low/_high/_zeff.png ; gives piece.png."""
     from engine.io.write import save_scan
-    from engine.phantom import test_piece
+    from engine.phantom import render_test_piece
 
     folder = tmp_path_factory.mktemp("piece")
-    save_scan(test_piece(160, 120, seed=1), folder / "piece")
+    save_scan(render_test_piece(160, 120, seed=1), folder / "piece")
     return folder / "piece.png"

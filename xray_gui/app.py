@@ -1,0 +1,105 @@
+"""`xray-gui`: start the application, or render one scan to a PNG with --screenshot."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from xray_gui import __version__
+
+ORGANISATION = "XrayScreening"
+APPLICATION = "xray-gui"
+SETTINGS_ENV = "XRAY_GUI_SETTINGS"  # path of an INI file, to isolate settings (tests, demos)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xray-gui", description="X-ray screening workstation.")
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="scans or folders to open")
+    parser.add_argument(
+        "--screenshot",
+        metavar="OUT.png",
+        help="render the window with the first scan offscreen, save, and exit",
+    )
+    parser.add_argument(
+        "--function",
+        default="plain",
+        help="image function to apply for --screenshot (e.g. greyscale)",
+    )
+    parser.add_argument("--size", default="1280x800", help="window size for --screenshot")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser
+
+
+def make_settings():
+    from PySide6.QtCore import QSettings
+
+    ini = os.environ.get(SETTINGS_ENV)
+    if ini:
+        return QSettings(ini, QSettings.Format.IniFormat)
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6.QtWidgets import QApplication
+
+    from xray_gui.main_window import MainWindow  # after the platform is chosen
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("X-ray Screening")
+    window = MainWindow(make_settings())
+    if args.screenshot:
+        return _screenshot(app, window, args)
+    window.show()
+    if args.paths:
+        window.open_paths(args.paths)
+    return app.exec()
+
+
+def _screenshot(app, window, args: argparse.Namespace) -> int:
+    """Open the first PATH, wait for it (and the image function), save the window as PNG."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if not args.paths:
+        print("xray-gui: --screenshot needs a PATH", file=sys.stderr)
+        return 2
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    window.resize(width, height)
+    window.show()
+    outcome: dict[str, str] = {}
+    loop = QEventLoop()
+    window.scanShown.connect(lambda p: (outcome.setdefault("shown", p), loop.quit()))
+    window.scanFailed.connect(lambda p, m: (outcome.setdefault("error", m), loop.quit()))
+    QTimer.singleShot(120_000, loop.quit)
+    window.open_paths(args.paths[:1] if Path(args.paths[0]).is_file() else args.paths)
+    if "shown" not in outcome and "error" not in outcome:
+        loop.exec()
+    if "error" in outcome or "shown" not in outcome:
+        print(f"xray-gui: {outcome.get('error', 'timed out loading the scan')}", file=sys.stderr)
+        window.close()
+        return 2
+    if args.function != "plain":
+        window.imageShown.connect(lambda _n: loop.quit())
+        window.set_function(args.function)
+        loop.exec()
+    for _ in range(5):
+        app.processEvents()
+    window.view.fit()
+    app.processEvents()
+    ok = window.grab().save(args.screenshot)
+    window.close()
+    if not ok:
+        print(f"xray-gui: cannot write {args.screenshot}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

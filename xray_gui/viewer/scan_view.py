@@ -1,0 +1,105 @@
+"""ScanView: wheel zoom around the cursor, drag to pan, fit, 1:1, and hover coordinates."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+# Arrays are (row, column) everywhere in this product; pyqtgraph must read them the same way.
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
+
+
+class ScanView(QWidget):
+    """Shows one RGB image; emits the image pixel under the cursor, or (-1, -1) off the image."""
+
+    pixelHovered = Signal(int, int)
+    zoomChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._graphics = pg.GraphicsView(background=pg.mkColor(40, 40, 40))
+        self.view_box = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view_box.setMouseMode(pg.ViewBox.PanMode)
+        self._graphics.setCentralItem(self.view_box)
+        self.image_item = pg.ImageItem(axisOrder="row-major")
+        self.view_box.addItem(self.image_item)
+        self._shape: tuple[int, int] | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._graphics)
+        self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.view_box.sigRangeChanged.connect(lambda *_: self.zoomChanged.emit(self.zoom()))
+
+    @property
+    def graphics_view(self) -> pg.GraphicsView:
+        return self._graphics
+
+    def has_image(self) -> bool:
+        return self._shape is not None
+
+    def set_image(self, image: np.ndarray, *, reset_view: bool) -> None:
+        """Show uint8 RGB `image`; `reset_view` fits it, otherwise the zoom and pan stay."""
+        shape = image.shape[:2]
+        self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
+        self.image_item.setRect(0, 0, shape[1], shape[0])
+        changed = shape != self._shape
+        self._shape = shape
+        if reset_view or changed:
+            self.fit()
+
+    def clear(self) -> None:
+        self.image_item.clear()
+        self._shape = None
+
+    def fit(self) -> None:
+        """Fit the whole image in the window."""
+        if self._shape is None:
+            return
+        h, w = self._shape
+        self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+
+    def zoom(self) -> float:
+        """Screen pixels per image pixel."""
+        px = self.view_box.viewPixelSize()
+        return 1.0 / px[0] if px[0] > 0 else 1.0
+
+    def set_zoom(self, zoom: float, center: QPointF | None = None) -> None:
+        """Set screen pixels per image pixel around `center` (view centre by default)."""
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        rect = self.view_box.viewRect()
+        center = center if center is not None else rect.center()
+        size = self.view_box.size()  # scene units are device-independent screen pixels
+        half_w, half_h = size.width() / zoom / 2, size.height() / zoom / 2
+        self.view_box.setRange(
+            xRange=(center.x() - half_w, center.x() + half_w),
+            yRange=(center.y() - half_h, center.y() + half_h),
+            padding=0,
+        )
+
+    def one_to_one(self) -> None:
+        """One image pixel per screen pixel, keeping the view centre."""
+        self.set_zoom(1.0)
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.zoom() * factor)
+
+    def image_pixel_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """(x, y) of the image pixel under a scene position, None off the image."""
+        if self._shape is None:
+            return None
+        p = self.view_box.mapSceneToView(scene_pos)
+        x, y = math.floor(p.x()), math.floor(p.y())
+        h, w = self._shape
+        if 0 <= x < w and 0 <= y < h:
+            return x, y
+        return None
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        hit = self.image_pixel_at(scene_pos)
+        self.pixelHovered.emit(*(hit if hit is not None else (-1, -1)))

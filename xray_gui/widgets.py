@@ -1,0 +1,107 @@
+"""Small widgets of the main window: the error banner, the open prompt and the queue panel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from xray_gui.scan_queue import ScanQueue
+
+
+class ErrorBanner(QFrame):
+    """A dismissable red bar above the viewer: errors are shown, never raised at the analyst."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("errorBanner")
+        self.setStyleSheet(
+            "#errorBanner { background: #7a1f1f; border-radius: 3px; }"
+            "#errorBanner QLabel { color: white; }"
+        )
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def message(self) -> str:
+        return self.label.text() if self.isVisible() else ""
+
+
+class OpenPrompt(QWidget):
+    """What the viewer area shows before any scan is open."""
+
+    openFilesRequested = Signal()
+    openFolderRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title = QLabel("<h2>Open bag scans</h2>")
+        hint = QLabel(
+            "PNG, JPEG, BMP, TIFF, DICOM/DICOS, dual-energy pairs and side-by-side exports.<br>"
+            "Drop files or a folder here, or:"
+        )
+        for label in (title, hint):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        files = QPushButton("Open files…  (Ctrl+O)")
+        folder = QPushButton("Open folder…  (Ctrl+Shift+O)")
+        files.clicked.connect(self.openFilesRequested)
+        folder.clicked.connect(self.openFolderRequested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(files)
+        buttons.addWidget(folder)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addLayout(buttons)
+        layout.addStretch(2)
+
+
+class QueuePanel(QListWidget):
+    """Lists the queue; failed scans are red with the loader's message as tooltip."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scanQueue")
+        self.setAlternatingRowColors(True)
+
+    def refresh(self, queue: ScanQueue) -> None:
+        """Rebuild the list from the queue and select its current entry."""
+        self.blockSignals(True)
+        self.clear()
+        for entry in queue.entries:
+            item = QListWidgetItem(entry.path.name)
+            item.setToolTip(entry.error or str(entry.path))
+            if entry.error:
+                item.setForeground(QBrush(QColor(200, 60, 60)))
+                item.setText(f"⚠ {entry.path.name}")
+            self.addItem(item)
+        if 0 <= queue.current < self.count():
+            self.setCurrentRow(queue.current)
+        self.blockSignals(False)
