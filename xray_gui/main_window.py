@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self._load_id = 0
         self._pending_path: str | None = None
         self._enhance_id = 0
+        self._scan_text = "No scan"  # the status-bar description of the scan on screen
 
         self._workers = WorkerThread()
         worker = self._workers.worker
@@ -331,7 +332,8 @@ class MainWindow(QMainWindow):
         self._workers.worker.supersede(load_id=self._load_id)
         self.view.clear()
         self.stack.setCurrentWidget(self.prompt)
-        self.scan_label.setText("No scan")
+        self._scan_text = "No scan"
+        self.scan_label.setText(self._scan_text)
 
     def step(self, delta: int) -> None:
         target = self.queue.step(delta)
@@ -386,8 +388,7 @@ class MainWindow(QMainWindow):
         if request_id == self._load_id:
             # Keep the previous scan on screen, and the queue on the entry that failed.
             self.queue_panel.refresh(self.queue)
-            shown = self.current_scan.meta.path if self.current_scan else "no scan"
-            self.scan_label.setText(Path(shown).name if self.current_scan else shown)
+            self.scan_label.setText(self._scan_text)
         self.error_banner.show_message(f"Could not open scan. {message}")
         self.scanFailed.emit(path, message)
 
@@ -405,9 +406,10 @@ class MainWindow(QMainWindow):
         self._add_recent(path)
         channels = "+".join(scan.channels)
         pos = f"{self.queue.current + 1}/{len(self.queue)}" if len(self.queue) else ""
-        self.scan_label.setText(
+        self._scan_text = (
             f"{pos}  {Path(path).name}  {scan.width}×{scan.height}  {scan.meta.format}  {channels}"
         )
+        self.scan_label.setText(self._scan_text)
         self.setWindowTitle(f"{Path(path).name} — X-ray Screening")
         self.scanShown.emit(path)
         self.imageShown.emit("plain")
