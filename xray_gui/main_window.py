@@ -393,15 +393,12 @@ class MainWindow(QMainWindow):
         self.scanFailed.emit(path, message)
 
     def _show_scan(self, scan: Scan, path: str) -> None:
-        first = self.current_scan is None
         self.current_scan = scan
         self._pending_path = None
         self.current_function = "plain"
         self._uncheck_functions()
         self._set_shown(scan.image, reset_view=True)
         self.stack.setCurrentWidget(self.view)
-        if first:
-            self.view.fit()
         self.error_banner.hide()
         self._add_recent(path)
         channels = "+".join(scan.channels)
