@@ -31,6 +31,10 @@ def test_open_dual_energy_scan_shows_image_and_readout(qtbot, window, test_piece
     assert scan is not None and scan.has_dual_energy and scan.zeff is not None
     assert window.view.image_item.image.shape == scan.image.shape
     assert "160×120" in window.scan_label.text()
+    qtbot.wait(50)  # let the view settle at its size: the first scan must open fitted
+    rect = window.view.view_box.viewRect()
+    assert rect.left() <= 0 and rect.top() <= 0 and rect.right() >= 160 and rect.bottom() >= 120
+    assert min(rect.width() / 160, rect.height() / 120) < 1.1
     window.view.pixelHovered.emit(5, 7)
     text = window.readout_label.text()
     r, g, b = scan.image[7, 5]
