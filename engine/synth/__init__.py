@@ -1,0 +1,1 @@
+"""The dual-energy X-ray simulator: scanner physics now, bags and objects next (issue 3)."""

@@ -1,0 +1,275 @@
+"""The scanner model: tube spectrum (spekpy), sandwich detector, noise, blur, Zeff calibration.
+
+A Scanner is built once per configuration (spectrum, detector responses, energy bins, the Zeff
+lookup table) and then renders any number of scenes given as per-material thickness maps:
+Beer-Lambert per energy bin, A_b = Σ_k μ_k(E_b)·t_k, summed with each detector layer's weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import cv2
+import numpy as np
+
+from engine.colour import false_colour
+from engine.synth.materials import material_mu
+
+# Elements of the Zeff calibration wedges (Z = 5..30 without the gases).
+_WEDGE_ELEMENTS = {
+    5: "B",
+    6: "C",
+    11: "Na",
+    12: "Mg",
+    13: "Al",
+    14: "Si",
+    15: "P",
+    16: "S",
+    19: "K",
+    20: "Ca",
+    22: "Ti",
+    23: "V",
+    24: "Cr",
+    25: "Mn",
+    26: "Fe",
+    27: "Co",
+    28: "Ni",
+    29: "Cu",
+    30: "Zn",
+}
+# Oxygen/nitrogen as compounds: water (7.4) and a polymer (5.4-6) anchor the organic end.
+_WEDGE_COMPOUNDS = {5.4: ("C2H4", 0.95), 6.6: ("C10H8O4", 1.38), 7.4: ("H2O", 1.0)}
+
+
+@dataclass(frozen=True)
+class ScannerConfig:
+    """Tube, detector and noise parameters; (est.) defaults from ../shared/physics.md."""
+
+    kvp: float = 140.0
+    anode_angle: float = 12.0  # degrees
+    filtration_al_mm: float = 2.0
+    belt_pvc_mm: float = 2.0
+    front_csi_mm: float = 0.3  # low-energy layer
+    filter_cu_mm: float = 0.5
+    back_csi_mm: float = 3.0  # high-energy layer
+    n_bins: int = 16
+    photons_per_pixel: float = 1.1e4  # in air, per 0.8 mm pixel per line
+    electronic_noise: float = 0.002  # of the air signal
+    blur_front_px: float = 0.6
+    blur_back_px: float = 0.8
+    gain_error: float = 0.003  # per detector channel, residual after air calibration
+    scatter: float = 0.0  # share of the air signal added as a uniform background
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LayerResponse:
+    """One detector layer's response on the fine energy grid and in its energy bins.
+
+    weights: fluence × energy × absorption, normalised to sum 1 (the air signal is 1).
+    noise_weights: fluence × energy² × absorption / (Σ fluence × energy × absorption)², so that
+    the variance of T from N0 incident photons is Σ noise_weights·e^-A / N0.
+    """
+
+    energies: np.ndarray  # fine grid (keV)
+    weights: np.ndarray
+    noise_weights: np.ndarray
+    bin_edges: np.ndarray  # indices into the fine grid, n_bins + 1
+    mean_energy: float  # signal-weighted mean absorbed energy (keV)
+
+    def bin_sums(self, values: np.ndarray) -> np.ndarray:
+        e = self.bin_edges
+        return np.add.reduceat(values, e[:-1])
+
+    @property
+    def bin_weights(self) -> np.ndarray:
+        return self.bin_sums(self.weights)
+
+    @property
+    def bin_noise_weights(self) -> np.ndarray:
+        return self.bin_sums(self.noise_weights)
+
+    def bin_average(self, values: np.ndarray) -> np.ndarray:
+        """Signal-weighted mean of `values` (on the fine grid) within each bin."""
+        return self.bin_sums(values * self.weights) / self.bin_weights
+
+
+class Scanner:
+    """A configured dual-energy line scanner; `render` turns thickness maps into images."""
+
+    def __init__(self, config: ScannerConfig | None = None) -> None:
+        self.config = config or ScannerConfig()
+        self.energies, self.fluence = _spectrum(self.config)
+        self.front, self.back = _layers(self.config, self.energies, self.fluence)
+        self._mu_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._zeff_lut = _ZeffTable(self)
+
+    # ----- attenuation per bin ------------------------------------------------------------
+    def _bin_mu(self, material: str) -> tuple[np.ndarray, np.ndarray]:
+        """Signal-weighted mean μ per bin for the front and back layers (two arrays of n_bins)."""
+        if material not in self._mu_cache:
+            mu = material_mu(material, self.energies)
+            self._mu_cache[material] = (self.front.bin_average(mu), self.back.bin_average(mu))
+        return self._mu_cache[material]
+
+    def _signals(self, thickness: dict[str, np.ndarray], exact: bool):
+        """Per layer: (T, variance of T per incident photon), float64 of the maps' shape."""
+        shape = np.broadcast_shapes(*(np.shape(t) for t in thickness.values()))
+        out = []
+        for index, layer in enumerate((self.front, self.back)):
+            if exact:
+                mus = {m: material_mu(m, self.energies) for m in thickness}
+                weights, noise = layer.weights, layer.noise_weights
+            else:
+                mus = {m: self._bin_mu(m)[index] for m in thickness}
+                weights, noise = layer.bin_weights, layer.bin_noise_weights
+            signal = np.zeros(shape, np.float64)
+            variance = np.zeros(shape, np.float64)
+            for b in range(len(weights)):
+                att = np.zeros(shape, np.float64)
+                for m, t in thickness.items():
+                    att += mus[m][b] * np.asarray(t, np.float64)
+                e = np.exp(-att)
+                signal += weights[b] * e
+                variance += noise[b] * e
+            out.append((signal, variance))
+        return out
+
+    def transmissions(
+        self, thickness: dict[str, np.ndarray], *, exact: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Noiseless (T_low, T_high) for per-material thickness maps (cm), any common shape.
+
+        `exact` integrates over the fine energy grid instead of the bins (the reference).
+        """
+        (t_low, _), (t_high, _) = self._signals(thickness, exact)
+        return t_low, t_high
+
+    def render(
+        self, thickness: dict[str, np.ndarray], rng: np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(T_low, T_high) float32 with photon and electronic noise, blur and gain streaks.
+
+        Rows are the belt direction and columns the detector channels, so a channel's gain
+        error runs as a streak along the belt. Without `rng` the images are noiseless.
+        """
+        cfg = self.config
+        result = []
+        layers = self._signals(thickness, exact=False)
+        for (t, variance), blur in zip(layers, (cfg.blur_front_px, cfg.blur_back_px), strict=True):
+            t = t * (1 - cfg.scatter) + cfg.scatter
+            if rng is not None:
+                t = t + np.sqrt(variance / cfg.photons_per_pixel) * rng.standard_normal(t.shape)
+                t = t + cfg.electronic_noise * rng.standard_normal(t.shape)
+                gains = 1 + cfg.gain_error * rng.standard_normal(t.shape[-1])
+                t = t * gains[None, :]
+            if blur > 0:
+                t = cv2.GaussianBlur(t.astype(np.float32), (0, 0), blur)
+            result.append(np.clip(t, 1.0 / 65535, 1.0).astype(np.float32))
+        return result[0], result[1]
+
+    # ----- colour -------------------------------------------------------------------------
+    def zeff(self, t_low: np.ndarray, t_high: np.ndarray, smooth_px: float = 1.0) -> np.ndarray:
+        """Effective atomic number per pixel from the calibration table, lightly smoothed."""
+        z = self._zeff_lut.lookup(t_low, t_high)
+        return cv2.GaussianBlur(z, (0, 0), smooth_px) if smooth_px > 0 else z
+
+    def false_colour(self, t_low: np.ndarray, t_high: np.ndarray) -> np.ndarray:
+        """uint8 RGB false-colour image as a console shows it."""
+        return false_colour(t_high, self.zeff(t_low, t_high))
+
+
+def _spectrum(cfg: ScannerConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Energies (keV) and photon fluence after tube filtration and the belt, unit-normalised."""
+    import spekpy
+
+    spek = spekpy.Spek(kvp=cfg.kvp, th=cfg.anode_angle)
+    spek.filter("Al", cfg.filtration_al_mm)
+    energies, fluence = spek.get_spectrum()
+    keep = fluence > fluence.max() * 1e-6
+    energies, fluence = energies[keep].astype(np.float64), fluence[keep].astype(np.float64)
+    if cfg.belt_pvc_mm > 0:
+        fluence = fluence * np.exp(-material_mu("pvc", energies) * cfg.belt_pvc_mm / 10)
+    return energies, fluence / fluence.sum()
+
+
+def _layers(cfg: ScannerConfig, energies: np.ndarray, fluence: np.ndarray):
+    mu_csi = material_mu("csi", energies)
+    mu_cu = material_mu("copper", energies)
+    absorbed_front = 1 - np.exp(-mu_csi * cfg.front_csi_mm / 10)
+    reaching_back = np.exp(-mu_csi * cfg.front_csi_mm / 10) * np.exp(-mu_cu * cfg.filter_cu_mm / 10)
+    absorbed_back = reaching_back * (1 - np.exp(-mu_csi * cfg.back_csi_mm / 10))
+    return (
+        _layer(energies, fluence, absorbed_front, cfg.n_bins),
+        _layer(energies, fluence, absorbed_back, cfg.n_bins),
+    )
+
+
+def _layer(energies, fluence, absorbed, n_bins) -> LayerResponse:
+    raw = fluence * energies * absorbed
+    total = raw.sum()
+    weights = raw / total
+    noise = fluence * energies**2 * absorbed / total**2
+    cumulative = np.cumsum(weights)
+    inner = np.searchsorted(cumulative, np.arange(1, n_bins) / n_bins) + 1
+    edges = np.unique(np.concatenate([[0], inner, [len(energies)]]))
+    return LayerResponse(energies, weights, noise, edges, float((weights * energies).sum()))
+
+
+class _ZeffTable:
+    """(−ln T_H, R = ln T_L / ln T_H) → Zeff, from simulated step wedges of known Z."""
+
+    def __init__(self, scanner: Scanner, n_x: int = 192, n_r: int = 192, x_max: float = 7.0):
+        self.x_grid = np.linspace(0.02, x_max, n_x)
+        wedges: dict[float, np.ndarray] = {}
+        areal = np.geomspace(1e-3, 120.0, 160)  # g/cm²
+        for z, symbol in _WEDGE_ELEMENTS.items():
+            wedges[float(z)] = self._wedge(scanner, symbol, areal)
+        for z, (formula, _density) in _WEDGE_COMPOUNDS.items():
+            wedges[z] = self._wedge(scanner, formula, areal)
+        zs = np.array(sorted(wedges))
+        # R of each Z at each x on the grid, interpolated along the areal density.
+        r_of_z = np.empty((len(zs), n_x))
+        for i, z in enumerate(zs):
+            x, r = wedges[z]
+            r_of_z[i] = np.interp(self.x_grid, x, r)
+        self.r_grid = np.linspace(r_of_z.min(), r_of_z.max(), n_r)
+        table = np.empty((n_x, n_r), np.float32)
+        for j in range(n_x):
+            order = np.argsort(r_of_z[:, j])
+            table[j] = np.interp(self.r_grid, r_of_z[order, j], zs[order])
+        self.table = table
+
+    @staticmethod
+    def _wedge(scanner: Scanner, formula: str, areal: np.ndarray):
+        import xraydb
+
+        mass_mu = np.asarray(xraydb.material_mu(formula, scanner.energies * 1000, density=1.0))
+        signals = []
+        for layer in (scanner.front, scanner.back):  # binned, exactly as `render` computes
+            att = np.exp(-np.outer(areal, layer.bin_average(mass_mu)))
+            signals.append(att @ layer.bin_weights)
+        lo, hi = -np.log(signals[0]), -np.log(signals[1])
+        return hi, lo / np.maximum(hi, 1e-9)
+
+    def lookup(self, t_low: np.ndarray, t_high: np.ndarray) -> np.ndarray:
+        x = -np.log(np.clip(t_high, 1e-6, 1.0)).astype(np.float32)
+        lo = -np.log(np.clip(t_low, 1e-6, 1.0)).astype(np.float32)
+        r = lo / np.maximum(x, 1e-3)
+        fx = (np.clip(x, self.x_grid[0], self.x_grid[-1]) - self.x_grid[0]) / (
+            self.x_grid[1] - self.x_grid[0]
+        )
+        fr = (np.clip(r, self.r_grid[0], self.r_grid[-1]) - self.r_grid[0]) / (
+            self.r_grid[1] - self.r_grid[0]
+        )
+        z = cv2.remap(
+            self.table,
+            fr.astype(np.float32),
+            fx.astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        # Near air the ratio is pure noise: call it organic-light, as consoles show white there.
+        return np.where(x < 0.02, np.float32(7.0), z).astype(np.float32)

@@ -1,0 +1,149 @@
+"""Scanner physics: attenuation tables, detector layers, binning error, Zeff calibration, noise."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.colour import INORGANIC, METAL, ORGANIC, material_classes
+from engine.synth.materials import MATERIALS, material_mu
+from engine.synth.scanner import Scanner, ScannerConfig
+
+# μ (1/cm) at 40, 80, 120 keV from ../shared/physics.md section 5 (NIST-based).
+REFERENCE_MU = {
+    "water": (0.268, 0.184, 0.161),
+    "polyethylene": (0.216, 0.173, 0.155),
+    "pvc": (1.015, 0.319, 0.232),
+    "pet": (0.318, 0.234, 0.208),
+    "aluminium": (1.535, 0.545, 0.414),
+    "steel": (28.49, 4.673, 2.114),
+    "copper": (43.56, 6.837, 2.862),
+    "li_ion": (4.285, 0.901, 0.516),
+    "ndfeb": (31.86, 13.98, 5.167),
+    "rubber": (0.489, 0.228, 0.186),
+    "marzipan": (0.311, 0.221, 0.195),
+}
+
+
+@pytest.fixture(scope="module")
+def scanner() -> Scanner:
+    return Scanner()
+
+
+@pytest.mark.parametrize("name", list(REFERENCE_MU))
+def test_material_attenuation_matches_reference_table(name):
+    mu = material_mu(name, np.array([40.0, 80.0, 120.0]))
+    assert mu == pytest.approx(REFERENCE_MU[name], rel=0.015)
+
+
+def test_every_material_has_positive_falling_attenuation():
+    energies = np.array([30.0, 60.0, 100.0])
+    for name in MATERIALS:
+        mu = material_mu(name, energies)
+        assert (mu > 0).all(), name
+    with pytest.raises(KeyError, match="water"):
+        material_mu("unobtainium", 50.0)
+
+
+def test_sandwich_detector_mean_energies(scanner):
+    # physics.md: at 140 kV with 2 mm Al, ~58 keV in the front layer and ~88 keV in the back.
+    assert scanner.front.mean_energy == pytest.approx(58, abs=3)
+    assert scanner.back.mean_energy == pytest.approx(88, abs=3)
+    assert len(scanner.front.bin_weights) == 16
+    for layer in (scanner.front, scanner.back):  # equal-signal bins, but a tungsten K line
+        assert layer.bin_weights.sum() == pytest.approx(1.0)  # is one grid point: not split
+        assert layer.bin_weights.max() < 2.5 / 16
+
+
+def test_air_is_fully_transmitting(scanner):
+    t_low, t_high = scanner.transmissions({"water": np.zeros((2, 2))})
+    assert np.allclose(t_low, 1) and np.allclose(t_high, 1)
+
+
+@pytest.mark.parametrize(("material", "cm"), [("water", 5), ("aluminium", 2), ("steel", 0.2)])
+def test_sixteen_bins_stay_within_one_percent_of_the_fine_spectrum(scanner, material, cm):
+    binned = scanner.transmissions({material: np.array([cm])})
+    exact = scanner.transmissions({material: np.array([cm])}, exact=True)
+    for b, e in zip(binned, exact, strict=True):
+        assert abs(np.log(b[0]) - np.log(e[0])) < 0.01 * abs(np.log(e[0]))
+
+
+def test_low_energy_layer_is_attenuated_more_and_more_so_for_metal(scanner):
+    water = scanner.transmissions({"water": np.array([5.0])})
+    steel = scanner.transmissions({"steel": np.array([0.2])})
+    ratio = [np.log(t_lo[0]) / np.log(t_hi[0]) for t_lo, t_hi in (water, steel)]
+    assert water[0][0] < water[1][0]
+    assert ratio[1] > ratio[0] + 0.3
+
+
+@pytest.mark.parametrize(
+    ("material", "cm"),
+    [
+        ("water", 1),
+        ("water", 20),
+        ("aluminium", 2),
+        ("steel", 0.2),
+        ("steel", 2),
+        ("copper", 0.1),
+        ("pvc", 1),
+        ("li_ion", 0.5),
+    ],
+)
+def test_zeff_calibration_recovers_nominal_zeff(scanner, material, cm):
+    t_low, t_high = scanner.transmissions({material: np.full((3, 3), float(cm))})
+    z = scanner.zeff(t_low.astype(np.float32), t_high.astype(np.float32), smooth_px=0)
+    assert float(z[1, 1]) == pytest.approx(MATERIALS[material].zeff, abs=0.6)
+
+
+def test_material_classes_from_rendered_zeff(scanner):
+    maps = {m: np.zeros((12, 36)) for m in ("water", "aluminium", "steel")}
+    maps["water"][:, :12], maps["aluminium"][:, 12:24], maps["steel"][:, 24:] = 5.0, 1.0, 0.3
+    t_low, t_high = scanner.render(maps)
+    classes = material_classes(scanner.zeff(t_low, t_high, smooth_px=0))
+    assert classes[6, [6, 18, 30]].tolist() == [ORGANIC, INORGANIC, METAL]
+
+
+def test_photon_noise_matches_its_model_and_is_seeded():
+    quiet = Scanner(
+        replace(ScannerConfig(), blur_front_px=0, blur_back_px=0, electronic_noise=0, gain_error=0)
+    )
+    slab = {"water": np.full((128, 128), 5.0)}
+    t_low, t_high = quiet.render(slab, np.random.default_rng(0))
+    clean_low, _ = quiet.transmissions(slab)
+    expected_sd = np.sqrt(
+        (quiet.front.bin_noise_weights * np.exp(-quiet._bin_mu("water")[0] * 5.0)).sum()
+        / quiet.config.photons_per_pixel
+    )
+    assert t_low.mean() == pytest.approx(clean_low.mean(), rel=0.01)
+    assert t_low.std() == pytest.approx(expected_sd, rel=0.1)
+    again, _ = quiet.render(slab, np.random.default_rng(0))
+    assert np.array_equal(t_low, again)
+    assert t_high.std() > 0
+
+
+def test_gain_errors_make_streaks_along_the_belt():
+    streaky = Scanner(
+        replace(
+            ScannerConfig(),
+            gain_error=0.01,
+            electronic_noise=0,
+            photons_per_pixel=1e9,
+            blur_front_px=0,
+            blur_back_px=0,
+        )
+    )
+    t_low, _ = streaky.render({"water": np.full((64, 64), 2.0)}, np.random.default_rng(1))
+    assert t_low.std(axis=0).mean() < 0.2 * t_low.mean(axis=0).std()
+
+
+def test_false_colour_of_rendered_materials(scanner):
+    maps = {"water": np.pad(np.full((8, 8), 6.0), 8), "steel": np.zeros((24, 24))}
+    maps["steel"][:4, :4] = 0.4
+    rgb = scanner.false_colour(*scanner.render(maps))
+    hue = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0].astype(float) * 360 / 256
+    assert 15 < hue[12, 12] < 50  # water: orange
+    assert 180 < hue[1, 1] < 260  # steel: blue
+    assert rgb[20, 20].min() > 235  # air: white
