@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 
 from engine.colour import false_colour
+from engine.io import Scan, ScanMeta, to_transmission
+from engine.io.write import transmission_to_uint16
 from engine.synth.materials import material_mu
 
 # Elements of the Zeff calibration wedges (Z = 5..30 without the gases).
@@ -179,6 +181,21 @@ class Scanner:
     def false_colour(self, t_low: np.ndarray, t_high: np.ndarray) -> np.ndarray:
         """uint8 RGB false-colour image as a console shows it."""
         return false_colour(t_high, self.zeff(t_low, t_high))
+
+    def scan(
+        self,
+        thickness: dict[str, np.ndarray],
+        rng: np.random.Generator | None = None,
+        name: str = "<simulated>",
+    ) -> Scan:
+        """Render thickness maps into a Scan: false colour, low, high and Zeff (16-bit exact)."""
+        t_low, t_high = self.render(thickness, rng)
+        # Quantise as the 16-bit files will, so a saved and reloaded scan is the same scan.
+        t_low, t_high = (to_transmission(transmission_to_uint16(t)) for t in (t_low, t_high))
+        zeff = self.zeff(t_low, t_high)
+        h, w = t_low.shape
+        meta = ScanMeta(name, "simulated", "uint16", (w, h), (), {"kvp": str(self.config.kvp)})
+        return Scan(false_colour(t_high, zeff), meta, low=t_low, high=t_high, zeff=zeff)
 
 
 def _spectrum(cfg: ScannerConfig) -> tuple[np.ndarray, np.ndarray]:
