@@ -1,0 +1,69 @@
+"""The six object classes and their concealed anomalies, drawn with exact masks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.synth.objects import ANOMALY_TYPES, CATEGORIES, build, draw, insert_anomaly, place
+from engine.synth.shapes import Canvas, rotation
+
+PITCH = 0.15
+
+
+def _placed(category, seed, anomaly=None):
+    rng = np.random.default_rng(seed)
+    model = build(category, rng)
+    if anomaly:
+        model = insert_anomaly(model, anomaly, rng)
+    return place(model, (30.0, 30.0, 12.0), rotation(0.2, -0.15, rng.uniform(0, np.pi)))
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_every_class_builds_and_draws_inside_its_mask(category):
+    canvas = Canvas(400, 400, PITCH)
+    instance, anomaly = draw(canvas, _placed(category, 1))
+    assert anomaly is None
+    assert instance.sum() > 100
+    total = sum(canvas.maps.values())
+    assert not (total[~instance] > 0).any()  # nothing drawn outside the instance mask
+    assert len(canvas.maps) >= 3  # internals of several materials
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+@pytest.mark.parametrize("kind", ANOMALY_TYPES)
+def test_anomalies_sit_inside_their_host(category, kind):
+    model = _placed(category, 2, kind)
+    assert model.anomalous and model.anomaly_type == kind
+    host = Canvas(400, 400, PITCH)
+    for part in model.parts:
+        host.add(part.material, part.solid, part.sign)
+    canvas = Canvas(400, 400, PITCH)
+    _, anomaly = draw(canvas, model)
+    assert anomaly is not None and anomaly.sum() > 0
+    inside = (anomaly & host.footprint()).sum() / anomaly.sum()
+    assert inside > 0.9, f"{kind} in {category}: {inside:.0%} inside"
+
+
+def test_anomaly_displaces_internals_but_keeps_the_shell():
+    rng = np.random.default_rng(5)
+    laptop = build("laptop", rng)
+    with_block = insert_anomaly(laptop, "marzipan", np.random.default_rng(6))
+    roles = [p.role for p in with_block.parts]
+    assert roles.count("case") == 2 and "screen" in roles
+    assert len(with_block.parts) <= len(laptop.parts)
+    assert not laptop.anomalous  # the original is untouched
+
+
+def test_same_seed_same_object_and_sizes_vary():
+    a, b = build("laptop", np.random.default_rng(9)), build("laptop", np.random.default_rng(9))
+    assert a.size == b.size and len(a.parts) == len(b.parts)
+    sizes = {build("laptop", np.random.default_rng(s)).size[0] for s in range(12)}
+    assert len(sizes) > 2  # 13" to 17"
+
+
+def test_unknown_names_list_the_known_ones():
+    with pytest.raises(KeyError, match="laptop"):
+        build("kettle", np.random.default_rng(0))
+    with pytest.raises(ValueError, match="marzipan"):
+        insert_anomaly(build("iron", np.random.default_rng(0)), "cheese", np.random.default_rng(0))
