@@ -116,7 +116,7 @@ class Scanner:
             self._mu_cache[material] = (self.front.bin_average(mu), self.back.bin_average(mu))
         return self._mu_cache[material]
 
-    def _signals(self, thickness: dict[str, np.ndarray], exact: bool):
+    def signals(self, thickness: dict[str, np.ndarray], exact: bool = False):
         """Per layer: (T, variance of T per incident photon), float64 of the maps' shape."""
         shape = np.broadcast_shapes(*(np.shape(t) for t in thickness.values()))
         out = []
@@ -146,7 +146,7 @@ class Scanner:
 
         `exact` integrates over the fine energy grid instead of the bins (the reference).
         """
-        (t_low, _), (t_high, _) = self._signals(thickness, exact)
+        (t_low, _), (t_high, _) = self.signals(thickness, exact)
         return t_low, t_high
 
     def render(
@@ -159,7 +159,7 @@ class Scanner:
         """
         cfg = self.config
         result = []
-        layers = self._signals(thickness, exact=False)
+        layers = self.signals(thickness, exact=False)
         for (t, variance), blur in zip(layers, (cfg.blur_front_px, cfg.blur_back_px), strict=True):
             t = t * (1 - cfg.scatter) + cfg.scatter
             if rng is not None:
