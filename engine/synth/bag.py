@@ -60,26 +60,13 @@ def _bag_shell(canvas: Canvas, rng: np.random.Generator) -> tuple[float, float, 
     canvas.add("nylon", Box((cx, cy, depth / 2), size=(bw - 0.6, bh - 0.6, depth - 0.6)), -1)
     trolley = rng.random() < 0.6
     if trolley:
-        for dx in (-0.3, 0.3):
-            canvas.add(
-                "aluminium",
-                Cylinder(
-                    (cx + dx * bw, cy, 1.0),
-                    rotation(np.pi / 2, 0, 0),
-                    radius_cm=1.0,
-                    length=bh * 0.95,
-                ),
-            )
-            canvas.add(
-                "aluminium",
-                Cylinder(
-                    (cx + dx * bw, cy, 1.0),
-                    rotation(np.pi / 2, 0, 0),
-                    radius_cm=0.85,
-                    length=bh * 0.95,
-                ),
-                -1,
-            )
+        along_y = rotation(np.pi / 2, 0, 0)
+        for dx in (-0.3, 0.3):  # frame tubes: 2 cm aluminium tube, 1.5 mm wall
+            for radius, sign in ((1.0, 1.0), (0.85, -1.0)):
+                tube = Cylinder(
+                    (cx + dx * bw, cy, 1.0), along_y, radius_cm=radius, length=bh * 0.95
+                )
+                canvas.add("aluminium", tube, sign)
         for sx in (-1, 1):
             for sy in (-1, 1):
                 canvas.add(
