@@ -209,6 +209,21 @@ def _clutter_item(canvas: Canvas, rng: np.random.Generator, at: tuple[float, flo
             )
 
 
+def _inside(area, size, rot: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
+    """A position that keeps an object of `size` turned by `rot` inside the bag's `area`.
+
+    The half extents of the turned box are |R|·size/2; an object larger than the bag (a 17"
+    laptop in a cabin holdall) is centred, as a packer would wedge it in.
+    """
+    x0, y0, x1, y1 = area
+    ex, ey, _ = np.abs(rot) @ (np.asarray(size) / 2)
+    lo_x, hi_x = x0 + ex, x1 - ex
+    lo_y, hi_y = y0 + ey, y1 - ey
+    x = rng.uniform(lo_x, hi_x) if hi_x > lo_x else (x0 + x1) / 2
+    y = rng.uniform(lo_y, hi_y) if hi_y > lo_y else (y0 + y1) / 2
+    return x, y, rng.uniform(6, 14)
+
+
 def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Bag:
     """A random bag with its objects of interest and exact masks."""
     cfg = config or BagConfig()
@@ -224,15 +239,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         model = build(str(rng.choice(cfg.categories)), rng)
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
-        half = max(model.size[0], model.size[1]) / 2
-        position = (
-            rng.uniform(x0 + half * 0.6, max(x1 - half * 0.6, x0 + half * 0.6 + 1e-3)),
-            rng.uniform(y0 + half * 0.4, max(y1 - half * 0.4, y0 + half * 0.4 + 1e-3)),
-            rng.uniform(6, 14),
-        )
         tilt = rotation(
             rng.uniform(-0.35, 0.35), rng.uniform(-0.35, 0.35), rng.uniform(0, 2 * np.pi)
         )
+        position = _inside(area, model.size, tilt, rng)
         placed = place(model, position, tilt)
         instance, anomaly = draw(canvas, placed)
         if not instance.any():
