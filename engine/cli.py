@@ -32,6 +32,32 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_synth(args: argparse.Namespace) -> int:
+    """Write a simulated dataset: scans and a COCO JSON with anomaly attributes."""
+    from engine.synth.bag import BagConfig
+    from engine.synth.dataset import write_dataset
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"xray-engine synth: --size must be WxH, not {args.size!r}", file=sys.stderr)
+        return 2
+    if args.n < 1 or width < 32 or height < 32:
+        print("xray-engine synth: need --n >= 1 and a size of at least 32x32", file=sys.stderr)
+        return 2
+    # Keep the bag's physical size: a smaller image means a coarser pixel.
+    pitch = 0.1 * max(640 / width, 480 / height)
+    path = write_dataset(
+        args.out,
+        args.n,
+        args.seed,
+        workers=args.workers,
+        bag_config=BagConfig(width=width, height=height, pitch_cm=pitch),
+    )
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xray-engine", description="X-ray screening engine: scans, models, evaluation."
@@ -55,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse images larger than this a side (default: {DEFAULT_MAX_SIDE})",
     )
     info.set_defaults(func=_cmd_info)
+
+    synth = sub.add_parser("synth", help="simulate dual-energy bag scans with COCO ground truth")
+    synth.add_argument("--out", required=True, help="output folder")
+    synth.add_argument("--n", type=int, required=True, help="number of bags")
+    synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
+    synth.add_argument("--size", default="640x480", help="image size WxH (default: 640x480)")
+    synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
+    synth.set_defaults(func=_cmd_synth)
     return parser
 
 

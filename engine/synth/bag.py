@@ -269,6 +269,9 @@ def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
     cfg = scanner.config
     sigma_ln = np.sqrt(variance / cfg.photons_per_pixel + cfg.electronic_noise**2) / t
     for obj in bag.objects:
-        if obj.anomaly_mask is not None and obj.anomaly_mask.any():
-            m = obj.anomaly_mask
-            obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean())
+        if not obj.anomalous:
+            continue
+        m = obj.anomaly_mask
+        # An anomaly thinner than the pixel grid samples leaves no trace at all: visibility 0.
+        has_pixels = m is not None and m.any()
+        obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean()) if has_pixels else 0.0
