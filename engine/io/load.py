@@ -92,6 +92,10 @@ def _read_pixels(path: Path, max_side: int) -> tuple[np.ndarray, str, dict[str, 
         pixels, extra = decode(data, fmt, max_side)
     except FormatError as exc:
         raise ScanLoadError(path, str(exc)) from exc
+    except MemoryError as exc:
+        raise ScanLoadError(path, "not enough memory to decode the image") from exc
+    except Exception as exc:  # a decoder's own error: name this file, not the one opened
+        raise ScanLoadError(path, f"{type(exc).__name__}: {exc}") from exc
     if max(pixels.shape[:2]) > max_side:
         raise ScanLoadError(path, f"image is over the limit of {max_side} px a side")
     if pixels.size == 0:
@@ -225,7 +229,7 @@ def companion_files(path: str | Path) -> dict[str, Path]:
     match = _COMPANION.match(path.stem)
     base = match.group("base") if match and match.group("role").lower() != "mask" else path.stem
     found: dict[str, Path] = {}
-    if match and match.group("role").lower() in ("low", "high"):
+    if match and match.group("role").lower() in ("low", "high", "zeff"):
         for ext in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"):
             candidate = path.with_name(base + ext)
             if candidate.is_file():
