@@ -1,0 +1,138 @@
+"""False colour and material classes follow the screening-console convention."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from engine.colour import (
+    INORGANIC,
+    INORGANIC_MAX_ZEFF,
+    METAL,
+    ORGANIC,
+    ORGANIC_MAX_ZEFF,
+    dual_energy_display,
+    false_colour,
+    material_classes,
+    material_classes_from_hue,
+    transmission_grey,
+)
+
+
+def _colour(t: float, zeff: float) -> np.ndarray:
+    """False colour of one pixel, as a 1×1×3 uint8 RGB image."""
+    return false_colour(np.array([[t]], np.float32), np.array([[zeff]], np.float32))
+
+
+def _hsv(rgb: np.ndarray) -> tuple[int, int, int]:
+    """OpenCV 8-bit HSV of a 1×1 RGB image: hue 0-179 (degrees / 2), saturation and value 0-255."""
+    h, s, v = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[0, 0]
+    return int(h), int(s), int(v)
+
+
+def test_false_colour_returns_uint8_rgb_of_the_input_shape():
+    t = np.full((5, 7), 0.5, np.float32)
+    out = false_colour(t, np.full((5, 7), 7.0, np.float32))
+    assert out.dtype == np.uint8 and out.shape == (5, 7, 3)
+
+
+@pytest.mark.parametrize("zeff", [5.0, 7.0, 14.0, 26.0])
+def test_air_is_near_white(zeff):
+    assert _colour(1.0, zeff).min() >= 250
+
+
+@pytest.mark.parametrize("zeff", [5.0, 7.0, 14.0, 26.0])
+@pytest.mark.parametrize("t", [0.0, 1e-4, 0.005, 0.0099])
+def test_impenetrable_is_black(t, zeff):
+    assert _colour(t, zeff).max() == 0
+
+
+def test_just_penetrable_is_not_black():
+    assert _colour(0.0101, 26.0).max() > 0
+
+
+@pytest.mark.parametrize("t", [0.2, 0.5, 0.8])
+def test_zeff_7_is_orange(t):
+    h, s, v = _hsv(_colour(t, 7.0))
+    assert 8 <= h <= 22 and s > 100 and v > 50  # 16-44 degrees
+
+
+@pytest.mark.parametrize("t", [0.2, 0.5, 0.8])
+def test_zeff_14_is_green(t):
+    h, s, v = _hsv(_colour(t, 14.0))
+    assert 40 <= h <= 80 and s > 100 and v > 50  # 80-160 degrees
+
+
+@pytest.mark.parametrize("t", [0.2, 0.5, 0.8])
+def test_zeff_26_is_blue(t):
+    h, s, v = _hsv(_colour(t, 26.0))
+    assert 100 <= h <= 125 and s > 100 and v > 50  # 200-250 degrees
+
+
+def test_brightness_falls_with_attenuation():
+    values = [_hsv(_colour(t, 7.0))[2] for t in (0.9, 0.6, 0.3, 0.1, 0.02)]
+    assert values == sorted(values, reverse=True) and values[0] > values[-1] + 100
+
+
+def test_saturation_rises_from_air_to_full_colour():
+    sats = [_hsv(_colour(t, 7.0))[1] for t in (1.0, 0.97, 0.9, 0.5)]
+    assert sats[0] < 10 and sats == sorted(sats) and sats[-1] > 180
+
+
+@pytest.mark.parametrize(
+    ("zeff", "expected"),
+    [
+        (0.0, ORGANIC),
+        (5.4, ORGANIC),
+        (9.99, ORGANIC),
+        (10.0, INORGANIC),
+        (13.0, INORGANIC),
+        (17.99, INORGANIC),
+        (18.0, METAL),
+        (26.0, METAL),
+        (80.0, METAL),
+    ],
+)
+def test_material_class_thresholds(zeff, expected):
+    assert material_classes(np.array([zeff], np.float32))[0] == expected
+
+
+def test_material_class_thresholds_are_10_and_18():
+    assert (ORGANIC_MAX_ZEFF, INORGANIC_MAX_ZEFF) == (10.0, 18.0)
+    assert (ORGANIC, INORGANIC, METAL) == (1, 2, 3)
+
+
+def test_material_classes_keep_shape_and_are_uint8():
+    zeff = np.array([[7.0, 14.0], [26.0, 10.0]], np.float32)
+    classes = material_classes(zeff)
+    assert classes.dtype == np.uint8 and classes.shape == (2, 2)
+    assert classes.tolist() == [[ORGANIC, INORGANIC], [METAL, INORGANIC]]
+
+
+def test_hue_classes_of_false_colour_agree_with_zeff_classes():
+    zeff = np.array([[6.0, 7.0, 8.0, 14.0, 15.0, 24.0, 26.0]], np.float32).repeat(3, axis=0)
+    image = false_colour(np.full(zeff.shape, 0.4, np.float32), zeff)
+    assert np.array_equal(material_classes_from_hue(image), material_classes(zeff))
+
+
+def test_hue_classes_of_a_grey_image_are_zero():
+    grey = np.repeat(np.linspace(40, 250, 20).astype(np.uint8).reshape(4, 5, 1), 3, axis=2)
+    assert not material_classes_from_hue(grey).any()
+
+
+def test_transmission_grey_is_white_for_air_and_darker_when_denser():
+    grey = transmission_grey(np.array([[1.0, 0.5, 0.1, 0.0]], np.float32))
+    assert grey.dtype == np.uint8 and grey.shape == (1, 4, 3)
+    row = grey[0, :, 0].astype(int)
+    assert row[0] == 255 and row[3] == 0 and row[0] > row[1] > row[2] > row[3]
+    assert np.array_equal(grey[..., 0], grey[..., 2])
+
+
+def test_dual_energy_display_is_grey_without_zeff_and_colour_with_it():
+    low = np.full((3, 4), 0.3, np.float32)
+    high = np.full((3, 4), 0.5, np.float32)
+    grey = dual_energy_display(low, high)
+    assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
+    coloured = dual_energy_display(low, high, np.full((3, 4), 7.0, np.float32))
+    assert np.array_equal(coloured, false_colour(high, np.full((3, 4), 7.0, np.float32)))
