@@ -7,16 +7,14 @@ high-energy transmission are black (impenetrable).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 ORGANIC_MAX_ZEFF = 10.0
 INORGANIC_MAX_ZEFF = 18.0
 IMPENETRABLE_T_HIGH = 0.01
-
-# Hue anchors in degrees (OpenCV HSV uses 0-180 for 8-bit, we work in float degrees).
-_ZEFF_ANCHORS = np.array([5.0, 8.0, 10.0, 13.0, 18.0, 22.0, 30.0])
-_HUE_ANCHORS = np.array([28.0, 32.0, 55.0, 110.0, 170.0, 215.0, 225.0])
 
 ORGANIC, INORGANIC, METAL = 1, 2, 3
 MATERIAL_NAMES = {ORGANIC: "organic", INORGANIC: "inorganic", METAL: "metal"}
@@ -51,16 +49,99 @@ def material_classes_from_hue(image: np.ndarray, min_saturation: float = 0.18) -
     return classes
 
 
-def false_colour(high: np.ndarray, zeff: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class ColourStyle:
+    """How a console paints Zeff and attenuation: hue, saturation and brightness curves.
+
+    Defaults are fitted to real false-colour scans (SIXray): organics orange at ~35-40°,
+    mixtures yellow-green, metals blue at ~205°; saturation grows with attenuation, quickly for
+    metals and slowly for organics, so thin organic material stays pale. Hue boundaries sit at
+    Zeff 10 (75°) and 18 (165°), where `material_classes_from_hue` splits.
+    """
+
+    zeff: tuple[float, ...] = (5.0, 7.0, 8.5, 10.0, 11.5, 13.0, 16.0, 18.0, 20.0, 24.0, 30.0)
+    hue: tuple[float, ...] = (
+        34.0,
+        37.0,
+        44.0,
+        75.0,
+        90.0,
+        110.0,
+        145.0,
+        165.0,
+        195.0,
+        203.0,
+        210.0,
+    )
+    saturation_max: tuple[float, ...] = (
+        0.78,
+        0.78,
+        0.76,
+        0.72,
+        0.72,
+        0.72,
+        0.74,
+        0.8,
+        0.86,
+        0.88,
+        0.88,
+    )
+    # −ln T_high at which saturation reaches 63 % of its maximum
+    saturation_scale: tuple[float, ...] = (
+        0.6,
+        0.6,
+        0.55,
+        0.45,
+        0.45,
+        0.45,
+        0.4,
+        0.35,
+        0.3,
+        0.25,
+        0.25,
+    )
+    gamma: float = 0.45  # brightness = gain · T_high^gamma
+    gain: float = 1.05
+    sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
+
+    def jittered(self, rng: np.random.Generator) -> ColourStyle:
+        """A random variation of this style, so a detector does not learn one console's palette."""
+        shift = rng.normal(0, 3.0)
+        return ColourStyle(
+            zeff=self.zeff,
+            hue=tuple(float(h + shift + rng.normal(0, 2.0)) for h in self.hue),
+            saturation_max=tuple(
+                float(np.clip(v * rng.uniform(0.9, 1.1), 0, 1)) for v in self.saturation_max
+            ),
+            saturation_scale=tuple(
+                float(v * rng.uniform(0.8, 1.25)) for v in self.saturation_scale
+            ),
+            gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
+            gain=float(rng.uniform(1.0, 1.08)),
+            sharpen=float(rng.uniform(0.0, 0.8)),
+        )
+
+
+DEFAULT_STYLE = ColourStyle()
+
+
+def false_colour(
+    high: np.ndarray, zeff: np.ndarray, style: ColourStyle = DEFAULT_STYLE
+) -> np.ndarray:
     """uint8 RGB false-colour image from the high-energy transmission and Zeff."""
     t = np.clip(high.astype(np.float32), 0.0, 1.0)
-    hue = np.interp(zeff.astype(np.float32), _ZEFF_ANCHORS, _HUE_ANCHORS).astype(np.float32)
+    z = zeff.astype(np.float32)
+    hue = np.interp(z, style.zeff, style.hue).astype(np.float32)
     attenuation = -np.log(np.maximum(t, 1e-6))
-    # Saturation rises from white (air) to full colour over the first ~0.3 of -ln T.
-    sat = np.clip(attenuation / 0.3, 0.0, 1.0) * 0.85
-    val = np.clip(np.power(t, 0.45) * 1.05, 0.0, 1.0)
+    sat_max = np.interp(z, style.zeff, style.saturation_max).astype(np.float32)
+    sat_scale = np.interp(z, style.zeff, style.saturation_scale).astype(np.float32)
+    sat = sat_max * (1 - np.exp(-attenuation / sat_scale))
+    val = np.power(t, style.gamma) * style.gain
+    if style.sharpen > 0:
+        val = val + style.sharpen * (val - cv2.GaussianBlur(val, (0, 0), 1.5))
+    val = np.clip(val, 0.0, 1.0)
     val[t < IMPENETRABLE_T_HIGH] = 0.0
-    hsv = np.stack([hue, sat, val], axis=-1)
+    hsv = np.stack([np.mod(hue, 360.0), sat, val], axis=-1)
     rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
     return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
