@@ -1,4 +1,4 @@
-"""`xray-engine`: the command line of the engine (scan info now; synth, train and eval later)."""
+"""`xray-engine`: the command line of the engine: scan info, the simulator, dataset splits."""
 
 from __future__ import annotations
 
@@ -34,27 +34,53 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_synth(args: argparse.Namespace) -> int:
     """Write a simulated dataset: scans and a COCO JSON with anomaly attributes."""
-    from engine.synth.bag import BagConfig
-    from engine.synth.dataset import write_dataset
+    from dataclasses import replace
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig, write_dataset
 
     try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        print(f"xray-engine synth: --size must be WxH, not {args.size!r}", file=sys.stderr)
+        config = load_config(SynthConfig, args.config, args.overrides)
+    except ConfigError as exc:
+        print(f"xray-engine synth: {exc}", file=sys.stderr)
         return 2
-    if args.n < 1 or width < 32 or height < 32:
+    if args.size is not None:
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"xray-engine synth: --size must be WxH, not {args.size!r}", file=sys.stderr)
+            return 2
+        # Keep the bag's physical size: a smaller image means a coarser pixel.
+        pitch = config.bag.pitch_cm * max(640 / width, 480 / height, 1.0)
+        bag = replace(config.bag, width=width, height=height, pitch_cm=pitch)
+        config = replace(config, bag=bag)
+    if args.n < 1 or config.bag.width < 32 or config.bag.height < 32:
         print("xray-engine synth: need --n >= 1 and a size of at least 32x32", file=sys.stderr)
         return 2
-    # Keep the bag's physical size: a smaller image means a coarser pixel.
-    pitch = 0.1 * max(640 / width, 480 / height)
-    path = write_dataset(
-        args.out,
-        args.n,
-        args.seed,
-        workers=args.workers,
-        bag_config=BagConfig(width=width, height=height, pitch_cm=pitch),
-    )
+    try:
+        path = write_dataset(
+            args.out, args.n, args.seed, config=config, workers=max(1, args.workers)
+        )
+    except OSError as exc:
+        print(f"xray-engine synth: cannot write to {args.out}: {exc}", file=sys.stderr)
+        return 2
     print(path)
+    return 0
+
+
+def _cmd_split(args: argparse.Namespace) -> int:
+    """Write stratified train/val/test COCO files beside a dataset's annotations."""
+    from engine.data import resolve_annotations, split_coco, split_summary
+
+    try:
+        fractions = tuple(float(f) for f in args.fractions.split(","))
+        paths = split_coco(
+            resolve_annotations(args.dataset), fractions=fractions, seed=args.seed, out_dir=args.out
+        )
+    except ValueError as exc:
+        print(f"xray-engine split: {exc}", file=sys.stderr)
+        return 2
+    print(split_summary(paths))
     return 0
 
 
@@ -82,13 +108,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     info.set_defaults(func=_cmd_info)
 
-    synth = sub.add_parser("synth", help="simulate dual-energy bag scans with COCO ground truth")
+    synth = sub.add_parser(
+        "synth",
+        help="simulate dual-energy bag scans with COCO ground truth",
+        description="Simulate bags: DIR/images/bag_NNNNNN.png with _low/_high/_zeff channels "
+        "and DIR/annotations.json. The same seed and config give identical files.",
+    )
     synth.add_argument("--out", required=True, help="output folder")
     synth.add_argument("--n", type=int, required=True, help="number of bags")
     synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
-    synth.add_argument("--size", default="640x480", help="image size WxH (default: 640x480)")
+    synth.add_argument("--size", help="image size WxH (default: 640x480, or the config's)")
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
+    synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")
+    synth.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides applied after --config, e.g. bag.max_objects=2 kvp=[140]",
+    )
     synth.set_defaults(func=_cmd_synth)
+
+    split = sub.add_parser(
+        "split",
+        help="stratified train/val/test COCO files for a dataset",
+        description="Write train.json, val.json and test.json beside DIR/annotations.json (or a "
+        "COCO file), each with the same mix of classes and anomalies.",
+    )
+    split.add_argument("dataset", metavar="DIR", help="dataset folder or COCO JSON file")
+    split.add_argument("--fractions", default="0.6,0.2,0.2", help="train,val,test shares")
+    split.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
+    split.add_argument("--out", help="folder for the split files (default: beside the input)")
+    split.set_defaults(func=_cmd_split)
     return parser
 
 

@@ -1,35 +1,57 @@
 """A bag: shell, frame, zips, handles, wheels, clutter, confusers and 0-4 objects of interest.
 
 `compose_bag` draws everything into one per-material Canvas (thickness maps, never rendered
-pixels) and returns it with exact ground truth: each object's instance mask, and for anomalous
-ones the anomaly's mask, type and visibility (the change in ln T_high it causes over the noise).
+pixels) seen through a fan beam, and returns it with exact ground truth: each object's instance
+mask, and for anomalous ones the anomaly's mask, type and visibility (the change in ln T_high it
+causes over the noise). The bag lies on the belt turned by a random angle, as passengers put
+them, and everything inside it is placed in the bag's own coordinates.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 
-from engine.synth.objects import ANOMALY_TYPES, CATEGORIES, build, draw, insert_anomaly, place
+from engine.synth.clutter import random_clutter
+from engine.synth.objects import ANOMALY_TYPES, CATEGORIES, build, draw, insert_anomaly
+from engine.synth.parts import ObjectModel, box, disc, path, place, ring, rod, sheet, shell
 from engine.synth.scanner import Scanner
-from engine.synth.shapes import Box, Canvas, Cylinder, Ellipsoid, Wire, rotation
+from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, rotation
+
+BAG_KINDS = ("trolley", "holdall", "backpack", "briefcase")
+# (length, width, depth) ranges in cm, the shell's material and wall (est.)
+_BAG_SIZES = {
+    "trolley": ((50, 68), (35, 45), (20, 28)),
+    "holdall": ((45, 62), (27, 36), (22, 30)),
+    "backpack": ((38, 50), (27, 34), (14, 22)),
+    "briefcase": ((36, 45), (27, 34), (7, 13)),
+}
 
 
 @dataclass(frozen=True)
 class BagConfig:
-    """What goes into a bag; (est.) defaults, all randomised per bag from the seed."""
+    """What goes into a bag and how it lies on the belt; all randomised per bag from the seed."""
 
     width: int = 640
     height: int = 480
-    pitch_cm: float = 0.1
+    pitch_cm: float = 0.08  # the finest image pixel (the detector's); coarser to fit the bag
+    fill: tuple[float, float] = (0.86, 0.98)  # share of the frame the bag's image fills
     min_objects: int = 0
     max_objects: int = 4
     anomaly_share: float = 0.5
     categories: tuple[str, ...] = CATEGORIES
     anomaly_types: tuple[str, ...] = ANOMALY_TYPES
-    clutter: tuple[int, int] = (4, 10)  # how many clutter items
+    clutter: tuple[int, int] = (8, 18)  # how many clutter items besides clothes
+    garments: tuple[int, int] = (2, 8)
+    bag_kinds: tuple[str, ...] = BAG_KINDS
+    max_angle_deg: float = 40.0  # the bag's turn on the belt
+    fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
+    fan_source_cm: float = 100.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -40,238 +62,349 @@ class ObjectTruth:
     anomaly_type: str | None = None
     anomaly_mask: np.ndarray | None = None
     anomaly_visibility: float | None = None
+    anomaly_window: Canvas | None = field(default=None, repr=False)
 
 
 @dataclass
 class Bag:
     canvas: Canvas
+    outline: np.ndarray  # bool H×W: where the bag's own shell, handles and frame lie
     objects: list[ObjectTruth] = field(default_factory=list)
-    anomaly_canvas: Canvas | None = None  # the anomalies alone, for their visibility
+    info: dict = field(default_factory=dict)  # bag kind, angle, fan stretch: for the record
 
 
-def _bag_shell(canvas: Canvas, rng: np.random.Generator) -> tuple[float, float, float, float]:
-    """Draw shell, frame, zip, handles and wheels; returns the inner area (x0, y0, x1, y1) cm."""
-    w_cm, h_cm = canvas.width * canvas.pitch, canvas.height * canvas.pitch
-    bw, bh = w_cm * rng.uniform(0.82, 0.94), h_cm * rng.uniform(0.78, 0.92)
-    cx, cy = w_cm / 2 + rng.uniform(-1, 1), h_cm / 2 + rng.uniform(-1, 1)
-    depth = rng.uniform(20, 30)
-    shell = (bw, bh, depth)
-    canvas.add("nylon", Box((cx, cy, depth / 2), size=shell))
-    canvas.add("nylon", Box((cx, cy, depth / 2), size=(bw - 0.6, bh - 0.6, depth - 0.6)), -1)
-    trolley = rng.random() < 0.6
-    if trolley:
-        along_y = rotation(np.pi / 2, 0, 0)
-        for dx in (-0.3, 0.3):  # frame tubes: 2 cm aluminium tube, 1.5 mm wall
-            for radius, sign in ((1.0, 1.0), (0.85, -1.0)):
-                tube = Cylinder(
-                    (cx + dx * bw, cy, 1.0), along_y, radius_cm=radius, length=bh * 0.95
-                )
-                canvas.add("aluminium", tube, sign)
-        for sx in (-1, 1):
-            for sy in (-1, 1):
-                canvas.add(
-                    "rubber",
-                    Cylinder(
-                        (cx + sx * (bw / 2 - 3), cy + sy * (bh / 2 - 2.5), 2.0),
-                        rotation(0, np.pi / 2, 0),
-                        radius_cm=2.5,
-                        length=2.5,
-                    ),
-                )
-    zip_metal = "brass" if rng.random() < 0.4 else "steel"
-    inset = 1.2
-    corners = [
-        (cx - bw / 2 + inset, cy - bh / 2 + inset),
-        (cx + bw / 2 - inset, cy - bh / 2 + inset),
-        (cx + bw / 2 - inset, cy + bh / 2 - inset),
-        (cx - bw / 2 + inset, cy + bh / 2 - inset),
-    ]
-    canvas.add(zip_metal, Wire((*corners, corners[0]), radius_cm=0.12))
-    handle_y = cy - bh / 2 + 0.5
-    canvas.add("abs", Box((cx, handle_y, depth / 2), size=(12.0, 2.0, 3.0)))
-    return cx - bw / 2 + 2, cy - bh / 2 + 2, cx + bw / 2 - 2, cy + bh / 2 - 2
+@dataclass(frozen=True)
+class _Frame:
+    """The bag's pose: centre (world cm), turn, and inner half-extents (bag coordinates)."""
+
+    center: np.ndarray
+    rot: np.ndarray
+    inner: np.ndarray  # half-extents of the space inside the shell
+
+    def place(self, model: ObjectModel, local_xyz, local_rot: np.ndarray) -> ObjectModel:
+        """`model` put at `local_xyz` in the bag, turned by `local_rot` relative to the bag."""
+        return place(model, self.center + self.rot @ np.asarray(local_xyz), self.rot @ local_rot)
 
 
-def _clothes(canvas: Canvas, rng: np.random.Generator, area) -> None:
-    """Folded clothes: a smooth random field of cotton with folds and gaps (bulk 0.1-0.4)."""
-    x0, y0, x1, y1 = (int(v / canvas.pitch) for v in area)
-    h, w = max(y1 - y0, 1), max(x1 - x0, 1)
-    field_ = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), 18)
-    field_ = field_ / (field_.std() + 1e-6)
-    folds = np.sin(np.linspace(0, rng.uniform(6, 20), w))[None, :] * 0.3
-    bulk = rng.uniform(0.1, 0.4) / 1.54  # cotton at 1.54 g/cm³ packed to 0.1-0.4 g/cm³
-    thickness = np.clip(field_ + folds + rng.uniform(0.2, 1.0), 0, None) * rng.uniform(4, 9) * bulk
-    target = canvas.maps.setdefault("cotton", np.zeros((canvas.height, canvas.width), np.float32))
-    target[y0:y1, x0:x1] += thickness.astype(np.float32)[
-        : target[y0:y1, x0:x1].shape[0], : target[y0:y1, x0:x1].shape[1]
-    ]
+def _rounded_rect(half_x: float, half_y: float, corner: float, n: int = 5) -> np.ndarray:
+    """Closed outline of a rectangle with rounded corners, as (x, y) points."""
+    corner = min(corner, half_x * 0.9, half_y * 0.9)
+    pts = []
+    for cx, cy, a0 in (
+        (half_x - corner, half_y - corner, 0.0),
+        (-half_x + corner, half_y - corner, 0.5 * np.pi),
+        (-half_x + corner, -half_y + corner, np.pi),
+        (half_x - corner, -half_y + corner, 1.5 * np.pi),
+    ):
+        for a in np.linspace(a0, a0 + 0.5 * np.pi, n):
+            pts.append((cx + corner * np.cos(a), cy + corner * np.sin(a)))
+    pts.append(pts[0])
+    return np.asarray(pts)
 
 
-def _clutter_item(canvas: Canvas, rng: np.random.Generator, at: tuple[float, float]) -> None:
-    """One everyday item: cable, charger, shoe, book, toiletry, keys, coins, umbrella, confuser."""
-    x, y = at
-    rot = rotation(0, 0, rng.uniform(0, np.pi))
-    kind = rng.choice(
-        [
-            "cable",
-            "charger",
-            "shoe",
-            "book",
-            "toiletry",
-            "keys",
-            "coins",
-            "umbrella",
-            "chocolate",
-            "cheese",
-            "batteries",
-        ]
+def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`outline` bulged and dented by a smooth random amount, as a soft bag's edge is."""
+    n = len(outline)
+    phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.0, 0.035, 3)
+    t = np.linspace(0, 2 * np.pi, n)
+    wobble = 1 + sum(amp[k] * np.sin((k + 2) * t + phase[k]) for k in range(3))
+    out = outline * wobble[:, None]
+    out[-1] = out[0]
+    return out
+
+
+def _shell_parts(kind: str, size, rng: np.random.Generator) -> list[Part]:
+    """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels."""
+    length, width, depth = size
+    hard = kind == "trolley" and rng.random() < 0.4
+    fabric = "polycarbonate" if hard else str(rng.choice(["nylon", "pet", "nylon"]))
+    wall = rng.uniform(0.2, 0.3) if hard else rng.uniform(0.06, 0.14)
+    parts = shell("shell", fabric, (length, width, depth), wall)
+    layers = [("lining", "pet", 0.03)]
+    if not hard and rng.random() < 0.5:  # PVC-coated fabric: a greener tint
+        layers.append(("coating", "pvc", rng.uniform(0.01, 0.04)))
+    for role, material, thick in layers:  # on both big faces
+        for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
+            parts.append(sheet(role, material, (0, 0, z), (length - 1, width - 1), thick))
+    corner = rng.uniform(2, 7)
+    outline = _rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner)
+    if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
+        r = rng.uniform(0.2, 0.4)
+        wired = rng.random() < 0.5
+        for z in (-depth / 2, depth / 2):
+            squash = _squashed(outline, rng)  # a soft bag is never quite rectangular
+            parts.append(path("piping", "pvc", squash, r, z))
+            if wired:
+                parts.append(path("piping", "steel", squash, rng.uniform(0.08, 0.15), z))
+    zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
+    zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
+    zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
+    parts.append(path("zip", zip_metal, zip_outline * 0.97, 0.1, zip_z))
+    for _ in range(int(rng.integers(1, 5))):  # zip pulls
+        x, y = zip_outline[int(rng.integers(len(zip_outline)))] * 0.97
+        turn = rotation(0, 0, rng.uniform(0, np.pi))
+        parts.append(box("zip_pull", zip_metal, (x, y, zip_z), (3.0, 1.0, 0.2), rot=turn))
+        parts.append(ring("zip_pull", zip_metal, (x, y, zip_z), 0.5, 0.06, 8))
+    if rng.random() < 0.6:  # a front pocket with its own zip
+        pw, ph = length * rng.uniform(0.4, 0.7), width * rng.uniform(0.3, 0.6)
+        px, py = rng.uniform(-0.2, 0.2) * length, rng.uniform(-0.2, 0.2) * width
+        pocket = _rounded_rect(pw / 2, ph / 2, 2.0) + np.array([px, py])
+        parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
+        parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
+    for _ in range(int(rng.integers(0, 6))):  # studs, rivets, D-rings, buckles on the outside
+        x, y = outline[int(rng.integers(len(outline)))] * rng.uniform(0.85, 1.0)
+        z = float(rng.choice([-depth / 2, depth / 2]))
+        kind_ = rng.integers(3)
+        if kind_ == 0:
+            parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
+        elif kind_ == 1:
+            parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), 0.15, 10))
+        else:
+            turn = rotation(0, 0, rng.uniform(0, np.pi))
+            parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
+    if kind == "trolley":
+        parts += _trolley_frame(length, width, depth, rng)
+    elif kind == "holdall":
+        for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
+            x0, x1 = -length * 0.2, length * 0.2
+            y = side * width * 0.12
+            loop = [(x0, y), (x0 * 0.6, y + side * 4), (x1 * 0.6, y + side * 4), (x1, y)]
+            parts.append(path("handle", "nylon", loop, 0.5, depth / 2 + 0.5))
+            for x in (x0, x1):
+                parts.append(disc("rivet", "steel", (x, y, depth / 2), 0.4, 0.3))
+        for x in (-length / 2 + 2, length / 2 - 2):
+            parts.append(ring("d_ring", "steel", (x, 0, depth * 0.3), 1.2, 0.2))
+    elif kind == "backpack":
+        for side in (-1, 1):  # padded shoulder straps with buckles and adjusters
+            y = side * width * 0.22
+            parts.append(
+                box("strap", "polyethylene", (0, y, -depth / 2 - 1), (length * 0.8, 6, 1.5))
+            )
+            parts.append(
+                box("buckle", "polypropylene", (-length * 0.3, y, -depth / 2 - 1), (4, 3, 0.8))
+            )
+            parts.append(
+                box("adjuster", "aluminium", (length * 0.1, y, -depth / 2 - 1), (3, 2.5, 0.3))
+            )
+        parts.append(
+            path("frame", "aluminium", [(-length * 0.4, 0), (length * 0.4, 0)], 0.3, -depth / 2)
+        )
+    else:  # briefcase: a handle and two brass clasps
+        parts.append(box("handle", "abs", (length / 2 + 1.5, 0, 0), (3.0, 11.0, 2.5)))
+        parts.append(
+            rod("handle", "steel", (length / 2 + 0.5, -5, 0), (length / 2 + 0.5, 5, 0), 0.15)
+        )
+        for y in (-width * 0.3, width * 0.3):
+            parts += shell("clasp", "brass", (2.0, 3.0, 1.0), 0.1, (length / 2 - 0.5, y, 0))
+    return parts
+
+
+def _trolley_frame(length: float, width: float, depth: float, rng) -> list[Part]:
+    """Telescopic aluminium handle tubes, a frame plate, the grip and wheels of a trolley."""
+    parts = []
+    z = -depth / 2 + 1.5
+    tube_w = rng.uniform(2.8, 4.5)
+    for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
+        for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
+            w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
+            center = (length * (0.46 - length_share / 2), y, z)
+            parts += shell("handle_tube", "aluminium", (length * length_share, w, h), 0.12, center)
+    parts.append(
+        box(
+            "frame_plate",
+            "polypropylene",
+            (0, 0, -depth / 2 + 0.5),
+            (length * 0.9, width * 0.8, 0.3),
+        )
     )
-    if kind == "cable":
-        pts = np.cumsum(rng.uniform(-4, 4, (8, 2)), 0) + np.array([x, y])
-        canvas.add("pvc", Wire(tuple(map(tuple, pts)), radius_cm=0.25))
-        canvas.add("copper", Wire(tuple(map(tuple, pts)), radius_cm=0.06))
-    elif kind == "charger":
-        canvas.add("abs", Box((x, y, 3), rot, size=(6.0, 4.0, 3.0)))
-        canvas.add("ferrite", Box((x, y, 3), rot, size=(1.5, 1.5, 1.5)))
-        canvas.add("fr4", Box((x, y, 2), rot, size=(5.0, 3.5, 0.15)))
-        canvas.add("copper", Cylinder((x, y, 3), rot, radius_cm=0.7, length=1.2))
-    elif kind == "shoe":
-        canvas.add("rubber", Ellipsoid((x, y, 2), rot, semi_axes=(14.0, 4.5, 1.5)))
-        canvas.add("steel", Box((x, y, 2), rot, size=(8.0, 1.0, 0.15)))
-        canvas.add("cotton", Ellipsoid((x, y, 5), rot, semi_axes=(12.0, 4.0, 4.0)))
-    elif kind == "book":
-        canvas.add(
-            "paper",
-            Box((x, y, 2), rot, size=(rng.uniform(14, 24), rng.uniform(10, 17), rng.uniform(1, 4))),
-        )
-    elif kind == "toiletry":
-        liquid = str(rng.choice(["water", "ethanol", "glass"]))
-        canvas.add(
-            "polyethylene",
-            Cylinder((x, y, 3), rot @ rotation(0, np.pi / 2, 0), radius_cm=2.0, length=12.0),
-        )
-        canvas.add(
-            liquid if liquid != "glass" else "water",
-            Cylinder((x, y, 3), rot @ rotation(0, np.pi / 2, 0), radius_cm=1.8, length=9.0),
-        )
-    elif kind == "keys":
-        for i in range(int(rng.integers(2, 5))):
-            k = rotation(0, 0, rng.uniform(0, np.pi))
-            canvas.add("brass", Box((x + i, y + i * 0.5, 2), k, size=(5.5, 2.2, 0.2)))
-        canvas.add(
-            "steel",
-            Wire(
-                tuple(
-                    (x + 1.5 * np.cos(a), y + 1.5 * np.sin(a))
-                    for a in np.linspace(0, 2 * np.pi, 16)
-                ),
-                radius_cm=0.1,
+    parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * 0.66, 2.5)))
+    parts.append(box("grip", "steel", (length / 2 - 1.5, 0, z), (1.0, 3.0, 0.8)))
+    parts.append(box("side_handle", "abs", (0, width / 2 - 1.0, 0), (14.0, 2.0, 3.0)))
+    wheels = 4 if rng.random() < 0.6 else 2
+    corners = [(-1, -1), (-1, 1)] + ([(1, -1), (1, 1)] if wheels == 4 else [])
+    r = rng.uniform(2.2, 3.5)
+    for sx, sy in corners:
+        x, y = sx * (length / 2 - r - 0.5), sy * (width / 2 - r - 0.5)
+        parts += [
+            *shell(
+                "wheel_housing", "abs", (2 * r + 1.5, 2 * r + 1.5, 3.0), 0.3, (x, y, -depth / 2 + 2)
             ),
-        )
-    elif kind == "coins":
-        for _ in range(int(rng.integers(2, 7))):
-            canvas.add(
-                "brass",
-                Cylinder(
-                    (x + rng.uniform(-3, 3), y + rng.uniform(-3, 3), 2),
-                    rotation(rng.uniform(-0.3, 0.3), 0, 0),
-                    radius_cm=rng.uniform(0.8, 1.3),
-                    length=0.2,
-                ),
-            )
-    elif kind == "umbrella":
-        for i in range(6):
-            canvas.add(
-                "steel",
-                Cylinder(
-                    (x, y + (i - 3) * 0.6, 3),
-                    rot @ rotation(0, np.pi / 2, 0),
-                    radius_cm=0.12,
-                    length=28.0,
-                ),
-            )
-        canvas.add(
-            "nylon",
-            Cylinder((x, y, 3), rot @ rotation(0, np.pi / 2, 0), radius_cm=2.5, length=26.0),
-        )
-    elif kind in ("chocolate", "cheese"):
-        canvas.add(
-            str(kind),
-            Box((x, y, 2), rot, size=(rng.uniform(8, 16), rng.uniform(5, 9), rng.uniform(1, 4))),
-        )
-    else:  # spare batteries: AA cells
-        for i in range(int(rng.integers(2, 6))):
-            canvas.add(
-                "steel",
-                Cylinder(
-                    (x, y + i * 1.5, 2), rot @ rotation(0, np.pi / 2, 0), radius_cm=0.7, length=5.0
-                ),
-            )
+            Part("wheel", "rubber", _wheel(x, y, -depth / 2 + 2, r)),
+            rod("axle", "steel", (x, y - 1.2, -depth / 2 + 2), (x, y + 1.2, -depth / 2 + 2), 0.4),
+            disc("bearing", "steel", (x, y, -depth / 2 + 2), 0.9, 0.8, rotation(np.pi / 2, 0, 0)),
+        ]
+        for dx in (-r, r):  # the housing's screws
+            parts.append(disc("screw", "steel", (x + dx, y, -depth / 2 + 3.5), 0.25, 0.4))
+    return parts
 
 
-def _inside(area, size, rot: np.ndarray, rng: np.random.Generator) -> tuple[float, float, float]:
-    """A position that keeps an object of `size` turned by `rot` inside the bag's `area`.
+def _wheel(x: float, y: float, z: float, r: float) -> Cylinder:
+    return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=2.0)
 
-    The half extents of the turned box are |R|·size/2; an object larger than the bag (a 17"
-    laptop in a cabin holdall) is centred, as a packer would wedge it in.
+
+def _pose(cfg: BagConfig, size, rng: np.random.Generator):
+    """Pixel pitch, fan beam, centre (world cm) and turn of a bag that fills the frame.
+
+    The scanner's image is cropped and resampled to the bag, so the pitch is chosen to make
+    the bag fill a random share of the frame (never finer than `cfg.pitch_cm`). Across the belt
+    a corner at height z lands at apex + (x − apex)·k(z), linear in the centre's x, so the
+    centres that keep every corner inside form an interval; the pitch grows until it is not
+    empty.
     """
-    x0, y0, x1, y1 = area
-    ex, ey, _ = np.abs(rot) @ (np.asarray(size) / 2)
-    lo_x, hi_x = x0 + ex, x1 - ex
-    lo_y, hi_y = y0 + ey, y1 - ey
-    x = rng.uniform(lo_x, hi_x) if hi_x > lo_x else (x0 + x1) / 2
-    y = rng.uniform(lo_y, hi_y) if hi_y > lo_y else (y0 + y1) / 2
-    return x, y, rng.uniform(6, 14)
+    base = float(rng.choice([0.0, 0.0, np.pi / 2]))
+    angle = base + np.deg2rad(rng.uniform(-cfg.max_angle_deg, cfg.max_angle_deg))
+    rot = rotation(rng.normal(0, 0.04), rng.normal(0, 0.04), angle)
+    corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+    local = corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T  # handles stick out
+    lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
+    stretch = float(rng.uniform(*cfg.fan_stretch))
+    a = cfg.fan_source_cm
+    k = stretch * a / (a + local[:, 2] + lift)
+    fill = rng.uniform(*cfg.fill)
+    pitch = max(
+        cfg.pitch_cm,
+        np.ptp(local[:, 0] * k) / (fill * cfg.width),
+        np.ptp(local[:, 1]) / (fill * cfg.height),
+    )
+    apex_share = float(rng.uniform(0.4, 0.6))
+    for _ in range(100):
+        w_cm, h_cm = cfg.width * pitch, cfg.height * pitch
+        margin = 0.01 * w_cm
+        fan = FanBeam(source_cm=a, stretch=stretch, apex_cm=w_cm * apex_share)
+        offset = fan.apex_cm + (local[:, 0] - fan.apex_cm) * k  # u = offset + x_centre·k
+        lo, hi = np.max((margin - offset) / k), np.min((w_cm - margin - offset) / k)
+        v_lo, v_hi = np.max(margin - local[:, 1]), np.min(h_cm - margin - local[:, 1])
+        if lo <= hi and v_lo <= v_hi:
+            break
+        pitch *= 1.02
+    center = np.array([rng.uniform(lo, hi), rng.uniform(v_lo, v_hi), lift])
+    return pitch, fan, center, rot
+
+
+def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float):
+    """A turn and a position in the bag that keep an item of `size` inside `inner`.
+
+    Items go in at any angle when they fit; a big flat one (a laptop in a briefcase) is lined
+    up with the bag, as a packer would. The half extents of the turned box are |R|·size/2; an
+    item still too big on an axis is centred on it.
+    """
+    turn = rotation(rng.normal(0, tilt), rng.normal(0, tilt), rng.uniform(0, 2 * np.pi))
+    extent = np.abs(turn) @ (np.asarray(size) / 2)
+    if np.any(extent[:2] > inner[:2]):
+        along = 0.0 if (size[0] >= size[1]) == (inner[0] >= inner[1]) else np.pi / 2
+        along += float(rng.choice([0.0, np.pi])) + rng.normal(0, 0.03)
+        turn = rotation(rng.normal(0, 0.03), rng.normal(0, 0.03), along)
+        extent = np.abs(turn) @ (np.asarray(size) / 2)
+    room = np.maximum(inner - extent, 0.0)
+    return turn, rng.uniform(-1, 1, 3) * room
 
 
 def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Bag:
     """A random bag with its objects of interest and exact masks."""
     cfg = config or BagConfig()
-    canvas = Canvas(cfg.height, cfg.width, cfg.pitch_cm)
-    area = _bag_shell(canvas, rng)
-    _clothes(canvas, rng, area)
-    x0, y0, x1, y1 = area
-    for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
-        _clutter_item(canvas, rng, (rng.uniform(x0 + 3, x1 - 3), rng.uniform(y0 + 3, y1 - 3)))
-    bag = Bag(canvas, anomaly_canvas=Canvas(cfg.height, cfg.width, cfg.pitch_cm))
-    n = int(rng.integers(cfg.min_objects, cfg.max_objects, endpoint=True))
-    for _ in range(n):
+    models = []  # the objects of interest first: the bag must be big enough to hold them
+    for _ in range(int(rng.integers(cfg.min_objects, cfg.max_objects, endpoint=True))):
         model = build(str(rng.choice(cfg.categories)), rng)
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
-        tilt = rotation(
-            rng.uniform(-0.35, 0.35), rng.uniform(-0.35, 0.35), rng.uniform(0, 2 * np.pi)
-        )
-        position = _inside(area, model.size, tilt, rng)
-        placed = place(model, position, tilt)
-        instance, anomaly = draw(canvas, placed)
-        if not instance.any():
+        models.append(model)
+    kind = str(rng.choice(cfg.bag_kinds))
+    size = np.array([rng.uniform(*r) for r in _BAG_SIZES[kind]])
+    for model in models:  # a 17" laptop does not go into a small briefcase
+        flat = np.sort(model.size[:2])[::-1]
+        size[:2] = np.maximum(size[:2], flat + 4.0)
+        size[2] = max(size[2], min(model.size) + 3.0)
+    pitch, fan, center, rot = _pose(cfg, size, rng)
+    canvas = Canvas(cfg.height, cfg.width, pitch, fan)
+    frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0])
+    shell_model = ObjectModel("bag", _shell_parts(kind, size, rng), tuple(size))
+    shell_window = canvas.draw(frame.place(shell_model, (0, 0, 0), np.eye(3)).parts)
+    outline = canvas.full_mask(shell_window, shell_window.footprint())
+
+    for _ in range(int(rng.integers(*cfg.garments, endpoint=True))):
+        _draw_clutter(canvas, frame, random_clutter(rng, only="garment"), rng)
+    for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
+        _draw_clutter(canvas, frame, random_clutter(rng, exclude=("garment",)), rng)
+
+    angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
+    info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
+    bag = Bag(canvas, outline=outline, info=info)
+    for model in models:
+        turn, position = _fit(frame.inner, model.size, rng, tilt=0.12)
+        placed = frame.place(model, position, turn)
+        drawn = draw(canvas, placed)
+        if not drawn.instance.any():
             continue
-        truth = ObjectTruth(
-            model.category, instance, placed.anomalous, placed.anomaly_type, anomaly
+        bag.objects.append(
+            ObjectTruth(
+                model.category,
+                drawn.instance,
+                placed.anomalous,
+                placed.anomaly_type,
+                drawn.anomaly,
+                anomaly_window=drawn.anomaly_window,
+            )
         )
-        for part in placed.anomaly:
-            bag.anomaly_canvas.add(part.material, part.solid, part.sign)
-        bag.objects.append(truth)
     return bag
 
 
-def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
-    """Fill each anomalous object's visibility: mean |Δ ln T_high| over its mask / noise σ."""
-    if not any(o.anomalous for o in bag.objects) or bag.anomaly_canvas is None:
+def _draw_clutter(canvas: Canvas, frame: _Frame, item: ObjectModel, rng) -> None:
+    turn, position = _fit(frame.inner, item.size, rng, tilt=0.08)
+    placed = frame.place(item, position, turn)
+    if item.category != "garment":
+        canvas.draw(placed.parts)
         return
-    with_all = bag.canvas.maps
-    without = {m: t - bag.anomaly_canvas.maps.get(m, 0) for m, t in with_all.items()}
-    _, (t_with, variance) = scanner.signals(with_all)
-    _, t_without = scanner.transmissions(without)
-    t = np.maximum(t_with, 1e-9)
-    delta = np.abs(np.log(t) - np.log(np.maximum(t_without, 1e-9)))
+    window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
+    if window is None:
+        return
+    for part in placed.parts:
+        window.add(part.material, part.solid, part.sign)
+    _crumple(window, rng)
+    canvas.merge(window)
+
+
+def _smooth_noise(shape, cells_px: float, rng: np.random.Generator) -> np.ndarray:
+    """Unit-variance random field of `shape`, smooth over about `cells_px` pixels."""
+    h, w = shape
+    small = rng.standard_normal((max(int(h / cells_px), 2), max(int(w / cells_px), 2)))
+    return cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def _crumple(window: Canvas, rng: np.random.Generator) -> None:
+    """Bend a garment's straight folds and wrinkle its cloth: a smooth warp and modulation."""
+    h, w = window.height, window.width
+    reach = 1.2 / window.pitch  # the warp moves cloth by about 1 cm
+    cells = 8.0 / window.pitch
+    gx = _smooth_noise((h, w), cells, rng) * reach
+    gy = _smooth_noise((h, w), cells, rng) * reach
+    cols, rows = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    wrinkles = np.clip(1 + 0.3 * _smooth_noise((h, w), 1.5 / window.pitch, rng), 0.3, 2.0)
+    for material, t in window.maps.items():
+        warped = cv2.remap(t, cols + gx, rows + gy, cv2.INTER_LINEAR, borderValue=0)
+        window.maps[material] = warped * wrinkles
+
+
+def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
+    """Fill each anomalous object's visibility: mean |Δ ln T_high| over its mask / noise σ.
+
+    Computed on the anomaly's window only, with and without the anomaly's thickness.
+    """
     cfg = scanner.config
-    sigma_ln = np.sqrt(variance / cfg.photons_per_pixel + cfg.electronic_noise**2) / t
+    photons = cfg.photons_per_pixel * (bag.canvas.pitch / cfg.detector_pitch_cm) ** 2
     for obj in bag.objects:
         if not obj.anomalous:
             continue
-        m = obj.anomaly_mask
-        # An anomaly thinner than the pixel grid samples leaves no trace at all: visibility 0.
-        has_pixels = m is not None and m.any()
-        obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean()) if has_pixels else 0.0
+        window = obj.anomaly_window
+        if window is None or obj.anomaly_mask is None or not obj.anomaly_mask.any():
+            obj.anomaly_visibility = 0.0  # thinner than the pixel grid samples: no trace at all
+            continue
+        region = bag.canvas.region(window)
+        with_all = {m: t[region] for m, t in bag.canvas.maps.items()}
+        without = {m: t - window.maps.get(m, 0) for m, t in with_all.items()}
+        _, (t_with, variance) = scanner.signals(with_all)
+        _, t_without = scanner.transmissions(without)
+        t = np.maximum(t_with, 1e-9)
+        delta = np.abs(np.log(t) - np.log(np.maximum(t_without, 1e-9)))
+        sigma_ln = np.sqrt(variance / photons + cfg.electronic_noise**2) / t
+        m = obj.anomaly_mask[region]
+        obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean())

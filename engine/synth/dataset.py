@@ -10,19 +10,43 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from dataclasses import asdict
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from engine.colour import DEFAULT_STYLE
+from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import Bag, BagConfig, anomaly_visibility, compose_bag
 from engine.synth.objects import CATEGORIES
 from engine.synth.scanner import Scanner, ScannerConfig
 
 ANNOTATIONS = "annotations.json"
-_scanner: Scanner | None = None  # one per worker process: building it takes ~2 s
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Everything a simulated dataset depends on besides its seed and size."""
+
+    bag: BagConfig = field(default_factory=BagConfig)
+    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
+    jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
+
+    def scanners(self) -> list[ScannerConfig]:
+        """The scanner configurations scans are drawn from, one per tube voltage."""
+        return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
+
+
+_scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
+
+
+def _scanner(config: ScannerConfig) -> Scanner:
+    if config not in _scanners:
+        _scanners[config] = Scanner(config)
+    return _scanners[config]
 
 
 def _rle(mask: np.ndarray) -> dict:
@@ -64,17 +88,17 @@ def bag_annotations(bag: Bag, image_id: int) -> list[dict]:
     return out
 
 
-def _make_one(job: tuple[Path, int, int, BagConfig, ScannerConfig]) -> tuple[dict, list[dict]]:
+def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]]:
     """Compose, render and save bag `index`; returns its image record and annotations."""
-    global _scanner
-    out, seed, index, bag_config, scanner_config = job
-    if _scanner is None or _scanner.config != scanner_config:
-        _scanner = Scanner(scanner_config)
+    out, seed, index, config = job
     rng = np.random.default_rng([seed, index])
-    bag = compose_bag(rng, bag_config)
-    anomaly_visibility(bag, _scanner)
+    variants = config.scanners()
+    scanner = _scanner(variants[int(rng.integers(len(variants)))])
+    style = DEFAULT_STYLE.jittered(rng) if config.jitter_colour else DEFAULT_STYLE
+    bag = compose_bag(rng, config.bag)
+    anomaly_visibility(bag, scanner)
     name = f"bag_{index:06d}"
-    scan = _scanner.scan(bag.canvas.maps, rng, name=name)
+    scan = scanner.scan(bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style)
     save_scan(scan, out / "images" / name)
     image = {
         "id": index + 1,
@@ -82,10 +106,16 @@ def _make_one(job: tuple[Path, int, int, BagConfig, ScannerConfig]) -> tuple[dic
         "width": scan.width,
         "height": scan.height,
         "seed": [seed, index],
-        "scanner": scanner_config.to_dict(),
+        "scanner": scanner.config.to_dict(),
+        "bag": _plain(bag.info),
+        "colour_style": to_dict(style),
         "channels": {r: f"images/{name}_{r}.png" for r in ("low", "high", "zeff")},
     }
     return image, bag_annotations(bag, index + 1)
+
+
+def _plain(info: dict) -> dict:
+    return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in info.items()}
 
 
 def write_dataset(
@@ -93,33 +123,38 @@ def write_dataset(
     n: int,
     seed: int = 0,
     *,
+    config: SynthConfig | None = None,
     bag_config: BagConfig | None = None,
     scanner_config: ScannerConfig | None = None,
     workers: int = 1,
     progress: bool = True,
 ) -> Path:
-    """Write `n` simulated bags and `annotations.json` under `out`; returns the JSON's path."""
-    out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    bag_config = bag_config or BagConfig()
-    scanner_config = scanner_config or ScannerConfig()
-    jobs = [(out, seed, i, bag_config, scanner_config) for i in range(n)]
-    results: list[tuple[dict, list[dict]]]
+    """Write `n` simulated bags and `annotations.json` under `out`; returns the JSON's path.
+
+    `bag_config` and `scanner_config` replace those parts of `config`. Bag i is drawn from
+    `default_rng([seed, i])`, so the files do not depend on `workers`.
+    """
     from tqdm import tqdm
 
-    bar = tqdm(total=n, desc="synth", unit="bag", disable=not progress)
-    if workers > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            results = []
-            for r in pool.imap(_make_one, jobs, chunksize=1):
-                results.append(r)
+    out = Path(out)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    config = config or SynthConfig()
+    if bag_config is not None:
+        config = replace(config, bag=bag_config)
+    if scanner_config is not None:
+        config = replace(config, scanner=scanner_config)
+    jobs = [(out, seed, i, config) for i in range(n)]
+    results: list[tuple[dict, list[dict]]] = []
+    with tqdm(total=n, desc="synth", unit="bag", disable=not progress) as bar:
+        if workers > 1:
+            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+                for r in pool.imap(_make_one, jobs, chunksize=1):
+                    results.append(r)
+                    bar.update()
+        else:
+            for job in jobs:
+                results.append(_make_one(job))
                 bar.update()
-    else:
-        results = []
-        for job in jobs:
-            results.append(_make_one(job))
-            bar.update()
-    bar.close()
     images, annotations = [], []
     for image, anns in results:
         images.append(image)
@@ -129,7 +164,7 @@ def write_dataset(
         "info": {
             "description": "engine.synth simulated dual-energy X-ray bags",
             "seed": seed,
-            "bag_config": asdict(bag_config),
+            "config": to_dict(config),
         },
         "categories": [
             {"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(CATEGORIES)

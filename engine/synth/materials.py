@@ -117,6 +117,32 @@ MATERIALS: dict[str, Material] = {
         _m("ferrite", 4.80, 23.5, ("Fe2O3", 70), ("MnO", 20), ("ZnO", 10)),
         _m("ndfeb", 7.50, 41.5, ("Nd", 30), ("Fe", 69), ("B", 1)),
         _m("csi", 4.51, 54.0, ("CsI", 1), note="detector scintillator"),
+        # Everyday clutter (est.): shoes, toiletries, batteries, coins.
+        _m("polypropylene", 0.90, 5.4, ("C3H6", 1)),
+        _m(
+            "leather",
+            0.90,
+            7.9,
+            (_PROTEIN, 80),
+            ("H2O", 12),
+            (_FAT, 4),
+            ("Cr2O3", 3),
+            ("Na2SO4", 1),
+            note="chrome-tanned",
+        ),
+        _m("toothpaste", 1.40, 12.0, ("CaCO3", 40), ("H2O", 30), ("C3H8O3", 25), ("SiO2", 5)),
+        _m(
+            "alkaline",
+            3.2,
+            24.0,
+            ("MnO2", 50),
+            ("Zn", 25),
+            ("KOH", 10),
+            ("C", 5),
+            ("H2O", 10),
+            note="AA cell core",
+        ),
+        _m("cupronickel", 8.90, 28.6, ("Cu", 75), ("Ni", 25)),
     )
 }
 

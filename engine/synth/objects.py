@@ -1,261 +1,409 @@
 """The six object classes of the paper, built from solids with their internals, and anomalies.
 
-Builders work in object coordinates (cm, origin at the object's centre, z up, the long side
-along x) and return an `ObjectModel`: named parts of given materials. `place()` turns and moves
-a model into the bag; `insert_anomaly()` puts a concealed item inside a host and removes the
-internals it displaces, as in the paper (marzipan, screws, a metal plate, a knife) plus wires
-and a wrong battery.
+Builders work in item coordinates (cm, origin at the object's centre, z up, the long side along
+x) and return an `ObjectModel` (physics.md §6: a laptop is a case, a board with chips, a battery
+pack, a hinge, screws and a fan; a hairdryer a motor, a fan and a nichrome coil on mica; ...).
+`insert_anomaly()` puts a concealed item inside a host and removes the internals it displaces,
+as in the paper (marzipan, screws, a metal plate, a knife) plus loose wires and a wrong battery.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.synth.shapes import Box, Canvas, Cylinder, Ellipsoid, Solid, rotation
+from engine.synth.parts import ObjectModel, box, disc, move, path, place, rod, shell, tube
+from engine.synth.shapes import Canvas, Cylinder, Ellipsoid, Part, Wire, rotation
 
 CATEGORIES = ("bottle", "hairdryer", "iron", "toaster", "mobile", "laptop")
 ANOMALY_TYPES = ("marzipan", "screws", "metal_plate", "knife", "wires", "battery")
+ALONG_X = rotation(0, np.pi / 2, 0)  # a cylinder's axis turned from z to x
+
+__all__ = ["ANOMALY_TYPES", "CATEGORIES", "Drawn", "ObjectModel", "build", "draw", "place"]
 
 
-@dataclass(frozen=True)
-class Part:
-    """One solid of one material; `sign=-1` carves a cavity out of what came before."""
-
-    role: str
-    material: str
-    solid: Solid
-    sign: float = 1.0
-
-
-@dataclass
-class ObjectModel:
-    category: str
-    parts: list[Part]
-    size: tuple[float, float, float]  # outer extent (cm) in object coordinates
-    anomaly: list[Part] = field(default_factory=list)
-    anomaly_type: str | None = None
-    cavity: tuple[float, float, float] | None = None  # half-extents where an item can hide
-
-    @property
-    def anomalous(self) -> bool:
-        return bool(self.anomaly)
+def _screws(xs, ys, z, length=0.5, radius=0.09, material="steel") -> list[Part]:
+    """Upright screws at every (x, y) pair: a head and a shank seen end-on."""
+    parts = []
+    for x, y in zip(xs, ys, strict=True):
+        parts.append(rod("screw", material, (x, y, z), (x, y, z + length), radius))
+        parts.append(disc("screw", material, (x, y, z), radius * 2.2, 0.08))
+    return parts
 
 
-def _box(role, material, center, size, sign=1.0) -> Part:
-    return Part(role, material, Box(tuple(center), size=tuple(size)), sign)
-
-
-def _shell(role, material, size, wall, center=(0.0, 0.0, 0.0)) -> list[Part]:
-    """A closed box with walls of `wall` cm: outer solid minus inner cavity."""
-    inner = tuple(max(s - 2 * wall, 0.01) for s in size)
-    return [_box(role, material, center, size), _box(role, material, center, inner, -1.0)]
-
-
-def _rod(role, material, start, end, radius) -> Part:
-    """A cylinder from `start` to `end` (object coordinates)."""
-    a, b = np.asarray(start, float), np.asarray(end, float)
-    axis = b - a
-    length = float(np.linalg.norm(axis))
-    z = axis / length
-    helper = np.array([1.0, 0, 0]) if abs(z[0]) < 0.9 else np.array([0, 1.0, 0])
-    x = np.cross(helper, z)
-    x /= np.linalg.norm(x)
-    rot = np.stack([x, np.cross(z, x), z], axis=1)
-    return Part(role, material, Cylinder(tuple((a + b) / 2), rot, radius_cm=radius, length=length))
+def _board(rng, center, size, chips: int, copper: float = 0.004) -> list[Part]:
+    """A circuit board: FR4 with copper planes, chips, capacitors and a few traces."""
+    cx, cy, cz = center
+    w, d, h = size
+    parts = [
+        box("board", "fr4", center, size),
+        box("board_copper", "copper", (cx, cy, cz + h / 2), (w * 0.96, d * 0.96, copper)),
+    ]
+    for i in range(chips):
+        cw, cd = rng.uniform(0.4, min(2.8, w / 3)), rng.uniform(0.4, min(2.8, d / 3))
+        x, y = cx + rng.uniform(-0.45, 0.45) * (w - cw), cy + rng.uniform(-0.45, 0.45) * (d - cd)
+        parts.append(box(f"chip{i}", "ceramic", (x, y, cz + h / 2 + 0.08), (cw, cd, 0.15)))
+        if rng.random() < 0.5:  # leads or a lead frame
+            parts.append(box(f"chip{i}", "copper", (x, y, cz + h / 2 + 0.02), (cw, cd, 0.01)))
+    for _ in range(int(rng.integers(2, 6))):  # electrolytic capacitors: aluminium cans
+        x, y = cx + rng.uniform(-0.45, 0.45) * w, cy + rng.uniform(-0.45, 0.45) * d
+        parts.append(disc("capacitor", "aluminium", (x, y, cz + h / 2 + 0.4), 0.3, 0.7))
+    for _ in range(int(rng.integers(3, 8))):  # traces
+        x0, y0 = cx + rng.uniform(-0.45, 0.45) * w, cy + rng.uniform(-0.45, 0.45) * d
+        pts = [
+            (x0, y0),
+            (x0 + rng.uniform(-0.4, 0.4) * w, y0),
+            (x0, y0 + rng.uniform(-0.4, 0.4) * d),
+        ]
+        parts.append(path("trace", "copper", pts, 0.02, cz + h / 2))
+    return parts
 
 
 # ----- the six classes ------------------------------------------------------------------------
 def bottle(rng: np.random.Generator) -> ObjectModel:
-    glass = rng.random() < 0.35
-    wall_material, wall = ("glass", 0.35) if glass else ("pet", 0.03)
-    liquid = str(rng.choice(["water", "water", "oil", "ethanol"]))
-    radius, length = rng.uniform(3.0, 4.5), rng.uniform(18.0, 30.0)
-    fill = rng.uniform(0.6, 0.95)
-    along_x = rotation(0, np.pi / 2, 0)
-    body = Cylinder((0.0, 0, 0), along_x, radius_cm=radius, length=length)
-    cavity = Cylinder((0.0, 0, 0), along_x, radius_cm=radius - wall, length=length - 2 * wall)
-    liquid_len = (length - 2 * wall) * fill
-    parts = [
-        Part("wall", wall_material, body),
-        Part("wall", wall_material, cavity, -1.0),
+    kind = rng.choice(["pet", "pet", "glass", "wine"])
+    wall_material, wall = ("pet", rng.uniform(0.025, 0.04)) if kind == "pet" else ("glass", 0.3)
+    liquid = str(rng.choice(["water", "water", "oil", "ethanol", "water"]))
+    if kind == "wine":
+        liquid = "ethanol" if rng.random() < 0.3 else "water"
+        radius, length = rng.uniform(3.6, 4.0), rng.uniform(22.0, 24.0)
+    else:
+        radius, length = rng.uniform(2.8, 4.5), rng.uniform(15.0, 30.0)
+    fill = rng.uniform(0.55, 0.95)
+    shoulder = rng.uniform(0.15, 0.3) * length
+    body_len = length - shoulder
+    x0 = -length / 2 + body_len / 2  # the body's centre; the neck is towards +x
+    neck_r = radius * rng.uniform(0.3, 0.45)
+    shoulder_at = x0 + body_len / 2
+    dome = (radius, radius, shoulder)
+    inner = (radius - wall, radius - wall, shoulder - wall)
+    parts = [  # the shoulder: half an ellipsoid shell towards the neck
+        Part("wall", wall_material, Ellipsoid((shoulder_at, 0, 0), ALONG_X, dome, cut=0.0)),
+        Part("wall", wall_material, Ellipsoid((shoulder_at, 0, 0), ALONG_X, inner, cut=0.0), -1),
+        Part("wall", wall_material, Cylinder((x0, 0, 0), ALONG_X, radius, body_len)),
+        Part(
+            "wall",
+            wall_material,
+            Cylinder((x0, 0, 0), ALONG_X, radius - wall, body_len - 2 * wall),
+            -1.0,
+        ),
+    ]
+    parts += tube(
+        "neck",
+        wall_material,
+        (shoulder_at + shoulder * 0.8, 0, 0),
+        (length / 2, 0, 0),
+        neck_r,
+        wall,
+    )
+    liquid_len = (body_len - 2 * wall) * fill
+    parts.append(
         Part(
             "liquid",
             liquid,
             Cylinder(
-                (-(length - 2 * wall - liquid_len) / 2, 0, 0),
-                along_x,
-                radius_cm=radius - wall,
-                length=liquid_len,
+                (x0 - (body_len - 2 * wall - liquid_len) / 2, 0, 0),
+                ALONG_X,
+                radius - wall,
+                liquid_len,
             ),
-        ),
-        _rod("cap", "polyethylene", (length / 2, 0, 0), (length / 2 + 2.0, 0, 0), radius * 0.45),
-    ]
-    return ObjectModel("bottle", parts, (length + 2.0, 2 * radius, 2 * radius))
+        )
+    )
+    cap = "aluminium" if kind == "wine" and rng.random() < 0.5 else "polyethylene"
+    parts.append(rod("cap", cap, (length / 2, 0, 0), (length / 2 + 1.8, 0, 0), neck_r + 0.15))
+    if rng.random() < 0.6:  # a paper or plastic label around the body
+        parts += tube(
+            "label",
+            "paper",
+            (x0 - body_len * 0.3, 0, 0),
+            (x0 + body_len * 0.3, 0, 0),
+            radius + 0.02,
+            0.02,
+        )
+    return ObjectModel("bottle", parts, (length + 1.8, 2 * radius, 2 * radius))
 
 
 def laptop(rng: np.random.Generator) -> ObjectModel:
-    inches = float(rng.choice([13.0, 14.0, 15.6, 17.0]))
-    w, d = inches * 2.54 * 0.87, inches * 2.54 * 0.55
-    h = rng.uniform(1.6, 2.4)
-    case = "aluminium" if rng.random() < 0.4 else "abs"
-    wall = 0.12 if case == "aluminium" else 0.2
-    parts = _shell("case", case, (w, d, h), wall)
-    parts += [
-        _box("board", "fr4", (w * 0.18, -d * 0.2, 0), (w * 0.55, d * 0.45, 0.12)),
-        _box("board_copper", "copper", (w * 0.18, -d * 0.2, 0.07), (w * 0.5, d * 0.4, 0.006)),
-        _box("battery", "li_ion", (-w * 0.05, d * 0.25, -0.1), (w * 0.6, d * 0.28, 0.6)),
-        _box("screen", "glass", (0, 0, h / 2 - 0.35), (w * 0.95, d * 0.95, 0.15)),
-        _box("keyboard", "abs", (0, 0, h / 2 - 0.15), (w * 0.85, d * 0.5, 0.2)),
-        _rod("hinge", "steel", (-w * 0.45, -d / 2 + 0.5, 0), (-w * 0.3, -d / 2 + 0.5, 0), 0.3),
-        _rod("hinge", "steel", (w * 0.3, -d / 2 + 0.5, 0), (w * 0.45, -d / 2 + 0.5, 0), 0.3),
-        Part("fan", "copper", Cylinder((w * 0.38, -d * 0.25, 0), radius_cm=2.5, length=0.3)),
-        _box("heatpipe", "copper", (w * 0.28, -d * 0.25, 0.1), (w * 0.25, 0.8, 0.2)),
+    inches = float(rng.choice([11.6, 13.3, 14.0, 15.6, 17.3]))
+    w, d = inches * 2.54 * 0.87, inches * 2.54 * 0.58
+    h = rng.uniform(1.5, 2.4)
+    case = "aluminium" if rng.random() < 0.5 else "abs"
+    wall = 0.1 if case == "aluminium" else 0.2
+    parts = shell("case", case, (w, d, h), wall)
+    top = h / 2
+    parts += [  # the lid: a glass panel in front of a light guide and a metal or plastic back
+        box("screen", "glass", (0, 0, top - 0.35), (w * 0.95, d * 0.95, 0.12)),
+        box("screen", "polycarbonate", (0, 0, top - 0.5), (w * 0.93, d * 0.93, 0.15)),
+        box("keyboard", "aluminium", (0, d * 0.1, top - 0.75), (w * 0.85, d * 0.42, 0.05)),
     ]
-    for sx in (-1, 1):
-        for sy in (-1, 1):
-            parts.append(
-                _rod(
-                    "screw",
-                    "steel",
-                    (sx * (w / 2 - 1), sy * (d / 2 - 1), -h / 2),
-                    (sx * (w / 2 - 1), sy * (d / 2 - 1), -h / 2 + 0.5),
-                    0.1,
-                )
-            )
-    for i in range(int(rng.integers(4, 9))):  # chips on the board
-        x = w * 0.18 + rng.uniform(-0.25, 0.25) * w * 0.55
-        y = -d * 0.2 + rng.uniform(-0.2, 0.2) * d * 0.45
-        parts.append(_box(f"chip{i}", "ceramic", (x, y, 0.15), (rng.uniform(1, 3),) * 2 + (0.2,)))
-    return ObjectModel("laptop", parts, (w, d, h))
+    keys_x, keys_y = 14, 5
+    for i, j in itertools.product(range(keys_x), range(keys_y)):
+        kx = (i - (keys_x - 1) / 2) * w * 0.85 / keys_x
+        ky = d * 0.1 + (j - (keys_y - 1) / 2) * d * 0.42 / keys_y
+        parts.append(box("keyboard", "abs", (kx, ky, top - 0.62), (w * 0.05, d * 0.065, 0.2)))
+    board_w, board_d = w * rng.uniform(0.45, 0.6), d * rng.uniform(0.35, 0.45)
+    bx, by = w * 0.2 * rng.choice([-1, 1]), -d * 0.22
+    parts += _board(rng, (bx, by, -0.1), (board_w, board_d, 0.12), int(rng.integers(5, 11)))
+    cells = int(rng.choice([3, 4, 6]))
+    bat_w, bat_d = w * 0.7, d * 0.3
+    for c in range(cells):  # the battery pack: a row of pouch cells
+        cx = -bat_w / 2 + bat_w * (c + 0.5) / cells
+        parts.append(
+            box("battery", "li_ion", (cx, d * 0.28, -0.3), (bat_w / cells - 0.3, bat_d, 0.55))
+        )
+    parts.append(box("battery", "aluminium", (0, d * 0.28, -0.6), (bat_w, bat_d, 0.02)))
+    fan_x = bx + board_w * 0.35 * np.sign(bx or 1)
+    parts += [
+        disc("fan", "abs", (fan_x, by, 0), 2.4, 0.6),
+        disc("fan", "copper", (fan_x, by, 0.1), 0.7, 0.3),
+        disc("fan", "ndfeb", (fan_x, by, 0.1), 0.9, 0.1),
+        box(
+            "heatpipe",
+            "copper",
+            ((fan_x + bx) / 2, by + 1.5, 0.2),
+            (abs(fan_x - bx) + 3, 0.7, 0.25),
+        ),
+        rod("hinge", "steel", (-w * 0.42, -d / 2 + 0.6, 0), (-w * 0.28, -d / 2 + 0.6, 0), 0.32),
+        rod("hinge", "steel", (w * 0.28, -d / 2 + 0.6, 0), (w * 0.42, -d / 2 + 0.6, 0), 0.32),
+        box("trackpad", "glass", (0, d * 0.38 - d * 0.5, top - 0.7), (w * 0.3, d * 0.2, 0.07)),
+        disc("speaker", "ndfeb", (-w * 0.4, d * 0.05, -0.2), 0.5, 0.25),
+        disc("speaker", "ndfeb", (w * 0.4, d * 0.05, -0.2), 0.5, 0.25),
+    ]
+    for k in range(int(rng.integers(2, 5))):  # USB and other ports: steel shells on an edge
+        side = -w / 2 + 0.6 if k % 2 else w / 2 - 0.6
+        parts += shell("port", "steel", (1.0, 1.3, 0.5), 0.03, (side, -d * 0.3 + k * 2.0, 0))
+    n = int(rng.integers(8, 15))
+    xs = np.concatenate([[-w / 2 + 1, w / 2 - 1] * 2, rng.uniform(-w / 2 + 1, w / 2 - 1, n - 4)])
+    ys = np.concatenate(
+        [[-d / 2 + 1] * 2 + [d / 2 - 1] * 2, rng.uniform(-d / 2 + 1, d / 2 - 1, n - 4)]
+    )
+    parts += _screws(xs, ys, -h / 2, length=0.45)
+    return ObjectModel("laptop", parts, (w, d, h), cavity=(w * 0.35, d * 0.3, h * 0.3))
 
 
 def mobile(rng: np.random.Generator) -> ObjectModel:
-    w, d, h = rng.uniform(13.5, 16.5), rng.uniform(6.5, 7.8), rng.uniform(0.75, 0.95)
-    parts = _shell("frame", "aluminium", (w, d, h), 0.1)
+    w, d, h = rng.uniform(13.0, 16.5), rng.uniform(6.4, 7.8), rng.uniform(0.75, 1.0)
+    frame = "aluminium" if rng.random() < 0.7 else "stainless"
+    parts = shell("frame", frame, (w, d, h), 0.12 if frame == "aluminium" else 0.06)
     parts += [
-        _box("screen", "glass", (0, 0, h / 2 - 0.1), (w * 0.98, d * 0.98, 0.1)),
-        _box("board", "fr4", (w * 0.3, 0, 0), (w * 0.3, d * 0.8, 0.1)),
-        _box("shield", "stainless", (w * 0.3, 0, 0.08), (w * 0.25, d * 0.6, 0.02)),
-        _box("battery", "li_ion", (-w * 0.12, 0, 0), (w * 0.5, d * 0.8, 0.45)),
-        _rod("camera", "stainless", (w * 0.4, d * 0.25, -h / 2), (w * 0.4, d * 0.25, 0), 0.5),
-        Part("speaker", "ndfeb", Box((-w * 0.45, 0, 0), size=(0.6, 1.5, 0.3))),
+        box("screen", "glass", (0, 0, h / 2 - 0.05), (w * 0.99, d * 0.99, 0.08)),
+        box("back", "glass", (0, 0, -h / 2 + 0.05), (w * 0.99, d * 0.99, 0.07)),
+        box("battery", "li_ion", (-w * 0.12, 0, -0.05), (w * 0.5, d * 0.78, 0.42)),
+        box("battery", "aluminium", (-w * 0.12, 0, 0.17), (w * 0.5, d * 0.78, 0.01)),
+        box("shield", "stainless", (w * 0.3, 0, 0.12), (w * 0.28, d * 0.7, 0.02)),
+        disc("camera", "stainless", (w * 0.4, d * 0.25, -0.1), 0.55, 0.35),
+        disc("camera", "glass", (w * 0.4, d * 0.25, -0.1), 0.4, 0.4),
+        box("speaker", "ndfeb", (-w * 0.44, -d * 0.2, 0), (0.6, 1.5, 0.25)),
+        box("vibration", "steel", (-w * 0.44, d * 0.25, 0), (0.9, 0.9, 0.3)),
+        box("sim", "stainless", (w * 0.1, d * 0.45, 0), (1.5, 0.5, 0.05)),
+        box("port", "steel", (-w / 2 + 0.3, 0, 0), (0.6, 0.9, 0.35)),
     ]
-    return ObjectModel("mobile", parts, (w, d, h))
+    parts += _board(rng, (w * 0.3, 0, 0), (w * 0.3, d * 0.8, 0.08), int(rng.integers(3, 7)), 0.003)
+    parts += _screws([-w / 2 + 0.3, -w / 2 + 0.3], [-d * 0.2, d * 0.2], -0.2, 0.3, 0.05)
+    return ObjectModel("mobile", parts, (w, d, h), cavity=(w * 0.3, d * 0.3, h * 0.3))
 
 
 def hairdryer(rng: np.random.Generator) -> ObjectModel:
-    length, radius = rng.uniform(18, 24), rng.uniform(3.5, 4.5)
-    along_x = rotation(0, np.pi / 2, 0)
+    length, radius = rng.uniform(17, 24), rng.uniform(3.2, 4.5)
+    handle_len = rng.uniform(10, 15)
     wall = 0.25
     parts = [
-        Part("body", "abs", Cylinder((0.0, 0, 0), along_x, radius_cm=radius, length=length)),
-        Part(
-            "body",
-            "abs",
-            Cylinder((0.0, 0, 0), along_x, radius_cm=radius - wall, length=length - 2 * wall),
-            -1.0,
+        Part("body", "abs", Cylinder((0.0, 0, 0), ALONG_X, radius, length)),
+        Part("body", "abs", Cylinder((0.0, 0, 0), ALONG_X, radius - wall, length - 2 * wall), -1.0),
+    ]
+    parts += tube(
+        "handle",
+        "abs",
+        (-length * 0.15, -radius + 0.5, 0),
+        (-length * 0.15, -radius - handle_len, 0),
+        1.5,
+        0.2,
+    )
+    motor_x = -length * 0.28
+    parts += [
+        Part("motor", "copper", Cylinder((motor_x, 0, 0), ALONG_X, 1.2, 2.6)),
+        Part("motor", "ferrite", Cylinder((motor_x, 0, 0), ALONG_X, 1.7, 2.2)),
+        Part("motor", "ferrite", Cylinder((motor_x, 0, 0), ALONG_X, 1.45, 2.2), -1.0),
+        rod("motor", "steel", (motor_x - 1.8, 0, 0), (motor_x + 2.2, 0, 0), 0.12),
+        Part("fan", "abs", Cylinder((motor_x + 2.0, 0, 0), ALONG_X, radius - 0.5, 0.8)),
+        box(
+            "heater_support", "mica", (length * 0.15, 0, 0), (length * 0.42, 2 * radius - 1.5, 0.1)
         ),
-        _rod("handle", "abs", (-length * 0.15, 0, 0), (-length * 0.15, -14.0, 0), 1.6),
-        Part(
-            "motor", "copper", Cylinder((-length * 0.3, 0, 0), along_x, radius_cm=1.4, length=3.0)
-        ),
-        Part(
-            "magnet", "ferrite", Cylinder((-length * 0.3, 0, 0), along_x, radius_cm=1.8, length=2.5)
-        ),
-        Part(
-            "fan",
-            "abs",
-            Cylinder((-length * 0.18, 0, 0), along_x, radius_cm=radius - 0.5, length=0.8),
-        ),
-        _box(
-            "heater_support", "mica", (length * 0.15, 0, 0), (length * 0.4, 2 * radius - 1.5, 0.1)
-        ),
-        _box(
-            "heater_support", "mica", (length * 0.15, 0, 0), (length * 0.4, 0.1, 2 * radius - 1.5)
+        box(
+            "heater_support", "mica", (length * 0.15, 0, 0), (length * 0.42, 0.1, 2 * radius - 1.5)
         ),
     ]
-    for i in range(10):  # nichrome coil wound along the mica cross
-        x = length * (-0.03 + 0.036 * i)
+    turns = int(rng.integers(10, 18))
+    for i in range(turns):  # the nichrome coil wound along the mica cross
+        x = length * (-0.05 + 0.4 * i / turns)
+        parts.append(Part(f"coil{i}", "nichrome", Cylinder((x, 0, 0), ALONG_X, radius - 1.2, 0.04)))
         parts.append(
-            Part(
-                f"coil{i}",
-                "nichrome",
-                Cylinder((x, 0, 0), along_x, radius_cm=radius - 1.2, length=0.04),
+            Part(f"coil{i}", "nichrome", Cylinder((x, 0, 0), ALONG_X, radius - 1.25, 0.04), -1.0)
+        )
+    grill_x = length / 2 - 0.3
+    for k in range(-3, 4):  # a steel grille across the outlet
+        parts.append(
+            rod(
+                "grille",
+                "steel",
+                (grill_x, k * radius / 4, -radius * 0.8),
+                (grill_x, k * radius / 4, radius * 0.8),
+                0.04,
             )
         )
-    parts.append(
-        _rod("cable", "copper", (-length * 0.15, -14.0, 0), (-length * 0.15, -20.0, 0), 0.1)
-    )
-    barrel = (radius - 0.5) * 0.7
+    hy = -radius - handle_len * 0.4
+    parts += [
+        box("switch", "brass", (-length * 0.15, hy, 0), (0.6, 1.5, 0.4)),
+        box("switch", "fr4", (-length * 0.15, hy - 1.5, 0), (1.5, 2.5, 0.1)),
+        rod(
+            "cable",
+            "copper",
+            (-length * 0.15 - 0.2, -radius - 1, 0),
+            (-length * 0.15 - 0.2, hy, 0),
+            0.06,
+        ),
+        rod(
+            "cable",
+            "copper",
+            (-length * 0.15 + 0.2, -radius - 1, 0),
+            (-length * 0.15 + 0.2, hy, 0),
+            0.06,
+        ),
+        rod(
+            "cable",
+            "pvc",
+            (-length * 0.15, -radius - handle_len, 0),
+            (-length * 0.15, -radius - handle_len - 2.5, 0),
+            0.35,
+        ),
+    ]
+    barrel = (radius - 0.6) * 0.7
+    # Centre the extent: the barrel's axis sits above the middle, the handle hangs below it.
+    dy = (handle_len + 2.5) / 2
+    parts = [move(p, (0.0, dy, 0.0), np.eye(3)) for p in parts]
+    size = (length, 2 * radius + handle_len + 2.5, 2 * radius)
     return ObjectModel(
-        "hairdryer",
-        parts,
-        (length, 2 * radius + 14, 2 * radius),
-        cavity=(length * 0.4, barrel, barrel),
+        "hairdryer", parts, size, cavity=(length * 0.4, barrel, barrel), cavity_center=(0, dy, 0)
     )
 
 
 def iron(rng: np.random.Generator) -> ObjectModel:
-    w, d, h = rng.uniform(24, 28), rng.uniform(10, 12), rng.uniform(12, 15)
+    w, d, h = rng.uniform(24, 29), rng.uniform(10, 12.5), rng.uniform(12, 15)
     sole = "aluminium" if rng.random() < 0.5 else "stainless"
+    sole_t = 0.5 if sole == "aluminium" else 0.15
+    z0 = -h / 2
     parts = [
-        Part("soleplate", sole, Ellipsoid((0.0, 0, -h / 2 + 0.5), semi_axes=(w / 2, d / 2, 0.4))),
-        Part("body", "abs", Ellipsoid((0.0, 0, -h * 0.2), semi_axes=(w * 0.48, d * 0.45, h * 0.3))),
+        Part("soleplate", sole, Ellipsoid((0.0, 0, z0), semi_axes=(w / 2, d / 2, sole_t), cut=0)),
+    ]
+    for _ in range(int(rng.integers(12, 30))):  # steam holes through the soleplate
+        x, y = rng.uniform(-0.35, 0.35) * w, rng.uniform(-0.3, 0.3) * d
+        parts.append(
+            Part("soleplate", sole, Cylinder((x, y, z0 + 0.2), radius_cm=0.15, length=2.0), -1.0)
+        )
+    parts += [
+        Part(
+            "body",
+            "abs",
+            Ellipsoid((0.0, 0, z0 + h * 0.3), semi_axes=(w * 0.48, d * 0.45, h * 0.3)),
+        ),
+        Part(
+            "body",
+            "abs",
+            Ellipsoid(
+                (0.0, 0, z0 + h * 0.3), semi_axes=(w * 0.48 - 0.25, d * 0.45 - 0.25, h * 0.3 - 0.25)
+            ),
+            -1.0,
+        ),
         Part(
             "tank",
-            "water",
-            Ellipsoid((w * 0.1, 0, -h * 0.15), semi_axes=(w * 0.28, d * 0.3, h * 0.15)),
+            "polycarbonate",
+            Ellipsoid((w * 0.12, 0, z0 + h * 0.35), semi_axes=(w * 0.28, d * 0.3, h * 0.15)),
         ),
-        _rod("handle", "abs", (-w * 0.3, 0, h * 0.25), (w * 0.25, 0, h * 0.25), 1.5),
-        _rod(
-            "element",
-            "nichrome",
-            (-w * 0.35, -d * 0.25, -h / 2 + 1.1),
-            (w * 0.35, -d * 0.25, -h / 2 + 1.1),
-            0.35,
+        Part(
+            "tank",
+            "polycarbonate",
+            Ellipsoid(
+                (w * 0.12, 0, z0 + h * 0.35),
+                semi_axes=(w * 0.28 - 0.2, d * 0.3 - 0.2, h * 0.15 - 0.2),
+            ),
+            -1.0,
         ),
-        _rod(
-            "element",
-            "nichrome",
-            (-w * 0.35, d * 0.25, -h / 2 + 1.1),
-            (w * 0.35, d * 0.25, -h / 2 + 1.1),
-            0.35,
-        ),
-        _box("thermostat", "brass", (-w * 0.15, 0, -h / 2 + 2.0), (2.0, 1.5, 1.0)),
-        _rod("cable", "copper", (-w * 0.45, 0, 0), (-w * 0.6, 0, 0), 0.12),
     ]
-    return ObjectModel("iron", parts, (w, d, h))
+    if rng.random() < 0.5:
+        fill = Ellipsoid((w * 0.12, 0, z0 + h * 0.33), semi_axes=(w * 0.26, d * 0.28, h * 0.1))
+        parts.append(Part("tank", "water", fill))
+    parts += tube(
+        "handle", "abs", (-w * 0.32, 0, z0 + h * 0.8), (w * 0.22, 0, z0 + h * 0.8), 1.5, 0.25
+    )
+    ex = w * 0.38
+    u_shape = [
+        (-ex, -d * 0.25),
+        (ex * 0.8, -d * 0.25),
+        (ex, 0),
+        (ex * 0.8, d * 0.25),
+        (-ex, d * 0.25),
+    ]
+    parts += [
+        # the element: a nichrome coil in MgO inside a steel sheath, cast into the soleplate
+        path("element", "stainless", u_shape, 0.42, z0 + sole_t + 0.3),
+        path("element", "stainless", u_shape, 0.36, z0 + sole_t + 0.3, -1.0),
+        path("element", "ceramic", u_shape, 0.36, z0 + sole_t + 0.3),
+        path("element", "nichrome", u_shape, 0.08, z0 + sole_t + 0.3),
+        box("thermostat", "brass", (-w * 0.15, 0, z0 + 2.0), (2.0, 1.5, 1.0)),
+        box("thermostat", "steel", (-w * 0.15, 0, z0 + 2.7), (2.6, 0.6, 0.05)),
+        rod("cable", "pvc", (-w * 0.48, 0, z0 + h * 0.5), (-w * 0.58, 0, z0 + h * 0.45), 0.4),
+        rod(
+            "cable", "copper", (-w * 0.48, 0.1, z0 + h * 0.5), (-w * 0.58, 0.1, z0 + h * 0.45), 0.07
+        ),
+        rod(
+            "cable",
+            "copper",
+            (-w * 0.48, -0.1, z0 + h * 0.5),
+            (-w * 0.58, -0.1, z0 + h * 0.45),
+            0.07,
+        ),
+    ]
+    parts += _screws([-w * 0.2, w * 0.25, 0.0], [0, 0, d * 0.2], z0 + 0.5, 1.2, 0.12)
+    size = (w * 1.16, d, h)
+    return ObjectModel("iron", parts, size, cavity=(w * 0.25, d * 0.25, h * 0.15))
 
 
 def toaster(rng: np.random.Generator) -> ObjectModel:
     w, d, h = rng.uniform(26, 32), rng.uniform(15, 19), rng.uniform(18, 21)
-    parts = _shell("body", "stainless", (w, d, h), 0.06)
+    body = "stainless" if rng.random() < 0.7 else "steel"
+    parts = shell("body", body, (w, d, h), rng.uniform(0.04, 0.07))
     slots = 2 if rng.random() < 0.7 else 4
     for s in range(slots):
         y = -d / 2 + d * (s + 1) / (slots + 1)
         for side in (-1, 1):
-            parts.append(_box("mica", "mica", (0, y + side * 1.6, 0), (w * 0.8, 0.08, h * 0.7)))
-            for k in range(7):  # nichrome wound on each mica plate
-                z = -h * 0.3 + k * h * 0.1
-                parts.append(
-                    _rod(
-                        "element",
-                        "nichrome",
-                        (-w * 0.38, y + side * 1.6, z),
-                        (w * 0.38, y + side * 1.6, z),
-                        0.04,
-                    )
-                )
+            ys = y + side * 1.6
+            parts.append(box("mica", "mica", (0, ys, 0), (w * 0.8, 0.08, h * 0.7)))
+            zig = [(x, ys) for x in np.linspace(-w * 0.38, w * 0.38, 2)]
+            for k in range(8):  # nichrome ribbon wound round each mica plate
+                z = -h * 0.32 + k * h * 0.09
+                parts.append(path("element", "nichrome", zig, 0.05, z))
+            parts.append(box("guard", "steel", (0, y + side * 2.2, 0), (w * 0.8, 0.05, h * 0.6)))
+        parts.append(box("carriage", "steel", (0, y, -h * 0.35), (w * 0.75, 2.6, 0.08)))
     parts += [
-        _box("base", "stainless", (0, 0, -h / 2 + 0.6), (w * 0.95, d * 0.95, 0.1)),
-        _box("control", "fr4", (w / 2 - 2.5, 0, -h * 0.2), (1.5, d * 0.5, 4.0)),
-        _box("lever", "stainless", (w / 2 + 0.8, 0, 0), (1.6, 1.0, 2.0)),
+        box("base", "steel", (0, 0, -h / 2 + 0.6), (w * 0.95, d * 0.95, 0.06)),
+        box("crumb_tray", "aluminium", (0, 0, -h / 2 + 0.3), (w * 0.9, d * 0.85, 0.05)),
+        box("control", "fr4", (w / 2 - 2.5, 0, -h * 0.2), (1.5, d * 0.5, 4.0)),
+        box("control", "steel", (w / 2 - 2.0, 0, -h * 0.15), (0.6, 1.2, 1.2)),
+        box("lever", "abs", (w / 2 + 0.8, 0, 0), (1.6, 2.4, 2.0)),
+        rod("lever", "steel", (w / 2 - 3, 0, 0), (w / 2 + 0.5, 0, 0), 0.15),
+        path("spring", "steel", [(-w * 0.3, k * 0.3 - 1.5) for k in range(11)], 0.05, -h * 0.1),
+        rod("cable", "pvc", (-w / 2, 0, -h * 0.4), (-w / 2 - 2.5, 0, -h * 0.4), 0.35),
     ]
-    return ObjectModel("toaster", parts, (w, d, h))
+    parts += _screws(
+        [-w * 0.45, w * 0.45, -w * 0.45, w * 0.45],
+        [-d * 0.45, -d * 0.45, d * 0.45, d * 0.45],
+        -h / 2,
+        0.6,
+    )
+    return ObjectModel("toaster", parts, (w + 2.5, d, h), cavity=(w * 0.3, d * 0.3, h * 0.25))
 
 
 BUILDERS: dict[str, Callable[[np.random.Generator], ObjectModel]] = {
@@ -271,110 +419,140 @@ BUILDERS: dict[str, Callable[[np.random.Generator], ObjectModel]] = {
 def build(category: str, rng: np.random.Generator) -> ObjectModel:
     """A new random instance of `category`."""
     try:
-        return BUILDERS[category](rng)
+        builder = BUILDERS[category]
     except KeyError:
         raise KeyError(f"unknown category {category!r}; known: {list(CATEGORIES)}") from None
+    return builder(rng)
 
 
 # ----- anomalies ------------------------------------------------------------------------------
+# The outside of a host stays when something is hidden in it; only internals make room.
+_EXTERIOR_ROLES = frozenset(
+    {
+        *("case", "frame", "body", "wall", "screen", "back", "soleplate", "liquid", "base"),
+        *("handle", "neck", "cap", "label", "cable", "grille", "lever", "keyboard", "trackpad"),
+        *("port", "screw", "hinge", "crumb_tray", "tank"),
+    }
+)
+
+
+def _anomaly_parts(kind: str, center: np.ndarray, inner: np.ndarray, model: ObjectModel, rng):
+    sx, _, sz = model.size
+    if kind == "marzipan":
+        material = str(rng.choice(["marzipan", "marzipan", "cheese", "chocolate"]))
+        size = np.minimum(inner * 2 * rng.uniform(0.35, 0.6, 3), [12.0, 8.0, sz * 0.6])
+        return [box("anomaly", material, center, size)]
+    if kind == "metal_plate":
+        size = (min(inner[0] * 2, 10) * rng.uniform(0.5, 0.9), min(inner[1] * 2, 6) * 0.8, 0.3)
+        return [box("anomaly", "steel", center, size, rot=rotation(0, 0, rng.uniform(0, 3)))]
+    if kind == "knife":
+        blade = min(sx * 0.45, 11.0)
+        with_handle = model.category in ("laptop", "toaster") and sx > 24  # box-shaped hosts
+        center = np.array([0.0, center[1] * 0.5, center[2]]) - ([4.5, 0, 0] if with_handle else 0)
+        rot = rotation(0, 0, rng.uniform(-0.25, 0.25))
+        parts = [box("anomaly", "stainless", center, (blade, 2.2, 0.15), rot=rot)]
+        tip = center + rot @ np.array([-blade / 2 - 1.0, 0, 0])
+        parts.append(
+            box("anomaly", "stainless", tip, (2.0, 1.2, 0.15), rot=rot @ rotation(0, 0, 0.3))
+        )
+        if with_handle:
+            handle_at = center + rot @ np.array([blade / 2 + 4.0, 0, 0])
+            parts.append(box("anomaly", "abs", handle_at, (8.0, 2.0, 1.2), rot=rot))
+            parts += [
+                disc("anomaly", "brass", handle_at + rot @ np.array([k, 0, 0]), 0.2, 1.3)
+                for k in (-2.5, 0.0, 2.5)
+            ]
+        return parts
+    if kind == "screws":
+        parts = []
+        for _ in range(int(rng.integers(3, 9))):
+            p = center + np.append(rng.uniform(-1.0, 1.0, 2) * np.minimum(inner[:2], 2.5), 0)
+            rot = rotation(rng.uniform(0, np.pi), rng.uniform(0, np.pi), 0)
+            length = rng.uniform(1.5, 4.0)
+            parts.append(Part("anomaly", "steel", Cylinder(tuple(p), rot, 0.2, length)))
+        return parts
+    if kind == "wires":
+        steps = np.append(
+            rng.uniform(-1, 1, (7, 2)) * np.minimum(inner[:2], 3.0), np.zeros((7, 1)), 1
+        )
+        pts = center + np.cumsum(steps, 0) * 0.5
+        pts[:, :2] = np.clip(pts[:, :2], -inner[:2], inner[:2])
+        parts = [rod("anomaly", "copper", a, b, 0.08) for a, b in itertools.pairwise(pts)]
+        parts.append(box("anomaly", "fr4", pts[-1], (1.5, 1.0, 0.15)))
+        return parts
+    # cells of the wrong kind: steel-canned 18650s where a board or a motor should be
+    parts = []
+    for i in range(int(rng.integers(1, 4))):
+        p = center + np.array([0, (i - 1) * 1.9, 0])
+        parts += [
+            Part("anomaly", "steel", Cylinder(tuple(p), ALONG_X, 0.9, 6.5)),
+            Part("anomaly", "steel", Cylinder(tuple(p), ALONG_X, 0.88, 6.4), -1.0),
+            Part("anomaly", "li_ion", Cylinder(tuple(p), ALONG_X, 0.88, 6.4)),
+        ]
+    return parts
+
+
 def insert_anomaly(model: ObjectModel, kind: str, rng: np.random.Generator) -> ObjectModel:
     """A copy of `model` with a concealed item of `kind` inside; displaced internals removed."""
     if kind not in ANOMALY_TYPES:
         raise ValueError(f"unknown anomaly {kind!r}; known: {list(ANOMALY_TYPES)}")
     sx, sy, sz = model.size
-    inner = np.array(model.cavity) if model.cavity else np.array([sx, sy, sz]) * 0.5
+    inner = np.array(model.cavity) if model.cavity else np.array([sx, sy, sz]) * 0.25
     if model.category == "bottle":
-        inner = np.array([sx * 0.6, sy * 0.35, sz * 0.35])
-    cx, cy = rng.uniform(-0.4, 0.4, 2) * inner[:2]
-    center = np.array([cx, cy, 0.0])
-    if kind == "marzipan":
-        size = np.minimum(inner * rng.uniform(0.35, 0.6, 3), [12.0, 8.0, sz * 0.5])
-        parts = [Part("anomaly", "marzipan", Box(tuple(center), size=tuple(size)))]
-    elif kind == "metal_plate":
-        size = (min(inner[0], 10) * rng.uniform(0.5, 0.9), min(inner[1], 6) * 0.8, 0.3)
-        parts = [
-            Part(
-                "anomaly", "steel", Box(tuple(center), rotation(0, 0, rng.uniform(0, 3)), size=size)
-            )
-        ]
-    elif kind == "knife":
-        blade = min(sx * 0.45, 11.0)
-        with_handle = model.category in ("laptop", "toaster", "iron") and sx > 24
-        center = np.array([0.0, cy * 0.5, 0.0]) - ([4.5, 0, 0] if with_handle else 0)
-        rot = rotation(0, 0, rng.uniform(-0.25, 0.25))
-        parts = [Part("anomaly", "stainless", Box(tuple(center), rot, size=(blade, 2.2, 0.15)))]
-        if with_handle:
-            handle_at = center + rot @ np.array([blade / 2 + 4.0, 0, 0])
-            parts.append(Part("anomaly", "abs", Box(tuple(handle_at), rot, size=(8.0, 2.0, 1.2))))
-    elif kind == "screws":
-        parts = []
-        for _ in range(int(rng.integers(3, 8))):
-            p = center + np.append(rng.uniform(-1.5, 1.5, 2), 0)
-            rot = rotation(rng.uniform(0, np.pi), rng.uniform(0, np.pi), 0)
-            parts.append(
-                Part(
-                    "anomaly",
-                    "steel",
-                    Cylinder(tuple(p), rot, radius_cm=0.2, length=rng.uniform(1.5, 4.0)),
-                )
-            )
-    elif kind == "wires":
-        pts = center + np.cumsum(np.append(rng.uniform(-2, 2, (6, 2)), np.zeros((6, 1)), 1), 0)
-        parts = [_rod("anomaly", "copper", a, b, 0.08) for a, b in itertools.pairwise(pts)]
-    else:  # cells of the wrong kind: steel-canned 18650s where a board or a motor should be
-        parts = []
-        for i in range(int(rng.integers(1, 4))):
-            p = tuple(center + np.array([0, (i - 1) * 1.9, 0]))
-            along_x = rotation(0, np.pi / 2, 0)
-            parts += [
-                Part("anomaly", "steel", Cylinder(p, along_x, radius_cm=0.9, length=6.5)),
-                Part("anomaly", "steel", Cylinder(p, along_x, radius_cm=0.88, length=6.4), -1.0),
-                Part("anomaly", "li_ion", Cylinder(p, along_x, radius_cm=0.88, length=6.4)),
-            ]
-    region = np.max([np.abs(np.asarray(p.solid.center)) + p.solid.radius() for p in parts], 0)
-    keep = [
-        p
-        for p in model.parts
-        if p.sign < 0
-        or p.role in ("case", "frame", "body", "wall", "screen", "soleplate", "liquid", "base")
-        or np.any(np.abs(np.asarray(p.solid.center) - center) > region * 0.8)
-    ]
+        inner = np.array([sx * 0.25, sy * 0.2, sz * 0.2])
+    offset = np.append(rng.uniform(-0.5, 0.5, 2) * inner[:2], 0.0)
+    local = _anomaly_parts(kind, offset, inner, model, rng)
+    reach = np.max([np.abs(_centre_of(p)) + _radius_of(p) for p in local], 0)
+    cavity = np.asarray(model.cavity_center, float)
+    parts = [move(p, cavity, np.eye(3)) for p in local]
+    keep, kept = [], {}
+    for p in model.parts:  # a cavity goes with the solid it was carved from
+        key = (p.role, p.material)
+        if p.sign > 0:
+            near = np.all(np.abs(_centre_of(p) - cavity - offset) <= reach * 0.8)
+            kept[key] = p.role in _EXTERIOR_ROLES or not near
+        if kept.get(key, True):
+            keep.append(p)
     return replace(model, parts=keep, anomaly=parts, anomaly_type=kind)
 
 
-# ----- placing and drawing --------------------------------------------------------------------
-def place(model: ObjectModel, position: tuple[float, float, float], rot: np.ndarray) -> ObjectModel:
-    """`model` turned by `rot` and moved to `position` (cm, bag coordinates)."""
-
-    def move(part: Part) -> Part:
-        s = part.solid
-        center = tuple(rot @ np.asarray(s.center) + np.asarray(position))
-        return replace(part, solid=replace(s, center=center, rot=rot @ np.asarray(s.rot)))
-
-    return replace(
-        model, parts=[move(p) for p in model.parts], anomaly=[move(p) for p in model.anomaly]
-    )
+def _centre_of(part: Part) -> np.ndarray:
+    s = part.solid
+    if isinstance(s, Wire):
+        return np.append(np.asarray(s.points, float).mean(0), s.z)
+    return np.asarray(s.center, float)
 
 
-def draw(canvas: Canvas, model: ObjectModel) -> tuple[np.ndarray, np.ndarray | None]:
-    """Add a placed model to `canvas`; returns its instance mask and its anomaly mask."""
+def _radius_of(part: Part) -> float:
+    s = part.solid
+    if isinstance(s, Wire):
+        x0, y0, x1, y1 = s.bounds()
+        return float(np.hypot(x1 - x0, y1 - y0) / 2)
+    return s.radius()
+
+
+# ----- drawing --------------------------------------------------------------------------------
+@dataclass
+class Drawn:
+    """Where a drawn object landed: full-size masks, and the anomaly's own window."""
+
+    instance: np.ndarray  # bool H×W: any of the object's material, anomaly included
+    anomaly: np.ndarray | None = None  # bool H×W: the concealed item alone
+    anomaly_window: Canvas | None = None  # its thickness maps, for its visibility
+
+
+def draw(canvas: Canvas, model: ObjectModel) -> Drawn:
+    """Add a placed model to `canvas`, host and anomaly each in a window of their own."""
     instance = np.zeros((canvas.height, canvas.width), bool)
-    for part in model.parts:
-        canvas.add(part.material, part.solid, part.sign)
-    for part in model.parts + model.anomaly:
-        if part.sign > 0:
-            instance |= _footprint(canvas, part.solid)
-    anomaly = None
+    host = canvas.draw(model.parts)
+    if host is not None:
+        instance |= canvas.full_mask(host, host.footprint())
+    drawn = Drawn(instance)
     if model.anomaly:
+        window = canvas.draw(model.anomaly)
         anomaly = np.zeros_like(instance)
-        for part in model.anomaly:
-            canvas.add(part.material, part.solid, part.sign)
-            if part.sign > 0:
-                anomaly |= _footprint(canvas, part.solid)
-    return instance, anomaly
-
-
-def _footprint(canvas: Canvas, solid: Solid) -> np.ndarray:
-    probe = Canvas(canvas.height, canvas.width, canvas.pitch)
-    probe.add("x", solid)
-    return probe.maps.get("x", np.zeros((canvas.height, canvas.width), np.float32)) > 0
+        if window is not None:
+            anomaly = canvas.full_mask(window, window.footprint())
+            instance |= anomaly
+        drawn.anomaly, drawn.anomaly_window = anomaly, window
+    return drawn

@@ -8,11 +8,12 @@ Beer-Lambert per energy bin, A_b = Σ_k μ_k(E_b)·t_k, summed with each detecto
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
 
-from engine.colour import false_colour
+from engine.colour import DEFAULT_STYLE, ColourStyle, false_colour
 from engine.io import Scan, ScanMeta, to_transmission
 from engine.io.write import transmission_to_uint16
 from engine.synth.materials import material_mu
@@ -55,7 +56,9 @@ class ScannerConfig:
     filter_cu_mm: float = 0.5
     back_csi_mm: float = 3.0  # high-energy layer
     n_bins: int = 16
-    photons_per_pixel: float = 1.1e4  # in air, per 0.8 mm pixel per line
+    detector_pitch_cm: float = 0.08
+    photons_per_pixel: float = 1.1e4  # in air, per 0.8 mm pixel per line, fan centre
+    fan_edge_photons: float = 0.7  # share of the centre's photons at the fan's edges
     electronic_noise: float = 0.002  # of the air signal
     blur_front_px: float = 0.6
     blur_back_px: float = 0.8
@@ -85,11 +88,11 @@ class LayerResponse:
         e = self.bin_edges
         return np.add.reduceat(values, e[:-1])
 
-    @property
+    @cached_property
     def bin_weights(self) -> np.ndarray:
         return self.bin_sums(self.weights)
 
-    @property
+    @cached_property
     def bin_noise_weights(self) -> np.ndarray:
         return self.bin_sums(self.noise_weights)
 
@@ -116,27 +119,43 @@ class Scanner:
             self._mu_cache[material] = (self.front.bin_average(mu), self.back.bin_average(mu))
         return self._mu_cache[material]
 
+    def _mu_matrix(self, materials: list[str]) -> np.ndarray:
+        """float32 (2·n_bins, K): bin-mean μ of each material, front layer bins then back."""
+        cols = [np.concatenate(self._bin_mu(m)) for m in materials]
+        return np.stack(cols, axis=1).astype(np.float32)
+
     def signals(self, thickness: dict[str, np.ndarray], exact: bool = False):
-        """Per layer: (T, variance of T per incident photon), float64 of the maps' shape."""
+        """Per layer: (T, variance of T per incident photon) of the maps' common shape.
+
+        The binned path is one matrix product of the (bins × materials) μ table with the stacked
+        thickness maps and one exp, in float32; `exact` integrates the fine grid in float64.
+        """
         shape = np.broadcast_shapes(*(np.shape(t) for t in thickness.values()))
+        if exact:
+            return self._signals_exact(thickness, shape)
+        materials = list(thickness)
+        stack = np.empty((len(materials), int(np.prod(shape))), np.float32)
+        for row, m in zip(stack, materials, strict=True):
+            row[:] = np.broadcast_to(np.asarray(thickness[m], np.float32), shape).ravel()
+        transmitted = self._mu_matrix(materials) @ stack  # attenuation per bin and pixel
+        np.negative(transmitted, out=transmitted)
+        np.exp(transmitted, out=transmitted)
         out = []
-        for index, layer in enumerate((self.front, self.back)):
-            if exact:
-                mus = {m: material_mu(m, self.energies) for m in thickness}
-                weights, noise = layer.weights, layer.noise_weights
-            else:
-                mus = {m: self._bin_mu(m)[index] for m in thickness}
-                weights, noise = layer.bin_weights, layer.bin_noise_weights
-            signal = np.zeros(shape, np.float64)
-            variance = np.zeros(shape, np.float64)
-            for b in range(len(weights)):
-                att = np.zeros(shape, np.float64)
-                for m, t in thickness.items():
-                    att += mus[m][b] * np.asarray(t, np.float64)
-                e = np.exp(-att)
-                signal += weights[b] * e
-                variance += noise[b] * e
-            out.append((signal, variance))
+        n = len(self.front.bin_weights)  # the μ table's rows: front bins, then back bins
+        for layer, rows in ((self.front, transmitted[:n]), (self.back, transmitted[n:])):
+            signal = layer.bin_weights.astype(np.float32) @ rows
+            variance = layer.bin_noise_weights.astype(np.float32) @ rows
+            out.append((signal.reshape(shape), variance.reshape(shape)))
+        return out
+
+    def _signals_exact(self, thickness: dict[str, np.ndarray], shape: tuple[int, ...]):
+        out = []
+        for layer in (self.front, self.back):
+            att = np.zeros((*shape, 1), np.float64)
+            for m, t in thickness.items():
+                att = att + material_mu(m, self.energies) * np.asarray(t, np.float64)[..., None]
+            e = np.exp(-att)
+            out.append((e @ layer.weights, e @ layer.noise_weights))
         return out
 
     def transmissions(
@@ -150,25 +169,38 @@ class Scanner:
         return t_low, t_high
 
     def render(
-        self, thickness: dict[str, np.ndarray], rng: np.random.Generator | None = None
+        self,
+        thickness: dict[str, np.ndarray],
+        rng: np.random.Generator | None = None,
+        *,
+        pitch_cm: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(T_low, T_high) float32 with photon and electronic noise, blur and gain streaks.
 
         Rows are the belt direction and columns the detector channels, so a channel's gain
-        error runs as a streak along the belt. Without `rng` the images are noiseless.
+        error runs as a streak along the belt. Without `rng` the images are noiseless. An image
+        resampled to a coarser `pitch_cm` than the detector's collects more photons per pixel
+        and shows less scintillator blur in pixels.
         """
         cfg = self.config
+        zoom = 1.0 if pitch_cm is None else pitch_cm / cfg.detector_pitch_cm
         result = []
         layers = self.signals(thickness, exact=False)
+        width = np.shape(layers[0][0])[-1]
+        # Fewer photons towards the fan's edges (inverse square and heel effect, est.).
+        across = np.linspace(-1.0, 1.0, width, dtype=np.float32) if width > 1 else np.zeros(1)
+        photons = cfg.photons_per_pixel * zoom**2 * (1 - (1 - cfg.fan_edge_photons) * across**2)
         for (t, variance), blur in zip(layers, (cfg.blur_front_px, cfg.blur_back_px), strict=True):
             t = t * (1 - cfg.scatter) + cfg.scatter
-            if rng is not None:
-                t = t + np.sqrt(variance / cfg.photons_per_pixel) * rng.standard_normal(t.shape)
-                t = t + cfg.electronic_noise * rng.standard_normal(t.shape)
-                gains = 1 + cfg.gain_error * rng.standard_normal(t.shape[-1])
-                t = t * gains[None, :]
+            if rng is not None:  # quantum noise, blurred by the scintillator like the signal
+                sd = np.sqrt(variance / photons[None, :].astype(np.float32))
+                t = t + sd * rng.standard_normal(t.shape, dtype=np.float32)
             if blur > 0:
-                t = cv2.GaussianBlur(t.astype(np.float32), (0, 0), blur)
+                t = cv2.GaussianBlur(t.astype(np.float32), (0, 0), blur / zoom)
+            if rng is not None:  # then the read-out: electronic noise and channel gains
+                t = t + cfg.electronic_noise * rng.standard_normal(t.shape, dtype=np.float32)
+                gains = 1 + cfg.gain_error * rng.standard_normal(width, dtype=np.float32)
+                t = t * gains[None, :]
             result.append(np.clip(t, 1.0 / 65535, 1.0).astype(np.float32))
         return result[0], result[1]
 
@@ -178,24 +210,29 @@ class Scanner:
         z = self._zeff_lut.lookup(t_low, t_high)
         return cv2.GaussianBlur(z, (0, 0), smooth_px) if smooth_px > 0 else z
 
-    def false_colour(self, t_low: np.ndarray, t_high: np.ndarray) -> np.ndarray:
+    def false_colour(
+        self, t_low: np.ndarray, t_high: np.ndarray, style: ColourStyle = DEFAULT_STYLE
+    ) -> np.ndarray:
         """uint8 RGB false-colour image as a console shows it."""
-        return false_colour(t_high, self.zeff(t_low, t_high))
+        return false_colour(t_high, self.zeff(t_low, t_high), style)
 
     def scan(
         self,
         thickness: dict[str, np.ndarray],
         rng: np.random.Generator | None = None,
         name: str = "<simulated>",
+        *,
+        pitch_cm: float | None = None,
+        style: ColourStyle = DEFAULT_STYLE,
     ) -> Scan:
         """Render thickness maps into a Scan: false colour, low, high and Zeff (16-bit exact)."""
-        t_low, t_high = self.render(thickness, rng)
+        t_low, t_high = self.render(thickness, rng, pitch_cm=pitch_cm)
         # Quantise as the 16-bit files will, so a saved and reloaded scan is the same scan.
         t_low, t_high = (to_transmission(transmission_to_uint16(t)) for t in (t_low, t_high))
         zeff = self.zeff(t_low, t_high)
         h, w = t_low.shape
         meta = ScanMeta(name, "simulated", "uint16", (w, h), (), {"kvp": str(self.config.kvp)})
-        return Scan(false_colour(t_high, zeff), meta, low=t_low, high=t_high, zeff=zeff)
+        return Scan(false_colour(t_high, zeff, style), meta, low=t_low, high=t_high, zeff=zeff)
 
 
 def _spectrum(cfg: ScannerConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,7 +60,9 @@ def test_images_load_with_their_channels(dataset):
     scan = load_scan(dataset / image["file_name"])
     assert scan.channels == ["rgb", "low", "high", "zeff"]
     assert (scan.width, scan.height) == (image["width"], image["height"]) == (96, 72)
-    assert image["scanner"]["kvp"] == 140.0 and image["seed"] == [7, 0]
+    assert image["scanner"]["kvp"] in (120.0, 140.0, 160.0) and image["seed"] == [7, 0]
+    assert {"kind", "pitch_cm", "fan_stretch"} <= set(image["bag"])
+    assert set(image["colour_style"]) >= {"hue", "gamma"}
 
 
 def test_workers_and_reruns_give_identical_files(dataset, tmp_path):
@@ -77,3 +80,37 @@ def test_cli_synth(tmp_path, capsys):
     assert len(data["images"]) == 2 and data["images"][0]["width"] == 64
     assert main(["synth", "--out", str(tmp_path), "--n", "2", "--size", "big"]) == 2
     assert np.isfinite(len(capsys.readouterr().err))
+
+
+def test_cli_synth_reads_a_config_and_overrides(tmp_path, capsys):
+    config = tmp_path / "tiny.yaml"
+    config.write_text("kvp: [140]\nbag:\n  max_objects: 1\n  min_objects: 1\n")
+    args = ["synth", "--out", str(tmp_path / "d"), "--n", "2", "--size", "64x48"]
+    assert main([*args, "--config", str(config), "bag.anomaly_share=1.0"]) == 0
+    data = json.loads((tmp_path / "d" / "annotations.json").read_text())
+    assert data["info"]["config"]["kvp"] == [140.0]
+    assert len(data["annotations"]) == 2
+    assert all(a["attributes"]["anomalous"] for a in data["annotations"])
+    assert main([*args, "bag.max_objectz=1"]) == 2
+    assert "unknown key(s) ['max_objectz']" in capsys.readouterr().err
+
+
+def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
+    args = ["split", str(dataset), "--out", str(tmp_path), "--fractions", "0.5,0.25,0.25"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:3] == ["split", "images", "empty"]
+    for name in ("train", "val", "test"):
+        assert COCO(str(tmp_path / f"{name}.json")).getImgIds()
+    assert main(["split", str(tmp_path / "nowhere")]) == 2
+    assert "no such dataset" in capsys.readouterr().err
+
+
+def test_the_simulator_config_loads_from_the_shipped_files():
+    from engine.config import load_config
+    from engine.synth.dataset import SynthConfig
+
+    configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
+    for path in sorted(configs.glob("*.yaml")):
+        config = load_config(SynthConfig, path)
+        assert config != SynthConfig() or path.read_text().strip() == "", path.name

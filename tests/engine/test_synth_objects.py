@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.synth.objects import ANOMALY_TYPES, CATEGORIES, build, draw, insert_anomaly, place
-from engine.synth.shapes import Canvas, rotation
+from engine.synth.parts import shell
+from engine.synth.shapes import Box, Canvas, FanBeam, Part, rotation
 
 PITCH = 0.15
 
@@ -22,8 +23,9 @@ def _placed(category, seed, anomaly=None):
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_every_class_builds_and_draws_inside_its_mask(category):
     canvas = Canvas(400, 400, PITCH)
-    instance, anomaly = draw(canvas, _placed(category, 1))
-    assert anomaly is None
+    drawn = draw(canvas, _placed(category, 1))
+    instance = drawn.instance
+    assert drawn.anomaly is None
     assert instance.sum() > 100
     total = sum(canvas.maps.values())
     assert not (total[~instance] > 0).any()  # nothing drawn outside the instance mask
@@ -36,10 +38,9 @@ def test_anomalies_sit_inside_their_host(category, kind):
     model = _placed(category, 2, kind)
     assert model.anomalous and model.anomaly_type == kind
     host = Canvas(400, 400, PITCH)
-    for part in model.parts:
-        host.add(part.material, part.solid, part.sign)
+    host.draw(model.parts)
     canvas = Canvas(400, 400, PITCH)
-    _, anomaly = draw(canvas, model)
+    anomaly = draw(canvas, model).anomaly
     assert anomaly is not None and anomaly.sum() > 0
     inside = (anomaly & host.footprint()).sum() / anomaly.sum()
     assert inside > 0.9, f"{kind} in {category}: {inside:.0%} inside"
@@ -50,7 +51,7 @@ def test_anomaly_displaces_internals_but_keeps_the_shell():
     laptop = build("laptop", rng)
     with_block = insert_anomaly(laptop, "marzipan", np.random.default_rng(6))
     roles = [p.role for p in with_block.parts]
-    assert roles.count("case") == 2 and "screen" in roles
+    assert roles.count("case") == 2 and "screen" in roles  # the shell and the screen stay
     assert len(with_block.parts) <= len(laptop.parts)
     assert not laptop.anomalous  # the original is untouched
 
@@ -67,3 +68,22 @@ def test_unknown_names_list_the_known_ones():
         build("kettle", np.random.default_rng(0))
     with pytest.raises(ValueError, match="marzipan"):
         insert_anomaly(build("iron", np.random.default_rng(0)), "cheese", np.random.default_rng(0))
+
+
+def test_carving_a_cavity_spares_other_objects_of_the_same_material():
+    # Two ABS items overlap: hollowing the second must not eat the first (drawn in windows).
+    canvas = Canvas(200, 200, 0.1)
+    canvas.draw([Part("slab", "abs", Box((10.0, 10.0, 2.0), size=(8.0, 8.0, 1.0)))])
+    canvas.draw(shell("case", "abs", (6.0, 6.0, 3.0), 0.2, center=(10.0, 10.0, 6.0)))
+    assert canvas.maps["abs"][100, 100] == pytest.approx(1.0 + 0.4, abs=1e-4)
+
+
+def test_fan_beam_stretches_low_objects_more_than_high_ones():
+    fan = FanBeam(source_cm=100.0, stretch=1.2, apex_cm=0.0)
+    widths = []
+    for z in (1.0, 25.0):
+        canvas = Canvas(60, 600, 0.1, fan)
+        canvas.add("steel", Box((20.0, 3.0, z), size=(10.0, 2.0, 0.2)))
+        widths.append(canvas.footprint("steel")[30].sum() * 0.1)
+    assert widths[0] == pytest.approx(10 * 1.2 * 100 / 101, rel=0.03)
+    assert widths[1] == pytest.approx(10 * 1.2 * 100 / 125, rel=0.03)

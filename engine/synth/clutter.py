@@ -1,0 +1,401 @@
+"""Everyday contents of a bag: clothes, shoes, cables, toiletries, books, keys, coins, food.
+
+Real scans are dense with thin structure: fold edges of clothes, cables, zips, keys, coins,
+springs, eyelets (physics.md §6). Each builder returns an `ObjectModel` in item coordinates,
+lying flat; the bag places them. Benign confusers (chocolate, cheese, spare batteries) live here
+too: they look like the concealed anomalies but sit loose in the bag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.synth.parts import (
+    ObjectModel,
+    box,
+    disc,
+    path,
+    ring,
+    rod,
+    sheet,
+    shell,
+    tube,
+    wander,
+)
+from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
+
+ALONG_X = rotation(0, np.pi / 2, 0)
+COTTON_DENSITY = 1.54  # g/cm³: thickness maps hold cm of solid cellulose
+
+
+def _fabric_cm(areal_g_cm2: float) -> float:
+    """Equivalent solid-cotton thickness of fabric with the given areal density."""
+    return areal_g_cm2 / COTTON_DENSITY
+
+
+def garment(rng: np.random.Generator) -> ObjectModel:
+    """A folded garment: stacked layers with fold steps, seams and its metal bits."""
+    kind = str(rng.choice(["tshirt", "shirt", "jeans", "sweater", "towel", "trousers"]))
+    gsm = {"tshirt": 0.016, "shirt": 0.012, "jeans": 0.04, "sweater": 0.035, "towel": 0.05}
+    per_layer = _fabric_cm(gsm.get(kind, 0.025) * rng.uniform(0.8, 1.2))
+    material = "pet" if kind in ("shirt", "trousers") and rng.random() < 0.4 else "cotton"
+    if material == "pet":
+        per_layer *= COTTON_DENSITY / 1.38
+    w, d = rng.uniform(22, 38), rng.uniform(16, 30)
+    layers = int(rng.integers(4, 12))
+    parts = [sheet("fabric", material, (0, 0, 0), (w, d), layers * per_layer)]
+    for _ in range(int(rng.integers(2, 6))):  # folds: flaps a few layers thick, offset
+        fw, fd = w * rng.uniform(0.3, 1.0), d * rng.uniform(0.2, 0.7)
+        x, y = rng.uniform(-1, 1) * (w - fw) / 2, rng.uniform(-1, 1) * (d - fd) / 2
+        n = int(rng.integers(1, 4))
+        parts.append(
+            sheet("fabric", material, (x, y, 0.2), (fw, fd), n * per_layer, rng.normal(0, 0.05))
+        )
+    for sx in (-1, 1):  # seams: doubled fabric along the folded edges
+        parts.append(sheet("seam", material, (sx * (w / 2 - 0.4), 0, 0), (0.8, d), 2 * per_layer))
+    if kind in ("jeans", "trousers"):
+        x, y = rng.uniform(-0.3, 0.3) * w, rng.uniform(-0.3, 0.3) * d
+        parts += [
+            disc("button", "brass" if kind == "jeans" else "steel", (x, y, 0.3), 0.8, 0.25),
+            path("zip", "brass", [(x, y - 1.5), (x, y - 9)], 0.12, 0.3),
+        ]
+        if kind == "jeans":
+            for _ in range(int(rng.integers(2, 6))):  # rivets
+                rx, ry = rng.uniform(-0.45, 0.45) * w, rng.uniform(-0.45, 0.45) * d
+                parts.append(disc("rivet", "copper", (rx, ry, 0.3), 0.3, 0.15))
+    elif kind == "shirt":
+        for k in range(int(rng.integers(4, 8))):  # plastic buttons down the placket
+            parts.append(disc("button", "polycarbonate", (k * 2.5 - 8, 0, 0.3), 0.55, 0.2))
+    return ObjectModel("garment", parts, (w, d, (layers + 3) * per_layer + 0.5))
+
+
+def shoe(rng: np.random.Generator) -> ObjectModel:
+    """A shoe: rubber sole with a steel shank and heel nails, leather upper, eyelets."""
+    length, width = rng.uniform(24, 31), rng.uniform(8.5, 11)
+    sole = rng.uniform(1.5, 3.0)
+    parts = [
+        Part(
+            "sole", "rubber", Ellipsoid((0.0, 0, 0), semi_axes=(length / 2, width / 2, sole), cut=0)
+        ),
+        Part(
+            "upper",
+            "leather",
+            Ellipsoid((0.0, 0, 0.5), semi_axes=(length / 2, width / 2, 6), cut=0),
+        ),
+        Part(
+            "upper",
+            "leather",
+            Ellipsoid((0.0, 0, 0.5), semi_axes=(length / 2 - 0.3, width / 2 - 0.3, 5.7), cut=0),
+            -1,
+        ),
+    ]
+    if rng.random() < 0.7:
+        parts.append(box("shank", "steel", (-length * 0.1, 0, 0.4), (9.0, 1.2, 0.15)))
+    if rng.random() < 0.5:
+        for k in range(int(rng.integers(4, 10))):  # heel nails
+            a = 2 * np.pi * k / 10
+            x, y = -length * 0.38 + 2 * np.cos(a), 2.5 * np.sin(a)
+            parts.append(rod("nail", "steel", (x, y, 0.2), (x, y, 1.4), 0.05))
+    for k in range(int(rng.integers(0, 7))):  # eyelets on both sides of the laces
+        for side in (-1, 1):
+            parts.append(
+                ring("eyelet", "brass", (length * 0.05 + k * 1.2, side * 2.0, 5.5), 0.3, 0.04, 8)
+            )
+    return ObjectModel("shoe", parts, (length, width, 7.0))
+
+
+def cable(rng: np.random.Generator) -> ObjectModel:
+    """A power or USB cable dropped in loops: PVC jacket, copper cores, a plug, maybe a brick."""
+    pts = _coiled(wander(rng, (0.0, 0.0), int(rng.integers(12, 40)), rng.uniform(1.2, 2.5), 0.5))
+    thick = rng.random() < 0.5
+    jacket, core = (0.3, 0.06) if thick else (0.18, 0.03)
+    parts = [path("jacket", "pvc", pts, jacket)]
+    offset = np.array([[0, core * 1.5]])
+    parts += [
+        path("core", "copper", pts + offset, core),
+        path("core", "copper", pts - offset, core),
+    ]
+    end = pts[-1]
+    parts += [
+        box("plug", "abs", (*end, 0.0), (3.0, 1.6, 1.0)),
+        box("plug", "brass" if thick else "steel", (end[0] + 1.8, end[1], 0), (1.2, 1.0, 0.4)),
+    ]
+    if rng.random() < 0.5:  # a charger brick at the other end
+        parts += _charger_parts(rng, pts[0])
+    span = np.ptp(pts, 0) + 10  # the plug and a charger hang off the ends
+    return ObjectModel("cable", parts, (float(span[0]), float(span[1]), 3.0))
+
+
+def _coiled(points: np.ndarray, max_span: float = 26.0) -> np.ndarray:
+    """`points` centred on their extent and squeezed into `max_span` cm, as packed in a bag."""
+    points = points - (points.min(0) + points.max(0)) / 2
+    span = float(np.ptp(points, 0).max())
+    return points * min(1.0, max_span / max(span, 1e-6))
+
+
+def _charger_parts(rng, at) -> list[Part]:
+    x, y = at
+    w, d, h = rng.uniform(4, 7), rng.uniform(3, 5), rng.uniform(2.5, 3.5)
+    parts = shell("charger", "abs", (w, d, h), 0.15, (x, y, 0))
+    parts += [
+        box("transformer", "ferrite", (x - w * 0.15, y, 0), (1.6, 1.6, 1.6)),
+        Part("winding", "copper", Cylinder((x - w * 0.15, y, 0), ALONG_X, 1.0, 1.2)),
+        box("board", "fr4", (x, y, -h / 2 + 0.4), (w * 0.85, d * 0.85, 0.12)),
+        disc("capacitor", "aluminium", (x + w * 0.25, y, 0), 0.45, 1.5),
+        box("pins", "brass", (x + w / 2 + 0.7, y, 0), (1.4, 0.2, 0.6)),
+        box("pins", "brass", (x + w / 2 + 0.7, y + 1.0, 0), (1.4, 0.2, 0.6)),
+    ]
+    return parts
+
+
+def power_bank(rng: np.random.Generator) -> ObjectModel:
+    """A power bank: 18650 cells in steel cans on a board, in an aluminium or ABS case."""
+    cells = int(rng.integers(1, 5))
+    w, d, h = 7.2, cells * 1.9 + 0.6, 2.4
+    case = "aluminium" if rng.random() < 0.5 else "abs"
+    parts = shell("case", case, (w, d, h), 0.12)
+    for i in range(cells):
+        y = -d / 2 + 0.3 + 0.95 + i * 1.9
+        parts += [
+            Part("cell", "steel", Cylinder((-0.4, y, 0), ALONG_X, 0.9, 6.5)),
+            Part("cell", "steel", Cylinder((-0.4, y, 0), ALONG_X, 0.88, 6.4), -1),
+            Part("cell", "li_ion", Cylinder((-0.4, y, 0), ALONG_X, 0.88, 6.4)),
+        ]
+    parts.append(box("board", "fr4", (w / 2 - 0.5, 0, 0), (0.8, d * 0.9, 0.1)))
+    return ObjectModel("power_bank", parts, (w, d, h))
+
+
+def toiletry_bag(rng: np.random.Generator) -> ObjectModel:
+    """A wash bag: bottles, a spray can, toothpaste, a razor and clippers in a zipped pouch."""
+    w, d = rng.uniform(20, 28), rng.uniform(11, 16)
+    parts = shell("pouch", "nylon", (w, d, 8), 0.08)
+    parts.append(
+        path("zip", "steel", [(-w / 2 + 1, d / 2 - 0.5), (w / 2 - 1, d / 2 - 0.5)], 0.1, 4)
+    )
+    x = -w / 2 + 2
+    while x < w / 2 - 3:
+        kind = str(rng.choice(["bottle", "spray", "paste", "razor", "clippers", "glass"]))
+        y = rng.uniform(-0.25, 0.25) * d
+        if kind in ("bottle", "glass"):
+            r, length = rng.uniform(1.2, 2.2), rng.uniform(6, min(14, d - 1))
+            wall_mat, wall = ("glass", 0.25) if kind == "glass" else ("polyethylene", 0.08)
+            start, end = (x + r, y - length / 2, 0), (x + r, y + length / 2, 0)
+            parts += tube("bottle", wall_mat, start, end, r, wall)
+            liquid = str(rng.choice(["water", "ethanol", "water"]))
+            parts.append(rod("liquid", liquid, start, (x + r, y + length * 0.3, 0), r - wall))
+            x += 2 * r + 0.5
+        elif kind == "spray":
+            r, length = rng.uniform(2.2, 2.7), min(14.0, d - 1)
+            start, end = (x + r, y - length / 2, 0), (x + r, y + length / 2, 0)
+            parts += tube("can", "aluminium", start, end, r, 0.03)
+            parts.append(rod("liquid", "ethanol", start, (x + r, y, 0), r - 0.05))
+            parts.append(rod("valve", "steel", end, (end[0], end[1] + 1, 0), 0.3))
+            x += 2 * r + 0.5
+        elif kind == "paste":
+            start, end = (x + 1.5, y - 7, 0), (x + 1.5, y + 7, 0)
+            parts += tube("tube", "aluminium", start, end, 1.5, 0.02)
+            parts.append(rod("paste", "toothpaste", start, end, 1.1))
+            x += 3.5
+        elif kind == "razor":
+            parts.append(box("razor", "polypropylene", (x + 0.8, y, 0), (1.2, 12, 0.8)))
+            parts.append(box("blade", "stainless", (x + 0.8, y + 6.5, 0), (3.8, 1.0, 0.02)))
+            x += 4.5
+        else:
+            parts.append(box("clippers", "stainless", (x + 0.8, y, 0), (1.4, 6.0, 0.5)))
+            parts.append(
+                rod("clippers", "steel", (x + 0.8, y - 2, -0.3), (x + 0.8, y - 2, 0.4), 0.1)
+            )
+            x += 2.0
+    return ObjectModel("toiletry_bag", parts, (w, d, 8.0))
+
+
+def book(rng: np.random.Generator) -> ObjectModel:
+    """A book or notebook: a paper block, a board cover, sometimes a steel spiral binding."""
+    w, d, h = rng.uniform(14, 25), rng.uniform(10, 18), rng.uniform(0.6, 3.5)
+    parts = [box("pages", "paper", (0, 0, 0), (w, d, h))]
+    if rng.random() < 0.5:
+        for z in (-h / 2 - 0.1, h / 2 + 0.1):
+            parts.append(box("cover", "paper", (0, 0, z), (w + 0.4, d + 0.4, 0.25)))
+    if rng.random() < 0.35:  # spiral binding: a row of small steel loops along the spine
+        for k in range(int(d / 0.85)):
+            y = -d / 2 + 0.4 + k * 0.85
+            parts.append(ring("spiral", "steel", (-w / 2 - 0.2, y, 0), 0.4, 0.05, 10))
+    return ObjectModel("book", parts, (w + 1, d + 0.4, h + 0.5))
+
+
+def keys(rng: np.random.Generator) -> ObjectModel:
+    """A bunch of keys on a steel ring, with a plastic fob."""
+    parts = [ring("ring", "steel", (0, 0, 0), 1.4, 0.1)]
+    for _ in range(int(rng.integers(2, 6))):
+        a = rng.uniform(0, 2 * np.pi)
+        turn = rotation(0, 0, a)
+        c = turn @ np.array([4.2, 0, 0])
+        metal = str(rng.choice(["brass", "cupronickel", "steel"]))
+        parts.append(box("key", metal, c, (5.0, 1.6, 0.2), rot=turn))
+        parts.append(disc("key", metal, turn @ np.array([1.9, 0, 0]), 1.2, 0.2))
+        for t in range(4):  # bitting
+            tooth = turn @ np.array([3.5 + t * 0.8, -0.9, 0])
+            parts.append(box("key", metal, tooth, (0.4, 0.4, 0.2), rot=turn))
+    if rng.random() < 0.6:
+        parts.append(box("fob", "abs", (0, -3.5, 0), (3.0, 4.0, 1.0)))
+    return ObjectModel("keys", parts, (18.0, 18.0, 2.0))
+
+
+def coins(rng: np.random.Generator) -> ObjectModel:
+    """A handful of coins, some overlapping."""
+    parts = []
+    for _ in range(int(rng.integers(2, 9))):
+        metal = str(rng.choice(["brass", "cupronickel", "steel", "copper"]))
+        c = (*rng.uniform(-3, 3, 2), rng.uniform(-0.3, 0.3))
+        turn = rotation(rng.uniform(-0.3, 0.3), rng.uniform(-0.3, 0.3), 0)
+        parts.append(disc("coin", metal, c, rng.uniform(0.8, 1.3), rng.uniform(0.15, 0.25), turn))
+    return ObjectModel("coins", parts, (9.0, 9.0, 1.0))
+
+
+def umbrella(rng: np.random.Generator) -> ObjectModel:
+    """A folded umbrella: aluminium shaft, steel ribs and springs, nylon canopy, ABS handle."""
+    length = rng.uniform(22, 32)
+    parts = tube("shaft", "aluminium", (-length / 2, 0, 0), (length / 2, 0, 0), 0.5, 0.06)
+    for k in range(8):
+        a = 2 * np.pi * k / 8
+        y, z = 1.0 * np.cos(a), 1.0 * np.sin(a)
+        parts.append(rod("rib", "steel", (-length * 0.45, y, z), (length * 0.45, y, z), 0.07))
+    parts += [
+        Part("canopy", "nylon", Cylinder((0.0, 0, 0), ALONG_X, 2.2, length * 0.9)),
+        Part("canopy", "nylon", Cylinder((0.0, 0, 0), ALONG_X, 2.1, length * 0.9), -1),
+        box("handle", "abs", (-length / 2 - 3, 0, 0), (6.0, 2.8, 2.8)),
+        path(
+            "spring", "steel", [(length * 0.1 + k * 0.25, (-1) ** k * 0.5) for k in range(12)], 0.05
+        ),
+    ]
+    return ObjectModel("umbrella", parts, (length + 6, 5.0, 5.0))
+
+
+def belt(rng: np.random.Generator) -> ObjectModel:
+    """A rolled or coiled leather belt with a steel or brass buckle."""
+    pts = _coiled(wander(rng, (0.0, 0.0), 12, 3.0, 0.4))
+    buckle = str(rng.choice(["steel", "brass", "stainless"]))
+    x, y = pts[0]
+    parts = [
+        path("strap", "leather", pts, 0.5),
+        *shell("buckle", buckle, (4.5, 5.0, 0.5), 0.45, (x, y, 0)),
+        rod("prong", buckle, (x - 1.5, y, 0), (x + 1.5, y, 0), 0.12),
+    ]
+    span = np.ptp(pts, 0) + 6
+    return ObjectModel("belt", parts, (float(span[0]), float(span[1]), 1.5))
+
+
+def glasses(rng: np.random.Generator) -> ObjectModel:
+    """Spectacles in a case: polycarbonate lenses, a wire frame with hinges and screws."""
+    case = str(rng.choice(["abs", "aluminium", "leather"]))
+    parts = shell("case", case, (16.0, 6.5, 4.0), 0.15 if case != "aluminium" else 0.05)
+    for side in (-1, 1):
+        c = (side * 3.3, 0, 0)
+        parts.append(disc("lens", "polycarbonate", c, 2.4, 0.3))
+        parts.append(ring("frame", "stainless", c, 2.5, 0.06))
+        parts.append(rod("temple", "stainless", (side * 5.8, 1.0, 0), (side * 0.5, 1.6, 0.5), 0.06))
+    return ObjectModel("glasses", parts, (16.0, 6.5, 4.0))
+
+
+def pen(rng: np.random.Generator) -> ObjectModel:
+    """A ballpoint pen: ABS barrel, brass tip, steel spring, ink refill."""
+    length = rng.uniform(12, 15)
+    parts = tube("barrel", "abs", (-length / 2, 0, 0), (length / 2, 0, 0), 0.5, 0.08)
+    parts += [
+        rod("refill", "polypropylene", (-length * 0.45, 0, 0), (length * 0.4, 0, 0), 0.15),
+        rod("tip", "brass", (length * 0.4, 0, 0), (length / 2 + 0.4, 0, 0), 0.12),
+        path(
+            "spring", "steel", [(length * 0.25 + k * 0.1, (-1) ** k * 0.2) for k in range(10)], 0.02
+        ),
+    ]
+    if rng.random() < 0.5:
+        parts.append(box("clip", "steel", (-length * 0.35, 0.55, 0), (4.0, 0.2, 0.2)))
+    return ObjectModel("pen", parts, (length + 1, 1.5, 1.0))
+
+
+def food(rng: np.random.Generator) -> ObjectModel:
+    """Benign confusers: chocolate in foil, cheese, a sausage, or fruit (organic, like marzipan)."""
+    kind = str(rng.choice(["chocolate", "cheese", "sausage", "fruit"]))
+    if kind == "chocolate":
+        w, d, h = rng.uniform(10, 18), rng.uniform(5, 9), rng.uniform(0.8, 2.5)
+        parts = [box("food", "chocolate", (0, 0, 0), (w, d, h))]
+        parts += shell("foil", "aluminium", (w + 0.1, d + 0.1, h + 0.1), 0.002)
+        return ObjectModel("chocolate", parts, (w, d, h))
+    if kind == "cheese":
+        w, d, h = rng.uniform(6, 14), rng.uniform(5, 9), rng.uniform(2, 5)
+        return ObjectModel("cheese", [box("food", "cheese", (0, 0, 0), (w, d, h))], (w, d, h))
+    if kind == "sausage":
+        length, r = rng.uniform(15, 30), rng.uniform(1.5, 3.0)
+        body = Part("food", "cheese", Cylinder((0.0, 0, 0), ALONG_X, r, length))
+        clips = [disc("clip", "aluminium", (s * length / 2, 0, 0), 0.5, 0.5) for s in (-1, 1)]
+        return ObjectModel("sausage", [body, *clips], (length, 2 * r, 2 * r))
+    r = rng.uniform(3.0, 4.5)
+    fruit = [Part("food", "water", Ellipsoid((0.0, 0, 0), semi_axes=(r, r, r * 0.95)))]
+    return ObjectModel("fruit", fruit, (2 * r, 2 * r, 2 * r))
+
+
+def batteries(rng: np.random.Generator) -> ObjectModel:
+    """Spare alkaline cells (AA or AAA), loose or in a blister: a benign confuser."""
+    r, length = (0.72, 5.0) if rng.random() < 0.6 else (0.52, 4.4)
+    parts = []
+    n = int(rng.integers(2, 9))
+    for i in range(n):
+        y = (i - (n - 1) / 2) * (2 * r + 0.1)
+        parts += [
+            Part("can", "steel", Cylinder((0.0, y, 0), ALONG_X, r, length)),
+            Part("can", "steel", Cylinder((0.0, y, 0), ALONG_X, r - 0.025, length - 0.05), -1),
+            Part("core", "alkaline", Cylinder((0.0, y, 0), ALONG_X, r - 0.03, length - 0.2)),
+            rod("pin", "brass", (-length / 2, y, 0), (length / 2 - 0.3, y, 0), 0.08),
+        ]
+    return ObjectModel("batteries", parts, (length, n * (2 * r + 0.1), 2 * r))
+
+
+def headphones(rng: np.random.Generator) -> ObjectModel:
+    """Headphones: a steel band in an ABS headband, cups with NdFeB magnets, a cable."""
+    span = rng.uniform(14, 18)
+    arc = [
+        (span / 2 * np.cos(a), span / 2 * np.sin(a) * 0.8)
+        for a in np.linspace(0.1, np.pi - 0.1, 14)
+    ]
+    parts = [path("band", "abs", arc, 0.7), path("band", "steel", arc, 0.1)]
+    for x in (arc[0][0], arc[-1][0]):
+        parts += [
+            disc("cup", "abs", (x, 0, 0), 4.0, 3.0),
+            disc("magnet", "ndfeb", (x, 0, 0), 1.0, 0.4),
+            ring("coil", "copper", (x, 0, 0.3), 1.2, 0.08),
+        ]
+    return ObjectModel("headphones", parts, (span + 8, span * 0.5 + 8, 3.0))
+
+
+CLUTTER: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] = {
+    # name: (relative frequency in a bag, builder)
+    "garment": (3.0, garment),
+    "shoe": (0.8, shoe),
+    "cable": (1.5, cable),
+    "power_bank": (0.3, power_bank),
+    "toiletry_bag": (0.6, toiletry_bag),
+    "book": (0.8, book),
+    "keys": (0.5, keys),
+    "coins": (0.5, coins),
+    "umbrella": (0.4, umbrella),
+    "belt": (0.5, belt),
+    "glasses": (0.3, glasses),
+    "pen": (0.7, pen),
+    "food": (0.7, food),
+    "batteries": (0.4, batteries),
+    "headphones": (0.3, headphones),
+}
+
+
+def random_clutter(
+    rng: np.random.Generator, *, only: str | None = None, exclude: tuple[str, ...] = ()
+) -> ObjectModel:
+    """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`."""
+    if only is not None:
+        return CLUTTER[only][1](rng)
+    names = [n for n in CLUTTER if n not in exclude]
+    weights = np.array([CLUTTER[n][0] for n in names])
+    name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+    return CLUTTER[name][1](rng)

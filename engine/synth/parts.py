@@ -1,0 +1,129 @@
+"""Building blocks of simulated items: boxes, hollow shells, rods, rings, bent paths, models.
+
+Builders work in item coordinates (cm, origin at the item's centre, z up, the long side along
+x) and return `Part`s; an `ObjectModel` is a named list of them with its outer size, which
+`place` turns and moves into the bag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from engine.synth.shapes import Box, Cylinder, Part, Sheet, Wire
+
+
+@dataclass
+class ObjectModel:
+    """An item of named parts; `anomaly` holds a concealed item's parts when there is one."""
+
+    category: str
+    parts: list[Part]
+    size: tuple[float, float, float]  # outer extent (cm) in item coordinates
+    anomaly: list[Part] = field(default_factory=list)
+    anomaly_type: str | None = None
+    cavity: tuple[float, float, float] | None = None  # half-extents where an item can hide
+    cavity_center: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def anomalous(self) -> bool:
+        return bool(self.anomaly)
+
+
+def box(role: str, material: str, center, size, sign: float = 1.0, rot=None) -> Part:
+    """An axis-aligned (or `rot`-turned) box part."""
+    solid = Box(tuple(map(float, center)), size=tuple(map(float, size)))
+    if rot is not None:
+        solid = replace(solid, rot=np.asarray(rot))
+    return Part(role, material, solid, sign)
+
+
+def shell(role: str, material: str, size, wall: float, center=(0.0, 0.0, 0.0), rot=None):
+    """A closed box with walls of `wall` cm: outer solid minus inner cavity."""
+    inner = tuple(max(s - 2 * wall, 0.01) for s in size)
+    return [box(role, material, center, size, rot=rot), box(role, material, center, inner, -1, rot)]
+
+
+def rod(role: str, material: str, start, end, radius: float, sign: float = 1.0) -> Part:
+    """A cylinder from `start` to `end` (item coordinates)."""
+    a, b = np.asarray(start, float), np.asarray(end, float)
+    axis = b - a
+    length = float(np.linalg.norm(axis))
+    z = axis / max(length, 1e-9)
+    helper = np.array([1.0, 0, 0]) if abs(z[0]) < 0.9 else np.array([0, 1.0, 0])
+    x = np.cross(helper, z)
+    x /= np.linalg.norm(x)
+    rot = np.stack([x, np.cross(z, x), z], axis=1)
+    solid = Cylinder(tuple((a + b) / 2), rot, radius_cm=radius, length=length)
+    return Part(role, material, solid, sign)
+
+
+def tube(role: str, material: str, start, end, radius: float, wall: float) -> list[Part]:
+    """A hollow round tube: a rod minus its bore."""
+    return [
+        rod(role, material, start, end, radius),
+        rod(role, material, start, end, max(radius - wall, 1e-3), -1.0),
+    ]
+
+
+def disc(role: str, material: str, center, radius: float, thickness: float, rot=None) -> Part:
+    """A flat cylinder lying in the item's x-y plane (a coin, a magnet, a wheel)."""
+    r = np.eye(3) if rot is None else np.asarray(rot)
+    return Part(role, material, Cylinder(tuple(map(float, center)), r, radius, thickness))
+
+
+def ring(role: str, material: str, center, radius: float, wire: float, n: int = 16):
+    """A flat ring of round wire (a key ring, an eyelet, a D-ring) as a closed `Wire`."""
+    cx, cy, cz = center
+    angles = np.linspace(0, 2 * np.pi, n + 1)
+    pts = tuple((cx + radius * np.cos(a), cy + radius * np.sin(a)) for a in angles)
+    return Part(role, material, Wire(pts, radius_cm=wire, z=float(cz)))
+
+
+def path(
+    role: str, material: str, points, radius: float, z: float = 0.0, sign: float = 1.0
+) -> Part:
+    """A flat wire along (x, y) `points` at height `z`: cables, springs, zips."""
+    pts = tuple(map(tuple, np.asarray(points, float)))
+    return Part(role, material, Wire(pts, float(radius), float(z)), sign)
+
+
+def sheet(role: str, material: str, center, size, thick: float, angle: float = 0.0) -> Part:
+    """A flat rectangular layer `size` (x, y) cm at `center`, turned by `angle` about z."""
+    cx, cy, cz = center
+    c, s = np.cos(angle), np.sin(angle)
+    hx, hy = size[0] / 2, size[1] / 2
+    corners = [(-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy)]
+    pts = tuple((cx + c * x - s * y, cy + s * x + c * y) for x, y in corners)
+    return Part(role, material, Sheet(pts, float(thick), float(cz)))
+
+
+def wander(rng: np.random.Generator, start, n: int, step: float, turn: float) -> np.ndarray:
+    """A smooth random walk of `n` points from `start`: a cable dropped into a bag."""
+    heading = rng.uniform(0, 2 * np.pi)
+    pts = [np.asarray(start, float)]
+    for _ in range(n - 1):
+        heading += rng.normal(0, turn)
+        pts.append(pts[-1] + step * np.array([np.cos(heading), np.sin(heading)]))
+    return np.asarray(pts)
+
+
+def move(part: Part, position, rot: np.ndarray) -> Part:
+    """`part` turned by `rot` about the origin and moved to `position` (cm)."""
+    s = part.solid
+    position = np.asarray(position, float)
+    if isinstance(s, Wire | Sheet):  # wires and sheets stay flat: turn their points about z
+        pts = np.asarray(s.points) @ np.asarray(rot)[:2, :2].T + position[:2]
+        return replace(part, solid=replace(s, points=tuple(map(tuple, pts)), z=s.z + position[2]))
+    center = tuple(rot @ np.asarray(s.center) + position)
+    return replace(part, solid=replace(s, center=center, rot=rot @ np.asarray(s.rot)))
+
+
+def place(model: ObjectModel, position, rot: np.ndarray) -> ObjectModel:
+    """`model` turned by `rot` and moved to `position` (cm, bag coordinates)."""
+    return replace(
+        model,
+        parts=[move(p, position, rot) for p in model.parts],
+        anomaly=[move(p, position, rot) for p in model.anomaly],
+    )
