@@ -8,11 +8,14 @@ carry the anomaly attributes the classifiers train on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
@@ -118,6 +121,28 @@ def _plain(info: dict) -> dict:
     return {k: (float(v) if isinstance(v, np.floating) else v) for k, v in info.items()}
 
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _one_thread_each():
+    """Worker processes start with one BLAS thread each: the processes are the parallelism."""
+    saved = {k: os.environ.get(k) for k in _THREAD_VARS}
+    os.environ.update(dict.fromkeys(_THREAD_VARS, "1"))
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)
+
+
 def write_dataset(
     out: str | Path,
     n: int,
@@ -147,7 +172,12 @@ def write_dataset(
     results: list[tuple[dict, list[dict]]] = []
     with tqdm(total=n, desc="synth", unit="bag", disable=not progress) as bar:
         if workers > 1:
-            with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            with (
+                _one_thread_each(),
+                multiprocessing.get_context("spawn").Pool(
+                    workers, initializer=_init_worker
+                ) as pool,
+            ):
                 for r in pool.imap(_make_one, jobs, chunksize=1):
                     results.append(r)
                     bar.update()
