@@ -31,6 +31,8 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/load_and_display.py
+	$(BIN)/python benchmarks/synth_speed.py
+	$(BIN)/python benchmarks/synth_realism.py  # needs ../shared/data/sixray beside the checkout
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

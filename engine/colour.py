@@ -100,7 +100,7 @@ class ColourStyle:
         0.25,
         0.25,
     )
-    gamma: float = 0.45  # brightness = gain · T_high^gamma
+    gamma: float = 0.4  # brightness = gain · T_high^gamma
     gain: float = 1.05
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
 

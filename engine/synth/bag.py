@@ -44,7 +44,7 @@ class BagConfig:
     categories: tuple[str, ...] = CATEGORIES
     anomaly_types: tuple[str, ...] = ANOMALY_TYPES
     clutter: tuple[int, int] = (8, 18)  # how many clutter items besides clothes
-    garments: tuple[int, int] = (2, 8)
+    garments: tuple[int, int] = (4, 10)
     bag_kinds: tuple[str, ...] = BAG_KINDS
     max_angle_deg: float = 40.0  # the bag's turn on the belt
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)

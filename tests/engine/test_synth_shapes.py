@@ -90,3 +90,41 @@ def test_canvas_renders_to_a_scan_that_survives_saving(tmp_path):
     save_scan(scan, tmp_path / "bag")
     again = load_scan(tmp_path / "bag.png")
     assert np.array_equal(again.low, scan.low) and np.array_equal(again.high, scan.high)
+
+
+def test_a_sheet_fills_its_polygon_with_its_thickness():
+    from engine.synth.shapes import Sheet
+
+    canvas = _canvas()
+    square = ((2.0, 2.0), (8.0, 2.0), (8.0, 8.0), (2.0, 8.0))
+    canvas.add("cotton", Sheet(square, thick=0.03, z=4.0))
+    m = canvas.maps["cotton"]
+    assert m[100, 100] == pytest.approx(0.03)
+    assert _volume(canvas, "cotton") == pytest.approx(36 * 0.03, rel=0.02)
+
+
+def test_half_an_ellipsoid_is_half_its_volume():
+    canvas = _canvas()
+    canvas.add("al", Ellipsoid((6, 6, 3), rotation(0.3, 0.2, 0.5), (3.0, 2.0, 1.0), cut=0.0))
+    assert _volume(canvas, "al") == pytest.approx(2 / 3 * np.pi * 6.0, rel=0.03)
+
+
+def test_oblique_fan_rays_see_a_slab_longer_at_the_edges():
+    from engine.synth.shapes import FanBeam
+
+    fan = FanBeam(source_cm=100.0, stretch=1.0, apex_cm=6.0)
+    canvas = Canvas(20, 240, PITCH, fan)
+    canvas.add("water", Box((6.0, 0.5, 5.0), size=(40.0, 4.0, 2.0)))
+    row = canvas.maps["water"][10]
+    assert row[120] == pytest.approx(2.0, rel=1e-3)  # straight up at the apex
+    edge = np.hypot(6.0 - 0.5 * PITCH, 100.0) / 100.0  # 1/cos of the ray at column 0
+    assert row[0] == pytest.approx(2.0 * edge, rel=1e-3)
+
+
+def test_a_rod_of_zero_length_is_empty_not_nan():
+    from engine.synth.parts import rod
+
+    canvas = _canvas()
+    part = rod("wire", "copper", (6.0, 6.0, 2.0), (6.0, 6.0, 2.0), 0.1)
+    canvas.add(part.material, part.solid)
+    assert np.isfinite(canvas.maps["copper"]).all() and canvas.maps["copper"].max() == 0
