@@ -31,3 +31,16 @@ def test_piece_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("piece")
     save_scan(render_test_piece(160, 120, seed=1), folder / "piece")
     return folder / "piece.png"
+
+
+@pytest.fixture(scope="session")
+def tiny_coco(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 12-bag simulated dataset at 96×72 with train/val/test splits; gives its folder."""
+    from engine.data import split_coco
+    from engine.synth.bag import BagConfig
+    from engine.synth.dataset import write_dataset
+
+    folder = tmp_path_factory.mktemp("tiny_coco")
+    bag = BagConfig(width=96, height=72, pitch_cm=0.6, min_objects=1, max_objects=3)
+    split_coco(write_dataset(folder, 12, seed=5, bag_config=bag, progress=False))
+    return folder
