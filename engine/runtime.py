@@ -1,0 +1,128 @@
+"""Where and how models run: device choice, torchrun processes, mixed precision, seeding.
+
+Shared by training, evaluation and inference so that `--device auto` means the same everywhere:
+CUDA when present, else the CPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+AMP_MODES = ("auto", "off", "fp16", "bf16")
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """`auto` → the first CUDA device if there is one, else the CPU; others checked."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but this machine has no CUDA GPU")
+    count = torch.cuda.device_count()
+    if resolved.type == "cuda" and resolved.index is not None and resolved.index >= count:
+        raise ValueError(f"device {device!r}: only {count} GPU(s) here")
+    return resolved
+
+
+def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for an AMP mode on `device`, or None for full precision.
+
+    auto: fp16 on CUDA (with a gradient scaler), full precision on the CPU for training.
+    """
+    if mode not in AMP_MODES:
+        raise ValueError(f"amp must be one of {AMP_MODES}, not {mode!r}")
+    if mode == "off" or (mode == "auto" and device.type != "cuda"):
+        return None
+    if mode == "auto":
+        return torch.float16
+    if mode == "fp16" and device.type != "cuda":
+        raise ValueError("amp=fp16 needs a CUDA device; on the CPU use bf16 or off")
+    return torch.float16 if mode == "fp16" else torch.bfloat16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """An autocast context for `dtype`, or a no-op when it is None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (world_size 1 when run alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device: torch.device) -> Distributed:
+    """Join the process group torchrun set up (NCCL on CUDA, gloo on the CPU), if any."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return Distributed(rank, world_size, local_rank)
+
+
+def device_for(device: torch.device, ddp: Distributed) -> torch.device:
+    """Each torchrun process on its own GPU; CPU processes share the CPU."""
+    if device.type == "cuda" and ddp.enabled:
+        torch.cuda.set_device(ddp.local_rank)
+        return torch.device("cuda", ddp.local_rank)
+    return device
+
+
+def barrier(ddp: Distributed) -> None:
+    if ddp.enabled:
+        dist.barrier()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict:
+    """Every RNG state a resumed run needs to continue exactly."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        # as plain values and a tensor: checkpoints load with torch.load(weights_only=True)
+        "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss],
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    random.setstate(tuple(v if not isinstance(v, list) else tuple(v) for v in state["python"]))
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
