@@ -1,0 +1,102 @@
+"""Run a detector over a COCO dataset and score it with pycocotools (bbox and segm mAP)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.evaluation import detections_to_coco, evaluate_coco
+from engine.runtime import autocast
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DistributedDataParallel wrapper (or the model itself)."""
+    return model.module if hasattr(model, "module") else model
+
+
+@torch.inference_mode()
+def predict_dataset(
+    model: nn.Module,
+    dataset,
+    device: torch.device,
+    *,
+    batch_size: int = 2,
+    max_images: int | None = None,
+    dtype: torch.dtype | None = None,
+    progress: bool = False,
+) -> tuple[list[dict], list[int], float]:
+    """COCO result dicts for the first `max_images` images, their ids, and seconds per image."""
+    from tqdm import tqdm
+
+    model = unwrap(model)
+    was_training = model.training
+    model.eval()
+    n = len(dataset) if max_images is None else min(max_images, len(dataset))
+    category_ids = list(dataset.category_ids)
+    detections: list[dict] = []
+    image_ids: list[int] = []
+    seconds = 0.0
+    for start in tqdm(range(0, n, batch_size), desc="eval", unit="batch", disable=not progress):
+        batch = [dataset[i] for i in range(start, min(start + batch_size, n))]
+        images = [image.to(device) for image, _ in batch]
+        ids = [int(target["image_id"]) for _, target in batch]
+        t0 = time.perf_counter()
+        with autocast(device, dtype):
+            outputs = model(images)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds += time.perf_counter() - t0
+        outputs = [
+            {k: v.float() if v.is_floating_point() else v for k, v in o.items()} for o in outputs
+        ]
+        detections += detections_to_coco(outputs, ids, category_ids)
+        image_ids += ids
+    model.train(was_training)
+    return detections, image_ids, seconds / max(n, 1)
+
+
+def evaluate_detector(
+    model: nn.Module,
+    dataset,
+    device: torch.device,
+    *,
+    max_images: int | None = None,
+    batch_size: int = 2,
+    dtype: torch.dtype | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """pycocotools bbox (and segm, for mask models) figures on `dataset`, plus ms per image."""
+    detections, image_ids, seconds = predict_dataset(
+        model,
+        dataset,
+        device,
+        batch_size=batch_size,
+        max_images=max_images,
+        dtype=dtype,
+        progress=progress,
+    )
+    has_masks = hasattr(unwrap(model), "roi_heads") and unwrap(model).roi_heads.has_mask()
+    iou_types = ("bbox", "segm") if has_masks else ("bbox",)
+    result = evaluate_coco(dataset.coco, detections, iou_types=iou_types, image_ids=image_ids)
+    result["ms_per_image"] = seconds * 1000
+    result["data"] = str(Path(dataset.annotations_path))
+    return result
+
+
+def load_detector(path: str | Path, device: torch.device) -> tuple[nn.Module, list[str], dict]:
+    """A trained detector from a checkpoint: (model in eval mode on `device`, classes, state)."""
+    from engine.checkpoint import CheckpointError, load_checkpoint
+    from engine.detection.train import KIND, build_from_architecture
+
+    state = load_checkpoint(path, kind=KIND)
+    try:
+        model = build_from_architecture(state["architecture"])
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        problem = " ".join(str(exc).split())[:200]
+        raise CheckpointError(f"{path}: does not rebuild into its detector ({problem})") from None
+    return model.to(device).eval(), list(state["categories"]), state
