@@ -119,7 +119,7 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
 
     try:
         device = resolve_device(args.device)
-        dtype = amp_dtype(args.amp, device) if args.amp != "auto" else None
+        dtype = amp_dtype(args.amp, device)
         model, categories, state = load_detector(args.checkpoint, device)
         folder_test = Path(args.data) / "test.json"  # a split dataset folder: its test split
         data = folder_test if folder_test.is_file() else resolve_annotations(args.data)

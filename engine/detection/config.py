@@ -55,7 +55,7 @@ class SolverConfig:
     lr_steps: tuple[float, ...] = (2 / 3, 8 / 9)  # where lr × gamma, as shares of the schedule
     gamma: float = 0.1
     clip_grad_norm: float | None = 10.0
-    amp: str = "auto"  # auto: fp16 on CUDA, full precision on the CPU; or off, fp16, bf16
+    amp: str = "auto"  # auto: fp16 on CUDA, bf16 on CPUs with native bf16; or off, fp16, bf16
 
 
 @dataclass(frozen=True)

@@ -112,3 +112,21 @@ def test_images_are_resized_to_the_data_at_evaluation_only():
     transform.eval()
     assert transform([image])[0].image_sizes == [(480, 640)]  # native: 480 short, 640 long
     assert transform([torch.rand(3, 960, 1280)])[0].image_sizes == [(480, 640)]
+
+
+def test_the_shipped_detection_configs_load_and_name_registered_models():
+    from pathlib import Path
+
+    from engine.config import load_config
+    from engine.detection.config import DetectionConfig
+
+    folder = Path(__file__).resolve().parents[2] / "configs" / "detection"
+    paths = sorted(folder.glob("*.yaml"))
+    assert len(paths) >= 8
+    for path in paths:
+        config = load_config(DetectionConfig, path)
+        assert config.model.name in list_detectors(), path.name
+    r101 = load_config(DetectionConfig, folder / "maskrcnn_resnet101_fpn.yaml")
+    r50 = load_config(DetectionConfig, folder / "maskrcnn_resnet50_fpn.yaml")
+    assert r101.solver.lr_per_16 == r50.solver.lr_per_16 / 2
+    assert r101.solver.epochs == 2 * r50.solver.epochs

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from engine.runtime import amp_dtype, resolve_device
+from engine.runtime import amp_dtype, cpu_has_fast_bf16, resolve_device
 
 
 def test_auto_device_is_cuda_when_present_else_cpu():
@@ -25,7 +25,8 @@ def test_asking_for_cuda_without_a_gpu_says_so():
 
 def test_amp_modes():
     cpu = torch.device("cpu")
-    assert amp_dtype("auto", cpu) is None and amp_dtype("off", cpu) is None
+    assert amp_dtype("auto", cpu) is (torch.bfloat16 if cpu_has_fast_bf16() else None)
+    assert amp_dtype("off", cpu) is None
     assert amp_dtype("bf16", cpu) is torch.bfloat16
     assert amp_dtype("auto", torch.device("cuda")) is torch.float16
     with pytest.raises(ValueError, match="needs a CUDA device"):
