@@ -12,7 +12,6 @@ evaluates.
 
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass, replace
@@ -30,7 +29,6 @@ from engine.detection.config import DetectionConfig
 from engine.detection.evaluate import evaluate_detector, unwrap
 from engine.detection.models import build_detector, detector_family
 from engine.runtime import (
-    Distributed,
     amp_dtype,
     autocast,
     barrier,
@@ -41,6 +39,7 @@ from engine.runtime import (
     seed_everything,
     set_rng_state,
 )
+from engine.training import CsvLog, epoch_indices, warmup_step_lr
 
 KIND = "detector"
 LOSS_COLUMNS = (
@@ -85,64 +84,6 @@ def resolve_data(config: DetectionConfig, run_dir: Path) -> tuple[Path, Path | N
     if not train.is_file():
         raise TrainingError(f"{train}: no such COCO file or dataset folder")
     return train, val
-
-
-def _lr_factor(config: DetectionConfig, total: int):
-    """Linear warm-up, then ×gamma at each of `lr_steps` (shares of the whole schedule)."""
-    s = config.solver
-    milestones = [int(f * total) for f in s.lr_steps]
-
-    def factor(step: int) -> float:
-        warm = 1.0
-        if step < s.warmup_iters:
-            alpha = step / max(s.warmup_iters, 1)
-            warm = s.warmup_factor * (1 - alpha) + alpha
-        return warm * s.gamma ** sum(step >= m for m in milestones)
-
-    return factor
-
-
-def _epoch_indices(n: int, epoch: int, seed: int, ddp: Distributed) -> list[int]:
-    """This process's sample order for `epoch`: a seeded permutation, dealt round-robin."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    order = torch.randperm(n, generator=generator).tolist()
-    if ddp.enabled:  # pad so every process gets the same number of steps
-        order += order[: (-len(order)) % ddp.world_size]
-        order = order[ddp.rank :: ddp.world_size]
-    return order
-
-
-class _Log:
-    """Append-only CSV log of steps and evaluations (first process only)."""
-
-    COLUMNS = (
-        "iteration",
-        "epoch",
-        "lr",
-        "loss",
-        *LOSS_COLUMNS,
-        "seconds",
-        "val_bbox_map",
-        "val_segm_map",
-    )
-
-    def __init__(self, path: Path, enabled: bool) -> None:
-        self.path, self.enabled = path, enabled
-        if enabled and not path.exists():
-            with path.open("w", newline="") as f:
-                csv.writer(f).writerow(self.COLUMNS)
-
-    def write(self, **row) -> None:
-        if not self.enabled:
-            return
-        with self.path.open("a", newline="") as f:
-            csv.writer(f).writerow([_cell(row.get(c)) for c in self.COLUMNS])
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def architecture(config: DetectionConfig, num_classes: int) -> dict:
@@ -230,7 +171,8 @@ def train_detector(
     steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * world))
     schedule = s.epochs * steps_per_epoch
     total = min(schedule, s.max_iters) if s.max_iters else schedule
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config, schedule))
+    lr_factor = warmup_step_lr(s.warmup_iters, s.warmup_factor, s.lr_steps, s.gamma, schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
 
@@ -248,7 +190,8 @@ def train_detector(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
 
-    log = _Log(run_dir / "log.csv", ddp.is_main)
+    columns = ("iteration", "epoch", "lr", "loss", *LOSS_COLUMNS, "seconds")
+    log = CsvLog(run_dir / "log.csv", (*columns, "val_bbox_map", "val_segm_map"), ddp.is_main)
     if ddp.is_main:
         resolved = to_dict(replace(config, run=replace(config.run, name=run_dir.name)))
         resolved["resolved"] = {"lr": lr, "steps_per_epoch": steps_per_epoch, "total_steps": total}
@@ -318,7 +261,7 @@ def train_detector(
     )
     model.train()
     while iteration < total:
-        order = _epoch_indices(len(train_set), epoch, config.run.seed, ddp)
+        order = epoch_indices(len(train_set), epoch, config.run.seed, ddp)
         order = order[step_in_epoch * s.batch_size :]
         train_set.set_epoch(epoch)
         loader = DataLoader(
@@ -365,8 +308,8 @@ def train_detector(
             )
             bar.update()
             bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2g}")
-            if iteration % config.run.checkpoint_every == 0 or iteration >= total:
-                checkpoint(last_path)
+            if iteration % config.run.checkpoint_every == 0 and iteration < total:
+                checkpoint(last_path)  # the last step's is written after the final evaluation
             if iteration >= total:
                 break
         if step_in_epoch >= steps_per_epoch:

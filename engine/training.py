@@ -1,0 +1,74 @@
+"""What every training loop here shares: the epoch's sample order, the LR schedule, the CSV log.
+
+Detection and classification runs both resume exactly because the order of an epoch is a pure
+function of (seed, epoch) and a resumed run skips the batches it already did.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from engine.runtime import Distributed
+
+
+def epoch_indices(
+    n: int,
+    epoch: int,
+    seed: int,
+    ddp: Distributed,
+    weights: Sequence[float] | None = None,
+) -> list[int]:
+    """This process's sample order for `epoch`: a seeded permutation (or, with `weights`, a
+    weighted draw with replacement for class balancing), dealt round-robin to processes."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    if weights is None:
+        order = torch.randperm(n, generator=generator).tolist()
+    else:
+        w = torch.as_tensor(weights, dtype=torch.float64)
+        order = torch.multinomial(w, n, replacement=True, generator=generator).tolist()
+    if ddp.enabled:  # pad so every process gets the same number of steps
+        order += order[: (-len(order)) % ddp.world_size]
+        order = order[ddp.rank :: ddp.world_size]
+    return order
+
+
+def warmup_step_lr(
+    warmup_iters: int, warmup_factor: float, steps: Sequence[float], gamma: float, total: int
+):
+    """LR factor per step: linear warm-up, then ×gamma at each of `steps` (shares of `total`)."""
+    milestones = [int(f * total) for f in steps]
+
+    def factor(step: int) -> float:
+        warm = 1.0
+        if step < warmup_iters:
+            alpha = step / max(warmup_iters, 1)
+            warm = warmup_factor * (1 - alpha) + alpha
+        return warm * gamma ** sum(step >= m for m in milestones)
+
+    return factor
+
+
+class CsvLog:
+    """Append-only CSV log of steps and evaluations (written by the first process only)."""
+
+    def __init__(self, path: Path, columns: Sequence[str], enabled: bool = True) -> None:
+        self.path, self.columns, self.enabled = path, tuple(columns), enabled
+        if enabled and not path.exists():
+            with path.open("w", newline="") as f:
+                csv.writer(f).writerow(self.columns)
+
+    def write(self, **row) -> None:
+        if not self.enabled:
+            return
+        with self.path.open("a", newline="") as f:
+            csv.writer(f).writerow([_cell(row.get(c)) for c in self.columns])
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
