@@ -1,0 +1,365 @@
+"""torch Datasets of stage-2 inputs: object crops from COCO files and folders, whole scans.
+
+Every item is cut by `crop_objects`, the function inference uses on the detector's boxes, so
+training and test inputs are made the same way. Labels: 0 benign, 1 anomalous (COCO
+`attributes.anomalous`). Augmentation (`train=True`) is seeded per (seed, epoch, index) under a
+forked RNG, like `engine.data.coco.CocoDetection`: an item is the same whatever the DataLoader's
+worker count, and the global torch RNG is untouched. Call `set_epoch` before each epoch.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from engine.classification.crops import CHANNEL_MODES, crop_objects, scan_channels
+from engine.data.coco import (
+    _check_dataset,
+    _pick_categories,
+    decode_segmentation,
+    sample_seed,
+)
+from engine.data.split import _is_anomalous, _load_coco, resolve_annotations
+from engine.io import list_scans, load_scan
+
+CLASS_NAMES = ("benign", "anomalous")  # label 0 and label 1; also FolderCrops' folder names
+JITTER = 0.1  # train-time box jitter: scale and shift up to ±10 % of the box
+SCAN_CACHE_SIZE = 16  # decoded scans kept per process (~4 MB each at 640×480 in float32)
+
+Item = tuple[torch.Tensor, int]
+
+
+class CropItem(NamedTuple):
+    """Where one `ObjectCrops` item comes from."""
+
+    image_id: int
+    annotation_id: int | str | None
+    category: str
+
+
+@functools.lru_cache(maxsize=SCAN_CACHE_SIZE)
+def _channels(path: str, mode: str) -> np.ndarray:
+    """The float32 H×W×3 channels of the scan at `path`, cached: objects share scans.
+
+    One cache per process, so each DataLoader worker keeps its own. Only "dual" reads the
+    companion files (`<stem>_low/_high/_zeff.png`).
+    """
+    scan = load_scan(path, companions=mode == "dual")
+    channels = scan_channels(scan, mode)
+    channels.flags.writeable = False  # shared between items: nobody may edit it in place
+    return channels
+
+
+class _CropDataset(torch.utils.data.Dataset):
+    """What the crop datasets share: settings, epochs, seeded augmentation, `labels`."""
+
+    def __init__(
+        self, *, size: int, margin: float, mode: str, train: bool, seed: int, jitter: float
+    ) -> None:
+        if mode not in CHANNEL_MODES:
+            raise ValueError(f"mode must be one of {CHANNEL_MODES}, got {mode!r}")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"size must be a positive int, got {size!r}")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+        if not (math.isfinite(jitter) and 0 <= jitter < 1):
+            raise ValueError(f"jitter must be in [0, 1), got {jitter!r}")
+        self.size = size
+        self.margin = margin
+        self.mode = mode
+        self.train = train
+        self.seed = seed
+        self.jitter = jitter
+        self.epoch = 0
+        self.labels: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the augmentations of `epoch`: each epoch sees new ones, reproducibly."""
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+            raise ValueError(f"epoch must be a non-negative int, got {epoch!r}")
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> Item:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} items")
+        index %= len(self)
+        channels, box, mask = self._source(index)
+        if not self.train:
+            return self._crop(channels, box, mask), self.labels[index]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(sample_seed(self.seed, self.epoch, index))
+            crop = self._crop(channels, jitter_box(box, self.jitter), mask)
+            return flip_rotate(crop), self.labels[index]
+
+    def _crop(self, channels: np.ndarray, box: np.ndarray, mask: np.ndarray | None) -> torch.Tensor:
+        masks = None if mask is None else mask[None]
+        return crop_objects(
+            channels, box[None], size=self.size, margin=self.margin, masks=masks, mode=self.mode
+        )[0]
+
+    def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Item `index` before cropping: channels H×W×3, XYXY box (4,), mask H×W or None."""
+        raise NotImplementedError
+
+
+class ObjectCrops(_CropDataset):
+    """One crop per non-crowd annotation with a usable box, labelled by `attributes.anomalous`.
+
+    `labels` (0/1 per item, for `balanced_sampler`) and `items` (`CropItem`: image id,
+    annotation id, category name) follow the file's order. With `masks=True` the outside of the
+    object's segmentation (its box when it has none) is air. A file where no annotation carries
+    `attributes.anomalous` cannot train a classifier: ValueError. Where only some do, the others
+    count as benign, as in `engine.data.split`. "dual" mode needs the companion channel files.
+    """
+
+    def __init__(
+        self,
+        annotations: str | Path,
+        image_root: str | Path | None = None,
+        *,
+        size: int = 224,
+        margin: float = 0.15,
+        mode: str = "rgb",
+        masks: bool = False,
+        train: bool = False,
+        seed: int = 0,
+        categories: Sequence[str] | None = None,
+        jitter: float = JITTER,
+    ) -> None:
+        super().__init__(size=size, margin=margin, mode=mode, train=train, seed=seed, jitter=jitter)
+        data, path, root = _read_coco(annotations, image_root)
+        self.annotations_path = path
+        self.image_root = root
+        self.masks = masks
+        file_categories = sorted(data["categories"], key=lambda c: c["id"])
+        chosen = (
+            file_categories
+            if categories is None
+            else _pick_categories(file_categories, categories, path)
+        )
+        names = {c["id"]: str(c.get("name", c["id"])) for c in chosen}
+        self._images = {image["id"]: image for image in data["images"]}
+        self.items: list[CropItem] = []
+        self._annotations: list[dict] = []
+        for ann in data["annotations"]:
+            if ann.get("iscrowd") or ann.get("category_id") not in names:
+                continue
+            record = self._images[ann["image_id"]]  # _load_coco checked that it exists
+            if not _usable(ann["bbox"], record):
+                continue
+            self._annotations.append(ann)
+            self.items.append(CropItem(record["id"], ann.get("id"), names[ann["category_id"]]))
+            self.labels.append(int(_is_anomalous(ann)))
+
+    def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        ann = self._annotations[index]
+        record = self._images[ann["image_id"]]
+        channels = _load_checked(self.image_root, record, self.mode, self.annotations_path)
+        x, y, bw, bh = (float(v) for v in ann["bbox"])
+        box = np.array([x, y, x + bw, y + bh])
+        mask = None
+        if self.masks:
+            h, w = channels.shape[:2]
+            try:
+                mask = decode_segmentation(ann.get("segmentation"), h, w)
+            except ValueError as exc:
+                where = f"{self.annotations_path}: annotation {ann.get('id')!r}"
+                raise ValueError(f"{where}: {exc}") from exc
+            if mask is None:  # bbox-only annotation: the box is the best mask there is
+                mask = np.zeros((h, w), np.bool_)
+                mask[
+                    max(math.floor(y), 0) : max(math.ceil(y + bh), 0),
+                    max(math.floor(x), 0) : max(math.ceil(x + bw), 0),
+                ] = True
+        return channels, box, mask
+
+
+class FolderCrops(_CropDataset):
+    """An ImageFolder-style tree, `root/benign/*` (0) and `root/anomalous/*` (1), one crop each.
+
+    The files may be crops or whole scans: each image's whole extent is its box, squared and
+    resized by `crop_objects` (no margin). Folders are not searched recursively; channel files
+    beside a scan (`_low`, `_high`, `_zeff`) are not items, "dual" mode loads them. `items` holds
+    the file paths. A sub-folder with another name, or a tree without images, is a ValueError.
+    Box jitter is off by default: the images are framed already, and shifting the frame could
+    cut off the anomaly; flips and 90° turns still apply with `train=True`.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        size: int = 224,
+        mode: str = "rgb",
+        train: bool = False,
+        seed: int = 0,
+        jitter: float = 0.0,
+    ) -> None:
+        super().__init__(size=size, margin=0.0, mode=mode, train=train, seed=seed, jitter=jitter)
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ValueError(f"{self.root}: no such folder")
+        folders = sorted(
+            p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
+        )
+        unknown = [name for name in folders if name not in CLASS_NAMES]
+        if unknown:
+            raise ValueError(
+                f"{self.root}: sub-folder(s) {', '.join(unknown)} not allowed; the classes are "
+                f"{' and '.join(CLASS_NAMES)}"
+            )
+        self.items: list[Path] = []
+        for label, name in enumerate(CLASS_NAMES):
+            if (self.root / name).is_dir():
+                files = list_scans(self.root / name)
+                self.items += files
+                self.labels += [label] * len(files)
+        if not self.items:
+            raise ValueError(
+                f"{self.root}: no images found; put them in {self.root / CLASS_NAMES[0]} and "
+                f"{self.root / CLASS_NAMES[1]}"
+            )
+
+    def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        channels = _channels(str(self.items[index]), self.mode)
+        h, w = channels.shape[:2]
+        return channels, np.array([0.0, 0.0, w, h]), None
+
+
+class WholeScans(_CropDataset):
+    """The full-image baseline (the paper's Table II): one item per scan, label 1 if any of its
+    annotations is anomalous, the scan squared with air and resized by `crop_objects`.
+
+    Box jitter is off by default (`jitter=0`): shifting a whole scan could cut off the very
+    object that makes it anomalous. Flips and 90° turns still apply with `train=True`. `items`
+    holds the image ids.
+    """
+
+    def __init__(
+        self,
+        annotations: str | Path,
+        image_root: str | Path | None = None,
+        *,
+        size: int = 448,
+        mode: str = "rgb",
+        train: bool = False,
+        seed: int = 0,
+        jitter: float = 0.0,
+    ) -> None:
+        super().__init__(size=size, margin=0.0, mode=mode, train=train, seed=seed, jitter=jitter)
+        data, path, root = _read_coco(annotations, image_root)
+        self.annotations_path = path
+        self.image_root = root
+        anomalous = {image["id"]: False for image in data["images"]}
+        for ann in data["annotations"]:
+            if ann.get("image_id") in anomalous and _is_anomalous(ann):
+                anomalous[ann["image_id"]] = True
+        self._images = list(data["images"])
+        self.items: list[int] = [image["id"] for image in self._images]
+        self.labels = [int(anomalous[image_id]) for image_id in self.items]
+
+    def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        channels = _load_checked(
+            self.image_root, self._images[index], self.mode, self.annotations_path
+        )
+        h, w = channels.shape[:2]
+        return channels, np.array([0.0, 0.0, w, h]), None
+
+
+def balanced_sampler(
+    labels: Sequence[int], seed: int = 0
+) -> torch.utils.data.WeightedRandomSampler:
+    """A sampler that draws every class equally often: weight 1 / class count per item.
+
+    Draws `len(labels)` items with replacement per epoch from a generator seeded with `seed`, so
+    the draws are reproducible and differ from epoch to epoch.
+    """
+    values = [int(label) for label in labels]
+    if not values:
+        raise ValueError("balanced_sampler needs at least one label")
+    counts = Counter(values)
+    weights = torch.tensor([1.0 / counts[v] for v in values], dtype=torch.double)
+    generator = torch.Generator().manual_seed(seed)
+    return torch.utils.data.WeightedRandomSampler(
+        weights, num_samples=len(values), replacement=True, generator=generator
+    )
+
+
+def jitter_box(box: np.ndarray, jitter: float) -> np.ndarray:
+    """`box` (XYXY) scaled and shifted by up to ±`jitter` of its size, from the torch RNG."""
+    if jitter <= 0:
+        return box
+    scale, dx, dy = (torch.rand(3, dtype=torch.float64) * 2 - 1).mul_(jitter).tolist()
+    x0, y0, x1, y1 = (float(v) for v in box)
+    bw, bh = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + dx * bw, (y0 + y1) / 2 + dy * bh
+    bw, bh = bw * (1 + scale), bh * (1 + scale)
+    return np.array([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
+
+
+def flip_rotate(crop: torch.Tensor) -> torch.Tensor:
+    """`crop` (C×S×S) flipped and turned by a random multiple of 90°: a bag's top view has no up.
+
+    Horizontal and vertical flips plus the four turns reach all eight symmetries of the square.
+    """
+    hflip, vflip = (torch.rand(2) < 0.5).tolist()
+    turns = int(torch.randint(4, ()))
+    if hflip:
+        crop = crop.flip(-1)
+    if vflip:
+        crop = crop.flip(-2)
+    return torch.rot90(crop, turns, dims=(-2, -1)).contiguous()
+
+
+def _read_coco(annotations: str | Path, image_root: str | Path | None) -> tuple[dict, Path, Path]:
+    """The checked COCO dict, its path and image root; ValueError if it has no anomaly labels."""
+    path = resolve_annotations(annotations)
+    data = _load_coco(path)
+    _check_dataset(data, path)
+    if not any(
+        isinstance(ann.get("attributes"), dict) and "anomalous" in ann["attributes"]
+        for ann in data["annotations"]
+    ):
+        raise ValueError(
+            f"{path}: no annotation has attributes.anomalous, so this file cannot train or test "
+            'an anomaly classifier; label objects with "attributes": {"anomalous": true|false}'
+        )
+    if image_root is None:
+        info = data.get("info", {})
+        image_root = path.parent / info["image_root"] if info.get("image_root") else path.parent
+    return data, path, Path(image_root)
+
+
+def _usable(bbox: Sequence[float], record: dict) -> bool:
+    """Whether `bbox` [x, y, w, h] keeps at least 1×1 px inside its image (when its size is
+    known), the rule `CocoDetection` uses too."""
+    x, y, bw, bh = (float(v) for v in bbox)
+    x0, y0, x1, y1 = x, y, x + bw, y + bh
+    if "width" in record:
+        x0, x1 = min(max(x0, 0), record["width"]), min(max(x1, 0), record["width"])
+    if "height" in record:
+        y0, y1 = min(max(y0, 0), record["height"]), min(max(y1, 0), record["height"])
+    return x1 - x0 >= 1 and y1 - y0 >= 1
+
+
+def _load_checked(root: Path, record: dict, mode: str, source: Path) -> np.ndarray:
+    """The cached channels of one COCO image, checked against the size the file gives."""
+    channels = _channels(str(root / record["file_name"]), mode)
+    h, w = channels.shape[:2]
+    expected = (record.get("height", h), record.get("width", w))
+    if expected != (h, w):
+        raise ValueError(
+            f"{source}: image {record['id']} ({record['file_name']}) is {w}×{h} px but the file "
+            f"says {expected[1]}×{expected[0]}"
+        )
+    return channels

@@ -1,0 +1,178 @@
+"""The classifier registry of stage 2: ResNet-18/50, SqueezeNet 1.1, VGG-16 and DFL-CNN.
+
+`build_classifier("resnet18", num_classes=2)`; every model answers `forward(x) -> logits`,
+`reset_classifier(num_classes)` and `input_size` (timm's one head API), and may define
+`training_loss(x, y)` (DFL-CNN's three streams). Weights load only from a file the user gives
+or from the local torch cache (`weights="imagenet"`); from scratch, VGG-16 gets batch norm,
+without which it does not train from random weights on a few thousand crops.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+
+_CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {}
+
+_IMAGENET = {
+    "resnet18": torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
+    "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V1,
+    "squeezenet1_1": torchvision.models.SqueezeNet1_1_Weights.IMAGENET1K_V1,
+    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+    "vgg16_bn": torchvision.models.VGG16_BN_Weights.IMAGENET1K_V1,
+}
+
+
+def register_classifier(name: str) -> Callable:
+    def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        _CLASSIFIERS[name] = builder
+        return builder
+
+    return wrap
+
+
+def list_classifiers() -> list[str]:
+    """Names `build_classifier` accepts, sorted."""
+    return sorted(_CLASSIFIERS)
+
+
+def build_classifier(name: str, num_classes: int = 2, **kwargs: Any) -> nn.Module:
+    """A classifier by registered name; None-valued keywords are dropped (timm's trick).
+
+    Keywords: weights (path, or "imagenet" for the local torch cache), input_size (square
+    side the model is fed; 224, DFL-CNN 448), batch_norm (VGG), k (DFL filters per class).
+    """
+    if name not in _CLASSIFIERS:
+        close = difflib.get_close_matches(name, list(_CLASSIFIERS), n=3, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown classifier {name!r}{hint} Known: {', '.join(list_classifiers())}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
+    return _CLASSIFIERS[name](num_classes=num_classes, **kwargs)
+
+
+def _weights_file(weights: str | Path, arch: str) -> Path:
+    if str(weights) == "imagenet":
+        file_name = Path(_IMAGENET[arch].url).name
+        path = Path(torch.hub.get_dir()) / "checkpoints" / file_name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"no ImageNet weights for {arch}: put {file_name} into {path.parent} "
+                f"(nothing is downloaded here), or pass weights=PATH"
+            )
+        return path
+    path = Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(f"classifier weights {path} not found")
+    return path
+
+
+def _load_imagenet(model: nn.Module, weights: str | Path, arch: str) -> None:
+    """Load an ImageNet checkpoint into a torchvision classifier before its head is replaced."""
+    from engine.detection.models import load_backbone_weights
+
+    load_backbone_weights(model, _weights_file(weights, arch), arch)
+
+
+class Classifier(nn.Module):
+    """A torchvision classifier behind the common head API."""
+
+    def __init__(self, net: nn.Module, head: str, input_size: int) -> None:
+        super().__init__()
+        self.net, self._head, self.input_size = net, head, input_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits N×num_classes for images N×3×S×S."""
+        return self.net(x)
+
+    @property
+    def num_classes(self) -> int:
+        layer = self._head_layer()
+        return layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+
+    def _head_layer(self) -> nn.Module:
+        parent, _, index = self._head.rpartition(".")
+        module = self.net.get_submodule(parent) if parent else self.net
+        return module[int(index)] if index.isdigit() else getattr(module, index)
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """A fresh last layer for `num_classes` outputs (fine-tuning to our classes)."""
+        old = self._head_layer()
+        if isinstance(old, nn.Linear):
+            new: nn.Module = nn.Linear(old.in_features, num_classes)
+        else:  # SqueezeNet's 1×1 convolution
+            new = nn.Conv2d(old.in_channels, num_classes, kernel_size=1)
+        parent, _, index = self._head.rpartition(".")
+        module = self.net.get_submodule(parent) if parent else self.net
+        if index.isdigit():
+            module[int(index)] = new
+        else:
+            setattr(module, index, new)
+
+
+def _torchvision(arch: str, head: str, default_size: int = 224):
+    def builder(*, num_classes: int, weights=None, input_size: int = default_size, batch_norm=None):
+        factory = arch
+        if arch == "vgg16" and (batch_norm if batch_norm is not None else weights is None):
+            factory = "vgg16_bn"  # from scratch VGG needs batch norm to train
+        net = getattr(torchvision.models, factory)(weights=None)
+        if weights is not None:
+            _load_imagenet(net, weights, factory)
+        model = Classifier(net, head, input_size)
+        model.reset_classifier(num_classes)
+        return model
+
+    return builder
+
+
+register_classifier("resnet18")(_torchvision("resnet18", "fc"))
+register_classifier("resnet50")(_torchvision("resnet50", "fc"))
+register_classifier("squeezenet1_1")(_torchvision("squeezenet1_1", "classifier.1"))
+register_classifier("vgg16")(_torchvision("vgg16", "classifier.6"))
+
+
+@register_classifier("dfl_vgg16")
+def _dfl(*, num_classes: int, weights=None, input_size: int = 448, k: int = 10, batch_norm=None):
+    from engine.classification.dfl import DFLVGG16
+
+    use_bn = batch_norm if batch_norm is not None else weights is None
+    vgg = getattr(torchvision.models, "vgg16_bn" if use_bn else "vgg16")(weights=None)
+    if weights is not None:
+        _load_imagenet(vgg, weights, "vgg16_bn" if use_bn else "vgg16")
+    return DFLVGG16(num_classes, k, input_size=input_size, vgg=vgg)
+
+
+@register_classifier("patchcore")
+def _patchcore(
+    *,
+    num_classes: int,
+    weights=None,
+    input_size: int = 224,
+    detector: dict | None = None,
+    bank_size: int = 0,
+):
+    """The benign-only scorer on a detector's FPN: `weights` is a detector checkpoint."""
+    from engine.classification.patchcore import PatchCore
+    from engine.detection.train import build_from_architecture
+
+    if num_classes != 2:
+        raise ValueError("patchcore scores benign against anything else: num_classes must be 2")
+    state = None
+    if weights is not None:
+        from engine.checkpoint import load_checkpoint
+
+        state = load_checkpoint(weights, kind="detector")
+        detector = state["architecture"]
+    if detector is None:
+        raise ValueError("patchcore needs a detector checkpoint for its features: model.weights=")
+    net = build_from_architecture(detector)
+    if state is not None:
+        net.load_state_dict(state["model"])
+    return PatchCore(net.backbone, bank_size=bank_size, input_size=input_size)

@@ -1,0 +1,477 @@
+"""Train an anomaly classifier on object crops (or whole scans), with an operating threshold.
+
+The same machinery as detection (`engine.training`, `engine.runtime`, `engine.checkpoint`):
+a CSV log, `last.pt`/`best.pt`, exact resume, AMP, torchrun. Batches are class-balanced by a
+seeded weighted draw, so anomalies are seen as often as benign objects whatever their share.
+After each evaluation the threshold that keeps the validation FP rate at `run.target_fpr` is
+chosen and stored with the model; `best.pt` is the checkpoint of best validation ROC AUC.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from torch.nn import functional as F
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.classification.config import ClassifierConfig
+from engine.classification.models import build_classifier
+from engine.config import from_dict, to_dict
+from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
+from engine.runtime import (
+    amp_dtype,
+    autocast,
+    barrier,
+    device_for,
+    init_distributed,
+    resolve_device,
+    rng_state,
+    seed_everything,
+    set_rng_state,
+)
+from engine.training import CsvLog, epoch_indices, warmup_step_lr
+
+KIND = "classifier"
+
+
+class TrainingError(RuntimeError):
+    """A run cannot start or continue."""
+
+
+@dataclass
+class ClassifierResult:
+    run_dir: Path
+    iterations: int
+    best_auc: float | None
+    threshold: float | None
+
+
+def architecture(config: ClassifierConfig) -> dict:
+    """What rebuilds the network: name, classes, input size and the resolved options."""
+    m = config.model
+    arch = {"name": m.name, "num_classes": 2, "input_size": m.input_size, "k": m.k}
+    if m.name == "patchcore":
+        arch.pop("k")
+    arch["batch_norm"] = m.weights is None  # from scratch VGG-16 is built with batch norm
+    if not m.name.startswith(("vgg16", "dfl")):
+        arch.pop("batch_norm")
+    return {k: v for k, v in arch.items() if v is not None}
+
+
+def build_from_architecture(arch: dict, **extra) -> torch.nn.Module:
+    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
+    return build_classifier(arch["name"], arch["num_classes"], **kwargs, **extra)
+
+
+def crop_size(config: ClassifierConfig, model: torch.nn.Module) -> int:
+    return config.crops.size or int(model.input_size)
+
+
+def resolve_data(config: ClassifierConfig) -> tuple[Path, Path | None]:
+    """Training and validation sources: a COCO file, a split folder, or a crop tree."""
+    train = Path(config.data.train)
+    val = Path(config.data.val) if config.data.val else None
+    if not config.data.train:
+        raise TrainingError("no training data: set data.train=DIR or a COCO JSON file")
+    if train.is_dir() and (train / "train.json").is_file():
+        val = val or (train / "val.json" if (train / "val.json").is_file() else None)
+        return train / "train.json", val
+    if train.exists():
+        return train, val
+    raise TrainingError(f"{train}: no such COCO file, dataset folder or crop tree")
+
+
+def make_dataset(source: Path, config: ClassifierConfig, size: int, *, train: bool):
+    """The dataset a source and the config call for (crops, whole scans or a folder tree)."""
+    from engine.classification.data import FolderCrops, ObjectCrops, WholeScans
+
+    c, seed = config.crops, config.run.seed
+    if source.is_dir() and (source / "benign").is_dir():
+        return FolderCrops(source, size=size, mode=c.mode, train=train, seed=seed)
+    if config.data.whole_image:
+        return WholeScans(source, size=size, mode=c.mode, train=train, seed=seed)
+    return ObjectCrops(
+        source, size=size, margin=c.margin, mode=c.mode, masks=c.masks, train=train, seed=seed
+    )
+
+
+def normaliser(mode: str):
+    """A function normalising a batch for `mode` (the statistics crops.py defines)."""
+    from engine.classification.crops import MEAN, STD, normalise
+
+    return lambda batch: normalise(batch, MEAN[mode], STD[mode])
+
+
+@torch.inference_mode()
+def predict_scores(
+    model: torch.nn.Module,
+    dataset,
+    device: torch.device,
+    mode: str,
+    *,
+    batch_size: int = 32,
+    dtype: torch.dtype | None = None,
+    max_items: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, anomaly probabilities) of the dataset's items, in order."""
+    model = model.module if hasattr(model, "module") else model
+    was_training = model.training
+    model.eval()
+    norm = normaliser(mode)
+    n = len(dataset) if max_items is None else min(len(dataset), max_items)
+    labels, scores = [], []
+    for start in range(0, n, batch_size):
+        items = [dataset[i] for i in range(start, min(start + batch_size, n))]
+        x = norm(torch.stack([t for t, _ in items])).to(device)
+        with autocast(device, dtype):
+            logits = model(x)
+        scores.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
+        labels += [int(y) for _, y in items]
+    model.train(was_training)
+    return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)
+
+
+def _init_dfl(model, dataset, mode: str, per_class: int = 16) -> dict | None:
+    """The DFL-CNN filter bank initialised from patches of each class (the paper's start)."""
+    if not hasattr(model, "filter_bank"):
+        return None
+    from engine.classification.dfl import init_filter_bank
+
+    norm = normaliser(mode)
+    by_class: dict[int, list[torch.Tensor]] = {0: [], 1: []}
+    for i, label in enumerate(dataset.labels):
+        if len(by_class[label]) < per_class:
+            by_class[label].append(dataset[i][0])
+        if all(len(v) >= per_class for v in by_class.values()):
+            break
+    images = {c: norm(torch.stack(v)) for c, v in by_class.items() if v}
+    return init_filter_bank(model, images)
+
+
+class _Loss(torch.nn.Module):
+    """The training loss as a module, so DistributedDataParallel sees the whole forward.
+
+    Cross-entropy, or the model's own `training_loss` (DFL-CNN's three streams).
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if hasattr(self.model, "training_loss"):
+            return self.model.training_loss(x, y)
+        return F.cross_entropy(self.model(x), y)
+
+
+def train_classifier(
+    config: ClassifierConfig, *, resume: bool = False, progress: bool = True
+) -> ClassifierResult:
+    """Train (or continue) the run `config` describes; see the module docstring."""
+    from tqdm import tqdm
+
+    device = resolve_device(config.run.device)
+    ddp = init_distributed(device)
+    device = device_for(device, ddp)
+    run_dir = Path(config.run.out) / config.run_name()
+    last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
+    state = None
+    if resume:
+        state = load_checkpoint(last_path, kind=KIND)
+        if from_dict(ClassifierConfig, state["config"]).model != config.model:
+            raise TrainingError(f"{last_path}: trained as another model than {config.model}")
+    elif last_path.exists():
+        raise TrainingError(
+            f"{run_dir} already holds a run: continue it with --resume, or set run.name=..."
+        )
+    if ddp.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    barrier(ddp)
+    seed_everything(config.run.seed + ddp.rank)
+
+    arch = architecture(config)
+    model = build_from_architecture(arch, weights=config.model.weights).to(device)
+    size = crop_size(config, model)
+    train_src, val_src = resolve_data(config)
+    val_set = make_dataset(val_src, config, size, train=False) if val_src else None
+    if config.model.name == "patchcore":
+        return _fit_patchcore(config, model, arch, train_src, val_set, run_dir, device)
+    train_set = make_dataset(train_src, config, size, train=True)
+    labels = np.asarray(train_set.labels)
+    if labels.min() == labels.max():
+        raise TrainingError(
+            f"{train_src}: all training items are {'anomalous' if labels[0] else 'benign'}"
+        )
+    counts = np.bincount(labels, minlength=2)
+    weights = (1.0 / counts[labels]).tolist() if config.data.balance else None
+
+    s = config.solver
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay)
+    steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * ddp.world_size))
+    schedule = s.epochs * steps_per_epoch
+    total = min(schedule, s.max_iters) if s.max_iters else schedule
+    lr_factor = warmup_step_lr(s.warmup_iters, 0.01, s.lr_steps, s.gamma, schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
+    dtype = amp_dtype(s.amp, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+    norm = normaliser(config.crops.mode)
+
+    iteration, epoch, step_in_epoch, best_auc, threshold, val_metrics = 0, 0, 0, None, None, None
+    init_report = None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        iteration, epoch, step_in_epoch = state["iteration"], state["epoch"], state["step_in_epoch"]
+        best_auc, threshold = state.get("best_auc"), state.get("threshold")
+        set_rng_state(state["rng"][min(ddp.rank, len(state["rng"]) - 1)])
+    else:
+        init_report = _init_dfl(model, train_set, config.crops.mode)
+    net: torch.nn.Module = _Loss(model)
+    if ddp.enabled:
+        net = DistributedDataParallel(
+            net, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    log = CsvLog(
+        run_dir / "log.csv",
+        (
+            "iteration",
+            "epoch",
+            "lr",
+            "loss",
+            "seconds",
+            "val_auc",
+            "val_accuracy",
+            "val_tp_rate",
+            "val_fp_rate",
+            "threshold",
+        ),
+        ddp.is_main,
+    )
+    if ddp.is_main:
+        resolved = to_dict(config)
+        resolved["resolved"] = {
+            "run": run_dir.name,
+            "input_size": size,
+            "steps_per_epoch": steps_per_epoch,
+            "total_steps": total,
+            "train": str(train_src),
+            "val": str(val_src),
+            "class_counts": counts.tolist(),
+        }
+        if init_report:
+            resolved["resolved"]["dfl_init"] = {
+                k: v for k, v in init_report.items() if isinstance(v, (int, float, list, dict))
+            }
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+
+    def checkpoint(path: Path) -> None:
+        states = [rng_state()]
+        if ddp.enabled:
+            gathered: list = [None] * ddp.world_size
+            torch.distributed.all_gather_object(gathered, states[0])
+            states = gathered
+        if ddp.is_main:
+            save_checkpoint(
+                path,
+                {
+                    "kind": KIND,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "scaler": scaler.state_dict(),
+                    "iteration": iteration,
+                    "epoch": epoch,
+                    "step_in_epoch": step_in_epoch,
+                    "best_auc": best_auc,
+                    "threshold": threshold,
+                    "target_fpr": config.run.target_fpr,
+                    "val_metrics": val_metrics,
+                    "config": to_dict(config),
+                    "architecture": arch,
+                    "crops": {
+                        **to_dict(config.crops),
+                        "size": size,
+                        "whole_image": config.data.whole_image,
+                    },
+                    "rng": states,
+                },
+            )
+
+    evaluated_at = -1
+
+    def evaluate() -> None:
+        nonlocal best_auc, threshold, val_metrics, evaluated_at
+        evaluated_at = iteration
+        if val_set is None:
+            return
+        shared = [None, None, None]
+        if ddp.is_main:
+            y, p = predict_scores(model, val_set, device, config.crops.mode, dtype=dtype)
+            t = threshold_for_fpr(y, p, config.run.target_fpr) if (y == 0).any() else 0.5
+            m = anomaly_metrics(y, p, t)
+            log.write(
+                iteration=iteration,
+                epoch=epoch,
+                val_auc=m.roc_auc,
+                val_accuracy=m.accuracy,
+                val_tp_rate=m.tp_rate,
+                val_fp_rate=m.fp_rate,
+                threshold=t,
+            )
+            shared = [m.roc_auc, float(t), m.to_dict()]
+        if ddp.enabled:
+            torch.distributed.broadcast_object_list(shared, src=0)
+        auc, threshold, val_metrics = shared
+        if auc is not None and (best_auc is None or auc >= best_auc):
+            best_auc = auc
+            checkpoint(best_path)
+
+    bar = tqdm(
+        total=total,
+        initial=iteration,
+        desc=run_dir.name,
+        unit="step",
+        disable=not (progress and ddp.is_main),
+    )
+    net.train()
+    while iteration < total:
+        order = epoch_indices(len(train_set), epoch, config.run.seed, ddp, weights)
+        order = order[step_in_epoch * s.batch_size :]
+        train_set.set_epoch(epoch)
+        loader = DataLoader(
+            train_set,
+            batch_size=s.batch_size,
+            sampler=order,
+            num_workers=config.data.num_workers,
+            generator=torch.Generator().manual_seed(config.run.seed + epoch),
+        )
+        for x, y in loader:
+            t0 = time.perf_counter()
+            x, y = norm(x).to(device), y.to(device)
+            with autocast(device, dtype):
+                loss = net(x, y)
+            if not torch.isfinite(loss):
+                raise TrainingError(
+                    f"loss is {float(loss)} at step {iteration + 1}: lower the learning rate"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if s.clip_grad_norm:
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(params, s.clip_grad_norm)
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            iteration += 1
+            step_in_epoch += 1
+            log.write(
+                iteration=iteration,
+                epoch=epoch,
+                lr=optimizer.param_groups[0]["lr"],
+                loss=float(loss.detach()),
+                seconds=time.perf_counter() - t0,
+            )
+            bar.update()
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+            if iteration % config.run.checkpoint_every == 0 and iteration < total:
+                checkpoint(last_path)  # the last step's is written after the final evaluation
+            if iteration >= total:
+                break
+        if step_in_epoch >= steps_per_epoch:
+            epoch, step_in_epoch = epoch + 1, 0
+            if epoch % config.run.eval_every == 0 and iteration < total:
+                checkpoint(last_path)
+                evaluate()
+    bar.close()
+    if evaluated_at != iteration:
+        evaluate()
+    checkpoint(last_path)
+    return ClassifierResult(run_dir, iteration, best_auc, threshold)
+
+
+def _fit_patchcore(
+    config, model, arch, train_src, val_set, run_dir: Path, device
+) -> ClassifierResult:
+    """Fit the benign-only scorer: a memory bank of benign training crops, no gradient steps."""
+    dataset = make_dataset(train_src, config, int(model.input_size), train=False)
+    benign = [i for i, label in enumerate(dataset.labels) if label == 0]
+    if len(benign) < 2:
+        raise TrainingError(
+            f"{train_src}: patchcore needs benign training items, found {len(benign)}"
+        )
+    rng = np.random.default_rng(config.run.seed)
+    benign = rng.permutation(benign).tolist()
+    cut = max(1, int(0.8 * len(benign)))
+    norm = normaliser(config.crops.mode)
+    b = config.solver.batch_size
+
+    def batches(indices):
+        for i in range(0, len(indices), b):
+            yield norm(torch.stack([dataset[j][0] for j in indices[i : i + b]])).to(device)
+
+    report = model.fit(batches(benign[:cut]), batches(benign[cut:]), seed=config.run.seed)
+    arch = {**arch, "bank_size": len(model.bank), "detector": model_detector_arch(config)}
+    threshold, metrics, auc = 0.5, None, None
+    if val_set is not None:
+        y, p = predict_scores(model, val_set, device, config.crops.mode, batch_size=b)
+        threshold = float(threshold_for_fpr(y, p, config.run.target_fpr)) if (y == 0).any() else 0.5
+        m = anomaly_metrics(y, p, threshold)
+        metrics, auc = m.to_dict(), m.roc_auc
+    resolved = to_dict(config)
+    resolved["resolved"] = {"run": run_dir.name, "fit": report, "train": str(train_src)}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    state = {
+        "kind": KIND,
+        "model": model.state_dict(),
+        "iteration": 0,
+        "epoch": 0,
+        "best_auc": auc,
+        "threshold": threshold,
+        "target_fpr": config.run.target_fpr,
+        "val_metrics": metrics,
+        "config": to_dict(config),
+        "architecture": arch,
+        "crops": {
+            **to_dict(config.crops),
+            "size": int(model.input_size),
+            "whole_image": config.data.whole_image,
+        },
+    }
+    save_checkpoint(run_dir / "last.pt", state)
+    save_checkpoint(run_dir / "best.pt", state)
+    return ClassifierResult(run_dir, 0, auc, threshold)
+
+
+def model_detector_arch(config: ClassifierConfig) -> dict:
+    """The architecture of the detector whose features a patchcore scorer uses."""
+    return load_checkpoint(config.model.weights, kind="detector")["architecture"]
+
+
+def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch.nn.Module, dict]:
+    """A trained classifier (eval mode) and its checkpoint state, with a clear error if broken."""
+    from engine.checkpoint import CheckpointError
+
+    device = resolve_device(device) if isinstance(device, str) else device
+    state = load_checkpoint(path, kind=KIND)
+    try:
+        model = build_from_architecture(state["architecture"])
+        model.load_state_dict(state["model"])
+    except (KeyError, RuntimeError, ValueError) as exc:
+        problem = " ".join(str(exc).split())[:200]
+        raise CheckpointError(f"{path}: does not rebuild into its classifier ({problem})") from None
+    model = model.to(device).eval()
+    if device.type == "cpu":
+        model = model.to(memory_format=torch.channels_last)
+    return model, state

@@ -1,0 +1,51 @@
+"""Every registered classifier builds from scratch, trains a step and predicts tiny crops."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from engine.classification.models import build_classifier, list_classifiers
+
+SUPERVISED = ["dfl_vgg16", "resnet18", "resnet50", "squeezenet1_1", "vgg16"]
+
+
+def test_the_registry_holds_the_papers_classifiers():
+    assert set(SUPERVISED) <= set(list_classifiers())
+
+
+@pytest.mark.parametrize("name", SUPERVISED)
+def test_every_classifier_trains_a_step_and_predicts(name):
+    torch.manual_seed(0)
+    model = build_classifier(name, num_classes=2, input_size=64)
+    assert model.input_size == 64
+    x, y = torch.rand(4, 3, 64, 64), torch.tensor([0, 1, 0, 1])
+    model.train()
+    if hasattr(model, "training_loss"):
+        loss = model.training_loss(x, y)
+    else:
+        loss = F.cross_entropy(model(x), y)
+    assert torch.isfinite(loss)
+    before = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss.backward()
+    optimizer.step()
+    assert any(not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (4, 2) and torch.isfinite(logits).all()
+    model.reset_classifier(3)
+    with torch.no_grad():
+        assert model.eval()(x).shape == (4, 3)
+
+
+def test_vgg_from_scratch_gets_batch_norm_and_names_are_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    vgg = build_classifier("vgg16")
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in vgg.modules())
+    with pytest.raises(KeyError, match="resnet18"):
+        build_classifier("resnet81")
+    with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
+        build_classifier("resnet50", weights="imagenet")

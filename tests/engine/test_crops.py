@@ -1,0 +1,277 @@
+"""Stage-2 inputs: crop geometry, channel modes, the crop datasets and the balanced sampler."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from engine.classification.crops import (
+    AIR_VALUE,
+    MEAN,
+    STD,
+    crop_objects,
+    normalise,
+    scan_channels,
+)
+from engine.classification.data import (
+    FolderCrops,
+    ObjectCrops,
+    WholeScans,
+    balanced_sampler,
+)
+from engine.io import Scan, ScanMeta, load_scan
+from engine.synth.bag import BagConfig
+from engine.synth.dataset import write_dataset
+
+TINY = BagConfig(width=96, height=72, pitch_cm=0.6, min_objects=2, max_objects=3, anomaly_share=0.5)
+S = 32  # crop size in the dataset tests
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A four-bag simulator dataset with anomalies; gives its annotations.json."""
+    return write_dataset(
+        tmp_path_factory.mktemp("synth"), 4, seed=2, bag_config=TINY, progress=False
+    )
+
+
+def ramp(h: int = 40, w: int = 40) -> np.ndarray:
+    """H×W×3 float32 whose channels encode x and y, so every pixel is identifiable."""
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    return np.stack([x / 100, y / 100, np.full_like(x, 0.5)], axis=-1)
+
+
+def hwc(crop: torch.Tensor) -> np.ndarray:
+    return crop.permute(1, 2, 0).numpy()
+
+
+# ----- crop_objects geometry ---------------------------------------------------------------
+
+
+def test_box_in_the_middle_gives_the_exact_square() -> None:
+    image = ramp()
+    crops = crop_objects(image, [[10, 10, 20, 20], [10, 15, 20, 20]], size=10, margin=0.0)
+    assert crops.shape == (2, 3, 10, 10) and crops.dtype == torch.float32
+    np.testing.assert_allclose(hwc(crops[0]), image[10:20, 10:20])
+    # 10×5 box: a 10×10 square around its centre (15, 17.5), not a stretched strip
+    np.testing.assert_allclose(hwc(crops[1]), image[13:23, 10:20])
+
+
+def test_margin_grows_the_square_on_each_side() -> None:
+    image = ramp()
+    tight = crop_objects(image, [[10, 10, 30, 30]], size=20, margin=0.0)[0]
+    loose = crop_objects(image, [[10, 10, 30, 30]], size=26, margin=0.15)[0]
+    np.testing.assert_allclose(hwc(tight), image[10:30, 10:30])
+    np.testing.assert_allclose(hwc(loose), image[7:33, 7:33])  # 20 px + 2 × 3 px
+    assert loose[0, 0, 0] == pytest.approx(0.07) and tight[0, 0, 0] == pytest.approx(0.10)
+
+
+@pytest.mark.parametrize("mode", ["rgb", "dual"])
+def test_box_at_the_border_is_padded_with_air(mode: str) -> None:
+    image = ramp()
+    crop = hwc(crop_objects(image, [[0, 0, 10, 10]], size=13, margin=0.15, mode=mode)[0])
+    air = AIR_VALUE[mode]
+    assert air == (1.0 if mode == "rgb" else 0.0)
+    assert (crop[0] == air).all() and (crop[:, 0] == air).all()  # the row and column outside
+    np.testing.assert_allclose(crop[1:, 1:], image[0:12, 0:12])
+    outside = crop_objects(image, [[100, 100, 110, 110]], size=8, mode=mode)
+    torch.testing.assert_close(outside, torch.full_like(outside, air))  # shrunk: float error
+
+
+@pytest.mark.parametrize("mode", ["rgb", "dual"])
+def test_masks_blank_the_outside_to_air(mode: str) -> None:
+    image = ramp()
+    mask = np.zeros((1, 40, 40), bool)
+    mask[0, 12:18, 14:16] = True
+    crop = hwc(
+        crop_objects(image, [[10, 10, 20, 20]], size=10, margin=0.0, masks=mask, mode=mode)[0]
+    )
+    inside = np.zeros((10, 10), bool)
+    inside[2:8, 4:6] = True
+    np.testing.assert_allclose(crop[inside], image[10:20, 10:20][inside])
+    assert (crop[~inside] == AIR_VALUE[mode]).all()
+    as_uint8 = crop_objects(
+        image, [[10, 10, 20, 20]], size=10, margin=0.0, masks=mask.astype(np.uint8)
+    )
+    assert (hwc(as_uint8[0])[~inside] == 1.0).all()
+
+
+def test_resizing_shapes_empty_and_degenerate_boxes() -> None:
+    image = np.full((30, 50, 3), 0.25, np.float32)
+    boxes = torch.tensor([[5.0, 5.0, 25.0, 25.0], [10.0, 10.0, 12.0, 12.0], [7.0, 7.0, 7.0, 7.4]])
+    crops = crop_objects(image, boxes, size=16, margin=0.0)
+    assert crops.shape == (3, 3, 16, 16) and crops.dtype == torch.float32
+    np.testing.assert_allclose(crops[:2].numpy(), 0.25, atol=1e-6)  # shrunk and enlarged
+    assert torch.isfinite(crops[2]).all()  # a 0×0.4 box still gives a (1 px) crop
+    empty = crop_objects(image, np.zeros((0, 4)), size=16)
+    assert empty.shape == (0, 3, 16, 16) and empty.dtype == torch.float32
+    with pytest.raises(ValueError, match="mode"):
+        crop_objects(image, boxes, mode="grey")
+    with pytest.raises(ValueError, match="masks"):
+        crop_objects(image, boxes, masks=np.ones((1, 30, 50), bool))
+
+
+def test_normalise_uses_the_mode_constants() -> None:
+    batch = torch.full((2, 3, 4, 4), 0.5)
+    assert normalise(batch, MEAN["rgb"], STD["rgb"]).abs().max() == 0
+    assert normalise(batch[0], MEAN["dual"], STD["dual"])[0, 0, 0] == pytest.approx(1.0)
+    assert set(MEAN) == set(STD) == {"rgb", "dual"}
+
+
+# ----- scan_channels ---------------------------------------------------------------------
+
+
+def make_scan(t_low: float, t_high: float, zeff: float, dual: bool = True) -> Scan:
+    image = np.full((4, 5, 3), 255, np.uint8)
+    meta = ScanMeta(path="hand/made.png", format="png", dtype="uint8", size=(5, 4))
+    if not dual:
+        return Scan(image, meta)
+    full = np.full((4, 5), 1.0, np.float32)
+    return Scan(image, meta, low=full * t_low, high=full * t_high, zeff=full * zeff)
+
+
+def test_scan_channels_dual_is_zero_in_air_and_positive_in_dense_matter() -> None:
+    air = scan_channels(make_scan(1.0, 1.0, 7.0), "dual")
+    assert air.shape == (4, 5, 3) and air.dtype == np.float32 and (air == 0).all()
+    dense = scan_channels(make_scan(0.1, 0.3, 26.0), "dual")[0, 0]
+    expected = [-np.log(0.1) / 6, -np.log(0.3) / 6, 26 / 30]
+    np.testing.assert_allclose(dense, expected, rtol=1e-5)
+    assert scan_channels(make_scan(1e-9, 1e-9, 80.0), "dual").max() == pytest.approx(1.5)
+    rgb = scan_channels(make_scan(1.0, 1.0, 7.0), "rgb")
+    assert rgb.dtype == np.float32 and (rgb == 1.0).all()
+    with pytest.raises(ValueError, match=r"hand/made\.png.*low, high, zeff"):
+        scan_channels(make_scan(1, 1, 1, dual=False), "dual")
+
+
+# ----- ObjectCrops -----------------------------------------------------------------------
+
+
+def test_object_crops_follow_the_annotations(synth: Path) -> None:
+    data = json.loads(synth.read_text())
+    ds = ObjectCrops(synth, size=S)
+    assert len(ds) == len(data["annotations"])
+    assert ds.labels == [int(a["attributes"]["anomalous"]) for a in data["annotations"]]
+    assert 0 < sum(ds.labels) < len(ds)
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    first = data["annotations"][0]
+    assert ds.items[0] == (first["image_id"], first["id"], names[first["category_id"]])
+    crop, label = ds[0]
+    assert crop.shape == (3, S, S) and crop.dtype == torch.float32 and label == ds.labels[0]
+    # the same crop inference makes from the same box: train and test inputs agree
+    scan = load_scan(synth.parent / data["images"][0]["file_name"], companions=False)
+    x, y, w, h = first["bbox"]
+    direct = crop_objects(scan_channels(scan, "rgb"), [[x, y, x + w, y + h]], size=S)[0]
+    assert torch.equal(crop, direct)
+    batch, labels = next(iter(torch.utils.data.DataLoader(ds, batch_size=3)))
+    assert batch.shape == (3, 3, S, S) and labels.tolist() == ds.labels[:3]
+
+
+def test_train_augmentation_is_seeded_per_epoch_and_index(synth: Path) -> None:
+    ds = ObjectCrops(synth, size=S, train=True, seed=4)
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = [ds[i][0] for i in range(len(ds))]
+    assert torch.equal(torch.get_rng_state(), state)  # the global RNG is untouched
+    assert all(torch.equal(a, ds[i][0]) for i, a in enumerate(first))
+    ds.set_epoch(1)
+    second = [ds[i][0] for i in range(len(ds))]
+    assert sum(not torch.equal(a, b) for a, b in zip(first, second, strict=True)) >= len(ds) // 2
+    plain = ObjectCrops(synth, size=S)
+    assert any(not torch.equal(a, plain[i][0]) for i, a in enumerate(first))
+    with pytest.raises(ValueError, match="epoch"):
+        ds.set_epoch(-1)
+
+
+def test_dual_mode_and_masks_on_simulator_data(synth: Path) -> None:
+    ds = ObjectCrops(synth, size=S, mode="dual", masks=True, categories=None)
+    crops = torch.stack([ds[i][0] for i in range(len(ds))])
+    assert crops.min() >= 0 and crops.max() <= 1.5
+    assert (crops == 0).any() and (crops > 0.05).any()  # air outside the masks, matter inside
+    corners = crops[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]  # outside every object's mask
+    assert (corners == 0).all()
+
+
+def test_category_subset_and_missing_attributes(synth: Path, tmp_path: Path) -> None:
+    data = json.loads(synth.read_text())
+    name = data["categories"][data["annotations"][0]["category_id"] - 1]["name"]
+    subset = ObjectCrops(synth, size=S, categories=[name])
+    assert 0 < len(subset) <= len(data["annotations"])
+    assert {item.category for item in subset.items} == {name}
+    for ann in data["annotations"]:
+        del ann["attributes"]
+    data["info"]["image_root"] = str(synth.parent)
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps(data))
+    for dataset in (ObjectCrops, WholeScans):
+        with pytest.raises(ValueError, match=r"attributes\.anomalous.*cannot train"):
+            dataset(plain)
+
+
+# ----- FolderCrops -----------------------------------------------------------------------
+
+
+def write_png(path: Path, value: int, size: tuple[int, int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), np.full((size[1], size[0], 3), value, np.uint8))
+
+
+def test_folder_crops_read_a_tree(tmp_path: Path, synth: Path) -> None:
+    write_png(tmp_path / "benign" / "a.png", 0, (20, 10))
+    write_png(tmp_path / "benign" / "b.jpg", 100, (16, 16))
+    write_png(tmp_path / "anomalous" / "c.png", 0, (10, 20))
+    ds = FolderCrops(tmp_path, size=S)
+    assert ds.labels == [0, 0, 1] and [p.name for p in ds.items] == ["a.png", "b.jpg", "c.png"]
+    wide = hwc(ds[0][0])  # 20×10 black image: centred, air above and below
+    assert (wide[:7] == 1.0).all() and (wide[-7:] == 1.0).all() and (wide[9:23] == 0).all()
+    tall, label = ds[2]
+    assert label == 1 and (hwc(tall)[:, :7] == 1.0).all()
+    # whole simulator scans with their channel files: one item each, dual mode reads them
+    scans = tmp_path / "dual"
+    for src in (synth.parent / "images").glob("bag_000000*"):
+        (scans / "anomalous").mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, scans / "anomalous" / src.name)
+    dual = FolderCrops(scans, size=S, mode="dual", train=True)
+    assert len(dual) == 1 and dual[0][0].shape == (3, S, S) and dual[0][0].max() > 0
+
+
+def test_folder_crops_reject_bad_trees(tmp_path: Path) -> None:
+    write_png(tmp_path / "bad" / "benign" / "a.png", 0, (8, 8))
+    write_png(tmp_path / "bad" / "knives" / "b.png", 0, (8, 8))
+    with pytest.raises(ValueError, match=r"knives.*benign and anomalous"):
+        FolderCrops(tmp_path / "bad")
+    (tmp_path / "empty" / "benign").mkdir(parents=True)
+    with pytest.raises(ValueError, match="no images"):
+        FolderCrops(tmp_path / "empty")
+
+
+# ----- WholeScans and the sampler --------------------------------------------------------
+
+
+def test_whole_scans_label_an_image_by_any_anomalous_object(synth: Path) -> None:
+    data = json.loads(synth.read_text())
+    ds = WholeScans(synth, size=48, train=True)
+    expected = [
+        int(any(a["attributes"]["anomalous"] for a in data["annotations"] if a["image_id"] == i))
+        for i in ds.items
+    ]
+    assert len(ds) == len(data["images"]) and ds.labels == expected
+    assert 0 < sum(ds.labels) < len(ds)
+    crop, label = ds[0]
+    assert crop.shape == (3, 48, 48) and label == expected[0]
+
+
+def test_balanced_sampler_weights_each_class_equally() -> None:
+    sampler = balanced_sampler([0, 0, 0, 1], seed=3)
+    torch.testing.assert_close(
+        sampler.weights, torch.tensor([1 / 3, 1 / 3, 1 / 3, 1.0], dtype=torch.double)
+    )
+    assert sampler.num_samples == 4
+    assert list(sampler) == list(balanced_sampler([0, 0, 0, 1], seed=3))
+    with pytest.raises(ValueError):
+        balanced_sampler([])
