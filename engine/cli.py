@@ -1,4 +1,4 @@
-"""`xray-engine`: the command line of the engine: scan info, the simulator, dataset splits."""
+"""`xray-engine`: the command line: scans, simulator, training, evaluation, screening."""
 
 from __future__ import annotations
 
@@ -169,6 +169,158 @@ def _cmd_report_detection(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_classifier(args: argparse.Namespace) -> int:
+    """Train an anomaly classifier (or fit the benign-only scorer) from a config."""
+    from engine.checkpoint import CheckpointError
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.train import TrainingError, train_classifier
+    from engine.config import ConfigError, load_config
+
+    try:
+        config = load_config(ClassifierConfig, args.config, args.overrides)
+        result = train_classifier(config, resume=args.resume, progress=not args.quiet)
+    except (ConfigError, CheckpointError, TrainingError, ValueError, KeyError, OSError) as exc:
+        print(f"xray-engine train-classifier: {exc}", file=sys.stderr)
+        return 2
+    summary = {
+        "run": str(result.run_dir),
+        "steps": result.iterations,
+        "best_val_auc": result.best_auc,
+        "threshold": result.threshold,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+def _cmd_eval_classifier(args: argparse.Namespace) -> int:
+    """Score a classifier on a test split at its stored threshold; write the figures as JSON."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from engine.checkpoint import CheckpointError
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.train import load_classifier, make_dataset, predict_scores
+    from engine.config import from_dict
+    from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
+    from engine.io.write import atomic_write_bytes
+    from engine.runtime import amp_dtype, resolve_device
+
+    try:
+        device = resolve_device(args.device)
+        model, state = load_classifier(args.checkpoint, device)
+        config = from_dict(ClassifierConfig, state["config"])
+        folder_test = Path(args.data) / "test.json"
+        data = folder_test if folder_test.is_file() else Path(args.data)
+        dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
+        labels, scores = predict_scores(
+            model, dataset, device, config.crops.mode, dtype=amp_dtype("auto", device)
+        )
+        metrics = anomaly_metrics(labels, scores, state["threshold"])
+    except (CheckpointError, ValueError, KeyError, OSError) as exc:
+        print(f"xray-engine eval-classifier: {exc}", file=sys.stderr)
+        return 2
+    checkpoint = Path(args.checkpoint)
+    result = {
+        "run": checkpoint.parent.name,
+        "method": state["architecture"]["name"],
+        "input": "scan" if state["crops"].get("whole_image") else state["crops"]["mode"],
+        "masks": bool(state["crops"].get("masks")),
+        "checkpoint": str(checkpoint),
+        "data": str(data),
+        "metrics": metrics.to_dict(),
+        "fp_rate_at_tp_90": fpr_at_tpr(labels, scores, 0.9),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out = Path(args.out) if args.out else checkpoint.parent / f"eval_{data.stem}.json"
+    atomic_write_bytes(out, json.dumps(result, indent=1).encode())
+    m = metrics
+    print(
+        f"A {m.accuracy:.3f}  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f}  "
+        f"TP {100 * m.tp_rate:.1f} %  FP {100 * m.fp_rate:.1f} %  AUC {m.roc_auc}"
+    )
+    print(out)
+    return 0
+
+
+def _cmd_report_anomaly(args: argparse.Namespace) -> int:
+    """Table II for evaluated classifier runs: Markdown on stdout, CSV to a file."""
+    from pathlib import Path
+
+    from engine.classification.report import anomaly_table
+    from engine.detection.report import csv_text, find_results, markdown
+    from engine.io.write import atomic_write_bytes
+
+    try:
+        header, rows = anomaly_table(find_results(args.runs))
+    except ValueError as exc:
+        print(f"xray-engine report-anomaly: {exc}", file=sys.stderr)
+        return 2
+    print(markdown(header, rows))
+    atomic_write_bytes(Path(args.csv), csv_text(header, rows).encode())
+    print(f"\n{args.csv}")
+    return 0
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    """One model file for the pipeline from a detector and a classifier checkpoint."""
+    from engine.bundle import make_bundle
+    from engine.checkpoint import CheckpointError
+
+    try:
+        path = make_bundle(
+            args.detector,
+            args.classifier,
+            args.out,
+            name=args.name or "",
+            detection_threshold=args.detection_threshold,
+        )
+    except (CheckpointError, ValueError, KeyError, OSError) as exc:
+        print(f"xray-engine bundle: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def _cmd_screen(args: argparse.Namespace) -> int:
+    """Screen scans with a bundle: results.jsonl and annotated PNGs; bad scans are skipped."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from engine.bundle import BundleError
+    from engine.io import list_scans
+    from engine.io.write import atomic_write_bytes, encode_png
+    from engine.pipeline import Screener
+
+    try:
+        screener = Screener.from_bundle(args.model, device=args.device)
+    except (BundleError, ValueError) as exc:
+        print(f"xray-engine screen: {exc}", file=sys.stderr)
+        return 2
+    paths: list[Path] = []
+    for item in map(Path, args.inputs):
+        paths += list_scans(item) if item.is_dir() else [item]
+    out = Path(args.out)
+    (out / "annotated").mkdir(parents=True, exist_ok=True)
+    lines, failed = [], 0
+    for path in tqdm(paths, desc="screen", unit="scan", disable=args.quiet):
+        try:
+            scan = load_scan(path, companions=screener.crops.get("mode") == "dual")
+        except ScanLoadError as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            lines.append(json.dumps({"path": str(path), "error": exc.problem}))
+            failed += 1
+            continue
+        result = screener(scan)
+        lines.append(result.to_json(with_masks=args.masks))
+        atomic_write_bytes(
+            out / "annotated" / f"{path.stem}.png", encode_png(result.draw(scan.image))
+        )
+    atomic_write_bytes(out / "results.jsonl", ("\n".join(lines) + "\n").encode())
+    print(f"{len(paths) - failed} screened, {failed} skipped: {out / 'results.jsonl'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xray-engine", description="X-ray screening engine: scans, models, evaluation."
@@ -263,6 +415,57 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs", nargs="+", metavar="RUN", help="run folders or eval JSON files")
     report.add_argument("--csv", default="detection_report.csv", help="CSV file to write")
     report.set_defaults(func=_cmd_report_detection)
+
+    train_cls = sub.add_parser(
+        "train-classifier",
+        help="train an anomaly classifier on object crops (configs/classification/)",
+        description="Train stage 2: data.train=DIR (a split dataset, or benign/ anomalous/ "
+        "crops), model.name=resnet18|resnet50|squeezenet1_1|vgg16|dfl_vgg16|patchcore, "
+        "crops.mode=rgb|dual, crops.masks=true, data.whole_image=true for the baseline.",
+    )
+    train_cls.add_argument("--config", help="YAML file of changes to the defaults")
+    train_cls.add_argument("--resume", action="store_true", help="continue runs/<name>/last.pt")
+    train_cls.add_argument("--quiet", action="store_true", help="no progress bar")
+    train_cls.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides")
+    train_cls.set_defaults(func=_cmd_train_classifier)
+
+    eval_cls = sub.add_parser(
+        "eval-classifier",
+        help="anomaly figures of a classifier on a test split, at its stored threshold",
+    )
+    eval_cls.add_argument("--checkpoint", required=True, help="runs/<name>/best.pt")
+    eval_cls.add_argument("--data", required=True, help="COCO JSON, split folder or crop tree")
+    eval_cls.add_argument("--out", help="JSON file (default: eval_<data>.json beside it)")
+    eval_cls.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    eval_cls.set_defaults(func=_cmd_eval_classifier)
+
+    report_a = sub.add_parser(
+        "report-anomaly", help="Table II: A, P, R, F1, TP %%, FP %%, AUC of evaluated classifiers"
+    )
+    report_a.add_argument("runs", nargs="+", metavar="RUN", help="run folders or eval JSON files")
+    report_a.add_argument("--csv", default="anomaly_report.csv", help="CSV file to write")
+    report_a.set_defaults(func=_cmd_report_anomaly)
+
+    bundle = sub.add_parser("bundle", help="one model file for the pipeline and the GUI")
+    bundle.add_argument("--detector", required=True, help="detector checkpoint (best.pt)")
+    bundle.add_argument("--classifier", help="classifier checkpoint (best.pt)")
+    bundle.add_argument("--out", required=True, help="bundle file to write (.xsb)")
+    bundle.add_argument("--name", help="name shown in the GUI (default: the file's stem)")
+    bundle.add_argument("--detection-threshold", type=float, default=0.5, help="min score")
+    bundle.set_defaults(func=_cmd_bundle)
+
+    screen = sub.add_parser(
+        "screen",
+        help="screen scans with a model bundle: results.jsonl and annotated PNGs",
+        description="Folders or files; a scan that cannot be read is reported and skipped.",
+    )
+    screen.add_argument("inputs", nargs="+", metavar="INPUT", help="scan files or folders")
+    screen.add_argument("--model", required=True, help="model bundle (.xsb)")
+    screen.add_argument("--out", required=True, help="output folder")
+    screen.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    screen.add_argument("--masks", action="store_true", help="write instance masks (RLE)")
+    screen.add_argument("--quiet", action="store_true", help="no progress bar")
+    screen.set_defaults(func=_cmd_screen)
     return parser
 
 

@@ -44,3 +44,42 @@ def tiny_coco(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bag = BagConfig(width=96, height=72, pitch_cm=0.6, min_objects=1, max_objects=3)
     split_coco(write_dataset(folder, 12, seed=5, bag_config=bag, progress=False))
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_coco: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real model bundle trained in seconds on `tiny_coco`: detector + anomaly classifier."""
+    from engine.bundle import make_bundle
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.train import train_classifier
+    from engine.config import load_config
+    from engine.detection.config import DetectionConfig
+    from engine.detection.train import train_detector
+
+    runs = tmp_path_factory.mktemp("runs")
+    detector = load_config(
+        DetectionConfig,
+        REPO / "configs" / "detection" / "smoke.yaml",
+        [f"data.train={tiny_coco}", f"run.out={runs}", "solver.max_iters=6"],
+    )
+    det = train_detector(detector, progress=False)
+    classifier = load_config(
+        ClassifierConfig,
+        None,
+        [
+            f"data.train={tiny_coco}",
+            f"run.out={runs}",
+            "data.num_workers=0",
+            "model.input_size=32",
+            "solver.batch_size=8",
+            "solver.max_iters=4",
+            "solver.warmup_iters=1",
+        ],
+    )
+    cls = train_classifier(classifier, progress=False)
+    return make_bundle(
+        det.run_dir / "last.pt",
+        cls.run_dir / "last.pt",
+        runs / "tiny.xsb",
+        detection_threshold=0.05,  # an untrained detector scores low: keep its findings
+    )

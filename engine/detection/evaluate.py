@@ -87,11 +87,15 @@ def evaluate_detector(
     return result
 
 
-def load_detector(path: str | Path, device: torch.device) -> tuple[nn.Module, list[str], dict]:
+def load_detector(
+    path: str | Path, device: torch.device | str
+) -> tuple[nn.Module, list[str], dict]:
     """A trained detector from a checkpoint: (model in eval mode on `device`, classes, state)."""
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.detection.train import KIND, build_from_architecture
+    from engine.runtime import resolve_device
 
+    device = resolve_device(device) if isinstance(device, str) else device
     state = load_checkpoint(path, kind=KIND)
     try:
         model = build_from_architecture(state["architecture"])
