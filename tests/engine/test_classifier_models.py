@@ -49,3 +49,17 @@ def test_vgg_from_scratch_gets_batch_norm_and_names_are_checked(tmp_path, monkey
         build_classifier("resnet81")
     with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         build_classifier("resnet50", weights="imagenet")
+
+
+def test_the_shipped_classification_configs_load():
+    from pathlib import Path
+
+    from engine.classification.config import ClassifierConfig
+    from engine.config import load_config
+
+    folder = Path(__file__).resolve().parents[2] / "configs" / "classification"
+    paths = sorted(folder.glob("*.yaml"))
+    assert len(paths) >= 4
+    for path in paths:
+        config = load_config(ClassifierConfig, path)
+        assert config.model.name in list_classifiers(), path.name
