@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/load_and_display.py
 	$(BIN)/python benchmarks/synth_speed.py
 	$(BIN)/python benchmarks/detection.py
+	$(BIN)/python benchmarks/pipeline.py
 	$(BIN)/python benchmarks/synth_realism.py  # needs ../shared/data/sixray beside the checkout
 
 clean:
