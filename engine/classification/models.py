@@ -20,14 +20,6 @@ from torch import nn
 
 _CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {}
 
-_IMAGENET = {
-    "resnet18": torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
-    "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V1,
-    "squeezenet1_1": torchvision.models.SqueezeNet1_1_Weights.IMAGENET1K_V1,
-    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
-    "vgg16_bn": torchvision.models.VGG16_BN_Weights.IMAGENET1K_V1,
-}
-
 
 def register_classifier(name: str) -> Callable:
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
@@ -58,27 +50,12 @@ def build_classifier(name: str, num_classes: int = 2, **kwargs: Any) -> nn.Modul
     return _CLASSIFIERS[name](num_classes=num_classes, **kwargs)
 
 
-def _weights_file(weights: str | Path, arch: str) -> Path:
-    if str(weights) == "imagenet":
-        file_name = Path(_IMAGENET[arch].url).name
-        path = Path(torch.hub.get_dir()) / "checkpoints" / file_name
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"no ImageNet weights for {arch}: put {file_name} into {path.parent} "
-                f"(nothing is downloaded here), or pass weights=PATH"
-            )
-        return path
-    path = Path(weights)
-    if not path.is_file():
-        raise FileNotFoundError(f"classifier weights {path} not found")
-    return path
-
-
 def _load_imagenet(model: nn.Module, weights: str | Path, arch: str) -> None:
-    """Load an ImageNet checkpoint into a torchvision classifier before its head is replaced."""
-    from engine.detection.models import load_backbone_weights
+    """Load an ImageNet checkpoint (a file, or "imagenet" from the torch cache) before the
+    head is replaced: the same lookup and checks as the detectors' backbones."""
+    from engine.detection.models import load_backbone_weights, resolve_backbone_weights
 
-    load_backbone_weights(model, _weights_file(weights, arch), arch)
+    load_backbone_weights(model, resolve_backbone_weights(weights, arch), arch)
 
 
 class Classifier(nn.Module):

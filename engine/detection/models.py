@@ -48,6 +48,10 @@ _IMAGENET_FILES = {
     "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V1,
     "resnet101": torchvision.models.ResNet101_Weights.IMAGENET1K_V1,
     "mobilenet_v3_large": torchvision.models.MobileNet_V3_Large_Weights.IMAGENET1K_V1,
+    # the classifiers of stage 2 look their files up here too
+    "squeezenet1_1": torchvision.models.SqueezeNet1_1_Weights.IMAGENET1K_V1,
+    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
+    "vgg16_bn": torchvision.models.VGG16_BN_Weights.IMAGENET1K_V1,
 }
 
 
@@ -140,7 +144,7 @@ def resolve_backbone_weights(weights_backbone: str | Path, arch: str) -> Path:
         return path
     path = Path(weights_backbone)
     if not path.is_file():
-        raise FileNotFoundError(f"backbone weights {path} not found")
+        raise FileNotFoundError(f"ImageNet weights {path} not found")
     return path
 
 
