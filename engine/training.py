@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from engine.runtime import Distributed
+from engine.runtime import Distributed, rng_state
 
 
 def epoch_indices(
@@ -72,3 +72,30 @@ def _cell(value) -> str:
     if value is None:
         return ""
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def optimizer_step(
+    loss, optimizer, scaler, scheduler, params, clip_grad_norm: float | None
+) -> None:
+    """Backward through the AMP scaler, optional gradient clipping, step, LR schedule step."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if clip_grad_norm:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+
+
+def gather_rng_states(ddp: Distributed) -> list:
+    """Every process's RNG states (one list, same on all), for an exactly resumable checkpoint.
+
+    All processes must call it: under torchrun it is a collective.
+    """
+    state = rng_state()
+    if not ddp.enabled:
+        return [state]
+    gathered: list = [None] * ddp.world_size
+    torch.distributed.all_gather_object(gathered, state)
+    return gathered

@@ -35,11 +35,16 @@ from engine.runtime import (
     device_for,
     init_distributed,
     resolve_device,
-    rng_state,
     seed_everything,
     set_rng_state,
 )
-from engine.training import CsvLog, epoch_indices, warmup_step_lr
+from engine.training import (
+    CsvLog,
+    epoch_indices,
+    gather_rng_states,
+    optimizer_step,
+    warmup_step_lr,
+)
 
 KIND = "detector"
 LOSS_COLUMNS = (
@@ -199,11 +204,7 @@ def train_detector(
         (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
 
     def checkpoint(path: Path) -> None:
-        states = [rng_state()]
-        if ddp.enabled:
-            gathered: list = [None] * world
-            torch.distributed.all_gather_object(gathered, states[0])
-            states = gathered
+        states = gather_rng_states(ddp)
         if not ddp.is_main:
             return
         save_checkpoint(
@@ -286,14 +287,7 @@ def train_detector(
                 raise TrainingError(
                     f"loss is {float(loss)} at step {iteration + 1}: lower the learning rate"
                 )
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if s.clip_grad_norm:
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(params, s.clip_grad_norm)
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
+            optimizer_step(loss, optimizer, scaler, scheduler, params, s.clip_grad_norm)
             iteration += 1
             step_in_epoch += 1
             terms = {k: float(v.detach()) for k, v in losses.items()}
