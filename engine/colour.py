@@ -19,6 +19,10 @@ IMPENETRABLE_T_HIGH = 0.01
 ORGANIC, INORGANIC, METAL = 1, 2, 3
 MATERIAL_NAMES = {ORGANIC: "organic", INORGANIC: "inorganic", METAL: "metal"}
 
+# How findings are outlined everywhere (GUI, CLI pictures): anomalous red, benign a calm blue.
+ANOMALY_RGB = (230, 30, 30)
+BENIGN_RGB = (40, 170, 220)
+
 
 def material_classes(zeff: np.ndarray) -> np.ndarray:
     """uint8 class map from Zeff: 1 organic, 2 inorganic, 3 metal."""
