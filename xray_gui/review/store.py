@@ -1,0 +1,621 @@
+"""The review store: the model's findings and the analyst's decisions for one folder of scans.
+
+Like Label Studio, predictions are kept apart from human annotations, so an export can say who
+said what: each scan keeps its history of model predictions (the latest is the one shown) and
+one analyst record (per-object verdicts and corrections, drawn objects, decision, note, time)
+plus an audit log. Every action saves the whole project at once through an atomic write, so
+killing the app at any moment loses nothing done before. Qt-free: the GUI observes it.
+
+Model objects are named "m0", "m1"… by their index in the *latest* prediction's findings; a
+re-screen keeps the analyst's record as it is, so after a re-screen those ids (and the verdicts
+attached to them) refer to the new findings. Analyst objects are "a1", "a2"…, never reused.
+"""
+
+from __future__ import annotations
+
+import copy
+import getpass
+import hashlib
+import math
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import platformdirs
+
+from engine.io.write import atomic_write_bytes
+from engine.synth.objects import CATEGORIES
+from xray_gui.review.objects import Entry, ReviewObject, merge_objects
+from xray_gui.review.project import (
+    DECISIONS,
+    FORMAT,
+    OBJECT_ID,
+    VERSION,
+    back_up,
+    empty_analyst,
+    encode_project,
+    natural_key,
+    normalise_box,
+    now,
+    read_project,
+    snapshot,
+)
+
+if TYPE_CHECKING:
+    from engine.pipeline import BagResult
+
+PROJECT_NAME = ".xray-review.json"
+_DECODED_CACHE = 16  # latest predictions kept decoded (masks) for objects()
+
+
+class ReviewError(Exception):
+    """A review project problem, with a one-line message for the analyst."""
+
+
+class ReviewSaveError(ReviewError):
+    """A save failed; the previous file is intact and the in-memory state is kept."""
+
+
+@dataclass
+class _Step:
+    """One undoable action: the scan's analyst record before and after it."""
+
+    key: str
+    action: str
+    obj: str | None
+    text: str
+    before: dict
+    after: dict
+    log_before: Any
+    log_after: Any
+
+
+class ReviewStore:
+    """Model predictions and analyst decisions of one scan folder, saved after every action.
+
+    `dirty` is True while a change is not on disk (its save failed); `save()` retries.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        project_path: Path | None = None,
+        *,
+        analyst: str | None = None,
+        categories: Sequence[str] = CATEGORIES,
+    ) -> None:
+        self.folder = Path(os.path.abspath(folder))
+        self.project_path = Path(project_path) if project_path else self.folder / PROJECT_NAME
+        self.analyst = analyst or _user()
+        self.categories: list[str] = list(categories)
+        self.warnings: list[str] = []
+        self.dirty = False
+        self._scans: dict[str, dict] = {}
+        self._fragments: dict[str, str] = {}  # each scan's JSON, kept until it changes
+        self._decoded: OrderedDict[str, BagResult] = OrderedDict()
+        self._undo: list[_Step] = []
+        self._redo: list[_Step] = []
+        self._merge_note: str | None = None  # the scan whose note edit may grow the last step
+        self._unsafe_path: Path | None = None  # a corrupt file that could not be backed up
+        self._load()
+
+    @classmethod
+    def for_folder(cls, folder: Path, **kwargs: Any) -> ReviewStore:
+        """The store of `folder`: its own project file, or the fallback when it is read-only."""
+        store = cls(folder, **kwargs)
+        if not store.project_path.exists() and not store.writable():
+            fallback = cls.fallback_project_path(folder)
+            store = cls(folder, fallback, **kwargs)
+        return store
+
+    @staticmethod
+    def fallback_project_path(folder: Path) -> Path:
+        """Where the project of a read-only folder lives, unique per folder."""
+        resolved = str(Path(folder).resolve())
+        digest = hashlib.sha1(resolved.encode()).hexdigest()[:10]
+        root = platformdirs.user_data_path("xray-gui")
+        return root / "projects" / f"{Path(folder).name}-{digest}.json"
+
+    def writable(self) -> bool:
+        """Whether the project file's folder exists and can be written."""
+        parent = self.project_path.parent
+        return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
+
+    def key(self, scan_path: str | Path) -> str:
+        """The scan's key: its posix path relative to the folder (absolute when outside)."""
+        path = Path(scan_path)
+        absolute = Path(os.path.abspath(self.folder / path))
+        for root in (self.folder, self.folder.resolve()):
+            try:
+                return absolute.relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return absolute.as_posix()
+
+    def path(self, scan_path: str | Path) -> Path:
+        """The absolute path of a scan given by key or path."""
+        return self.folder / self.key(scan_path)
+
+    # ----- loading and saving -----------------------------------------------------------------
+    def _load(self) -> None:
+        path = self.project_path
+        if not path.exists() and not path.is_symlink():
+            return
+        try:
+            self._scans, names = read_project(path)
+        except ValueError as exc:
+            try:
+                backup = back_up(path)
+            except OSError as err:
+                self._unsafe_path = path
+                self.warnings.append(
+                    f"Review project {path} is unreadable ({exc}) and could not be backed up "
+                    f"({err.strerror or err}); it is left alone and a new, empty review started."
+                )
+                return
+            self.warnings.append(
+                f"Review project {path} was unreadable ({exc}); it was kept as {backup} "
+                "and a new, empty review started."
+            )
+            return
+        self.categories += [name for name in names if name not in self.categories]
+
+    def save(self) -> None:
+        """Write the project atomically; ReviewSaveError (the old file intact) when it fails."""
+        if self._unsafe_path is not None and self.project_path == self._unsafe_path:
+            raise ReviewSaveError(
+                f"Cannot save the review to {self.project_path}: it holds an unreadable project "
+                "that could not be backed up; save it elsewhere."
+            )
+        head = {"format": FORMAT, "version": VERSION, "folder": str(self.folder)}
+        data = encode_project({**head, "categories": self.categories}, self._scans, self._fragments)
+        try:
+            atomic_write_bytes(self.project_path, data)
+        except OSError as exc:
+            raise ReviewSaveError(
+                f"Cannot save the review to {self.project_path}: {exc.strerror or exc}"
+            ) from exc
+        self.dirty = False
+
+    def move_to(self, project_path: Path) -> None:
+        """Keep the project in `project_path` from now on (a read-only folder's fallback)."""
+        project_path = Path(project_path)
+        try:
+            project_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReviewSaveError(
+                f"Cannot create {project_path.parent}: {exc.strerror or exc}"
+            ) from exc
+        previous, self.project_path = self.project_path, project_path
+        try:
+            self.save()
+        except ReviewSaveError:
+            self.project_path = previous
+            raise
+
+    def _changed(self, key: str, *, save: bool = True) -> None:
+        self._fragments.pop(key, None)
+        self.dirty = True
+        if save:
+            self.save()
+
+    # ----- model records ----------------------------------------------------------------------
+    def set_prediction(
+        self,
+        scan_path: str | Path,
+        result: BagResult,
+        *,
+        device: str = "",
+        score_floor: float = 0.0,
+    ) -> None:
+        """Append a model prediction (the latest is shown) and save; the analyst's record stays."""
+        key = self.key(scan_path)
+        scan = self._scan(key)
+        scan["predictions"].append(
+            {
+                "model": result.model,
+                "device": device,
+                "at": now(),
+                "score_floor": float(score_floor),
+                "result": result.to_dict(),
+            }
+        )
+        self._decoded.pop(key, None)
+        self._merge_note = None
+        self._log(key, "screen", None, None, f"{len(result.findings)} findings")
+        self._changed(key)
+
+    def prediction(self, scan_path: str | Path) -> BagResult | None:
+        """The latest prediction with masks decoded (shared: do not modify), or None."""
+        key = self.key(scan_path)
+        latest = self._latest(key)
+        if latest is None:
+            return None
+        if key in self._decoded:
+            self._decoded.move_to_end(key)
+            return self._decoded[key]
+        from engine.pipeline import BagResult
+
+        result = BagResult.from_dict(latest["result"])
+        self._decoded[key] = result
+        while len(self._decoded) > _DECODED_CACHE:
+            self._decoded.popitem(last=False)
+        return result
+
+    def has_prediction(self, scan_path: str | Path) -> bool:
+        return self._latest(self.key(scan_path)) is not None
+
+    def prediction_info(self, scan_path: str | Path) -> dict | None:
+        """{"model", "device", "at", "score_floor"} of the latest prediction, or None."""
+        latest = self._latest(self.key(scan_path))
+        if latest is None:
+            return None
+        return {k: latest.get(k) for k in ("model", "device", "at", "score_floor")}
+
+    def review_seconds(self, scan_path: str | Path) -> float:
+        """Time the analysts spent on a scan, summed over sessions."""
+        return self._analyst(self.key(scan_path))["review_seconds"]
+
+    def _analyst(self, key: str) -> dict:
+        """The scan's analyst record (read only; an empty one for an unknown scan)."""
+        scan = self._scans.get(key)
+        return scan["analyst"] if scan else empty_analyst()
+
+    def _latest(self, key: str) -> dict | None:
+        scan = self._scans.get(key)
+        return scan["predictions"][-1] if scan and scan["predictions"] else None
+
+    # ----- the effective view -----------------------------------------------------------------
+    def objects(
+        self,
+        scan_path: str | Path,
+        *,
+        score_threshold: float = 0.0,
+        anomaly_threshold: float | None = None,
+    ) -> list[ReviewObject]:
+        """Model findings merged with the analyst's decisions, then the analyst's objects.
+
+        A pending finding under `score_threshold` is returned with visible=False; anything the
+        analyst touched is always visible. `anomaly_threshold` re-decides the anomaly flag of
+        findings the analyst has not flagged.
+        """
+        key = self.key(scan_path)
+        entries = self._entries(key, score_threshold, anomaly_threshold)
+        result = self.prediction(key) if any(e.finding for e in entries) else None
+        for e in entries:
+            moved = e.record is not None and "box" in e.record
+            if (
+                e.finding is not None
+                and e.finding.get("mask_rle")
+                and result is not None
+                and not moved
+            ):
+                e.obj.mask = result.findings[int(e.obj.id[1:])].mask
+        return [e.obj for e in entries]
+
+    def object(self, scan_path: str | Path, obj_id: str, **thresholds: Any) -> ReviewObject:
+        """One object of `objects()`; KeyError when the scan has no such object."""
+        for obj in self.objects(scan_path, **thresholds):
+            if obj.id == obj_id:
+                return obj
+        raise KeyError(f"{self.key(scan_path)} has no object {obj_id!r}")
+
+    def _entries(
+        self, key: str, score_threshold: float = 0.0, anomaly_threshold: float | None = None
+    ) -> list[Entry]:
+        """The merged objects of a scan with their raw records, masks not decoded."""
+        scan = self._scans.get(key)
+        return merge_objects(scan, score_threshold, anomaly_threshold) if scan else []
+
+    def _kind(self, key: str, obj_id: str) -> str:
+        """Whether an existing object is the "model"'s or the "analyst"'s; KeyError if none."""
+        match = OBJECT_ID.fullmatch(str(obj_id))
+        scan = self._scans.get(key)
+        if match and scan is not None:
+            if match.group(1) == "a" and obj_id in scan["analyst"]["added"]:
+                return "analyst"
+            findings = self._latest(key)["result"]["findings"] if scan["predictions"] else []
+            if match.group(1) == "m" and int(match.group(2)) < len(findings):
+                return "model"
+        raise KeyError(f"{key} has no object {obj_id!r}")
+
+    # ----- analyst actions --------------------------------------------------------------------
+    def accept(self, scan_path: str | Path, obj_id: str) -> None:
+        """Confirm a model finding as it is (or as corrected); analyst objects are already so."""
+
+        def change(kind: str, rec: dict, view: ReviewObject):
+            status = "corrected" if {"label", "box", "anomalous"} & set(rec) else "accepted"
+            if kind == "analyst" or view.status == status:
+                return None
+            rec["status"] = status
+            return view.status, status
+
+        self._object_action(scan_path, obj_id, "accept", f"accept {obj_id}", change)
+
+    def reject(self, scan_path: str | Path, obj_id: str) -> None:
+        """Mark a model finding as a false alarm; an analyst's own object is deleted instead."""
+        key = self.key(scan_path)
+        if self._kind(key, obj_id) == "analyst":
+            self.delete_object(key, obj_id)
+            return
+
+        def change(kind: str, rec: dict, view: ReviewObject):
+            if view.status == "rejected":
+                return None
+            rec["status"] = "rejected"
+            return view.status, "rejected"
+
+        self._object_action(key, obj_id, "reject", f"reject {obj_id}", change)
+
+    def set_label(self, scan_path: str | Path, obj_id: str, label: str) -> None:
+        """Relabel an object; ValueError for a label that is not one of the categories."""
+        if label not in self.categories:
+            raise ValueError(f"unknown label {label!r}; known: {', '.join(self.categories)}")
+        self._set_field(scan_path, obj_id, "label", label, f"relabel {obj_id} as {label}")
+
+    def set_anomalous(self, scan_path: str | Path, obj_id: str, anomalous: bool) -> None:
+        """Flag an object anomalous or not; the analyst's flag beats the anomaly threshold."""
+        word = "anomalous" if anomalous else "normal"
+        self._set_field(scan_path, obj_id, "anomalous", bool(anomalous), f"mark {obj_id} {word}")
+
+    def set_box(self, scan_path: str | Path, obj_id: str, box_xyxy: Sequence[float]) -> None:
+        """Move or resize an object; a model finding's mask no longer fits and is dropped."""
+        self._set_field(scan_path, obj_id, "box", normalise_box(box_xyxy), f"move {obj_id}")
+
+    def _set_field(self, scan_path, obj_id: str, name: str, value: Any, text: str) -> None:
+        def change(kind: str, rec: dict, view: ReviewObject):
+            before = {"label": view.label, "anomalous": view.anomalous}.get(name)
+            if name == "box":
+                before = [float(v) for v in view.box_xyxy]
+            # the analyst's anomaly flag pins the object against the threshold, even when equal
+            if rec.get(name) == value or (before == value and name != "anomalous"):
+                return None
+            if kind == "analyst" and before == value:
+                return None
+            rec[name] = value
+            if kind == "model":
+                rec["status"] = "corrected"
+            return before, value
+
+        action = {"label": "set_label", "anomalous": "set_anomalous", "box": "set_box"}[name]
+        self._object_action(scan_path, obj_id, action, text, change)
+
+    def _object_action(self, scan_path, obj_id: str, action: str, text: str, change) -> None:
+        key = self.key(scan_path)
+        kind = self._kind(key, obj_id)
+        view = next(e.obj for e in self._entries(key) if e.obj.id == obj_id)
+
+        def apply(analyst: dict):
+            records = analyst["objects"] if kind == "model" else analyst["added"]
+            rec = records.setdefault(obj_id, {})
+            result = change(kind, rec, view)
+            if result is None:
+                if not rec:
+                    del records[obj_id]
+                return None
+            rec["by"], rec["at"] = self.analyst, now()
+            return result
+
+        self._act(key, action, obj_id, text, apply)
+
+    def add_object(
+        self,
+        scan_path: str | Path,
+        box_xyxy: Sequence[float],
+        label: str,
+        anomalous: bool = False,
+    ) -> str:
+        """Draw an object the model missed; returns its id "aN" (N is never reused)."""
+        if label not in self.categories:
+            raise ValueError(f"unknown label {label!r}; known: {', '.join(self.categories)}")
+        box = normalise_box(box_xyxy)
+        key = self.key(scan_path)
+        n = self._scan(key)["analyst"]["next_added"]
+        obj_id = f"a{n}"
+
+        def apply(analyst: dict):
+            analyst["next_added"] = n + 1
+            rec = {"box": box, "label": label, "anomalous": bool(anomalous)}
+            analyst["added"][obj_id] = {**rec, "by": self.analyst, "at": now()}
+            return None, rec
+
+        self._act(key, "add", obj_id, f"add {obj_id}", apply)
+        return obj_id
+
+    def delete_object(self, scan_path: str | Path, obj_id: str) -> None:
+        """Remove an analyst's object; a model finding cannot go away and is rejected instead."""
+        key = self.key(scan_path)
+        if self._kind(key, obj_id) == "model":
+            self.reject(key, obj_id)
+            return
+
+        def apply(analyst: dict):
+            rec = analyst["added"].pop(obj_id)
+            return {k: rec[k] for k in ("box", "label", "anomalous")}, None
+
+        self._act(key, "delete", obj_id, f"delete {obj_id}", apply)
+
+    def set_decision(self, scan_path: str | Path, decision: str | None) -> None:
+        """Decide the bag: one of DECISIONS, or None to take the decision back."""
+        if decision is not None and decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)} or None")
+        key = self.key(scan_path)
+
+        def apply(analyst: dict):
+            before = analyst["decision"]
+            if before == decision:
+                return None
+            analyst["decision"] = decision
+            analyst["decision_by"] = self.analyst if decision else None
+            analyst["decision_at"] = now() if decision else None
+            return before, decision
+
+        text = f"decide {decision}" if decision else "remove decision"
+        self._act(key, "decision", None, text, apply)
+
+    def decision(self, scan_path: str | Path) -> str | None:
+        scan = self._scans.get(self.key(scan_path))
+        return scan["analyst"]["decision"] if scan else None
+
+    def set_note(self, scan_path: str | Path, text: str) -> None:
+        """Set the scan's note; consecutive edits of one note make one undo step."""
+        key = self.key(scan_path)
+        text = str(text)
+        if self._merge_note == key and self._undo and not self._redo:
+            analyst = self._scans[key]["analyst"]
+            if analyst["note"] == text:
+                return
+            analyst["note"] = text
+            step = self._undo[-1]
+            step.after, step.log_after = snapshot(analyst), text
+            log = self._scans[key]["log"]
+            if log and log[-1]["action"] == "note":
+                log[-1].update(at=now(), by=self.analyst, after=text)
+            self._changed(key)
+            return
+
+        def apply(analyst: dict):
+            before = analyst["note"]
+            if before == text:
+                return None
+            analyst["note"] = text
+            return before, text
+
+        self._act(key, "note", None, "edit note", apply)
+        if self._undo and self._undo[-1].action == "note" and self._undo[-1].key == key:
+            self._merge_note = key
+
+    def note(self, scan_path: str | Path) -> str:
+        scan = self._scans.get(self.key(scan_path))
+        return scan["analyst"]["note"] if scan else ""
+
+    def add_review_time(self, scan_path: str | Path, seconds: float) -> None:
+        """Add time spent on a scan; saved, but neither undoable nor logged."""
+        if not math.isfinite(seconds) or seconds <= 0:
+            return
+        key = self.key(scan_path)
+        analyst = self._scan(key)["analyst"]
+        analyst["review_seconds"] = round(analyst["review_seconds"] + float(seconds), 3)
+        self._changed(key)
+
+    def _act(self, key: str, action: str, obj: str | None, text: str, apply: Callable) -> None:
+        """Run one analyst action: undo step, audit log, save (a failed save keeps the change)."""
+        created = key not in self._scans
+        analyst = self._scan(key)["analyst"]
+        before = snapshot(analyst)
+        result = apply(analyst)
+        if result is None:  # nothing changed
+            if created and not self._scans[key]["predictions"]:
+                del self._scans[key]
+            return
+        name = Path(key).name
+        label = f"{text} ({name})"
+        self._undo.append(_Step(key, action, obj, label, before, snapshot(analyst), *result))
+        self._redo.clear()
+        self._merge_note = None
+        self._log(key, action, obj, *result)
+        self._changed(key)
+
+    # ----- undo / redo ------------------------------------------------------------------------
+    def undo(self) -> str | None:
+        """Take back the last action (any scan); returns that scan's key, None when none."""
+        if not self._undo:
+            return None
+        step = self._undo.pop()
+        self._redo.append(step)
+        self._restore(step, step.before, "undo", step.log_after, step.log_before)
+        return step.key
+
+    def redo(self) -> str | None:
+        """Do again the last undone action; returns that scan's key, None when none."""
+        if not self._redo:
+            return None
+        step = self._redo.pop()
+        self._undo.append(step)
+        self._restore(step, step.after, "redo", step.log_before, step.log_after)
+        return step.key
+
+    def _restore(self, step: _Step, state: dict, action: str, before: Any, after: Any) -> None:
+        self._merge_note = None
+        analyst = self._scan(step.key)["analyst"]
+        kept = {"review_seconds": analyst["review_seconds"], "next_added": analyst["next_added"]}
+        analyst.clear()
+        analyst.update(copy.deepcopy(state), **kept)
+        self._log(step.key, action, step.obj, before, after, of=step.action)
+        self._changed(step.key)
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        """The undo menu text, e.g. "Undo reject m2 (bag_1.png)"; "" when nothing to undo."""
+        return f"Undo {self._undo[-1].text}" if self._undo else ""
+
+    def redo_text(self) -> str:
+        return f"Redo {self._redo[-1].text}" if self._redo else ""
+
+    # ----- navigation and status --------------------------------------------------------------
+    def status(self, scan_path: str | Path) -> str:
+        """The scan's state: "new" (untouched), "screened" (undecided) or "reviewed"."""
+        scan = self._scans.get(self.key(scan_path))
+        if scan is None:
+            return "new"
+        analyst = scan["analyst"]
+        if analyst["decision"]:
+            return "reviewed"
+        worked = analyst["objects"] or analyst["added"] or analyst["note"]
+        return "screened" if scan["predictions"] or worked else "new"
+
+    def is_reviewed(self, scan_path: str | Path) -> bool:
+        return self.decision(scan_path) is not None
+
+    def next_unreviewed(self, scan_paths: Sequence, start: int) -> int | None:
+        """The first index after `start`, wrapping round (`start` itself last), not reviewed."""
+        n = len(scan_paths)
+        for i in range(n):
+            index = (start + 1 + i) % n
+            if not self.is_reviewed(scan_paths[index]):
+                return index
+        return None
+
+    def history(self, scan_path: str | Path) -> list[dict]:
+        """The scan's audit log: {"at", "by", "action", "object", "before", "after", "model"}."""
+        scan = self._scans.get(self.key(scan_path))
+        return copy.deepcopy(scan["log"]) if scan else []
+
+    def scan_keys(self) -> list[str]:
+        """Keys of every scan with a record, in natural order."""
+        return sorted(self._scans, key=natural_key)
+
+    def _scan(self, key: str) -> dict:
+        scan = self._scans.get(key)
+        if scan is None:
+            scan = self._scans[key] = {"predictions": [], "analyst": empty_analyst(), "log": []}
+        return scan
+
+    def _log(self, key: str, action: str, obj: str | None, before: Any, after: Any, **extra):
+        latest = self._latest(key)
+        entry = {
+            "at": now(),
+            "by": self.analyst,
+            "action": action,
+            "object": obj,
+            "before": before,
+            "after": after,
+            "model": latest.get("model") if latest else None,
+            **extra,
+        }
+        self._scan(key)["log"].append(entry)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser() or "analyst"
+    except Exception:  # no login name (containers, some services)
+        return "analyst"
