@@ -29,6 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="image function to apply for --screenshot (e.g. greyscale)",
     )
     parser.add_argument("--size", default="1280x800", help="window size for --screenshot")
+    parser.add_argument(
+        "--model",
+        metavar="BUNDLE.xsb",
+        help="model bundle to screen with (default: the one loaded last time, if any)",
+    )
+    parser.add_argument(
+        "--device", default="auto", choices=("auto", "cpu", "cuda"), help="where the model runs"
+    )
+    parser.add_argument(
+        "--no-model", action="store_true", help="start without loading any model (viewer only)"
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -55,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("X-ray Screening")
     window = MainWindow(make_settings())
+    model = None if args.no_model else args.model or window.settings.value("model/path", "")
+    if model and (args.model or Path(str(model)).is_file()):
+        window.review.load_model(str(model), args.device)
     if args.screenshot:
         return _screenshot(app, window, args)
     window.show()
@@ -77,6 +91,10 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
     loop = QEventLoop()
     window.scanShown.connect(lambda p: (outcome.setdefault("shown", p), loop.quit()))
     window.scanFailed.connect(lambda p, m: (outcome.setdefault("error", m), loop.quit()))
+    review = window.review
+    review.resultShown.connect(lambda p: (outcome.setdefault("result", p), loop.quit()))
+    review.screenFailed.connect(lambda p, m: (outcome.setdefault("result", m), loop.quit()))
+    review.modelFailed.connect(lambda p, m: (outcome.setdefault("result", m), loop.quit()))
     QTimer.singleShot(120_000, loop.quit)
     window.open_paths(args.paths[:1] if Path(args.paths[0]).is_file() else args.paths)
     if "shown" not in outcome and "error" not in outcome:
@@ -85,6 +103,12 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
         print(f"xray-gui: {outcome.get('error', 'timed out loading the scan')}", file=sys.stderr)
         window.close()
         return 2
+    if review.model_pending or review.model is not None:
+        QTimer.singleShot(120_000, loop.quit)
+        while "result" not in outcome and (review.model_pending or review.model is not None):
+            loop.exec()
+            if "result" not in outcome and not review.model_pending:
+                break  # model failed to load: the banner says so on the screenshot
     if args.function != "plain":
         window.imageShown.connect(lambda _n: loop.quit())
         window.set_function(args.function)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from engine.enhance import IMAGE_FUNCTIONS
 from engine.io import Scan
 from xray_gui.readout import pixel_readout
+from xray_gui.reviewer import Reviewer
 from xray_gui.scan_queue import ScanQueue
 from xray_gui.viewer import ScanView
 from xray_gui.widgets import ErrorBanner, OpenPrompt, QueuePanel
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_menus_and_toolbar()
         self._build_status_bar()
+        self.review = Reviewer(self)  # screening, overlay and review: docks, menus, actions
         self._restore_layout()
 
     # ----- construction -------------------------------------------------------------------
@@ -216,9 +218,9 @@ class MainWindow(QMainWindow):
         image_menu.addSeparator()
         for name in FUNCTION_KEYS:
             image_menu.addAction(self.actions[f"fn_{name}"])
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self.actions["shortcuts"])
-        help_menu.addAction(self.actions["about"])
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.actions["shortcuts"])
+        self.help_menu.addAction(self.actions["about"])
 
         tools = self.addToolBar("Main")
         tools.setObjectName("mainToolbar")
@@ -289,6 +291,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
+        self.review.shutdown()
         self._workers.stop()
         super().closeEvent(event)
 
@@ -330,6 +333,7 @@ class MainWindow(QMainWindow):
         self._shown_image = None
         self._load_id += 1
         self._workers.worker.supersede(load_id=self._load_id)
+        self.review.clear()
         self.view.clear()
         self.stack.setCurrentWidget(self.prompt)
         self._scan_text = "No scan"
@@ -463,7 +467,9 @@ class MainWindow(QMainWindow):
         if self.current_scan is None or self._shown_image is None or x < 0:
             self.readout_label.setText("")
             return
-        self.readout_label.setText(pixel_readout(self.current_scan, self._shown_image, x, y))
+        text = pixel_readout(self.current_scan, self._shown_image, x, y)
+        found = self.review.hover_text(x, y)
+        self.readout_label.setText(f"{text}   ▸ {found}" if found else text)
 
     def _on_zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText(f"Zoom {zoom * 100:.0f}%" if self.view.has_image() else "")

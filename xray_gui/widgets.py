@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -66,6 +69,7 @@ class OpenPrompt(QWidget):
         )
         for label in (title, hint):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
         files = QPushButton("Open files…  (Ctrl+O)")
         folder = QPushButton("Open folder…  (Ctrl+Shift+O)")
         files.clicked.connect(self.openFilesRequested)
@@ -83,20 +87,26 @@ class OpenPrompt(QWidget):
         layout.addStretch(2)
 
 
+STATUS_MARKS = {"new": "", "screened": "● ", "reviewed": "✓ "}
+
+
 class QueuePanel(QListWidget):
-    """Lists the queue; failed scans are red with the loader's message as tooltip."""
+    """Lists the queue: failed scans red with the loader's message as tooltip, screened ones
+    marked ●, reviewed ones ✓ (from `status_of`, set by whoever knows the reviews)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scanQueue")
         self.setAlternatingRowColors(True)
+        self.status_of: Callable[[Path], str] | None = None
 
     def refresh(self, queue: ScanQueue) -> None:
         """Rebuild the list from the queue and select its current entry."""
         self.blockSignals(True)
         self.clear()
         for entry in queue.entries:
-            item = QListWidgetItem(entry.path.name)
+            mark = STATUS_MARKS.get(self.status_of(entry.path), "") if self.status_of else ""
+            item = QListWidgetItem(mark + entry.path.name)
             item.setToolTip(entry.error or str(entry.path))
             if entry.error:
                 item.setForeground(QBrush(QColor(200, 60, 60)))

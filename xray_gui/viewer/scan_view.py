@@ -1,4 +1,5 @@
-"""ScanView: wheel zoom around the cursor, drag to pan, fit, 1:1, and hover coordinates."""
+"""ScanView: wheel zoom around the cursor, drag to pan, fit, 1:1, hover coordinates, and
+clicks and drawn boxes in image pixels for the review overlay."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 # Arrays are (row, column) everywhere in this product; pyqtgraph must read them the same way.
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
@@ -15,16 +16,57 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
 
 
+class _ReviewViewBox(pg.ViewBox):
+    """A ViewBox that reports left clicks and, in draw mode, turns a left drag into a box."""
+
+    clicked = Signal(float, float)  # view (= image) coordinates
+    boxDrawn = Signal(float, float, float, float)  # x0, y0, x1, y1 in image coordinates
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.draw_mode = False
+        self._band = QGraphicsRectItem()
+        self._band.setPen(pg.mkPen((255, 230, 0), width=1, style=Qt.PenStyle.DashLine))
+        self._band.setZValue(1000)
+        self._band.hide()
+        self.addItem(self._band, ignoreBounds=True)
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            p = self.mapSceneToView(ev.scenePos())
+            ev.accept()
+            self.clicked.emit(p.x(), p.y())
+            return
+        super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if not (self.draw_mode and ev.button() == Qt.MouseButton.LeftButton):
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        a = self.mapSceneToView(ev.buttonDownScenePos(Qt.MouseButton.LeftButton))
+        b = self.mapSceneToView(ev.scenePos())
+        rect = QRectF(a, b).normalized()
+        if ev.isFinish():
+            self._band.hide()
+            self.boxDrawn.emit(rect.left(), rect.top(), rect.right(), rect.bottom())
+        else:
+            self._band.setRect(rect)
+            self._band.show()
+
+
 class ScanView(QWidget):
     """Shows one RGB image; emits the image pixel under the cursor, or (-1, -1) off the image."""
 
     pixelHovered = Signal(int, int)
     zoomChanged = Signal(float)
+    clicked = Signal(float, float)  # a left click, in image coordinates
+    boxDrawn = Signal(float, float, float, float)  # dragged in draw mode, clipped to the image
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._graphics = pg.GraphicsView(background=pg.mkColor(40, 40, 40))
-        self.view_box = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view_box = _ReviewViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view_box.setMouseMode(pg.ViewBox.PanMode)
         self._graphics.setCentralItem(self.view_box)
         self.image_item = pg.ImageItem(axisOrder="row-major")
@@ -35,6 +77,28 @@ class ScanView(QWidget):
         layout.addWidget(self._graphics)
         self._graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view_box.sigRangeChanged.connect(lambda *_: self.zoomChanged.emit(self.zoom()))
+        self.view_box.clicked.connect(self.clicked)
+        self.view_box.boxDrawn.connect(self._on_box_drawn)
+
+    def set_draw_mode(self, on: bool) -> None:
+        """In draw mode a left drag draws a box instead of panning (the wheel still zooms)."""
+        self.view_box.draw_mode = on
+        self._graphics.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+
+    def draw_mode(self) -> bool:
+        return self.view_box.draw_mode
+
+    def image_shape(self) -> tuple[int, int] | None:
+        """(height, width) of the image shown, None when empty."""
+        return self._shape
+
+    def _on_box_drawn(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        if self._shape is None:
+            return
+        h, w = self._shape
+        x0, x1 = min(max(x0, 0.0), w), min(max(x1, 0.0), w)
+        y0, y1 = min(max(y0, 0.0), h), min(max(y1, 0.0), h)
+        self.boxDrawn.emit(x0, y0, x1, y1)
 
     @property
     def graphics_view(self) -> pg.GraphicsView:

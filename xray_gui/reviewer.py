@@ -1,0 +1,694 @@
+"""The screening and review workflow of the main window.
+
+`Reviewer` joins four parts that do not know each other: the screening thread (the model, off the
+GUI thread), the review stores (Qt-free, one project file per folder of scans), the findings
+overlay on the viewer, and the review dock. Every analyst action goes to the store, which saves it
+at once; the overlay and the dock are then redrawn from the store, so what is on screen is always
+what is on disk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QScrollArea,
+    QWidget,
+)
+
+from engine.synth.objects import CATEGORIES
+from xray_gui.review import DECISIONS, ReviewError, ReviewObject, ReviewStore
+from xray_gui.review_panel import ReviewPanel
+from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
+from xray_gui.stats_panel import StatsPanel
+from xray_gui.viewer import FindingsOverlay, describe
+
+if TYPE_CHECKING:
+    from xray_gui.main_window import MainWindow
+
+BUNDLE_FILTER = "Model bundles (*.xsb);;All files (*)"
+SCREEN_AHEAD = 3  # scans after the current one screened in the background
+MIN_BOX_PX = 4  # a drawn box smaller than this is a slip of the mouse
+MAX_VISIT_SECONDS = 600.0  # one visit counts at most this long: the analyst went for coffee
+DECISION_KEYS = {"clear": "F2", "suspect": "F3", "search": "F4"}
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class Reviewer(QObject):
+    """Screening, overlay and review for the scan on screen; owns the stores and the thread."""
+
+    modelChanged = Signal(object)  # ModelInfo
+    modelFailed = Signal(str, str)  # bundle path, message
+    resultShown = Signal(str)  # a scan's findings are drawn (screened now or read from the project)
+    screenFailed = Signal(str, str)  # path, message
+    reviewChanged = Signal(str)  # scan key after any analyst action (tests, statistics)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.stores: dict[Path, ReviewStore] = {}
+        self.model: ModelInfo | None = None
+        self.device = "auto"
+        self.model_pending = False  # a bundle is being loaded
+        self.current_path: str | None = None
+        self.selected: str | None = None
+        self.last_label = CATEGORIES[0]
+        self._visit_started = 0.0
+        self._failed: set[str] = set()  # scans the current model could not screen
+
+        self.screening = ScreeningThread()
+        self.screening.modelLoaded.connect(self._on_model_loaded)
+        self.screening.modelFailed.connect(self._on_model_failed)
+        self.screening.screeningStarted.connect(self._on_screening_started)
+        self.screening.screened.connect(self._on_screened)
+        self.screening.screenFailed.connect(self._on_screen_failed)
+        self.screening.start()
+
+        self.overlay = FindingsOverlay(window.view)
+        self.overlay.boxEdited.connect(self._on_box_edited)
+        window.view.clicked.connect(self._on_view_clicked)
+        window.view.boxDrawn.connect(self._on_box_drawn)
+        window.scanShown.connect(self._on_scan_shown)
+
+        self._build_actions()
+        self._build_docks()
+        self._build_status()
+        self._stats_timer = QTimer(self, singleShot=True, interval=300)
+        self._stats_timer.timeout.connect(self._refresh_stats)
+        window.queue_panel.status_of = self.status_of
+        self._update_actions()
+
+    # ----- construction -------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        a = self.window._action
+        a("load_model", "Load &model…", self.load_model_dialog, "Ctrl+M")
+        a("screen_again", "&Screen again", self.screen_again, "Ctrl+R")
+        self.device_group = QActionGroup(self)
+        for name in DEVICES:
+            act = a(
+                f"device_{name}",
+                {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GPU"}[name],
+                lambda _=False, n=name: self.set_device(n),
+                checkable=True,
+            )
+            self.device_group.addAction(act)
+        self.window.actions["device_auto"].setChecked(True)
+        a("accept", "&Accept", self.accept, "Y", tip="Accept the selected finding")
+        a("reject", "&Reject", self.reject, "R", tip="Reject the selected finding")
+        a(
+            "toggle_anomalous",
+            "Anomalous / &benign",
+            self.toggle_anomalous,
+            "T",
+            tip="Mark the selected object anomalous, or benign again",
+        )
+        a(
+            "draw_box",
+            "&Draw box",
+            self.toggle_draw_mode,
+            "B",
+            tip="Drag on the scan to add a missed object",
+            checkable=True,
+        )
+        a("delete_object", "De&lete", self.delete_selected, "Delete", tip="Delete the object")
+        a("next_object", "Next finding", lambda: self.select_step(1), "]")
+        a("previous_object", "Previous finding", lambda: self.select_step(-1), "[")
+        for i, name in enumerate(CATEGORIES, start=1):
+            a(
+                f"label_{name}",
+                f"Class: {name}",
+                lambda _=False, n=name: self.set_label(n),
+                f"Ctrl+{i}",
+            )
+        a("undo", "&Undo", self.undo, "Ctrl+Z")
+        a("redo", "Re&do", self.redo, "Ctrl+Shift+Z")
+        for decision in DECISIONS:
+            a(
+                f"decide_{decision}",
+                decision.title(),
+                lambda _=False, d=decision: self.decide(d),
+                DECISION_KEYS[decision],
+                tip=f"Decide this bag: {decision} (again to take it back)",
+                checkable=True,
+            )
+        a("next_unreviewed", "Next &unreviewed", self.next_unreviewed, "U")
+        a("edit_note", "Edit &note", self.focus_note, "Ctrl+E")
+        a("export", "&Export reviewed annotations…", self.export_dialog, "Ctrl+Shift+E")
+        a("export_stats", "Export statistics CSV…", self.export_stats_dialog)
+        a("save_project_to", "Save review project to…", self.save_project_to_dialog)
+
+    def _build_docks(self) -> None:
+        w = self.window
+        self.panel = ReviewPanel(w.actions)
+        self.panel.thresholdsChanged.connect(lambda *_: self.refresh())
+        self.panel.objectSelected.connect(lambda oid: self.select(oid or None))
+        self.panel.noteEdited.connect(self._on_note_edited)
+        self.review_dock = QDockWidget("Review", w)
+        self.review_dock.setObjectName("reviewDock")
+        self.review_dock.setWidget(_scrolling(self.panel))
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        self.stats = StatsPanel()
+        self.stats.exportCsvRequested.connect(self.export_stats_dialog)
+        self.stats_dock = QDockWidget("Statistics", w)
+        self.stats_dock.setObjectName("statsDock")
+        self.stats_dock.setWidget(_scrolling(self.stats))
+        w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.stats_dock)
+        w.tabifyDockWidget(self.review_dock, self.stats_dock)
+        self.review_dock.raise_()
+        # the scan gets the room: docks start narrow (a saved layout overrides this)
+        w.resizeDocks([w.queue_dock, self.review_dock], [170, 330], Qt.Orientation.Horizontal)
+        self.stats_dock.visibilityChanged.connect(lambda on: on and self._stats_timer.start())
+
+        bar = w.menuBar()
+        before = w.help_menu.menuAction()
+        model_menu = QMenu("&Model", w)
+        bar.insertMenu(before, model_menu)
+        model_menu.addAction(w.actions["load_model"])
+        model_menu.addAction(w.actions["screen_again"])
+        device_menu = model_menu.addMenu("&Device")
+        for name in DEVICES:
+            device_menu.addAction(w.actions[f"device_{name}"])
+        review_menu = QMenu("&Review", w)
+        bar.insertMenu(before, review_menu)
+        groups = [
+            ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object"],
+            ["next_object", "previous_object"],
+            [f"label_{name}" for name in CATEGORIES],
+            ["undo", "redo"],
+            [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
+            ["export", "export_stats", "save_project_to"],
+        ]
+        for group in groups:
+            for name in group:
+                review_menu.addAction(w.actions[name])
+            review_menu.addSeparator()
+        review_menu.addAction(self.review_dock.toggleViewAction())
+        review_menu.addAction(self.stats_dock.toggleViewAction())
+
+    def _build_status(self) -> None:
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # busy indicator: screening time is not known in advance
+        self.busy.setMaximumWidth(90)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
+        self.model_label = QLabel("No model")
+        status = self.window.statusBar()
+        status.addPermanentWidget(self.busy)
+        status.addPermanentWidget(self.model_label)
+
+    # ----- model --------------------------------------------------------------------------
+    def load_model(self, path: str | Path, device: str | None = None) -> None:
+        """Load a bundle on the screening thread; the viewer keeps working meanwhile."""
+        if device is not None:
+            self.device = device
+            self.window.actions[f"device_{device}"].setChecked(True)
+        self.model_pending = True
+        self.model_label.setText(f"Loading model {Path(path).name}…")
+        self.screening.load_model(str(path), self.device)
+
+    def load_model_dialog(self) -> None:
+        start = str(self.window.settings.value("model/path", ""))
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Load a model bundle", start, BUNDLE_FILTER
+        )
+        if path:
+            self.load_model(path)
+
+    def set_device(self, device: str) -> None:
+        self.device = device
+        if self.model is not None:
+            self.load_model(self.model.path)
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.model = info
+        self.model_pending = False
+        self._failed.clear()
+        self.window.settings.setValue("model/path", info.path)
+        self.panel.set_thresholds(info.score_threshold, info.anomaly_threshold)
+        self.panel.model_label.setText(
+            f"<b>{info.name}</b><br>{info.device} · {', '.join(info.categories)}"
+            + ("" if info.has_classifier else "<br>(no anomaly classifier)")
+        )
+        self._show_model_status()
+        self.modelChanged.emit(info)
+        self.refresh()
+        self._request_screening()
+
+    def _on_model_failed(self, path: str, message: str) -> None:
+        self.model_pending = False
+        self.window.error_banner.show_message(
+            f"Could not load the model {path}. {message} The viewer keeps working without it."
+        )
+        self._show_model_status()
+        self.modelFailed.emit(path, message)
+
+    def _show_model_status(self, last_ms: float | None = None) -> None:
+        if self.model is None:
+            self.model_label.setText("No model")
+            return
+        text = f"{self.model.name} · {self.model.device}"
+        if last_ms is not None:
+            text += f" · last scan {last_ms:.0f} ms"
+        self.model_label.setText(text)
+
+    # ----- screening ----------------------------------------------------------------------
+    def screen_again(self) -> None:
+        """Screen the scan on screen again with the model loaded now."""
+        if self.current_path is None:
+            return
+        if self.model is None:
+            self.window.statusBar().showMessage("Load a model first (Ctrl+M)", 3000)
+            return
+        self._failed.discard(self.current_path)
+        self.screening.want([self.current_path])
+        self.busy.show()
+
+    def _request_screening(self) -> None:
+        """Ask for the scan on screen, then the next few, unless the project has them already."""
+        if self.model is None or self.current_path is None:
+            return
+        queue = self.window.queue
+        start = queue.index_of(self.current_path)
+        candidates = [self.current_path] + [
+            str(e.path) for e in queue.entries[start + 1 : start + 1 + SCREEN_AHEAD]
+        ]
+        wanted = [p for p in candidates if p not in self._failed and not self._has_prediction(p)]
+        self.screening.want(wanted)
+        self.busy.setVisible(self.current_path in wanted)
+
+    def _has_prediction(self, path: str) -> bool:
+        store = self.store_for(path)
+        return store is not None and store.has_prediction(path)
+
+    def _on_screening_started(self, path: str) -> None:
+        if path == self.current_path:
+            self.busy.show()
+
+    def _on_screened(self, path: str, result, generation: int) -> None:
+        if self.model is None or generation != self.model.generation:
+            return  # made by a model that has since been replaced
+        store = self.store_for(path)
+        if store is not None:
+            self._save(
+                lambda: store.set_prediction(
+                    path, result, device=self.model.device, score_floor=SCORE_FLOOR
+                )
+            )
+        self.window.queue_panel.refresh(self.window.queue)
+        if path == self.current_path:
+            self.busy.hide()
+            self._show_model_status(result.timings.get("total"))
+            self.refresh()
+            self.resultShown.emit(path)
+
+    def _on_screen_failed(self, path: str, message: str, generation: int) -> None:
+        self._failed.add(path)
+        index = self.window.queue.index_of(path)
+        if index >= 0:
+            self.window.queue.entries[index].error = message
+            self.window.queue_panel.refresh(self.window.queue)
+        if path == self.current_path:
+            self.busy.hide()
+            self.window.error_banner.show_message(f"Could not screen {Path(path).name}. {message}")
+        self.screenFailed.emit(path, message)
+
+    # ----- stores -------------------------------------------------------------------------
+    def store_for(self, path: str | Path) -> ReviewStore | None:
+        """The review project of a scan's folder, opened (and checked) on first use."""
+        folder = Path(path).resolve().parent
+        store = self.stores.get(folder)
+        if store is not None:
+            return store
+        try:
+            store = ReviewStore(folder)
+            if not store.writable():
+                fallback = ReviewStore.fallback_project_path(folder)
+                fallback.parent.mkdir(parents=True, exist_ok=True)
+                store = ReviewStore(folder, fallback)
+                self.window.error_banner.show_message(
+                    f"{folder} is read-only: reviews of its scans are saved in {fallback} "
+                    "(Review ▸ Save review project to… to choose another place)."
+                )
+        except (ReviewError, OSError) as exc:
+            self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
+            return None
+        for warning in store.warnings:
+            self.window.error_banner.show_message(warning)
+        self.stores[folder] = store
+        return store
+
+    @property
+    def store(self) -> ReviewStore | None:
+        return None if self.current_path is None else self.store_for(self.current_path)
+
+    def status_of(self, path: Path) -> str:
+        """new / screened / reviewed, for the queue panel."""
+        folder = path.resolve().parent
+        store = self.stores.get(folder)
+        return store.status(path) if store is not None else "new"
+
+    def _save(self, change: Callable[[], object]) -> object | None:
+        """Run one store change; a failed save is shown, and the change stays in memory."""
+        try:
+            return change()
+        except ReviewError as exc:
+            self.window.error_banner.show_message(
+                f"{exc} The change is kept and will be saved with the next one; "
+                "Review ▸ Save review project to… chooses another place."
+            )
+        except (KeyError, ValueError) as exc:
+            self.window.statusBar().showMessage(str(exc).strip("'\""), 4000)
+        return None
+
+    # ----- the scan on screen -------------------------------------------------------------
+    def _on_scan_shown(self, path: str) -> None:
+        if path != self.current_path:
+            self._end_visit()
+            self.current_path = path
+            self.selected = None
+            self._visit_started = time.monotonic()
+        self.refresh()
+        self._request_screening()
+        if self._has_prediction(path):
+            self.resultShown.emit(path)
+
+    def _end_visit(self) -> None:
+        self.panel.flush_note()
+        if self.current_path is None or not self._visit_started:
+            return
+        seconds = min(time.monotonic() - self._visit_started, MAX_VISIT_SECONDS)
+        store = self.stores.get(Path(self.current_path).resolve().parent)
+        if store is not None and seconds > 0.5:
+            self._save(lambda: store.add_review_time(self.current_path, seconds))
+
+    def objects(self) -> list[ReviewObject]:
+        """The objects of the scan on screen under the sliders' thresholds."""
+        store = self.store
+        if store is None:
+            return []
+        score, anomaly = self.panel.thresholds()
+        return store.objects(
+            self.current_path,
+            score_threshold=score,
+            anomaly_threshold=anomaly if self.model is not None else None,
+        )
+
+    def refresh(self) -> None:
+        """Redraw overlay and dock from the store: no model call, ever."""
+        store = self.store
+        if store is None or self.window.current_scan is None:
+            self.overlay.clear()
+            self.panel.show_objects([], None)
+            self._update_actions()
+            return
+        objects = self.objects()
+        if self.selected not in {o.id for o in objects if o.visible}:
+            self.selected = None
+        self.overlay.show_objects(objects, self.selected)
+        self.panel.show_objects(objects, self.selected)
+        queue = self.window.queue
+        reviewed = sum(self.status_of(e.path) == "reviewed" for e in queue.entries)
+        self.panel.show_bag(
+            store.decision(self.current_path),
+            store.note(self.current_path),
+            f"{reviewed} of {len(queue)} scans reviewed",
+        )
+        self._update_actions()
+        if self.stats_dock.isVisible():
+            self._stats_timer.start()
+
+    def clear(self) -> None:
+        self._end_visit()
+        self.current_path = None
+        self.selected = None
+        self._visit_started = 0.0
+        self.overlay.clear()
+        self.panel.show_objects([], None)
+        self.screening.want([])
+        self.busy.hide()
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        actions = self.window.actions
+        has_scan = self.current_path is not None and self.store is not None
+        has_object = has_scan and self.selected is not None
+        for name in ("accept", "reject", "toggle_anomalous", "delete_object"):
+            actions[name].setEnabled(has_object)
+        for name in CATEGORIES:
+            actions[f"label_{name}"].setEnabled(has_object)
+        for name in ("draw_box", "next_object", "previous_object", "edit_note", "export"):
+            actions[name].setEnabled(has_scan)
+        decision = self.store.decision(self.current_path) if has_scan else None
+        for d in DECISIONS:
+            actions[f"decide_{d}"].setEnabled(has_scan)
+            actions[f"decide_{d}"].setChecked(decision == d)
+        store = self.store
+        actions["undo"].setEnabled(bool(store and store.can_undo()))
+        actions["redo"].setEnabled(bool(store and store.can_redo()))
+        actions["undo"].setToolTip(store.undo_text() if store and store.can_undo() else "Undo")
+        actions["redo"].setToolTip(store.redo_text() if store and store.can_redo() else "Redo")
+        actions["screen_again"].setEnabled(has_scan and self.model is not None)
+
+    # ----- selection ----------------------------------------------------------------------
+    def select(self, obj_id: str | None) -> None:
+        if obj_id == self.selected:
+            return
+        self.selected = obj_id
+        self.refresh()
+        if obj_id is not None:
+            obj = next((o for o in self.overlay.objects() if o.id == obj_id), None)
+            if obj is not None:
+                self.window.statusBar().showMessage(describe(obj), 5000)
+
+    def select_step(self, delta: int) -> None:
+        """Select the next (or previous) drawn object, wrapping around."""
+        ids = [o.id for o in self.objects() if o.visible]
+        if not ids:
+            return
+        if self.selected not in ids:
+            self.select(ids[0] if delta > 0 else ids[-1])
+        else:
+            self.select(ids[(ids.index(self.selected) + delta) % len(ids)])
+
+    def _select_next_pending(self) -> None:
+        ids = [o.id for o in self.objects() if o.visible and o.status == "pending"]
+        self.selected = ids[0] if ids else self.selected
+
+    def _on_view_clicked(self, x: float, y: float) -> None:
+        if self.window.view.draw_mode():
+            return
+        hit = self.overlay.object_at(x, y)
+        self.select(hit.id if hit is not None else None)
+
+    def hover_text(self, x: int, y: int) -> str:
+        """Details of the object under the cursor, for the status bar read-out."""
+        hit = self.overlay.object_at(x + 0.5, y + 0.5)
+        return describe(hit) if hit is not None else ""
+
+    # ----- analyst actions ----------------------------------------------------------------
+    def _act(self, change: Callable[[ReviewStore, str], object], *, advance: bool = False):
+        store = self.store
+        if store is None or self.current_path is None:
+            return None
+        result = self._save(lambda: change(store, self.current_path))
+        if advance:
+            self._select_next_pending()
+        self.refresh()
+        self.reviewChanged.emit(store.key(self.current_path))
+        return result
+
+    def _on_selected(self, change: Callable[[ReviewStore, str, str], object], **kw) -> None:
+        if self.selected is None:
+            self.window.statusBar().showMessage(
+                "Select a finding first (click it or press ])", 3000
+            )
+            return
+        obj_id = self.selected
+        self._act(lambda store, path: change(store, path, obj_id), **kw)
+
+    def accept(self) -> None:
+        self._on_selected(lambda s, p, o: s.accept(p, o), advance=True)
+
+    def reject(self) -> None:
+        self._on_selected(lambda s, p, o: s.reject(p, o), advance=True)
+
+    def toggle_anomalous(self) -> None:
+        if self.selected is None:
+            self._on_selected(lambda *_: None)
+            return
+        current = next((o for o in self.objects() if o.id == self.selected), None)
+        if current is not None:
+            flag = not current.anomalous
+            self._on_selected(lambda s, p, o: s.set_anomalous(p, o, flag))
+
+    def set_label(self, label: str) -> None:
+        self.last_label = label
+        self._on_selected(lambda s, p, o: s.set_label(p, o, label))
+
+    def delete_selected(self) -> None:
+        self._on_selected(lambda s, p, o: s.delete_object(p, o))
+
+    def _on_box_edited(self, obj_id: str, box: tuple[float, float, float, float]) -> None:
+        self._act(lambda store, path: store.set_box(path, obj_id, box))
+
+    def toggle_draw_mode(self, on: bool) -> None:
+        """Draw mode on or off (the B key toggles it): a left drag then adds a box."""
+        self.window.view.set_draw_mode(bool(on))
+        self.window.actions["draw_box"].setChecked(bool(on))
+        if on:
+            self.window.statusBar().showMessage("Drag a box around the missed object", 4000)
+
+    def _on_box_drawn(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        self.toggle_draw_mode(False)
+        if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
+            return
+        new_id = self._act(
+            lambda store, path: store.add_object(path, (x0, y0, x1, y1), self.last_label)
+        )
+        if new_id:
+            self.select(new_id)
+            self.window.statusBar().showMessage(
+                f"Added {self.last_label}: Ctrl+1…{len(CATEGORIES)} changes the class, "
+                "T marks it anomalous",
+                5000,
+            )
+
+    def decide(self, decision: str) -> None:
+        store = self.store
+        if store is None or self.current_path is None:
+            return
+        chosen = None if store.decision(self.current_path) == decision else decision
+        self._act(lambda s, p: s.set_decision(p, chosen))
+
+    def _on_note_edited(self, text: str) -> None:
+        store = self.store
+        if (
+            store is not None
+            and self.current_path is not None
+            and store.note(self.current_path) != text
+        ):
+            self._save(lambda: store.set_note(self.current_path, text))
+            self._update_actions()
+
+    def focus_note(self) -> None:
+        self.review_dock.show()
+        self.review_dock.raise_()
+        self.panel.note.setFocus()
+
+    def undo(self) -> None:
+        self._history(lambda store: store.undo())
+
+    def redo(self) -> None:
+        self._history(lambda store: store.redo())
+
+    def _history(self, step: Callable[[ReviewStore], str | None]) -> None:
+        store = self.store
+        if store is None:
+            return
+        key = self._save(lambda: step(store))
+        if key and key != store.key(self.current_path):
+            index = self.window.queue.index_of(store.folder / key)
+            if index >= 0:
+                self.window.show_index(index)  # show the scan the undone action was on
+        self.refresh()
+        if key:
+            self.reviewChanged.emit(key)
+
+    def next_unreviewed(self) -> None:
+        """Go to the next scan in the queue without a decision, wrapping around."""
+        queue = self.window.queue
+        n = len(queue)
+        for step in range(1, n + 1):
+            index = (queue.current + step) % n
+            if self.status_of(queue.entries[index].path) != "reviewed":
+                if index != queue.current:
+                    self.window.show_index(index)
+                return
+        self.window.statusBar().showMessage("Every scan in the queue is reviewed", 4000)
+
+    # ----- export and statistics ----------------------------------------------------------
+    def export(self, fmt: str, destination: str | Path, *, reviewed_only: bool = True) -> Path:
+        """Write the reviewed annotations of the current folder as coco, voc or yolo."""
+        from xray_gui.review import export_coco, export_voc, export_yolo
+
+        store = self.store
+        if store is None:
+            raise ReviewError("Open a scan first: exports are per folder of scans")
+        writer = {"coco": export_coco, "voc": export_voc, "yolo": export_yolo}[fmt]
+        return writer(store, Path(destination), reviewed_only=reviewed_only)
+
+    def export_dialog(self) -> None:
+        from xray_gui.export_dialog import ExportDialog
+
+        store = self.store
+        if store is None:
+            return
+        dialog = ExportDialog(store.folder, self.window)
+        if not dialog.exec():
+            return
+        fmt, destination, reviewed_only = dialog.choice()
+        try:
+            written = self.export(fmt, destination, reviewed_only=reviewed_only)
+        except (ReviewError, OSError, ValueError) as exc:
+            self.window.error_banner.show_message(f"Export failed: {exc}")
+            return
+        self.window.statusBar().showMessage(f"Exported to {written}", 6000)
+
+    def _refresh_stats(self) -> None:
+        from xray_gui.review import review_stats
+
+        store = self.store
+        if store is None:
+            self.stats.clear()
+        else:
+            self.stats.set_stats(review_stats(store))
+
+    def export_stats_dialog(self) -> None:
+        from xray_gui.review import write_stats_csv
+
+        store = self.store
+        if store is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export statistics", str(store.folder / "review-stats.csv"), "CSV (*.csv)"
+        )
+        if path:
+            try:
+                write_stats_csv(store, Path(path))
+            except OSError as exc:
+                self.window.error_banner.show_message(f"Could not write {path}: {exc}")
+
+    def save_project_to_dialog(self) -> None:
+        store = self.store
+        if store is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Save review project to", str(store.project_path), "Review (*.json)"
+        )
+        if path:
+            self._save(lambda: store.move_to(Path(path)))
+
+    def shutdown(self) -> None:
+        """Save what is pending and stop the screening thread (window closing)."""
+        self._end_visit()
+        self._visit_started = 0.0
+        self.screening.stop()
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    """A dock's contents in a scroll area, so a small window or screen is never forced larger."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
