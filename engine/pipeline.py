@@ -10,8 +10,8 @@ result.draw()  # RGB with anomalous objects outlined in red
 `Screener` is stateful like segment-anything's predictor: models load once, then any number of
 scans. Detection runs at the bundle's size; every object is cropped exactly as in training
 (`engine.classification.crops.crop_objects`) and all crops go through the classifier in one
-batch. A `BagResult` (`engine.results`, no torch) is the one result object the GUI draws, the CLI writes and the review store
-saves. Boxes are XYXY in scan pixels; masks are bool H×W.
+batch. A `BagResult` (`engine.results`, no torch) is the one result object the GUI draws, the
+CLI writes and the review store saves. Boxes are XYXY in scan pixels; masks are bool H×W.
 """
 
 from __future__ import annotations

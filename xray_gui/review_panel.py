@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QSizePolicy,
@@ -99,6 +100,8 @@ class ReviewPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setUniformRowHeights(True)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the window's actions
+        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.header().setStretchLastSection(False)
         self.table.itemSelectionChanged.connect(self._on_table_selection)
         findings_box = QGroupBox("Findings")
         findings_layout = QVBoxLayout(findings_box)

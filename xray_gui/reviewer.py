@@ -651,7 +651,14 @@ class Reviewer(QObject):
         if store is None:
             self.stats.clear()
         else:
-            self.stats.set_stats(review_stats(store))
+            score, anomaly = self.panel.thresholds()
+            self.stats.set_stats(
+                review_stats(
+                    store,
+                    score_threshold=score,
+                    anomaly_threshold=anomaly if self.model is not None else None,
+                )
+            )
 
     def export_stats_dialog(self) -> None:
         from xray_gui.review import write_stats_csv

@@ -54,13 +54,13 @@ class StatsPanel(QWidget):
         self.export_button.clicked.connect(self.exportCsvRequested)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(pg.mkColor(40, 40, 40))
-        self.graphics.setMinimumSize(320, 420)
+        self.graphics.setMinimumSize(260, 640)
 
-        # Class names and scan numbers need the width: their plots span both columns.
-        self.class_plot = self._plot(0, 0, "Findings per class", "objects", colspan=2)
+        # One column: the dock is narrow, and class names and scan numbers need the width.
+        self.class_plot = self._plot(0, 0, "Findings per class", "objects")
         self.status_plot = self._plot(1, 0, "Findings by status", "objects")
-        self.score_plot = self._plot(1, 1, "Detector score", "findings")
-        self.time_plot = self._plot(2, 0, "Review time per bag", "seconds", colspan=2)
+        self.score_plot = self._plot(2, 0, "Detector score", "findings")
+        self.time_plot = self._plot(3, 0, "Review time per bag", "seconds")
         self.time_plot.setLabel("bottom", "scan")
         self.time_plot.setToolTip("Seconds the analyst spent on each scan")
         self.status_plot.setToolTip(", ".join(STATUS_ORDER))

@@ -41,17 +41,19 @@ while not done:
     app.processEvents(); time.sleep(0.01)
 r = w.review
 r.panel.score_slider.set_value(0.0)
+def draw(*box):
+    w.actions["draw_box"].trigger()
+    w.view.view_box.boxDrawn.emit(*box)
 steps = [
     lambda: r.select_step(1),
     lambda: w.actions["accept"].trigger(),
     lambda: w.actions["reject"].trigger(),
     lambda: w.actions["label_toaster"].trigger(),
     lambda: w.actions["toggle_anomalous"].trigger(),
-    lambda: r.view_box_draw(5.0, 6.0, 30.0, 28.0),
+    lambda: draw(5.0, 6.0, 30.0, 28.0),
     lambda: w.actions["decide_suspect"].trigger(),
     lambda: (r.panel.note.setPlainText("look again"), r.panel.flush_note()),
 ]
-r.view_box_draw = lambda *box: (w.actions["draw_box"].trigger(), w.view.view_box.boxDrawn.emit(*box))
 for n, step in enumerate(steps, start=1):
     step()
     app.processEvents()

@@ -330,3 +330,31 @@ def test_hover_names_the_object_under_the_cursor(qtbot, loaded, scans):
     loaded.view.pixelHovered.emit(x, y)
     assert review.hover_text(x, y) in loaded.readout_label.text()
     assert np.isfinite(obj.score)
+
+
+def test_a_full_disk_is_reported_and_the_saved_project_stays_intact(
+    qtbot, loaded, scans, monkeypatch
+):
+    import xray_gui.review.store as store_module
+
+    open_and_screen(qtbot, loaded, [scans])
+    review = loaded.review
+    review.panel.score_slider.set_value(0.0)
+    project = scans / PROJECT_NAME
+    saved = project.read_bytes()
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "atomic_write_bytes", full)
+    review.select_step(1)
+    loaded.actions["accept"].trigger()
+    assert "No space left on device" in loaded.error_banner.message()
+    assert project.read_bytes() == saved
+    assert loaded.view.has_image()  # the window carries on
+    monkeypatch.undo()  # space again: the next action saves both
+    loaded.actions["decide_clear"].trigger()
+    again = ReviewStore(scans)
+    first = str(loaded.queue.entries[0].path)
+    assert again.decision(first) == "clear"
+    assert any(o.status == "accepted" for o in again.objects(first))

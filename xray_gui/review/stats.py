@@ -44,8 +44,14 @@ class ReviewStats:
     decisions: dict[str, int]  # per decision (all of DECISIONS, zeros included)
 
 
-def review_stats(store: ReviewStore) -> ReviewStats:
-    """The statistics of a store's current state (latest predictions, default thresholds)."""
+def review_stats(
+    store: ReviewStore, *, score_threshold: float = 0.0, anomaly_threshold: float | None = None
+) -> ReviewStats:
+    """The statistics of a store's current state (latest predictions).
+
+    Pending model findings under `score_threshold` are left out, as the overlay leaves them out:
+    the counts are of what the analyst was shown.
+    """
     per_class = dict.fromkeys(store.categories, 0)
     by_status = dict.fromkeys(STATUSES, 0)
     decisions = dict.fromkeys(DECISIONS, 0)
@@ -54,8 +60,10 @@ def review_stats(store: ReviewStore) -> ReviewStats:
     seconds: dict[str, float] = {}
     keys = store.scan_keys()
     for key in keys:
-        for e in store._entries(key):
+        for e in store._entries(key, score_threshold, anomaly_threshold):
             obj = e.obj
+            if not obj.visible:
+                continue
             by_status[obj.status] += 1
             if obj.status != "rejected":
                 per_class[obj.label] = per_class.get(obj.label, 0) + 1
