@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test lint format bench clean setup
+.PHONY: run test lint format bench clean setup demo-scans demo-model
+
+# The demo: scans shipped in resources/demo/, a model trained on simulator data of other seeds.
+DEMO_SEED := 20261124
+DEMO_DATA ?= runs/demo-data
+DEMO_TRAIN_SCANS ?= 3000
+DEMO_MODEL := resources/models/demo.xsb
 
 setup: $(STAMP)
 
@@ -16,7 +22,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/xray-gui $(shell test -d resources/demo && echo resources/demo)
+	$(BIN)/xray-gui $(if $(wildcard $(DEMO_MODEL)),--model $(DEMO_MODEL)) \
+		$(if $(wildcard resources/demo/images),resources/demo/images)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,7 +41,26 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth_speed.py
 	$(BIN)/python benchmarks/detection.py
 	$(BIN)/python benchmarks/pipeline.py
+	$(BIN)/python benchmarks/gui_latency.py
 	$(BIN)/python benchmarks/synth_realism.py  # needs ../shared/data/sixray beside the checkout
+
+demo-scans: $(STAMP)
+	rm -rf resources/demo
+	$(BIN)/xray-engine synth --out resources/demo --n 24 --seed $(DEMO_SEED) --workers 2 \
+		--config configs/synth/demo.yaml
+
+# One command from nothing to resources/models/demo.xsb; run it again to continue training.
+demo-model: $(STAMP)
+	test -f $(DEMO_DATA)/train.json || ( \
+		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2019 \
+			--workers 2 && $(BIN)/xray-engine split $(DEMO_DATA) )
+	$(BIN)/xray-engine train-detector --config configs/detection/demo.yaml \
+		$(if $(wildcard runs/demo_detector/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs
+	$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
+		$(if $(wildcard runs/demo_classifier/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs
+	mkdir -p resources/models
+	$(BIN)/xray-engine bundle --detector runs/demo_detector/best.pt \
+		--classifier runs/demo_classifier/best.pt --out $(DEMO_MODEL) --name demo
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -54,3 +54,14 @@ def load_checkpoint(
     if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"{path}: a {state.get('kind', 'unknown')} checkpoint, not a {kind}")
     return state
+
+
+def load_matching_weights(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> list[str]:
+    """Copy the tensors of `state` whose name and shape match into `module` (warm starts and
+    fine-tuning on new classes); returns the names of the module's tensors left as they were."""
+    own = module.state_dict()
+    usable = {
+        k: v.to(own[k].dtype) for k, v in state.items() if k in own and v.shape == own[k].shape
+    }
+    module.load_state_dict(usable, strict=False)
+    return sorted(set(own) - set(usable))

@@ -40,6 +40,7 @@ class ModelConfig:
     rpn_batch_size_per_image: int = 512
     box_batch_size_per_image: int = 512  # sampled RoIs per image; 128 is 3x faster on a CPU
     box_detections_per_img: int = 100
+    init_from: str | None = None  # detector checkpoint or bundle whose same-shaped weights start
 
 
 @dataclass(frozen=True)

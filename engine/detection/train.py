@@ -22,7 +22,7 @@ import yaml
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.config import from_dict, to_dict
 from engine.data import CocoDetection, collate, split_coco, train_transforms
 from engine.detection.config import DetectionConfig
@@ -168,6 +168,10 @@ def train_detector(
         weights_backbone=config.model.weights_backbone,
         trainable_backbone_layers=config.model.trainable_backbone_layers,
     ).to(device)
+    if config.model.init_from and state is None:
+        kept = _init_from(model, config.model.init_from)
+        if ddp.is_main and progress:
+            print(f"weights from {config.model.init_from}; {len(kept)} tensors kept their own")
     s = config.solver
     world = ddp.world_size
     lr = s.lr_per_16 * s.batch_size * world / 16
@@ -316,3 +320,18 @@ def train_detector(
         evaluate()
     checkpoint(last_path)
     return TrainResult(run_dir, iteration, best_map, last_map)
+
+
+def _init_from(model: torch.nn.Module, path: str) -> list[str]:
+    """Start from a detector checkpoint's or a bundle's weights; own ones where shapes differ."""
+    saved = load_checkpoint(path)
+    if saved.get("kind") == "bundle":
+        weights = saved["model"]["detector"]
+    elif saved.get("kind") == KIND:
+        weights = saved["model"]
+    else:
+        raise TrainingError(f"{path}: not a detector checkpoint or model bundle")
+    kept = load_matching_weights(model, weights)
+    if len(kept) == len(model.state_dict()):
+        raise TrainingError(f"{path}: none of its weights fit {type(model).__name__}")
+    return kept

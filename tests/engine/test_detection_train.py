@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.checkpoint import load_checkpoint
+from engine.checkpoint import CheckpointError, load_checkpoint
 from engine.cli import main
 from engine.config import load_config
 from engine.detection.config import DetectionConfig
@@ -145,3 +145,30 @@ def test_eval_and_report_commands(tiny_coco, reference, tmp_path, capsys):
     assert report.read_text().splitlines()[0].startswith("run,model,bottle")
     assert main(["eval-detector", "--checkpoint", str(tmp_path / "none.pt"), "--data", "x"]) == 2
     assert "no such checkpoint" in capsys.readouterr().err
+
+
+def test_a_run_starts_from_another_runs_weights(tiny_coco, reference, tmp_path):
+    import torch
+
+    from engine.detection.train import _init_from, build_from_architecture
+
+    trained = load_checkpoint(reference / "last.pt", kind="detector")
+    model = build_from_architecture(trained["architecture"])
+    assert _init_from(model, str(reference / "last.pt")) == []
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, trained["model"][name]), name
+    # other classes: the class-specific heads keep their own weights, the rest is copied
+    arch = {**trained["architecture"], "num_classes": 3}
+    other = build_from_architecture(arch)
+    kept = _init_from(other, str(reference / "last.pt"))
+    assert kept and all("roi_heads" in k for k in kept)
+    result = train_detector(
+        _config(
+            tiny_coco, tmp_path, "solver.max_iters=1", f"model.init_from={reference / 'last.pt'}"
+        ),
+        progress=False,
+    )
+    assert (result.run_dir / "last.pt").is_file()
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(CheckpointError, match=r"junk\.pt"):
+        _init_from(model, str(tmp_path / "junk.pt"))
