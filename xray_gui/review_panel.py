@@ -120,7 +120,7 @@ class ReviewPanel(QWidget):
         self.note.setPlaceholderText("Note on this bag (saved as you type)")
         self.note.setMaximumHeight(70)
         self._note_timer = QTimer(self, singleShot=True, interval=NOTE_DELAY_MS)
-        self._note_timer.timeout.connect(self.flush_note)
+        self._note_timer.timeout.connect(self._send_note)
         self.note.textChanged.connect(self._note_timer.start)
         bag_box = QGroupBox("Bag")
         bag_layout = QVBoxLayout(bag_box)
@@ -204,7 +204,10 @@ class ReviewPanel(QWidget):
         """Send a note still waiting for its delay now (before the scan changes, on close)."""
         if self._note_timer.isActive():
             self._note_timer.stop()
-            self.noteEdited.emit(self.note.toPlainText())
+            self._send_note()
+
+    def _send_note(self) -> None:
+        self.noteEdited.emit(self.note.toPlainText())
 
 
 def _button_grid(actions: dict[str, QAction], names: list[str], columns: int = 3) -> QGridLayout:

@@ -9,6 +9,7 @@ what is on disk.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,11 +61,13 @@ class Reviewer(QObject):
         self.model: ModelInfo | None = None
         self.device = "auto"
         self.model_pending = False  # a bundle is being loaded
+        self._loaded_device = "auto"  # the device choice the loaded model runs under
         self.current_path: str | None = None
         self.selected: str | None = None
         self.last_label = CATEGORIES[0]
         self._visit_started = 0.0
         self._failed: set[str] = set()  # scans the current model could not screen
+        self._broken_folders: set[Path] = set()  # folders whose project could not be opened
 
         self.screening = ScreeningThread()
         self.screening.modelLoaded.connect(self._on_model_loaded)
@@ -231,6 +234,7 @@ class Reviewer(QObject):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model = info
+        self._loaded_device = self.device
         self.model_pending = False
         self._failed.clear()
         self.window.settings.setValue("model/path", info.path)
@@ -246,6 +250,11 @@ class Reviewer(QObject):
 
     def _on_model_failed(self, path: str, message: str) -> None:
         self.model_pending = False
+        self.busy.hide()
+        if self.model is not None:  # the thread kept the model it had: carry on with it
+            self.device = self._loaded_device
+            self.window.actions[f"device_{self.device}"].setChecked(True)
+            self._request_screening()
         self.window.error_banner.show_message(
             f"Could not load the model {path}. {message} The viewer keeps working without it."
         )
@@ -269,6 +278,13 @@ class Reviewer(QObject):
         if self.model is None:
             self.window.statusBar().showMessage("Load a model first (Ctrl+M)", 3000)
             return
+        store = self.store
+        if store is not None and store.has_verdicts(self.current_path):
+            # the analyst's verdicts name findings by number: new findings would inherit them
+            self.window.statusBar().showMessage(
+                "This bag has reviewed findings: undo them first to screen it again", 5000
+            )
+            return
         self._failed.discard(self.current_path)
         self.screening.want([self.current_path])
         self.busy.show()
@@ -284,7 +300,8 @@ class Reviewer(QObject):
         ]
         wanted = [p for p in candidates if p not in self._failed and not self._has_prediction(p)]
         self.screening.want(wanted)
-        self.busy.setVisible(self.current_path in wanted)
+        busy = self.screening.busy_path == self.current_path
+        self.busy.setVisible(self.current_path in wanted or busy)
 
     def _has_prediction(self, path: str) -> bool:
         store = self.store_for(path)
@@ -325,25 +342,31 @@ class Reviewer(QObject):
     # ----- stores -------------------------------------------------------------------------
     def store_for(self, path: str | Path) -> ReviewStore | None:
         """The review project of a scan's folder, opened (and checked) on first use."""
-        folder = Path(path).resolve().parent
+        folder = _folder_of(path)
         store = self.stores.get(folder)
-        if store is not None:
+        if store is not None or folder in self._broken_folders:
             return store
         try:
             store = ReviewStore(folder)
+            warnings = list(store.warnings)
             if not store.writable():
                 fallback = ReviewStore.fallback_project_path(folder)
                 fallback.parent.mkdir(parents=True, exist_ok=True)
-                store = ReviewStore(folder, fallback)
-                self.window.error_banner.show_message(
+                if fallback.exists():  # the analyst's later work, from an earlier session
+                    store = ReviewStore(folder, fallback)
+                    warnings += store.warnings
+                else:  # keep what the folder's own project holds, save it elsewhere
+                    store.move_to(fallback)
+                warnings.append(
                     f"{folder} is read-only: reviews of its scans are saved in {fallback} "
                     "(Review ▸ Save review project to… to choose another place)."
                 )
         except (ReviewError, OSError) as exc:
+            self._broken_folders.add(folder)
             self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
             return None
-        for warning in store.warnings:
-            self.window.error_banner.show_message(warning)
+        if warnings:
+            self.window.error_banner.show_message(" ".join(warnings))
         self.stores[folder] = store
         return store
 
@@ -353,8 +376,7 @@ class Reviewer(QObject):
 
     def status_of(self, path: Path) -> str:
         """new / screened / reviewed, for the queue panel."""
-        folder = path.resolve().parent
-        store = self.stores.get(folder)
+        store = self.stores.get(_folder_of(path))
         return store.status(path) if store is not None else "new"
 
     def _save(self, change: Callable[[], object]) -> object | None:
@@ -387,7 +409,7 @@ class Reviewer(QObject):
         if self.current_path is None or not self._visit_started:
             return
         seconds = min(time.monotonic() - self._visit_started, MAX_VISIT_SECONDS)
-        store = self.stores.get(Path(self.current_path).resolve().parent)
+        store = self.stores.get(_folder_of(self.current_path))
         if store is not None and seconds > 0.5:
             self._save(lambda: store.add_review_time(self.current_path, seconds))
 
@@ -405,10 +427,12 @@ class Reviewer(QObject):
 
     def refresh(self) -> None:
         """Redraw overlay and dock from the store: no model call, ever."""
+        self.panel.flush_note()  # a note still being typed is saved before it is redrawn
         store = self.store
         if store is None or self.window.current_scan is None:
             self.overlay.clear()
             self.panel.show_objects([], None)
+            self.panel.show_bag(None, "", "")
             self._update_actions()
             return
         objects = self.objects()
@@ -434,6 +458,7 @@ class Reviewer(QObject):
         self._visit_started = 0.0
         self.overlay.clear()
         self.panel.show_objects([], None)
+        self.panel.show_bag(None, "", "")
         self.screening.want([])
         self.busy.hide()
         self._update_actions()
@@ -497,12 +522,14 @@ class Reviewer(QObject):
 
     # ----- analyst actions ----------------------------------------------------------------
     def _act(self, change: Callable[[ReviewStore, str], object], *, advance: bool = False):
+        self.panel.flush_note()  # the note typed so far comes first, in saving and in undo
         store = self.store
         if store is None or self.current_path is None:
             return None
         result = self._save(lambda: change(store, self.current_path))
         if advance:
             self._select_next_pending()
+        self.window.queue_panel.refresh(self.window.queue)  # ✓ follows decisions
         self.refresh()
         self.reviewChanged.emit(store.key(self.current_path))
         return result
@@ -600,6 +627,7 @@ class Reviewer(QObject):
             index = self.window.queue.index_of(store.folder / key)
             if index >= 0:
                 self.window.show_index(index)  # show the scan the undone action was on
+        self.window.queue_panel.refresh(self.window.queue)
         self.refresh()
         if key:
             self.reviewChanged.emit(key)
@@ -689,7 +717,15 @@ class Reviewer(QObject):
         """Save what is pending and stop the screening thread (window closing)."""
         self._end_visit()
         self._visit_started = 0.0
+        for store in self.stores.values():
+            if store.dirty:  # a save failed earlier: one more try before the window goes
+                self._save(store.save)
         self.screening.stop()
+
+
+def _folder_of(path: str | Path) -> Path:
+    """The folder a scan's review project belongs to, spelt as the queue spells it."""
+    return Path(os.path.abspath(path)).parent
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class ScanQueue:
         """Queue files, and the scans of folders; returns the indices of what was given."""
         indices = []
         for p in paths:
-            p = Path(p)
+            p = Path(os.path.abspath(p))  # one spelling per scan, whatever the working directory
             for f in list_scans(p) if p.is_dir() else [p]:
                 i = self.index_of(f)
                 if i < 0:

@@ -65,25 +65,22 @@ class ScreeningThread(QThread):
     def want(self, paths: list[str]) -> None:
         """Screen these scans, first one first; replaces whatever was waiting."""
         with self._cond:
-            self._wanted = list(dict.fromkeys(str(p) for p in paths))
+            busy = self.busy_path  # being screened already: its result is on the way
+            self._wanted = [p for p in dict.fromkeys(str(p) for p in paths) if p != busy]
             self._cond.notify()
 
     def has_model(self) -> bool:
         return self._screener is not None
 
-    def set_score_floor(self, floor: float) -> None:
-        """Keep findings down to `floor` so the score slider can show them without re-running."""
-        screener = self._screener
-        if screener is not None:
-            screener.score_threshold = floor
-
-    def stop(self, timeout_ms: int = 30_000) -> None:
+    def stop(self) -> None:
+        """Drop waiting work and end the thread once the scan in hand is done (a forward pass
+        cannot be interrupted; destroying a running QThread would abort the application)."""
         with self._cond:
             self._stopping = True
             self._wanted = []
             self._model_job = None
             self._cond.notify()
-        self.wait(timeout_ms)
+        self.wait()
 
     # ----- the thread ---------------------------------------------------------------------
     def run(self) -> None:
@@ -96,6 +93,7 @@ class ScreeningThread(QThread):
                 model_job, self._model_job = self._model_job, None
                 path = None if model_job else self._wanted.pop(0)
                 generation = self._generation
+                self.busy_path = path
             if model_job:
                 self._load(*model_job)
             elif self._screener is not None:
@@ -132,7 +130,6 @@ class ScreeningThread(QThread):
     def _screen(self, path: str, generation: int) -> None:
         from engine.io import ScanLoadError
 
-        self.busy_path = path
         self.screeningStarted.emit(path)
         start = time.perf_counter()
         try:
@@ -144,7 +141,8 @@ class ScreeningThread(QThread):
             self.screenFailed.emit(path, f"{type(exc).__name__}: {_one_line(exc)}", generation)
             return
         finally:
-            self.busy_path = None
+            with self._cond:
+                self.busy_path = None
         result.timings.setdefault("wall", (time.perf_counter() - start) * 1000)
         self.screened.emit(path, result, generation)
 

@@ -358,3 +358,28 @@ def test_a_full_disk_is_reported_and_the_saved_project_stays_intact(
     first = str(loaded.queue.entries[0].path)
     assert again.decision(first) == "clear"
     assert any(o.status == "accepted" for o in again.objects(first))
+
+
+def test_a_typed_note_is_saved_after_a_pause_and_before_any_action(qtbot, window, scans):
+    open_and_wait(qtbot, window, [scans])
+    panel, store = window.review.panel, current_store(window)
+    first = window.queue.entries[0].path
+    qtbot.keyClicks(panel.note, "knife in side pocket")
+    qtbot.waitUntil(lambda: store.note(first) == "knife in side pocket", timeout=3000)
+    qtbot.keyClicks(panel.note, ", check")
+    window.actions["decide_suspect"].trigger()  # within the pause: the note goes first
+    assert store.note(first) == "knife in side pocket, check"
+    assert panel.note.toPlainText() == "knife in side pocket, check"
+    assert [h["action"] for h in store.history(first)][-2:] == ["note", "decision"]
+
+
+def test_a_scan_has_one_key_however_it_is_opened(qtbot, window, scans, monkeypatch):
+    monkeypatch.chdir(scans.parent)
+    open_and_wait(qtbot, window, [Path(scans.name)])  # a relative path, as typed on a command line
+    window.actions["decide_clear"].trigger()
+    store = current_store(window)
+    link = scans.parent / "linked"
+    link.symlink_to(scans)
+    name = window.queue.entries[0].path.name
+    assert store.key(scans / name) == store.key(link / name) == name
+    assert store.decision(scans.resolve() / name) == "clear"

@@ -45,7 +45,7 @@ from xray_gui.review.project import (
 )
 
 if TYPE_CHECKING:
-    from engine.pipeline import BagResult
+    from engine.results import BagResult
 
 PROJECT_NAME = ".xray-review.json"
 _DECODED_CACHE = 16  # latest predictions kept decoded (masks) for objects()
@@ -126,13 +126,14 @@ class ReviewStore:
 
     def key(self, scan_path: str | Path) -> str:
         """The scan's key: its posix path relative to the folder (absolute when outside)."""
-        path = Path(scan_path)
-        absolute = Path(os.path.abspath(self.folder / path))
-        for root in (self.folder, self.folder.resolve()):
-            try:
-                return absolute.relative_to(root).as_posix()
-            except ValueError:
-                continue
+        absolute = Path(os.path.abspath(self.folder / Path(scan_path)))  # a key, or a path
+        roots = (self.folder, self.folder.resolve())
+        for candidate in (absolute, absolute.resolve()):  # symlinks only when needed
+            for root in roots:
+                try:
+                    return candidate.relative_to(root).as_posix()
+                except ValueError:
+                    continue
         return absolute.as_posix()
 
     def path(self, scan_path: str | Path) -> Path:
@@ -237,7 +238,7 @@ class ReviewStore:
         if key in self._decoded:
             self._decoded.move_to_end(key)
             return self._decoded[key]
-        from engine.pipeline import BagResult
+        from engine.results import BagResult
 
         result = BagResult.from_dict(latest["result"])
         self._decoded[key] = result
@@ -583,6 +584,11 @@ class ReviewStore:
             if not self.is_reviewed(scan_paths[index]):
                 return index
         return None
+
+    def has_verdicts(self, scan_path: str | Path) -> bool:
+        """Whether the analyst has judged any of the model's findings of this scan."""
+        scan = self._scans.get(self.key(scan_path))
+        return bool(scan and self._analyst(self.key(scan_path))["objects"])
 
     def history(self, scan_path: str | Path) -> list[dict]:
         """The scan's audit log: {"at", "by", "action", "object", "before", "after", "model"}."""
