@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from engine.classification.models import build_classifier, list_classifiers
 
-SUPERVISED = ["dfl_vgg16", "resnet18", "resnet50", "squeezenet1_1", "vgg16"]
+SUPERVISED = ["dfl_vgg16", "mobilenet_v3_large", "resnet18", "resnet50", "squeezenet1_1", "vgg16"]
 
 
 def test_the_registry_holds_the_papers_classifiers():
