@@ -435,7 +435,14 @@ class Reviewer(QObject):
             self.panel.show_bag(None, "", "")
             self._update_actions()
             return
-        objects = self.objects()
+        try:
+            objects = self.objects()
+        except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or damaged record
+            self.window.error_banner.show_message(
+                f"The review record of {Path(self.current_path).name} is damaged ({exc!r}); "
+                f"{store.project_path} needs repair. Its findings are not shown."
+            )
+            objects = []
         if self.selected not in {o.id for o in objects if o.visible}:
             self.selected = None
         self.overlay.show_objects(objects, self.selected)
