@@ -10,7 +10,7 @@ PIP_FLAGS := --disable-pip-version-check -q
 # The demo: scans shipped in resources/demo/, a model trained on simulator data of other seeds.
 DEMO_SEED := 20261124
 DEMO_DATA ?= runs/demo-data
-DEMO_TRAIN_SCANS ?= 3000
+DEMO_TRAIN_SCANS ?= 3534
 DEMO_MODEL := resources/models/demo.xsb
 
 setup: $(STAMP)
@@ -50,12 +50,17 @@ demo-scans: $(STAMP)
 		--config configs/synth/demo.yaml
 
 # One command from nothing to resources/models/demo.xsb; run it again to continue training.
+# The detector first learns at 240×320 for an epoch (fast on a CPU), then at native 640×480.
 demo-model: $(STAMP)
 	test -f $(DEMO_DATA)/train.json || ( \
 		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2019 \
 			--workers 2 && $(BIN)/xray-engine split $(DEMO_DATA) )
+	test -f runs/demo_warmup/last.pt || $(BIN)/xray-engine train-detector \
+		--config configs/detection/cpu_small.yaml model.name=maskrcnn_mobilenet_v3_large_fpn \
+		solver.epochs=1 run.name=demo_warmup data.train=$(DEMO_DATA) run.out=runs
 	$(BIN)/xray-engine train-detector --config configs/detection/demo.yaml \
-		$(if $(wildcard runs/demo_detector/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs
+		$(if $(wildcard runs/demo_detector/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs \
+		model.init_from=runs/demo_warmup/last.pt
 	$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
 		$(if $(wildcard runs/demo_classifier/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs
 	mkdir -p resources/models

@@ -136,7 +136,8 @@ def train_detector(
     if resume:
         state = load_checkpoint(last_path, kind=KIND)
         saved = from_dict(DetectionConfig, state["config"])
-        if saved.model != config.model:
+        same = replace(saved.model, init_from=None) == replace(config.model, init_from=None)
+        if not same:  # where its weights first came from does not matter any more
             raise TrainingError(f"{last_path}: trained as {saved.model}, not {config.model}")
     elif last_path.exists():
         raise TrainingError(

@@ -169,6 +169,9 @@ def test_a_run_starts_from_another_runs_weights(tiny_coco, reference, tmp_path):
         progress=False,
     )
     assert (result.run_dir / "last.pt").is_file()
+    # resuming does not care where the first weights came from (the file may be gone by then)
+    again = _config(tiny_coco, tmp_path, "solver.max_iters=2", "model.init_from=elsewhere.pt")
+    assert train_detector(again, resume=True, progress=False).run_dir == result.run_dir
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(CheckpointError, match=r"junk\.pt"):
         _init_from(model, str(tmp_path / "junk.pt"))
