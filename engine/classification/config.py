@@ -21,6 +21,9 @@ class ClassifierDataConfig:
     val: str | None = None  # default: the folder's val.json
     whole_image: bool = False  # the full-image baseline: is there an anomaly anywhere?
     balance: bool = True  # draw benign and anomalous items equally often
+    # training only: leave out anomalies fainter than this (attributes.anomaly_visibility, in
+    # noise σ) so a model can first learn the visible ones; validation always keeps them all
+    min_visibility: float | None = None
     num_workers: int = 2
 
 

@@ -117,9 +117,11 @@ class ObjectCrops(_CropDataset):
 
     `labels` (0/1 per item, for `balanced_sampler`) and `items` (`CropItem`: image id,
     annotation id, category name) follow the file's order. With `masks=True` the outside of the
-    object's segmentation (its box when it has none) is air. A file where no annotation carries
-    `attributes.anomalous` cannot train a classifier: ValueError. Where only some do, the others
-    count as benign, as in `engine.data.split`. "dual" mode needs the companion channel files.
+    object's segmentation (its box when it has none) is air. `min_visibility` leaves out
+    anomalies whose `attributes.anomaly_visibility` is below it (a curriculum's first stage). A
+    file where no annotation carries `attributes.anomalous` cannot train a classifier: ValueError.
+    Where only some do, the others count as benign, as in `engine.data.split`. "dual" mode needs
+    the companion channel files.
     """
 
     def __init__(
@@ -135,6 +137,7 @@ class ObjectCrops(_CropDataset):
         seed: int = 0,
         categories: Sequence[str] | None = None,
         jitter: float = JITTER,
+        min_visibility: float | None = None,
     ) -> None:
         super().__init__(size=size, margin=margin, mode=mode, train=train, seed=seed, jitter=jitter)
         data, path, root = _read_coco(annotations, image_root)
@@ -157,6 +160,10 @@ class ObjectCrops(_CropDataset):
             record = self._images[ann["image_id"]]  # _load_coco checked that it exists
             if not _usable(ann["bbox"], record):
                 continue
+            if min_visibility is not None and _is_anomalous(ann):
+                seen = (ann.get("attributes") or {}).get("anomaly_visibility")
+                if seen is not None and seen < min_visibility:
+                    continue  # too faint for this stage of training (unknown: kept)
             self._annotations.append(ann)
             self.items.append(CropItem(record["id"], ann.get("id"), names[ann["category_id"]]))
             self.labels.append(int(_is_anomalous(ann)))

@@ -104,7 +104,14 @@ def make_dataset(source: Path, config: ClassifierConfig, size: int, *, train: bo
     if config.data.whole_image:
         return WholeScans(source, size=size, mode=c.mode, train=train, seed=seed)
     return ObjectCrops(
-        source, size=size, margin=c.margin, mode=c.mode, masks=c.masks, train=train, seed=seed
+        source,
+        size=size,
+        margin=c.margin,
+        mode=c.mode,
+        masks=c.masks,
+        train=train,
+        seed=seed,
+        min_visibility=config.data.min_visibility if train else None,
     )
 
 

@@ -172,6 +172,20 @@ def test_object_crops_follow_the_annotations(synth: Path) -> None:
     assert batch.shape == (3, 3, S, S) and labels.tolist() == ds.labels[:3]
 
 
+def test_faint_anomalies_can_be_left_out_of_training(synth: Path) -> None:
+    data = json.loads(synth.read_text())
+    seen = [
+        a["attributes"]["anomaly_visibility"]
+        for a in data["annotations"]
+        if a["attributes"]["anomalous"]
+    ]
+    floor = sorted(seen)[len(seen) // 2]  # leaves out the fainter half
+    ds = ObjectCrops(synth, size=S, min_visibility=floor)
+    benign = sum(1 - a["attributes"]["anomalous"] for a in data["annotations"])
+    assert len(ds) - sum(ds.labels) == benign  # every benign object stays
+    assert sum(ds.labels) == sum(v >= floor for v in seen) < len(seen)
+
+
 def test_train_augmentation_is_seeded_per_epoch_and_index(synth: Path) -> None:
     ds = ObjectCrops(synth, size=S, train=True, seed=4)
     torch.manual_seed(123)
