@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from engine import __version__
-from engine.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from engine.checkpoint import CheckpointError, load_checkpoint, rebuilding, save_checkpoint
 
 KIND = "bundle"
 SUFFIX = ".xsb"  # X-ray screening bundle
@@ -108,16 +108,13 @@ def build_models(bundle: dict[str, Any], device: torch.device):
     from engine.detection.train import build_from_architecture as build_detector_arch
 
     where = bundle.get("path", "bundle")
-    try:
+    with rebuilding(f"{where}: its models do not rebuild", BundleError):
         detector = build_detector_arch(bundle["detector"]["architecture"])
         detector.load_state_dict(_float(bundle["model"]["detector"]))
         classifier = None
         if bundle.get("classifier"):
             classifier = build_classifier_arch(bundle["classifier"]["architecture"])
             classifier.load_state_dict(_float(bundle["model"]["classifier"]))
-    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
-        problem = " ".join(str(exc).split())[:200]
-        raise BundleError(f"{where}: its models do not rebuild ({problem})") from None
     detector = prepare_for_inference(detector, device)
     if classifier is not None:
         classifier = prepare_for_inference(classifier, device)

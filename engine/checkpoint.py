@@ -8,7 +8,9 @@ killed run or a full disk never leaves a half-written `last.pt`.
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +67,14 @@ def load_matching_weights(module: torch.nn.Module, state: dict[str, torch.Tensor
     }
     module.load_state_dict(usable, strict=False)
     return sorted(set(own) - set(usable))
+
+
+@contextlib.contextmanager
+def rebuilding(what: str, error: type[CheckpointError] = CheckpointError) -> Iterator[None]:
+    """Turn what goes wrong building a network from a checkpoint's architecture and loading its
+    weights (missing keys, shapes, unknown names) into one clear `error`: "`what` (problem)"."""
+    try:
+        yield
+    except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+        problem = " ".join(str(exc).split())[:200]
+        raise error(f"{what} ({problem})") from None

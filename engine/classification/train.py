@@ -462,17 +462,12 @@ def model_detector_arch(config: ClassifierConfig) -> dict:
 
 def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch.nn.Module, dict]:
     """A trained classifier (eval mode) and its checkpoint state, with a clear error if broken."""
-    from engine.checkpoint import CheckpointError
+    from engine.checkpoint import rebuilding
+    from engine.detection.evaluate import prepare_for_inference
 
     device = resolve_device(device) if isinstance(device, str) else device
     state = load_checkpoint(path, kind=KIND)
-    try:
+    with rebuilding(f"{path}: does not rebuild into its classifier"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
-    except (KeyError, RuntimeError, ValueError) as exc:
-        problem = " ".join(str(exc).split())[:200]
-        raise CheckpointError(f"{path}: does not rebuild into its classifier ({problem})") from None
-    model = model.to(device).eval()
-    if device.type == "cpu":
-        model = model.to(memory_format=torch.channels_last)
-    return model, state
+    return prepare_for_inference(model, device), state

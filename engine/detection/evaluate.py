@@ -91,18 +91,15 @@ def load_detector(
     path: str | Path, device: torch.device | str
 ) -> tuple[nn.Module, list[str], dict]:
     """A trained detector from a checkpoint: (model in eval mode on `device`, classes, state)."""
-    from engine.checkpoint import CheckpointError, load_checkpoint
+    from engine.checkpoint import load_checkpoint, rebuilding
     from engine.detection.train import KIND, build_from_architecture
     from engine.runtime import resolve_device
 
     device = resolve_device(device) if isinstance(device, str) else device
     state = load_checkpoint(path, kind=KIND)
-    try:
+    with rebuilding(f"{path}: does not rebuild into its detector"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
-    except (KeyError, RuntimeError, ValueError) as exc:
-        problem = " ".join(str(exc).split())[:200]
-        raise CheckpointError(f"{path}: does not rebuild into its detector ({problem})") from None
     return prepare_for_inference(model, device), list(state["categories"]), state
 
 
