@@ -192,7 +192,8 @@ class ReviewPanel(QWidget):
 
     # ----- bag ----------------------------------------------------------------------------
     def show_bag(self, decision: str | None, note: str, progress: str) -> None:
-        self.flush_note()
+        """Show a bag's decision and note; the caller flushes a note being typed first (it read
+        `note` from the store, so flushing here would put the stale text back)."""
         self.decision_label.setText(f"Decision: {decision or 'none'}")
         self.note.blockSignals(True)
         if self.note.toPlainText() != note:

@@ -347,26 +347,16 @@ class Reviewer(QObject):
         if store is not None or folder in self._broken_folders:
             return store
         try:
-            store = ReviewStore(folder)
-            warnings = list(store.warnings)
-            if not store.writable():
-                fallback = ReviewStore.fallback_project_path(folder)
-                fallback.parent.mkdir(parents=True, exist_ok=True)
-                if fallback.exists():  # the analyst's later work, from an earlier session
-                    store = ReviewStore(folder, fallback)
-                    warnings += store.warnings
-                else:  # keep what the folder's own project holds, save it elsewhere
-                    store.move_to(fallback)
-                warnings.append(
-                    f"{folder} is read-only: reviews of its scans are saved in {fallback} "
-                    "(Review ▸ Save review project to… to choose another place)."
-                )
+            store = ReviewStore.for_folder(folder)
         except (ReviewError, OSError) as exc:
             self._broken_folders.add(folder)
             self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
             return None
-        if warnings:
-            self.window.error_banner.show_message(" ".join(warnings))
+        if store.warnings:
+            hint = ""
+            if store.project_path.parent != folder:
+                hint = " (Review ▸ Save review project to… chooses another place.)"
+            self.window.error_banner.show_message(" ".join(store.warnings) + hint)
         self.stores[folder] = store
         return store
 

@@ -69,9 +69,6 @@ class ScreeningThread(QThread):
             self._wanted = [p for p in dict.fromkeys(str(p) for p in paths) if p != busy]
             self._cond.notify()
 
-    def has_model(self) -> bool:
-        return self._screener is not None
-
     def stop(self) -> None:
         """Drop waiting work and end the thread once the scan in hand is done (a forward pass
         cannot be interrupted; destroying a running QThread would abort the application)."""

@@ -104,11 +104,23 @@ class ReviewStore:
 
     @classmethod
     def for_folder(cls, folder: Path, **kwargs: Any) -> ReviewStore:
-        """The store of `folder`: its own project file, or the fallback when it is read-only."""
+        """The store of `folder`: its own project file, or the fallback when it is read-only.
+
+        A fallback left by an earlier session holds the later work and is loaded; otherwise what
+        the folder's own project holds is kept and saved to the fallback. `warnings` says where.
+        """
         store = cls(folder, **kwargs)
-        if not store.project_path.exists() and not store.writable():
-            fallback = cls.fallback_project_path(folder)
+        if store.writable():
+            return store
+        fallback = cls.fallback_project_path(folder)
+        fallback.parent.mkdir(parents=True, exist_ok=True)
+        if fallback.exists():
+            earlier = store.warnings
             store = cls(folder, fallback, **kwargs)
+            store.warnings[:0] = earlier
+        else:
+            store.move_to(fallback)
+        store.warnings.append(f"{store.folder} is read-only: its reviews are saved in {fallback}.")
         return store
 
     @staticmethod

@@ -52,9 +52,6 @@ class ObjectLabel(QGraphicsRectItem):
         self.text.setPos(2, -box.height() - 1)
         self.setRect(QRectF(0, -box.height() - 2, box.width() + 4, box.height() + 2))
 
-    def toPlainText(self) -> str:
-        return self.text.text()
-
 
 @dataclass
 class DrawnObject:
