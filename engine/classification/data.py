@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from engine.classification.anomaly_map import UNKNOWN
 from engine.classification.crops import CHANNEL_MODES, crop_objects, scan_channels
 from engine.data.coco import (
     _check_dataset,
@@ -34,6 +35,7 @@ JITTER = 0.1  # train-time box jitter: scale and shift up to ±10 % of the box
 SCAN_CACHE_SIZE = 16  # decoded scans kept per process (~4 MB each at 640×480 in float32)
 
 Item = tuple[torch.Tensor, int]
+MapItem = tuple[torch.Tensor, int, torch.Tensor]  # with the anomaly map target, S×S
 
 
 class CropItem(NamedTuple):
@@ -79,6 +81,7 @@ class _CropDataset(torch.utils.data.Dataset):
         self.jitter = jitter
         self.epoch = 0
         self.labels: list[int] = []
+        self.anomaly_maps = False  # items also carry where the anomaly is (see anomaly_map.py)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -94,18 +97,36 @@ class _CropDataset(torch.utils.data.Dataset):
             raise IndexError(f"index {index} out of range for {len(self)} items")
         index %= len(self)
         channels, box, mask = self._source(index)
+        target = self._anomaly_target(index, channels.shape[:2]) if self.anomaly_maps else None
         if not self.train:
-            return self._crop(channels, box, mask), self.labels[index]
+            return self._item(index, channels, box, mask, target)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(sample_seed(self.seed, self.epoch, index))
-            crop = self._crop(channels, jitter_box(box, self.jitter), mask)
-            return flip_rotate(crop), self.labels[index]
+            item = self._item(index, channels, jitter_box(box, self.jitter), mask, target)
+            if target is None:
+                return flip_rotate(item[0]), item[1]
+            both = flip_rotate(torch.cat([item[0], item[2][None]]))
+            return both[:3], item[1], both[3]
+
+    def _item(self, index: int, channels, box, mask, target) -> Item | MapItem:
+        crop = self._crop(channels, box, mask)
+        if not self.anomaly_maps:
+            return crop, self.labels[index]
+        if target is None:  # no pixel labels for this object: only its crop label counts
+            return crop, self.labels[index], torch.full((self.size, self.size), UNKNOWN)
+        stacked = np.repeat(target[:, :, None], 3, axis=2)
+        cropped = crop_objects(stacked, box[None], size=self.size, margin=self.margin, mode="dual")
+        return crop, self.labels[index], cropped[0, 0]
 
     def _crop(self, channels: np.ndarray, box: np.ndarray, mask: np.ndarray | None) -> torch.Tensor:
         masks = None if mask is None else mask[None]
         return crop_objects(
             channels, box[None], size=self.size, margin=self.margin, masks=masks, mode=self.mode
         )[0]
+
+    def _anomaly_target(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
+        """Where item `index`'s inserted item lies (H×W float32 0/1); None when unknown."""
+        return None
 
     def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Item `index` before cropping: channels H×W×3, XYXY box (4,), mask H×W or None."""
@@ -121,7 +142,9 @@ class ObjectCrops(_CropDataset):
     anomalies whose `attributes.anomaly_visibility` is below it (a curriculum's first stage). A
     file where no annotation carries `attributes.anomalous` cannot train a classifier: ValueError.
     Where only some do, the others count as benign, as in `engine.data.split`. "dual" mode needs
-    the companion channel files.
+    the companion channel files. With `anomaly_maps=True` each item is (crop, label, map): the
+    crop's S×S share covered by the inserted item (`attributes.anomaly_segmentation`), zeros
+    for benign objects, `UNKNOWN` where an anomaly has no segmentation.
     """
 
     def __init__(
@@ -138,12 +161,14 @@ class ObjectCrops(_CropDataset):
         categories: Sequence[str] | None = None,
         jitter: float = JITTER,
         min_visibility: float | None = None,
+        anomaly_maps: bool = False,
     ) -> None:
         super().__init__(size=size, margin=margin, mode=mode, train=train, seed=seed, jitter=jitter)
         data, path, root = _read_coco(annotations, image_root)
         self.annotations_path = path
         self.image_root = root
         self.masks = masks
+        self.anomaly_maps = anomaly_maps
         file_categories = sorted(data["categories"], key=lambda c: c["id"])
         chosen = (
             file_categories
@@ -189,6 +214,19 @@ class ObjectCrops(_CropDataset):
                     max(math.floor(x), 0) : max(math.ceil(x + bw), 0),
                 ] = True
         return channels, box, mask
+
+    def _anomaly_target(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
+        if not self.labels[index]:
+            return np.zeros(shape, np.float32)
+        ann = self._annotations[index]
+        try:
+            mask = decode_segmentation(
+                (ann.get("attributes") or {}).get("anomaly_segmentation"), *shape
+            )
+        except ValueError as exc:
+            where = f"{self.annotations_path}: annotation {ann.get('id')!r} anomaly_segmentation"
+            raise ValueError(f"{where}: {exc}") from exc
+        return None if mask is None else mask.astype(np.float32)
 
 
 class FolderCrops(_CropDataset):

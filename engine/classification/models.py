@@ -122,6 +122,16 @@ register_classifier("vgg16")(_torchvision("vgg16", "classifier.6"))
 register_classifier("mobilenet_v3_large")(_torchvision("mobilenet_v3_large", "classifier.3"))
 
 
+@register_classifier("mobilenet_v3_map")
+def _anomaly_map(*, num_classes: int, weights=None, input_size: int = 192):
+    """Not in the paper: MobileNetV3 taught where the inserted item is (see anomaly_map)."""
+    from engine.classification.anomaly_map import AnomalyMapClassifier
+
+    if weights is not None:
+        raise ValueError("mobilenet_v3_map trains from scratch; model.weights is not supported")
+    return AnomalyMapClassifier(num_classes, input_size=input_size)
+
+
 @register_classifier("dfl_vgg16")
 def _dfl(*, num_classes: int, weights=None, input_size: int = 448, k: int = 10, batch_norm=None):
     from engine.classification.dfl import DFLVGG16

@@ -94,8 +94,11 @@ def resolve_data(config: ClassifierConfig) -> tuple[Path, Path | None]:
     raise TrainingError(f"{train}: no such COCO file, dataset folder or crop tree")
 
 
-def make_dataset(source: Path, config: ClassifierConfig, size: int, *, train: bool):
-    """The dataset a source and the config call for (crops, whole scans or a folder tree)."""
+def make_dataset(
+    source: Path, config: ClassifierConfig, size: int, *, train: bool, anomaly_maps: bool = False
+):
+    """The dataset a source and the config call for (crops, whole scans or a folder tree);
+    `anomaly_maps`: object crops also carry where the anomaly is, for map-trained models."""
     from engine.classification.data import FolderCrops, ObjectCrops, WholeScans
 
     c, seed = config.crops, config.run.seed
@@ -112,6 +115,7 @@ def make_dataset(source: Path, config: ClassifierConfig, size: int, *, train: bo
         train=train,
         seed=seed,
         min_visibility=config.data.min_visibility if train else None,
+        anomaly_maps=anomaly_maps,
     )
 
 
@@ -142,11 +146,11 @@ def predict_scores(
     labels, scores = [], []
     for start in range(0, n, batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, n))]
-        x = norm(torch.stack([t for t, _ in items])).to(device)
+        x = norm(torch.stack([item[0] for item in items])).to(device)
         with autocast(device, dtype):
             logits = model(x)
         scores.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
-        labels += [int(y) for _, y in items]
+        labels += [int(item[1]) for item in items]
     model.train(was_training)
     return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)
 
@@ -171,14 +175,19 @@ def _init_dfl(model, dataset, mode: str, per_class: int = 16) -> dict | None:
 class _Loss(torch.nn.Module):
     """The training loss as a module, so DistributedDataParallel sees the whole forward.
 
-    Cross-entropy, or the model's own `training_loss` (DFL-CNN's three streams).
+    Cross-entropy, or the model's own `training_loss` (DFL-CNN's three streams; with the
+    anomaly maps for models that learn from them).
     """
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, maps: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if maps is not None:
+            return self.model.training_loss(x, y, maps)
         if hasattr(self.model, "training_loss"):
             return self.model.training_loss(x, y)
         return F.cross_entropy(self.model(x), y)
@@ -216,7 +225,8 @@ def train_classifier(
     val_set = make_dataset(val_src, config, size, train=False) if val_src else None
     if config.model.name == "patchcore":
         return _fit_patchcore(config, model, arch, train_src, val_set, run_dir, device)
-    train_set = make_dataset(train_src, config, size, train=True)
+    wants_maps = getattr(model, "needs_anomaly_maps", False) and not config.data.whole_image
+    train_set = make_dataset(train_src, config, size, train=True, anomaly_maps=wants_maps)
     labels = np.asarray(train_set.labels)
     if labels.min() == labels.max():
         raise TrainingError(
@@ -365,11 +375,11 @@ def train_classifier(
             num_workers=config.data.num_workers,
             generator=torch.Generator().manual_seed(config.run.seed + epoch),
         )
-        for x, y in loader:
+        for x, y, *maps in loader:  # object crops for map-trained models also carry maps
             t0 = time.perf_counter()
             x, y = norm(x).to(device), y.to(device)
             with autocast(device, dtype):
-                loss = net(x, y)
+                loss = net(x, y, *(m.to(device) for m in maps))
             if not torch.isfinite(loss):
                 raise TrainingError(
                     f"loss is {float(loss)} at step {iteration + 1}: lower the learning rate"
