@@ -24,6 +24,7 @@ class ClassifierDataConfig:
     # training only: leave out anomalies fainter than this (attributes.anomaly_visibility, in
     # noise σ) so a model can first learn the visible ones; validation always keeps them all
     min_visibility: float | None = None
+    categories: tuple[str, ...] | None = None  # object crops of these classes only (default: all)
     num_workers: int = 2
 
 

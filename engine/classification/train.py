@@ -115,6 +115,7 @@ def make_dataset(
         train=train,
         seed=seed,
         min_visibility=config.data.min_visibility if train else None,
+        categories=config.data.categories,
         anomaly_maps=anomaly_maps,
     )
 

@@ -130,3 +130,16 @@ def test_eval_classifier_and_report_anomaly(crop_tree, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| method | input | pre-localised | A | P | R | F1 | TP % | FP % |" in printed
     assert csv_path.read_text().startswith("method,input")
+
+
+def test_data_categories_keep_the_crops_of_those_classes_only(tiny_coco, tmp_path):
+    from engine.classification.train import make_dataset
+
+    everything = make_dataset(
+        tiny_coco / "train.json", _config(tiny_coco, tmp_path), 32, train=True
+    )
+    chosen = sorted({item.category for item in everything.items})[0]
+    config = _config(tiny_coco, tmp_path, f"data.categories=[{chosen}]")
+    some = make_dataset(tiny_coco / "train.json", config, 32, train=True)
+    assert 0 < len(some) < len(everything)
+    assert {item.category for item in some.items} == {chosen}
