@@ -19,6 +19,8 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 
+from engine.classification.models import from_scratch_batch_norm
+
 UNKNOWN = -1.0  # a target map filled with this has no pixel labels: only its crop label counts
 _TWO_CLASSES = "an anomaly map scores anomalous against benign: num_classes must be 2"
 
@@ -34,9 +36,7 @@ class AnomalyMapClassifier(nn.Module):
             raise ValueError(_TWO_CLASSES)
         net = torchvision.models.mobilenet_v3_large(weights=None)
         self.features = net.features[:13]  # to stride 16 (112 channels); 32 is too coarse
-        for m in self.features.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.momentum = 0.1  # from scratch (see models._torchvision)
+        from_scratch_batch_norm(self.features)
         width = self.features[-1].out_channels
         self.head = nn.Sequential(
             nn.Conv2d(width, 128, 3, padding=1, bias=False),

@@ -94,6 +94,14 @@ class Classifier(nn.Module):
             setattr(module, index, new)
 
 
+def from_scratch_batch_norm(net: nn.Module) -> None:
+    """BN momentum 0.1 everywhere: MobileNetV3's 0.01 suits fine-tuning, but from scratch its
+    running statistics lag so far behind the weights that eval outputs are constant."""
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.1
+
+
 def _torchvision(arch: str, head: str, default_size: int = 224):
     def builder(*, num_classes: int, weights=None, input_size: int = default_size, batch_norm=None):
         factory = arch
@@ -102,10 +110,8 @@ def _torchvision(arch: str, head: str, default_size: int = 224):
         net = getattr(torchvision.models, factory)(weights=None)
         if weights is not None:
             _load_imagenet(net, weights, factory)
-        else:  # MobileNetV3's BN momentum 0.01 suits fine-tuning; from scratch its running
-            for m in net.modules():  # stats lag so far behind that eval outputs are constant
-                if isinstance(m, nn.BatchNorm2d):
-                    m.momentum = 0.1
+        else:
+            from_scratch_batch_norm(net)
         model = Classifier(net, head, input_size)
         model.reset_classifier(num_classes)
         return model
