@@ -3,7 +3,8 @@
 Uses the bundle given (`--model`, e.g. the demo model) or, without one, untrained models of the
 demo's architectures; an untrained detector's findings are capped at `--objects` per scan so
 the crop and classification stages see a realistic load. Also compares classifying all crops of
-a scan in one batch with classifying them one by one, measured in the same run.
+a scan in one batch with classifying them one by one, measured in the same run (with one of the
+bundle's classifiers: a bundle with a classifier per class runs one batch per class present).
 
     .venv/bin/python benchmarks/pipeline.py [--model resources/models/demo.xsb] [--scans 8]
 """
@@ -47,10 +48,10 @@ def _untrained_bundle(crop_size: int) -> dict:
         "name": "untrained",
         "categories": ["bottle", "hairdryer", "iron", "toaster", "mobile", "laptop"],
         "detector": {"architecture": det_arch},
-        "classifier": {"architecture": cls_arch},
+        "classifiers": [{"architecture": cls_arch, "categories": None, "threshold": 0.5}],
         "model": {
             "detector": build_detector_arch(det_arch).state_dict(),
-            "classifier": build_classifier_arch(cls_arch).state_dict(),
+            "classifiers": [build_classifier_arch(cls_arch).state_dict()],
         },
         "thresholds": {"detection": 0.0, "anomaly": 0.5},
         "crops": {"size": crop_size, "margin": 0.15, "mode": "rgb", "masks": False},
@@ -85,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         for key in stages:
             stages[key].append(result.timings.get(key, 0.0))
         objects.append(len(result.findings))
-        if result.findings and screener.classifier is not None:
+        if result.findings and screener.judges:
+            classify = screener.judges[0].model  # the cost per crop is the same for every judge
             boxes = np.array([f.box_xyxy for f in result.findings])
             mode = screener.crops["mode"]
             crops = crop_objects(
@@ -103,10 +105,10 @@ def main(argv: list[str] | None = None) -> int:
                 torch.autocast("cpu", torch.bfloat16, enabled=screener.dtype is not None),
             ):
                 t0 = time.perf_counter()
-                screener.classifier(x)
+                classify(x)
                 t1 = time.perf_counter()
                 for i in range(len(x)):
-                    screener.classifier(x[i : i + 1])
+                    classify(x[i : i + 1])
                 t2 = time.perf_counter()
             batched.append((t1 - t0) * 1000)
             single.append((t2 - t1) * 1000)

@@ -1,18 +1,29 @@
 """Model bundles: one file holding everything the pipeline needs to screen a scan.
 
-A bundle carries the detector's and the classifier's weights (fp16, half the size) and
-architectures, the class names, the detection and anomaly thresholds, how objects are cropped
-and normalised, the figures the models reached, and the versions that made it. It is written
+A bundle carries the detector's weights and architecture, one or more anomaly classifiers
+("judges", each for some detector classes or for all the rest), the class names, the detection
+and anomaly thresholds, how objects are cropped and normalised, the figures the models reached,
+and the versions that made it. Weights are stored in fp16 (half the size). It is written
 atomically and read with `weights_only`, so a bundle from elsewhere cannot run code; a wrong or
 corrupt file raises `BundleError` naming the file and the problem.
+
+Several judges exist because one classifier for every host class learned here only where the
+simulator puts cavities, while one per class learned toasters and phones within minutes: a
+classifier trained with `data.categories=[...]` judges those classes in a bundle. Each judge's
+anomaly score is re-centred so that its own operating threshold (chosen on validation data for
+its target false-positive rate) lands at 0.5: one threshold then means the same for all.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from engine import __version__
@@ -20,10 +31,90 @@ from engine.checkpoint import CheckpointError, load_checkpoint, rebuilding, save
 
 KIND = "bundle"
 SUFFIX = ".xsb"  # X-ray screening bundle
+CENTRE = 0.5  # every judge's operating threshold, after re-centring its scores
+_CROP_KEYS = ("size", "margin", "mode", "masks")
+_EPS = 1e-6
 
 
 class BundleError(CheckpointError):
     """A model bundle is missing, unreadable, or lacks what the pipeline needs."""
+
+
+@dataclass
+class Judge:
+    """One anomaly classifier of a bundle and the detector classes it judges (None: the rest)."""
+
+    model: torch.nn.Module
+    categories: frozenset[str] | None
+    threshold: float
+
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """Anomaly scores from N×2 logits, re-centred so that `threshold` maps to 0.5."""
+        return self.centred(logits[:, 1].float() - logits[:, 0].float())
+
+    def centred(self, margins: torch.Tensor) -> torch.Tensor:
+        """sigmoid(margin) is the classifier's probability; shifted so `threshold` is 0.5."""
+        return torch.sigmoid(margins - _logit(self.threshold))
+
+
+def _logit(p: float) -> float:
+    p = min(max(float(p), _EPS), 1 - _EPS)
+    return math.log(p / (1 - p))
+
+
+def route(labels: Sequence[str], judges: Sequence[Judge]) -> list[list[int]]:
+    """Per judge, the indices of the labels it judges: its own classes, or the rest."""
+    named = set().union(*(j.categories for j in judges if j.categories is not None))
+    return [
+        [
+            i
+            for i, label in enumerate(labels)
+            if (label in j.categories if j.categories is not None else label not in named)
+        ]
+        for j in judges
+    ]
+
+
+def judge_objects(
+    bundle: dict[str, Any],
+    source: str | Path,
+    device: torch.device,
+    *,
+    dtype: torch.dtype | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(labels, scores, class names) of the ground-truth objects of a COCO file or split folder,
+    each cropped as the bundle crops and scored by the judge of its class (re-centred, so 0.5
+    is the operating point): the bundle's stage 2 on its own, without detection errors."""
+    from engine.classification.data import ObjectCrops
+    from engine.classification.train import predict_scores
+
+    _, judges = build_models(bundle, device)
+    c = bundle["crops"]
+    source = Path(source)
+    if (source / "test.json").is_file():
+        source = source / "test.json"
+    dataset = ObjectCrops(
+        source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
+    )
+    names = [item.category for item in dataset.items]
+    labels, scores, classes = [], [], []
+    for judge, index in zip(judges, route(names, judges), strict=True):
+        if not index:
+            continue
+        y, margins = predict_scores(
+            judge.model,
+            torch.utils.data.Subset(dataset, index),
+            device,
+            c["mode"],
+            dtype=dtype,
+            margins=True,
+        )
+        labels.append(y)
+        scores.append(judge.centred(torch.from_numpy(margins)).numpy())
+        classes += [names[i] for i in index]
+    if not classes:
+        raise BundleError(f"{source}: no object of a class the bundle's classifiers judge")
+    return np.concatenate(labels), np.concatenate(scores), classes
 
 
 def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -36,17 +127,25 @@ def _float(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def make_bundle(
     detector: str | Path,
-    classifier: str | Path | None,
+    classifiers: str | Path | Sequence[str | Path] | None,
     out: str | Path,
     *,
     name: str = "",
     detection_threshold: float = 0.5,
     metrics: dict | None = None,
 ) -> Path:
-    """Write a bundle from a detector checkpoint and (optionally) a classifier checkpoint."""
+    """Write a bundle from a detector checkpoint and any number of classifier checkpoints.
+
+    A classifier trained on some classes (`data.categories`) judges those; at most one trained
+    on all judges the classes no other claims. All must crop objects alike.
+    """
     from engine.classification.crops import MEAN, STD
 
     det = load_checkpoint(detector, kind="detector")
+    if classifiers is None:
+        classifiers = []
+    elif isinstance(classifiers, str | Path):
+        classifiers = [classifiers]
     bundle: dict[str, Any] = {
         "kind": KIND,
         "name": name or Path(out).stem,
@@ -58,26 +157,45 @@ def make_bundle(
         },
         "categories": list(det["categories"]),
         "detector": {"architecture": det["architecture"], "source": str(detector)},
-        "classifier": None,
-        "model": {"detector": _half(det["model"]), "classifier": None},
-        "thresholds": {"detection": float(detection_threshold), "anomaly": 0.5},
+        "classifiers": [],
+        "model": {"detector": _half(det["model"]), "classifiers": []},
+        "thresholds": {"detection": float(detection_threshold), "anomaly": CENTRE},
         "crops": {"size": 224, "margin": 0.15, "mode": "rgb", "masks": False},
         "metrics": metrics or {},
     }
-    if classifier is not None:
-        cls = load_checkpoint(classifier, kind="classifier")
+    claimed: dict[str | None, str] = {}
+    for i, path in enumerate(classifiers):
+        cls = load_checkpoint(path, kind="classifier")
         if cls.get("threshold") is None:
-            raise BundleError(f"{classifier}: no operating threshold (was it evaluated?)")
-        crops = {k: cls["crops"][k] for k in ("size", "margin", "mode", "masks")}
+            raise BundleError(f"{path}: no operating threshold (was it evaluated?)")
         if cls["crops"].get("whole_image"):
-            raise BundleError(f"{classifier}: a whole-scan classifier cannot judge objects")
-        bundle["classifier"] = {"architecture": cls["architecture"], "source": str(classifier)}
-        bundle["model"]["classifier"] = _half(cls["model"])
-        bundle["thresholds"].update(
-            anomaly=float(cls["threshold"]), target_fpr=cls.get("target_fpr")
-        )
+            raise BundleError(f"{path}: a whole-scan classifier cannot judge objects")
+        crops = {k: cls["crops"][k] for k in _CROP_KEYS}
+        if i and crops != bundle["crops"]:
+            raise BundleError(
+                f"{path}: crops objects as {crops}, {classifiers[0]} as {bundle['crops']}; "
+                f"the classifiers of one bundle must crop alike"
+            )
         bundle["crops"] = crops
-        bundle["metrics"].setdefault("classifier_validation", cls.get("val_metrics"))
+        categories = (cls.get("config", {}).get("data") or {}).get("categories")
+        for c in categories or [None]:
+            if c is not None and c not in bundle["categories"]:
+                raise BundleError(f"{path}: judges {c!r}, which the detector does not find")
+            if c in claimed:
+                what = f"class {c!r}" if c else "all other classes"
+                raise BundleError(f"{path} and {claimed[c]} both judge {what}")
+            claimed[c] = str(path)
+        bundle["classifiers"].append(
+            {
+                "architecture": cls["architecture"],
+                "source": str(path),
+                "categories": list(categories) if categories else None,
+                "threshold": float(cls["threshold"]),
+                "target_fpr": cls.get("target_fpr"),
+                "validation": cls.get("val_metrics"),
+            }
+        )
+        bundle["model"]["classifiers"].append(_half(cls["model"]))
     mode = bundle["crops"]["mode"]
     bundle["normalisation"] = {"mean": list(MEAN[mode]), "std": list(STD[mode])}
     return save_checkpoint(out, bundle)
@@ -94,15 +212,17 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
             f"{path}: a {bundle.get('kind', 'unknown')} checkpoint, not a model bundle "
             f"(make one with xray-engine bundle)"
         )
-    for key in ("categories", "detector", "thresholds", "crops", "model"):
+    for key in ("categories", "detector", "classifiers", "thresholds", "crops", "model"):
         if key not in bundle:
-            raise BundleError(f"{path}: bundle without {key!r}")
+            raise BundleError(f"{path}: bundle without {key!r} (rebuild it: xray-engine bundle)")
+    if len(bundle["classifiers"]) != len(bundle["model"].get("classifiers", ())):
+        raise BundleError(f"{path}: classifier weights and descriptions do not match")
     bundle["path"] = str(path)
     return bundle
 
 
-def build_models(bundle: dict[str, Any], device: torch.device):
-    """(detector, classifier or None) in eval mode on `device`, weights from the bundle."""
+def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn.Module, list]:
+    """(detector, judges) in eval mode on `device`, weights from the bundle."""
     from engine.classification.train import build_from_architecture as build_classifier_arch
     from engine.detection.evaluate import prepare_for_inference
     from engine.detection.train import build_from_architecture as build_detector_arch
@@ -111,11 +231,19 @@ def build_models(bundle: dict[str, Any], device: torch.device):
     with rebuilding(f"{where}: its models do not rebuild", BundleError):
         detector = build_detector_arch(bundle["detector"]["architecture"])
         detector.load_state_dict(_float(bundle["model"]["detector"]))
-        classifier = None
-        if bundle.get("classifier"):
-            classifier = build_classifier_arch(bundle["classifier"]["architecture"])
-            classifier.load_state_dict(_float(bundle["model"]["classifier"]))
-    detector = prepare_for_inference(detector, device)
-    if classifier is not None:
-        classifier = prepare_for_inference(classifier, device)
-    return detector, classifier
+        classifiers = []
+        for info, state in zip(bundle["classifiers"], bundle["model"]["classifiers"], strict=True):
+            model = build_classifier_arch(info["architecture"])
+            model.load_state_dict(_float(state))
+            classifiers.append(model)
+    judges = []
+    for info, model in zip(bundle["classifiers"], classifiers, strict=True):
+        categories = info.get("categories")
+        judges.append(
+            Judge(
+                prepare_for_inference(model, device),
+                None if categories is None else frozenset(categories),
+                float(info["threshold"]),
+            )
+        )
+    return prepare_for_inference(detector, device), judges

@@ -197,6 +197,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from engine.bundle import SUFFIX
     from engine.checkpoint import CheckpointError
     from engine.classification.config import ClassifierConfig
     from engine.classification.train import load_classifier, make_dataset, predict_scores
@@ -205,6 +206,8 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     from engine.io.write import atomic_write_bytes
     from engine.runtime import amp_dtype, resolve_device
 
+    if Path(args.checkpoint).suffix == SUFFIX:
+        return _eval_bundle_classifiers(args)
     try:
         device = resolve_device(args.device)
         model, state = load_classifier(args.checkpoint, device)
@@ -242,6 +245,62 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_bundle_classifiers(args: argparse.Namespace) -> int:
+    """A bundle's classifiers on the ground-truth objects, each object judged by its class's:
+    pooled and per-class figures at the bundle's anomaly threshold, as JSON."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import numpy as np
+
+    from engine.bundle import BundleError, judge_objects, load_bundle
+    from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
+    from engine.io.write import atomic_write_bytes
+    from engine.runtime import amp_dtype, resolve_device
+
+    try:
+        device = resolve_device(args.device)
+        bundle = load_bundle(args.checkpoint)
+        if not bundle["classifiers"]:
+            raise BundleError(f"{args.checkpoint}: a detector-only bundle judges no anomalies")
+        labels, scores, classes = judge_objects(
+            bundle, args.data, device, dtype=amp_dtype("auto", device)
+        )
+    except (BundleError, ValueError, KeyError, OSError) as exc:
+        print(f"xray-engine eval-classifier: {exc}", file=sys.stderr)
+        return 2
+    threshold = float(bundle["thresholds"]["anomaly"])
+    classes = np.asarray(classes)
+    rows = {"all": np.ones(len(classes), bool)} | {c: classes == c for c in dict.fromkeys(classes)}
+    figures = {
+        name: anomaly_metrics(labels[keep], scores[keep], threshold).to_dict()
+        | {"fp_rate_at_tp_90": fpr_at_tpr(labels[keep], scores[keep], 0.9)}
+        for name, keep in rows.items()
+    }
+    checkpoint = Path(args.checkpoint)
+    result = {
+        "bundle": str(checkpoint),
+        "data": str(args.data),
+        "classifiers": [
+            {"method": c["architecture"]["name"], "categories": c["categories"]}
+            for c in bundle["classifiers"]
+        ],
+        "metrics": figures.pop("all"),
+        "per_class": figures,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out = Path(args.out) if args.out else checkpoint.with_name(f"{checkpoint.stem}_eval.json")
+    atomic_write_bytes(out, json.dumps(result, indent=1).encode())
+    for name, m in [("all", result["metrics"]), *figures.items()]:
+        auc = "–" if m["roc_auc"] is None else f"{m['roc_auc']:.3f}"
+        print(
+            f"{name:10s} n {m['n']:5d}  A {m['accuracy']:.3f}  TP {100 * m['tp_rate']:5.1f} %  "
+            f"FP {100 * m['fp_rate']:5.1f} %  AUC {auc}"
+        )
+    print(out)
+    return 0
+
+
 def _cmd_report_anomaly(args: argparse.Namespace) -> int:
     """Table II for evaluated classifier runs: Markdown on stdout, CSV to a file."""
     from pathlib import Path
@@ -262,7 +321,7 @@ def _cmd_report_anomaly(args: argparse.Namespace) -> int:
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
-    """One model file for the pipeline from a detector and a classifier checkpoint."""
+    """One model file for the pipeline from a detector and classifier checkpoints."""
     from engine.bundle import make_bundle
     from engine.checkpoint import CheckpointError
 
@@ -433,7 +492,11 @@ def build_parser() -> argparse.ArgumentParser:
         "eval-classifier",
         help="anomaly figures of a classifier on a test split, at its stored threshold",
     )
-    eval_cls.add_argument("--checkpoint", required=True, help="runs/<name>/best.pt")
+    eval_cls.add_argument(
+        "--checkpoint",
+        required=True,
+        help="runs/<name>/best.pt, or a bundle (.xsb): its classifiers on ground-truth objects",
+    )
     eval_cls.add_argument("--data", required=True, help="COCO JSON, split folder or crop tree")
     eval_cls.add_argument("--out", help="JSON file (default: eval_<data>.json beside it)")
     eval_cls.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -448,7 +511,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = sub.add_parser("bundle", help="one model file for the pipeline and the GUI")
     bundle.add_argument("--detector", required=True, help="detector checkpoint (best.pt)")
-    bundle.add_argument("--classifier", help="classifier checkpoint (best.pt)")
+    bundle.add_argument(
+        "--classifier",
+        action="append",
+        help="classifier checkpoint (best.pt); repeat for one per class (data.categories)",
+    )
     bundle.add_argument("--out", required=True, help="bundle file to write (.xsb)")
     bundle.add_argument("--name", help="name shown in the GUI (default: the file's stem)")
     bundle.add_argument("--detection-threshold", type=float, default=0.5, help="min score")

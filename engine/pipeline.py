@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from engine.colour import ANOMALY_RGB, BENIGN_RGB
@@ -31,7 +30,7 @@ __all__ = ["ANOMALY_RGB", "BENIGN_RGB", "BagResult", "Finding", "Screener"]
 
 
 class Screener:
-    """Detector + anomaly classifier from one model bundle; call it on scans."""
+    """Detector + anomaly classifiers ("judges") from one model bundle; call it on scans."""
 
     def __init__(self, bundle: dict[str, Any], device: str = "auto") -> None:
         from engine.bundle import build_models
@@ -39,7 +38,7 @@ class Screener:
 
         self.device = resolve_device(device)
         self.bundle = bundle
-        self.detector, self.classifier = build_models(bundle, self.device)
+        self.detector, self.judges = build_models(bundle, self.device)
         self.categories: list[str] = list(bundle["categories"])
         self.crops: dict = dict(bundle["crops"])
         self.score_threshold = float(bundle["thresholds"]["detection"])
@@ -60,14 +59,20 @@ class Screener:
             return f"{torch.cuda.get_device_name(self.device)} (CUDA)"
         return "CPU" + (" (bf16)" if self.dtype is not None else "")
 
+    @property
+    def has_classifier(self) -> bool:
+        """Whether the bundle judges objects anomalous at all (a detector-only bundle does not)."""
+        return bool(self.judges)
+
     def __call__(self, scan: Scan | str | Path) -> BagResult:
-        """Screen one scan: detection, cropping, one batched classification forward."""
+        """Screen one scan: detection, cropping, one batched forward per judge present."""
         if not isinstance(scan, Scan):
             scan = load_scan(scan, companions=self.crops.get("mode") == "dual")
         return self.screen(scan)
 
     @torch.inference_mode()
     def screen(self, scan: Scan) -> BagResult:
+        from engine.bundle import route
         from engine.classification.crops import MEAN, STD, crop_objects, normalise, scan_channels
 
         timings: dict[str, float] = {}
@@ -84,12 +89,12 @@ class Screener:
             masks = (out["masks"][keep][:, 0].float() > 0.5).cpu().numpy()
         t1 = time.perf_counter()
         timings["detect"] = (t1 - t0) * 1000
-        probs = np.zeros(len(boxes), np.float32)
-        if len(boxes) and self.classifier is not None:
+        names = [self.categories[int(label) - 1] for label in labels]
+        probs: list[float | None] = [None] * len(boxes)
+        if len(boxes) and self.judges:
             mode = self.crops["mode"]
-            channels = scan_channels(scan, mode)
             crops = crop_objects(
-                channels,
+                scan_channels(scan, mode),
                 boxes,
                 size=int(self.crops["size"]),
                 margin=float(self.crops["margin"]),
@@ -101,18 +106,21 @@ class Screener:
             x = normalise(crops, MEAN[mode], STD[mode]).to(self.device)
             if self.device.type == "cpu":
                 x = x.contiguous(memory_format=torch.channels_last)
-            with _autocast(self.device, self.dtype):
-                logits = self.classifier(x)
-            probs = torch.softmax(logits.float(), dim=1)[:, 1].cpu().numpy()
+            for judge, index in zip(self.judges, route(names, self.judges), strict=True):
+                if index:
+                    with _autocast(self.device, self.dtype):
+                        logits = judge.model(x[index])
+                    for i, p in zip(index, judge.scores(logits).cpu().tolist(), strict=True):
+                        probs[i] = p
             timings["classify"] = (time.perf_counter() - t2) * 1000
         findings = [
             Finding(
                 tuple(float(v) for v in boxes[i]),
-                self.categories[int(labels[i]) - 1],
+                names[i],
                 float(scores[i]),
                 None if masks is None else masks[i],
-                float(probs[i]) if self.classifier is not None else None,
-                bool(self.classifier is not None and probs[i] >= self.anomaly_threshold),
+                probs[i],
+                probs[i] is not None and probs[i] >= self.anomaly_threshold,
             )
             for i in range(len(boxes))
         ]

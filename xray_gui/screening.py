@@ -115,7 +115,7 @@ class ScreeningThread(QThread):
             categories=tuple(screener.categories),
             score_threshold=screener.score_threshold,
             anomaly_threshold=screener.anomaly_threshold,
-            has_classifier=screener.classifier is not None,
+            has_classifier=screener.has_classifier,
             generation=self._generation + 1,
         )
         screener.score_threshold = min(SCORE_FLOOR, screener.score_threshold)

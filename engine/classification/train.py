@@ -137,8 +137,10 @@ def predict_scores(
     batch_size: int = 32,
     dtype: torch.dtype | None = None,
     max_items: int | None = None,
+    margins: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, anomaly probabilities) of the dataset's items, in order."""
+    """(labels, anomaly probabilities) of the dataset's items, in order; with `margins`, the
+    logit margins (anomalous minus benign) instead, whose sigmoid is the probability."""
     model = model.module if hasattr(model, "module") else model
     was_training = model.training
     model.eval()
@@ -150,7 +152,8 @@ def predict_scores(
         x = norm(torch.stack([item[0] for item in items])).to(device)
         with autocast(device, dtype):
             logits = model(x)
-        scores.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
+        logits = logits.float()
+        scores.append((logits[:, 1] - logits[:, 0] if margins else logits.softmax(1)[:, 1]).cpu())
         labels += [int(item[1]) for item in items]
     model.train(was_training)
     return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)

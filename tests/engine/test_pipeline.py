@@ -28,7 +28,8 @@ def test_a_bundle_holds_both_models_and_their_settings(tiny_bundle):
     bundle = load_bundle(tiny_bundle)
     assert bundle["categories"][:2] == ["bottle", "hairdryer"]
     assert bundle["detector"]["architecture"]["name"] == "maskrcnn_resnet18_fpn"
-    assert bundle["classifier"]["architecture"]["name"] == "resnet18"
+    assert [c["architecture"]["name"] for c in bundle["classifiers"]] == ["resnet18"]
+    assert bundle["classifiers"][0]["categories"] is None
     assert 0 <= bundle["thresholds"]["anomaly"] <= 1 and bundle["crops"]["size"] == 32
     assert {"engine", "torch", "torchvision"} <= set(bundle["versions"])
     weights = bundle["model"]["detector"]

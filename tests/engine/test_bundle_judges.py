@@ -1,0 +1,168 @@
+"""Bundles with a classifier per host class: each object is judged by its class's classifier."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+
+import pytest
+import torch
+
+from engine.bundle import BundleError, Judge, load_bundle, make_bundle, route
+from engine.cli import main
+from engine.pipeline import Screener
+
+
+def _most_common_class(tiny_coco) -> str:
+    data = json.loads((tiny_coco / "train.json").read_text())
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    return Counter(names[a["category_id"]] for a in data["annotations"]).most_common(1)[0][0]
+
+
+@pytest.fixture(scope="module")
+def per_class(tiny_coco, tiny_bundle, tmp_path_factory):
+    """(detector, all-class classifier, classifier of one class, that class), trained quickly."""
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.train import train_classifier
+    from engine.config import load_config
+
+    bundle = load_bundle(tiny_bundle)
+    host = _most_common_class(tiny_coco)
+    config = load_config(
+        ClassifierConfig,
+        None,
+        [
+            f"data.train={tiny_coco}",
+            f"run.out={tmp_path_factory.mktemp('runs')}",
+            f"data.categories=[{host}]",
+            "run.name=one_class",
+            "data.num_workers=0",
+            "model.input_size=32",
+            "solver.batch_size=8",
+            "solver.max_iters=2",
+            "solver.warmup_iters=1",
+        ],
+    )
+    one = train_classifier(config, progress=False).run_dir / "last.pt"
+    return bundle["detector"]["source"], bundle["classifiers"][0]["source"], one, host
+
+
+class _Constant(torch.nn.Module):
+    """Logits [0, margin] for every crop: which judge scored an object shows in its score."""
+
+    def __init__(self, margin: float) -> None:
+        super().__init__()
+        self.margin = margin
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([[0.0, self.margin]]).expand(len(x), 2)
+
+
+def test_judge_scores_put_the_operating_threshold_at_one_half():
+    judge = Judge(torch.nn.Identity(), None, threshold=0.9)
+    margins = torch.tensor([math.log(9), 0.0, 10.0])  # probabilities 0.9, 0.5, ~1
+    scores = judge.centred(margins)
+    assert scores[0] == pytest.approx(0.5)
+    assert scores[1] < 0.5 < scores[2]
+    extreme = Judge(torch.nn.Identity(), None, threshold=1.0)  # a saturated threshold stays finite
+    assert torch.isfinite(extreme.centred(margins)).all()
+
+
+def test_route_gives_named_classes_to_their_judge_and_the_rest_to_the_default():
+    judges = [
+        Judge(None, frozenset({"toaster"}), 0.5),
+        Judge(None, None, 0.5),
+        Judge(None, frozenset({"mobile", "iron"}), 0.5),
+    ]
+    labels = ["toaster", "laptop", "iron", "bottle", "mobile"]
+    assert route(labels, judges) == [[0], [1, 3], [2, 4]]
+    assert route(labels, judges[:1]) == [[0]]  # no default: the rest is not judged
+
+
+def test_a_bundle_records_which_classes_each_classifier_judges(per_class, tmp_path):
+    detector, everything, one, host = per_class
+    path = make_bundle(detector, [one, everything], tmp_path / "two.xsb")
+    bundle = load_bundle(path)
+    assert [c["categories"] for c in bundle["classifiers"]] == [[host], None]
+    assert len(bundle["model"]["classifiers"]) == 2
+    assert bundle["thresholds"]["anomaly"] == 0.5
+    assert all(0 <= c["threshold"] <= 1 for c in bundle["classifiers"])
+
+
+def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, tmp_path):
+    detector, everything, one, host = per_class
+    screener = Screener.from_bundle(make_bundle(detector, [one, everything], tmp_path / "b.xsb"))
+    screener.score_threshold = 0.0
+    for judge, margin in zip(screener.judges, (4.0, -4.0), strict=True):
+        judge.model = _Constant(margin)
+    seen = set()
+    for path in sorted((tiny_coco / "images").glob("bag_??????.png")):
+        for f in screener(path).findings:
+            judge = screener.judges[0] if f.label == host else screener.judges[1]
+            margin = 4.0 if f.label == host else -4.0
+            expected = judge.centred(torch.tensor([margin])).item()
+            assert f.anomaly_score == pytest.approx(expected, abs=1e-4)
+            assert f.anomalous == (f.anomaly_score >= 0.5)
+            seen.add(f.label == host)
+    assert seen == {True, False}  # both judges were used
+
+
+def test_without_a_default_judge_other_classes_get_no_anomaly_score(per_class, tmp_path):
+    detector, _, one, host = per_class
+    screener = Screener.from_bundle(make_bundle(detector, [one], tmp_path / "one.xsb"))
+    screener.score_threshold = 0.0
+    assert screener.has_classifier
+    from engine.synth.dataset import write_dataset
+
+    write_dataset(tmp_path / "s", 2, seed=3, progress=False)
+    for path in sorted((tmp_path / "s" / "images").glob("bag_??????.png")):
+        for f in screener(path).findings:
+            assert (f.anomaly_score is None) == (f.label != host)
+            assert not (f.anomaly_score is None and f.anomalous)
+
+
+def test_conflicting_classifiers_are_refused(per_class, tmp_path):
+    detector, everything, one, host = per_class
+    with pytest.raises(BundleError, match=f"both judge class '{host}'"):
+        make_bundle(detector, [one, one], tmp_path / "x.xsb")
+    with pytest.raises(BundleError, match="both judge all other classes"):
+        make_bundle(detector, [everything, everything], tmp_path / "x.xsb")
+    state = torch.load(one, weights_only=True)
+    state["crops"]["size"] = 48
+    torch.save(state, tmp_path / "other_size.pt")
+    with pytest.raises(BundleError, match="must crop alike"):
+        make_bundle(detector, [everything, tmp_path / "other_size.pt"], tmp_path / "x.xsb")
+    state["crops"]["size"] = load_bundle(make_bundle(detector, everything, tmp_path / "y.xsb"))[
+        "crops"
+    ]["size"]
+    state["config"]["data"]["categories"] = ["umbrella"]
+    torch.save(state, tmp_path / "umbrella.pt")
+    with pytest.raises(BundleError, match="'umbrella', which the detector does not find"):
+        make_bundle(detector, [tmp_path / "umbrella.pt"], tmp_path / "x.xsb")
+    assert not (tmp_path / "x.xsb").exists()
+
+
+def test_a_bundle_without_classifier_lists_is_refused_with_a_way_out(tiny_bundle, tmp_path):
+    state = torch.load(tiny_bundle, weights_only=True)
+    state.pop("classifiers")
+    torch.save(state, tmp_path / "old.xsb")
+    with pytest.raises(BundleError, match=r"without 'classifiers'.*xray-engine bundle"):
+        load_bundle(tmp_path / "old.xsb")
+
+
+def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_path, capsys):
+    detector, everything, one, _ = per_class
+    bundle = make_bundle(detector, [one, everything], tmp_path / "b.xsb")
+    out = tmp_path / "eval.json"
+    args = ["eval-classifier", "--checkpoint", str(bundle), "--data", str(tiny_coco)]
+    assert main([*args, "--out", str(out), "--device", "cpu"]) == 0
+    result = json.loads(out.read_text())
+    test = json.loads((tiny_coco / "test.json").read_text())
+    assert result["metrics"]["n"] == len(test["annotations"])
+    names = {c["id"]: c["name"] for c in test["categories"]}
+    assert set(result["per_class"]) == {names[a["category_id"]] for a in test["annotations"]}
+    assert sum(m["n"] for m in result["per_class"].values()) == result["metrics"]["n"]
+    assert result["metrics"]["threshold"] == 0.5
+    assert "all" in capsys.readouterr().out
+    assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2
