@@ -71,15 +71,17 @@ def crop_objects(
     margin: float = 0.15,
     masks: np.ndarray | torch.Tensor | None = None,
     mode: str = "rgb",
+    air: float | Sequence[float] | None = None,
 ) -> torch.Tensor:
-    """Square crops of the objects in `boxes_xyxy` (N×4, pixels), as float32 N×3×size×size.
+    """Square crops of the objects in `boxes_xyxy` (N×4, pixels), as float32 N×C×size×size.
 
     Each box grows by `margin` of its width/height on each side, then becomes a square around its
     centre (side = the larger of the two), so shapes are not distorted. What falls outside the
-    image is air (`AIR_VALUE[mode]`). With `masks` (N×H×W, bool or 0/1 or probabilities > 0.5)
-    everything outside each object's mask is air too: the paper's "pre-localisation". Boxes
-    under 1 px wide or high are cropped as 1 px boxes around their centre. Resizing uses
-    INTER_AREA when shrinking and INTER_LINEAR when enlarging.
+    image is air: `air` per channel, by default `AIR_VALUE[mode]` for all. With `masks` (N×H×W,
+    bool or 0/1 or probabilities > 0.5) everything outside each object's mask is air too: the
+    paper's "pre-localisation". Boxes under 1 px wide or high are cropped as 1 px boxes around
+    their centre. Resizing uses INTER_AREA when shrinking and INTER_LINEAR when enlarging.
+    `channels` is H×W×C: extra planes (a target map, say) get exactly the image's geometry.
     """
     _check_mode(mode)
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
@@ -87,9 +89,13 @@ def crop_objects(
     if not (math.isfinite(margin) and margin >= 0):
         raise ValueError(f"margin must be a finite number >= 0, got {margin!r}")
     image = np.asarray(channels, dtype=np.float32)
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"channels must be H×W×3, got shape {image.shape}")
-    h, w = image.shape[:2]
+    if image.ndim != 3 or image.shape[2] < 1:
+        raise ValueError(f"channels must be H×W×C, got shape {image.shape}")
+    h, w, depth = image.shape
+    fill = np.asarray(AIR_VALUE[mode] if air is None else air, np.float32).reshape(-1)
+    if len(fill) not in (1, depth):
+        raise ValueError(f"air must be one value or {depth} (one per channel), got {len(fill)}")
+    fill = np.broadcast_to(fill, (depth,))
     boxes = _as_numpy(boxes_xyxy).astype(np.float64).reshape(-1, 4)
     if not np.isfinite(boxes).all():
         raise ValueError("boxes must be finite numbers")
@@ -100,13 +106,13 @@ def crop_objects(
             raise ValueError(f"masks must be {len(boxes)}×{h}×{w} (N×H×W), got {stack.shape}")
         if stack.dtype != np.bool_:
             stack = stack > 0.5
-    air = AIR_VALUE[mode]
-    out = np.empty((len(boxes), size, size, 3), np.float32)
+    out = np.empty((len(boxes), size, size, depth), np.float32)
     for j, box in enumerate(boxes):
         x0, y0, side = _square(box, margin)
         if side > _MAX_SIDE_FACTOR * max(h, w):
             raise ValueError(f"box {box.tolist()} is far larger than the {w}×{h} image")
-        patch = np.full((side, side, 3), air, np.float32)
+        patch = np.empty((side, side, depth), np.float32)
+        patch[:] = fill
         # The part of the square inside the image, in image and in patch coordinates.
         ix0, iy0 = max(x0, 0), max(y0, 0)
         ix1, iy1 = min(x0 + side, w), min(y0 + side, h)
@@ -116,9 +122,9 @@ def crop_objects(
             if stack is not None:
                 keep = np.zeros((side, side), np.bool_)
                 keep[inside] = stack[j, iy0:iy1, ix0:ix1]
-                patch[~keep] = air
+                patch[~keep] = fill
         elif stack is not None:
-            patch[:] = air
+            patch[:] = fill
         out[j] = _resize(patch, size)
     return torch.from_numpy(np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
 
@@ -142,12 +148,17 @@ def _square(box: np.ndarray, margin: float) -> tuple[int, int, int]:
 
 
 def _resize(patch: np.ndarray, size: int) -> np.ndarray:
-    """`patch` (side×side×3) at size×size: area averaging to shrink, bilinear to enlarge."""
+    """`patch` (side×side×C) at size×size: area averaging to shrink, bilinear to enlarge."""
     side = patch.shape[0]
     if side == size:
         return patch
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    return cv2.resize(patch, (size, size), interpolation=interpolation)
+    # OpenCV resizes at most 4 planes at a time and drops a single plane's axis.
+    parts = [
+        cv2.resize(patch[:, :, k : k + 4], (size, size), interpolation=interpolation)
+        for k in range(0, patch.shape[2], 4)
+    ]
+    return np.concatenate([p.reshape(size, size, -1) for p in parts], axis=2)
 
 
 def _as_numpy(values: object) -> np.ndarray:

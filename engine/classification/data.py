@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from engine.classification.anomaly_map import UNKNOWN
-from engine.classification.crops import CHANNEL_MODES, crop_objects, scan_channels
+from engine.classification.crops import AIR_VALUE, CHANNEL_MODES, crop_objects, scan_channels
 from engine.data.coco import (
     _check_dataset,
     _pick_categories,
@@ -109,19 +109,26 @@ class _CropDataset(torch.utils.data.Dataset):
             return both[:3], item[1], both[3]
 
     def _item(self, index: int, channels, box, mask, target) -> Item | MapItem:
-        crop = self._crop(channels, box, mask)
         if not self.anomaly_maps:
-            return crop, self.labels[index]
+            return self._crop(channels, box, mask), self.labels[index]
         if target is None:  # no pixel labels for this object: only its crop label counts
+            crop = self._crop(channels, box, mask)
             return crop, self.labels[index], torch.full((self.size, self.size), UNKNOWN)
-        stacked = np.repeat(target[:, :, None], 3, axis=2)
-        cropped = crop_objects(stacked, box[None], size=self.size, margin=self.margin, mode="dual")
-        return crop, self.labels[index], cropped[0, 0]
+        both = self._crop(np.concatenate([channels, target[:, :, None]], axis=2), box, mask)
+        return both[:-1], self.labels[index], both[-1]  # the map is cut exactly as the crop
 
     def _crop(self, channels: np.ndarray, box: np.ndarray, mask: np.ndarray | None) -> torch.Tensor:
+        """One crop; planes past the mode's three (a target map) are padded with 0."""
         masks = None if mask is None else mask[None]
+        air = [AIR_VALUE[self.mode]] * 3 + [0.0] * (channels.shape[2] - 3)
         return crop_objects(
-            channels, box[None], size=self.size, margin=self.margin, masks=masks, mode=self.mode
+            channels,
+            box[None],
+            size=self.size,
+            margin=self.margin,
+            masks=masks,
+            mode=self.mode,
+            air=air,
         )[0]
 
     def _anomaly_target(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:

@@ -102,6 +102,25 @@ def test_masks_blank_the_outside_to_air(mode: str) -> None:
     assert (hwc(as_uint8[0])[~inside] == 1.0).all()
 
 
+@pytest.mark.parametrize("depth", [1, 4, 5])
+def test_any_number_of_planes_is_cut_alike_with_air_per_plane(depth: int) -> None:
+    image = ramp()
+    extra = np.repeat(image[:, :, :1], depth, axis=2) * np.arange(1, depth + 1, dtype=np.float32)
+    air = list(range(depth))
+    for size in (9, 13, 20):  # shrunk, copied and enlarged
+        crop = crop_objects(extra, [[0, 0, 10, 10]], size=size, margin=0.15, air=air)[0]
+        one = crop_objects(image, [[0, 0, 10, 10]], size=size, margin=0.15, air=0.0)[0, 0]
+        assert crop.shape == (depth, size, size)
+        for k in range(depth):  # each plane is the first ramp plane, scaled, air as asked
+            inside = one * (k + 1)
+            corner = 0 if size >= 13 else None
+            if corner is not None:
+                assert crop[k, 0, 0] == pytest.approx(air[k])
+            assert torch.allclose(crop[k, -2:, -2:], inside[-2:, -2:], atol=1e-5)
+    with pytest.raises(ValueError, match="air must be one value or"):
+        crop_objects(extra, [[0, 0, 10, 10]], air=[0.0] * (depth + 1))
+
+
 def test_resizing_shapes_empty_and_degenerate_boxes() -> None:
     image = np.full((30, 50, 3), 0.25, np.float32)
     boxes = torch.tensor([[5.0, 5.0, 25.0, 25.0], [10.0, 10.0, 12.0, 12.0], [7.0, 7.0, 7.0, 7.4]])
@@ -115,6 +134,8 @@ def test_resizing_shapes_empty_and_degenerate_boxes() -> None:
         crop_objects(image, boxes, mode="grey")
     with pytest.raises(ValueError, match="masks"):
         crop_objects(image, boxes, masks=np.ones((1, 30, 50), bool))
+    with pytest.raises(ValueError, match="H×W×C"):
+        crop_objects(image[:, :, 0], boxes)
 
 
 def test_normalise_uses_the_mode_constants() -> None:
