@@ -27,7 +27,7 @@ from engine.data.coco import (
     decode_segmentation,
     sample_seed,
 )
-from engine.data.split import _is_anomalous, _load_coco, resolve_annotations
+from engine.data.split import is_anomalous, load_coco, resolve_annotations
 from engine.io import list_scans, load_scan
 
 CLASS_NAMES = ("benign", "anomalous")  # label 0 and label 1; also FolderCrops' folder names
@@ -189,16 +189,16 @@ class ObjectCrops(_CropDataset):
         for ann in data["annotations"]:
             if ann.get("iscrowd") or ann.get("category_id") not in names:
                 continue
-            record = self._images[ann["image_id"]]  # _load_coco checked that it exists
+            record = self._images[ann["image_id"]]  # load_coco checked that it exists
             if not _usable(ann["bbox"], record):
                 continue
-            if min_visibility is not None and _is_anomalous(ann):
+            if min_visibility is not None and is_anomalous(ann):
                 seen = (ann.get("attributes") or {}).get("anomaly_visibility")
                 if seen is not None and seen < min_visibility:
                     continue  # too faint for this stage of training (unknown: kept)
             self._annotations.append(ann)
             self.items.append(CropItem(record["id"], ann.get("id"), names[ann["category_id"]]))
-            self.labels.append(int(_is_anomalous(ann)))
+            self.labels.append(int(is_anomalous(ann)))
 
     def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         ann = self._annotations[index]
@@ -314,7 +314,7 @@ class WholeScans(_CropDataset):
         self.image_root = root
         anomalous = {image["id"]: False for image in data["images"]}
         for ann in data["annotations"]:
-            if ann.get("image_id") in anomalous and _is_anomalous(ann):
+            if ann.get("image_id") in anomalous and is_anomalous(ann):
                 anomalous[ann["image_id"]] = True
         self._images = list(data["images"])
         self.items: list[int] = [image["id"] for image in self._images]
@@ -376,7 +376,7 @@ def flip_rotate(crop: torch.Tensor) -> torch.Tensor:
 def _read_coco(annotations: str | Path, image_root: str | Path | None) -> tuple[dict, Path, Path]:
     """The checked COCO dict, its path and image root; ValueError if it has no anomaly labels."""
     path = resolve_annotations(annotations)
-    data = _load_coco(path)
+    data = load_coco(path)
     _check_dataset(data, path)
     if not any(
         isinstance(ann.get("attributes"), dict) and "anomalous" in ann["attributes"]

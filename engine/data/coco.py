@@ -22,7 +22,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from torchvision import tv_tensors
 
-from engine.data.split import _is_anomalous, _load_coco, resolve_annotations
+from engine.data.split import is_anomalous, load_coco, resolve_annotations
 from engine.io import load_scan
 
 Target = dict[str, Any]
@@ -56,7 +56,7 @@ class CocoDetection(torch.utils.data.Dataset):
         seed: int = 0,
     ) -> None:
         path = resolve_annotations(annotations)
-        data = _load_coco(path)
+        data = load_coco(path)
         _check_dataset(data, path)
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -149,7 +149,7 @@ class CocoDetection(torch.utils.data.Dataset):
         target["image_id"] = int(record["id"])
         target["area"] = torch.tensor([ann["area"] for ann in objects], dtype=torch.float32)
         target["iscrowd"] = torch.zeros(len(objects), dtype=torch.int64)
-        anomalous = [_is_anomalous(ann) for ann in objects]
+        anomalous = [is_anomalous(ann) for ann in objects]
         target["anomalous"] = torch.tensor(anomalous, dtype=torch.bool)
         return image, target
 

@@ -56,7 +56,7 @@ def _check_fractions(fractions: Sequence[float], source: Path) -> tuple[float, .
     return tuple(float(f) for f in values)
 
 
-def _load_coco(path: Path) -> dict:
+def load_coco(path: Path) -> dict:
     """The parsed COCO dict at `path`, checked for what a split needs; one-line ValueErrors."""
     try:
         coco = json.loads(path.read_bytes())
@@ -106,7 +106,8 @@ def _short(obj: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_anomalous(ann: dict) -> bool:
+def is_anomalous(ann: dict) -> bool:
+    """Whether a COCO annotation is labelled anomalous (`attributes.anomalous`)."""
     attributes = ann.get("attributes")
     return isinstance(attributes, dict) and bool(attributes.get("anomalous"))
 
@@ -115,7 +116,7 @@ def image_labels(coco: dict) -> list[frozenset[str]]:
     """The stratification labels of each image, in the order of `coco["images"]`."""
     labels: dict = {image["id"]: set() for image in coco["images"]}
     for ann in coco["annotations"]:
-        state = "anomalous" if _is_anomalous(ann) else "normal"
+        state = "anomalous" if is_anomalous(ann) else "normal"
         labels[ann["image_id"]].add(f"{ann['category_id']}/{state}")
     return [frozenset(labels[image["id"]] or {EMPTY}) for image in coco["images"]]
 
@@ -242,7 +243,7 @@ def split_coco(
     """
     source = resolve_annotations(annotations)
     fractions = _check_fractions(fractions, source)
-    coco = _load_coco(source)
+    coco = load_coco(source)
     images = coco["images"]
     if len(images) < len(SPLITS):
         raise ValueError(
@@ -299,7 +300,7 @@ def split_summary(paths: dict[str, Path]) -> str:
             "images": len(coco.get("images", [])),
             "empty": sum(im["id"] not in with_objects for im in coco.get("images", [])),
             "objects": len(anns),
-            "anomalous": sum(_is_anomalous(a) for a in anns),
+            "anomalous": sum(is_anomalous(a) for a in anns),
             "flagged": sum(isinstance(a.get("attributes"), dict) for a in anns),
         }
         for key in totals:
