@@ -84,6 +84,20 @@ def _cmd_split(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_merge(args: argparse.Namespace) -> int:
+    """Merge COCO files or dataset folders into one file (images stay where they are)."""
+    from engine.data.merge import merge_coco
+    from engine.data.split import split_summary
+
+    try:
+        out = merge_coco(args.sources, args.out)
+    except (ValueError, OSError) as exc:
+        print(f"xray-engine merge: {exc}", file=sys.stderr)
+        return 2
+    print(split_summary({"merged": out}))
+    return 0
+
+
 def _cmd_train_detector(args: argparse.Namespace) -> int:
     """Train a detector from a config and key=value overrides; --resume continues a run."""
     from engine.checkpoint import CheckpointError
@@ -435,6 +449,17 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     split.add_argument("--out", help="folder for the split files (default: beside the input)")
     split.set_defaults(func=_cmd_split)
+
+    merge = sub.add_parser(
+        "merge",
+        help="one COCO file from several datasets (images stay in place)",
+        description="Renumber images and annotations, match categories by name and rewrite "
+        "image paths relative to the merged file. Split each dataset first if you want to keep "
+        "their test splits apart: merge the train files, and the val files.",
+    )
+    merge.add_argument("sources", nargs="+", metavar="SOURCE", help="COCO files or dataset dirs")
+    merge.add_argument("--out", required=True, help="merged COCO JSON to write")
+    merge.set_defaults(func=_cmd_merge)
 
     train = sub.add_parser(
         "train-detector",
