@@ -11,6 +11,9 @@ PIP_FLAGS := --disable-pip-version-check -q
 DEMO_SEED := 20261124
 DEMO_DATA ?= runs/demo-data
 DEMO_TRAIN_SCANS ?= 3534
+DEMO_EXTRA ?= runs/demo-data-extra# more bags (seed 2020) for the anomaly classifiers only
+DEMO_EXTRA_SCANS ?= 4500
+DEMO_HOSTS ?= toaster mobile iron# one anomaly classifier per host class, see the model card
 DEMO_MODEL := resources/models/demo.xsb
 
 setup: $(STAMP)
@@ -61,11 +64,19 @@ demo-model: $(STAMP)
 	$(BIN)/xray-engine train-detector --config configs/detection/demo.yaml \
 		$(if $(wildcard runs/demo_detector/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs \
 		model.init_from=runs/demo_warmup/last.pt
-	$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
-		$(if $(wildcard runs/demo_classifier/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs
+	test -f $(DEMO_EXTRA)/annotations.json || $(BIN)/xray-engine synth --out $(DEMO_EXTRA) \
+		--n $(DEMO_EXTRA_SCANS) --seed 2020 --workers 2
+	test -f $(DEMO_EXTRA)/classifier_train.json || $(BIN)/xray-engine merge \
+		$(DEMO_DATA)/train.json $(DEMO_EXTRA) --out $(DEMO_EXTRA)/classifier_train.json
+	for host in $(DEMO_HOSTS); do \
+		$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
+			$$(test -f runs/demo_anomaly_$$host/last.pt && echo --resume) \
+			data.train=$(DEMO_EXTRA)/classifier_train.json data.val=$(DEMO_DATA)/val.json \
+			"data.categories=[$$host]" run.name=demo_anomaly_$$host run.out=runs || exit 1; \
+	done
 	mkdir -p resources/models
-	$(BIN)/xray-engine bundle --detector runs/demo_detector/best.pt \
-		--classifier runs/demo_classifier/best.pt --out $(DEMO_MODEL) --name demo
+	$(BIN)/xray-engine bundle --detector runs/demo_detector/best.pt --out $(DEMO_MODEL) --name demo \
+		$(foreach host,$(DEMO_HOSTS),--classifier runs/demo_anomaly_$(host)/best.pt)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -283,13 +283,21 @@ def _run_cocoeval(gt: COCO, dt: COCO, iou_type: str, image_ids: list[int]) -> di
     params = evaluator.params
     precision = evaluator.eval["precision"]  # [IoU thresholds, recall, class, area, max dets]
     area, max_dets = params.areaRngLbl.index("all"), params.maxDets.index(100)
-    per_class: dict[str, float | None] = {}
-    for k, cat_id in enumerate(params.catIds):
-        p = precision[:, :, k, area, max_dets]
-        p = p[p > -1]
-        per_class[gt.cats[cat_id]["name"]] = float(p.mean()) if p.size else None
-    result["per_class"] = per_class
+    at_50 = int(np.argmin(np.abs(params.iouThrs - 0.5)))
+    names = [gt.cats[cat_id]["name"] for cat_id in params.catIds]
+    result["per_class"] = _class_means(precision[:, :, :, area, max_dets], names)
+    result["per_class_ap50"] = _class_means(precision[at_50, :, :, area, max_dets], names)
     return result
+
+
+def _class_means(precision: np.ndarray, names: Sequence[str]) -> dict[str, float | None]:
+    """Per class (last axis), the mean of the defined precisions; None where none is."""
+    out: dict[str, float | None] = {}
+    for k, name in enumerate(names):
+        p = precision[..., k]
+        p = p[p > -1]
+        out[name] = float(p.mean()) if p.size else None
+    return out
 
 
 def evaluate_coco(

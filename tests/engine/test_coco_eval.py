@@ -148,7 +148,7 @@ def test_ground_truth_as_detections_is_perfect_for_boxes_and_masks():
     assert result["images"] == 4 and result["detections"] == 6
     for iou_type in ("bbox", "segm"):
         metrics = result[iou_type]
-        assert set(metrics) == {*METRICS, "per_class"}
+        assert set(metrics) == {*METRICS, "per_class", "per_class_ap50"}
         assert_perfect(metrics)
         assert metrics["APs"] == pytest.approx(1.0) and metrics["APm"] == pytest.approx(1.0)
         assert metrics["APl"] is None  # no large object: pycocotools' -1 becomes None
@@ -164,6 +164,7 @@ def test_no_detections_gives_zeros_not_a_crash():
             assert metrics[key] == 0.0, key
         assert metrics["APl"] is None
         assert metrics["per_class"] == {"bottle": 0.0, "iron": 0.0, "mobile": 0.0, "laptop": None}
+        assert metrics["per_class_ap50"] == metrics["per_class"]
 
 
 def test_class_without_ground_truth_is_none_and_left_out_of_the_mean():
@@ -194,6 +195,8 @@ def test_shifted_boxes_keep_ap50_and_lose_ap75():
     assert bbox["AP50"] == pytest.approx(1.0)
     assert bbox["AP75"] == 0.0
     assert 0.0 < bbox["mAP"] < 0.5
+    for name, ap in bbox["per_class"].items():  # per class too: all of AP50, part of the mean
+        assert bbox["per_class_ap50"][name] == pytest.approx(1.0) and 0.0 < ap < 0.5
     assert "segm" not in result  # no detection carries a mask
 
 
