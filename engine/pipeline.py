@@ -64,6 +64,14 @@ class Screener:
         """Whether the bundle judges objects anomalous at all (a detector-only bundle does not)."""
         return bool(self.judges)
 
+    @property
+    def judged_categories(self) -> tuple[str, ...]:
+        """The detector classes that get an anomaly score, in the detector's order."""
+        if any(j.categories is None for j in self.judges):
+            return tuple(self.categories)
+        named = set().union(*(j.categories for j in self.judges))
+        return tuple(c for c in self.categories if c in named)
+
     def __call__(self, scan: Scan | str | Path) -> BagResult:
         """Screen one scan: detection, cropping, one batched forward per judge present."""
         if not isinstance(scan, Scan):

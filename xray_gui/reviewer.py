@@ -239,9 +239,14 @@ class Reviewer(QObject):
         self._failed.clear()
         self.window.settings.setValue("model/path", info.path)
         self.panel.set_thresholds(info.score_threshold, info.anomaly_threshold)
+        if not info.has_classifier:
+            judged = "(no anomaly classifier)"
+        elif set(info.judged) == set(info.categories):
+            judged = "anomalies judged in every class"
+        else:
+            judged = f"anomalies judged in: {', '.join(info.judged)}"
         self.panel.model_label.setText(
-            f"<b>{info.name}</b><br>{info.device} · {', '.join(info.categories)}"
-            + ("" if info.has_classifier else "<br>(no anomaly classifier)")
+            f"<b>{info.name}</b><br>{info.device} · {', '.join(info.categories)}<br>{judged}"
         )
         self._show_model_status()
         self.modelChanged.emit(info)

@@ -32,6 +32,7 @@ class ModelInfo:
     anomaly_threshold: float
     has_classifier: bool
     generation: int
+    judged: tuple[str, ...] = ()  # the classes that get an anomaly score
 
 
 class ScreeningThread(QThread):
@@ -116,6 +117,7 @@ class ScreeningThread(QThread):
             score_threshold=screener.score_threshold,
             anomaly_threshold=screener.anomaly_threshold,
             has_classifier=screener.has_classifier,
+            judged=screener.judged_categories,
             generation=self._generation + 1,
         )
         screener.score_threshold = min(SCORE_FLOOR, screener.score_threshold)

@@ -94,6 +94,7 @@ def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, 
     detector, everything, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one, everything], tmp_path / "b.xsb"))
     screener.score_threshold = 0.0
+    assert screener.judged_categories == tuple(screener.categories)
     for judge, margin in zip(screener.judges, (4.0, -4.0), strict=True):
         judge.model = _Constant(margin)
     seen = set()
@@ -112,7 +113,7 @@ def test_without_a_default_judge_other_classes_get_no_anomaly_score(per_class, t
     detector, _, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one], tmp_path / "one.xsb"))
     screener.score_threshold = 0.0
-    assert screener.has_classifier
+    assert screener.has_classifier and screener.judged_categories == (host,)
     from engine.synth.dataset import write_dataset
 
     write_dataset(tmp_path / "s", 2, seed=3, progress=False)

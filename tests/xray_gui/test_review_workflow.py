@@ -55,6 +55,7 @@ def current_store(window: MainWindow) -> ReviewStore:
 def test_opening_a_folder_screens_it_and_draws_the_findings(qtbot, loaded, scans):
     review = loaded.review
     assert "cpu" in review.model_label.text().lower()
+    assert "anomalies judged in every class" in review.panel.model_label.text()
     open_and_screen(qtbot, loaded, [scans])
     store = current_store(loaded)
     first = loaded.queue.entries[0].path
