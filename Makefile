@@ -13,7 +13,7 @@ DEMO_DATA ?= runs/demo-data
 DEMO_TRAIN_SCANS ?= 3534
 DEMO_EXTRA ?= runs/demo-data-extra# more bags (seed 2020) for the anomaly classifiers only
 DEMO_EXTRA_SCANS ?= 4500
-DEMO_HOSTS ?= toaster mobile iron# one anomaly classifier per host class, see the model card
+DEMO_HOSTS ?= toaster mobile# one anomaly classifier per host class, see the model card
 DEMO_MODEL := resources/models/demo.xsb
 
 setup: $(STAMP)
