@@ -82,17 +82,14 @@ def judge_objects(
     *,
     dtype: torch.dtype | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(labels, scores, class names) of the ground-truth objects of a COCO file or split folder,
-    each cropped as the bundle crops and scored by the judge of its class (re-centred, so 0.5
-    is the operating point): the bundle's stage 2 on its own, without detection errors."""
+    """(labels, scores, class names) of the ground-truth objects of a COCO file, each cropped as
+    the bundle crops and scored by the judge of its class (re-centred, so 0.5 is the operating
+    point): the bundle's stage 2 on its own, without detection errors."""
     from engine.classification.data import ObjectCrops
     from engine.classification.train import predict_scores
 
-    _, judges = build_models(bundle, device)
+    judges = build_judges(bundle, device)
     c = bundle["crops"]
-    source = Path(source)
-    if (source / "test.json").is_file():
-        source = source / "test.json"
     dataset = ObjectCrops(
         source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
     )
@@ -223,7 +220,6 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
 
 def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn.Module, list]:
     """(detector, judges) in eval mode on `device`, weights from the bundle."""
-    from engine.classification.train import build_from_architecture as build_classifier_arch
     from engine.detection.evaluate import prepare_for_inference
     from engine.detection.train import build_from_architecture as build_detector_arch
 
@@ -231,19 +227,26 @@ def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn
     with rebuilding(f"{where}: its models do not rebuild", BundleError):
         detector = build_detector_arch(bundle["detector"]["architecture"])
         detector.load_state_dict(_float(bundle["model"]["detector"]))
-        classifiers = []
+    return prepare_for_inference(detector, device), build_judges(bundle, device)
+
+
+def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
+    """The bundle's anomaly classifiers in eval mode on `device`, with what each judges."""
+    from engine.classification.train import build_from_architecture as build_classifier_arch
+    from engine.detection.evaluate import prepare_for_inference
+
+    where = bundle.get("path", "bundle")
+    models = []
+    with rebuilding(f"{where}: its classifiers do not rebuild", BundleError):
         for info, state in zip(bundle["classifiers"], bundle["model"]["classifiers"], strict=True):
             model = build_classifier_arch(info["architecture"])
             model.load_state_dict(_float(state))
-            classifiers.append(model)
-    judges = []
-    for info, model in zip(bundle["classifiers"], classifiers, strict=True):
-        categories = info.get("categories")
-        judges.append(
-            Judge(
-                prepare_for_inference(model, device),
-                None if categories is None else frozenset(categories),
-                float(info["threshold"]),
-            )
+            models.append(model)
+    return [
+        Judge(
+            prepare_for_inference(model, device),
+            None if info.get("categories") is None else frozenset(info["categories"]),
+            float(info["threshold"]),
         )
-    return prepare_for_inference(detector, device), judges
+        for info, model in zip(bundle["classifiers"], models, strict=True)
+    ]

@@ -220,14 +220,14 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     from engine.io.write import atomic_write_bytes
     from engine.runtime import amp_dtype, resolve_device
 
+    folder_test = Path(args.data) / "test.json"
+    data = folder_test if folder_test.is_file() else Path(args.data)
     if Path(args.checkpoint).suffix == SUFFIX:
-        return _eval_bundle_classifiers(args)
+        return _eval_bundle_classifiers(args, data)
     try:
         device = resolve_device(args.device)
         model, state = load_classifier(args.checkpoint, device)
         config = from_dict(ClassifierConfig, state["config"])
-        folder_test = Path(args.data) / "test.json"
-        data = folder_test if folder_test.is_file() else Path(args.data)
         dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
         labels, scores = predict_scores(
             model, dataset, device, config.crops.mode, dtype=amp_dtype("auto", device)
@@ -259,7 +259,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_bundle_classifiers(args: argparse.Namespace) -> int:
+def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
     """A bundle's classifiers on the ground-truth objects, each object judged by its class's:
     pooled and per-class figures at the bundle's anomaly threshold, as JSON."""
     from datetime import UTC, datetime
@@ -278,7 +278,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace) -> int:
         if not bundle["classifiers"]:
             raise BundleError(f"{args.checkpoint}: a detector-only bundle judges no anomalies")
         labels, scores, classes = judge_objects(
-            bundle, args.data, device, dtype=amp_dtype("auto", device)
+            bundle, data, device, dtype=amp_dtype("auto", device)
         )
     except (BundleError, ValueError, KeyError, OSError) as exc:
         print(f"xray-engine eval-classifier: {exc}", file=sys.stderr)
@@ -294,7 +294,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace) -> int:
     checkpoint = Path(args.checkpoint)
     result = {
         "bundle": str(checkpoint),
-        "data": str(args.data),
+        "data": str(data),
         "classifiers": [
             {"method": c["architecture"]["name"], "categories": c["categories"]}
             for c in bundle["classifiers"]

@@ -67,10 +67,10 @@ class Screener:
     @property
     def judged_categories(self) -> tuple[str, ...]:
         """The detector classes that get an anomaly score, in the detector's order."""
-        if any(j.categories is None for j in self.judges):
-            return tuple(self.categories)
-        named = set().union(*(j.categories for j in self.judges))
-        return tuple(c for c in self.categories if c in named)
+        from engine.bundle import route
+
+        judged = set().union(*route(self.categories, self.judges))
+        return tuple(c for i, c in enumerate(self.categories) if i in judged)
 
     def __call__(self, scan: Scan | str | Path) -> BagResult:
         """Screen one scan: detection, cropping, one batched forward per judge present."""
@@ -99,14 +99,16 @@ class Screener:
         timings["detect"] = (t1 - t0) * 1000
         names = [self.categories[int(label) - 1] for label in labels]
         probs: list[float | None] = [None] * len(boxes)
-        if len(boxes) and self.judges:
+        routes = route(names, self.judges)
+        wanted = sorted(set().union(*routes))  # objects of a class no judge covers: no crop
+        if wanted:
             mode = self.crops["mode"]
             crops = crop_objects(
                 scan_channels(scan, mode),
-                boxes,
+                boxes[wanted],
                 size=int(self.crops["size"]),
                 margin=float(self.crops["margin"]),
-                masks=masks if self.crops.get("masks") else None,
+                masks=masks[wanted] if masks is not None and self.crops.get("masks") else None,
                 mode=mode,
             )
             t2 = time.perf_counter()
@@ -114,10 +116,11 @@ class Screener:
             x = normalise(crops, MEAN[mode], STD[mode]).to(self.device)
             if self.device.type == "cpu":
                 x = x.contiguous(memory_format=torch.channels_last)
-            for judge, index in zip(self.judges, route(names, self.judges), strict=True):
+            row = {i: k for k, i in enumerate(wanted)}
+            for judge, index in zip(self.judges, routes, strict=True):
                 if index:
                     with _autocast(self.device, self.dtype):
-                        logits = judge.model(x[index])
+                        logits = judge.model(x[[row[i] for i in index]])
                     for i, p in zip(index, judge.scores(logits).cpu().tolist(), strict=True):
                         probs[i] = p
             timings["classify"] = (time.perf_counter() - t2) * 1000

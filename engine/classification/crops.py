@@ -154,6 +154,9 @@ def _resize(patch: np.ndarray, size: int) -> np.ndarray:
         return patch
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     # OpenCV resizes at most 4 planes at a time and drops a single plane's axis.
+    if patch.shape[2] <= 4:
+        resized = cv2.resize(patch, (size, size), interpolation=interpolation)
+        return resized.reshape(size, size, patch.shape[2])
     parts = [
         cv2.resize(patch[:, :, k : k + 4], (size, size), interpolation=interpolation)
         for k in range(0, patch.shape[2], 4)

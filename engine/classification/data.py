@@ -27,6 +27,7 @@ from engine.data.coco import (
     decode_segmentation,
     sample_seed,
 )
+from engine.data.split import image_root as find_root
 from engine.data.split import is_anomalous, load_coco, resolve_annotations
 from engine.io import list_scans, load_scan
 
@@ -386,10 +387,7 @@ def _read_coco(annotations: str | Path, image_root: str | Path | None) -> tuple[
             f"{path}: no annotation has attributes.anomalous, so this file cannot train or test "
             'an anomaly classifier; label objects with "attributes": {"anomalous": true|false}'
         )
-    if image_root is None:
-        info = data.get("info", {})
-        image_root = path.parent / info["image_root"] if info.get("image_root") else path.parent
-    return data, path, Path(image_root)
+    return data, path, Path(image_root) if image_root is not None else find_root(path, data)
 
 
 def _usable(bbox: Sequence[float], record: dict) -> bool:

@@ -22,6 +22,7 @@ from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from torchvision import tv_tensors
 
+from engine.data.split import image_root as find_root
 from engine.data.split import is_anomalous, load_coco, resolve_annotations
 from engine.io import load_scan
 
@@ -61,10 +62,7 @@ class CocoDetection(torch.utils.data.Dataset):
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be a non-negative int, got {seed!r}")
         self.annotations_path = path
-        info = data.get("info", {})
-        if image_root is None:
-            image_root = path.parent / info["image_root"] if info.get("image_root") else path.parent
-        self.image_root = Path(image_root)
+        self.image_root = Path(image_root) if image_root is not None else find_root(path, data)
         self.transforms = transforms
         self.masks = masks
         self.seed = seed

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.data.split import load_coco, resolve_annotations
+from engine.data.split import image_root, load_coco, resolve_annotations
 from engine.io.write import atomic_write_bytes
 
 
@@ -31,7 +31,7 @@ def merge_coco(sources: Sequence[str | Path], out: str | Path) -> Path:
     for source in sources:
         path = resolve_annotations(source)
         coco = load_coco(path)
-        root = _image_root(path, coco)
+        root = image_root(path, coco)
         ids = {c["id"]: c.get("name") for c in coco["categories"]}
         if not names:
             names = [c.get("name") for c in coco["categories"]]
@@ -71,12 +71,6 @@ def merge_coco(sources: Sequence[str | Path], out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, json.dumps(merged).encode())
     return out
-
-
-def _image_root(path: Path, coco: dict) -> Path:
-    """Where a COCO file's `file_name`s are relative to (its folder, or `info.image_root`)."""
-    root = (coco.get("info") or {}).get("image_root")
-    return path.parent / root if root else path.parent
 
 
 def _relative(where: Path, out: Path) -> str:

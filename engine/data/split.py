@@ -101,6 +101,12 @@ def load_coco(path: Path) -> dict:
     return coco
 
 
+def image_root(path: Path, coco: dict) -> Path:
+    """Where a COCO file's `file_name`s are relative to: its folder, or `info.image_root`."""
+    root = (coco.get("info") or {}).get("image_root")
+    return path.parent / root if root else path.parent
+
+
 def _short(obj: object, limit: int = 80) -> str:
     text = json.dumps(obj)
     return text if len(text) <= limit else text[: limit - 3] + "..."
