@@ -81,10 +81,10 @@ def judge_objects(
     device: torch.device,
     *,
     dtype: torch.dtype | None = None,
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(labels, scores, class names) of the ground-truth objects of a COCO file, each cropped as
-    the bundle crops and scored by the judge of its class (re-centred, so 0.5 is the operating
-    point): the bundle's stage 2 on its own, without detection errors."""
+) -> tuple[np.ndarray, np.ndarray, list[str], list[dict]]:
+    """(labels, scores, class names, annotation attributes) of the ground-truth objects of a COCO
+    file, each cropped as the bundle crops and scored by the judge of its class (re-centred, so
+    0.5 is the operating point): the bundle's stage 2 on its own, without detection errors."""
     from engine.classification.data import ObjectCrops
     from engine.classification.train import predict_scores
 
@@ -94,7 +94,7 @@ def judge_objects(
         source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
     )
     names = [item.category for item in dataset.items]
-    labels, scores, classes = [], [], []
+    labels, scores, classes, attributes = [], [], [], []
     for judge, index in zip(judges, route(names, judges), strict=True):
         if not index:
             continue
@@ -109,9 +109,10 @@ def judge_objects(
         labels.append(y)
         scores.append(judge.centred(torch.from_numpy(margins)).numpy())
         classes += [names[i] for i in index]
+        attributes += [dataset.attributes(i) for i in index]
     if not classes:
         raise BundleError(f"{source}: no object of a class the bundle's classifiers judge")
-    return np.concatenate(labels), np.concatenate(scores), classes
+    return np.concatenate(labels), np.concatenate(scores), classes, attributes
 
 
 def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

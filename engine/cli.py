@@ -233,6 +233,13 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
             model, dataset, device, config.crops.mode, dtype=amp_dtype("auto", device)
         )
         metrics = anomaly_metrics(labels, scores, state["threshold"])
+        attributes = getattr(dataset, "attributes", None)  # object crops only
+        groups = _anomaly_groups(
+            labels,
+            scores,
+            state["threshold"],
+            None if attributes is None else [attributes(i) for i in range(len(dataset))],
+        )
     except (CheckpointError, ValueError, KeyError, OSError) as exc:
         print(f"xray-engine eval-classifier: {exc}", file=sys.stderr)
         return 2
@@ -246,6 +253,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
         "data": str(data),
         "metrics": metrics.to_dict(),
         "fp_rate_at_tp_90": fpr_at_tpr(labels, scores, 0.9),
+        **groups,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     out = Path(args.out) if args.out else checkpoint.parent / f"eval_{data.stem}.json"
@@ -255,8 +263,35 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
         f"A {m.accuracy:.3f}  P {m.precision:.3f}  R {m.recall:.3f}  F1 {m.f1:.3f}  "
         f"TP {100 * m.tp_rate:.1f} %  FP {100 * m.fp_rate:.1f} %  AUC {m.roc_auc}"
     )
+    _print_groups(groups)
     print(out)
     return 0
+
+
+def _anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | None) -> dict:
+    """Figures per anomaly type and per visibility band, where the annotations record them (the
+    simulator does): each group of anomalies against all benign objects."""
+    from engine.evaluation.anomaly import by_group, visibility_band
+
+    if not attributes:
+        return {}
+    groups = {
+        "per_anomaly_type": [a.get("anomaly_type") for a in attributes],
+        "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
+    }
+    return {
+        key: by_group(labels, scores, threshold, names)
+        for key, names in groups.items()
+        if any(name is not None for name, label in zip(names, labels, strict=True) if label)
+    }
+
+
+def _print_groups(groups: dict) -> None:
+    for key, rows in groups.items():
+        print(key.replace("_", " ") + ":")
+        for name, g in rows.items():
+            auc = "–" if g["roc_auc"] is None else f"{g['roc_auc']:.3f}"
+            print(f"  {name:12s} n {g['n']:4d}  TP {100 * g['tp_rate']:5.1f} %  AUC {auc}")
 
 
 def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
@@ -277,7 +312,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
         bundle = load_bundle(args.checkpoint)
         if not bundle["classifiers"]:
             raise BundleError(f"{args.checkpoint}: a detector-only bundle judges no anomalies")
-        labels, scores, classes = judge_objects(
+        labels, scores, classes, attributes = judge_objects(
             bundle, data, device, dtype=amp_dtype("auto", device)
         )
     except (BundleError, ValueError, KeyError, OSError) as exc:
@@ -291,6 +326,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
         | {"fp_rate_at_tp_90": fpr_at_tpr(labels[keep], scores[keep], 0.9)}
         for name, keep in rows.items()
     }
+    groups = _anomaly_groups(labels, scores, threshold, attributes)
     checkpoint = Path(args.checkpoint)
     result = {
         "bundle": str(checkpoint),
@@ -301,6 +337,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
         ],
         "metrics": figures.pop("all"),
         "per_class": figures,
+        **groups,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     out = Path(args.out) if args.out else checkpoint.with_name(f"{checkpoint.stem}_eval.json")
@@ -311,6 +348,7 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
             f"{name:10s} n {m['n']:5d}  A {m['accuracy']:.3f}  TP {100 * m['tp_rate']:5.1f} %  "
             f"FP {100 * m['fp_rate']:5.1f} %  AUC {auc}"
         )
+    _print_groups(groups)
     print(out)
     return 0
 

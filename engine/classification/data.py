@@ -201,6 +201,10 @@ class ObjectCrops(_CropDataset):
             self.items.append(CropItem(record["id"], ann.get("id"), names[ann["category_id"]]))
             self.labels.append(int(is_anomalous(ann)))
 
+    def attributes(self, index: int) -> dict:
+        """The item's annotation `attributes` (anomaly type, visibility, ...); {} when none."""
+        return dict(self._annotations[index].get("attributes") or {})
+
     def _source(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         ann = self._annotations[index]
         record = self._images[ann["image_id"]]

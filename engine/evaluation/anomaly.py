@@ -11,6 +11,8 @@ returned here is a real operating point of the ROC curve.
   (the product goal is ≤ 5 % FP at ≥ 90 % TP); `threshold_for_tpr` the threshold for a target
   TP rate;
 - `tpr_at_fpr` and `fpr_at_tpr` read single operating points off the ROC curve;
+- `by_group` scores each kind of anomaly (its type, its visibility band) against all benign
+  items: which concealments a classifier catches, not only how many;
 - `table_ii` prints rows of metrics as a Markdown table in the paper's format.
 
 Equal scores cannot be split by a threshold: a group of tied items is flagged together or not at
@@ -39,11 +41,13 @@ __all__ = [
     "TABLE_II_COLUMNS",
     "AnomalyMetrics",
     "anomaly_metrics",
+    "by_group",
     "fpr_at_tpr",
     "table_ii",
     "threshold_for_fpr",
     "threshold_for_tpr",
     "tpr_at_fpr",
+    "visibility_band",
 ]
 
 # rates are ratios of counts; allow for the rounding of k / n against a target such as 0.05
@@ -208,6 +212,43 @@ def anomaly_metrics(
         confusion=((int(tn), int(fp)), (int(fn), int(tp))),
         target_fpr=None if target_fpr is None else float(target_fpr),
     )
+
+
+def by_group(
+    labels: Any, scores: Any, threshold: float, groups: Sequence[str | None]
+) -> dict[str, dict[str, Any]]:
+    """Each group of anomalous items against every benign item: how many anomalies, the share
+    flagged at `threshold` (TP %), ROC AUC and TPR at 5 % FPR. `groups` names each item's group
+    (an anomaly type, say); benign items and anomalies without a group (None) name none."""
+    y, s = _check(labels, scores)
+    if len(groups) != len(y):
+        raise ValueError(f"{len(y)} labels but {len(groups)} groups")
+    names = np.asarray([None if g is None else str(g) for g in groups], dtype=object)
+    benign = y == 0
+    out = {}
+    for name in sorted({g for g, label in zip(names, y, strict=True) if label and g is not None}):
+        keep = benign | ((y == 1) & (names == name))
+        m = anomaly_metrics(y[keep], s[keep], threshold)
+        out[name] = {
+            "n": m.positives,
+            "tp_rate": m.tp_rate,
+            "roc_auc": m.roc_auc,
+            "tpr_at_fpr_5": m.tpr_at_fpr_5,
+        }
+    return out
+
+
+VISIBILITY_BANDS = ((3.0, "< 3 σ"), (10.0, "3–10 σ"), (math.inf, "≥ 10 σ"))
+
+
+def visibility_band(visibility: float | None) -> str | None:
+    """The band of an anomaly's visibility (mean |Δ ln T_high| over its mask in noise σ, as the
+    simulator records it): faint, clear or plain; None when unknown."""
+    if isinstance(visibility, bool) or not isinstance(visibility, int | float):
+        return None
+    if not math.isfinite(visibility):
+        return None
+    return next(name for upper, name in VISIBILITY_BANDS if visibility < upper)
 
 
 def tpr_at_fpr(labels: Any, scores: Any, fpr: float) -> float | None:

@@ -12,11 +12,13 @@ import torch
 from engine.evaluation.anomaly import (
     AnomalyMetrics,
     anomaly_metrics,
+    by_group,
     fpr_at_tpr,
     table_ii,
     threshold_for_fpr,
     threshold_for_tpr,
     tpr_at_fpr,
+    visibility_band,
 )
 
 # scikit-learn must not warn (UndefinedMetricWarning) on any case we handle
@@ -301,3 +303,31 @@ def test_to_dict_is_json() -> None:
     assert AnomalyMetrics(**{**d, "confusion": tuple(map(tuple, d["confusion"]))}) == m
     none = anomaly_metrics([1, 1], [0.2, 0.9], 0.5).to_dict()
     assert json.loads(json.dumps(none, allow_nan=False))["roc_auc"] is None
+
+
+def test_by_group_scores_each_kind_of_anomaly_against_all_benign_items() -> None:
+    # benign 0.1 0.2 0.6; knives 0.7 0.3 (one above the threshold, one below the benign 0.6);
+    # wires 0.9 (above everything); an anomaly of unknown kind 0.05 is left out of every group
+    labels = [0, 0, 0, 1, 1, 1, 1]
+    scores = [0.1, 0.2, 0.6, 0.7, 0.3, 0.9, 0.05]
+    groups = [None, None, None, "knife", "knife", "wires", None]
+    rows = by_group(labels, scores, 0.5, groups)
+    assert list(rows) == ["knife", "wires"]
+    assert rows["knife"]["n"] == 2 and rows["knife"]["tp_rate"] == 0.5
+    # knife pairs: 0.7 beats all three benign, 0.3 beats two of three: AUC = 5 / 6
+    assert rows["knife"]["roc_auc"] == pytest.approx(5 / 6)
+    assert rows["wires"] == {"n": 1, "tp_rate": 1.0, "roc_auc": 1.0, "tpr_at_fpr_5": 1.0}
+    with pytest.raises(ValueError, match="7 labels but 2 groups"):
+        by_group(labels, scores, 0.5, ["a", "b"])
+
+
+def test_visibility_bands() -> None:
+    assert [visibility_band(v) for v in (0.0, 2.99, 3.0, 9.9, 10.0, 55.0)] == [
+        "< 3 σ",
+        "< 3 σ",
+        "3–10 σ",
+        "3–10 σ",
+        "≥ 10 σ",
+        "≥ 10 σ",
+    ]
+    assert [visibility_band(v) for v in (None, float("nan"), "high", True)] == [None] * 4

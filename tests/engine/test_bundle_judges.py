@@ -11,6 +11,7 @@ import torch
 
 from engine.bundle import BundleError, Judge, load_bundle, make_bundle, route
 from engine.cli import main
+from engine.data.split import is_anomalous
 from engine.pipeline import Screener
 
 
@@ -165,5 +166,12 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     assert set(result["per_class"]) == {names[a["category_id"]] for a in test["annotations"]}
     assert sum(m["n"] for m in result["per_class"].values()) == result["metrics"]["n"]
     assert result["metrics"]["threshold"] == 0.5
-    assert "all" in capsys.readouterr().out
+    # the simulator records each anomaly's type and visibility: every anomaly lands in one row
+    types = {a["attributes"]["anomaly_type"] for a in test["annotations"] if is_anomalous(a)}
+    assert set(result["per_anomaly_type"]) == types
+    positives = result["metrics"]["positives"]
+    assert sum(g["n"] for g in result["per_anomaly_type"].values()) == positives
+    assert sum(g["n"] for g in result["per_visibility"].values()) == positives
+    printed = capsys.readouterr().out
+    assert "all" in printed and "per anomaly type:" in printed
     assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2
