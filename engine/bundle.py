@@ -75,6 +75,39 @@ def route(labels: Sequence[str], judges: Sequence[Judge]) -> list[list[int]]:
     ]
 
 
+def _judged_margins(
+    bundle: dict[str, Any], source: str | Path, device: torch.device, dtype: torch.dtype | None
+) -> tuple[list[Judge], list[tuple[np.ndarray, np.ndarray, list[int]]], Any]:
+    """(judges, per judge (labels, logit margins, dataset indices), dataset) for the ground-truth
+    objects of a COCO file whose classes the detector knows, cropped as the bundle crops."""
+    from engine.classification.data import ObjectCrops
+    from engine.classification.train import predict_scores
+
+    judges = build_judges(bundle, device)
+    c = bundle["crops"]
+    dataset = ObjectCrops(
+        source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
+    )
+    known = set(bundle["categories"])
+    names = [item.category if item.category in known else "" for item in dataset.items]
+    judged = []
+    for judge, index in zip(judges, route(names, judges), strict=True):
+        index = [i for i in index if names[i]]
+        if not index:
+            judged.append((np.zeros(0, np.int64), np.zeros(0), index))
+            continue
+        y, margins = predict_scores(
+            judge.model,
+            torch.utils.data.Subset(dataset, index),
+            device,
+            c["mode"],
+            dtype=dtype,
+            margins=True,
+        )
+        judged.append((y, margins, index))
+    return judges, judged, dataset
+
+
 def judge_objects(
     bundle: dict[str, Any],
     source: str | Path,
@@ -85,34 +118,74 @@ def judge_objects(
     """(labels, scores, class names, annotation attributes) of the ground-truth objects of a COCO
     file, each cropped as the bundle crops and scored by the judge of its class (re-centred, so
     0.5 is the operating point): the bundle's stage 2 on its own, without detection errors."""
-    from engine.classification.data import ObjectCrops
-    from engine.classification.train import predict_scores
-
-    judges = build_judges(bundle, device)
-    c = bundle["crops"]
-    dataset = ObjectCrops(
-        source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
-    )
-    names = [item.category for item in dataset.items]
+    judges, judged, dataset = _judged_margins(bundle, source, device, dtype)
     labels, scores, classes, attributes = [], [], [], []
-    for judge, index in zip(judges, route(names, judges), strict=True):
-        if not index:
-            continue
-        y, margins = predict_scores(
-            judge.model,
-            torch.utils.data.Subset(dataset, index),
-            device,
-            c["mode"],
-            dtype=dtype,
-            margins=True,
-        )
+    for judge, (y, margins, index) in zip(judges, judged, strict=True):
         labels.append(y)
         scores.append(judge.centred(torch.from_numpy(margins)).numpy())
-        classes += [names[i] for i in index]
+        classes += [dataset.items[i].category for i in index]
         attributes += [dataset.attributes(i) for i in index]
     if not classes:
         raise BundleError(f"{source}: no object of a class the bundle's classifiers judge")
     return np.concatenate(labels), np.concatenate(scores), classes, attributes
+
+
+MIN_CALIBRATION_BENIGN = 20  # fewer benign objects cannot place a 5 % FP threshold at all
+
+
+def calibrate_bundle(
+    path: str | Path,
+    source: str | Path,
+    out: str | Path,
+    *,
+    target_fpr: float = 0.05,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype | None = None,
+) -> list[dict[str, Any]]:
+    """Re-place each judge's threshold so that `target_fpr` of the benign objects of its classes
+    in `source` (a COCO file: a site's own cleared bags) are flagged; write the bundle to `out`.
+
+    Only benign objects are needed; anomalous ones, where labelled, give the TP rate reached.
+    A judge with fewer than MIN_CALIBRATION_BENIGN benign objects keeps its threshold. Returns
+    one record per judge (also stored in the bundle as its `calibration`).
+    """
+    from engine.evaluation.anomaly import threshold_for_benign
+
+    if not 0.0 <= target_fpr <= 1.0:
+        raise ValueError(f"target_fpr must be in [0, 1], got {target_fpr}")
+    bundle = load_bundle(path)
+    if not bundle["classifiers"]:
+        raise BundleError(f"{path}: a detector-only bundle has no anomaly threshold to calibrate")
+    _, judged, _ = _judged_margins(bundle, source, torch.device(device), dtype)
+    records = []
+    for info, (y, margins, _) in zip(bundle["classifiers"], judged, strict=True):
+        benign, anomalous = margins[y == 0], margins[y == 1]
+        record: dict[str, Any] = {
+            "categories": info["categories"],
+            "data": str(source),
+            "benign": len(benign),
+            "anomalous": len(anomalous),
+            "target_fpr": float(target_fpr),
+            "previous_threshold": float(info["threshold"]),
+        }
+        if len(benign) < MIN_CALIBRATION_BENIGN:
+            record["kept"] = f"{len(benign)} benign objects (at least {MIN_CALIBRATION_BENIGN})"
+            records.append(record)
+            continue
+        cut = threshold_for_benign(benign, target_fpr)  # in logit margins
+        info["threshold"] = float(1 / (1 + math.exp(-cut)))
+        info["target_fpr"] = float(target_fpr)
+        record |= {
+            "threshold": info["threshold"],
+            "fp_rate": float((benign >= cut).mean()),
+            "tp_rate": float((anomalous >= cut).mean()) if len(anomalous) else None,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        info["calibration"] = record
+        records.append(record)
+    bundle.pop("path", None)
+    save_checkpoint(out, bundle)
+    return records
 
 
 def _half(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

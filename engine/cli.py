@@ -392,6 +392,43 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    """Re-place a bundle's anomaly thresholds for a target FP rate on the user's benign objects."""
+    from pathlib import Path
+
+    from engine.bundle import calibrate_bundle
+    from engine.checkpoint import CheckpointError
+    from engine.runtime import amp_dtype, resolve_device
+
+    folder_val = Path(args.data) / "val.json"
+    data = folder_val if folder_val.is_file() else Path(args.data)
+    try:
+        device = resolve_device(args.device)
+        records = calibrate_bundle(
+            args.bundle,
+            data,
+            args.out,
+            target_fpr=args.target_fpr,
+            device=device,
+            dtype=amp_dtype("auto", device),
+        )
+    except (CheckpointError, ValueError, KeyError, OSError) as exc:
+        print(f"xray-engine calibrate: {exc}", file=sys.stderr)
+        return 2
+    for r in records:
+        judged = ", ".join(r["categories"]) if r["categories"] else "all other classes"
+        if "kept" in r:
+            print(f"{judged}: threshold {r['previous_threshold']:.4f} kept: {r['kept']}")
+            continue
+        tp = "" if r["tp_rate"] is None else f", TP {100 * r['tp_rate']:.1f} %"
+        print(
+            f"{judged}: threshold {r['previous_threshold']:.4f} -> {r['threshold']:.4f} "
+            f"(FP {100 * r['fp_rate']:.1f} % of {r['benign']} benign{tp})"
+        )
+    print(args.out)
+    return 0
+
+
 def _cmd_screen(args: argparse.Namespace) -> int:
     """Screen scans with a bundle: results.jsonl and annotated PNGs; bad scans are skipped."""
     from pathlib import Path
@@ -583,6 +620,20 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("--name", help="name shown in the GUI (default: the file's stem)")
     bundle.add_argument("--detection-threshold", type=float, default=0.5, help="min score")
     bundle.set_defaults(func=_cmd_bundle)
+
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="set a bundle's anomaly thresholds for a target FP rate on your own benign objects",
+        description="Each classifier's threshold is re-placed so that --target-fpr of the benign "
+        "objects of its classes in DATA are flagged (anomalous objects, where labelled, give the "
+        "TP rate reached); a classifier with too few benign objects keeps its threshold.",
+    )
+    calibrate.add_argument("bundle", help="model bundle (.xsb)")
+    calibrate.add_argument("--data", required=True, help="COCO JSON, or a split folder (val.json)")
+    calibrate.add_argument("--out", required=True, help="calibrated bundle to write (.xsb)")
+    calibrate.add_argument("--target-fpr", type=float, default=0.05, help="benign share flagged")
+    calibrate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    calibrate.set_defaults(func=_cmd_calibrate)
 
     screen = sub.add_parser(
         "screen",

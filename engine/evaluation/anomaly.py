@@ -9,7 +9,8 @@ returned here is a real operating point of the ROC curve.
   precision and the TPR at 1 % and 5 % FPR, for one threshold;
 - `threshold_for_fpr` picks the operating threshold on the validation split for a target FP rate
   (the product goal is ≤ 5 % FP at ≥ 90 % TP); `threshold_for_tpr` the threshold for a target
-  TP rate;
+  TP rate; `threshold_for_benign` the threshold for a target FP rate from benign items alone
+  (a site calibrating its alarm rate on its own cleared bags);
 - `tpr_at_fpr` and `fpr_at_tpr` read single operating points off the ROC curve;
 - `by_group` scores each kind of anomaly (its type, its visibility band) against all benign
   items: which concealments a classifier catches, not only how many;
@@ -44,6 +45,7 @@ __all__ = [
     "by_group",
     "fpr_at_tpr",
     "table_ii",
+    "threshold_for_benign",
     "threshold_for_fpr",
     "threshold_for_tpr",
     "tpr_at_fpr",
@@ -291,6 +293,26 @@ def threshold_for_fpr(labels: Any, scores: Any, target_fpr: float = 0.05) -> flo
     # fprs grow as thresholds fall: the last point within the budget is the lowest threshold
     i = int(np.flatnonzero(fprs <= target_fpr + _RATE_EPS)[-1])
     return _above(s) if np.isinf(thresholds[i]) else float(thresholds[i])
+
+
+def threshold_for_benign(scores: Any, target_fpr: float = 0.05) -> float:
+    """The lowest threshold flagging at most `target_fpr` of these benign items' scores.
+
+    It lies halfway between the highest score the budget cannot include and the next score above
+    it (so float rounding elsewhere cannot move an item across it), or just below the lowest
+    score when the budget includes them all. Tied scores are flagged together or not at all.
+    """
+    _check_rate("target_fpr", target_fpr)
+    _, s = _check(np.zeros(len(_numpy(scores)), np.int64), scores)
+    s = np.sort(s)[::-1]
+    allowed = math.floor(target_fpr * len(s) + _RATE_EPS)
+    if allowed >= len(s):
+        return float(s[-1] - max(1e-6, abs(s[-1]) * 1e-6))
+    barred = s[allowed]  # flagging it (and its ties) would break the budget
+    higher = s[s > barred]
+    if len(higher):
+        return float((barred + higher[-1]) / 2)
+    return float(barred + max(1e-6, abs(barred) * 1e-6))
 
 
 def threshold_for_tpr(labels: Any, scores: Any, target_tpr: float = 0.90) -> float:

@@ -15,6 +15,7 @@ from engine.evaluation.anomaly import (
     by_group,
     fpr_at_tpr,
     table_ii,
+    threshold_for_benign,
     threshold_for_fpr,
     threshold_for_tpr,
     tpr_at_fpr,
@@ -331,3 +332,20 @@ def test_visibility_bands() -> None:
         "≥ 10 σ",
     ]
     assert [visibility_band(v) for v in (None, float("nan"), "high", True)] == [None] * 4
+
+
+def test_threshold_for_benign_uses_the_fp_budget_without_splitting_ties() -> None:
+    scores = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert threshold_for_benign(scores, 0.1) == pytest.approx(0.95)  # flags 1.0 only
+    assert threshold_for_benign(scores, 0.25) == pytest.approx(0.85)  # 2 of 10, not 2.5
+    assert threshold_for_benign(scores, 0.0) > 1.0  # flags nothing
+    assert threshold_for_benign(scores, 1.0) < 0.1  # flags everything
+    # a tie at the budget's edge stays unflagged as a whole: 1 of 3 allowed, two share 0.9
+    assert threshold_for_benign([0.9, 0.9, 0.2], 0.34) > 0.9
+    for target in (0.0, 0.05, 0.1, 0.33, 0.5, 1.0):
+        s = np.random.default_rng(0).normal(size=200)
+        t = threshold_for_benign(s, target)
+        assert (s >= t).mean() == math.floor(target * 200 + 1e-9) / 200  # the whole budget
+        assert (s >= np.nextafter(t, -np.inf)).mean() <= target  # not on any score
+    with pytest.raises(ValueError, match="target_fpr"):
+        threshold_for_benign(scores, 1.2)

@@ -9,7 +9,15 @@ from collections import Counter
 import pytest
 import torch
 
-from engine.bundle import BundleError, Judge, load_bundle, make_bundle, route
+from engine.bundle import (
+    BundleError,
+    Judge,
+    calibrate_bundle,
+    judge_objects,
+    load_bundle,
+    make_bundle,
+    route,
+)
 from engine.cli import main
 from engine.data.split import is_anomalous
 from engine.pipeline import Screener
@@ -175,3 +183,48 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     printed = capsys.readouterr().out
     assert "all" in printed and "per anomaly type:" in printed
     assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2
+
+
+def test_calibrate_places_each_judges_threshold_on_its_benign_objects(
+    per_class, tiny_coco, tmp_path, monkeypatch
+):
+    detector, everything, one, host = per_class
+    bundle = make_bundle(detector, [one, everything], tmp_path / "b.xsb")
+    monkeypatch.setattr("engine.bundle.MIN_CALIBRATION_BENIGN", 1)  # a 12-bag set is small
+    data = tiny_coco / "annotations.json"
+    for target in (0.0, 0.5, 1.0):
+        out = calibrate_bundle(bundle, data, tmp_path / f"c{target}.xsb", target_fpr=target)
+        calibrated = load_bundle(tmp_path / f"c{target}.xsb")
+        labels, scores, classes, _ = judge_objects(calibrated, data, torch.device("cpu"))
+        for info, record in zip(calibrated["classifiers"], out, strict=True):
+            assert info["calibration"] == record and info["target_fpr"] == target
+            mine = [(c == host) == (info["categories"] == [host]) for c in classes]
+            benign = labels[mine] == 0
+            assert record["benign"] == benign.sum() > 0
+            # the pipeline flags, at its 0.5, exactly the share of benign objects recorded
+            assert (scores[mine][benign] >= 0.5).mean() == pytest.approx(record["fp_rate"])
+            assert record["fp_rate"] <= target
+        if target in (0.0, 1.0):
+            assert all(r["fp_rate"] == target for r in out)
+
+
+def test_calibrate_keeps_thresholds_it_cannot_place_and_reports_bad_input(
+    per_class, tiny_coco, tmp_path, monkeypatch, capsys
+):
+    detector, everything, one, _ = per_class
+    bundle = make_bundle(detector, [one, everything], tmp_path / "b.xsb")
+    monkeypatch.setattr("engine.bundle.MIN_CALIBRATION_BENIGN", 10**6)
+    out = tmp_path / "kept.xsb"
+    args = ["calibrate", str(bundle), "--data", str(tiny_coco), "--out", str(out)]
+    assert main([*args, "--device", "cpu"]) == 0
+    assert "kept" in capsys.readouterr().out
+    before, after = load_bundle(bundle), load_bundle(out)
+    assert [c["threshold"] for c in after["classifiers"]] == [
+        c["threshold"] for c in before["classifiers"]
+    ]
+    detector_only = make_bundle(detector, None, tmp_path / "d.xsb")
+    assert main(["calibrate", str(detector_only), "--data", str(tiny_coco), "--out", str(out)]) == 2
+    assert "no anomaly threshold" in capsys.readouterr().err
+    args = ["calibrate", str(bundle), "--data", str(tiny_coco), "--out", str(out)]
+    assert main([*args, "--target-fpr", "1.5"]) == 2
+    assert "target_fpr must be in [0, 1]" in capsys.readouterr().err
