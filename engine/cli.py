@@ -271,7 +271,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
 def _anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | None) -> dict:
     """Figures per anomaly type and per visibility band, where the annotations record them (the
     simulator does): each group of anomalies against all benign objects."""
-    from engine.evaluation.anomaly import by_group, visibility_band
+    from engine.evaluation.anomaly import VISIBILITY_BANDS, by_group, visibility_band
 
     if not attributes:
         return {}
@@ -279,8 +279,9 @@ def _anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | N
         "per_anomaly_type": [a.get("anomaly_type") for a in attributes],
         "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
     }
+    bands = [name for _, name in VISIBILITY_BANDS]
     return {
-        key: by_group(labels, scores, threshold, names)
+        key: by_group(labels, scores, threshold, names, bands)
         for key, names in groups.items()
         if any(name is not None for name, label in zip(names, labels, strict=True) if label)
     }

@@ -53,6 +53,8 @@ class TrainingError(RuntimeError):
 
 @dataclass
 class ClassifierResult:
+    """A finished run: its folder, steps, and the best checkpoint's val AUC and threshold."""
+
     run_dir: Path
     iterations: int
     best_auc: float | None
@@ -413,6 +415,8 @@ def train_classifier(
     if evaluated_at != iteration:
         evaluate()
     checkpoint(last_path)
+    if best_path.is_file():  # the threshold chosen with the best weights, not the last ones
+        threshold = load_checkpoint(best_path, kind=KIND).get("threshold", threshold)
     return ClassifierResult(run_dir, iteration, best_auc, threshold)
 
 

@@ -40,6 +40,7 @@ from sklearn.metrics import (
 
 __all__ = [
     "TABLE_II_COLUMNS",
+    "VISIBILITY_BANDS",
     "AnomalyMetrics",
     "anomaly_metrics",
     "by_group",
@@ -217,18 +218,25 @@ def anomaly_metrics(
 
 
 def by_group(
-    labels: Any, scores: Any, threshold: float, groups: Sequence[str | None]
+    labels: Any,
+    scores: Any,
+    threshold: float,
+    groups: Sequence[str | None],
+    order: Sequence[str] = (),
 ) -> dict[str, dict[str, Any]]:
     """Each group of anomalous items against every benign item: how many anomalies, the share
     flagged at `threshold` (TP %), ROC AUC and TPR at 5 % FPR. `groups` names each item's group
-    (an anomaly type, say); benign items and anomalies without a group (None) name none."""
+    (an anomaly type, say); benign items and anomalies without a group (None) name none. Groups
+    come in `order`, then the rest alphabetically."""
     y, s = _check(labels, scores)
     if len(groups) != len(y):
         raise ValueError(f"{len(y)} labels but {len(groups)} groups")
     names = np.asarray([None if g is None else str(g) for g in groups], dtype=object)
     benign = y == 0
     out = {}
-    for name in sorted({g for g, label in zip(names, y, strict=True) if label and g is not None}):
+    present = {g for g, label in zip(names, y, strict=True) if label and g is not None}
+    rank = {name: i for i, name in enumerate(order)}
+    for name in sorted(present, key=lambda g: (rank.get(g, len(rank)), g)):
         keep = benign | ((y == 1) & (names == name))
         m = anomaly_metrics(y[keep], s[keep], threshold)
         out[name] = {

@@ -318,6 +318,7 @@ def test_by_group_scores_each_kind_of_anomaly_against_all_benign_items() -> None
     # knife pairs: 0.7 beats all three benign, 0.3 beats two of three: AUC = 5 / 6
     assert rows["knife"]["roc_auc"] == pytest.approx(5 / 6)
     assert rows["wires"] == {"n": 1, "tp_rate": 1.0, "roc_auc": 1.0, "tpr_at_fpr_5": 1.0}
+    assert list(by_group(labels, scores, 0.5, groups, order=["wires"])) == ["wires", "knife"]
     with pytest.raises(ValueError, match="7 labels but 2 groups"):
         by_group(labels, scores, 0.5, ["a", "b"])
 
