@@ -168,21 +168,21 @@ def calibrate_bundle(
             "target_fpr": float(target_fpr),
             "previous_threshold": float(info["threshold"]),
         }
+        records.append(record)
+        info["calibration"] = record
         if len(benign) < MIN_CALIBRATION_BENIGN:
             record["kept"] = f"{len(benign)} benign objects (at least {MIN_CALIBRATION_BENIGN})"
-            records.append(record)
             continue
         cut = threshold_for_benign(benign, target_fpr)  # in logit margins
-        info["threshold"] = float(1 / (1 + math.exp(-cut)))
+        info["threshold"] = float(torch.sigmoid(torch.tensor(cut, dtype=torch.float64)))
         info["target_fpr"] = float(target_fpr)
+        cut = _logit(info["threshold"])  # the cut the pipeline applies (Judge.centred)
         record |= {
             "threshold": info["threshold"],
             "fp_rate": float((benign >= cut).mean()),
             "tp_rate": float((anomalous >= cut).mean()) if len(anomalous) else None,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        info["calibration"] = record
-        records.append(record)
     bundle.pop("path", None)
     save_checkpoint(out, bundle)
     return records
