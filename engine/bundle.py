@@ -50,7 +50,9 @@ class Judge:
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         """Anomaly scores from N×2 logits, re-centred so that `threshold` maps to 0.5."""
-        return self.centred(logits[:, 1].float() - logits[:, 0].float())
+        from engine.classification.models import logit_margins
+
+        return self.centred(logit_margins(logits))
 
     def centred(self, margins: torch.Tensor) -> torch.Tensor:
         """sigmoid(margin) is the classifier's probability; shifted so `threshold` is 0.5."""

@@ -6,10 +6,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from engine import __version__
 from engine.io import DEFAULT_MAX_SIDE, ScanLoadError, load_scan
 from engine.io.load import LAYOUTS
+
+
+def _split_file(data: str, split: str) -> Path:
+    """A split dataset folder's `<split>.json` (test, val), else `data` itself."""
+    chosen = Path(data) / f"{split}.json"
+    return chosen if chosen.is_file() else Path(data)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -124,7 +131,6 @@ def _cmd_train_detector(args: argparse.Namespace) -> int:
 def _cmd_eval_detector(args: argparse.Namespace) -> int:
     """Score a checkpoint on a COCO file; write the figures as JSON."""
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from engine.checkpoint import CheckpointError
     from engine.data import CocoDetection, resolve_annotations
@@ -135,8 +141,7 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
         device = resolve_device(args.device)
         dtype = amp_dtype(args.amp, device)
         model, categories, state = load_detector(args.checkpoint, device)
-        folder_test = Path(args.data) / "test.json"  # a split dataset folder: its test split
-        data = folder_test if folder_test.is_file() else resolve_annotations(args.data)
+        data = resolve_annotations(_split_file(args.data, "test"))
         dataset = CocoDetection(data, categories=categories)
         result = evaluate_detector(
             model, dataset, device, max_images=args.max_images, dtype=dtype, progress=not args.quiet
@@ -167,7 +172,6 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
 
 def _cmd_report_detection(args: argparse.Namespace) -> int:
     """Table I for evaluated runs: Markdown on stdout, CSV to a file."""
-    from pathlib import Path
 
     from engine.detection.report import csv_text, detection_table, find_results, markdown
     from engine.io.write import atomic_write_bytes
@@ -209,7 +213,6 @@ def _cmd_train_classifier(args: argparse.Namespace) -> int:
 def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     """Score a classifier on a test split at its stored threshold; write the figures as JSON."""
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from engine.bundle import SUFFIX
     from engine.checkpoint import CheckpointError
@@ -220,8 +223,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     from engine.io.write import atomic_write_bytes
     from engine.runtime import amp_dtype, resolve_device
 
-    folder_test = Path(args.data) / "test.json"
-    data = folder_test if folder_test.is_file() else Path(args.data)
+    data = _split_file(args.data, "test")
     if Path(args.checkpoint).suffix == SUFFIX:
         return _eval_bundle_classifiers(args, data)
     try:
@@ -299,7 +301,6 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
     """A bundle's classifiers on the ground-truth objects, each object judged by its class's:
     pooled and per-class figures at the bundle's anomaly threshold, as JSON."""
     from datetime import UTC, datetime
-    from pathlib import Path
 
     import numpy as np
 
@@ -356,7 +357,6 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
 
 def _cmd_report_anomaly(args: argparse.Namespace) -> int:
     """Table II for evaluated classifier runs: Markdown on stdout, CSV to a file."""
-    from pathlib import Path
 
     from engine.classification.report import anomaly_table
     from engine.detection.report import csv_text, find_results, markdown
@@ -395,14 +395,11 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     """Re-place a bundle's anomaly thresholds for a target FP rate on the user's benign objects."""
-    from pathlib import Path
-
     from engine.bundle import calibrate_bundle
     from engine.checkpoint import CheckpointError
     from engine.runtime import amp_dtype, resolve_device
 
-    folder_val = Path(args.data) / "val.json"
-    data = folder_val if folder_val.is_file() else Path(args.data)
+    data = _split_file(args.data, "val")
     try:
         device = resolve_device(args.device)
         records = calibrate_bundle(
@@ -432,7 +429,6 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _cmd_screen(args: argparse.Namespace) -> int:
     """Screen scans with a bundle: results.jsonl and annotated PNGs; bad scans are skipped."""
-    from pathlib import Path
 
     from tqdm import tqdm
 

@@ -21,6 +21,13 @@ from torch import nn
 _CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {}
 
 
+def logit_margins(logits: torch.Tensor) -> torch.Tensor:
+    """Per row of N×2 logits, anomalous minus benign in float32: its sigmoid is the anomaly
+    probability (the softmax's second column), and shifting it moves the operating point."""
+    logits = logits.float()
+    return logits[:, 1] - logits[:, 0]
+
+
 def register_classifier(name: str) -> Callable:
     def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         _CLASSIFIERS[name] = builder

@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader
 
 from engine.checkpoint import load_checkpoint, save_checkpoint
 from engine.classification.config import ClassifierConfig
-from engine.classification.models import build_classifier
+from engine.classification.models import build_classifier, logit_margins
 from engine.config import from_dict, to_dict
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.runtime import (
@@ -154,8 +154,8 @@ def predict_scores(
         x = norm(torch.stack([item[0] for item in items])).to(device)
         with autocast(device, dtype):
             logits = model(x)
-        logits = logits.float()
-        scores.append((logits[:, 1] - logits[:, 0] if margins else logits.softmax(1)[:, 1]).cpu())
+        margin = logit_margins(logits)
+        scores.append((margin if margins else torch.sigmoid(margin)).cpu())
         labels += [int(item[1]) for item in items]
     model.train(was_training)
     return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)
