@@ -1,39 +1,61 @@
-"""How close simulated false-colour scans look to real SIXray ones: pooled statistics, distances.
+"""How close simulated false-colour scans look to real SIXray ones: per-image and pooled figures.
 
-Generates `--n` simulated bags (or reads an existing dataset with `--data`), pools the image
-statistics of `engine.synth.realism` over them and over the real SIXray samples in
-../shared/data/sixray, prints a Markdown table of the figures and their distances, and writes a
-contact sheet of [real | simulated] pairs for a look by eye.
+Generates `--n` simulated bags (or reads an existing dataset with `--data`) and measures them and
+the real benign SIXray bags listed in ../shared/data/sixray_benign_backgrounds.txt (or those of
+another list or folder, `--real`) with `engine.synth.realism`: per-image figures (medians, 10–90 %
+quantiles and Wasserstein-1 distances), the pooled figures and their distances, and the realism
+targets with pass or fail. Writes a contact sheet of [real | simulated] rows; with
+`--shuffle-sheet` also a blind one (real and simulated tiles shuffled, unlabelled, each cropped to
+its bag) with a key file beside it; with `--json` every figure, for before/after tables.
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
-[--data DIR] [--real DIR] [--sheet PATH]`.
+[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import platform
 import re
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
-from engine.synth.realism import ImageStats, compare, image_statistics, pool, summary_table
+from engine.synth.realism import (
+    FIGURES,
+    WIDTH,
+    ImageSet,
+    bag_box,
+    compare,
+    distribution_table,
+    distributions,
+    measure_image,
+    pooled_figures,
+    summary_table,
+    targets,
+    targets_table,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-REAL_DEFAULT = REPO.parent / "shared" / "data" / "sixray"
+REAL_DEFAULT = REPO.parent / "shared" / "data" / "sixray_benign_backgrounds.txt"
 SHEET_DEFAULT = REPO / "out" / "synth_realism.png"
 TILE_W, TILE_H = 320, 240
 GAP = 4  # px of grey between tiles
 GAP_GREY = (170, 170, 170)
 HEADER_H = 22  # px strip at the top for the column labels
+BLIND_COLUMNS = 6  # tiles per row of the blind sheet
+BLIND_MARGIN = 0.03  # of the bag box's size, kept around the bag when cropping for the blind sheet
 _SIM_NAME = re.compile(r"bag_\d{6}\.png")  # the false-colour image, not _low/_high/_zeff
 
 
@@ -54,6 +76,32 @@ def real_images(folder: Path) -> list[Path]:
     """The real false-colour scans in `folder`: *.jpg and *.png, without the *_mask.png files."""
     paths = [*folder.glob("*.jpg"), *folder.glob("*.png")]
     return sorted(p for p in paths if not p.name.endswith("_mask.png"))
+
+
+def read_list(path: Path) -> tuple[list[Path], list[str]]:
+    """The images a list file names (one a line) and a note for each line that names none.
+
+    A line is looked up beside the list, else in the `sixray_benign/` folder beside it; blank
+    lines and `#` comments are skipped.
+    """
+    folder = path.parent
+    found, missing = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name = line.strip()
+        if not name or name.startswith("#"):
+            continue
+        candidates = (folder / name, folder / "sixray_benign" / name)
+        hit = next((c for c in candidates if c.is_file()), None)
+        if hit is None:
+            missing.append(f"{name}: not found in {folder} nor in {candidates[1].parent}")
+        else:
+            found.append(hit)
+    return found, missing
+
+
+def real_scans(source: Path) -> tuple[list[Path], list[str]]:
+    """The real scans of a folder or a list file, and a note for each list line that names none."""
+    return (real_images(source), []) if source.is_dir() else read_list(source)
 
 
 def simulated_images(dataset: Path) -> list[Path]:
@@ -82,6 +130,17 @@ def letterbox(rgb: np.ndarray, width: int = TILE_W, height: int = TILE_H) -> np.
     return tile
 
 
+def crop_to_bag(rgb: np.ndarray) -> np.ndarray:
+    """`rgb` cropped to its bag's box and a small margin, so framing tells no set from the other."""
+    box = bag_box(rgb)
+    if box is None:
+        return rgb
+    x0, y0, x1, y1 = box
+    mx, my = math.ceil(BLIND_MARGIN * (x1 - x0)), math.ceil(BLIND_MARGIN * (y1 - y0))
+    h, w = rgb.shape[:2]
+    return rgb[max(0, y0 - my) : min(h, y1 + my), max(0, x0 - mx) : min(w, x1 + mx)]
+
+
 def contact_sheet(real: Sequence[np.ndarray], simulated: Sequence[np.ndarray]) -> np.ndarray:
     """RGB sheet of [real | simulated] tile rows, one per real tile, simulated ones cycled."""
     rows = len(real)
@@ -104,82 +163,269 @@ def contact_sheet(real: Sequence[np.ndarray], simulated: Sequence[np.ndarray]) -
     return sheet
 
 
-def measure(paths: Sequence[Path]) -> tuple[ImageStats, list[np.ndarray]]:
-    """Pooled statistics of the images at `paths`, and their contact-sheet tiles."""
-    stats, tiles = [], []
-    for path in paths:
-        rgb = load_rgb(path)
-        stats.append(image_statistics(rgb))
-        tiles.append(letterbox(rgb))
-    return pool(stats), tiles
+def grid_sheet(tiles: Sequence[np.ndarray], columns: int = BLIND_COLUMNS) -> np.ndarray:
+    """RGB sheet of tiles in rows of `columns`, left to right and top to bottom, unlabelled."""
+    cols = max(1, min(columns, len(tiles)))
+    rows = max(1, math.ceil(len(tiles) / cols))
+    sheet = np.empty((GAP + rows * (TILE_H + GAP), GAP + cols * (TILE_W + GAP), 3), np.uint8)
+    sheet[:] = GAP_GREY
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, cols)
+        y, x = GAP + r * (TILE_H + GAP), GAP + c * (TILE_W + GAP)
+        sheet[y : y + TILE_H, x : x + TILE_W] = tile
+    return sheet
+
+
+def blind_sheet(
+    real: Sequence[tuple[str, np.ndarray]],
+    simulated: Sequence[tuple[str, np.ndarray]],
+    seed: int,
+) -> tuple[np.ndarray, list[str]]:
+    """A shuffled, unlabelled grid of as many real as simulated tiles, and its key's lines."""
+    k = min(len(real), len(simulated))
+    entries = [("real", *e) for e in real[:k]] + [("simulated", *e) for e in simulated[:k]]
+    order = np.random.default_rng(seed).permutation(len(entries))
+    cols = max(1, min(BLIND_COLUMNS, len(entries)))
+    key = [
+        f"# {k} real and {k} simulated tiles, {cols} a row, each cropped to its bag; shuffle "
+        f"seed {seed}",
+        "# row column  set        image",
+    ]
+    for i, j in enumerate(order):
+        kind, name, _ = entries[j]
+        r, c = divmod(i, cols)
+        key.append(f"r{r + 1} c{c + 1}  {kind:<9}  {name}")
+    return grid_sheet([entries[j][2] for j in order], cols), key
+
+
+def pick(n: int, k: int) -> list[int]:
+    """`k` indices spread evenly over range(n) (all of them when n ≤ k)."""
+    if n <= k:
+        return list(range(n))
+    return sorted({int(i) for i in np.linspace(0, n - 1, k).round()})
+
+
+@dataclass
+class Measured:
+    """One set of images measured: figures, names, the sheets' tiles and the files skipped."""
+
+    images: ImageSet = field(default_factory=ImageSet)
+    names: list[str] = field(default_factory=list)
+    tiles: list[np.ndarray] = field(default_factory=list)  # letterboxed, for the paired sheet
+    blind: list[tuple[str, np.ndarray]] = field(default_factory=list)  # (name, bag-cropped tile)
+    skipped: list[str] = field(default_factory=list)
+
+
+def measure(paths: Sequence[Path], tiles_of: Collection[int], blind: bool = False) -> Measured:
+    """Figures of the images at `paths`; sheet tiles of those indexed by `tiles_of`.
+
+    An unreadable image is reported on stderr, noted in `skipped` and left out.
+    """
+    out = Measured()
+    for i, path in enumerate(paths):
+        try:
+            rgb = load_rgb(path)
+        except (OSError, cv2.error) as exc:
+            out.skipped.append(f"{path}: {exc}")
+            print(f"skipped: {path}: unreadable ({exc})", file=sys.stderr)
+            continue
+        out.images.add(*measure_image(rgb))
+        out.names.append(path.name)
+        if i in tiles_of:
+            out.tiles.append(letterbox(rgb))
+            if blind:
+                out.blind.append((path.name, letterbox(crop_to_bag(rgb))))
+    return out
+
+
+def _jsonable(x: Any) -> Any:
+    """`x` with tuples as lists, numpy scalars as Python ones and nan or ±inf as None."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def report_json(
+    args: argparse.Namespace, real: Measured, ours: Measured, gen_s: float | None
+) -> dict[str, Any]:
+    """Every figure of the run, by name, for machine reading (nan and inf become null)."""
+    comparisons = distributions(real.images, ours.images)
+    return _jsonable(
+        {
+            "created_utc": f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}",
+            "machine": machine(),
+            "python": platform.python_version(),
+            "opencv": cv2.__version__,
+            "width": WIDTH,
+            "real": {"source": str(args.real), "images": len(real.names), "skipped": real.skipped},
+            "simulated": {
+                "source": str(args.data) if args.data else "generated",
+                "seed": None if args.data else args.seed,
+                "images": len(ours.names),
+                "generation_s": gen_s,
+                "skipped": ours.skipped,
+            },
+            "pooled": {
+                "real": pooled_figures(real.images.pooled),
+                "simulated": pooled_figures(ours.images.pooled),
+                "distances": compare(real.images.pooled, ours.images.pooled),
+            },
+            "per_image": {
+                key: {
+                    "label": FIGURES[key],
+                    "real": c.real._asdict(),
+                    "simulated": c.ours._asdict(),
+                    "w1": c.w1,
+                }
+                for key, c in comparisons.items()
+            },
+            "targets": [t._asdict() for t in targets(real.images, ours.images)],
+            "images": {
+                "real": dict(zip(real.names, real.images.figures, strict=True)),
+                "simulated": dict(zip(ours.names, ours.images.figures, strict=True)),
+            },
+        }
+    )
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> bool:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return bool(cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
 
 
 def _report(
-    args: argparse.Namespace, real_paths: list[Path], data: Path, gen_s: float | None
+    args: argparse.Namespace,
+    real_paths: list[Path],
+    listed_missing: list[str],
+    data: Path,
+    gen_s: float | None,
 ) -> int:
     sim_paths = simulated_images(data)
     if not sim_paths:
         print(f"error: no simulated images images/bag_NNNNNN.png under {data}", file=sys.stderr)
         return 2
     start = time.perf_counter()
-    real, real_tiles = measure(real_paths)
-    ours, sim_tiles = measure(sim_paths)
+    rows = args.sheet_rows
+    real = measure(real_paths, set(pick(len(real_paths), rows)), args.shuffle_sheet)
+    real.skipped[:0] = listed_missing
+    ours = measure(sim_paths, set(range(rows)), args.shuffle_sheet)
     stats_s = time.perf_counter() - start
-    distances = compare(real, ours)
+    if not real.names or not ours.names:
+        print("error: no readable real or no readable simulated image", file=sys.stderr)
+        return 2
+    pooled_real, pooled_ours = real.images.pooled, ours.images.pooled
+    results = targets(real.images, ours.images)
 
     print(f"# synth_realism — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"# {machine()}; Python {platform.python_version()}, OpenCV {cv2.__version__}")
-    print(f"# real: {len(real_paths)} images from {args.real}")
+    skipped = f" ({len(real.skipped)} skipped)" if real.skipped else ""
+    print(f"# real: {len(real.names)} images from {args.real}{skipped}")
     source = f"from {data}" if args.data else f"generated, seed {args.seed}"
-    print(f"# simulated: {len(sim_paths)} images {source}")
+    skipped = f" ({len(ours.skipped)} skipped)" if ours.skipped else ""
+    print(f"# simulated: {len(ours.names)} images {source}{skipped}")
     if gen_s is not None:
         print(
             f"# generation: {gen_s:.1f} s for {args.n} bags with {args.workers} worker(s) "
             f"({gen_s / max(args.n, 1):.2f} s/bag)"
         )
-    print(f"# statistics: {stats_s:.1f} s for {len(real_paths) + len(sim_paths)} images")
+    n_images = len(real.names) + len(ours.names)
+    print(f"# statistics: {stats_s:.1f} s for {n_images} images, each resized to {WIDTH} px wide")
     print()
-    print(summary_table(real, ours, distances))
+    print("## Pooled over all images")
     print()
-    sheet = contact_sheet(real_tiles, sim_tiles)
-    args.sheet.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(args.sheet), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR)):
+    print(summary_table(pooled_real, pooled_ours, compare(pooled_real, pooled_ours)))
+    print()
+    print("## Per image")
+    print()
+    print(distribution_table(distributions(real.images, ours.images)))
+    print()
+    print(f"## Targets: {sum(t.ok for t in results)} of {len(results)} met")
+    print()
+    print(targets_table(results))
+    print()
+
+    if not _write_png(args.sheet, contact_sheet(real.tiles, ours.tiles)):
         print(f"error: cannot write the contact sheet {args.sheet}", file=sys.stderr)
         return 1
     print(f"contact sheet: {args.sheet}")
+    if args.shuffle_sheet:
+        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, so no layout is learnt
+        sheet, key = blind_sheet(real.blind, ours.blind, seed)
+        blind_path = args.sheet.with_name(f"{args.sheet.stem}_blind.png")
+        key_path = args.sheet.with_name(f"{args.sheet.stem}_blind_key.txt")
+        if not _write_png(blind_path, sheet):
+            print(f"error: cannot write the blind sheet {blind_path}", file=sys.stderr)
+            return 1
+        key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+        print(f"blind sheet: {blind_path} (key: {key_path})")
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(report_json(args, real, ours, gen_s), indent=1, ensure_ascii=False)
+        args.json.write_text(text + "\n", encoding="utf-8")
+        print(f"figures: {args.json}")
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the options, generate (or read) simulated bags, print the figures, write the sheet."""
+    """Parse the options, generate (or read) simulated bags, print the figures, write the sheets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=24, help="simulated bags to generate")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated dataset")
     parser.add_argument("--workers", type=int, default=2, help="generator worker processes")
     parser.add_argument("--data", type=Path, help="existing simulated dataset (skips generation)")
-    parser.add_argument("--real", type=Path, default=REAL_DEFAULT, help="real SIXray scans")
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=REAL_DEFAULT,
+        help="real scans: a folder, or a list file of names (looked up beside it or in its "
+        "sixray_benign/ sibling)",
+    )
     parser.add_argument("--sheet", type=Path, default=SHEET_DEFAULT, help="contact sheet PNG")
+    parser.add_argument(
+        "--sheet-rows", type=int, default=24, help="[real | simulated] rows on the contact sheet"
+    )
+    parser.add_argument(
+        "--shuffle-sheet",
+        action="store_true",
+        help="also write a blind sheet (<sheet>_blind.png, shuffled, unlabelled) and its key "
+        "(<sheet>_blind_key.txt)",
+    )
+    parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.sheet_rows < 1:
+        parser.error("--sheet-rows must be at least 1")
 
-    if not args.real.is_dir():
+    if not args.real.exists():
         print(
-            f"error: real scans folder not found: {args.real} (give one with --real)",
+            f"error: real scans not found: {args.real} (give a folder or a list file with --real)",
             file=sys.stderr,
         )
         return 2
-    real_paths = real_images(args.real)
+    try:
+        real_paths, missing = real_scans(args.real)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read the list of real scans {args.real}: {exc}", file=sys.stderr)
+        return 2
+    for note in missing:
+        print(f"skipped: {note}", file=sys.stderr)
     if not real_paths:
-        print(f"error: no *.jpg or *.png scans in {args.real}", file=sys.stderr)
+        print(f"error: no real scans (*.jpg, *.png) in {args.real}", file=sys.stderr)
         return 2
     if args.data is not None:
         if not args.data.is_dir():
             print(f"error: simulated dataset not found: {args.data}", file=sys.stderr)
             return 2
-        return _report(args, real_paths, args.data, None)
+        return _report(args, real_paths, missing, args.data, None)
 
     from engine.synth.dataset import write_dataset  # the simulator only when generating
 
@@ -187,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.perf_counter()
         write_dataset(tmp, args.n, args.seed, workers=args.workers, progress=False)
         gen_s = time.perf_counter() - start
-        return _report(args, real_paths, Path(tmp), gen_s)
+        return _report(args, real_paths, missing, Path(tmp), gen_s)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,12 @@ histogram of the coloured pixels, saturation and brightness histograms of the co
 Canny edge counts. Counts pool by summing (`pool`), so a set of real scans and a set of simulated
 ones each become one `ImageStats`; `compare` turns two of them into distances and
 `summary_table` into a Markdown table for the benchmark's report.
+
+Pooled means hide spread, so `measure_image` also gives per-image figures (`FIGURES`: class
+shares, hue, saturation, brightness, edge densities, the bag's size in the frame and the size of
+the dense items in it); an `ImageSet` holds both for one set of images, `distributions` compares
+two sets figure by figure (medians, 10–90 % quantiles, Wasserstein-1) and `targets` says which of
+the simulator's realism goals a simulated set meets against a real one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -26,6 +33,16 @@ BLACK_V = 0.2  # V below: black (too dense to penetrate)
 GREY_S = 0.12  # S below: white or grey, not coloured
 WHITE_V = 0.85  # V above (and S below GREY_S): white, air and near-air
 CANNY_LOW, CANNY_HIGH = 50, 150
+HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): the cut is in violet,
+# which false colour hardly uses, so orange (≈ 30°), green and blue means never wrap
+BAG_CLOSE_PX = 5  # square closing of the content mask (at WIDTH) before finding the bag
+ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
+MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
+
+# Realism targets for a simulated set against the real backgrounds (see `targets`).
+BACKGROUND_SHARE_TOLERANCE = 0.05  # |simulated − real| white share, pooled and per-image median
+CLASS_TV_MAX = 0.08  # total-variation distance of the pooled six class shares
+EDGE_RATIO_RANGE = (0.9, 1.1)  # simulated / real pooled edge density over all pixels
 
 _HUE_CENTRES = (np.arange(HUE_BINS) + 0.5) * (360.0 / HUE_BINS)
 _SV_CENTRES = (np.arange(SV_BINS) + 0.5) / SV_BINS
@@ -133,17 +150,19 @@ def _bins(values: np.ndarray, n: int, top: float) -> np.ndarray:
     return np.bincount(index, minlength=n).astype(np.int64)
 
 
-def image_statistics(rgb: np.ndarray, width: int = WIDTH) -> ImageStats:
-    """Counts of one uint8 RGB (H×W×3) false-colour image after resizing it to `width`."""
+def _check_rgb(rgb: np.ndarray) -> None:
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError(f"expected a uint8 H×W×3 RGB image, got {rgb.dtype} {rgb.shape}")
-    rgb = np.ascontiguousarray(resize_to_width(rgb, width))
+
+
+def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of `rgb` at its own size, with the hue, V and class label planes they came from."""
     hue, s, v = hsv_degrees(rgb)
     labels = _classify(hue, s, v)
     coloured = labels >= CLASSES.index("orange")
     content = labels != CLASSES.index("white")
     edges = cv2.Canny(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), CANNY_LOW, CANNY_HIGH) > 0
-    return ImageStats(
+    stats = ImageStats(
         images=1,
         pixels=int(labels.size),
         class_counts=np.bincount(labels.ravel(), minlength=len(CLASSES)).astype(np.int64),
@@ -155,6 +174,13 @@ def image_statistics(rgb: np.ndarray, width: int = WIDTH) -> ImageStats:
         edge_pixels=int(edges.sum()),
         content_edge_pixels=int((edges & content).sum()),
     )
+    return stats, hue, v, labels
+
+
+def image_statistics(rgb: np.ndarray, width: int = WIDTH) -> ImageStats:
+    """Counts of one uint8 RGB (H×W×3) false-colour image after resizing it to `width`."""
+    _check_rgb(rgb)
+    return _counts(np.ascontiguousarray(resize_to_width(rgb, width)))[0]
 
 
 def pool(stats: Iterable[ImageStats]) -> ImageStats:
@@ -292,4 +318,260 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
     )
     lines = ["| statistic | real | simulated | distance |", "|---|---:|---:|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(lines)
+
+
+# --- per-image figures, their distributions, the realism targets ------------------------------
+
+FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in report order
+    **{f"{c}_share": f"{'white (background)' if c == 'white' else c} share" for c in CLASSES},
+    "hue_mean": "mean hue of coloured pixels (°)",
+    "hue_variance": "circular variance of that hue (0..1)",
+    "saturation_mean": "mean saturation (content)",
+    "brightness_mean": "mean brightness (content)",
+    "edge_density": "edge density (all pixels)",
+    "content_edge_density": "edge density (content pixels)",
+    "bag_width": "bag box width / image width",
+    "bag_height": "bag box height / image height",
+    "bag_area": "bag box area / image area",
+    "item_count": "dense items (blobs)",
+    "item_area_median": "median item area / image area",
+    "item_area_pixel_median": "pixel-weighted median item area / image area",
+}
+
+
+def _hue_figures(hue: np.ndarray) -> dict[str, float]:
+    """Circular mean (in [HUE_CUT − 360, HUE_CUT)) and circular variance of hues in degrees."""
+    if hue.size == 0:
+        return {"hue_mean": math.nan, "hue_variance": math.nan}
+    rad = np.deg2rad(hue.astype(np.float64))
+    c, s = float(np.cos(rad).mean()), float(np.sin(rad).mean())
+    r = math.hypot(c, s)
+    mean = (math.degrees(math.atan2(s, c)) - HUE_CUT) % 360.0 + HUE_CUT - 360.0
+    return {"hue_mean": mean if r > 1e-9 else math.nan, "hue_variance": 1.0 - r}
+
+
+def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), x1 and y1 exclusive, of the largest connected region of a closed mask."""
+    kernel = np.ones((BAG_CLOSE_PX, BAG_CLOSE_PX), np.uint8)
+    closed = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if n < 2:
+        return None
+    i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    x, y, w, h = (int(a) for a in stats[i, :4])
+    return x, y, x + w, y + h
+
+
+def _item_figures(dense: np.ndarray) -> dict[str, float]:
+    """Count and median areas (shares of the image) of the connected blobs of a dense mask.
+
+    Blobs under `MIN_ITEM_SHARE` are left out. The plain median of blob areas leans on that cut
+    (most blobs are small); the pixel-weighted one (half of the dense pixels lie in blobs no
+    larger) hardly does, so both are given.
+    """
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dense.astype(np.uint8), connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA].astype(np.float64) / dense.size
+    areas = np.sort(areas[areas >= MIN_ITEM_SHARE])
+    if areas.size == 0:
+        return {"item_count": 0.0, "item_area_median": math.nan, "item_area_pixel_median": math.nan}
+    cumulative = np.cumsum(areas)
+    pixel_median = float(areas[int(np.searchsorted(cumulative, cumulative[-1] / 2))])
+    return {
+        "item_count": float(areas.size),
+        "item_area_median": float(np.median(areas)),
+        "item_area_pixel_median": pixel_median,
+    }
+
+
+def measure_image(rgb: np.ndarray, width: int = WIDTH) -> tuple[ImageStats, dict[str, float]]:
+    """Counts (to pool) and per-image `FIGURES` of one uint8 RGB image resized to `width`.
+
+    The bag is the largest connected region of non-white pixels after a `BAG_CLOSE_PX` closing;
+    its bounding box is given as shares of the image's width, height and area (0 with no bag).
+    Items are the connected blobs (8-neighbour) of content pixels darker than `ITEM_V` in HSV
+    value: dense or strongly coloured things such as metal, electronics and thick organics.
+    """
+    _check_rgb(rgb)
+    rgb = np.ascontiguousarray(resize_to_width(rgb, width))
+    stats, hue, v, labels = _counts(rgb)
+    content = labels != CLASSES.index("white")
+    figures = {f"{c}_share": share for c, share in stats.class_shares.items()}
+    figures.update(_hue_figures(hue[labels >= CLASSES.index("orange")]))
+    figures["saturation_mean"] = stats.mean_saturation
+    figures["brightness_mean"] = stats.mean_brightness
+    figures["edge_density"] = stats.edge_density
+    figures["content_edge_density"] = stats.content_edge_density
+    h, w = labels.shape
+    x0, y0, x1, y1 = _bag_box(content) or (0, 0, 0, 0)
+    figures["bag_width"] = (x1 - x0) / w
+    figures["bag_height"] = (y1 - y0) / h
+    figures["bag_area"] = (x1 - x0) * (y1 - y0) / (w * h)
+    figures.update(_item_figures(content & (v < ITEM_V)))
+    return stats, figures
+
+
+def image_figures(rgb: np.ndarray, width: int = WIDTH) -> dict[str, float]:
+    """The per-image `FIGURES` of one uint8 RGB image resized to `width` (see `measure_image`)."""
+    return measure_image(rgb, width)[1]
+
+
+def bag_box(rgb: np.ndarray, width: int = WIDTH) -> tuple[int, int, int, int] | None:
+    """The bag's box (x0, y0, x1, y1; exclusive) in `rgb`'s own pixels, found at `width`."""
+    _check_rgb(rgb)
+    small = resize_to_width(rgb, width)
+    box = _bag_box(classify_pixels(small) != CLASSES.index("white"))
+    if box is None:
+        return None
+    (h, w), (sh, sw) = rgb.shape[:2], small.shape[:2]
+    x0, y0, x1, y1 = box
+    return (
+        math.floor(x0 * w / sw),
+        math.floor(y0 * h / sh),
+        min(w, math.ceil(x1 * w / sw)),
+        min(h, math.ceil(y1 * h / sh)),
+    )
+
+
+@dataclass
+class ImageSet:
+    """One set of images (real or simulated): their pooled counts and their per-image figures."""
+
+    pooled: ImageStats = field(default_factory=ImageStats)
+    figures: list[dict[str, float]] = field(default_factory=list)
+
+    def add(self, stats: ImageStats, figures: dict[str, float]) -> None:
+        """Count one more image in, from `measure_image`."""
+        self.pooled = pool([self.pooled, stats])
+        self.figures.append(figures)
+
+    def values(self, key: str) -> np.ndarray:
+        """The finite per-image values of figure `key`: nan ones (no coloured pixel...) left out."""
+        values = np.array([f[key] for f in self.figures], np.float64)
+        return values[np.isfinite(values)]
+
+
+def image_set(images: Iterable[np.ndarray], width: int = WIDTH) -> ImageSet:
+    """An `ImageSet` of uint8 RGB images held in memory."""
+    out = ImageSet()
+    for rgb in images:
+        out.add(*measure_image(rgb, width))
+    return out
+
+
+class Spread(NamedTuple):
+    """Median and 10 % / 90 % quantiles of a figure over `n` images (nan when n is 0)."""
+
+    median: float
+    p10: float
+    p90: float
+    n: int
+
+
+def spread(values: np.ndarray) -> Spread:
+    """Median and 10–90 % quantiles of finite values."""
+    if len(values) == 0:
+        return Spread(math.nan, math.nan, math.nan, 0)
+    p10, median, p90 = (float(q) for q in np.quantile(values, [0.1, 0.5, 0.9]))
+    return Spread(median, p10, p90, len(values))
+
+
+class FigureComparison(NamedTuple):
+    """One figure over two sets: its spread in each and the Wasserstein-1 distance between them."""
+
+    real: Spread
+    ours: Spread
+    w1: float
+
+
+def distributions(real: ImageSet, ours: ImageSet) -> dict[str, FigureComparison]:
+    """Every figure of `FIGURES` compared per image: spreads and W1 (in the figure's units)."""
+    out = {}
+    for key in FIGURES:
+        a, b = real.values(key), ours.values(key)
+        w1 = float(wasserstein_distance(a, b)) if len(a) and len(b) else math.nan
+        out[key] = FigureComparison(spread(a), spread(b), w1)
+    return out
+
+
+def _g(x: float) -> str:
+    return "–" if not math.isfinite(x) else f"{x:.3g}"
+
+
+def _spread_cell(s: Spread) -> str:
+    return "–" if s.n == 0 else f"{_g(s.median)} [{_g(s.p10)}–{_g(s.p90)}]"
+
+
+def distribution_table(comparisons: dict[str, FigureComparison]) -> str:
+    """Markdown table: per figure, real and simulated median [10–90 %] and their W1 distance."""
+    lines = [
+        "| per-image figure | real median [10–90 %] | simulated median [10–90 %] | W1 |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, c in comparisons.items():
+        label = FIGURES.get(key, key)
+        lines.append(f"| {label} | {_spread_cell(c.real)} | {_spread_cell(c.ours)} | {_g(c.w1)} |")
+    return "\n".join(lines)
+
+
+def pooled_figures(st: ImageStats) -> dict[str, float]:
+    """The pooled figures of `st` by name, as `summary_table` shows them (for JSON reports)."""
+    figures = {f"{c}_share": share for c, share in st.class_shares.items()}
+    peak = int(np.argmax(st.hue_hist)) if st.hue_hist.sum() else -1
+    figures["hue_peak_bin_start_deg"] = peak * 360.0 / HUE_BINS if peak >= 0 else math.nan
+    figures["saturation_mean"] = st.mean_saturation
+    figures["brightness_mean"] = st.mean_brightness
+    figures["edge_density"] = st.edge_density
+    figures["content_edge_density"] = st.content_edge_density
+    figures["content_share"] = st.content_share
+    return figures
+
+
+class Target(NamedTuple):
+    """One realism goal: the measured value, the goal in words and whether it is met."""
+
+    name: str
+    value: float
+    goal: str
+    ok: bool
+
+
+def targets(real: ImageSet, ours: ImageSet) -> list[Target]:
+    """The simulator's realism targets against real backgrounds, each passed or failed.
+
+    Background (white) share within `BACKGROUND_SHARE_TOLERANCE` of real, pooled and as the
+    per-image median; pooled class-share total variation at most `CLASS_TV_MAX`; pooled edge
+    density over all pixels, simulated / real, within `EDGE_RATIO_RANGE`. A nan value fails.
+    """
+    tol = BACKGROUND_SHARE_TOLERANCE
+    pooled_diff = ours.pooled.class_shares["white"] - real.pooled.class_shares["white"]
+    median_diff = (
+        spread(ours.values("white_share")).median - spread(real.values("white_share")).median
+    )
+    tv = compare(real.pooled, ours.pooled)["class_tv"]
+    ratio = _ratio(ours.pooled.edge_density, real.pooled.edge_density)
+    lo, hi = EDGE_RATIO_RANGE
+    return [
+        Target(
+            "background share, pooled: sim − real",
+            pooled_diff,
+            f"within ±{tol}",
+            abs(pooled_diff) <= tol,
+        ),
+        Target(
+            "background share, median: sim − real",
+            median_diff,
+            f"within ±{tol}",
+            abs(median_diff) <= tol,
+        ),
+        Target("colour-class TV distance, pooled", tv, f"≤ {CLASS_TV_MAX}", tv <= CLASS_TV_MAX),
+        Target("edge density, pooled: sim / real", ratio, f"{lo}–{hi}", lo <= ratio <= hi),
+    ]
+
+
+def targets_table(results: Iterable[Target]) -> str:
+    """Markdown table of the targets with PASS or FAIL."""
+    lines = ["| target | value | goal | result |", "|---|---:|---|---|"]
+    for t in results:
+        lines.append(f"| {t.name} | {_f(t.value)} | {t.goal} | {'PASS' if t.ok else 'FAIL'} |")
     return "\n".join(lines)

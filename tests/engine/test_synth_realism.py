@@ -1,9 +1,11 @@
-"""Realism statistics: pixel classes, hue bins, pooling, distances, and the benchmark end to end."""
+"""Realism statistics: pixel classes, pooling, per-image figures, targets, and the benchmark."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
+import sys
 from pathlib import Path
 
 import cv2
@@ -11,12 +13,26 @@ import numpy as np
 import pytest
 
 from engine.synth.realism import (
+    BACKGROUND_SHARE_TOLERANCE,
+    CLASS_TV_MAX,
     CLASSES,
+    EDGE_RATIO_RANGE,
+    FIGURES,
+    ImageSet,
     ImageStats,
+    bag_box,
     compare,
+    distribution_table,
+    distributions,
+    image_figures,
+    image_set,
     image_statistics,
+    measure_image,
     pool,
+    spread,
     summary_table,
+    targets,
+    targets_table,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -164,15 +180,150 @@ def test_summary_table_lists_every_statistic():
     assert all(line.count("|") == 5 for line in lines)
 
 
+# --- per-image figures ------------------------------------------------------------------------
+
+WHITE = (255, 255, 255)
+DENSE_BLUE = (20, 40, 120)  # V ≈ 0.47: below ITEM_V, a dense item
+N_PIXELS = 640 * 480
+
+
+def test_half_white_image_has_background_share_one_half_and_a_half_height_bag():
+    img = solid(WHITE)
+    img[240:] = ORANGE
+    fig = image_figures(img)
+    assert fig["white_share"] == 0.5 and fig["orange_share"] == 0.5
+    assert fig["bag_width"] == 1.0 and fig["bag_height"] == 0.5 and fig["bag_area"] == 0.5
+    assert fig["item_count"] == 0 and math.isnan(fig["item_area_median"])
+
+
+def test_the_bag_is_the_largest_closed_region_and_its_box_is_in_image_shares():
+    img = solid(WHITE)
+    img[60:300, 100:400] = ORANGE
+    img[60:300, 250:252] = WHITE  # a 2-px seam: the closing joins the halves into one bag
+    img[10:13, 600:603] = BLUE  # a speck away from the bag: not the bag
+    fig = image_figures(img)
+    assert fig["bag_width"] == pytest.approx(300 / 640)
+    assert fig["bag_height"] == pytest.approx(240 / 480)
+    assert fig["bag_area"] == pytest.approx(300 * 240 / N_PIXELS)
+    assert bag_box(img) == (100, 60, 400, 300)
+
+
+def test_bag_box_is_given_in_the_images_own_pixels():
+    img = solid(WHITE, h=960, w=1280)
+    img[120:600, 200:800] = ORANGE
+    assert bag_box(img) == (200, 120, 800, 600)
+    assert image_figures(img)["bag_width"] == pytest.approx(600 / 1280)
+    assert bag_box(solid(WHITE)) is None
+    assert image_figures(solid(WHITE))["bag_area"] == 0.0
+
+
+def test_items_are_dense_blobs_with_plain_and_pixel_weighted_median_areas():
+    img = solid(WHITE)
+    img[40:440, 40:600] = ORANGE  # the bag: bright, not dense
+    img[100:140, 100:140] = DENSE_BLUE  # 1,600 px
+    img[200:260, 300:380] = DENSE_BLUE  # 4,800 px
+    img[400:403, 500:503] = DENSE_BLUE  # 9 px: a speck, under MIN_ITEM_SHARE
+    fig = image_figures(img)
+    assert fig["item_count"] == 2
+    assert fig["item_area_median"] == pytest.approx((1600 + 4800) / 2 / N_PIXELS)
+    assert fig["item_area_pixel_median"] == pytest.approx(4800 / N_PIXELS)
+
+
+def test_mean_hue_is_circular_and_none_without_coloured_pixels():
+    img = solid((230, 46, 76))  # hue 350°
+    img[:, 320:] = (230, 76, 46)  # hue 10°
+    fig = image_figures(img)
+    assert fig["hue_mean"] == pytest.approx(0.0, abs=0.5)  # not 180°
+    assert fig["hue_variance"] == pytest.approx(1 - math.cos(math.radians(10)), abs=1e-3)
+    orange = image_figures(solid(ORANGE))
+    assert orange["hue_mean"] == pytest.approx(31.6, abs=0.1)
+    assert orange["hue_variance"] == pytest.approx(0.0, abs=1e-6)
+    assert math.isnan(image_figures(solid(WHITE))["hue_mean"])
+
+
+def test_measure_image_gives_every_figure_and_the_same_counts_as_image_statistics():
+    img = busy(11)
+    stats, fig = measure_image(img)
+    assert set(fig) == set(FIGURES)
+    whole = image_statistics(img)
+    np.testing.assert_array_equal(stats.class_counts, whole.class_counts)
+    assert stats.edge_pixels == whole.edge_pixels
+    assert fig["edge_density"] == whole.edge_density
+    assert fig["saturation_mean"] == pytest.approx(whole.mean_saturation)
+
+
+def test_distributions_give_spreads_and_the_wasserstein_distance():
+    low, high = solid(WHITE), solid(WHITE)
+    high[240:] = ORANGE
+    real, ours = image_set([low, low, low]), image_set([high, high])
+    comparisons = distributions(real, ours)
+    white = comparisons["white_share"]
+    assert white.real.median == 1.0 and white.real.n == 3
+    assert white.ours.median == white.ours.p10 == white.ours.p90 == 0.5
+    assert white.w1 == pytest.approx(0.5)
+    assert comparisons["hue_mean"].real.n == 0 and math.isnan(comparisons["hue_mean"].w1)
+    assert spread(np.array([0.0, 1.0, 2.0, 3.0, 4.0])) == (2.0, 0.4, 3.6, 5)
+    table = distribution_table(comparisons)
+    assert all(line.count("|") == 5 for line in table.splitlines())
+    assert "| white (background) share | 1 [1–1] | 0.5 [0.5–0.5] | 0.5 |" in table
+
+
+def _set(
+    white: float, edges: float, orange: float | None = None, median_white: float | None = None
+) -> ImageSet:
+    """An `ImageSet` of 1,000 pooled pixels with the given shares, and one per-image figure."""
+    orange = 1 - white if orange is None else orange
+    counts = np.zeros(len(CLASSES), np.int64)
+    counts[CLASSES.index("white")] = round(1000 * white)
+    counts[CLASSES.index("orange")] = round(1000 * orange)
+    counts[CLASSES.index("blue")] = 1000 - counts.sum()
+    pooled = ImageStats(images=1, pixels=1000, class_counts=counts, edge_pixels=round(1000 * edges))
+    per_image = white if median_white is None else median_white
+    return ImageSet(pooled, [{"white_share": per_image}])
+
+
+def test_targets_pass_within_their_goals_and_fail_outside():
+    real = _set(0.30, 0.10)
+    assert [t.ok for t in targets(real, real)] == [True] * 4
+    assert [t.ok for t in targets(real, _set(0.34, 0.105))] == [True] * 4
+
+    background, median, tv, edges = targets(real, _set(0.36, 0.10, median_white=0.32))
+    assert not background.ok and background.value == pytest.approx(0.06)
+    assert median.ok and median.value == pytest.approx(0.02)
+    assert tv.ok and tv.value == pytest.approx(0.06)  # white up 0.06, orange down 0.06
+    assert edges.ok and edges.value == pytest.approx(1.0)
+
+    background, median, tv, edges = targets(real, _set(0.30, 0.115, orange=0.60))
+    assert background.ok and median.ok
+    assert not tv.ok and tv.value == pytest.approx(0.10)  # 0.10 of orange became blue
+    assert not edges.ok and edges.value == pytest.approx(1.15)
+    assert not targets(real, _set(0.30, 0.089))[3].ok
+    assert targets(real, _set(0.30, 0.091))[3].ok
+
+
+def test_targets_goal_constants_and_a_nan_value_fails():
+    assert (BACKGROUND_SHARE_TOLERANCE, CLASS_TV_MAX, EDGE_RATIO_RANGE) == (0.05, 0.08, (0.9, 1.1))
+    real = _set(0.30, 0.10)
+    no_figures = ImageSet(real.pooled, [{"white_share": math.nan}])
+    median = targets(real, no_figures)[1]
+    assert math.isnan(median.value) and not median.ok
+    table = targets_table(targets(real, no_figures))
+    assert table.count("PASS") == 3 and table.count("FAIL") == 1
+
+
 # --- the benchmark script ---------------------------------------------------------------------
 
 
 def _benchmark():
-    path = REPO / "benchmarks" / "synth_realism.py"
-    spec = importlib.util.spec_from_file_location("synth_realism_bench", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The benchmark script as a module, registered so that its dataclasses resolve."""
+    name = "synth_realism_bench"
+    if name not in sys.modules:
+        path = REPO / "benchmarks" / "synth_realism.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
@@ -214,6 +365,75 @@ def test_benchmark_reads_an_existing_dataset(tmp_path, real_dir, capsys):
     assert "real: 2 images" in out and "simulated: 1 images" in out
     assert "| statistic | real | simulated | distance |" in out
     assert cv2.imread(str(sheet)).shape == _sheet_shape(bench, 2)
+
+
+def test_read_list_looks_beside_it_then_in_sixray_benign_and_notes_a_bad_line(tmp_path):
+    bench = _benchmark()
+    _write_png(tmp_path / "a.png", busy(12, h=60, w=80))
+    _write_png(tmp_path / "sixray_benign" / "b.png", busy(13, h=60, w=80))
+    listing = tmp_path / "list.txt"
+    listing.write_text("# real backgrounds\na.png\n\n  b.png  \nmissing.jpg\n", encoding="utf-8")
+    found, missing = bench.read_list(listing)
+    assert found == [tmp_path / "a.png", tmp_path / "sixray_benign" / "b.png"]
+    assert len(missing) == 1 and missing[0].startswith("missing.jpg: not found")
+    assert bench.real_scans(tmp_path) == ([tmp_path / "a.png"], [])  # a folder: its scans
+
+
+def test_benchmark_with_a_list_skips_bad_entries_and_writes_json_and_a_blind_sheet(
+    tmp_path, capsys
+):
+    bench = _benchmark()
+    real = tmp_path / "lists"
+    for i, name in enumerate(("r0.png", "r1.png", "r2.png")):
+        _write_png(real / "sixray_benign" / name, busy(20 + i, h=200, w=150))
+    (real / "sixray_benign" / "broken.jpg").write_bytes(b"not a JPEG")
+    listing = real / "backgrounds.txt"
+    listing.write_text("r0.png\nr1.png\nbroken.jpg\ngone.jpg\nr2.png\n", encoding="utf-8")
+    data = tmp_path / "synth"
+    for i in range(2):
+        _write_png(data / "images" / f"bag_00000{i}.png", busy(30 + i))
+    sheet, figures = tmp_path / "out" / "sheet.png", tmp_path / "out" / "figures.json"
+    argv = ["--data", str(data), "--real", str(listing), "--sheet", str(sheet)]
+    rc = bench.main([*argv, "--sheet-rows", "2", "--shuffle-sheet", "--json", str(figures)])
+    captured = capsys.readouterr()
+    assert rc == 0
+    skipped = [line for line in captured.err.splitlines() if line.startswith("skipped:")]
+    assert len(skipped) == 2
+    assert any("gone.jpg" in s for s in skipped) and any("broken.jpg" in s for s in skipped)
+    out = captured.out
+    assert "real: 3 images" in out and "(2 skipped)" in out
+    assert "| per-image figure | real median [10–90 %] |" in out and "## Targets:" in out
+    assert cv2.imread(str(sheet)).shape == _sheet_shape(bench, 2)
+
+    blind = cv2.imread(str(tmp_path / "out" / "sheet_blind.png"))
+    assert blind.shape == (
+        bench.GAP + bench.TILE_H + bench.GAP,
+        bench.GAP + 4 * (bench.TILE_W + bench.GAP),
+        3,
+    )
+    key = (tmp_path / "out" / "sheet_blind_key.txt").read_text(encoding="utf-8").splitlines()
+    entries = [line.split() for line in key if not line.startswith("#")]
+    assert sorted(e[2] for e in entries) == ["real", "real", "simulated", "simulated"]
+    assert {(e[0], e[1]) for e in entries} == {("r1", f"c{c}") for c in range(1, 5)}
+
+    report = json.loads(figures.read_text(encoding="utf-8"))
+    assert report["real"]["images"] == 3 and len(report["real"]["skipped"]) == 2
+    assert report["simulated"]["images"] == 2
+    assert set(report["per_image"]) == set(FIGURES)
+    assert report["per_image"]["white_share"]["real"]["n"] == 3
+    assert len(report["targets"]) == 4 and all(isinstance(t["ok"], bool) for t in report["targets"])
+    assert set(report["images"]["real"]) == {"r0.png", "r1.png", "r2.png"}
+    assert set(report["pooled"]["real"]) >= {"white_share", "edge_density"}
+
+
+def test_default_real_backgrounds_list_resolves_every_name():
+    bench = _benchmark()
+    if not bench.REAL_DEFAULT.is_file():
+        pytest.skip(f"real background list not found at {bench.REAL_DEFAULT} (dev checkout only)")
+    found, missing = bench.read_list(bench.REAL_DEFAULT)
+    assert missing == [] and len(found) == 136
+    fig = image_figures(bench.load_rgb(found[0]))
+    assert fig["bag_area"] > 0.5  # real scans are cropped close around the bag
 
 
 @pytest.mark.slow
