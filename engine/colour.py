@@ -59,8 +59,8 @@ class ColourStyle:
 
     Defaults are fitted to real false-colour scans (SIXray): organics orange at ~35-40°,
     mixtures yellow-green, metals blue at ~205°; saturation grows with attenuation, quickly for
-    metals and slowly for organics, so thin organic material stays pale. Hue boundaries sit at
-    Zeff 10 (75°) and 18 (165°), where `material_classes_from_hue` splits.
+    metals and more slowly for organics, so only thin organic material stays pale. Hue boundaries
+    sit at Zeff 10 (75°) and 18 (165°), where `material_classes_from_hue` splits.
     """
 
     zeff: tuple[float, ...] = (5.0, 7.0, 8.5, 10.0, 11.5, 13.0, 16.0, 18.0, 20.0, 24.0, 30.0)
@@ -92,9 +92,9 @@ class ColourStyle:
     )
     # −ln T_high at which saturation reaches 63 % of its maximum
     saturation_scale: tuple[float, ...] = (
-        0.6,
-        0.6,
-        0.55,
+        0.35,
+        0.35,
+        0.4,
         0.45,
         0.45,
         0.45,
@@ -104,7 +104,7 @@ class ColourStyle:
         0.25,
         0.25,
     )
-    gamma: float = 0.4  # brightness = gain · T_high^gamma
+    gamma: float = 0.33  # brightness = gain · T_high^gamma (dense bags stay readable)
     gain: float = 1.05
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
 
@@ -122,7 +122,7 @@ class ColourStyle:
             ),
             gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
             gain=float(rng.uniform(1.0, 1.08)),
-            sharpen=float(rng.uniform(0.0, 0.8)),
+            sharpen=float(rng.uniform(0.6, 1.6)),  # consoles edge-enhance (sixray_benign)
         )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from engine.io.write import atomic_write_bytes
 
 SPLITS = ("train", "val", "test")
+UNSEEN = "test_unseen_designs"  # the split of held-out product designs
 ANNOTATIONS = "annotations.json"  # the file name engine.synth.dataset writes in a dataset folder
 EMPTY = "empty"
 _FRACTION_TOLERANCE = 1e-6
@@ -239,8 +240,13 @@ def split_coco(
     fractions: Sequence[float] = (0.6, 0.2, 0.2),
     seed: int = 0,
     out_dir: str | Path | None = None,
+    hold_out_designs: int = 0,
 ) -> dict[str, Path]:
     """Write stratified `train.json`, `val.json`, `test.json` of a COCO file; returns their paths.
+
+    With `hold_out_designs` N > 0, N product designs of each class (drawn with `seed`) are kept
+    out of train, val and test: every image holding one goes to `test_unseen_designs.json`, a
+    "new product model" test (annotations need the simulator's `design` attribute).
 
     `annotations` is a COCO JSON or a dataset folder holding `annotations.json`. Outputs go
     beside the input by default, so `file_name` paths stay valid; elsewhere, `info.image_root`
@@ -263,10 +269,19 @@ def split_coco(
     if any(p.resolve() == source.resolve() for p in paths.values()):
         raise ValueError(f"{source}: splitting would overwrite the input; choose another out_dir")
 
-    assignment = stratify(image_labels(coco), fractions, seed)
-    split_of = {image["id"]: j for image, j in zip(images, assignment, strict=True)}
+    held = held_out_designs(coco, hold_out_designs, seed, source) if hold_out_designs else set()
+    unseen = {a["image_id"] for a in coco["annotations"] if _design(a) in held}
+    if held:
+        paths[UNSEEN] = out / f"{UNSEEN}.json"
+    seen = [im for im in images if im["id"] not in unseen]
+    if len(seen) < len(SPLITS):
+        raise ValueError(f"{source}: {len(seen)} image(s) left without held-out designs")
+    kept = [a for a in coco["annotations"] if a["image_id"] not in unseen]
+    assignment = stratify(image_labels({"images": seen, "annotations": kept}), fractions, seed)
+    split_of = {image["id"]: j for image, j in zip(seen, assignment, strict=True)}
+    split_of.update(dict.fromkeys(unseen, len(SPLITS)))
     rest = {k: v for k, v in coco.items() if k not in ("info", "images", "annotations")}
-    for j, name in enumerate(SPLITS):
+    for j, name in enumerate(paths):
         info = {
             **coco.get("info", {}),
             "split": name,
@@ -274,6 +289,8 @@ def split_coco(
             "seed": seed,
             "source": source.name,
         }
+        if held:
+            info["held_out_designs"] = sorted(held)
         if out.resolve() != image_root:
             info["image_root"] = str(image_root)
         part = {
@@ -284,6 +301,37 @@ def split_coco(
         }
         atomic_write_bytes(paths[name], json.dumps(part, indent=1).encode())
     return paths
+
+
+def _design(ann: dict) -> str | None:
+    attributes = ann.get("attributes")
+    return attributes.get("design") if isinstance(attributes, dict) else None
+
+
+def held_out_designs(coco: dict, n: int, seed: int, source: Path) -> set[str]:
+    """`n` designs of each class (drawn with `seed`) to keep out of training, e.g. `laptop/07`."""
+    if n < 0:
+        raise ValueError(f"{source}: --hold-out-designs must be >= 0, got {n}")
+    by_class: dict[str, set[str]] = {}
+    for ann in coco["annotations"]:
+        design = _design(ann)
+        if isinstance(design, str) and "/" in design:
+            by_class.setdefault(design.split("/")[0], set()).add(design)
+    if not by_class:
+        raise ValueError(
+            f"{source}: no annotation records a product design (attributes.design); "
+            "only datasets of the simulator v2 can hold designs out"
+        )
+    rng = random.Random(seed)
+    held: set[str] = set()
+    for name, designs in sorted(by_class.items()):
+        if len(designs) <= n:
+            raise ValueError(
+                f"{source}: {name} has {len(designs)} design(s) in this dataset; holding out {n} "
+                "would leave none to train on"
+            )
+        held.update(rng.sample(sorted(designs), n))
+    return held
 
 
 def split_summary(paths: dict[str, Path]) -> str:

@@ -43,10 +43,10 @@ def garment(rng: np.random.Generator) -> ObjectModel:
     material = "pet" if kind in ("shirt", "trousers") and rng.random() < 0.4 else "cotton"
     if material == "pet":
         per_layer *= COTTON_DENSITY / 1.38
-    w, d = rng.uniform(22, 38), rng.uniform(16, 30)
-    layers = int(rng.integers(4, 12))
+    w, d = rng.uniform(25, 42), rng.uniform(20, 34)
+    layers = int(rng.integers(6, 16))  # folded twice or three times: 6-16 layers of cloth
     parts = [sheet("fabric", material, (0, 0, 0), (w, d), layers * per_layer)]
-    for _ in range(int(rng.integers(2, 6))):  # folds: flaps a few layers thick, offset
+    for _ in range(int(rng.integers(3, 9))):  # folds: flaps a few layers thick, offset
         fw, fd = w * rng.uniform(0.3, 1.0), d * rng.uniform(0.2, 0.7)
         x, y = rng.uniform(-1, 1) * (w - fw) / 2, rng.uniform(-1, 1) * (d - fd) / 2
         n = int(rng.integers(1, 4))
@@ -254,6 +254,39 @@ def coins(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("coins", parts, (9.0, 9.0, 1.0))
 
 
+def trinkets(rng: np.random.Generator) -> ObjectModel:
+    """Small metal strewn through a bag: clips, pins, buttons, rivets, a lipstick, a USB stick.
+
+    Real scans show tens of such dense specks in every bag (sixray_benign); spread over a
+    garment-sized area, they are what makes a packed bag look busy.
+    """
+    w, d = rng.uniform(15, 35), rng.uniform(10, 25)
+    parts = []
+    for _ in range(int(rng.integers(4, 14))):
+        x, y, z = rng.uniform(-w / 2, w / 2), rng.uniform(-d / 2, d / 2), rng.uniform(-0.5, 0.5)
+        turn = rotation(0, 0, rng.uniform(0, np.pi))
+        kind = int(rng.integers(6))
+        metal = str(rng.choice(["steel", "brass", "stainless", "aluminium"]))
+        if kind == 0:  # a paper clip or a hair pin: a bent wire
+            length = rng.uniform(2.5, 6.0)
+            pts = [(0, 0), (length, 0), (length, 0.6), (0.4, 0.6)]
+            pts = np.asarray(pts) @ turn[:2, :2].T + [x, y]
+            parts.append(path("clip", "steel", pts, 0.04, z))
+        elif kind == 1:  # a button or a stud
+            parts.append(disc("button", metal, (x, y, z), rng.uniform(0.4, 0.9), 0.15))
+        elif kind == 2:  # a safety pin or a grip
+            parts.append(box("pin", metal, (x, y, z), (rng.uniform(2, 4), 0.25, 0.1), rot=turn))
+        elif kind == 3:  # a lipstick or a lip balm: aluminium tube
+            parts += tube("lipstick", "aluminium", (x - 3.5, y, z), (x + 3.5, y, z), 0.9, 0.05)
+        elif kind == 4:  # a USB stick: board and steel plug
+            parts.append(box("usb", "fr4", (x, y, z), (3.5, 1.5, 0.15), rot=turn))
+            plug = turn @ np.array([2.4, 0, 0]) + [x, y, z]
+            parts += shell("usb", "steel", (1.2, 1.2, 0.45), 0.03, plug, turn)
+        else:  # a ring of a zip pull or a key ring
+            parts.append(ring("ring", metal, (x, y, z), rng.uniform(0.6, 1.2), 0.07, 10))
+    return ObjectModel("trinkets", parts, (w + 4, d + 4, 1.5))
+
+
 def umbrella(rng: np.random.Generator) -> ObjectModel:
     """A folded umbrella: aluminium shaft, steel ribs and springs, nylon canopy, ABS handle."""
     length = rng.uniform(22, 32)
@@ -373,12 +406,13 @@ CLUTTER: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] =
     # name: (relative frequency in a bag, builder)
     "garment": (3.0, garment),
     "shoe": (0.8, shoe),
-    "cable": (1.5, cable),
+    "cable": (2.5, cable),
     "power_bank": (0.3, power_bank),
     "toiletry_bag": (0.6, toiletry_bag),
     "book": (0.8, book),
-    "keys": (0.5, keys),
-    "coins": (0.5, coins),
+    "keys": (0.7, keys),
+    "coins": (0.7, coins),
+    "trinkets": (3.0, trinkets),
     "umbrella": (0.4, umbrella),
     "belt": (0.5, belt),
     "glasses": (0.3, glasses),

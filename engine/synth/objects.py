@@ -19,7 +19,7 @@ from engine.synth.parts import ObjectModel, box, disc, move, path, place, rod, s
 from engine.synth.shapes import Canvas, Cylinder, Ellipsoid, Part, Wire, rotation
 
 CATEGORIES = ("bottle", "hairdryer", "iron", "toaster", "mobile", "laptop")
-ANOMALY_TYPES = ("marzipan", "screws", "metal_plate", "knife", "wires", "battery")
+ANOMALY_TYPES = ("marzipan", "screws", "metal_plate", "knife", "wires", "battery", "swapped")
 ALONG_X = rotation(0, np.pi / 2, 0)  # a cylinder's axis turned from z to x
 
 __all__ = ["ANOMALY_TYPES", "CATEGORIES", "Drawn", "ObjectModel", "build", "draw", "place"]
@@ -63,20 +63,21 @@ def _board(rng, center, size, chips: int, copper: float = 0.004) -> list[Part]:
 
 
 # ----- the six classes ------------------------------------------------------------------------
-def bottle(rng: np.random.Generator) -> ObjectModel:
-    kind = rng.choice(["pet", "pet", "glass", "wine"])
-    wall_material, wall = ("pet", rng.uniform(0.025, 0.04)) if kind == "pet" else ("glass", 0.3)
-    liquid = str(rng.choice(["water", "water", "oil", "ethanol", "water"]))
+def bottle(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    kind = design.choice(["pet", "pet", "glass", "wine"])
+    wall_material, wall = ("pet", design.uniform(0.025, 0.04)) if kind == "pet" else ("glass", 0.3)
+    liquid = str(design.choice(["water", "water", "oil", "ethanol", "water"]))
     if kind == "wine":
-        liquid = "ethanol" if rng.random() < 0.3 else "water"
-        radius, length = rng.uniform(3.6, 4.0), rng.uniform(22.0, 24.0)
+        liquid = "ethanol" if design.random() < 0.3 else "water"
+        radius, length = design.uniform(3.6, 4.0), design.uniform(22.0, 24.0)
     else:
-        radius, length = rng.uniform(2.8, 4.5), rng.uniform(15.0, 30.0)
-    fill = rng.uniform(0.55, 0.95)
-    shoulder = rng.uniform(0.15, 0.3) * length
+        radius, length = design.uniform(2.8, 4.5), design.uniform(15.0, 30.0)
+    fill_range = np.sort(design.uniform(0.5, 0.97, 2))  # how full its units are sold and used
+    fill = unit.uniform(*fill_range)
+    shoulder = design.uniform(0.15, 0.3) * length
     body_len = length - shoulder
     x0 = -length / 2 + body_len / 2  # the body's centre; the neck is towards +x
-    neck_r = radius * rng.uniform(0.3, 0.45)
+    neck_r = radius * design.uniform(0.3, 0.45)
     shoulder_at = x0 + body_len / 2
     dome = (radius, radius, shoulder)
     inner = (radius - wall, radius - wall, shoulder - wall)
@@ -112,9 +113,9 @@ def bottle(rng: np.random.Generator) -> ObjectModel:
             ),
         )
     )
-    cap = "aluminium" if kind == "wine" and rng.random() < 0.5 else "polyethylene"
+    cap = "aluminium" if kind == "wine" and design.random() < 0.5 else "polyethylene"
     parts.append(rod("cap", cap, (length / 2, 0, 0), (length / 2 + 1.8, 0, 0), neck_r + 0.15))
-    if rng.random() < 0.6:  # a paper or plastic label around the body
+    if design.random() < 0.6:  # a paper or plastic label around the body
         parts += tube(
             "label",
             "paper",
@@ -126,11 +127,11 @@ def bottle(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("bottle", parts, (length + 1.8, 2 * radius, 2 * radius))
 
 
-def laptop(rng: np.random.Generator) -> ObjectModel:
-    inches = float(rng.choice([11.6, 13.3, 14.0, 15.6, 17.3]))
+def laptop(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    inches = float(design.choice([11.6, 13.3, 14.0, 15.6, 17.3]))
     w, d = inches * 2.54 * 0.87, inches * 2.54 * 0.58
-    h = rng.uniform(1.5, 2.4)
-    case = "aluminium" if rng.random() < 0.5 else "abs"
+    h = design.uniform(1.5, 2.4)
+    case = "aluminium" if design.random() < 0.5 else "abs"
     wall = 0.1 if case == "aluminium" else 0.2
     parts = shell("case", case, (w, d, h), wall)
     top = h / 2
@@ -144,10 +145,10 @@ def laptop(rng: np.random.Generator) -> ObjectModel:
         kx = (i - (keys_x - 1) / 2) * w * 0.85 / keys_x
         ky = d * 0.1 + (j - (keys_y - 1) / 2) * d * 0.42 / keys_y
         parts.append(box("keyboard", "abs", (kx, ky, top - 0.62), (w * 0.05, d * 0.065, 0.2)))
-    board_w, board_d = w * rng.uniform(0.45, 0.6), d * rng.uniform(0.35, 0.45)
-    bx, by = w * 0.2 * rng.choice([-1, 1]), -d * 0.22
-    parts += _board(rng, (bx, by, -0.1), (board_w, board_d, 0.12), int(rng.integers(5, 11)))
-    cells = int(rng.choice([3, 4, 6]))
+    board_w, board_d = w * design.uniform(0.45, 0.6), d * design.uniform(0.35, 0.45)
+    bx, by = w * 0.2 * design.choice([-1, 1]), -d * 0.22
+    parts += _board(design, (bx, by, -0.1), (board_w, board_d, 0.12), int(design.integers(5, 11)))
+    cells = int(design.choice([3, 4, 6]))
     bat_w, bat_d = w * 0.7, d * 0.3
     for c in range(cells):  # the battery pack: a row of pouch cells
         cx = -bat_w / 2 + bat_w * (c + 0.5) / cells
@@ -172,21 +173,21 @@ def laptop(rng: np.random.Generator) -> ObjectModel:
         disc("speaker", "ndfeb", (-w * 0.4, d * 0.05, -0.2), 0.5, 0.25),
         disc("speaker", "ndfeb", (w * 0.4, d * 0.05, -0.2), 0.5, 0.25),
     ]
-    for k in range(int(rng.integers(2, 5))):  # USB and other ports: steel shells on an edge
+    for k in range(int(design.integers(2, 5))):  # USB and other ports: steel shells on an edge
         side = -w / 2 + 0.6 if k % 2 else w / 2 - 0.6
         parts += shell("port", "steel", (1.0, 1.3, 0.5), 0.03, (side, -d * 0.3 + k * 2.0, 0))
-    n = int(rng.integers(8, 15))
-    xs = np.concatenate([[-w / 2 + 1, w / 2 - 1] * 2, rng.uniform(-w / 2 + 1, w / 2 - 1, n - 4)])
+    n = int(design.integers(8, 15))
+    xs = np.concatenate([[-w / 2 + 1, w / 2 - 1] * 2, design.uniform(-w / 2 + 1, w / 2 - 1, n - 4)])
     ys = np.concatenate(
-        [[-d / 2 + 1] * 2 + [d / 2 - 1] * 2, rng.uniform(-d / 2 + 1, d / 2 - 1, n - 4)]
+        [[-d / 2 + 1] * 2 + [d / 2 - 1] * 2, design.uniform(-d / 2 + 1, d / 2 - 1, n - 4)]
     )
     parts += _screws(xs, ys, -h / 2, length=0.45)
     return ObjectModel("laptop", parts, (w, d, h), cavity=(w * 0.35, d * 0.3, h * 0.3))
 
 
-def mobile(rng: np.random.Generator) -> ObjectModel:
-    w, d, h = rng.uniform(13.0, 16.5), rng.uniform(6.4, 7.8), rng.uniform(0.75, 1.0)
-    frame = "aluminium" if rng.random() < 0.7 else "stainless"
+def mobile(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    w, d, h = design.uniform(13.0, 16.5), design.uniform(6.4, 7.8), design.uniform(0.75, 1.0)
+    frame = "aluminium" if design.random() < 0.7 else "stainless"
     parts = shell("frame", frame, (w, d, h), 0.12 if frame == "aluminium" else 0.06)
     parts += [
         box("screen", "glass", (0, 0, h / 2 - 0.05), (w * 0.99, d * 0.99, 0.08)),
@@ -201,14 +202,16 @@ def mobile(rng: np.random.Generator) -> ObjectModel:
         box("sim", "stainless", (w * 0.1, d * 0.45, 0), (1.5, 0.5, 0.05)),
         box("port", "steel", (-w / 2 + 0.3, 0, 0), (0.6, 0.9, 0.35)),
     ]
-    parts += _board(rng, (w * 0.3, 0, 0), (w * 0.3, d * 0.8, 0.08), int(rng.integers(3, 7)), 0.003)
+    parts += _board(
+        design, (w * 0.3, 0, 0), (w * 0.3, d * 0.8, 0.08), int(design.integers(3, 7)), 0.003
+    )
     parts += _screws([-w / 2 + 0.3, -w / 2 + 0.3], [-d * 0.2, d * 0.2], -0.2, 0.3, 0.05)
     return ObjectModel("mobile", parts, (w, d, h), cavity=(w * 0.3, d * 0.3, h * 0.3))
 
 
-def hairdryer(rng: np.random.Generator) -> ObjectModel:
-    length, radius = rng.uniform(17, 24), rng.uniform(3.2, 4.5)
-    handle_len = rng.uniform(10, 15)
+def hairdryer(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    length, radius = design.uniform(17, 24), design.uniform(3.2, 4.5)
+    handle_len = design.uniform(10, 15)
     wall = 0.25
     parts = [
         Part("body", "abs", Cylinder((0.0, 0, 0), ALONG_X, radius, length)),
@@ -236,7 +239,7 @@ def hairdryer(rng: np.random.Generator) -> ObjectModel:
             "heater_support", "mica", (length * 0.15, 0, 0), (length * 0.42, 0.1, 2 * radius - 1.5)
         ),
     ]
-    turns = int(rng.integers(10, 18))
+    turns = int(design.integers(10, 18))
     for i in range(turns):  # the nichrome coil wound along the mica cross
         x = length * (-0.05 + 0.4 * i / turns)
         parts.append(Part(f"coil{i}", "nichrome", Cylinder((x, 0, 0), ALONG_X, radius - 1.2, 0.04)))
@@ -290,16 +293,16 @@ def hairdryer(rng: np.random.Generator) -> ObjectModel:
     )
 
 
-def iron(rng: np.random.Generator) -> ObjectModel:
-    w, d, h = rng.uniform(24, 29), rng.uniform(10, 12.5), rng.uniform(12, 15)
-    sole = "aluminium" if rng.random() < 0.5 else "stainless"
+def iron(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    w, d, h = design.uniform(24, 29), design.uniform(10, 12.5), design.uniform(12, 15)
+    sole = "aluminium" if design.random() < 0.5 else "stainless"
     sole_t = 0.5 if sole == "aluminium" else 0.15
     z0 = -h / 2
     parts = [
         Part("soleplate", sole, Ellipsoid((0.0, 0, z0), semi_axes=(w / 2, d / 2, sole_t), cut=0)),
     ]
-    for _ in range(int(rng.integers(12, 30))):  # steam holes through the soleplate
-        x, y = rng.uniform(-0.35, 0.35) * w, rng.uniform(-0.3, 0.3) * d
+    for _ in range(int(design.integers(12, 30))):  # steam holes through the soleplate
+        x, y = design.uniform(-0.35, 0.35) * w, design.uniform(-0.3, 0.3) * d
         parts.append(
             Part("soleplate", sole, Cylinder((x, y, z0 + 0.2), radius_cm=0.15, length=2.0), -1.0)
         )
@@ -332,8 +335,11 @@ def iron(rng: np.random.Generator) -> ObjectModel:
             -1.0,
         ),
     ]
-    if rng.random() < 0.5:
-        fill = Ellipsoid((w * 0.12, 0, z0 + h * 0.33), semi_axes=(w * 0.26, d * 0.28, h * 0.1))
+    if unit.random() < 0.5:  # this unit's tank has water in it
+        level = unit.uniform(0.3, 1.0)
+        fill = Ellipsoid(
+            (w * 0.12, 0, z0 + h * 0.33), semi_axes=(w * 0.26, d * 0.28, h * 0.1 * level)
+        )
         parts.append(Part("tank", "water", fill))
     parts += tube(
         "handle", "abs", (-w * 0.32, 0, z0 + h * 0.8), (w * 0.22, 0, z0 + h * 0.8), 1.5, 0.25
@@ -371,11 +377,12 @@ def iron(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("iron", parts, size, cavity=(w * 0.25, d * 0.25, h * 0.15))
 
 
-def toaster(rng: np.random.Generator) -> ObjectModel:
-    w, d, h = rng.uniform(26, 32), rng.uniform(15, 19), rng.uniform(18, 21)
-    body = "stainless" if rng.random() < 0.7 else "steel"
-    parts = shell("body", body, (w, d, h), rng.uniform(0.04, 0.07))
-    slots = 2 if rng.random() < 0.7 else 4
+def toaster(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+    w, d, h = design.uniform(26, 32), design.uniform(15, 19), design.uniform(18, 21)
+    body = "stainless" if design.random() < 0.7 else "steel"
+    parts = shell("body", body, (w, d, h), design.uniform(0.04, 0.07))
+    slots = 2 if design.random() < 0.7 else 4
+    carriage_z = -h * 0.35 if unit.random() < 0.85 else -h * 0.1  # this unit's lever down or up
     for s in range(slots):
         y = -d / 2 + d * (s + 1) / (slots + 1)
         for side in (-1, 1):
@@ -386,7 +393,7 @@ def toaster(rng: np.random.Generator) -> ObjectModel:
                 z = -h * 0.32 + k * h * 0.09
                 parts.append(path("element", "nichrome", zig, 0.05, z))
             parts.append(box("guard", "steel", (0, y + side * 2.2, 0), (w * 0.8, 0.05, h * 0.6)))
-        parts.append(box("carriage", "steel", (0, y, -h * 0.35), (w * 0.75, 2.6, 0.08)))
+        parts.append(box("carriage", "steel", (0, y, carriage_z), (w * 0.75, 2.6, 0.08)))
     parts += [
         box("base", "steel", (0, 0, -h / 2 + 0.6), (w * 0.95, d * 0.95, 0.06)),
         box("crumb_tray", "aluminium", (0, 0, -h / 2 + 0.3), (w * 0.9, d * 0.85, 0.05)),
@@ -406,7 +413,7 @@ def toaster(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("toaster", parts, (w + 2.5, d, h), cavity=(w * 0.3, d * 0.3, h * 0.25))
 
 
-BUILDERS: dict[str, Callable[[np.random.Generator], ObjectModel]] = {
+BUILDERS: dict[str, Callable[[np.random.Generator, np.random.Generator], ObjectModel]] = {
     "bottle": bottle,
     "hairdryer": hairdryer,
     "iron": iron,
@@ -416,13 +423,71 @@ BUILDERS: dict[str, Callable[[np.random.Generator], ObjectModel]] = {
 }
 
 
-def build(category: str, rng: np.random.Generator) -> ObjectModel:
-    """A new random instance of `category`."""
+@dataclass(frozen=True)
+class DesignCounts:
+    """How many product designs each class's catalogue holds (`bag.designs` in a synth config)."""
+
+    bottle: int = 10
+    hairdryer: int = 10
+    iron: int = 10
+    toaster: int = 10
+    mobile: int = 10
+    laptop: int = 20
+
+
+CATALOGUE_SEED = 20261201  # the catalogue: design k of a class is the same product everywhere
+TOLERANCE_CM = 0.04  # manufacturing tolerance: each internal part group moves by about this
+
+
+def design_name(category: str, design: int) -> str:
+    """The recorded name of a design, e.g. `laptop/07`."""
+    return f"{category}/{design:02d}"
+
+
+def build(
+    category: str,
+    rng: np.random.Generator,
+    design: int | None = None,
+    designs: DesignCounts | None = None,
+    tolerance_cm: float = TOLERANCE_CM,
+) -> ObjectModel:
+    """A unit of `category`: its product design (drawn from `rng` when None) and its own state.
+
+    Design k's layout comes from `default_rng([CATALOGUE_SEED, class, k])` alone, so it is the
+    same in any bag and any dataset; `rng` gives only the unit's state (fill level, water in
+    the tank, the toaster's lever) and its manufacturing tolerance.
+    """
     try:
         builder = BUILDERS[category]
     except KeyError:
         raise KeyError(f"unknown category {category!r}; known: {list(CATEGORIES)}") from None
-    return builder(rng)
+    count = int(getattr(designs or DesignCounts(), category))
+    if count < 1:
+        raise ValueError(f"{category}: the catalogue needs at least one design, got {count}")
+    if design is None:
+        design = int(rng.integers(count))
+    if not 0 <= design < count:
+        raise ValueError(f"{category}: design must be in 0..{count - 1}, got {design}")
+    layout = np.random.default_rng([CATALOGUE_SEED, CATEGORIES.index(category), design])
+    model = builder(layout, rng)
+    model = _with_tolerance(model, rng, tolerance_cm)
+    return replace(model, design=design_name(category, design))
+
+
+def _with_tolerance(model: ObjectModel, rng: np.random.Generator, sigma_cm: float) -> ObjectModel:
+    """Each internal part group (one role) shifted by its own small offset; the outside stays."""
+    if sigma_cm <= 0:
+        return model
+    shifts: dict[str, np.ndarray] = {}
+    parts = []
+    for part in model.parts:
+        if part.role in _EXTERIOR_ROLES:
+            parts.append(part)
+            continue
+        if part.role not in shifts:
+            shifts[part.role] = np.append(rng.normal(0, sigma_cm, 2), 0.0)
+        parts.append(move(part, shifts[part.role], np.eye(3)))
+    return replace(model, parts=parts)
 
 
 # ----- anomalies ------------------------------------------------------------------------------
@@ -496,6 +561,8 @@ def insert_anomaly(model: ObjectModel, kind: str, rng: np.random.Generator) -> O
     """A copy of `model` with a concealed item of `kind` inside; displaced internals removed."""
     if kind not in ANOMALY_TYPES:
         raise ValueError(f"unknown anomaly {kind!r}; known: {list(ANOMALY_TYPES)}")
+    if kind == "swapped":
+        return _swap_part(model, rng)
     sx, sy, sz = model.size
     inner = np.array(model.cavity) if model.cavity else np.array([sx, sy, sz]) * 0.25
     if model.category == "bottle":
@@ -514,6 +581,45 @@ def insert_anomaly(model: ObjectModel, kind: str, rng: np.random.Generator) -> O
         if kept.get(key, True):
             keep.append(p)
     return replace(model, parts=keep, anomaly=parts, anomaly_type=kind)
+
+
+# The part of each design a smuggler replaces by an organic block of the same shape: its main
+# material and what the block may be (explosive simulants and explosives, physics.md §5).
+_SWAPPABLE = {
+    "laptop": (("battery", "li_ion"), ("board", "fr4")),
+    "mobile": (("battery", "li_ion"),),
+    "hairdryer": (("motor", "ferrite"), ("motor", "copper")),
+    "iron": (("thermostat", "brass"), ("tank", "water")),
+    "toaster": (("control", "fr4"), ("crumb_tray", "aluminium")),
+    "bottle": (("liquid", None),),
+}
+_SWAP_MATERIALS = ("marzipan", "rdx", "petn", "tnt")
+
+
+def _swap_part(model: ObjectModel, rng: np.random.Generator) -> ObjectModel:
+    """A copy of `model` whose internal part (cells, board, motor, liquid) is another material.
+
+    The shape stays the design's, so only the material departs from it: what an analyst sees
+    as cells that look like a block of organic matter. The swapped parts are the anomaly.
+    """
+    options = [
+        (role, material)
+        for role, material in _SWAPPABLE.get(model.category, ())
+        if any(p.role == role and material in (None, p.material) for p in model.parts)
+    ]
+    if not options:  # e.g. an iron whose tank is empty and no thermostat: fall back
+        return insert_anomaly(model, "marzipan", rng)
+    role, material = options[int(rng.integers(len(options)))]
+    targets = [p for p in model.parts if p.role == role and material in (None, p.material)]
+    if len(targets) > 2 and model.category in ("laptop", "mobile"):  # some cells of a pack
+        keep = int(rng.integers(1, len(targets)))
+        order = rng.permutation(len(targets))[:keep]
+        targets = [targets[i] for i in sorted(order)]
+    new = str(rng.choice(_SWAP_MATERIALS))
+    ids = {id(p) for p in targets}
+    anomaly = [replace(p, role="anomaly", material=new) for p in targets]
+    parts = [p for p in model.parts if id(p) not in ids]
+    return replace(model, parts=parts, anomaly=anomaly, anomaly_type="swapped", replaced=targets)
 
 
 def _centre_of(part: Part) -> np.ndarray:
@@ -539,6 +645,7 @@ class Drawn:
     instance: np.ndarray  # bool H×W: any of the object's material, anomaly included
     anomaly: np.ndarray | None = None  # bool H×W: the concealed item alone
     anomaly_window: Canvas | None = None  # its thickness maps, for its visibility
+    replaced_window: Canvas | None = None  # what the design had there instead (not drawn)
 
 
 def draw(canvas: Canvas, model: ObjectModel) -> Drawn:
@@ -555,4 +662,9 @@ def draw(canvas: Canvas, model: ObjectModel) -> Drawn:
             anomaly = canvas.full_mask(window, window.footprint())
             instance |= anomaly
         drawn.anomaly, drawn.anomaly_window = anomaly, window
+        if model.replaced and window is not None:  # same solids, so the same window
+            original = canvas.window(p.solid for p in model.anomaly)
+            for part in model.replaced:
+                original.add(part.material, part.solid, part.sign)
+            drawn.replaced_window = original
     return drawn

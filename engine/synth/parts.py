@@ -25,6 +25,8 @@ class ObjectModel:
     anomaly_type: str | None = None
     cavity: tuple[float, float, float] | None = None  # half-extents where an item can hide
     cavity_center: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    design: str | None = None  # the product design it was built from, e.g. "laptop/07"
+    replaced: list[Part] = field(default_factory=list)  # the design's parts the anomaly replaced
 
     @property
     def anomalous(self) -> bool:
@@ -126,4 +128,5 @@ def place(model: ObjectModel, position, rot: np.ndarray) -> ObjectModel:
         model,
         parts=[move(p, position, rot) for p in model.parts],
         anomaly=[move(p, position, rot) for p in model.anomaly],
+        replaced=[move(p, position, rot) for p in model.replaced],
     )

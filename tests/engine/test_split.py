@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import time
 from pathlib import Path
 
@@ -407,3 +408,63 @@ def test_simulator_dataset(tmp_path):
     assert sorted(ann_ids) == [a["id"] for a in whole["annotations"]]
     assert "anomalous" in split_summary(paths)
     assert time.perf_counter() - start < 5.0
+
+
+# ----- held-out product designs -----------------------------------------------------------------
+
+
+def _designed_coco(path: Path, images: int = 60) -> Path:
+    """Images of one or two objects, each of one of five laptop and four phone designs."""
+    rng = random.Random(3)
+    coco = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "laptop"}]}
+    coco["categories"].append({"id": 2, "name": "mobile"})
+    for i in range(1, images + 1):
+        coco["images"].append({"id": i, "file_name": f"{i}.png", "width": 8, "height": 8})
+        for _ in range(rng.randint(1, 2)):
+            cat = rng.choice([1, 2])
+            design = (
+                f"{'laptop' if cat == 1 else 'mobile'}/{rng.randrange(5 if cat == 1 else 4):02d}"
+            )
+            coco["annotations"].append(
+                {
+                    "id": len(coco["annotations"]) + 1,
+                    "image_id": i,
+                    "category_id": cat,
+                    "bbox": [0, 0, 2, 2],
+                    "area": 4,
+                    "iscrowd": 0,
+                    "attributes": {"anomalous": rng.random() < 0.3, "design": design},
+                }
+            )
+    path.write_text(json.dumps(coco))
+    return path
+
+
+def test_held_out_designs_never_reach_train_val_or_test(tmp_path):
+    source = _designed_coco(tmp_path / "coco.json")
+    paths = split_coco(source, seed=4, hold_out_designs=1)
+    assert list(paths) == ["train", "val", "test", "test_unseen_designs"]
+    unseen = read(paths["test_unseen_designs"])
+    held = set(unseen["info"]["held_out_designs"])
+    assert len(held) == 2 and {d.split("/")[0] for d in held} == {"laptop", "mobile"}
+    for name in ("train", "val", "test"):
+        designs = {a["attributes"]["design"] for a in read(paths[name])["annotations"]}
+        assert not designs & held, name
+    every_image = [im["id"] for p in paths.values() for im in read(p)["images"]]
+    assert sorted(every_image) == list(range(1, 61))  # each image in exactly one split
+    unseen_designs = {a["attributes"]["design"] for a in unseen["annotations"]}
+    assert held <= unseen_designs
+    again = split_coco(source, seed=4, hold_out_designs=1, out_dir=tmp_path / "again")
+    assert read(again["test_unseen_designs"])["images"] == unseen["images"]
+
+
+def test_holding_out_designs_needs_design_attributes_and_enough_designs(tmp_path):
+    source = _designed_coco(tmp_path / "coco.json")
+    with pytest.raises(ValueError, match="mobile has 4 design"):
+        split_coco(source, hold_out_designs=4)
+    plain = read(source)
+    for ann in plain["annotations"]:
+        del ann["attributes"]["design"]
+    (tmp_path / "plain.json").write_text(json.dumps(plain))
+    with pytest.raises(ValueError, match="no annotation records a product design"):
+        split_coco(tmp_path / "plain.json", hold_out_designs=1)

@@ -81,11 +81,29 @@ def test_objects_stay_inside_the_bag():
             assert share > 0.97, f"seed {seed}: {obj.category} {share:.0%} inside the bag"
 
 
-def test_the_whole_bag_lies_inside_the_frame_and_fills_much_of_it():
-    cfg = BagConfig(width=320, height=240, pitch_cm=0.2, min_objects=0, max_objects=0)
+def test_the_bag_fills_the_frame_as_a_cropped_export_does():
+    # Real exports are cropped to the bag: its box spans the frame on at least one axis, and
+    # only a faint rim (handles, rounded shell corners) may run off the edge.
+    cfg = BagConfig(width=320, height=240, pitch_cm=0.1, min_objects=0, max_objects=0)
     for seed in range(6):
         bag = compose_bag(np.random.default_rng(seed), cfg)
         rows, cols = np.nonzero(bag.outline)
-        assert rows.min() > 0 and cols.min() > 0 and rows.max() < 239 and cols.max() < 319
-        fill = max(np.ptp(cols) / 320, np.ptp(rows) / 240)
-        assert 0.7 < fill < 1.0, f"seed {seed}: the bag spans {fill:.0%} of the frame"
+        fill = max((np.ptp(cols) + 1) / 320, (np.ptp(rows) + 1) / 240)
+        assert fill > 0.9, f"seed {seed}: the bag spans {fill:.0%} of the frame"
+        edge = np.concatenate(
+            [bag.outline[0], bag.outline[-1], bag.outline[:, 0], bag.outline[:, -1]]
+        )
+        assert edge.mean() < 0.5, f"seed {seed}: the bag is cut along the frame's edges"
+
+
+def test_items_lie_as_packed_mostly_flat():
+    from engine.synth.bag import packed_pose
+
+    def share_turned_up(category: str) -> float:
+        rng = np.random.default_rng(0)
+        poses = [packed_pose(category, rng) for _ in range(2000)]
+        return float(np.mean([abs(p[2, 2]) < 0.5 for p in poses]))  # item's z no longer up
+
+    assert share_turned_up("laptop") == pytest.approx(0.04, abs=0.015)  # on edge: rare
+    assert share_turned_up("iron") == pytest.approx(0.5, abs=0.05)  # on its side
+    assert share_turned_up("bottle") == pytest.approx(0.15, abs=0.03)  # standing upright

@@ -49,6 +49,7 @@ def test_pycocotools_loads_it_with_six_categories(dataset):
             "anomaly_bbox",
             "anomaly_segmentation",
             "anomaly_visibility",
+            "design",
         }
         if attrs["anomalous"]:
             assert attrs["anomaly_type"] and attrs["anomaly_visibility"] is not None

@@ -87,3 +87,70 @@ def test_fan_beam_stretches_low_objects_more_than_high_ones():
         widths.append(canvas.footprint("steel")[30].sum() * 0.1)
     assert widths[0] == pytest.approx(10 * 1.2 * 100 / 101, rel=0.03)
     assert widths[1] == pytest.approx(10 * 1.2 * 100 / 125, rel=0.03)
+
+
+# ----- product designs ------------------------------------------------------------------------
+def _layout(model):
+    """Every part as (role, material, sign, centre rounded to 0.1 mm): a design's fingerprint."""
+    from engine.synth.objects import _centre_of
+
+    return sorted(
+        (p.role, p.material, p.sign, tuple(np.round(_centre_of(p), 2))) for p in model.parts
+    )
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_one_design_gives_the_same_layout_in_any_bag_and_any_seed(category):
+    a = build(category, np.random.default_rng(1), design=3, tolerance_cm=0)
+    b = build(category, np.random.default_rng(99), design=3, tolerance_cm=0)
+    assert a.design == b.design == f"{category}/03" and a.size == b.size
+    stateful = {"liquid", "tank", "carriage"}  # fill level, water, the lever: the unit's own
+    assert [x for x in _layout(a) if x[0] not in stateful] == [
+        x for x in _layout(b) if x[0] not in stateful
+    ]
+    other = build(category, np.random.default_rng(1), design=4, tolerance_cm=0)
+    assert _layout(other) != _layout(a)  # designs differ
+
+
+def test_units_of_a_design_differ_only_by_tolerance():
+    a = build("laptop", np.random.default_rng(1), design=7)
+    b = build("laptop", np.random.default_rng(2), design=7)
+    assert len(a.parts) == len(b.parts)
+    from engine.synth.objects import TOLERANCE_CM, _centre_of
+
+    pairs = zip(a.parts, b.parts, strict=True)
+    shifts = [np.abs(_centre_of(p) - _centre_of(q)).max() for p, q in pairs]
+    assert 0 < max(shifts) < 6 * TOLERANCE_CM  # each part group moved, but by under a mm
+
+
+def test_the_catalogue_size_comes_from_the_config():
+    from engine.synth.objects import DesignCounts
+
+    few = DesignCounts(laptop=3)
+    seen = {build("laptop", np.random.default_rng(s), designs=few).design for s in range(60)}
+    assert seen == {"laptop/00", "laptop/01", "laptop/02"}
+    many = {build("laptop", np.random.default_rng(s)).design for s in range(200)}
+    assert len(many) == 20  # the default catalogue: 20 laptops
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        build("laptop", np.random.default_rng(0), design=3, designs=few)
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_a_swapped_part_departs_from_the_design_exactly_where_its_mask_says(category):
+    rng = np.random.default_rng(4)
+    unit = build(category, np.random.default_rng(5), design=2, tolerance_cm=0)
+    swapped = insert_anomaly(unit, "swapped", rng)
+    assert swapped.anomaly_type == "swapped" and swapped.replaced
+    assert {p.material for p in swapped.anomaly} <= {"marzipan", "rdx", "petn", "tnt"}
+    pose = rotation(0.1, -0.1, 0.7)
+    benign, changed = Canvas(400, 400, PITCH), Canvas(400, 400, PITCH)
+    draw(benign, place(unit, (30.0, 30.0, 12.0), pose))
+    mask = draw(changed, place(swapped, (30.0, 30.0, 12.0), pose)).anomaly
+    differs = np.zeros(mask.shape, bool)
+    for material in set(benign.maps) | set(changed.maps):
+        a = benign.maps.get(material, np.zeros(mask.shape, np.float32))
+        b = changed.maps.get(material, np.zeros(mask.shape, np.float32))
+        differs |= np.abs(a - b) > 1e-5
+    assert differs.any()
+    assert not (differs & ~mask).any()  # nothing changed outside the anomaly's mask
+    assert (differs & mask).sum() / mask.sum() > 0.5
