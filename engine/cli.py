@@ -51,6 +51,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"xray-engine synth: {exc}", file=sys.stderr)
         return 2
+    if args.backgrounds is not None:
+        return _synth_tip(args, config)
     if args.size is not None:
         try:
             width, height = (int(v) for v in args.size.lower().split("x"))
@@ -75,6 +77,41 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _synth_tip(args: argparse.Namespace, config) -> int:
+    """`synth --backgrounds`: simulated objects projected into real scans."""
+    from engine.synth.projection import BackgroundError, write_tip_dataset
+
+    if args.size is not None or args.n < 1:
+        print(
+            "xray-engine synth: need --n >= 1; --size does not go with --backgrounds "
+            "(the images keep their backgrounds' sizes)",
+            file=sys.stderr,
+        )
+        return 2
+
+    def skipped(path: Path, why: str) -> None:
+        print(f"xray-engine synth: skipped {path}: {why}", file=sys.stderr, flush=True)
+
+    try:
+        path = write_tip_dataset(
+            args.out,
+            args.n,
+            args.backgrounds,
+            args.seed,
+            config=config,
+            workers=max(1, args.workers),
+            on_skip=skipped,
+        )
+    except (BackgroundError, FileNotFoundError) as exc:
+        print(f"xray-engine synth: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"xray-engine synth: cannot write to {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
 def _cmd_split(args: argparse.Namespace) -> int:
     """Write stratified train/val/test COCO files beside a dataset's annotations."""
     from engine.data import resolve_annotations, split_coco, split_summary
@@ -82,7 +119,11 @@ def _cmd_split(args: argparse.Namespace) -> int:
     try:
         fractions = tuple(float(f) for f in args.fractions.split(","))
         paths = split_coco(
-            resolve_annotations(args.dataset), fractions=fractions, seed=args.seed, out_dir=args.out
+            resolve_annotations(args.dataset),
+            fractions=fractions,
+            seed=args.seed,
+            out_dir=args.out,
+            hold_out_designs=args.hold_out_designs,
         )
     except ValueError as exc:
         print(f"xray-engine split: {exc}", file=sys.stderr)
@@ -503,6 +544,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")
     synth.add_argument(
+        "--backgrounds",
+        metavar="DIR_OR_LIST",
+        help="project simulated objects into these real scans instead (threat image "
+        "projection): a folder of images, or a list file of names (relative to the list's "
+        "folder, else to sixray_benign/ beside it); writes DIR/images/tip_NNNNNN.png",
+    )
+    synth.add_argument(
         "overrides",
         nargs="*",
         metavar="KEY=VALUE",
@@ -520,6 +568,14 @@ def build_parser() -> argparse.ArgumentParser:
     split.add_argument("--fractions", default="0.6,0.2,0.2", help="train,val,test shares")
     split.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     split.add_argument("--out", help="folder for the split files (default: beside the input)")
+    split.add_argument(
+        "--hold-out-designs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N product designs of each class out of train/val/test: their images go to "
+        "test_unseen_designs.json, a new-product-model test (default: 0)",
+    )
     split.set_defaults(func=_cmd_split)
 
     merge = sub.add_parser(

@@ -12,6 +12,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from pycocotools import mask as mask_utils
 from engine.colour import DEFAULT_STYLE
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
-from engine.synth.bag import Bag, BagConfig, anomaly_visibility, compose_bag
+from engine.synth.bag import Bag, BagConfig, ObjectTruth, anomaly_visibility, compose_bag
 from engine.synth.objects import CATEGORIES
 from engine.synth.scanner import Scanner, ScannerConfig
 
@@ -66,29 +67,28 @@ def _bbox(mask: np.ndarray) -> list[float]:
 
 def bag_annotations(bag: Bag, image_id: int) -> list[dict]:
     """COCO annotations (ids left to the caller) for the objects of one bag."""
-    out = []
-    for obj in bag.objects:
-        anomaly = obj.anomaly_mask if obj.anomalous and obj.anomaly_mask is not None else None
-        out.append(
-            {
-                "image_id": image_id,
-                "category_id": CATEGORIES.index(obj.category) + 1,
-                "bbox": _bbox(obj.mask),
-                "segmentation": _rle(obj.mask),
-                "area": float(obj.mask.sum()),
-                "iscrowd": 0,
-                "attributes": {
-                    "anomalous": bool(obj.anomalous),
-                    "anomaly_type": obj.anomaly_type,
-                    "anomaly_bbox": _bbox(anomaly)
-                    if anomaly is not None and anomaly.any()
-                    else None,
-                    "anomaly_segmentation": _rle(anomaly) if anomaly is not None else None,
-                    "anomaly_visibility": obj.anomaly_visibility,
-                },
-            }
-        )
-    return out
+    return [object_annotation(obj, image_id) for obj in bag.objects]
+
+
+def object_annotation(obj: ObjectTruth, image_id: int) -> dict:
+    """One object's COCO annotation (id left to the caller) with its anomaly attributes."""
+    anomaly = obj.anomaly_mask if obj.anomalous and obj.anomaly_mask is not None else None
+    return {
+        "image_id": image_id,
+        "category_id": CATEGORIES.index(obj.category) + 1,
+        "bbox": _bbox(obj.mask),
+        "segmentation": _rle(obj.mask),
+        "area": float(obj.mask.sum()),
+        "iscrowd": 0,
+        "attributes": {
+            "anomalous": bool(obj.anomalous),
+            "anomaly_type": obj.anomaly_type,
+            "anomaly_bbox": _bbox(anomaly) if anomaly is not None and anomaly.any() else None,
+            "anomaly_segmentation": _rle(anomaly) if anomaly is not None else None,
+            "anomaly_visibility": obj.anomaly_visibility,
+            "design": obj.design,
+        },
+    }
 
 
 def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]]:
@@ -143,6 +143,43 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)
 
 
+@contextlib.contextmanager
+def worker_map(workers: int) -> Iterator[Callable[[Callable, Iterable], Iterator]]:
+    """An ordered `imap(fn, items)`: a spawn pool of `workers` processes, or in-process for 1.
+
+    `fn` must be a module-level function (it is pickled by name); one pool serves every call
+    made inside the `with` block, so worker caches live across them.
+    """
+    if workers <= 1:
+        yield map
+        return
+    with (
+        _one_thread_each(),
+        multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker) as pool,
+    ):
+        yield lambda fn, items: pool.imap(fn, items, chunksize=1)
+
+
+def write_coco(out: Path, results: Iterable[tuple[dict, list[dict]]], info: dict) -> Path:
+    """Number the annotations of `(image, annotations)` pairs and write `out/annotations.json`."""
+    images, annotations = [], []
+    for image, anns in results:
+        images.append(image)
+        for ann in anns:
+            annotations.append({"id": len(annotations) + 1, **ann})
+    coco = {
+        "info": info,
+        "categories": [
+            {"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(CATEGORIES)
+        ],
+        "images": images,
+        "annotations": annotations,
+    }
+    path = out / ANNOTATIONS
+    atomic_write_bytes(path, json.dumps(coco, indent=1).encode())
+    return path
+
+
 def write_dataset(
     out: str | Path,
     n: int,
@@ -170,38 +207,16 @@ def write_dataset(
         config = replace(config, scanner=scanner_config)
     jobs = [(out, seed, i, config) for i in range(n)]
     results: list[tuple[dict, list[dict]]] = []
-    with tqdm(total=n, desc="synth", unit="bag", disable=not progress) as bar:
-        if workers > 1:
-            with (
-                _one_thread_each(),
-                multiprocessing.get_context("spawn").Pool(
-                    workers, initializer=_init_worker
-                ) as pool,
-            ):
-                for r in pool.imap(_make_one, jobs, chunksize=1):
-                    results.append(r)
-                    bar.update()
-        else:
-            for job in jobs:
-                results.append(_make_one(job))
-                bar.update()
-    images, annotations = [], []
-    for image, anns in results:
-        images.append(image)
-        for ann in anns:
-            annotations.append({"id": len(annotations) + 1, **ann})
-    coco = {
-        "info": {
-            "description": "engine.synth simulated dual-energy X-ray bags",
-            "seed": seed,
-            "config": to_dict(config),
-        },
-        "categories": [
-            {"id": i + 1, "name": c, "supercategory": "object"} for i, c in enumerate(CATEGORIES)
-        ],
-        "images": images,
-        "annotations": annotations,
+    with (
+        tqdm(total=n, desc="synth", unit="bag", disable=not progress) as bar,
+        worker_map(workers) as imap,
+    ):
+        for r in imap(_make_one, jobs):
+            results.append(r)
+            bar.update()
+    info = {
+        "description": "engine.synth simulated dual-energy X-ray bags",
+        "seed": seed,
+        "config": to_dict(config),
     }
-    path = out / ANNOTATIONS
-    atomic_write_bytes(path, json.dumps(coco, indent=1).encode())
-    return path
+    return write_coco(out, results, info)
