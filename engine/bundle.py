@@ -28,6 +28,7 @@ import torch
 
 from engine import __version__
 from engine.checkpoint import CheckpointError, load_checkpoint, rebuilding, save_checkpoint
+from engine.io.files import one_line, quote_path
 
 KIND = "bundle"
 SUFFIX = ".xsb"  # X-ray screening bundle
@@ -280,18 +281,107 @@ def load_bundle(path: str | Path) -> dict[str, Any]:
         bundle = load_checkpoint(path)
     except CheckpointError as exc:
         raise BundleError(str(exc)) from None
+    where = quote_path(path)
     if bundle.get("kind") != KIND:
+        kind = one_line(bundle.get("kind", "unknown"), 40)
         raise BundleError(
-            f"{path}: a {bundle.get('kind', 'unknown')} checkpoint, not a model bundle "
-            f"(make one with xray-engine bundle)"
+            f"{where}: a {kind} checkpoint, not a model bundle (make one with xray-engine bundle)"
         )
     for key in ("categories", "detector", "classifiers", "thresholds", "crops", "model"):
         if key not in bundle:
-            raise BundleError(f"{path}: bundle without {key!r} (rebuild it: xray-engine bundle)")
-    if len(bundle["classifiers"]) != len(bundle["model"].get("classifiers", ())):
-        raise BundleError(f"{path}: classifier weights and descriptions do not match")
+            raise BundleError(f"{where}: bundle without {key!r} (rebuild it: xray-engine bundle)")
+    check_bundle_fields(bundle, where)
+    if len(bundle["classifiers"]) != len(bundle["model"]["classifiers"]):
+        raise BundleError(f"{where}: classifier weights and descriptions do not match")
     bundle["path"] = str(path)
     return bundle
+
+
+def check_bundle_fields(bundle: dict[str, Any], where: str) -> None:
+    """Raise BundleError naming the file and the field when a field has the wrong type or an
+    impossible value: the pipeline then never meets a `None` or a "high" where it wants a number."""
+
+    def bad(field: str, value: Any, expected: str) -> BundleError:
+        return BundleError(f"{where}: field {field!r} is {_shown(value)}, expected {expected}")
+
+    def mapping(field: str, value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise bad(field, value, "a mapping")
+        return value
+
+    def names(field: str, value: Any, *, empty: bool = False) -> list[str]:
+        if not isinstance(value, list | tuple) or not (value or empty):
+            raise bad(field, value, "a list of class names")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise bad(f"{field}[{i}]", item, "a class name")
+        if len(set(value)) != len(value):
+            raise bad(field, value, "class names without repeats")
+        return list(value)
+
+    def fraction(field: str, value: Any) -> None:
+        if not _is_number(value) or not 0.0 <= value <= 1.0:
+            raise bad(field, value, "a number from 0 to 1")
+
+    def state(field: str, value: Any) -> None:
+        mapping(field, value)
+        for key, tensor in value.items():
+            name = f"{field}.{key}" if isinstance(key, str) else f"{field}[{_shown(key)}]"
+            if not isinstance(key, str) or not isinstance(tensor, torch.Tensor):
+                raise bad(one_line(name, 80), tensor, "a named weight tensor")
+
+    if not isinstance(bundle.get("name", ""), str):
+        raise bad("name", bundle["name"], "text")
+    categories = names("categories", bundle["categories"])
+    detector = mapping("detector", bundle["detector"])
+    arch = mapping("detector.architecture", detector.get("architecture"))
+    if not isinstance(arch.get("name"), str):
+        raise bad("detector.architecture.name", arch.get("name"), "a detector name")
+    classes = arch.get("num_classes")
+    if not isinstance(classes, int) or isinstance(classes, bool) or classes != len(categories) + 1:
+        expected = f"{len(categories) + 1} (the {len(categories)} categories and the background)"
+        raise bad("detector.architecture.num_classes", classes, expected)
+    thresholds = mapping("thresholds", bundle["thresholds"])
+    for key in ("detection", "anomaly"):
+        fraction(f"thresholds.{key}", thresholds.get(key))
+    crops = mapping("crops", bundle["crops"])
+    size = crops.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise bad("crops.size", size, "a whole number of pixels")
+    if not _is_number(crops.get("margin")) or crops["margin"] < 0:
+        raise bad("crops.margin", crops.get("margin"), "a number of at least 0")
+    if crops.get("mode") not in ("rgb", "dual"):
+        raise bad("crops.mode", crops.get("mode"), "'rgb' or 'dual'")
+    if not isinstance(crops.get("masks"), bool):
+        raise bad("crops.masks", crops.get("masks"), "true or false")
+    if not isinstance(bundle["classifiers"], list):
+        raise bad("classifiers", bundle["classifiers"], "a list")
+    for i, info in enumerate(bundle["classifiers"]):
+        mapping(f"classifiers[{i}]", info)
+        judge_arch = mapping(f"classifiers[{i}].architecture", info.get("architecture"))
+        if not isinstance(judge_arch.get("name"), str):
+            raise bad(f"classifiers[{i}].architecture.name", judge_arch.get("name"), "a name")
+        if info.get("categories") is not None:
+            names(f"classifiers[{i}].categories", info["categories"])
+        fraction(f"classifiers[{i}].threshold", info.get("threshold"))
+    model = mapping("model", bundle["model"])
+    state("model.detector", model.get("detector"))
+    if not isinstance(model.get("classifiers"), list):
+        raise bad("model.classifiers", model.get("classifiers"), "a list of weights")
+    for i, weights in enumerate(model["classifiers"]):
+        state(f"model.classifiers[{i}]", weights)
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float, and not a bool (True is not a threshold)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: its repr, cut short; a tensor by its shape."""
+    if isinstance(value, torch.Tensor):
+        return f"a tensor of shape {tuple(value.shape)}"
+    return one_line(repr(value), 60)
 
 
 def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn.Module, list]:

@@ -16,9 +16,11 @@ from typing import Any
 
 import torch
 
+from engine.io.files import FileCheckError, one_line, open_regular_file, quote_path
 from engine.io.write import atomic_write_bytes
 
 FORMAT_VERSION = 1
+MAX_CHECKPOINT_BYTES = 8 << 30  # the largest run's last.pt with its optimizer is ~0.5 GB
 
 
 class CheckpointError(ValueError):
@@ -41,20 +43,28 @@ def load_checkpoint(
     """Read a checkpoint; raise CheckpointError naming the file when it is not usable.
 
     Only tensors, containers and plain values are unpickled (`weights_only`), so a checkpoint
-    from elsewhere cannot run code.
+    from elsewhere cannot run code. Only a regular file is opened (never a FIFO or a device),
+    and never one over MAX_CHECKPOINT_BYTES.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+    where = quote_path(path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        f = open_regular_file(path, max_bytes=MAX_CHECKPOINT_BYTES, folder="a folder, not a file")
+    except FileCheckError as exc:
+        problem = "no such checkpoint file" if exc.problem == "file not found" else exc.problem
+        raise CheckpointError(f"{where}: {problem}") from None
+    try:
+        with f:
+            state = torch.load(f, map_location=map_location, weights_only=True)
+    except MemoryError:
+        raise CheckpointError(f"{where}: not enough memory to read the checkpoint") from None
     except Exception as exc:  # zip errors, unpickling errors, EOF: all mean "not readable"
-        problem = " ".join(str(exc).split())[:200]
-        raise CheckpointError(f"{path}: not a readable checkpoint ({problem})") from None
+        raise CheckpointError(f"{where}: not a readable checkpoint ({one_line(exc)})") from None
     if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"{path}: not one of our checkpoints (no model state)")
+        raise CheckpointError(f"{where}: not one of our checkpoints (no model state)")
     if kind is not None and state.get("kind") != kind:
-        raise CheckpointError(f"{path}: a {state.get('kind', 'unknown')} checkpoint, not a {kind}")
+        found = one_line(state.get("kind", "unknown"), 40)
+        raise CheckpointError(f"{where}: a {found} checkpoint, not a {kind}")
     return state
 
 

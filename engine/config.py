@@ -1,26 +1,247 @@
 """Typed configs: dataclasses hold the defaults, YAML files and `key=value` overrides the changes.
 
 `load_config(SynthConfig, "configs/synth/small.yaml", ["bag.max_objects=2"])` starts from the
-dataclass defaults, applies the file, then the overrides (values parsed with `yaml.safe_load`,
+dataclass defaults, applies the file, then the overrides (values parsed with a safe YAML loader,
 never `eval`). Unknown keys are errors that list the known ones, so a typo never passes silently.
+
+Everything is checked when the config is read, before a run folder exists: types (a bool is not
+an int), the choices and ranges of the engine's own fields (`FIELD_RULES`: `solver.amp`, a model
+name from its registry, a batch of at least 1), and the YAML itself: a regular file of at most
+MAX_CONFIG_BYTES of UTF-8, no duplicate keys, no anchors or aliases (alias bombs), at most
+MAX_DEPTH levels of nesting and MAX_NODES values. Messages name the file and the key, and show
+values cut short.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import math
+import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
+from engine.io.files import FileCheckError, one_line, quote_path, read_regular_file
+
 T = TypeVar("T")
+
+MAX_CONFIG_BYTES = 64 << 10  # our configs are a few hundred bytes; pure-Python YAML is slow
+MAX_DEPTH = 16  # levels of nesting in a YAML document (the configs use 2)
+MAX_NODES = 5_000  # values in one document (the largest config has ~60): parsing stays < 1 s
 
 
 class ConfigError(ValueError):
     """A config file or override is unreadable, names an unknown key, or has a bad value."""
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: its repr on one line, cut to 60 characters."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return "a deeply nested value"
+    return one_line(text, 60)
+
+
+# ----- YAML ------------------------------------------------------------------------------------
+class _ConfigLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses what a config never needs: anchors and aliases (a 388-byte
+    alias bomb grows to gigabytes), duplicate keys (the second would silently win) and nesting
+    deeper than MAX_DEPTH (Python's recursion limit) or more than MAX_NODES values."""
+
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed", event.start_mark
+            )
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"more than {MAX_NODES} values", event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: let PyYAML say so
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"duplicate key {_shown(key)}",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep)
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error in one short line: 'duplicate key 'epochs' (line 3, column 3)'."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        return one_line(exc.problem, 200) + at
+    return one_line(exc, 200)
+
+
+def parse_yaml(text: str) -> Any:
+    """`text` as YAML with the config loader's limits; yaml.YAMLError when it breaks them."""
+    return yaml.load(text, Loader=_ConfigLoader)
+
+
+# ----- value rules ----------------------------------------------------------------------------
+Rule = Callable[[Any], str | None]  # None when the value is fine, else what was expected
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _at_least(low: float, what: str = "a number") -> Rule:
+    return lambda v: None if _number(v) and v >= low else f"{what} of at least {low:g}"
+
+
+def _above(low: float) -> Rule:
+    return lambda v: None if _number(v) and v > low else f"a number above {low:g}"
+
+
+def _between(low: float, high: float, *, open_high: bool = False) -> Rule:
+    end = ")" if open_high else "]"
+
+    def rule(v: Any) -> str | None:
+        ok = _number(v) and low <= v and (v < high if open_high else v <= high)
+        return None if ok else f"a number in [{low:g}, {high:g}{end}"
+
+    return rule
+
+
+def _each(rule: Rule) -> Rule:
+    def check(values: Any) -> str | None:
+        for v in values:
+            problem = rule(v)
+            if problem:
+                return f"a list of {problem}s"
+        return None
+
+    return check
+
+
+def _not_empty(values: Any) -> str | None:
+    return None if len(values) else "at least one value"
+
+
+def _one_of(choices: Iterable[str]) -> Rule:
+    choices = tuple(choices)
+    return lambda v: None if v in choices else f"one of {', '.join(choices)}"
+
+
+def _from(module: str, name: str) -> Rule:
+    """One of the names `module.name` holds (a tuple, or a function listing a registry),
+    imported only when the field is given."""
+
+    def rule(v: Any) -> str | None:
+        found = getattr(importlib.import_module(module), name)
+        choices = found() if callable(found) else found
+        return None if v in choices else f"one of {', '.join(choices)}"
+
+    return rule
+
+
+_DEVICE = re.compile(r"(auto|cpu|mps|cuda(:\d+)?)")
+
+
+def _device(v: Any) -> str | None:
+    return None if _DEVICE.fullmatch(v) else "auto, cpu, cuda or cuda:N"
+
+
+_WHOLE = "a whole number"
+_SOLVER: dict[str, Rule] = {
+    "batch_size": _at_least(1, _WHOLE),
+    "epochs": _at_least(1, _WHOLE),
+    "max_iters": _at_least(1, _WHOLE),
+    "warmup_iters": _at_least(0, _WHOLE),
+    "lr_per_16": _above(0),
+    "lr": _above(0),
+    "momentum": _between(0, 1, open_high=True),
+    "weight_decay": _at_least(0),
+    "warmup_factor": _between(0, 1),
+    "lr_steps": _each(_between(0, 1)),
+    "gamma": _above(0),
+    "clip_grad_norm": _above(0),
+    "amp": _from("engine.runtime", "AMP_MODES"),
+}
+_RUN: dict[str, Rule] = {
+    "seed": _at_least(0, _WHOLE),
+    "device": _device,
+    "eval_every": _at_least(1, _WHOLE),
+    "checkpoint_every": _at_least(1, _WHOLE),
+}
+
+# What the type alone does not say about the engine's training configs: "<module>.<class>" ->
+# {field: rule}. Checked on the values a file or an override gives (defaults are valid).
+FIELD_RULES: dict[str, dict[str, Rule]] = {
+    "engine.detection.config.DataConfig": {
+        "categories": _not_empty,
+        "min_sizes": _each(_at_least(1, _WHOLE)),
+        "max_size": _at_least(1, _WHOLE),
+        "hflip": _between(0, 1),
+        "num_workers": _at_least(0, _WHOLE),
+        "val_max_images": _at_least(1, _WHOLE),
+    },
+    "engine.detection.config.ModelConfig": {
+        "name": _from("engine.detection.models", "list_detectors"),
+        "norm": _from("engine.detection.models", "NORMS"),
+        "trainable_backbone_layers": _between(0, 5),
+        "min_size": _at_least(1, _WHOLE),
+        "max_size": _at_least(1, _WHOLE),
+        "rpn_batch_size_per_image": _at_least(1, _WHOLE),
+        "box_batch_size_per_image": _at_least(1, _WHOLE),
+        "box_detections_per_img": _at_least(1, _WHOLE),
+    },
+    "engine.detection.config.SolverConfig": _SOLVER,
+    "engine.detection.config.RunConfig": _RUN,
+    "engine.classification.config.CropConfig": {
+        "size": _at_least(0, _WHOLE),
+        "margin": _at_least(0),
+        "mode": _one_of(("rgb", "dual")),
+    },
+    "engine.classification.config.ClassifierDataConfig": {
+        "categories": _not_empty,
+        "num_workers": _at_least(0, _WHOLE),
+    },
+    "engine.classification.config.ClassifierModelConfig": {
+        "name": _from("engine.classification.models", "list_classifiers"),
+        "input_size": _at_least(1, _WHOLE),
+        "k": _at_least(1, _WHOLE),
+    },
+    "engine.classification.config.ClassifierSolverConfig": _SOLVER,
+    "engine.classification.config.ClassifierRunConfig": {
+        **_RUN,
+        "target_fpr": _between(0, 1, open_high=True),
+    },
+}
 
 
 def _convert(value: Any, hint: Any, where: str) -> Any:
@@ -28,7 +249,7 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
     origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{where}: expected a mapping, got {value!r}")
+            raise ConfigError(f"{where}: expected a mapping, got {_shown(value)}")
         return from_dict(hint, value, where)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -37,7 +258,7 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         return _convert(value, args[0], where) if len(args) == 1 else value
     if origin is tuple:
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where}: expected a list, got {value!r}")
+            raise ConfigError(f"{where}: expected a list, got {_shown(value)}")
         args = typing.get_args(hint)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_convert(v, args[0], f"{where}[{i}]") for i, v in enumerate(value))
@@ -47,8 +268,10 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         return tuple(_convert(v, a, f"{where}[{i}]") for i, (v, a) in pairs)
     if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
-    if hint in (int, float, str, bool) and not isinstance(value, hint):
-        raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+    if hint in (int, float, str, bool) and (
+        not isinstance(value, hint) or (hint is int and isinstance(value, bool))
+    ):
+        raise ConfigError(f"{where}: expected {hint.__name__}, got {_shown(value)}")
     return value
 
 
@@ -56,10 +279,21 @@ def from_dict(cls: type[T], data: Mapping[str, Any], where: str = "config") -> T
     """An instance of dataclass `cls` from a mapping that may hold only some of its fields."""
     hints = typing.get_type_hints(cls)
     fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    odd = [k for k in data if not isinstance(k, str)]
+    if odd:
+        raise ConfigError(f"{where}: keys must be names, got {_shown(odd[0])}")
     unknown = sorted(set(data) - fields)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; known: {sorted(fields)}")
-    values = {k: _convert(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+        shown = ", ".join(_shown(k) for k in unknown[:5]) + (", …" if len(unknown) > 5 else "")
+        raise ConfigError(f"{where}: unknown key(s) [{shown}]; known: {sorted(fields)}")
+    rules = FIELD_RULES.get(f"{cls.__module__}.{cls.__qualname__}", {})
+    values = {}
+    for key, value in data.items():
+        values[key] = _convert(value, hints[key], f"{where}.{key}")
+        rule = rules.get(key)
+        problem = rule(values[key]) if rule is not None and values[key] is not None else None
+        if problem:
+            raise ConfigError(f"{where}.{key}: expected {problem}, got {_shown(value)}")
     return cls(**values)
 
 
@@ -90,14 +324,16 @@ def parse_override(text: str) -> dict:
     """`"bag.max_objects=2"` as the nested mapping {"bag": {"max_objects": 2}}."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"override {text!r} is not key=value")
+        raise ConfigError(f"override {_shown(text)} is not key=value")
+    parts = key.strip().split(".")
+    if len(parts) > MAX_DEPTH:
+        raise ConfigError(f"override {_shown(key)}: more than {MAX_DEPTH} dotted parts")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = parse_yaml(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"override {text!r}: {exc}") from None
+        raise ConfigError(f"override {_shown(text)}: {yaml_problem(exc)}") from None
     out: dict = {}
     node = out
-    parts = key.strip().split(".")
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
@@ -109,18 +345,37 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
     data: dict = {}
     if path is not None:
         path = Path(path)
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config ({exc.strerror or exc})") from None
-        except yaml.YAMLError as exc:
-            problem = " ".join(str(exc).split())
-            raise ConfigError(f"{path}: not valid YAML ({problem})") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, Mapping):
-            raise ConfigError(f"{path}: a config file must be a mapping of keys to values")
-        data = dict(loaded)
+        data = read_config_file(path)
     for text in overrides:
         data = _merge(data, parse_override(text))
-    return from_dict(cls, data, str(path) if path else "config")
+    return from_dict(cls, data, quote_path(path) if path else "config")
+
+
+def read_config_file(path: str | Path) -> dict:
+    """The mapping a YAML config file holds; ConfigError naming the file for anything else
+    (not a regular file, over MAX_CONFIG_BYTES, not UTF-8, not YAML, beyond the loader's limits)."""
+    where = quote_path(path)
+    try:
+        raw = read_regular_file(path, max_bytes=MAX_CONFIG_BYTES, folder="a folder, not a file")
+    except FileCheckError as exc:
+        if exc.problem == "file is empty (0 bytes)":
+            return {}  # an empty config changes nothing
+        raise ConfigError(f"{where}: cannot read config ({exc.problem})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start : exc.start + 1].hex()
+        raise ConfigError(
+            f"{where}: not UTF-8 text (byte 0x{byte} at position {exc.start})"
+        ) from None
+    try:
+        loaded = parse_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML ({yaml_problem(exc)})") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: not valid YAML (nested too deeply)") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, Mapping):
+        raise ConfigError(f"{where}: a config file must be a mapping of keys to values")
+    return dict(loaded)

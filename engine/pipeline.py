@@ -26,7 +26,13 @@ from engine.colour import ANOMALY_RGB, BENIGN_RGB
 from engine.io import Scan, load_scan
 from engine.results import BagResult, Finding
 
-__all__ = ["ANOMALY_RGB", "BENIGN_RGB", "BagResult", "Finding", "Screener"]
+__all__ = ["ANOMALY_RGB", "BENIGN_RGB", "BagResult", "Finding", "Screener", "ScreeningError"]
+
+MIN_DETECTOR_SIDE = 8  # px a side after the detector's resize: a thinner scan is refused
+
+
+class ScreeningError(ValueError):
+    """A scan that loaded but cannot be screened (e.g. 1×5000 px); the message says why."""
 
 
 class Screener:
@@ -78,11 +84,26 @@ class Screener:
             scan = load_scan(scan, companions=self.crops.get("mode") == "dual")
         return self.screen(scan)
 
+    def detector_size(self, width: int, height: int) -> tuple[int, int]:
+        """(width, height) a scan of this size has after the detector's resize (torchvision's
+        rule: the short side to min_size unless the long side would pass max_size)."""
+        arch = self.bundle["detector"]["architecture"]
+        low, high = arch.get("min_size", 800), arch.get("max_size", 1333)
+        low = low[-1] if isinstance(low, list | tuple) else low
+        scale = min(low / max(1, min(width, height)), high / max(1, width, height))
+        return int(width * scale), int(height * scale)
+
     @torch.inference_mode()
     def screen(self, scan: Scan) -> BagResult:
         from engine.bundle import route
         from engine.classification.crops import MEAN, STD, crop_objects, normalise, scan_channels
 
+        seen = self.detector_size(scan.width, scan.height)
+        if min(seen) < MIN_DETECTOR_SIDE:
+            raise ScreeningError(
+                f"scan is {scan.width}×{scan.height} px, too thin to screen: the detector would "
+                f"see {seen[0]}×{seen[1]} px (at least {MIN_DETECTOR_SIDE} a side)"
+            )
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         image = torch.from_numpy(scan.image).permute(2, 0, 1).float().div_(255).to(self.device)

@@ -55,9 +55,17 @@ def make_settings():
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.screenshot:
+        problem = _screenshot_problem(args.paths)
+        if problem:  # before any window: a bad PATH is one line and exit 2, at once
+            print(f"xray-gui: {problem}", file=sys.stderr)
+            return 2
     if args.screenshot and "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtWidgets import QApplication
+
+    if args.screenshot:
+        _quiet_offscreen_plugin()
 
     from xray_gui.main_window import MainWindow  # after the platform is chosen
 
@@ -75,6 +83,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.paths:
         window.open_paths(args.paths)
     return app.exec()
+
+
+def _quiet_offscreen_plugin() -> None:
+    """Drop the offscreen platform's "does not support propagateSizeHints()" warnings, which
+    would put lines before --screenshot's own message; every other Qt message still shows."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_kind, _context, message: str) -> None:
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def _screenshot_problem(paths: Sequence[str]) -> str | None:
+    """What makes the first PATH unusable for --screenshot, as the loader says it (missing,
+    dangling or looping link, FIFO, device, empty; a folder without scans), or None."""
+    from engine.io import ScanLoadError, check_scan_file, list_scans, quote_path
+
+    if not paths:
+        return "--screenshot needs a PATH"
+    first = Path(paths[0])
+    try:
+        if first.is_dir():
+            if not list_scans(first):
+                return f"{quote_path(first)}: is a folder with no scans in it"
+            return None
+        check_scan_file(first)
+    except ScanLoadError as exc:
+        return str(exc)
+    except (OSError, ValueError) as exc:
+        return f"{quote_path(first)}: cannot read ({exc})"
+    return None
 
 
 def _screenshot(app, window, args: argparse.Namespace) -> int:

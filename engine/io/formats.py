@@ -7,6 +7,7 @@ header so that an oversized image is refused before it is decompressed.
 from __future__ import annotations
 
 import struct
+import zlib
 
 PNG = "png"
 JPEG = "jpeg"
@@ -63,6 +64,36 @@ def header_size(data: bytes, fmt: str) -> tuple[int, int] | None:
     return None
 
 
+def check_png_chunks(data: bytes) -> None:
+    """Raise FormatError unless the PNG's chunks are whole up to IEND, with good CRCs on the
+    critical ones (IHDR, PLTE, IDAT, IEND).
+
+    Checked before decoding: a chunk that claims more bytes than the file holds made the
+    decoder allocate them (2 GB for a 1 kB file), and libpng's own complaints go to stderr.
+    """
+    pos, n, view = 8, len(data), memoryview(data)
+    while True:
+        if pos + 8 > n:
+            raise FormatError("PNG is truncated (no IEND chunk)")
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        name = kind.decode("latin-1")
+        if not kind.isalpha():
+            raise FormatError(f"PNG is damaged (no chunk at byte {pos})")
+        end = pos + 12 + length
+        if length > 0x7FFFFFFF or end > n:
+            raise FormatError(
+                f"PNG is truncated ({name} chunk of {length} bytes, the file ends "
+                f"{max(0, n - pos - 8)} bytes into it)"
+            )
+        if name[0].isupper():  # critical: libpng refuses a bad CRC here, so do we, in words
+            (crc,) = struct.unpack(">I", data[end - 4 : end])
+            if zlib.crc32(view[pos + 4 : end - 4]) != crc:
+                raise FormatError(f"PNG is corrupt (checksum of its {name} chunk is wrong)")
+        if name == "IEND":
+            return
+        pos = end
+
+
 def _jpeg_segments(data: bytes):
     """Yield (marker, payload_start, payload_end) for JPEG segments up to and including SOS."""
     pos = 2
@@ -109,3 +140,17 @@ def check_jpeg_complete(data: bytes) -> None:
             sos_end = end
     if sos_end is None or data.find(b"\xff\xd9", sos_end) < 0:
         raise FormatError("JPEG is truncated (no end-of-image marker)")
+
+
+def check_dimensions(width: int, height: int, max_side: int, max_pixels: int) -> None:
+    """Raise FormatError for an image with no pixels, a side over `max_side`, or more than
+    `max_pixels` pixels: read from the header, before any decoding (decompression bombs)."""
+    if width <= 0 or height <= 0:
+        raise FormatError(f"header says the image is {width}×{height} px")
+    if max(width, height) > max_side:
+        raise FormatError(f"image is {width}×{height} px, over the limit of {max_side} px a side")
+    if width * height > max_pixels:
+        raise FormatError(
+            f"image is {width}×{height} px ({width * height / 1e6:.0f} megapixels), over the "
+            f"limit of {max_pixels / 1e6:g} megapixels"
+        )

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.io.files import quote_path
+
 
 class ScanLoadError(Exception):
     """A scan could not be loaded; the message is one line naming the file and the problem."""
@@ -14,7 +16,7 @@ class ScanLoadError(Exception):
     def __init__(self, path: str | Path, problem: str) -> None:
         self.path = str(path)
         self.problem = " ".join(str(problem).split())  # always one line
-        super().__init__(f"{self.path}: {self.problem}")
+        super().__init__(f"{quote_path(self.path)}: {self.problem}")  # a newline in a name too
 
 
 @dataclass(frozen=True)

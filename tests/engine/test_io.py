@@ -570,7 +570,7 @@ def test_size_limit_is_checked_from_the_header_before_decoding(tmp_path, decode_
 def test_tiff_over_the_size_limit_is_refused(tmp_path):
     tifffile.imwrite(tmp_path / "wide.tif", np.zeros((80, 100), np.uint8))
     error = _assert_one_line_error(tmp_path / "wide.tif", max_side=64)
-    assert "100 px" in str(error) and "limit of 64" in str(error)
+    assert "100×80 px" in str(error) and "limit of 64" in str(error)
     assert load_scan(tmp_path / "wide.tif", max_side=100).width == 100
 
 
