@@ -10,6 +10,7 @@ what is on disk.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,15 @@ from PySide6.QtWidgets import (
 )
 
 from engine.synth.objects import CATEGORIES
-from xray_gui.review import DECISIONS, ReviewError, ReviewObject, ReviewStore
+from xray_gui.review import (
+    DECISIONS,
+    ReviewError,
+    ReviewLockLostError,
+    ReviewObject,
+    ReviewReadOnlyError,
+    ReviewStore,
+)
+from xray_gui.review.lock import HEARTBEAT_S
 from xray_gui.review_panel import ReviewPanel
 from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
 from xray_gui.stats_panel import StatsPanel
@@ -88,6 +97,9 @@ class Reviewer(QObject):
         self._build_status()
         self._stats_timer = QTimer(self, singleShot=True, interval=300)
         self._stats_timer.timeout.connect(self._refresh_stats)
+        self._heartbeat_timer = QTimer(self, interval=int(HEARTBEAT_S * 1000))
+        self._heartbeat_timer.timeout.connect(self.heartbeat)
+        self._heartbeat_timer.start()
         window.queue_panel.status_of = self.status_of
         self._update_actions()
 
@@ -378,6 +390,13 @@ class Reviewer(QObject):
         """Run one store change; a failed save is shown, and the change stays in memory."""
         try:
             return change()
+        except ReviewReadOnlyError as exc:
+            self.window.error_banner.show_message(str(exc))
+        except ReviewLockLostError as exc:
+            self.window.error_banner.show_message(
+                f"{exc}. This window is read-only for it now; Review ▸ Save review project to… "
+                "keeps its unsaved change in another file."
+            )
         except ReviewError as exc:
             self.window.error_banner.show_message(
                 f"{exc} The change is kept and will be saved with the next one; "
@@ -715,13 +734,28 @@ class Reviewer(QObject):
         if path:
             self._save(lambda: store.move_to(Path(path)))
 
+    def heartbeat(self) -> None:
+        """Show other instances that this one still holds its projects; say when one was lost."""
+        for store in self.stores.values():
+            if not store.read_only and not store.heartbeat():
+                self.window.error_banner.show_message(
+                    f"Review project {store.project_path} was taken over by "
+                    f"{store.locked_by.describe()}: this window is read-only for it now."
+                )
+
     def shutdown(self) -> None:
-        """Save what is pending and stop the screening thread (window closing)."""
+        """Save what is pending, release the projects and stop the screening thread."""
         self._end_visit()
         self._visit_started = 0.0
+        self._heartbeat_timer.stop()
         for store in self.stores.values():
-            if store.dirty:  # a save failed earlier: one more try before the window goes
+            if store.dirty and not store.read_only:  # a failed save: one more try before closing
                 self._save(store.save)
+            elif store.dirty:  # taken over with a change unsaved: kept in a file of its own
+                kept = self._save(store.save_aside)
+                if kept is not None:
+                    print(f"xray-gui: unsaved review work kept in {kept}", file=sys.stderr)
+            store.close()
         self.screening.stop()
 
 

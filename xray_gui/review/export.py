@@ -6,6 +6,11 @@ decided scan with nothing kept is exported as a negative image. With `reviewed_o
 every scan with a prediction or analyst work is exported with every object (rejected and
 pending ones included), each marked with its review status. Boxes are clipped to the image; an
 object left without area is skipped.
+
+An export is all or nothing: every exported scan must still be a file (else ReviewError names
+the missing ones and nothing is written), everything is made before anything is written, and a
+folder export is written into a temporary folder beside the destination, then renamed into
+place (moved in file by file when the destination already holds files).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import json
 import math
 import os
 import shutil
+import stat
+import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +45,7 @@ def export_coco(store: ReviewStore, out_path: Path, *, reviewed_only: bool = Tru
     """
     out_path = Path(out_path)
     scans = _scans(store, reviewed_only)
+    _check_scans(store, scans)
     categories = _categories(store, scans)
     images, annotations = [], []
     for image_id, (key, entries) in enumerate(scans.items(), start=1):
@@ -107,8 +115,9 @@ def export_voc(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True)
     `<source>`; each file adds `<review>` with the decision, analyst and note.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     scans = _scans(store, reviewed_only)
+    _check_scans(store, scans, out_dir)
+    files: dict[str, bytes] = {}
     for key, stem in _stems(scans).items():
         w, h = _image_size(store, key)
         analyst = store._analyst(key)
@@ -143,8 +152,8 @@ def export_voc(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True)
             _sub(obj, "status", e.obj.status)
             _sub(obj, "source", e.obj.source)
         ET.indent(root)
-        data = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-        atomic_write_bytes(out_dir / f"{stem}.xml", data)
+        files[f"{stem}.xml"] = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    _write_folder(out_dir, files)
     return out_dir
 
 
@@ -159,10 +168,11 @@ def export_yolo(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True
     for train and val alike.
     """
     out_dir = Path(out_dir)
-    (out_dir / "labels").mkdir(parents=True, exist_ok=True)
-    (out_dir / "images").mkdir(exist_ok=True)
     scans = _scans(store, reviewed_only)
+    _check_scans(store, scans, out_dir)
     categories = _categories(store, scans)
+    files: dict[str, bytes] = {}
+    links: dict[str, Path] = {}
     anomalies: dict[str, list[bool]] = {}
     for key, stem in _stems(scans).items():
         w, h = _image_size(store, key)
@@ -175,11 +185,11 @@ def export_yolo(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True
             cx, cy, bw, bh = (x0 + x1) / 2 / w, (y0 + y1) / 2 / h, (x1 - x0) / w, (y1 - y0) / h
             lines.append(f"{categories.index(e.obj.label)} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}\n")
             flags.append(bool(e.obj.anomalous))
-        atomic_write_bytes(out_dir / "labels" / f"{stem}.txt", "".join(lines).encode())
+        files[f"labels/{stem}.txt"] = "".join(lines).encode()
         anomalies[stem] = flags
-        _link(store.path(key), out_dir / "images" / f"{stem}{Path(key).suffix}")
-    atomic_write_bytes(out_dir / "classes.txt", "".join(f"{c}\n" for c in categories).encode())
-    atomic_write_bytes(out_dir / "anomalies.json", json.dumps(anomalies, indent=1).encode())
+        links[f"images/{stem}{Path(key).suffix}"] = store.path(key)
+    files["classes.txt"] = "".join(f"{c}\n" for c in categories).encode()
+    files["anomalies.json"] = json.dumps(anomalies, indent=1).encode()
     data = {
         "path": str(out_dir.resolve()),
         "train": "images",
@@ -187,7 +197,8 @@ def export_yolo(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True
         "nc": len(categories),
         "names": dict(enumerate(categories)),
     }
-    atomic_write_bytes(out_dir / "data.yaml", yaml.safe_dump(data, sort_keys=False).encode())
+    files["data.yaml"] = yaml.safe_dump(data, sort_keys=False).encode()
+    _write_folder(out_dir, files, links)
     return out_dir
 
 
@@ -207,6 +218,79 @@ def _scans(store: ReviewStore, reviewed_only: bool) -> dict[str, list[Entry]]:
         entries = store._entries(key)
         out[key] = [e for e in entries if e.obj.status in KEPT] if reviewed_only else entries
     return out
+
+
+def _check_scans(
+    store: ReviewStore, scans: dict[str, list[Entry]], out_dir: Path | None = None
+) -> None:
+    """ReviewError naming the exported scans that are no longer files, before anything is made."""
+    missing = []
+    for key in scans:
+        try:
+            if not stat.S_ISREG(os.stat(store.path(key)).st_mode):
+                missing.append(key)
+        except (OSError, ValueError):
+            missing.append(key)
+    if missing:
+        names = ", ".join(json.dumps(k, ensure_ascii=False) for k in missing[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        were = "scan is" if len(missing) == 1 else "scans are"
+        raise ReviewError(
+            f"Nothing exported: {len(missing)} {were} no longer in {store.folder}: "
+            f"{names}{more}; put them back and export again."
+        )
+    if out_dir is not None and (out_dir.exists() or out_dir.is_symlink()) and not out_dir.is_dir():
+        raise ReviewError(f"Nothing exported: {out_dir} is not a folder")
+
+
+def _write_folder(
+    out_dir: Path, files: dict[str, bytes], links: dict[str, Path] | None = None
+) -> None:
+    """Write `files` (and `links` to scans) under `out_dir` at once: a temporary folder beside
+    it, renamed into place, or moved in file by file when `out_dir` already holds files."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        for name, data in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+        for name, source in (links or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            _link(source, tmp / name)
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700: give the folder the usual mode
+        try:
+            os.rename(tmp, out_dir)  # out_dir absent or an empty folder: one atomic step
+        except OSError:
+            _check_room(tmp, out_dir)
+            _move_into(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_room(source: Path, target: Path) -> None:
+    """ReviewError when a file of the export would land on a folder in `target`, or the reverse."""
+    for entry in source.rglob("*"):
+        there = target / entry.relative_to(source)
+        is_dir = entry.is_dir() and not entry.is_symlink()
+        if (there.exists() or there.is_symlink()) and there.is_dir() != is_dir:
+            kind = "a folder" if there.is_dir() else "a file"
+            raise ReviewError(f"Nothing exported: {there} is {kind} already")
+
+
+def _move_into(source: Path, target: Path) -> None:
+    """Move the tree `source` into the folder `target`, replacing files of the same name."""
+    target.mkdir(exist_ok=True)
+    for entry in sorted(source.iterdir()):
+        if entry.is_dir() and not entry.is_symlink():
+            _move_into(entry, target / entry.name)
+        else:
+            os.replace(entry, target / entry.name)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _categories(store: ReviewStore, scans: dict[str, list[Entry]]) -> list[str]:
@@ -273,8 +357,6 @@ def _sub(parent: ET.Element, tag: str, text: object = None) -> ET.Element:
 
 def _link(source: Path, target: Path) -> None:
     """Point `target` at `source`: a symbolic link, or a copy where links are not allowed."""
-    if target.is_symlink() or target.exists():
-        target.unlink()
     try:
         os.symlink(source, target)
     except OSError:

@@ -6,6 +6,13 @@ one analyst record (per-object verdicts and corrections, drawn objects, decision
 plus an audit log. Every action saves the whole project at once through an atomic write, so
 killing the app at any moment loses nothing done before. Qt-free: the GUI observes it.
 
+One store writes a project at a time: it holds the project's lock (see `lock`) from opening
+to `close()`. A second store on the same project opens it read-only (`locked_by` says who holds
+it): it shows what is there, keeps its own model predictions in memory and refuses analyst
+actions with `ReviewReadOnlyError`, until the holder closes; then the next action takes the
+project over, loading the holder's work first. Opening a project it holds, a store removes the
+temporary files that killed saves left behind.
+
 Model objects are named "m0", "m1"… by their index in the *latest* prediction's findings; a
 re-screen keeps the analyst's record as it is, so after a re-screen those ids (and the verdicts
 attached to them) refer to the new findings. Analyst objects are "a1", "a2"…, never reused.
@@ -18,6 +25,8 @@ import getpass
 import hashlib
 import math
 import os
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +37,7 @@ import platformdirs
 
 from engine.io.write import atomic_write_bytes
 from engine.synth.objects import CATEGORIES
+from xray_gui.review.lock import STALE_AFTER_S, LockOwner, ProjectLock
 from xray_gui.review.objects import Entry, ReviewObject, merge_objects
 from xray_gui.review.project import (
     DECISIONS,
@@ -41,6 +51,7 @@ from xray_gui.review.project import (
     normalise_box,
     now,
     read_project,
+    remove_orphans,
     snapshot,
 )
 
@@ -57,6 +68,14 @@ class ReviewError(Exception):
 
 class ReviewSaveError(ReviewError):
     """A save failed; the previous file is intact and the in-memory state is kept."""
+
+
+class ReviewReadOnlyError(ReviewError):
+    """An analyst action on a project another instance holds: nothing was changed."""
+
+
+class ReviewLockLostError(ReviewSaveError):
+    """Another instance took the project over (this one was silent too long): nothing saved."""
 
 
 @dataclass
@@ -77,6 +96,8 @@ class ReviewStore:
     """Model predictions and analyst decisions of one scan folder, saved after every action.
 
     `dirty` is True while a change is not on disk (its save failed); `save()` retries.
+    `locked_by` is who holds the project while this store is read-only, else None; `close()`
+    releases the lock (so does a `with` block, or the store's garbage collection).
     """
 
     def __init__(
@@ -100,7 +121,105 @@ class ReviewStore:
         self._redo: list[_Step] = []
         self._merge_note: str | None = None  # the scan whose note edit may grow the last step
         self._unsafe_path: Path | None = None  # a corrupt file that could not be backed up
+        self.locked_by: LockOwner | None = None  # who holds the project: read-only while set
+        self._lock: ProjectLock | None = None  # None: not held, or no lock possible there
+        self._held: list[ProjectLock] = []  # what the finalizer releases
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _release, self._held)
+        self._lock_project()
         self._load()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def read_only(self) -> bool:
+        """Whether analyst actions are refused: another instance holds the project, or closed."""
+        return self.locked_by is not None or self._closed
+
+    def close(self) -> None:
+        """Release the project (the window closes); save() first when `dirty`. Read-only after."""
+        _release(self._held)
+        self._lock = None
+        self._closed = True
+
+    def heartbeat(self) -> bool:
+        """Show other instances this one still holds the project (the GUI calls it every minute).
+
+        False when the lock was taken over meanwhile: the store is read-only from then on.
+        """
+        if self._lock is None or self.locked_by is not None:
+            return self.locked_by is None
+        owner = self._lock.heartbeat()
+        if owner is not None:
+            self.locked_by = owner
+        return owner is None
+
+    def _lock_project(self) -> None:
+        """Take the project's lock, or note who holds it; tidy up after killed saves."""
+        lock = ProjectLock(self.project_path)
+        try:
+            owner = lock.acquire(self.analyst)
+        except OSError:
+            return  # no lock file can be made there (a read-only folder): saves fail and say so
+        if owner is not None:
+            self.locked_by = owner
+            self.warnings.append(
+                f"Review project {self.project_path} is in use by {owner.describe()}: "
+                "opened read-only, and decisions are refused here until it is closed there."
+            )
+            return
+        self._hold(lock)
+        remove_orphans(self.project_path)
+        lock.remove_leftovers()
+
+    def _hold(self, lock: ProjectLock | None) -> None:
+        self._lock = lock
+        self._held[:] = [lock] if lock is not None else []
+
+    def _check_writable(self) -> None:
+        """Before an analyst action: take over a project its holder has closed (loading what the
+        holder saved), or raise ReviewReadOnlyError while it is held."""
+        if self._closed:
+            raise ReviewReadOnlyError(f"The review of {self.folder} is closed; nothing changed.")
+        if self.locked_by is None or self._take_over():
+            return
+        raise ReviewReadOnlyError(
+            f"Read-only: review project {self.project_path} is in use by "
+            f"{self.locked_by.describe()}; nothing was changed here."
+        )
+
+    def _take_over(self) -> bool:
+        """Hold the project if nobody does now, reloaded from disk; False when still held."""
+        if self.dirty:
+            return False  # this instance's work is not on disk: a reload would drop it
+        lock = ProjectLock(self.project_path)
+        try:
+            owner = lock.acquire(self.analyst)
+        except OSError:
+            return False
+        if owner is not None:
+            self.locked_by = owner
+            return False
+        screened = {k: s["predictions"] for k, s in self._scans.items() if s["predictions"]}
+        self._scans, self._fragments = {}, {}
+        self._decoded.clear()
+        self._undo.clear()
+        self._redo.clear()
+        self._merge_note = None
+        self.locked_by = None
+        self._hold(lock)
+        remove_orphans(self.project_path)
+        lock.remove_leftovers()
+        self._load()
+        for key, predictions in screened.items():  # screened here while read-only
+            scan = self._scan(key)
+            if not scan["predictions"]:
+                scan["predictions"] = predictions
+        return True
 
     @classmethod
     def for_folder(cls, folder: Path, **kwargs: Any) -> ReviewStore:
@@ -160,6 +279,12 @@ class ReviewStore:
         try:
             self._scans, names = read_project(path)
         except ValueError as exc:
+            if self.locked_by is not None:  # its holder's to mend: look, do not touch
+                self.warnings.append(
+                    f"Review project {path} is unreadable ({exc}); it is in use elsewhere, "
+                    "so it is left alone."
+                )
+                return
             try:
                 backup = back_up(path)
             except OSError as err:
@@ -177,7 +302,21 @@ class ReviewStore:
         self.categories += [name for name in names if name not in self.categories]
 
     def save(self) -> None:
-        """Write the project atomically; ReviewSaveError (the old file intact) when it fails."""
+        """Write the project atomically; ReviewSaveError (the old file intact) when it fails.
+
+        A store that lost its lock (it was taken over as stale) turns read-only instead of
+        writing over the new holder's work.
+        """
+        if self.read_only:
+            who = self.locked_by.describe() if self.locked_by else "nobody: the store is closed"
+            raise ReviewSaveError(f"Cannot save the review to {self.project_path}: held by {who}")
+        owner = self._lock.holder() if self._lock is not None else None
+        if owner is not None:
+            self.locked_by = owner
+            raise ReviewLockLostError(
+                f"Cannot save the review to {self.project_path}: {owner.describe()} took it "
+                f"over (this instance was silent for over {STALE_AFTER_S / 60:.0f} minutes)"
+            )
         if self._unsafe_path is not None and self.project_path == self._unsafe_path:
             raise ReviewSaveError(
                 f"Cannot save the review to {self.project_path}: it holds an unreadable project "
@@ -192,25 +331,60 @@ class ReviewStore:
                 f"Cannot save the review to {self.project_path}: {exc.strerror or exc}"
             ) from exc
         self.dirty = False
+        if self._lock is not None:
+            self._lock.touch()
 
     def move_to(self, project_path: Path) -> None:
-        """Keep the project in `project_path` from now on (a read-only folder's fallback)."""
+        """Keep the project in `project_path` from now on (a read-only folder's fallback).
+
+        The store holds the new file's lock (a read-only store becomes writable there);
+        ReviewSaveError when another instance holds that file.
+        """
         project_path = Path(project_path)
+        if project_path == self.project_path and not self.read_only:
+            self.save()
+            return
         try:
             project_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ReviewSaveError(
                 f"Cannot create {project_path.parent}: {exc.strerror or exc}"
             ) from exc
-        previous, self.project_path = self.project_path, project_path
+        lock: ProjectLock | None = ProjectLock(project_path)
+        try:
+            owner = lock.acquire(self.analyst)
+        except OSError:
+            lock, owner = None, None  # no lock possible there: the save says whether it can write
+        if owner is not None:
+            raise ReviewSaveError(
+                f"Cannot save the review to {project_path}: in use by {owner.describe()}"
+            )
+        previous = (self.project_path, self._lock, self.locked_by, self._closed)
+        self.project_path, self.locked_by, self._closed = project_path, None, False
+        self._hold(lock)
         try:
             self.save()
         except ReviewSaveError:
-            self.project_path = previous
+            if lock is not None:
+                lock.release()
+            self.project_path, _, self.locked_by, self._closed = previous
+            self._hold(previous[1])
             raise
+        if previous[1] is not None:
+            previous[1].release()
+
+    def save_aside(self) -> Path:
+        """Save to a new file beside the fallbacks (the project was taken over); its path."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.fallback_project_path(self.folder)
+        path = path.with_name(f"{path.stem}-unsaved-{stamp}-{os.getpid()}.json")
+        self.move_to(path)
+        return path
 
     def _changed(self, key: str, *, save: bool = True) -> None:
         self._fragments.pop(key, None)
+        if self.read_only:  # only a model's findings get here: shown, kept in memory, not saved
+            return
         self.dirty = True
         if save:
             self.save()
@@ -350,6 +524,7 @@ class ReviewStore:
 
     def reject(self, scan_path: str | Path, obj_id: str) -> None:
         """Mark a model finding as a false alarm; an analyst's own object is deleted instead."""
+        self._check_writable()
         key = self.key(scan_path)
         if self._kind(key, obj_id) == "analyst":
             self.delete_object(key, obj_id)
@@ -397,6 +572,7 @@ class ReviewStore:
         self._object_action(scan_path, obj_id, action, text, change)
 
     def _object_action(self, scan_path, obj_id: str, action: str, text: str, change) -> None:
+        self._check_writable()
         key = self.key(scan_path)
         kind = self._kind(key, obj_id)
         view = next(e.obj for e in self._entries(key) if e.obj.id == obj_id)
@@ -425,6 +601,7 @@ class ReviewStore:
         if label not in self.categories:
             raise ValueError(f"unknown label {label!r}; known: {', '.join(self.categories)}")
         box = normalise_box(box_xyxy)
+        self._check_writable()
         key = self.key(scan_path)
         n = self._scan(key)["analyst"]["next_added"]
         obj_id = f"a{n}"
@@ -440,6 +617,7 @@ class ReviewStore:
 
     def delete_object(self, scan_path: str | Path, obj_id: str) -> None:
         """Remove an analyst's object; a model finding cannot go away and is rejected instead."""
+        self._check_writable()
         key = self.key(scan_path)
         if self._kind(key, obj_id) == "model":
             self.reject(key, obj_id)
@@ -455,6 +633,7 @@ class ReviewStore:
         """Decide the bag: one of DECISIONS, or None to take the decision back."""
         if decision is not None and decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)} or None")
+        self._check_writable()
         key = self.key(scan_path)
 
         def apply(analyst: dict):
@@ -475,6 +654,7 @@ class ReviewStore:
 
     def set_note(self, scan_path: str | Path, text: str) -> None:
         """Set the scan's note; consecutive edits of one note make one undo step."""
+        self._check_writable()
         key = self.key(scan_path)
         text = str(text)
         if self._merge_note == key and self._undo and not self._redo:
@@ -506,8 +686,8 @@ class ReviewStore:
         return scan["analyst"]["note"] if scan else ""
 
     def add_review_time(self, scan_path: str | Path, seconds: float) -> None:
-        """Add time spent on a scan; saved, but neither undoable nor logged."""
-        if not math.isfinite(seconds) or seconds <= 0:
+        """Add time spent on a scan; saved, but neither undoable nor logged (nor read-only)."""
+        if not math.isfinite(seconds) or seconds <= 0 or self.read_only:
             return
         key = self.key(scan_path)
         analyst = self._scan(key)["analyst"]
@@ -516,6 +696,7 @@ class ReviewStore:
 
     def _act(self, key: str, action: str, obj: str | None, text: str, apply: Callable) -> None:
         """Run one analyst action: undo step, audit log, save (a failed save keeps the change)."""
+        self._check_writable()
         created = key not in self._scans
         analyst = self._scan(key)["analyst"]
         before = snapshot(analyst)
@@ -535,6 +716,7 @@ class ReviewStore:
     # ----- undo / redo ------------------------------------------------------------------------
     def undo(self) -> str | None:
         """Take back the last action (any scan); returns that scan's key, None when none."""
+        self._check_writable()
         if not self._undo:
             return None
         step = self._undo.pop()
@@ -544,6 +726,7 @@ class ReviewStore:
 
     def redo(self) -> str | None:
         """Do again the last undone action; returns that scan's key, None when none."""
+        self._check_writable()
         if not self._redo:
             return None
         step = self._redo.pop()
@@ -630,6 +813,13 @@ class ReviewStore:
             **extra,
         }
         self._scan(key)["log"].append(entry)
+
+
+def _release(locks: list[ProjectLock]) -> None:
+    """Release a store's lock (also its finalizer: a script that forgets close())."""
+    for lock in locks:
+        lock.release()
+    locks.clear()
 
 
 def _user() -> str:

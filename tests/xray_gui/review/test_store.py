@@ -34,6 +34,7 @@ def test_prediction_is_stored_with_masks_and_reloaded(store, scan_dir):
     assert store.prediction_info("bag_1.png")["model"] == "demo-v1"
     assert store.prediction_info("bag_1.png")["device"] == "CPU"
     assert store.has_prediction("bag_2.png") and not store.has_prediction("nope.png")
+    store.close()  # else the second store opens the project read-only, and says so
     again = ReviewStore(scan_dir, analyst="bob")
     assert again.warnings == []
     assert view(again) == view(store)
@@ -113,6 +114,7 @@ def test_analyst_objects_add_edit_delete(store):
     assert store.add_object("bag_1.png", (1, 1, 5, 5), "iron") == "a2"  # ids are never reused
     store.reject("bag_1.png", "a2")  # rejecting one's own drawing deletes it
     assert store.add_object("bag_1.png", (1, 1, 5, 5), "iron") == "a3"
+    store.close()
     assert ReviewStore(store.folder).add_object("bag_1.png", (1, 1, 5, 5), "iron") == "a4"
 
 
