@@ -6,8 +6,16 @@ compounds, and μ = ρ · Σ w_i (μ/ρ)_i with (μ/ρ)_i from xraydb (NIST-grad
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -149,11 +157,128 @@ MATERIALS: dict[str, Material] = {
 
 @cache
 def _mass_mu(formula: str, energies_kev: tuple[float, ...]) -> np.ndarray:
+    """Mass attenuation (cm²/g) of a formula, from the table cache or xraydb."""
+    key = ("xraydb", package_version("xraydb"), formula, energies_kev)
+    return cached_array("mu", key, lambda: _xraydb_mass_mu(formula, energies_kev))
+
+
+def _xraydb_mass_mu(formula: str, energies_kev: tuple[float, ...]) -> np.ndarray:
+    """xraydb.material_mu(formula, E, density=1), with each element's μ/ρ computed once."""
     import xraydb
 
-    energies_ev = np.asarray(energies_kev) * 1000.0
-    # material_mu at density 1 g/cm³ is the mass attenuation coefficient (cm²/g)
-    return np.asarray(xraydb.material_mu(formula, energies_ev, density=1.0), np.float64)
+    if _known_name(formula):  # xraydb would read the formula of its own material of that name
+        energies_ev = np.asarray(energies_kev) * 1000.0
+        return np.asarray(xraydb.material_mu(formula, energies_ev, density=1.0), np.float64)
+    mass_tot, mu = 0.0, 0.0
+    for element, count in xraydb.chemparse(formula).items():
+        mass = count * xraydb.atomic_mass(element)
+        mu += mass * _element_mass_mu(element, energies_kev)
+        mass_tot += mass
+    return np.asarray(mu / mass_tot, np.float64)
+
+
+@cache
+def _element_mass_mu(element: str, energies_kev: tuple[float, ...]) -> np.ndarray:
+    import xraydb
+
+    return xraydb.mu_elam(element, np.asarray(energies_kev) * 1000.0)
+
+
+@cache
+def _known_name(formula: str) -> bool:
+    """Whether xraydb's material list has a material named (or with the formula) `formula`."""
+    import xraydb
+
+    known = xraydb.get_materials()
+    return formula.lower() in known or any(
+        formula.lower() == m.formula.lower() and m.formula != formula for m in known.values()
+    )
+
+
+def formula_mass_mu(formula: str, energies_kev: np.ndarray) -> np.ndarray:
+    """Mass attenuation coefficient μ/ρ (cm²/g) of a chemical formula at energies (keV)."""
+    return _mass_mu(formula, tuple(float(e) for e in np.atleast_1d(energies_kev)))
+
+
+_ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
+
+
+@cache
+def material_elements(name: str) -> frozenset[str]:
+    """The chemical elements in material `name`."""
+    elements = set()
+    for formula, _ in MATERIALS[name].composition:
+        tokens = _ELEMENT.findall(formula)
+        if "".join(e + n for e, n in tokens) == formula:  # plain formulas, as all of ours are
+            elements.update(e for e, _ in tokens)
+        else:
+            import xraydb
+
+            elements.update(xraydb.chemparse(formula))
+    return frozenset(elements)
+
+
+@cache
+def absorption_edges_kev(element: str) -> np.ndarray:
+    """The K, L1, L2 and L3 absorption edges (keV) that `element` has."""
+
+    def from_xraydb() -> np.ndarray:
+        import xraydb
+
+        edges = xraydb.xray_edges(element)
+        return np.array([edges[n].energy / 1000 for n in ("K", "L1", "L2", "L3") if n in edges])
+
+    return cached_array("edges", ("xraydb", package_version("xraydb"), element), from_xraydb)
+
+
+# ----- a disk cache of tables whose libraries are slow to import -----------------------------
+# xraydb (with SciPy) takes ~1 s to import and spekpy ~1 s more, in every worker process.
+def cache_dir() -> Path | None:
+    """The table cache: $XRAY_SYNTH_CACHE, else the user's cache folder; None if it is ""."""
+    folder = os.environ.get("XRAY_SYNTH_CACHE")
+    if folder is None:
+        import platformdirs
+
+        return platformdirs.user_cache_path("xray-screening") / "synth"
+    return Path(folder) if folder else None
+
+
+def cached_array(kind: str, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """`compute()`, saved in the cache folder under a digest of `key` and read back next time.
+
+    The file holds the very values computed. A failed read or write (no folder, a read-only one,
+    a torn file) only costs the computation.
+    """
+    folder = cache_dir()
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:24]
+    path = None if folder is None else folder / f"{kind}-{digest}.npy"
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError):
+            return np.load(path)
+    value = np.asarray(compute())
+    if path is not None:
+        _save_quietly(path, value)
+    return value
+
+
+def _save_quietly(path: Path, array: np.ndarray) -> None:
+    """Save through a temporary file and a rename, so no reader sees half a file."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+@cache
+def package_version(name: str) -> str:
+    return importlib.metadata.version(name)
 
 
 def material_mu(name: str, energies_kev: np.ndarray | float) -> np.ndarray:

@@ -3,6 +3,11 @@
 A Scanner is built once per configuration (spectrum, detector responses, energy bins, the Zeff
 lookup table) and then renders any number of scenes given as per-material thickness maps:
 Beer-Lambert per energy bin, A_b = Σ_k μ_k(E_b)·t_k, summed with each detector layer's weights.
+
+Rendering first folds the maps into a few basis-material channels (physics.md §2): every material
+without an absorption edge in the spectrum is polyethylene, aluminium, iron and copper mixed so
+that its ln T stays within 3·10⁻⁴ of its own; a material with an edge (NdFeB, CsI, FR4's bromine)
+keeps its own channel. `ScannerConfig(basis_materials=False)` renders every material as itself.
 """
 
 from __future__ import annotations
@@ -16,7 +21,14 @@ import numpy as np
 from engine.colour import DEFAULT_STYLE, ColourStyle, false_colour
 from engine.io import Scan, ScanMeta, to_transmission
 from engine.io.write import transmission_to_uint16
-from engine.synth.materials import material_mu
+from engine.synth.materials import (
+    absorption_edges_kev,
+    cached_array,
+    formula_mass_mu,
+    material_elements,
+    material_mu,
+    package_version,
+)
 
 # Elements of the Zeff calibration wedges (Z = 5..30 without the gases).
 _WEDGE_ELEMENTS = {
@@ -43,6 +55,11 @@ _WEDGE_ELEMENTS = {
 # Oxygen/nitrogen as compounds: water (7.4) and a polymer (5.4-6) anchor the organic end.
 _WEDGE_COMPOUNDS = {5.4: ("C2H4", 0.95), 6.6: ("C10H8O4", 1.38), 7.4: ("H2O", 1.0)}
 
+# Materials whose mixtures stand in for every material without an absorption edge in the spectrum.
+BASIS_MATERIALS = ("polyethylene", "aluminium", "steel", "copper")
+BASIS_TOLERANCE = 3e-4  # largest |Δ ln T| of a basis mix; a material fitting worse keeps a channel
+_BLOCK_PX = 4096  # pixels rendered at a time: a block's energy-bin rows stay in the CPU cache
+
 
 @dataclass(frozen=True)
 class ScannerConfig:
@@ -64,6 +81,7 @@ class ScannerConfig:
     blur_back_px: float = 0.8
     gain_error: float = 0.003  # per detector channel, residual after air calibration
     scatter: float = 0.0  # share of the air signal added as a uniform background
+    basis_materials: bool = True  # render through basis-material channels; False: each material
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,7 +127,14 @@ class Scanner:
         self.energies, self.fluence = _spectrum(self.config)
         self.front, self.back = _layers(self.config, self.energies, self.fluence)
         self._mu_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._basis_cache: dict[str, np.ndarray | None] = {}
         self._zeff_lut = _ZeffTable(self)
+        n = len(self.front.bin_weights)
+        # (4, 2·n_bins): front signal, front variance, back signal, back variance from e^-A.
+        weights = np.zeros((4, 2 * n), np.float32)
+        weights[0, :n], weights[1, :n] = self.front.bin_weights, self.front.bin_noise_weights
+        weights[2, n:], weights[3, n:] = self.back.bin_weights, self.back.bin_noise_weights
+        self._layer_weights = weights
 
     # ----- attenuation per bin ------------------------------------------------------------
     def _bin_mu(self, material: str) -> tuple[np.ndarray, np.ndarray]:
@@ -124,15 +149,80 @@ class Scanner:
         cols = [np.concatenate(self._bin_mu(m)) for m in materials]
         return np.stack(cols, axis=1).astype(np.float32)
 
+    def basis_mix(self, material: str) -> np.ndarray | None:
+        """Amounts of BASIS_MATERIALS (cm per cm) that attenuate like `material`, or None.
+
+        None for a material with an absorption edge inside the spectrum or one no mix reproduces
+        to BASIS_TOLERANCE in ln T: it is rendered as its own channel.
+        """
+        if material not in self._basis_cache:
+            self._basis_cache[material] = _fit_basis(self, material)
+        return self._basis_cache[material]
+
+    def channels(self, materials: list[str]) -> tuple[list[str], np.ndarray]:
+        """The channels rendering `materials` and the float32 (channels × materials) mix.
+
+        BASIS_MATERIALS then each material that keeps its own channel; with
+        `basis_materials=False` every material is its own channel.
+        """
+        if not self.config.basis_materials:
+            return list(materials), np.eye(len(materials), dtype=np.float32)
+        mixes = [self.basis_mix(m) for m in materials]
+        names = list(BASIS_MATERIALS)
+        table = np.zeros((len(names) + sum(mix is None for mix in mixes), len(materials)))
+        for k, (m, mix) in enumerate(zip(materials, mixes, strict=True)):
+            if mix is None:
+                table[len(names), k] = 1.0
+                names.append(m)
+            else:
+                table[: len(BASIS_MATERIALS), k] = mix
+        return names, table.astype(np.float32)
+
     def signals(self, thickness: dict[str, np.ndarray], exact: bool = False):
         """Per layer: (T, variance of T per incident photon) of the maps' common shape.
 
-        The binned path is one matrix product of the (bins × materials) μ table with the stacked
-        thickness maps and one exp, in float32; `exact` integrates the fine grid in float64.
+        The binned path folds the maps into channels (basis materials, or each material with
+        `basis_materials=False`) and renders block by block: one matrix product of the
+        (bins × channels) μ table with the channels, one exp and one product with the layers'
+        weights, in float32. `exact` integrates the fine grid in float64.
         """
         shape = np.broadcast_shapes(*(np.shape(t) for t in thickness.values()))
         if exact:
             return self._signals_exact(thickness, shape)
+        if self.config.basis_materials:
+            return self._signals_blocks(thickness, shape)
+        return self._signals_per_material(thickness, shape)
+
+    def _signals_blocks(self, thickness: dict[str, np.ndarray], shape: tuple[int, ...]):
+        materials = list(thickness)
+        names, mix = self.channels(materials)
+        neg_mu = -self._mu_matrix(names)  # (2·n_bins, channels)
+        n_px = int(np.prod(shape))
+        flat = [
+            np.broadcast_to(np.asarray(thickness[m], np.float32), shape).reshape(-1)
+            for m in materials
+        ]
+        out = np.empty((4, n_px), np.float32)
+        block = max(min(_BLOCK_PX, n_px), 1)
+        stack = np.empty((len(materials), block), np.float32)
+        chans = np.empty((len(names), block), np.float32)
+        att = np.empty((neg_mu.shape[0], block), np.float32)
+        for i0 in range(0, n_px, block):
+            i1 = min(i0 + block, n_px)
+            n = i1 - i0
+            for row, t in zip(stack, flat, strict=True):
+                row[:n] = t[i0:i1]
+            np.matmul(mix, stack[:, :n], out=chans[:, :n])
+            np.matmul(neg_mu, chans[:, :n], out=att[:, :n])
+            np.exp(att[:, :n], out=att[:, :n])
+            np.matmul(self._layer_weights, att[:, :n], out=out[:, i0:i1])
+        return [
+            (out[0].reshape(shape), out[1].reshape(shape)),
+            (out[2].reshape(shape), out[3].reshape(shape)),
+        ]
+
+    def _signals_per_material(self, thickness: dict[str, np.ndarray], shape: tuple[int, ...]):
+        """The reference binned path: every material its own row of the μ table."""
         materials = list(thickness)
         stack = np.empty((len(materials), int(np.prod(shape))), np.float32)
         for row, m in zip(stack, materials, strict=True):
@@ -190,18 +280,25 @@ class Scanner:
         # Fewer photons towards the fan's edges (inverse square and heel effect, est.).
         across = np.linspace(-1.0, 1.0, width, dtype=np.float32) if width > 1 else np.zeros(1)
         photons = cfg.photons_per_pixel * zoom**2 * (1 - (1 - cfg.fan_edge_photons) * across**2)
+        photons = photons[None, :].astype(np.float32)
+        # In place on the fresh signal arrays; the same operations in the same order as
+        # t + sd·noise etc., so the images are the same to the bit.
         for (t, variance), blur in zip(layers, (cfg.blur_front_px, cfg.blur_back_px), strict=True):
-            t = t * (1 - cfg.scatter) + cfg.scatter
+            t = np.asarray(t, np.float32)
+            if cfg.scatter:
+                t = t * (1 - cfg.scatter) + cfg.scatter
             if rng is not None:  # quantum noise, blurred by the scintillator like the signal
-                sd = np.sqrt(variance / photons[None, :].astype(np.float32))
-                t = t + sd * rng.standard_normal(t.shape, dtype=np.float32)
+                sd = np.sqrt(np.divide(variance, photons, dtype=np.float32))
+                noise = rng.standard_normal(t.shape, dtype=np.float32)
+                t += np.multiply(sd, noise, out=noise)
             if blur > 0:
-                t = cv2.GaussianBlur(t.astype(np.float32), (0, 0), blur / zoom)
+                t = cv2.GaussianBlur(t, (0, 0), blur / zoom)
             if rng is not None:  # then the read-out: electronic noise and channel gains
-                t = t + cfg.electronic_noise * rng.standard_normal(t.shape, dtype=np.float32)
+                noise = rng.standard_normal(t.shape, dtype=np.float32)
+                t += np.multiply(noise, cfg.electronic_noise, out=noise)
                 gains = 1 + cfg.gain_error * rng.standard_normal(width, dtype=np.float32)
-                t = t * gains[None, :]
-            result.append(np.clip(t, 1.0 / 65535, 1.0).astype(np.float32))
+                t *= gains[None, :]
+            result.append(np.clip(t, 1.0 / 65535, 1.0, out=t))
         return result[0], result[1]
 
     # ----- colour -------------------------------------------------------------------------
@@ -237,16 +334,88 @@ class Scanner:
 
 def _spectrum(cfg: ScannerConfig) -> tuple[np.ndarray, np.ndarray]:
     """Energies (keV) and photon fluence after tube filtration and the belt, unit-normalised."""
-    import spekpy
-
-    spek = spekpy.Spek(kvp=cfg.kvp, th=cfg.anode_angle)
-    spek.filter("Al", cfg.filtration_al_mm)
-    energies, fluence = spek.get_spectrum()
-    keep = fluence > fluence.max() * 1e-6
-    energies, fluence = energies[keep].astype(np.float64), fluence[keep].astype(np.float64)
+    energies, fluence = _tube_spectrum(cfg.kvp, cfg.anode_angle, cfg.filtration_al_mm)
     if cfg.belt_pvc_mm > 0:
         fluence = fluence * np.exp(-material_mu("pvc", energies) * cfg.belt_pvc_mm / 10)
     return energies, fluence / fluence.sum()
+
+
+_tube_spectra: dict[tuple[float, float, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _tube_spectrum(kvp: float, anode_angle: float, filtration_al_mm: float):
+    """spekpy's filtered tube spectrum (keV, fluence), kept in memory and in the table cache.
+
+    spekpy takes ~1 s to import and ~0.6 s per spectrum, in every worker process; the cached
+    arrays are the same float64 values (see `materials.cached_array`).
+    """
+    key = (float(kvp), float(anode_angle), float(filtration_al_mm))
+    if key not in _tube_spectra:
+        spectrum = cached_array(
+            "spectrum",
+            ("spekpy", package_version("spekpy"), key),
+            lambda: np.stack(_spekpy_spectrum(*key)),
+        )
+        _tube_spectra[key] = (spectrum[0].copy(), spectrum[1].copy())
+    return _tube_spectra[key]
+
+
+def _spekpy_spectrum(kvp: float, anode_angle: float, filtration_al_mm: float):
+    import spekpy
+
+    spek = spekpy.Spek(kvp=kvp, th=anode_angle)
+    spek.filter("Al", filtration_al_mm)
+    energies, fluence = spek.get_spectrum()
+    keep = fluence > fluence.max() * 1e-6
+    return energies[keep].astype(np.float64), fluence[keep].astype(np.float64)
+
+
+def _ln_transmission(scanner: Scanner, bin_mu: np.ndarray, thick: np.ndarray) -> np.ndarray:
+    """(len(thick), 2) binned ln T of the front and back layers for μ rows `bin_mu` (2·n_bins)."""
+    n = len(scanner.front.bin_weights)
+    out = []
+    for layer, part in ((scanner.front, bin_mu[:n]), (scanner.back, bin_mu[n:])):
+        out.append(np.log(np.exp(-np.outer(thick, part)) @ layer.bin_weights))
+    return np.stack(out, axis=1)
+
+
+def _fit_basis(scanner: Scanner, material: str) -> np.ndarray | None:
+    """The BASIS_MATERIALS mix attenuating like `material`, or None (see `Scanner.basis_mix`).
+
+    Least squares on the linearised error in ln T of both layers at 40 thicknesses, from thin
+    to the thickness that leaves the high layer 1/65535 of air (beyond it a pixel is black):
+    each bin counts by its share of the transmitted signal at that thickness, so hardened
+    spectra weigh the high bins.
+    """
+    if material in BASIS_MATERIALS:
+        return np.eye(len(BASIS_MATERIALS))[BASIS_MATERIALS.index(material)]
+    if _has_edge(material, scanner.energies[0], scanner.energies[-1]):
+        return None
+    n = len(scanner.front.bin_weights)
+    mu = np.concatenate(scanner._bin_mu(material))
+    basis = np.stack([np.concatenate(scanner._bin_mu(b)) for b in BASIS_MATERIALS], axis=1)
+    t_max = np.log(65535.0) / (mu[n:] @ scanner.back.bin_weights)
+    thick = np.geomspace(t_max * 1e-3, t_max, 40)
+    rows, target = [], []
+    for layer, part in ((scanner.front, slice(0, n)), (scanner.back, slice(n, None))):
+        share = layer.bin_weights * np.exp(-np.outer(thick, mu[part]))
+        share /= share.sum(axis=1, keepdims=True)
+        rows.append(thick[:, None] * share @ basis[part])
+        target.append(thick * (share @ mu[part]))
+    mix = np.linalg.lstsq(np.concatenate(rows), np.concatenate(target), rcond=None)[0]
+    check = np.geomspace(t_max * 1e-4, 2 * t_max, 200)
+    reference = _ln_transmission(scanner, mu, check)
+    error = np.abs(_ln_transmission(scanner, basis @ mix, check) - reference)
+    visible = reference[:, 1] > -np.log(65535.0)
+    return mix if error[visible].max() <= BASIS_TOLERANCE else None
+
+
+def _has_edge(material: str, e_min_kev: float, e_max_kev: float) -> bool:
+    """Whether an element of `material` has a K or L absorption edge within the energies."""
+    return any(
+        ((e_min_kev <= edges) & (edges <= e_max_kev)).any()
+        for edges in map(absorption_edges_kev, material_elements(material))
+    )
 
 
 def _layers(cfg: ScannerConfig, energies: np.ndarray, fluence: np.ndarray):
@@ -298,9 +467,7 @@ class _ZeffTable:
 
     @staticmethod
     def _wedge(scanner: Scanner, formula: str, areal: np.ndarray):
-        import xraydb
-
-        mass_mu = np.asarray(xraydb.material_mu(formula, scanner.energies * 1000, density=1.0))
+        mass_mu = formula_mass_mu(formula, scanner.energies)
         signals = []
         for layer in (scanner.front, scanner.back):  # binned, exactly as `render` computes
             att = np.exp(-np.outer(areal, layer.bin_average(mass_mu)))

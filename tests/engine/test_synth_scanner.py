@@ -147,3 +147,85 @@ def test_false_colour_of_rendered_materials(scanner):
     assert 15 < hue[12, 12] < 50  # water: orange
     assert 180 < hue[1, 1] < 260  # steel: blue
     assert rgb[20, 20].min() > 235  # air: white
+
+
+# ----- basis-material rendering (physics.md §2) -----------------------------------------------
+def _bag_with_every_material() -> dict[str, np.ndarray]:
+    """A composed bag's maps, plus a band of each material rising to opaque over the bag."""
+    from engine.synth.bag import BagConfig, compose_bag
+
+    bag = compose_bag(np.random.default_rng(5), BagConfig(width=200, height=150, pitch_cm=0.3))
+    maps = {m: t.copy() for m, t in bag.canvas.maps.items()}
+    rows = np.array_split(np.arange(150), len(MATERIALS))
+    for band, name in zip(rows, MATERIALS, strict=True):
+        ramp = np.geomspace(1e-3, 1.0, 200, dtype=np.float32)  # thin to thick across the band
+        t_opaque = 12.0 / float(material_mu(name, np.array([100.0]))[0])  # ln(65535) ≈ 11
+        band_map = maps.setdefault(name, np.zeros((150, 200), np.float32))
+        band_map[band] += ramp * t_opaque
+    return maps
+
+
+@pytest.mark.parametrize("kvp", [120.0, 140.0, 160.0])
+def test_basis_materials_render_like_every_material_alone(kvp):
+    maps = _bag_with_every_material()
+    fast = Scanner(ScannerConfig(kvp=kvp)).transmissions(maps)
+    exact = Scanner(ScannerConfig(kvp=kvp, basis_materials=False)).transmissions(maps)
+    floor = 1 / 65535  # the 16-bit files hold nothing darker
+    for t_fast, t_exact in zip(fast, exact, strict=True):
+        difference = np.abs(np.log(np.clip(t_fast, floor, 1)) - np.log(np.clip(t_exact, floor, 1)))
+        assert difference.max() < 0.002
+        assert (t_exact > 0.01).sum() > 1000 and (t_exact < 1e-4).any()  # a range of depths
+
+
+def test_materials_with_an_absorption_edge_keep_their_own_channel(scanner):
+    from engine.synth.scanner import BASIS_MATERIALS
+
+    for name in ("ndfeb", "csi", "fr4"):  # Nd K edge 43.6 keV, Cs/I 36/33 keV, Br 13.5 keV
+        assert scanner.basis_mix(name) is None, name
+    for name in ("water", "cotton", "pvc", "glass", "stainless", "brass", "li_ion"):
+        assert scanner.basis_mix(name) is not None, name
+    for k, name in enumerate(BASIS_MATERIALS):
+        assert np.array_equal(scanner.basis_mix(name), np.eye(len(BASIS_MATERIALS))[k])
+    names, mix = scanner.channels(["water", "ndfeb", "steel"])
+    assert names == [*BASIS_MATERIALS, "ndfeb"] and mix.shape == (5, 3)
+    assert mix[4].tolist() == [0, 1, 0] and mix[:4, 1].tolist() == [0, 0, 0, 0]
+
+
+def test_per_material_rendering_is_the_plain_matrix_product():
+    exact = Scanner(ScannerConfig(basis_materials=False))
+    maps = {"water": np.full((3, 4), 5.0), "steel": np.full((3, 4), 0.2)}
+    t_low, t_high = exact.transmissions(maps)
+    for t, layer, mu in ((t_low, exact.front, 0), (t_high, exact.back, 1)):
+        attenuation = exact._bin_mu("water")[mu] * 5.0 + exact._bin_mu("steel")[mu] * 0.2
+        assert t[0, 0] == pytest.approx((layer.bin_weights * np.exp(-attenuation)).sum(), rel=1e-5)
+
+
+def test_spectra_come_back_the_same_from_the_disk_cache(tmp_path, monkeypatch):
+    from engine.synth import scanner as module
+
+    monkeypatch.setenv("XRAY_SYNTH_CACHE", str(tmp_path))
+    monkeypatch.setattr(module, "_tube_spectra", {})
+    first = module._tube_spectrum(130.0, 12.0, 2.0)
+    assert len(list(tmp_path.glob("spectrum-*.npy"))) == 1
+    monkeypatch.setattr(module, "_tube_spectra", {})
+    again = module._tube_spectrum(130.0, 12.0, 2.0)  # read back, not recomputed
+    fresh = module._spekpy_spectrum(130.0, 12.0, 2.0)
+    for a, b, c in zip(first, again, fresh, strict=True):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    monkeypatch.setenv("XRAY_SYNTH_CACHE", "")  # "" turns the disk cache off
+    monkeypatch.setattr(module, "_tube_spectra", {})
+    module._tube_spectrum(131.0, 12.0, 2.0)
+    assert len(list(tmp_path.glob("spectrum-*.npy"))) == 1
+
+
+def test_element_by_element_attenuation_is_xraydb_to_the_bit():
+    import xraydb
+
+    from engine.synth.materials import formula_mass_mu
+
+    energies = np.arange(10.0, 160.0, 0.5)
+    formulas = {f for m in MATERIALS.values() for f, _ in m.composition} | {"C2H4", "Fe", "B"}
+    for formula in sorted(formulas):
+        ours = formula_mass_mu(formula, energies)
+        theirs = xraydb.material_mu(formula, energies * 1000, density=1.0)
+        assert np.array_equal(ours, theirs), formula
