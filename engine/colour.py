@@ -14,7 +14,7 @@ import numpy as np
 
 ORGANIC_MAX_ZEFF = 10.0
 INORGANIC_MAX_ZEFF = 18.0
-IMPENETRABLE_T_HIGH = 0.01
+IMPENETRABLE_T_HIGH = 0.002  # consoles show black only where almost nothing gets through
 
 ORGANIC, INORGANIC, METAL = 1, 2, 3
 MATERIAL_NAMES = {ORGANIC: "organic", INORGANIC: "inorganic", METAL: "metal"}
@@ -104,7 +104,7 @@ class ColourStyle:
         0.25,
         0.25,
     )
-    gamma: float = 0.33  # brightness = gain · T_high^gamma (dense bags stay readable)
+    gamma: float = 0.28  # brightness = gain · T_high^gamma (dense bags stay readable)
     gain: float = 1.05
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
 
@@ -122,7 +122,7 @@ class ColourStyle:
             ),
             gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
             gain=float(rng.uniform(1.0, 1.08)),
-            sharpen=float(rng.uniform(0.6, 1.6)),  # consoles edge-enhance (sixray_benign)
+            sharpen=float(rng.uniform(1.0, 2.5)),  # consoles edge-enhance (sixray_benign)
         )
 
 
@@ -133,21 +133,70 @@ def false_colour(
     high: np.ndarray, zeff: np.ndarray, style: ColourStyle = DEFAULT_STYLE
 ) -> np.ndarray:
     """uint8 RGB false-colour image from the high-energy transmission and Zeff."""
-    t = np.clip(high.astype(np.float32), 0.0, 1.0)
-    z = zeff.astype(np.float32)
-    hue = np.interp(z, style.zeff, style.hue).astype(np.float32)
-    attenuation = -np.log(np.maximum(t, 1e-6))
-    sat_max = np.interp(z, style.zeff, style.saturation_max).astype(np.float32)
-    sat_scale = np.interp(z, style.zeff, style.saturation_scale).astype(np.float32)
-    sat = sat_max * (1 - np.exp(-attenuation / sat_scale))
-    val = np.power(t, style.gamma) * style.gain
+    t = np.clip(high, 0.0, 1.0).astype(np.float32, copy=False)
+    z = np.asarray(zeff, np.float32)
+    hue, sat_max, sat_scale = _interp(
+        z, style.zeff, (style.hue, style.saturation_max, style.saturation_scale)
+    )
+    # sat = sat_max · (1 − exp(−attenuation / sat_scale)), attenuation = −ln max(t, 1e-6)
+    sat = np.log(np.maximum(t, 1e-6))
+    np.divide(sat, sat_scale, out=sat)
+    np.exp(sat, out=sat)
+    np.subtract(1, sat, out=sat)
+    np.multiply(sat_max, sat, out=sat)
+    val = np.power(t, style.gamma)
+    val *= style.gain
     if style.sharpen > 0:
-        val = val + style.sharpen * (val - cv2.GaussianBlur(val, (0, 0), 1.5))
-    val = np.clip(val, 0.0, 1.0)
+        detail = np.subtract(val, cv2.GaussianBlur(val, (0, 0), 1.5))
+        val += np.multiply(style.sharpen, detail, out=detail)
+    np.clip(val, 0.0, 1.0, out=val)
     val[t < IMPENETRABLE_T_HIGH] = 0.0
-    hsv = np.stack([np.mod(hue, 360.0), sat, val], axis=-1)
-    rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
-    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    if hue.size and not (hue.min() >= 0 and hue.max() < 360):  # mod is exact inside
+        np.mod(hue, 360.0, out=hue)
+    rgb = cv2.cvtColor(cv2.merge([hue, sat, val]), cv2.COLOR_HSV2RGB)
+    np.multiply(rgb, 255.0, out=rgb)
+    np.add(rgb, 0.5, out=rgb)
+    np.clip(rgb, 0, 255, out=rgb)
+    return rgb.astype(np.uint8)
+
+
+def _interp(x: np.ndarray, xp, tables) -> list[np.ndarray]:
+    """`np.interp(x, xp, fp).astype(np.float32)` of float32 `x` for each fp of `tables`.
+
+    One search for all tables, by counting the knots at or below each x (few knots, so faster
+    than a binary search), then NumPy's own float64 arithmetic, slope·(x − xp[j]) + fp[j], so
+    the values are the same; a last knot of slope 0 gives fp[-1] at and beyond the end.
+    """
+    xp = np.asarray(xp, np.float64)
+    n = len(xp)
+    if x.dtype != np.float32 or n < 2 or n > 255 or np.any(np.diff(xp) <= 0) or np.isnan(x).any():
+        return [np.asarray(np.interp(x, xp, fp), np.float32) for fp in tables]
+    j = np.zeros(x.shape, np.uint8)
+    for knot in xp[1:]:
+        j += x >= _f32_at_least(knot)  # the same as float64(x) >= knot
+    j = j.reshape(-1, 1)
+
+    def gather(table: np.ndarray) -> np.ndarray:  # table[j]; cv2.LUT is a fast uint8 gather
+        lut = np.zeros(256, np.float64)
+        lut[: len(table)] = table
+        return cv2.LUT(j, lut).reshape(x.shape)
+
+    offset = np.clip(x, xp[0], xp[-1], dtype=np.float64)
+    offset -= gather(xp)
+    out = []
+    for fp in tables:
+        fp = np.asarray(fp, np.float64)
+        value = gather(np.append((fp[1:] - fp[:-1]) / (xp[1:] - xp[:-1]), 0.0))
+        value *= offset
+        value += gather(fp)
+        out.append(value.astype(np.float32))
+    return out
+
+
+def _f32_at_least(value: float) -> np.float32:
+    """The smallest float32 not below `value`."""
+    f = np.float32(value)
+    return f if float(f) >= value else np.nextafter(f, np.float32(np.inf))
 
 
 def transmission_grey(t: np.ndarray) -> np.ndarray:

@@ -70,9 +70,11 @@ class BagConfig:
     categories: tuple[str, ...] = CATEGORIES
     anomaly_types: tuple[str, ...] = ANOMALY_TYPES
     designs: DesignCounts = field(default_factory=DesignCounts)  # product designs per class
+    packed_poses: bool = True  # items as packed (`packed_pose`); False: all flat as built
     clutter: tuple[int, int] = (12, 26)  # how many clutter items besides clothes
     garments: tuple[int, int] = (10, 22)  # packed clothes fill a real bag (sixray_benign)
     bag_kinds: tuple[str, ...] = BAG_KINDS
+    trolley_share: float = 0.5  # most checked bags are trolleys (sixray_benign)
     max_angle_deg: float = 8.0  # the bag's turn on the belt: most lie along it ...
     turned_share: float = 0.15  # ... some are turned by up to `max_turned_deg`
     max_turned_deg: float = 35.0
@@ -167,6 +169,10 @@ def _shell_parts(kind: str, size, rng: np.random.Generator) -> list[Part]:
             parts.append(path("piping", "pvc", squash, r, z))
             if wired:
                 parts.append(path("piping", "steel", squash, rng.uniform(0.08, 0.15), z))
+        for _ in range(int(rng.integers(1, 4))):  # soft sides bulge: seams and folds of the wall
+            bulge = _squashed(outline, rng) * rng.uniform(1.0, 1.04)
+            z = rng.uniform(-0.4, 0.4) * depth
+            parts.append(path("side_wall", fabric, bulge, rng.uniform(0.15, 0.4), z))
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
@@ -231,15 +237,17 @@ def _shell_parts(kind: str, size, rng: np.random.Generator) -> list[Part]:
 
 
 def _trolley_frame(length: float, width: float, depth: float, rng) -> list[Part]:
-    """Telescopic aluminium handle tubes, a frame plate, the grip and wheels of a trolley."""
+    """Telescopic handle tubes, a frame plate, the grip and wheels of a trolley."""
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(2.8, 4.5)
+    metal = str(rng.choice(["aluminium", "steel"]))  # cheap trolleys have steel tubes: blue bars
     for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
         for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
             center = (length * (0.46 - length_share / 2), y, z)
-            parts += shell("handle_tube", "aluminium", (length * length_share, w, h), 0.12, center)
+            wall = 0.12 if metal == "aluminium" else 0.05
+            parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
     parts.append(
         box(
             "frame_plate",
@@ -360,7 +368,11 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
         models.append(model)
-    kind = str(rng.choice(cfg.bag_kinds))
+    others = [k for k in cfg.bag_kinds if k != "trolley"]
+    if "trolley" in cfg.bag_kinds and (not others or rng.random() < cfg.trolley_share):
+        kind = "trolley"
+    else:
+        kind = str(rng.choice(others))
     size = np.array([rng.uniform(*r) for r in _BAG_SIZES[kind]])
     for model in models:  # a 17" laptop does not go into a small briefcase
         flat = np.sort(model.size)[::-1]  # any way up, its two longest sides lie in the bag
@@ -382,7 +394,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
     bag = Bag(canvas, outline=outline, info=info)
     for model in models:
-        base = packed_pose(model.category, rng)
+        base = packed_pose(model.category, rng) if cfg.packed_poses else None
         turn, position = _fit(frame.inner, model.size, rng, tilt=0.12, base=base)
         placed = frame.place(model, position, turn)
         drawn = draw(canvas, placed)
@@ -418,11 +430,15 @@ def _draw_clutter(canvas: Canvas, frame: _Frame, item: ObjectModel, rng) -> None
     canvas.merge(window)
 
 
-def _smooth_noise(shape, cells_px: float, rng: np.random.Generator) -> np.ndarray:
-    """Unit-variance random field of `shape`, smooth over about `cells_px` pixels."""
+def _smooth_noise(shape, cells_px: float, rng: np.random.Generator, cubic: bool = True):
+    """Unit-variance random field of `shape`, smooth over about `cells_px` pixels.
+
+    Linear interpolation is enough (and faster) for fields much coarser than their creases.
+    """
     h, w = shape
     small = rng.standard_normal((max(int(h / cells_px), 2), max(int(w / cells_px), 2)))
-    return cv2.resize(small.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    how = cv2.INTER_CUBIC if cubic else cv2.INTER_LINEAR
+    return cv2.resize(small.astype(np.float32), (w, h), interpolation=how)
 
 
 def _crumple(window: Canvas, rng: np.random.Generator) -> None:
@@ -430,15 +446,18 @@ def _crumple(window: Canvas, rng: np.random.Generator) -> None:
     h, w = window.height, window.width
     reach = 1.2 / window.pitch  # the warp moves cloth by about 1 cm
     cells = 8.0 / window.pitch
-    gx = _smooth_noise((h, w), cells, rng) * reach
-    gy = _smooth_noise((h, w), cells, rng) * reach
-    cols, rows = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    coarse = 0.3 * _smooth_noise((h, w), 1.5 / window.pitch, rng)
-    fine = 0.25 * _smooth_noise((h, w), 0.5 / window.pitch, rng)  # creases a few mm apart
-    wrinkles = np.clip(1 + coarse + fine, 0.2, 2.2)
+    gx = _smooth_noise((h, w), cells, rng, cubic=False) * reach
+    gy = _smooth_noise((h, w), cells, rng, cubic=False) * reach
+    gx += np.arange(w, dtype=np.float32)[None, :]
+    gy += np.arange(h, dtype=np.float32)[:, None]
+    wrinkles = _smooth_noise((h, w), 1.5 / window.pitch, rng, cubic=False)
+    wrinkles *= 0.3
+    wrinkles += 0.25 * _smooth_noise((h, w), 0.5 / window.pitch, rng)  # creases mm apart
+    wrinkles += 1.0
+    np.clip(wrinkles, 0.2, 2.2, out=wrinkles)
     for material, t in window.maps.items():
-        warped = cv2.remap(t, cols + gx, rows + gy, cv2.INTER_LINEAR, borderValue=0)
-        window.maps[material] = warped * wrinkles
+        warped = cv2.remap(t, gx, gy, cv2.INTER_LINEAR, borderValue=0)
+        window.maps[material] = cv2.multiply(warped, wrinkles)
 
 
 def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:

@@ -44,7 +44,7 @@ def garment(rng: np.random.Generator) -> ObjectModel:
     if material == "pet":
         per_layer *= COTTON_DENSITY / 1.38
     w, d = rng.uniform(25, 42), rng.uniform(20, 34)
-    layers = int(rng.integers(6, 16))  # folded twice or three times: 6-16 layers of cloth
+    layers = int(rng.integers(8, 24))  # folded two to four times: 8-24 layers of cloth
     parts = [sheet("fabric", material, (0, 0, 0), (w, d), layers * per_layer)]
     for _ in range(int(rng.integers(3, 9))):  # folds: flaps a few layers thick, offset
         fw, fd = w * rng.uniform(0.3, 1.0), d * rng.uniform(0.2, 0.7)
@@ -406,13 +406,13 @@ CLUTTER: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] =
     # name: (relative frequency in a bag, builder)
     "garment": (3.0, garment),
     "shoe": (0.8, shoe),
-    "cable": (2.5, cable),
+    "cable": (3.5, cable),
     "power_bank": (0.3, power_bank),
     "toiletry_bag": (0.6, toiletry_bag),
     "book": (0.8, book),
     "keys": (0.7, keys),
     "coins": (0.7, coins),
-    "trinkets": (3.0, trinkets),
+    "trinkets": (5.0, trinkets),
     "umbrella": (0.4, umbrella),
     "belt": (0.5, belt),
     "glasses": (0.3, glasses),

@@ -102,7 +102,7 @@ def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]
     anomaly_visibility(bag, scanner)
     name = f"bag_{index:06d}"
     scan = scanner.scan(bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style)
-    save_scan(scan, out / "images" / name)
+    save_scan(scan, out / "images" / name, durable=False)  # made again from the seed
     image = {
         "id": index + 1,
         "file_name": f"images/{name}.png",

@@ -4,7 +4,17 @@ Builders work in item coordinates (cm, origin at the object's centre, z up, the 
 x) and return an `ObjectModel` (physics.md §6: a laptop is a case, a board with chips, a battery
 pack, a hinge, screws and a fan; a hairdryer a motor, a fan and a nichrome coil on mica; ...).
 `insert_anomaly()` puts a concealed item inside a host and removes the internals it displaces,
-as in the paper (marzipan, screws, a metal plate, a knife) plus loose wires and a wrong battery.
+as in the paper (marzipan, screws, a metal plate, a knife) plus loose wires and a wrong battery,
+or swaps one of the design's parts for an explosive or simulant of the same shape (`swapped`).
+
+Product designs: real products of one model are nearly identical inside, which is how an
+analyst sees a foreign part. Each class has a catalogue (`DesignCounts`: 20 laptops, 10 of each
+other class by default); design k of a class is built from `default_rng([CATALOGUE_SEED, class,
+k])` alone (size, case material, board and chip layout, cell count, ports, screws, liquid and
+its fill range, ...), so it is the same product in any bag of any dataset. A unit adds its own
+state from the bag's generator (a bottle's fill level within its design's range, water in an
+iron's tank, a toaster's lever) and a manufacturing tolerance: each internal part group moves
+by N(0, 0.4 mm). Annotations record the design (`laptop/07`).
 """
 
 from __future__ import annotations

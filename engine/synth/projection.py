@@ -490,7 +490,7 @@ def _make_one(job: tuple[Path, int, int, str, SynthConfig]) -> tuple[dict, list[
     background = _cached_background(path)
     scan, objects, record = project_objects(background, rng, config.bag, scanner)
     name = f"tip_{index:06d}"
-    save_scan(scan, out / "images" / name)
+    save_scan(scan, out / "images" / name, durable=False)  # made again from the seed
     image = {
         "id": index + 1,
         "file_name": f"images/{name}.png",
