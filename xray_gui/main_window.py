@@ -7,6 +7,7 @@ keeps request numbers, and draws what comes back for the scan still on screen.
 from __future__ import annotations
 
 from collections import OrderedDict
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from xray_gui.readout import pixel_readout
 from xray_gui.reviewer import Reviewer
 from xray_gui.scan_queue import ScanQueue
 from xray_gui.viewer import ScanView
-from xray_gui.widgets import ErrorBanner, OpenPrompt, QueuePanel
+from xray_gui.widgets import ElidedLabel, ErrorBanner, OpenPrompt, QueuePanel
 from xray_gui.workers import WorkerThread
 
 ICON = Path(__file__).resolve().parents[1] / "resources" / "icons" / "xray-screening.svg"
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._pending_path: str | None = None
         self._enhance_id = 0
         self._scan_text = "No scan"  # the status-bar description of the scan on screen
+        self._hovered = (-1, -1)  # the scan pixel under the cursor, (-1, -1) off the scan
 
         self._workers = WorkerThread()
         worker = self._workers.worker
@@ -116,9 +118,14 @@ class MainWindow(QMainWindow):
         self.prompt = OpenPrompt()
         self.prompt.openFilesRequested.connect(self.open_files_dialog)
         self.prompt.openFolderRequested.connect(self.open_folder_dialog)
+        self.failed_page = QLabel()
+        self.failed_page.setObjectName("failedPage")
+        self.failed_page.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.failed_page.setWordWrap(True)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.prompt)
         self.stack.addWidget(self.view)
+        self.stack.addWidget(self.failed_page)
         self.error_banner = ErrorBanner()
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -174,9 +181,9 @@ class MainWindow(QMainWindow):
         a(
             "plain",
             "&Plain image",
-            lambda: self.set_function("plain"),
+            self.escape,
             "Esc",
-            tip="Back to the plain image",
+            tip="Back to the plain image (leaves draw mode first)",
         ).setIconText("Plain")
         self.function_group = QActionGroup(self)
         self.function_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
@@ -246,9 +253,11 @@ class MainWindow(QMainWindow):
             functions.addAction(self.actions[f"fn_{name}"])
 
     def _build_status_bar(self) -> None:
-        self.readout_label = QLabel()
+        # the read-out gets the room; the scan and model lines shorten with "…" (full in tooltip)
+        self.readout_label = ElidedLabel(mode=Qt.TextElideMode.ElideRight)
         self.zoom_label = QLabel()
-        self.scan_label = QLabel("No scan")
+        self.scan_label = ElidedLabel("No scan", max_width=220, mode=Qt.TextElideMode.ElideRight)
+        self.zoom_label.setToolTip("Zoom: screen pixels per scan pixel")
         status = self.statusBar()
         status.addWidget(self.readout_label, 1)
         status.addPermanentWidget(self.zoom_label)
@@ -390,18 +399,43 @@ class MainWindow(QMainWindow):
         if index >= 0:
             self.queue.entries[index].error = message
         if request_id == self._load_id:
-            # Keep the previous scan on screen, and the queue on the entry that failed.
-            self.queue_panel.refresh(self.queue)
-            self.scan_label.setText(self._scan_text)
+            self._show_failed(path, message)
         self.error_banner.show_message(f"Could not open scan. {message}")
         self.scanFailed.emit(path, message)
+
+    def _show_failed(self, path: str, message: str) -> None:
+        """The queue's current entry could not be opened: it is what the window shows (a page
+        saying so) and acts on (nothing to review), so A and D move on from it."""
+        self._pending_path = None
+        self.current_scan = None
+        self._shown_image = None
+        self._enhance_id += 1
+        self._workers.worker.supersede(enhance_id=self._enhance_id)
+        self.current_function = "plain"
+        self._uncheck_functions()
+        self.review.clear()
+        self.view.clear()
+        name = Path(path).name
+        self.failed_page.setText(
+            f"<h3>Cannot open {escape(name)}</h3><p>{escape(message)}</p>"
+            "<p>A / D: previous / next scan</p>"
+        )
+        self.stack.setCurrentWidget(self.failed_page)
+        self.queue_panel.refresh(self.queue)
+        pos = f"{self.queue.current + 1}/{len(self.queue)}" if len(self.queue) else ""
+        self._scan_text = f"{pos}  {name}  — could not open"
+        self.scan_label.setText(self._scan_text)
+        self.readout_label.setText("")
+        self.setWindowTitle(f"{name} — X-ray Screening")
 
     def _show_scan(self, scan: Scan, path: str) -> None:
         self.current_scan = scan
         self._pending_path = None
         self.current_function = "plain"
         self._uncheck_functions()
+        self._hovered = (-1, -1)  # the view is fitted anew: the cursor is over another pixel
         self._set_shown(scan.image, reset_view=True)
+        self._hovered = self.view.pixel_under_cursor() or (-1, -1)
         self.stack.setCurrentWidget(self.view)
         self.error_banner.hide()
         self._add_recent(path)
@@ -418,8 +452,16 @@ class MainWindow(QMainWindow):
     def _set_shown(self, image: np.ndarray, *, reset_view: bool) -> None:
         self._shown_image = image
         self.view.set_image(image, reset_view=reset_view)
+        self.refresh_readout()  # never the previous scan's values under a still cursor
 
     # ----- image functions ----------------------------------------------------------------
+    def escape(self) -> None:
+        """Esc: leave draw mode when in it, else back to the plain image."""
+        review = getattr(self, "review", None)
+        if review is not None and review.leave_mode():
+            return
+        self.set_function("plain")
+
     def toggle_function(self, name: str) -> None:
         """Switch to image function `name`, or back to the plain image if it is on already."""
         self.set_function("plain" if name == self.current_function else name)
@@ -463,16 +505,24 @@ class MainWindow(QMainWindow):
         self.error_banner.show_message(f"Image function failed. {message}")
 
     # ----- read-outs ----------------------------------------------------------------------
+    def refresh_readout(self) -> None:
+        """Read out the pixel under the cursor again: the scan, image or overlay changed."""
+        self._on_pixel_hovered(*self._hovered)
+
     def _on_pixel_hovered(self, x: int, y: int) -> None:
+        self._hovered = (x, y)
         if self.current_scan is None or self._shown_image is None or x < 0:
             self.readout_label.setText("")
             return
         text = pixel_readout(self.current_scan, self._shown_image, x, y)
+        if not text:  # the cursor was over a pixel this scan does not have
+            self.readout_label.setText("")
+            return
         found = self.review.hover_text(x, y)
-        self.readout_label.setText(f"{text}   ▸ {found}" if found else text)
+        self.readout_label.setText(f"{text}  ▸ {found}" if found else text)
 
     def _on_zoom_changed(self, zoom: float) -> None:
-        self.zoom_label.setText(f"Zoom {zoom * 100:.0f}%" if self.view.has_image() else "")
+        self.zoom_label.setText(f"{zoom * 100:.0f}%" if self.view.has_image() else "")
 
     # ----- drag and drop ------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:

@@ -19,4 +19,4 @@ def pixel_readout(scan: Scan, shown: np.ndarray, x: int, y: int) -> str:
         parts.append(f"T_high {scan.high[y, x]:.3f}")
     if scan.zeff is not None:
         parts.append(f"Zeff {scan.zeff[y, x]:.1f}")
-    return "  ·  ".join(parts)
+    return " · ".join(parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -34,7 +34,7 @@ from engine.colour import ANOMALY_RGB
 if TYPE_CHECKING:
     from xray_gui.review import ReviewObject
 
-NOTE_DELAY_MS = 300  # a note is saved this long after the last keystroke
+NOTE_DELAY_MS = 300  # a note is saved in the project this long after the last keystroke
 COLUMNS = ("id", "class", "score", "anomaly", "status")
 
 
@@ -70,12 +70,45 @@ class ThresholdSlider(QWidget):
         self.valueChanged.emit(raw / 100)
 
 
+class NoteEdit(QPlainTextEdit):
+    """The bag note: Tab moves on and Esc hands the keyboard back to the scan, so the note never
+    traps the analyst's keys; leaving it saves it."""
+
+    escaped = Signal()
+    left = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ShortcutOverride and e.key() == Qt.Key.Key_Escape:
+            e.accept()  # Esc is ours here, not the window's "plain image" shortcut
+            return True
+        return super().event(e)
+
+    def keyPressEvent(self, e) -> None:
+        if e.key() == Qt.Key.Key_Escape:
+            e.accept()
+            self.escaped.emit()
+            return
+        super().keyPressEvent(e)
+
+    def focusOutEvent(self, e) -> None:
+        super().focusOutEvent(e)
+        self.left.emit()
+
+
 class ReviewPanel(QWidget):
     """Model line, the two threshold sliders, the findings table, decision and note."""
 
     thresholdsChanged = Signal(float, float)  # score threshold, anomaly threshold
+    anomalyMoved = Signal(float)  # the analyst moved the anomaly slider (just before the above)
+    opacityChanged = Signal(float)  # the findings overlay's opacity, 0–1
     objectSelected = Signal(str)  # object id
-    noteEdited = Signal(str)
+    noteEdited = Signal(str)  # the note after a pause in typing (or on leaving it)
+    noteTyped = Signal(str)  # the note after every keystroke
+    noteEscaped = Signal()  # Esc in the note: the keyboard goes back to the scan
 
     def __init__(self, actions: dict[str, QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,12 +120,19 @@ class ReviewPanel(QWidget):
         self.score_slider.setToolTip("Hide the model's findings scored below this")
         self.anomaly_slider.setToolTip("Call a finding anomalous from this anomaly score on")
         self.score_slider.valueChanged.connect(self._thresholds_moved)
-        self.anomaly_slider.valueChanged.connect(self._thresholds_moved)
+        self.anomaly_slider.valueChanged.connect(self._anomaly_moved)
+        self.opacity_slider = ThresholdSlider()
+        self.opacity_slider.set_value(1.0, quiet=True)
+        self.opacity_slider.setToolTip(
+            "Fade the findings to see the scan under them (V hides them)"
+        )
+        self.opacity_slider.valueChanged.connect(self.opacityChanged)
         model_box = QGroupBox("Model")
         form = QFormLayout(model_box)
         form.addRow(self.model_label)
         form.addRow("Detection ≥", self.score_slider)
         form.addRow("Anomaly ≥", self.anomaly_slider)
+        form.addRow("Overlay", self.opacity_slider)
 
         self.table = QTreeWidget()
         self.table.setObjectName("findingsTable")
@@ -115,13 +155,15 @@ class ReviewPanel(QWidget):
 
         self.decision_label = QLabel("Decision: none")
         self.progress_label = QLabel("")
-        self.note = QPlainTextEdit()
+        self.note = NoteEdit()
         self.note.setObjectName("bagNote")
-        self.note.setPlaceholderText("Note on this bag (saved as you type)")
+        self.note.setPlaceholderText("Note on this bag (saved as you type; Esc: back to the scan)")
         self.note.setMaximumHeight(70)
         self._note_timer = QTimer(self, singleShot=True, interval=NOTE_DELAY_MS)
         self._note_timer.timeout.connect(self._send_note)
-        self.note.textChanged.connect(self._note_timer.start)
+        self.note.textChanged.connect(self._on_note_changed)
+        self.note.escaped.connect(self._on_note_escaped)
+        self.note.left.connect(self.flush_note)
         bag_box = QGroupBox("Bag")
         bag_layout = QVBoxLayout(bag_box)
         bag_layout.addWidget(self.decision_label)
@@ -150,6 +192,10 @@ class ReviewPanel(QWidget):
 
     def _thresholds_moved(self, _value: float) -> None:
         self.thresholdsChanged.emit(*self.thresholds())
+
+    def _anomaly_moved(self, value: float) -> None:
+        self.anomalyMoved.emit(value)
+        self._thresholds_moved(value)
 
     # ----- findings -----------------------------------------------------------------------
     def show_objects(self, objects: Sequence[ReviewObject], selected: str | None) -> None:
@@ -209,6 +255,14 @@ class ReviewPanel(QWidget):
 
     def _send_note(self) -> None:
         self.noteEdited.emit(self.note.toPlainText())
+
+    def _on_note_changed(self) -> None:
+        self.noteTyped.emit(self.note.toPlainText())
+        self._note_timer.start()
+
+    def _on_note_escaped(self) -> None:
+        self.flush_note()
+        self.noteEscaped.emit()
 
 
 def _button_grid(actions: dict[str, QAction], names: list[str], columns: int = 3) -> QGridLayout:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMenu,
     QProgressBar,
     QScrollArea,
@@ -37,11 +36,14 @@ from xray_gui.review import (
     ReviewReadOnlyError,
     ReviewStore,
 )
+from xray_gui.review.activity import ActiveTime
 from xray_gui.review.lock import HEARTBEAT_S
 from xray_gui.review_panel import ReviewPanel
 from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
 from xray_gui.stats_panel import StatsPanel
 from xray_gui.viewer import FindingsOverlay, describe
+from xray_gui.viewer.overlay import OUTLINE_FUNCTIONS
+from xray_gui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
     from xray_gui.main_window import MainWindow
@@ -49,7 +51,12 @@ if TYPE_CHECKING:
 BUNDLE_FILTER = "Model bundles (*.xsb);;All files (*)"
 SCREEN_AHEAD = 3  # scans after the current one screened in the background
 MIN_BOX_PX = 4  # a drawn box smaller than this is a slip of the mouse
-MAX_VISIT_SECONDS = 600.0  # one visit counts at most this long: the analyst went for coffee
+INPUT_EVENTS = {
+    QEvent.Type.KeyPress,
+    QEvent.Type.MouseButtonPress,
+    QEvent.Type.MouseMove,
+    QEvent.Type.Wheel,
+}  # what counts as the analyst at work, for the review time
 DECISION_KEYS = {"clear": "F2", "suspect": "F3", "search": "F4"}
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -70,12 +77,14 @@ class Reviewer(QObject):
         self.model: ModelInfo | None = None
         self.device = "auto"
         self.model_pending = False  # a bundle is being loaded
+        self._pending_name = ""  # its file name, for the status bar
         self._loaded_device = "auto"  # the device choice the loaded model runs under
         self.current_path: str | None = None
         self.selected: str | None = None
         self.last_label = CATEGORIES[0]
-        self._visit_started = 0.0
+        self.activity = ActiveTime()  # the analyst's active time on the scan on screen
         self._failed: set[str] = set()  # scans the current model could not screen
+        self._anomaly_known = False  # whether the anomaly slider holds a real threshold
         self._broken_folders: set[Path] = set()  # folders whose project could not be opened
 
         self.screening = ScreeningThread()
@@ -91,16 +100,20 @@ class Reviewer(QObject):
         window.view.clicked.connect(self._on_view_clicked)
         window.view.boxDrawn.connect(self._on_box_drawn)
         window.scanShown.connect(self._on_scan_shown)
+        window.imageShown.connect(self._on_image_shown)
 
         self._build_actions()
         self._build_docks()
         self._build_status()
         self._stats_timer = QTimer(self, singleShot=True, interval=300)
         self._stats_timer.timeout.connect(self._refresh_stats)
+        self._thresholds_timer = QTimer(self, singleShot=True, interval=400)
+        self._thresholds_timer.timeout.connect(self._keep_thresholds)
         self._heartbeat_timer = QTimer(self, interval=int(HEARTBEAT_S * 1000))
         self._heartbeat_timer.timeout.connect(self.heartbeat)
         self._heartbeat_timer.start()
         window.queue_panel.status_of = self.status_of
+        QApplication.instance().installEventFilter(self)  # input anywhere in the window
         self._update_actions()
 
     # ----- construction -------------------------------------------------------------------
@@ -136,6 +149,14 @@ class Reviewer(QObject):
             checkable=True,
         )
         a("delete_object", "De&lete", self.delete_selected, "Delete", tip="Delete the object")
+        a(
+            "toggle_overlay",
+            "Show findings o&verlay",
+            self.set_overlay_shown,
+            "V",
+            tip="Hide or show the findings over the scan",
+            checkable=True,
+        ).setChecked(True)
         a("next_object", "Next finding", lambda: self.select_step(1), "]")
         a("previous_object", "Previous finding", lambda: self.select_step(-1), "[")
         for i, name in enumerate(CATEGORIES, start=1):
@@ -165,9 +186,13 @@ class Reviewer(QObject):
     def _build_docks(self) -> None:
         w = self.window
         self.panel = ReviewPanel(w.actions)
-        self.panel.thresholdsChanged.connect(lambda *_: self.refresh())
+        self.panel.thresholdsChanged.connect(self._on_thresholds_moved)
+        self.panel.anomalyMoved.connect(lambda _v: setattr(self, "_anomaly_known", True))
         self.panel.objectSelected.connect(lambda oid: self.select(oid or None))
         self.panel.noteEdited.connect(self._on_note_edited)
+        self.panel.noteTyped.connect(self._on_note_typed)
+        self.panel.noteEscaped.connect(lambda: self.window.view.setFocus())
+        self.panel.opacityChanged.connect(self.overlay.set_opacity)
         self.review_dock = QDockWidget("Review", w)
         self.review_dock.setObjectName("reviewDock")
         self.review_dock.setWidget(_scrolling(self.panel))
@@ -197,7 +222,7 @@ class Reviewer(QObject):
         bar.insertMenu(before, review_menu)
         groups = [
             ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object"],
-            ["next_object", "previous_object"],
+            ["next_object", "previous_object", "toggle_overlay"],
             [f"label_{name}" for name in CATEGORIES],
             ["undo", "redo"],
             [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
@@ -213,10 +238,10 @@ class Reviewer(QObject):
     def _build_status(self) -> None:
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)  # busy indicator: screening time is not known in advance
-        self.busy.setMaximumWidth(90)
+        self.busy.setMaximumWidth(60)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        self.model_label = QLabel("No model")
+        self.model_label = ElidedLabel("No model", max_width=220)
         status = self.window.statusBar()
         status.addPermanentWidget(self.busy)
         status.addPermanentWidget(self.model_label)
@@ -228,7 +253,10 @@ class Reviewer(QObject):
             self.device = device
             self.window.actions[f"device_{device}"].setChecked(True)
         self.model_pending = True
-        self.model_label.setText(f"Loading model {Path(path).name}…")
+        self._pending_name = Path(path).name
+        self.model_label.setText(f"Loading model {self._pending_name}…")
+        if self.model is None:
+            self.panel.model_label.setText(f"Loading model {self._pending_name}…")
         self.screening.load_model(str(path), self.device)
 
     def load_model_dialog(self) -> None:
@@ -250,7 +278,8 @@ class Reviewer(QObject):
         self.model_pending = False
         self._failed.clear()
         self.window.settings.setValue("model/path", info.path)
-        self.panel.set_thresholds(info.score_threshold, info.anomaly_threshold)
+        self._restore_thresholds()
+        self._thresholds_timer.start()
         if not info.has_classifier:
             judged = "(no anomaly classifier)"
         elif set(info.judged) == set(info.categories):
@@ -272,19 +301,25 @@ class Reviewer(QObject):
             self.device = self._loaded_device
             self.window.actions[f"device_{self.device}"].setChecked(True)
             self._request_screening()
+        else:
+            self.panel.model_label.setText("No model loaded")
         self.window.error_banner.show_message(
             f"Could not load the model {path}. {message} The viewer keeps working without it."
         )
         self._show_model_status()
         self.modelFailed.emit(path, message)
 
-    def _show_model_status(self, last_ms: float | None = None) -> None:
+    def _show_model_status(self) -> None:
+        """The model line: name, device, and how long the scan on screen took to screen."""
         if self.model is None:
-            self.model_label.setText("No model")
+            pending = f"Loading model {self._pending_name}…" if self.model_pending else ""
+            self.model_label.setText(pending or "No model")
             return
         text = f"{self.model.name} · {self.model.device}"
-        if last_ms is not None:
-            text += f" · last scan {last_ms:.0f} ms"
+        store = self.store
+        info = store.prediction_info(self.current_path) if store is not None else None
+        if info is not None and info["total_ms"] is not None:
+            text += f" · last scan {info['total_ms']:.0f} ms"
         self.model_label.setText(text)
 
     # ----- screening ----------------------------------------------------------------------
@@ -305,6 +340,7 @@ class Reviewer(QObject):
         self._failed.discard(self.current_path)
         self.screening.want([self.current_path])
         self.busy.show()
+        self.activity.pause()
 
     def _request_screening(self) -> None:
         """Ask for the scan on screen, then the next few, unless the project has them already."""
@@ -333,15 +369,22 @@ class Reviewer(QObject):
             return  # made by a model that has since been replaced
         store = self.store_for(path)
         if store is not None:
+            model = self.model
             self._save(
                 lambda: store.set_prediction(
-                    path, result, device=self.model.device, score_floor=SCORE_FLOOR
+                    path,
+                    result,
+                    device=model.device,
+                    score_floor=SCORE_FLOOR,
+                    score_threshold=model.score_threshold,
+                    anomaly_threshold=model.anomaly_threshold,
                 )
             )
         self.window.queue_panel.refresh(self.window.queue)
         if path == self.current_path:
             self.busy.hide()
-            self._show_model_status(result.timings.get("total"))
+            self.activity.resume()  # findings to review: the clock runs again
+            self._show_model_status()
             self.refresh()
             self.resultShown.emit(path)
 
@@ -353,6 +396,7 @@ class Reviewer(QObject):
             self.window.queue_panel.refresh(self.window.queue)
         if path == self.current_path:
             self.busy.hide()
+            self.activity.resume()  # nothing to wait for
             self.window.error_banner.show_message(f"Could not screen {Path(path).name}. {message}")
         self.screenFailed.emit(path, message)
 
@@ -375,6 +419,7 @@ class Reviewer(QObject):
                 hint = " (Review ▸ Save review project to… chooses another place.)"
             self.window.error_banner.show_message(" ".join(store.warnings) + hint)
         self.stores[folder] = store
+        self.window.queue_panel.refresh(self.window.queue)  # its ● and ✓ marks, at once
         return store
 
     @property
@@ -408,11 +453,15 @@ class Reviewer(QObject):
 
     # ----- the scan on screen -------------------------------------------------------------
     def _on_scan_shown(self, path: str) -> None:
+        first_of_folder = _folder_of(path) not in self.stores
         if path != self.current_path:
             self._end_visit()
             self.current_path = path
             self.selected = None
-            self._visit_started = time.monotonic()
+            self.activity.start(paused=self._waiting(path))
+        if first_of_folder:
+            self._restore_thresholds()
+        self._show_model_status()
         self.refresh()
         self._request_screening()
         if self._has_prediction(path):
@@ -420,24 +469,74 @@ class Reviewer(QObject):
 
     def _end_visit(self) -> None:
         self.panel.flush_note()
-        if self.current_path is None or not self._visit_started:
+        seconds = self.activity.stop()
+        if self.current_path is None:
             return
-        seconds = min(time.monotonic() - self._visit_started, MAX_VISIT_SECONDS)
         store = self.stores.get(_folder_of(self.current_path))
         if store is not None and seconds > 0.5:
             self._save(lambda: store.add_review_time(self.current_path, seconds))
+
+    def _waiting(self, path: str) -> bool:
+        """Whether a scan waits for the model: nothing to review on it yet."""
+        model = self.model is not None or self.model_pending
+        return model and path not in self._failed and not self._has_prediction(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Keyboard and mouse input in this window: the analyst is at work (review time)."""
+        if (
+            event.type() in INPUT_EVENTS
+            and isinstance(watched, QWidget)
+            and watched.window() is self.window
+        ):
+            self.activity.touch()
+        return False
 
     def objects(self) -> list[ReviewObject]:
         """The objects of the scan on screen under the sliders' thresholds."""
         store = self.store
         if store is None:
             return []
+        score, anomaly = self.thresholds()
+        return store.objects(self.current_path, score_threshold=score, anomaly_threshold=anomaly)
+
+    # ----- thresholds ---------------------------------------------------------------------
+    def thresholds(self) -> tuple[float, float | None]:
+        """(score, anomaly) in force: the sliders; anomaly None while no model or project has
+        given one (the stored findings keep the flags their model gave them)."""
         score, anomaly = self.panel.thresholds()
-        return store.objects(
-            self.current_path,
-            score_threshold=score,
-            anomaly_threshold=anomaly if self.model is not None else None,
-        )
+        return score, anomaly if self._anomaly_known else None
+
+    def _on_thresholds_moved(self, _score: float, _anomaly: float) -> None:
+        self.refresh()
+        self._thresholds_timer.start()
+
+    def _restore_thresholds(self) -> None:
+        """Set the sliders for the project on screen: the thresholds it was last reviewed with
+        (when under the model loaded now, or no model is), else the model's operating points,
+        else those of the model that screened the scan. No model call: shown at once."""
+        store = self.store
+        kept = store.thresholds if store is not None else None
+        if self.model is not None and (kept is None or kept["model"] != self.model.name):
+            chosen = (self.model.score_threshold, self.model.anomaly_threshold)
+        elif kept is not None:
+            chosen = (kept["score"], kept["anomaly"])
+        elif store is not None and self.current_path is not None:
+            chosen = store.thresholds_for(self.current_path)
+        else:
+            chosen = None
+        if chosen is None:
+            return
+        score, anomaly = chosen
+        self._anomaly_known = anomaly is not None
+        self.panel.set_thresholds(score, anomaly if anomaly is not None else 0.0)
+
+    def _keep_thresholds(self) -> None:
+        """Save the thresholds in force with the open projects (a restart shows them)."""
+        self._thresholds_timer.stop()
+        score, anomaly = self.thresholds()
+        model = self.model.name if self.model is not None else None
+        for store in self.stores.values():
+            self._save(lambda s=store: s.set_thresholds(score, anomaly, model=model))
 
     def refresh(self) -> None:
         """Redraw overlay and dock from the store: no model call, ever."""
@@ -461,12 +560,13 @@ class Reviewer(QObject):
             self.selected = None
         self.overlay.show_objects(objects, self.selected)
         self.panel.show_objects(objects, self.selected)
-        queue = self.window.queue
-        reviewed = sum(self.status_of(e.path) == "reviewed" for e in queue.entries)
+        self.window.refresh_readout()
+        keys = self._queue_keys(store)
+        reviewed = sum(store.is_reviewed(k) for k in keys)
         self.panel.show_bag(
             store.decision(self.current_path),
             store.note(self.current_path),
-            f"{reviewed} of {len(queue)} scans reviewed",
+            f"{reviewed} of {len(keys)} scan{'' if len(keys) == 1 else 's'} reviewed",
         )
         self._update_actions()
         if self.stats_dock.isVisible():
@@ -476,7 +576,6 @@ class Reviewer(QObject):
         self._end_visit()
         self.current_path = None
         self.selected = None
-        self._visit_started = 0.0
         self.overlay.clear()
         self.panel.show_objects([], None)
         self.panel.show_bag(None, "", "")
@@ -511,10 +610,7 @@ class Reviewer(QObject):
             return
         self.selected = obj_id
         self.refresh()
-        if obj_id is not None:
-            obj = next((o for o in self.overlay.objects() if o.id == obj_id), None)
-            if obj is not None:
-                self.window.statusBar().showMessage(describe(obj), 5000)
+        self._show_selection()
 
     def select_step(self, delta: int) -> None:
         """Select the next (or previous) drawn object, wrapping around."""
@@ -539,7 +635,7 @@ class Reviewer(QObject):
     def hover_text(self, x: int, y: int) -> str:
         """Details of the object under the cursor, for the status bar read-out."""
         hit = self.overlay.object_at(x + 0.5, y + 0.5)
-        return describe(hit) if hit is not None else ""
+        return describe(hit, short=True) if hit is not None else ""
 
     # ----- analyst actions ----------------------------------------------------------------
     def _act(self, change: Callable[[ReviewStore, str], object], *, advance: bool = False):
@@ -552,8 +648,17 @@ class Reviewer(QObject):
             self._select_next_pending()
         self.window.queue_panel.refresh(self.window.queue)  # ✓ follows decisions
         self.refresh()
+        self._show_selection()
         self.reviewChanged.emit(store.key(self.current_path))
         return result
+
+    def _show_selection(self) -> None:
+        """The status-bar line about the selected object as it is now; none without one."""
+        obj = next((o for o in self.overlay.objects() if o.id == self.selected), None)
+        if obj is None:
+            self.window.statusBar().clearMessage()
+        else:
+            self.window.statusBar().showMessage(describe(obj), 5000)
 
     def _on_selected(self, change: Callable[[ReviewStore, str, str], object], **kw) -> None:
         if self.selected is None:
@@ -590,11 +695,34 @@ class Reviewer(QObject):
         self._act(lambda store, path: store.set_box(path, obj_id, box))
 
     def toggle_draw_mode(self, on: bool) -> None:
-        """Draw mode on or off (the B key toggles it): a left drag then adds a box."""
+        """Draw mode on or off (the B key toggles it): a left drag then adds a box, and the
+        selected box loses its handles, so the drag can never move it instead."""
         self.window.view.set_draw_mode(bool(on))
+        self.overlay.set_editable(not on)
         self.window.actions["draw_box"].setChecked(bool(on))
         if on:
-            self.window.statusBar().showMessage("Drag a box around the missed object", 4000)
+            self.window.statusBar().showMessage(
+                "Drag a box around the missed object (Esc: cancel)", 4000
+            )
+
+    def set_overlay_shown(self, on: bool) -> None:
+        """Show or hide the findings over the scan (V): the scan alone, then back."""
+        self.overlay.set_shown(bool(on))
+        self.window.actions["toggle_overlay"].setChecked(bool(on))
+        if not on:
+            self.window.statusBar().showMessage("Findings hidden: V shows them again", 3000)
+
+    def _on_image_shown(self, name: str) -> None:
+        """Under the material functions masks are outlined: the object shows through."""
+        self.overlay.set_mask_style("outline" if name in OUTLINE_FUNCTIONS else "fill")
+
+    def leave_mode(self) -> bool:
+        """Leave draw mode (Esc); False when not in it."""
+        if not self.window.view.draw_mode():
+            return False
+        self.toggle_draw_mode(False)
+        self.window.statusBar().clearMessage()
+        return True
 
     def _on_box_drawn(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self.toggle_draw_mode(False)
@@ -606,8 +734,8 @@ class Reviewer(QObject):
         if new_id:
             self.select(new_id)
             self.window.statusBar().showMessage(
-                f"Added {self.last_label}: Ctrl+1…{len(CATEGORIES)} changes the class, "
-                "T marks it anomalous",
+                f"{self.window.statusBar().currentMessage()} — Ctrl+1…{len(CATEGORIES)} "
+                "changes the class, T marks it anomalous",
                 5000,
             )
 
@@ -627,6 +755,12 @@ class Reviewer(QObject):
         ):
             self._save(lambda: store.set_note(self.current_path, text))
             self._update_actions()
+
+    def _on_note_typed(self, text: str) -> None:
+        """Every keystroke of a note is on disk at once (the store's note journal)."""
+        store = self.store
+        if store is not None and self.current_path is not None:
+            self._save(lambda: store.stage_note(self.current_path, text))
 
     def focus_note(self) -> None:
         self.review_dock.show()
@@ -650,6 +784,7 @@ class Reviewer(QObject):
                 self.window.show_index(index)  # show the scan the undone action was on
         self.window.queue_panel.refresh(self.window.queue)
         self.refresh()
+        self._show_selection()
         if key:
             self.reviewChanged.emit(key)
 
@@ -666,15 +801,31 @@ class Reviewer(QObject):
         self.window.statusBar().showMessage("Every scan in the queue is reviewed", 4000)
 
     # ----- export and statistics ----------------------------------------------------------
-    def export(self, fmt: str, destination: str | Path, *, reviewed_only: bool = True) -> Path:
-        """Write the reviewed annotations of the current folder as coco, voc or yolo."""
+    def export(
+        self,
+        fmt: str,
+        destination: str | Path,
+        *,
+        reviewed_only: bool = True,
+        include_hidden: bool = False,
+    ) -> Path:
+        """Write the current folder's review as coco, voc or yolo: the reviewed objects, or what
+        was shown at the thresholds in force (everything, hidden findings too, on request)."""
         from xray_gui.review import export_coco, export_voc, export_yolo
 
         store = self.store
         if store is None:
             raise ReviewError("Open a scan first: exports are per folder of scans")
         writer = {"coco": export_coco, "voc": export_voc, "yolo": export_yolo}[fmt]
-        return writer(store, Path(destination), reviewed_only=reviewed_only)
+        score, anomaly = self.thresholds()
+        return writer(
+            store,
+            Path(destination),
+            reviewed_only=reviewed_only,
+            include_hidden=include_hidden,
+            score_threshold=score,
+            anomaly_threshold=anomaly,
+        )
 
     def export_dialog(self) -> None:
         from xray_gui.export_dialog import ExportDialog
@@ -682,16 +833,30 @@ class Reviewer(QObject):
         store = self.store
         if store is None:
             return
-        dialog = ExportDialog(store.folder, self.window)
+        dialog = ExportDialog(store.folder, self.window.settings, self.window, self.thresholds())
         if not dialog.exec():
             return
-        fmt, destination, reviewed_only = dialog.choice()
+        fmt, destination, scope = dialog.choice()
         try:
-            written = self.export(fmt, destination, reviewed_only=reviewed_only)
+            written = self.export(
+                fmt,
+                destination,
+                reviewed_only=scope == "reviewed",
+                include_hidden=scope == "all",
+            )
         except (ReviewError, OSError, ValueError) as exc:
             self.window.error_banner.show_message(f"Export failed: {exc}")
             return
         self.window.statusBar().showMessage(f"Exported to {written}", 6000)
+
+    def _queue_keys(self, store: ReviewStore) -> list[str]:
+        """The store keys of the queued scans of its folder: what the Review tab and the
+        statistics both count."""
+        return [
+            store.key(e.path)
+            for e in self.window.queue.entries
+            if _folder_of(e.path) == store.folder
+        ]
 
     def _refresh_stats(self) -> None:
         from xray_gui.review import review_stats
@@ -700,12 +865,13 @@ class Reviewer(QObject):
         if store is None:
             self.stats.clear()
         else:
-            score, anomaly = self.panel.thresholds()
+            score, anomaly = self.thresholds()
             self.stats.set_stats(
                 review_stats(
                     store,
                     score_threshold=score,
-                    anomaly_threshold=anomaly if self.model is not None else None,
+                    anomaly_threshold=anomaly,
+                    keys=self._queue_keys(store),
                 )
             )
 
@@ -746,7 +912,9 @@ class Reviewer(QObject):
     def shutdown(self) -> None:
         """Save what is pending, release the projects and stop the screening thread."""
         self._end_visit()
-        self._visit_started = 0.0
+        QApplication.instance().removeEventFilter(self)
+        if self._thresholds_timer.isActive():
+            self._keep_thresholds()
         self._heartbeat_timer.stop()
         for store in self.stores.values():
             if store.dirty and not store.read_only:  # a failed save: one more try before closing

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class StatsPanel(QWidget):
         self.graphics.setMinimumSize(260, 640)
 
         # One column: the dock is narrow, and class names and scan numbers need the width.
-        self.class_plot = self._plot(0, 0, "Findings per class", "objects")
+        self.class_plot = self._plot(0, 0, "Findings per class", "")
         self.status_plot = self._plot(1, 0, "Findings by status", "objects")
         self.score_plot = self._plot(2, 0, "Detector score", "findings")
         self.time_plot = self._plot(3, 0, "Review time per bag", "seconds")
@@ -65,8 +66,14 @@ class StatsPanel(QWidget):
         self.time_plot.setToolTip("Seconds the analyst spent on each scan")
         self.status_plot.setToolTip(", ".join(STATUS_ORDER))
 
-        self.class_bars = _bars("#ffb300")
+        # classes down the side, one line each: side by side, long names ran together
+        self.class_bars = pg.BarGraphItem(
+            x0=np.zeros(0), y=np.zeros(0), width=np.zeros(0), height=BAR_WIDTH, brush="#ffb300"
+        )
         self.class_plot.addItem(self.class_bars)
+        self.class_plot.setLabel("left", "")
+        self.class_plot.setLabel("bottom", "objects")
+        self.class_plot.getViewBox().invertY(True)  # the first class on top
         n = len(STATUS_ORDER)
         self.status_bars = pg.BarGraphItem(
             x=np.arange(n),
@@ -142,12 +149,12 @@ class StatsPanel(QWidget):
         return np.histogram(values, bins=SCORE_EDGES)[0]
 
     def _summary_text(self, stats: ReviewStats) -> str:
-        """E.g. "12 scans · 5 reviewed · clear 3 · suspect 1 · search 1 · median review 14 s"."""
+        """E.g. "5 of 12 scans reviewed · clear 3 · suspect 1 · search 1 · median review 14 s",
+        worded as the Review tab words it."""
         if stats.scans <= 0:
             return EMPTY_TEXT
         parts = [
-            f"{stats.scans} scan{'' if stats.scans == 1 else 's'}",
-            f"{stats.reviewed} reviewed",
+            f"{stats.reviewed} of {stats.scans} scan{'' if stats.scans == 1 else 's'} reviewed"
         ]
         parts += [f"{d} {int(stats.decisions.get(d, 0))}" for d in DECISION_ORDER]
         if self.review_times:
@@ -156,8 +163,24 @@ class StatsPanel(QWidget):
 
     def _redraw(self) -> None:
         """Push the stored numbers into the plot items."""
-        _set_bars(self.class_bars, self.class_counts)
-        self.class_plot.getAxis("bottom").setTicks([list(enumerate(self.class_names))])
+        n = len(self.class_counts)
+        self.class_bars.setOpts(
+            x0=np.zeros(n),
+            y=np.arange(n, dtype=float),
+            width=np.asarray(self.class_counts, dtype=float),
+            height=BAR_WIDTH,
+        )
+        axis = self.class_plot.getAxis("left")
+        axis.setTicks([list(enumerate(self.class_names))])
+        metrics = QFontMetrics(axis.style.get("tickFont") or self.font())
+        widest = max((metrics.horizontalAdvance(c) for c in self.class_names), default=20)
+        axis.setWidth(widest + 12)
+        self.class_plot.setYRange(-0.5, max(n, 1) - 0.5, padding=0.05)
+        self.class_plot.setXRange(0.0, max(max(self.class_counts, default=0), 1) * 1.05, padding=0)
+        # a line per class: the plot grows with the number of classes
+        class_height = 60 + max(n, 3) * (metrics.height() + 4)
+        self.class_plot.setMinimumHeight(class_height)
+        self.graphics.setMinimumHeight(max(640, 3 * 160 + class_height))
         _set_bars(self.status_bars, self.status_counts)
         self.accepted_curve.setData(SCORE_EDGES, self.accepted_hist)
         self.rejected_curve.setData(SCORE_EDGES, self.rejected_hist)
@@ -166,8 +189,8 @@ class StatsPanel(QWidget):
         _set_bars(self.time_bars, self.review_times, start=1)  # scans numbered from 1
         step = max(1, int(np.ceil(len(self.review_times) / 12)))  # whole scan numbers only
         self.time_plot.getAxis("bottom").setTickSpacing(step, step)
-        bars = ((self.class_plot, 0, self.class_counts), (self.status_plot, 0, self.status_counts))
-        for plot, start, heights in (*bars, (self.time_plot, 1, self.review_times)):
+        bars = ((self.status_plot, 0, self.status_counts), (self.time_plot, 1, self.review_times))
+        for plot, start, heights in bars:
             n = max(len(heights), 1)
             plot.setXRange(start - 0.5, start + n - 0.5, padding=0.05)
             plot.setYRange(0.0, max(max(heights, default=0), 1) * 1.05, padding=0)

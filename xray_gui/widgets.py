@@ -54,6 +54,54 @@ class ErrorBanner(QFrame):
         return self.label.text() if self.isVisible() else ""
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" to the room it gets, instead of pushing
+    its neighbours out; the whole text is its tooltip, and `text()` gives it back whole."""
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        max_width: int | None = None,
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self._mode = mode
+        if max_width is not None:
+            self.setMaximumWidth(max_width)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        return self._full
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(
+            min(self.fontMetrics().horizontalAdvance(self._full) + 8, self.maximumWidth())
+        )
+        return hint
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(min(40, self.sizeHint().width()))
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        QLabel.setText(self, self.fontMetrics().elidedText(self._full, self._mode, self.width()))
+
+
 class OpenPrompt(QWidget):
     """What the viewer area shows before any scan is open."""
 

@@ -137,17 +137,21 @@ def test_escape_returns_to_plain_and_new_scan_starts_plain(qtbot, window, scan_f
     assert np.array_equal(window.view.image_item.image, window.current_scan.image)
 
 
-def test_bad_file_shows_error_and_keeps_previous_scan(qtbot, window, test_piece_files, tmp_path):
+def test_bad_file_shows_error_and_is_what_the_window_shows(
+    qtbot, window, test_piece_files, tmp_path
+):
     open_and_wait(qtbot, window, [test_piece_files])
-    good = window.current_scan
     bad = tmp_path / "notes.png"
     bad.write_text("this is not an image\n")
     with qtbot.waitSignal(window.scanFailed, timeout=LOAD_TIMEOUT_MS) as failed:
         window.open_paths([bad])
     assert failed.args[0] == str(bad)
     assert window.isVisible()
-    assert window.current_scan is good
-    assert np.array_equal(window.view.image_item.image, good.image)
+    # the queue, the viewer and the status bar agree: the broken file is on screen, not the
+    # previous scan (which the actions would otherwise act on, unseen)
+    assert window.current_scan is None and not window.view.has_image()
+    assert window.stack.currentWidget() is window.failed_page
+    assert "notes.png" in window.failed_page.text() and "notes.png" in window.scan_label.text()
     message = window.error_banner.message()
     assert str(bad) in message and "text" in message
     entry = window.queue.entries[window.queue.index_of(bad)]

@@ -122,7 +122,7 @@ def test_an_export_after_a_scan_was_deleted_names_it_and_the_window_stays(
             return True
 
         def choice(self):
-            return "yolo", out, True
+            return "yolo", out, "reviewed"
 
     monkeypatch.setattr(export_dialog_module, "ExportDialog", Dialog)
     window.review.export_dialog()

@@ -52,12 +52,17 @@ def bar_heights(item) -> list[float]:
     return [float(h) for h in item.opts["height"]]
 
 
+def bar_lengths(item) -> list[float]:
+    """Lengths of horizontal bars (the class plot lists classes down its side)."""
+    return [float(w) for w in item.opts["width"]]
+
+
 def test_draws_the_given_numbers(panel):
     panel.set_stats(sample_stats())
     assert panel.class_names == ["bottle", "laptop", "knife"]
-    assert bar_heights(panel.class_bars) == [3, 1, 2]
-    assert list(panel.class_bars.opts["x"]) == [0, 1, 2]
-    ticks = panel.class_plot.getAxis("bottom")._tickLevels[0]
+    assert bar_lengths(panel.class_bars) == [3, 1, 2]
+    assert list(panel.class_bars.opts["y"]) == [0, 1, 2]
+    ticks = panel.class_plot.getAxis("left")._tickLevels[0]
     assert [label for _, label in ticks] == ["bottle", "laptop", "knife"]
     # statuses in fixed order whatever the dict order
     assert STATUS_ORDER == ("pending", "accepted", "corrected", "added", "rejected")
@@ -75,7 +80,7 @@ def test_draws_the_given_numbers(panel):
     assert bar_heights(panel.time_bars) == [10.0, 14.0, 30.0]
     assert list(panel.time_bars.opts["x"]) == [1, 2, 3]
     assert panel.summary.text() == (
-        "12 scans · 5 reviewed · clear 3 · suspect 1 · search 1 · median review 14 s"
+        "5 of 12 scans reviewed · clear 3 · suspect 1 · search 1 · median review 14 s"
     )
     assert panel.export_button.isEnabled()
 
@@ -84,7 +89,7 @@ def test_clear_and_empty_stats_show_empty_state(panel):
     panel.set_stats(sample_stats())
     panel.clear()
     assert panel.summary.text() == EMPTY_TEXT
-    assert bar_heights(panel.class_bars) == [] and bar_heights(panel.time_bars) == []
+    assert bar_lengths(panel.class_bars) == [] and bar_heights(panel.time_bars) == []
     assert panel.status_counts == [0] * 5 and panel.accepted_hist.sum() == 0
     assert not panel.export_button.isEnabled()
     panel.set_stats(FakeStats())
@@ -92,7 +97,7 @@ def test_clear_and_empty_stats_show_empty_state(panel):
     assert panel.class_names == [] and panel.review_times == []
     assert panel.rejected_hist.shape == (20,) and panel.rejected_hist.sum() == 0
     panel.set_stats(FakeStats(scans=2))  # a project with nothing reviewed yet
-    assert panel.summary.text() == "2 scans · 0 reviewed · clear 0 · suspect 0 · search 0"
+    assert panel.summary.text() == "0 of 2 scans reviewed · clear 0 · suspect 0 · search 0"
 
 
 def test_plots_are_static(panel):
@@ -105,3 +110,32 @@ def test_export_button_emits_signal(qtbot, panel):
     panel.set_stats(sample_stats())
     with qtbot.waitSignal(panel.exportCsvRequested, timeout=1000):
         qtbot.mouseClick(panel.export_button, Qt.MouseButton.LeftButton)
+
+
+def test_class_names_never_run_together(qtbot):
+    """Ten classes with long names in a dock-narrow panel: each name has its own line."""
+    from PySide6.QtCore import QPointF
+
+    widget = StatsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(270, 700)
+    widget.show()
+    qtbot.waitExposed(widget)
+    names = [f"{n}_{i}" for i, n in enumerate(["hairdryer", "explosive", "toaster"] * 4)][:10]
+    widget.set_stats(FakeStats(per_class=dict.fromkeys(names, 2), scans=3))
+    qtbot.wait(20)
+    plot = widget.class_plot
+    (axis_name,) = [
+        side
+        for side in ("left", "bottom")
+        if [t for _, t in (plot.getAxis(side)._tickLevels or [[]])[0]] == names
+    ]
+    box = plot.getViewBox()
+    step = box.mapViewToDevice(QPointF(1, 1)) - box.mapViewToDevice(QPointF(0, 0))
+    metrics = widget.fontMetrics()
+    if axis_name == "bottom":  # names side by side: each needs its width
+        assert abs(step.x()) >= max(metrics.horizontalAdvance(n) for n in names)
+    else:  # names one under another: each needs a line
+        assert abs(step.y()) >= metrics.height()
+        label_room = plot.getAxis("left").width()
+        assert label_room >= max(metrics.horizontalAdvance(n) for n in names)

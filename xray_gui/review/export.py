@@ -3,9 +3,13 @@
 With `reviewed_only=True` (the default: a training set the analyst vouches for) only decided
 scans are exported, and in them only the objects the analyst accepted, corrected or drew; a
 decided scan with nothing kept is exported as a negative image. With `reviewed_only=False`
-every scan with a prediction or analyst work is exported with every object (rejected and
-pending ones included), each marked with its review status. Boxes are clipped to the image; an
-object left without area is skipped.
+every scan with a prediction or analyst work is exported with what the analyst was shown: every
+object the analyst judged or drew, and the pending findings at or above the detection threshold
+in force, each marked with its review status; `include_hidden=True` adds the pending findings
+under it (everything the model kept, down to its score floor). The thresholds in force are the
+`score_threshold` and `anomaly_threshold` given, else the project's (`ReviewStore.thresholds_for`);
+anomaly flags are decided at them as the overlay decides them. Boxes are clipped to the image;
+an object left without area is skipped.
 
 An export is all or nothing: every exported scan must still be a file (else ReviewError names
 the missing ones and nothing is written), everything is made before anything is written, and a
@@ -22,6 +26,7 @@ import shutil
 import stat
 import tempfile
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,7 +40,15 @@ from xray_gui.review.store import ReviewError, ReviewStore
 KEPT = ("accepted", "corrected", "added")  # what an analyst vouches for
 
 
-def export_coco(store: ReviewStore, out_path: Path, *, reviewed_only: bool = True) -> Path:
+def export_coco(
+    store: ReviewStore,
+    out_path: Path,
+    *,
+    reviewed_only: bool = True,
+    include_hidden: bool = False,
+    score_threshold: float | None = None,
+    anomaly_threshold: float | None = None,
+) -> Path:
     """A COCO JSON that `engine.data.CocoDetection` trains on, saying who said what.
 
     `info.image_root` is the scan folder, `file_name` the store key. Each annotation keeps the
@@ -44,7 +57,8 @@ def export_coco(store: ReviewStore, out_path: Path, *, reviewed_only: bool = Tru
     carries `review: {decision, note, reviewed_by}`.
     """
     out_path = Path(out_path)
-    scans = _scans(store, reviewed_only)
+    view = _View(reviewed_only, include_hidden, score_threshold, anomaly_threshold)
+    scans = _scans(store, view)
     _check_scans(store, scans)
     categories = _categories(store, scans)
     images, annotations = [], []
@@ -93,6 +107,8 @@ def export_coco(store: ReviewStore, out_path: Path, *, reviewed_only: bool = Tru
             "image_root": str(store.folder),
             "exported_by": store.analyst,
             "reviewed_only": reviewed_only,
+            "include_hidden": include_hidden,
+            **view.in_force(store),
         },
         "licenses": [],
         "images": images,
@@ -107,7 +123,15 @@ def export_coco(store: ReviewStore, out_path: Path, *, reviewed_only: bool = Tru
     return out_path
 
 
-def export_voc(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True) -> Path:
+def export_voc(
+    store: ReviewStore,
+    out_dir: Path,
+    *,
+    reviewed_only: bool = True,
+    include_hidden: bool = False,
+    score_threshold: float | None = None,
+    anomaly_threshold: float | None = None,
+) -> Path:
     """One Pascal VOC XML per scan in `out_dir`, named by the flattened key (see `flat_stem`).
 
     VOC boxes are 1-based inclusive pixel indices: xmin = round(x0) + 1, xmax = round(x1) for
@@ -115,7 +139,8 @@ def export_voc(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True)
     `<source>`; each file adds `<review>` with the decision, analyst and note.
     """
     out_dir = Path(out_dir)
-    scans = _scans(store, reviewed_only)
+    view = _View(reviewed_only, include_hidden, score_threshold, anomaly_threshold)
+    scans = _scans(store, view)
     _check_scans(store, scans, out_dir)
     files: dict[str, bytes] = {}
     for key, stem in _stems(scans).items():
@@ -157,7 +182,15 @@ def export_voc(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True)
     return out_dir
 
 
-def export_yolo(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True) -> Path:
+def export_yolo(
+    store: ReviewStore,
+    out_dir: Path,
+    *,
+    reviewed_only: bool = True,
+    include_hidden: bool = False,
+    score_threshold: float | None = None,
+    anomaly_threshold: float | None = None,
+) -> Path:
     """A YOLO dataset in `out_dir`: `labels/<stem>.txt`, `images/`, `classes.txt`, `data.yaml`.
 
     Label lines are the standard five columns "class cx cy w h" (class 0-based in
@@ -168,7 +201,8 @@ def export_yolo(store: ReviewStore, out_dir: Path, *, reviewed_only: bool = True
     for train and val alike.
     """
     out_dir = Path(out_dir)
-    scans = _scans(store, reviewed_only)
+    view = _View(reviewed_only, include_hidden, score_threshold, anomaly_threshold)
+    scans = _scans(store, view)
     _check_scans(store, scans, out_dir)
     categories = _categories(store, scans)
     files: dict[str, bytes] = {}
@@ -207,16 +241,50 @@ def flat_stem(key: str) -> str:
     return Path(key).with_suffix("").as_posix().lstrip("/").replace("/", "__")
 
 
-def _scans(store: ReviewStore, reviewed_only: bool) -> dict[str, list[Entry]]:
+@dataclass(frozen=True)
+class _View:
+    """What an export holds: reviewed objects only, or what was shown (or everything)."""
+
+    reviewed_only: bool
+    include_hidden: bool
+    score_threshold: float | None
+    anomaly_threshold: float | None
+
+    def thresholds(self, store: ReviewStore, key: str) -> tuple[float, float | None]:
+        """The thresholds in force for a scan: the ones given, else the project's."""
+        kept = store.thresholds_for(key) or (0.0, None)
+        score = self.score_threshold if self.score_threshold is not None else kept[0]
+        anomaly = self.anomaly_threshold if self.anomaly_threshold is not None else kept[1]
+        return score, anomaly
+
+    def in_force(self, store: ReviewStore) -> dict:
+        """{"score_threshold", "anomaly_threshold"} for the export's info: the ones given, else
+        the project's (None where neither says; then each scan's screening model's apply)."""
+        kept = store.thresholds or {}
+        return {
+            "score_threshold": _first(self.score_threshold, kept.get("score")),
+            "anomaly_threshold": _first(self.anomaly_threshold, kept.get("anomaly")),
+        }
+
+
+def _first(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
+
+
+def _scans(store: ReviewStore, view: _View) -> dict[str, list[Entry]]:
     """The exported scans' keys, each with the objects to write, in natural order."""
     out = {}
     for key in store.scan_keys():
-        if reviewed_only and not store.is_reviewed(key):
+        if view.reviewed_only and not store.is_reviewed(key):
             continue
         if store.status(key) == "new":
             continue
-        entries = store._entries(key)
-        out[key] = [e for e in entries if e.obj.status in KEPT] if reviewed_only else entries
+        score, anomaly = view.thresholds(store, key)
+        entries = store._entries(key, 0.0 if view.include_hidden else score, anomaly)
+        if view.reviewed_only:
+            out[key] = [e for e in entries if e.obj.status in KEPT]
+        else:
+            out[key] = [e for e in entries if e.obj.visible]
     return out
 
 

@@ -1,12 +1,15 @@
 """The review project file: its layout, defaults, validation, reading and encoding.
 
-A project is `{"format": "xray-review", "version": 1, "folder", "categories", "scans": {key:
-scan}}`; each scan is `{"predictions": [...], "analyst": {...}, "log": [...]}`. Predictions
-(`{"model", "device", "at", "score_floor", "result": BagResult.to_dict()}`) are only ever
-appended; the analyst record holds `objects` (verdicts and corrections of model findings by id:
-`status`, `label`, `anomalous`, `box`, `by`, `at`), `added` (objects drawn by the analyst:
-`box`, `label`, `anomalous`, `by`, `at`), `next_added`, `decision`, `decision_by`,
-`decision_at`, `note` and `review_seconds`.
+A project is `{"format": "xray-review", "version": 1, "folder", "categories", "thresholds",
+"scans": {key: scan}}`; `thresholds` (`{"score", "anomaly", "model"}`, optional) are the
+detection and anomaly thresholds last in force, and the model they were set under. Each scan is
+`{"predictions": [...], "analyst": {...}, "log": [...]}`. Predictions (`{"model", "device",
+"at", "score_floor", "score_threshold", "anomaly_threshold", "result": BagResult.to_dict()}`,
+the two thresholds the model's operating points, optional) are only ever appended; the
+analyst record holds `objects` (verdicts and corrections of model findings by id: `status`,
+`label`, `anomalous`, `box`, `by`, `at`), `added` (objects drawn by the analyst: `box`, `label`,
+`anomalous`, `by`, `at`), `next_added`, `decision`, `decision_by`, `decision_at`, `note` and
+`review_seconds`.
 
 Reading refuses, before parsing, what is not a regular file (a FIFO would hang the read), a
 file over `MAX_PROJECT_BYTES`, and JSON nested deeper than `MAX_DEPTH` (the parser recurses);
@@ -139,6 +142,8 @@ def _check_prediction(p: Any) -> None:
         raise ValueError("a prediction's model, device or time is not text")
     if not _is_number(p.get("score_floor", 0.0)):
         raise ValueError("a prediction's score floor is not a number")
+    if not all(p.get(k) is None or _is_number(p[k]) for k in THRESHOLD_KEYS):
+        raise ValueError("a prediction's thresholds are not numbers")
     result = p["result"]
     size = result.get("image_size")
     if not (isinstance(size, list) and len(size) == 2 and all(_is_count(v) for v in size)):
@@ -207,6 +212,24 @@ def _check_analyst(a: dict) -> None:
     if not _is_number(a["review_seconds"]) or a["review_seconds"] < 0:
         raise ValueError("the review time is not a number of seconds")
     a["review_seconds"] = float(a["review_seconds"])
+
+
+THRESHOLD_KEYS = ("score_threshold", "anomaly_threshold")
+
+
+def check_thresholds(value: Any) -> dict | None:
+    """The project's thresholds in force, `{"score", "anomaly", "model"}`, or None; ValueError
+    when malformed (`anomaly` and `model` may be None)."""
+    if value is None:
+        return None
+    if not (
+        isinstance(value, dict)
+        and _is_number(value.get("score"))
+        and (value.get("anomaly") is None or _is_number(value["anomaly"]))
+        and _optional_str(value.get("model"))
+    ):
+        raise ValueError("'thresholds' is malformed")
+    return {"score": value["score"], "anomaly": value.get("anomaly"), "model": value.get("model")}
 
 
 def _is_number(value: Any) -> bool:
@@ -281,15 +304,18 @@ def _check_regular(st: os.stat_result, limit: int) -> None:
         raise ValueError(f"{st.st_size} bytes, more than the {limit} a project may have")
 
 
-def read_project(path: Path) -> tuple[dict[str, dict], list[str]]:
-    """(scans, categories) of a project file; ValueError saying why when it cannot be used."""
+def read_project(path: Path) -> tuple[dict[str, dict], list[str], dict | None]:
+    """(scans, categories, thresholds) of a project file; ValueError saying why when it cannot
+    be used."""
     try:
         raw = read_regular_file(path, MAX_PROJECT_BYTES)
         depth = nesting_depth(raw)
         if depth > MAX_DEPTH:
             raise ValueError(f"nested {depth} levels deep, more than {MAX_DEPTH}")
         data = json.loads(raw)
-        return check_project(data), [c for c in data.get("categories", []) if isinstance(c, str)]
+        scans = check_project(data)
+        names = [c for c in data.get("categories", []) if isinstance(c, str)]
+        return scans, names, check_thresholds(data.get("thresholds"))
     except OSError as exc:
         raise ValueError(exc.strerror or str(exc)) from exc
     except RecursionError as exc:

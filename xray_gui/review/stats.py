@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,12 +46,18 @@ class ReviewStats:
 
 
 def review_stats(
-    store: ReviewStore, *, score_threshold: float = 0.0, anomaly_threshold: float | None = None
+    store: ReviewStore,
+    *,
+    score_threshold: float = 0.0,
+    anomaly_threshold: float | None = None,
+    keys: Sequence[str] | None = None,
 ) -> ReviewStats:
     """The statistics of a store's current state (latest predictions).
 
     Pending model findings under `score_threshold` are left out, as the overlay leaves them out:
-    the counts are of what the analyst was shown.
+    the counts are of what the analyst was shown. `keys` are the scans to count (the GUI gives
+    its queue's, so "3 of 24 reviewed" means the same here and in the Review tab); by default
+    every scan with a record.
     """
     per_class = dict.fromkeys(store.categories, 0)
     by_status = dict.fromkeys(STATUSES, 0)
@@ -58,7 +65,7 @@ def review_stats(
     accepted: list[float] = []
     rejected: list[float] = []
     seconds: dict[str, float] = {}
-    keys = store.scan_keys()
+    keys = store.scan_keys() if keys is None else list(dict.fromkeys(keys))
     for key in keys:
         for e in store._entries(key, score_threshold, anomaly_threshold):
             obj = e.obj

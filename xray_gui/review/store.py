@@ -4,7 +4,12 @@ Like Label Studio, predictions are kept apart from human annotations, so an expo
 said what: each scan keeps its history of model predictions (the latest is the one shown) and
 one analyst record (per-object verdicts and corrections, drawn objects, decision, note, time)
 plus an audit log. Every action saves the whole project at once through an atomic write, so
-killing the app at any moment loses nothing done before. Qt-free: the GUI observes it.
+killing the app at any moment loses nothing done before; a note being typed is kept at every
+keystroke in a small journal beside the project (`stage_note`), applied by the next store to
+hold the project if the app was killed before the note was saved. The project also keeps the
+detection and anomaly thresholds in force (`set_thresholds`) and each prediction the operating
+points of the model that made it, so a project reopened without a model shows its findings as
+they were reviewed. Qt-free: the GUI observes it.
 
 One store writes a project at a time: it holds the project's lock (see `lock`) from opening
 to `close()`. A second store on the same project opens it read-only (`locked_by` says who holds
@@ -20,9 +25,11 @@ attached to them) refer to the new findings. Analyst objects are "a1", "a2"…, 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import getpass
 import hashlib
+import json
 import math
 import os
 import time
@@ -51,6 +58,7 @@ from xray_gui.review.project import (
     normalise_box,
     now,
     read_project,
+    read_regular_file,
     remove_orphans,
     snapshot,
 )
@@ -59,6 +67,7 @@ if TYPE_CHECKING:
     from engine.results import BagResult
 
 PROJECT_NAME = ".xray-review.json"
+NOTE_JOURNAL_SUFFIX = ".note"  # beside the project: the note being typed, until it is saved
 _DECODED_CACHE = 16  # latest predictions kept decoded (masks) for objects()
 
 
@@ -126,8 +135,11 @@ class ReviewStore:
         self._held: list[ProjectLock] = []  # what the finalizer releases
         self._closed = False
         self._finalizer = weakref.finalize(self, _release, self._held)
+        self._staged_note: tuple[str, str] | None = None  # (key, text) in the note journal
+        self._thresholds: dict | None = None  # {"score", "anomaly", "model"} last in force
         self._lock_project()
         self._load()
+        self._recover_note()
 
     def __enter__(self) -> ReviewStore:
         return self
@@ -215,6 +227,7 @@ class ReviewStore:
         remove_orphans(self.project_path)
         lock.remove_leftovers()
         self._load()
+        self._recover_note()
         for key, predictions in screened.items():  # screened here while read-only
             scan = self._scan(key)
             if not scan["predictions"]:
@@ -277,7 +290,7 @@ class ReviewStore:
         if not path.exists() and not path.is_symlink():
             return
         try:
-            self._scans, names = read_project(path)
+            self._scans, names, self._thresholds = read_project(path)
         except ValueError as exc:
             if self.locked_by is not None:  # its holder's to mend: look, do not touch
                 self.warnings.append(
@@ -323,7 +336,10 @@ class ReviewStore:
                 "that could not be backed up; save it elsewhere."
             )
         head = {"format": FORMAT, "version": VERSION, "folder": str(self.folder)}
-        data = encode_project({**head, "categories": self.categories}, self._scans, self._fragments)
+        head["categories"] = self.categories
+        if self._thresholds is not None:
+            head["thresholds"] = self._thresholds
+        data = encode_project(head, self._scans, self._fragments)
         try:
             atomic_write_bytes(self.project_path, data)
         except OSError as exc:
@@ -333,6 +349,9 @@ class ReviewStore:
         self.dirty = False
         if self._lock is not None:
             self._lock.touch()
+        staged = self._staged_note
+        if staged is not None and self.note(staged[0]) == staged[1]:
+            self._drop_note_journal()  # the project holds the note now
 
     def move_to(self, project_path: Path) -> None:
         """Keep the project in `project_path` from now on (a read-only folder's fallback).
@@ -397,17 +416,31 @@ class ReviewStore:
         *,
         device: str = "",
         score_floor: float = 0.0,
+        score_threshold: float | None = None,
+        anomaly_threshold: float | None = None,
     ) -> None:
-        """Append a model prediction (the latest is shown) and save; the analyst's record stays."""
+        """Append a model prediction (the latest is shown) and save; the analyst's record stays.
+
+        `score_threshold` and `anomaly_threshold` are the model's operating points: kept with
+        the prediction (a project opened without the model shows its findings at them), and the
+        stored bag's `anomalous` flag counts only the findings they call anomalous.
+        """
         key = self.key(scan_path)
         scan = self._scan(key)
+        record = result.to_dict()
+        floor = score_threshold if score_threshold is not None else score_floor
+        record["anomalous"] = any(
+            _is_anomalous(f, anomaly_threshold) for f in record["findings"] if f["score"] >= floor
+        )
         scan["predictions"].append(
             {
                 "model": result.model,
                 "device": device,
                 "at": now(),
                 "score_floor": float(score_floor),
-                "result": result.to_dict(),
+                "score_threshold": _optional_float(score_threshold),
+                "anomaly_threshold": _optional_float(anomaly_threshold),
+                "result": record,
             }
         )
         self._decoded.pop(key, None)
@@ -436,11 +469,67 @@ class ReviewStore:
         return self._latest(self.key(scan_path)) is not None
 
     def prediction_info(self, scan_path: str | Path) -> dict | None:
-        """{"model", "device", "at", "score_floor"} of the latest prediction, or None."""
+        """{"model", "device", "at", "score_floor", "score_threshold", "anomaly_threshold",
+        "total_ms"} of the latest prediction, or None."""
         latest = self._latest(self.key(scan_path))
         if latest is None:
             return None
-        return {k: latest.get(k) for k in ("model", "device", "at", "score_floor")}
+        keys = ("model", "device", "at", "score_floor", "score_threshold", "anomaly_threshold")
+        info = {k: latest.get(k) for k in keys}
+        info["total_ms"] = latest["result"].get("timings_ms", {}).get("total")
+        return info
+
+    # ----- thresholds -------------------------------------------------------------------------
+    @property
+    def thresholds(self) -> dict | None:
+        """{"score", "anomaly", "model"}: the thresholds last in force, or None when never set."""
+        return dict(self._thresholds) if self._thresholds is not None else None
+
+    def set_thresholds(
+        self, score: float, anomaly: float | None, *, model: str | None = None
+    ) -> None:
+        """Keep the thresholds in force (the GUI's sliders) and save when they changed; neither
+        undoable nor logged, and kept in memory only by a read-only store."""
+        value = {
+            "score": float(score),
+            "anomaly": _optional_float(anomaly),
+            "model": model if model is not None else (self._thresholds or {}).get("model"),
+        }
+        if value == self._thresholds:
+            return
+        self._thresholds = value
+        if not self.read_only:
+            self.dirty = True
+            self.save()
+
+    def thresholds_for(self, scan_path: str | Path) -> tuple[float, float | None] | None:
+        """(score, anomaly) a scan is shown at without a model: the project's thresholds in
+        force, else the operating points of the model that screened it; None when unknown."""
+        if self._thresholds is not None:
+            return self._thresholds["score"], self._thresholds["anomaly"]
+        latest = self._latest(self.key(scan_path))
+        if latest is not None and latest.get("score_threshold") is not None:
+            return latest["score_threshold"], latest.get("anomaly_threshold")
+        return None
+
+    def anomalous(
+        self,
+        scan_path: str | Path,
+        *,
+        score_threshold: float | None = None,
+        anomaly_threshold: float | None = None,
+    ) -> bool:
+        """Whether the bag alarms: an object the analyst kept, or a pending finding shown at
+        these thresholds (default: `thresholds_for`), is anomalous. Findings under the detection
+        threshold do not count, however anomalous they look."""
+        if score_threshold is None:
+            score_threshold, default_anomaly = self.thresholds_for(scan_path) or (0.0, None)
+            if anomaly_threshold is None:
+                anomaly_threshold = default_anomaly
+        entries = self._entries(self.key(scan_path), score_threshold, anomaly_threshold)
+        return any(
+            e.obj.visible and e.obj.anomalous and e.obj.status != "rejected" for e in entries
+        )
 
     def review_seconds(self, scan_path: str | Path) -> float:
         """Time the analysts spent on a scan, summed over sessions."""
@@ -550,8 +639,22 @@ class ReviewStore:
         self._set_field(scan_path, obj_id, "anomalous", bool(anomalous), f"mark {obj_id} {word}")
 
     def set_box(self, scan_path: str | Path, obj_id: str, box_xyxy: Sequence[float]) -> None:
-        """Move or resize an object; a model finding's mask no longer fits and is dropped."""
-        self._set_field(scan_path, obj_id, "box", normalise_box(box_xyxy), f"move {obj_id}")
+        """Move or resize an object, clipped to the image; a model finding's mask no longer fits
+        and is dropped."""
+        box = self._on_image(self.key(scan_path), box_xyxy)
+        self._set_field(scan_path, obj_id, "box", box, f"move {obj_id}")
+
+    def _on_image(self, key: str, box_xyxy: Sequence[float]) -> list[float]:
+        """`box_xyxy` normalised and clipped to the scan's image when its size is known;
+        ValueError when nothing of it is on the image."""
+        box = normalise_box(box_xyxy)
+        latest = self._latest(key)
+        if latest is None:
+            return box
+        w, h = latest["result"]["image_size"]
+        return normalise_box(
+            [min(max(v, 0.0), limit) for v, limit in zip(box, (w, h, w, h), strict=True)]
+        )
 
     def _set_field(self, scan_path, obj_id: str, name: str, value: Any, text: str) -> None:
         def change(kind: str, rec: dict, view: ReviewObject):
@@ -600,9 +703,9 @@ class ReviewStore:
         """Draw an object the model missed; returns its id "aN" (N is never reused)."""
         if label not in self.categories:
             raise ValueError(f"unknown label {label!r}; known: {', '.join(self.categories)}")
-        box = normalise_box(box_xyxy)
-        self._check_writable()
         key = self.key(scan_path)
+        box = self._on_image(key, box_xyxy)
+        self._check_writable()
         n = self._scan(key)["analyst"]["next_added"]
         obj_id = f"a{n}"
 
@@ -680,6 +783,61 @@ class ReviewStore:
         self._act(key, "note", None, "edit note", apply)
         if self._undo and self._undo[-1].action == "note" and self._undo[-1].key == key:
             self._merge_note = key
+
+    @property
+    def note_journal_path(self) -> Path:
+        """Where `stage_note` keeps the note being typed: beside the project file."""
+        return self.project_path.with_name(self.project_path.name + NOTE_JOURNAL_SUFFIX)
+
+    def stage_note(self, scan_path: str | Path, text: str) -> None:
+        """Keep a note being typed on disk at once, in a small journal beside the project.
+
+        The GUI calls this on every keystroke and `set_note` after a pause: a whole-project
+        save per keystroke would cost O(project) each time, this costs O(note), and killing the
+        application between the two loses nothing (the next store to hold the project applies
+        the journal). Read-only stores keep nothing: `set_note` says why.
+        """
+        if self.read_only:
+            return
+        key, text = self.key(scan_path), str(text)
+        record = {"key": key, "note": text, "by": self.analyst, "at": now()}
+        try:
+            atomic_write_bytes(self.note_journal_path, json.dumps(record).encode())
+        except OSError as exc:
+            raise ReviewSaveError(
+                f"Cannot keep the note in {self.note_journal_path}: {exc.strerror or exc}"
+            ) from exc
+        self._staged_note = (key, text)
+
+    def _drop_note_journal(self) -> None:
+        self._staged_note = None
+        with contextlib.suppress(OSError):  # else applied again next time: the same text
+            self.note_journal_path.unlink(missing_ok=True)
+
+    def _recover_note(self) -> None:
+        """Apply the note journal a killed instance left (only while holding the project)."""
+        path = self.note_journal_path
+        if self.read_only or self._lock is None or not path.is_file():
+            return
+        try:
+            record = json.loads(read_regular_file(path, 1 << 20))
+            key, text = record["key"], record["note"]
+            if not (isinstance(key, str) and isinstance(text, str)):
+                raise TypeError("key or note is not text")
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            self.warnings.append(f"The unsaved note in {path} is unreadable ({exc}); dropped.")
+            self._drop_note_journal()
+            return
+        analyst = self._scan(key)["analyst"]
+        if analyst["note"] != text:
+            before, analyst["note"] = analyst["note"], text
+            self._log(key, "note", None, before, text, recovered=True)
+            self._changed(key, save=False)
+            try:
+                self.save()
+            except ReviewSaveError:
+                return  # kept in memory (dirty) and in the journal
+        self._drop_note_journal()
 
     def note(self, scan_path: str | Path) -> str:
         scan = self._scans.get(self.key(scan_path))
@@ -813,6 +971,17 @@ class ReviewStore:
             **extra,
         }
         self._scan(key)["log"].append(entry)
+
+
+def _optional_float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _is_anomalous(finding: dict, anomaly_threshold: float | None) -> bool:
+    """A stored finding's anomaly flag, at `anomaly_threshold` when it has an anomaly score."""
+    if anomaly_threshold is not None and finding.get("anomaly_score") is not None:
+        return finding["anomaly_score"] >= anomaly_threshold
+    return bool(finding.get("anomalous", False))
 
 
 def _release(locks: list[ProjectLock]) -> None:

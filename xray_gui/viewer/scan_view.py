@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
 # Arrays are (row, column) everywhere in this product; pyqtgraph must read them the same way.
@@ -69,6 +70,8 @@ class ScanView(QWidget):
         self.view_box = _ReviewViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view_box.setMouseMode(pg.ViewBox.PanMode)
         self._graphics.setCentralItem(self.view_box)
+        self.setFocusProxy(self._graphics)  # Esc in the note hands the keyboard back here
+        self._graphics.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.image_item = pg.ImageItem(axisOrder="row-major")
         self.view_box.addItem(self.image_item)
         self._shape: tuple[int, int] | None = None
@@ -163,6 +166,14 @@ class ScanView(QWidget):
         if 0 <= x < w and 0 <= y < h:
             return x, y
         return None
+
+    def pixel_under_cursor(self) -> tuple[int, int] | None:
+        """(x, y) of the image pixel under the mouse pointer now, None when not over it."""
+        viewport = self._graphics.viewport()
+        local = viewport.mapFromGlobal(QCursor.pos())
+        if not viewport.rect().contains(local):
+            return None
+        return self.image_pixel_at(self._graphics.mapToScene(local))
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
         hit = self.image_pixel_at(scene_pos)

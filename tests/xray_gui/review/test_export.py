@@ -87,6 +87,30 @@ def test_coco_export_of_everything_keeps_statuses(reviewed, tmp_path):
     assert len(CocoDetection(tmp_path / "all.json")) == 3
 
 
+def test_everything_shown_leaves_out_findings_under_the_thresholds_in_force(reviewed, tmp_path):
+    # bag_10 untouched: m0 0.9, m1 0.6, m2 0.2 pending; at 0.5 the analyst saw m0 and m1 only
+    reviewed.set_thresholds(0.5, 0.5)
+    raw = json.loads(
+        export_coco(reviewed, tmp_path / "shown.json", reviewed_only=False).read_bytes()
+    )
+    bag_10 = next(i["id"] for i in raw["images"] if i["file_name"] == "bag_10.png")
+    shown = [a for a in raw["annotations"] if a["image_id"] == bag_10]
+    assert [a["attributes"]["score"] for a in shown] == [0.9, 0.6]
+    assert [a["attributes"]["anomalous"] for a in shown] == [True, False]  # 0.8, 0.2 vs 0.5
+    assert raw["info"]["score_threshold"] == 0.5 and raw["info"]["include_hidden"] is False
+    statuses = [a["attributes"]["review_status"] for a in raw["annotations"]]
+    assert statuses.count("rejected") == 4  # what the analyst rejected was seen: it stays
+    # explicit thresholds beat the project's; everything the model found on request
+    at_0 = export_coco(reviewed, tmp_path / "a.json", reviewed_only=False, score_threshold=0.0)
+    assert len(json.loads(at_0.read_bytes())["annotations"]) == 10
+    every = export_coco(reviewed, tmp_path / "e.json", reviewed_only=False, include_hidden=True)
+    assert len(json.loads(every.read_bytes())["annotations"]) == 10
+    out = export_yolo(reviewed, tmp_path / "yolo", reviewed_only=False)
+    assert len((out / "labels" / "bag_10.txt").read_text().splitlines()) == 2
+    out = export_voc(reviewed, tmp_path / "voc", reviewed_only=False)
+    assert len(ET.parse(out / "bag_10.xml").getroot().findall("object")) == 2
+
+
 def test_a_scan_without_prediction_takes_its_size_from_the_file(scan_dir, tmp_path):
     store = ReviewStore(scan_dir, analyst="ana")
     store.add_object("bag_2.png", (1, 2, 30, 40), "iron")

@@ -308,3 +308,60 @@ def test_for_folder_falls_back_when_the_folder_is_read_only(scan_dir, tmp_path, 
     store = ReviewStore.for_folder(scan_dir, analyst="ana")
     assert store.project_path == ReviewStore.fallback_project_path(scan_dir)
     assert store.project_path.is_relative_to(tmp_path / "xray-gui" / "projects")
+
+
+def test_boxes_are_kept_on_the_image(store):
+    store.set_box("bag_1.png", "m0", (50, 40, 90, 70))  # the scans are 64×48
+    assert store.object("bag_1.png", "m0").box_xyxy == (50, 40, 64, 48)
+    assert store.add_object("bag_1.png", (-5, -5, 10, 10), "iron") == "a1"
+    assert store.object("bag_1.png", "a1").box_xyxy == (0, 0, 10, 10)
+    with pytest.raises(ValueError, match="no area"):
+        store.set_box("bag_1.png", "m1", (70, 50, 90, 60))  # wholly off the image
+
+
+def test_a_note_typed_just_before_a_kill_is_recovered(store, scan_dir):
+    store.set_note("bag_1.png", "kn")
+    store.close()
+    code = (
+        "import os, signal, sys; from xray_gui.review import ReviewStore; "
+        "s = ReviewStore(sys.argv[1], analyst='ana'); s.stage_note('bag_1.png', 'knife?'); "
+        "os.kill(os.getpid(), signal.SIGKILL)"
+    )
+    root = Path(__file__).resolve().parents[3]
+    child = subprocess.run([sys.executable, "-c", code, str(scan_dir)], cwd=root, timeout=60)
+    assert child.returncode == -9
+    again = ReviewStore(scan_dir, analyst="bob")
+    assert again.note("bag_1.png") == "knife?"
+    assert again.history("bag_1.png")[-1] == {
+        **again.history("bag_1.png")[-1],
+        "action": "note",
+        "before": "kn",
+        "after": "knife?",
+        "recovered": True,
+    }
+    assert not again.note_journal_path.exists()  # applied and saved in the project
+    again.close()
+    assert ReviewStore(scan_dir).note("bag_1.png") == "knife?"
+
+
+def test_the_note_journal_goes_once_the_note_is_saved(store):
+    store.stage_note("bag_1.png", "kni")
+    assert store.note_journal_path.is_file() and store.note("bag_1.png") == ""
+    store.accept("bag_2.png", "m0")  # a save without the note: the journal stays
+    assert store.note_journal_path.is_file()
+    store.set_note("bag_1.png", "kni")
+    assert not store.note_journal_path.exists()
+
+
+def test_thresholds_in_force_are_kept_with_the_project(store, scan_dir, result_for):
+    assert store.thresholds is None and store.thresholds_for("bag_1.png") is None
+    store.set_prediction(
+        "bag_2.png", result_for(scan_dir / "bag_2.png"), score_threshold=0.5, anomaly_threshold=0.6
+    )
+    assert store.thresholds_for("bag_2.png") == (0.5, 0.6)  # the screening model's
+    assert store.prediction_info("bag_2.png")["total_ms"] == 5.0
+    store.set_thresholds(0.3, None, model="demo-v1")
+    store.close()
+    again = ReviewStore(scan_dir)
+    assert again.thresholds == {"score": 0.3, "anomaly": None, "model": "demo-v1"}
+    assert again.thresholds_for("bag_2.png") == (0.3, None)
