@@ -181,6 +181,7 @@ _SOLVER: dict[str, Rule] = {
     "batch_size": _at_least(1, _WHOLE),
     "epochs": _at_least(1, _WHOLE),
     "max_iters": _at_least(1, _WHOLE),
+    "max_minutes": _above(0),
     "warmup_iters": _at_least(0, _WHOLE),
     "lr_per_16": _above(0),
     "lr": _above(0),

@@ -7,6 +7,7 @@ function of (seed, epoch) and a resumed run skips the batches it already did.
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,10 +37,43 @@ def epoch_indices(
     return order
 
 
+class TimeBudget:
+    """A run's wall-clock budget (`solver.max_minutes`): time spent, share used, expired.
+
+    It counts from `started` (the trainer's start) plus the seconds earlier sessions of a
+    resumed run spent; with `minutes` None it never expires and its share stays 0.
+    """
+
+    def __init__(
+        self, minutes: float | None, *, started: float | None = None, spent: float = 0.0
+    ) -> None:
+        self.seconds = None if minutes is None else 60.0 * minutes
+        self.started = time.monotonic() if started is None else started
+        self.spent_before = spent
+
+    def elapsed(self) -> float:
+        return self.spent_before + time.monotonic() - self.started
+
+    def share(self) -> float:
+        return 0.0 if self.seconds is None else self.elapsed() / self.seconds
+
+    def expired(self) -> bool:
+        return self.seconds is not None and self.elapsed() >= self.seconds
+
+
 def warmup_step_lr(
-    warmup_iters: int, warmup_factor: float, steps: Sequence[float], gamma: float, total: int
+    warmup_iters: int,
+    warmup_factor: float,
+    steps: Sequence[float],
+    gamma: float,
+    total: int,
+    budget: TimeBudget | None = None,
 ):
-    """LR factor per step: linear warm-up, then ×gamma at each of `steps` (shares of `total`)."""
+    """LR factor per step: linear warm-up, then ×gamma at each of `steps` (shares of `total`).
+
+    With a time `budget`, a drop also comes once that share of the budget is spent, so a run cut
+    by time still gets its learning-rate drops.
+    """
     milestones = [int(f * total) for f in steps]
 
     def factor(step: int) -> float:
@@ -47,7 +81,11 @@ def warmup_step_lr(
         if step < warmup_iters:
             alpha = step / max(warmup_iters, 1)
             warm = warmup_factor * (1 - alpha) + alpha
-        return warm * gamma ** sum(step >= m for m in milestones)
+        drops = sum(step >= m for m in milestones)
+        if budget is not None and budget.seconds is not None:
+            share = budget.share()
+            drops = max(drops, sum(share >= f for f in steps))
+        return warm * gamma**drops
 
     return factor
 

@@ -43,6 +43,7 @@ class ClassifierSolverConfig:
     weight_decay: float = 1e-4
     epochs: int = 20
     max_iters: int | None = None
+    max_minutes: float | None = None  # wall-clock budget: then evaluate, save, stop
     warmup_iters: int = 100
     lr_steps: tuple[float, ...] = (2 / 3, 8 / 9)
     gamma: float = 0.1

@@ -38,6 +38,7 @@ from engine.runtime import (
 )
 from engine.training import (
     CsvLog,
+    TimeBudget,
     epoch_indices,
     gather_rng_states,
     optimizer_step,
@@ -205,6 +206,7 @@ def train_classifier(
     """Train (or continue) the run `config` describes; see the module docstring."""
     from tqdm import tqdm
 
+    started = time.monotonic()
     device = resolve_device(config.run.device)
     ddp = init_distributed(device)
     device = device_for(device, ddp)
@@ -247,7 +249,11 @@ def train_classifier(
     steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * ddp.world_size))
     schedule = s.epochs * steps_per_epoch
     total = min(schedule, s.max_iters) if s.max_iters else schedule
-    lr_factor = warmup_step_lr(s.warmup_iters, 0.01, s.lr_steps, s.gamma, schedule)
+    if s.max_minutes and ddp.enabled:
+        raise TrainingError("solver.max_minutes is for one process: under torchrun use max_iters")
+    spent = state.get("elapsed_s", 0.0) if state is not None else 0.0
+    budget = TimeBudget(s.max_minutes, started=started, spent=spent)
+    lr_factor = warmup_step_lr(s.warmup_iters, 0.01, s.lr_steps, s.gamma, schedule, budget)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -319,6 +325,7 @@ def train_classifier(
                     "epoch": epoch,
                     "step_in_epoch": step_in_epoch,
                     "best_auc": best_auc,
+                    "elapsed_s": budget.elapsed(),
                     "threshold": threshold,
                     "target_fpr": config.run.target_fpr,
                     "val_metrics": val_metrics,
@@ -402,6 +409,9 @@ def train_classifier(
             )
             bar.update()
             bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+            if budget.expired():  # time is up: stop as at the schedule's end, saving first in
+                total = iteration  # case the last evaluation outlasts someone's hard deadline
+                checkpoint(last_path)
             if iteration % config.run.checkpoint_every == 0 and iteration < total:
                 checkpoint(last_path)  # the last step's is written after the final evaluation
             if iteration >= total:

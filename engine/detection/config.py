@@ -51,6 +51,7 @@ class SolverConfig:
     weight_decay: float = 1e-4
     epochs: int = 12
     max_iters: int | None = None  # stop after this many steps (smoke tests, time budgets)
+    max_minutes: float | None = None  # wall-clock budget: then evaluate, save, stop
     warmup_iters: int = 500
     warmup_factor: float = 0.001
     lr_steps: tuple[float, ...] = (2 / 3, 8 / 9)  # where lr × gamma, as shares of the schedule

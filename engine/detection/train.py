@@ -40,6 +40,7 @@ from engine.runtime import (
 )
 from engine.training import (
     CsvLog,
+    TimeBudget,
     epoch_indices,
     gather_rng_states,
     optimizer_step,
@@ -127,6 +128,7 @@ def train_detector(
     """Train (or with `resume`, continue) the run `config` describes; see the module docstring."""
     from tqdm import tqdm
 
+    started = time.monotonic()
     device = resolve_device(config.run.device)
     ddp = init_distributed(device)
     device = device_for(device, ddp)
@@ -181,7 +183,13 @@ def train_detector(
     steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * world))
     schedule = s.epochs * steps_per_epoch
     total = min(schedule, s.max_iters) if s.max_iters else schedule
-    lr_factor = warmup_step_lr(s.warmup_iters, s.warmup_factor, s.lr_steps, s.gamma, schedule)
+    if s.max_minutes and ddp.enabled:
+        raise TrainingError("solver.max_minutes is for one process: under torchrun use max_iters")
+    spent = state.get("elapsed_s", 0.0) if state is not None else 0.0
+    budget = TimeBudget(s.max_minutes, started=started, spent=spent)
+    lr_factor = warmup_step_lr(
+        s.warmup_iters, s.warmup_factor, s.lr_steps, s.gamma, schedule, budget
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
@@ -224,6 +232,7 @@ def train_detector(
                 "epoch": epoch,
                 "step_in_epoch": step_in_epoch,
                 "best_map": best_map,
+                "elapsed_s": budget.elapsed(),
                 "config": to_dict(config),
                 "architecture": arch,
                 "categories": categories,
@@ -307,6 +316,9 @@ def train_detector(
             )
             bar.update()
             bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2g}")
+            if budget.expired():  # time is up: stop as at the schedule's end, saving first in
+                total = iteration  # case the last evaluation outlasts someone's hard deadline
+                checkpoint(last_path)
             if iteration % config.run.checkpoint_every == 0 and iteration < total:
                 checkpoint(last_path)  # the last step's is written after the final evaluation
             if iteration >= total:
