@@ -460,6 +460,27 @@ def _crumple(window: Canvas, rng: np.random.Generator) -> None:
         window.maps[material] = cv2.multiply(warped, wrinkles)
 
 
+def anomaly_change(
+    canvas: Canvas, window: Canvas, replaced: Canvas | None, scanner: Scanner
+) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray, np.ndarray]:
+    """|Δ ln T_high| an anomaly causes over its window, with T_high and its noise variance.
+
+    Compared with the canvas without the anomaly's thickness and, for a swapped part
+    (`replaced`), with the design's own part in its place. Gives (region, delta, T, variance).
+    """
+    region = canvas.region(window)
+    with_all = {m: t[region] for m, t in canvas.maps.items()}
+    without = {m: t - window.maps.get(m, 0) for m, t in with_all.items()}
+    if replaced is not None:
+        for m, t in replaced.maps.items():
+            without[m] = without.get(m, 0) + t
+    _, (t_with, variance) = scanner.signals(with_all)
+    _, t_without = scanner.transmissions(without)
+    t_with = np.maximum(t_with, 1e-9)
+    delta = np.abs(np.log(t_with) - np.log(np.maximum(t_without, 1e-9)))
+    return region, delta, t_with, variance
+
+
 def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
     """Fill each anomalous object's visibility: mean |Δ ln T_high| over its mask / noise σ.
 
@@ -475,16 +496,9 @@ def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
         if window is None or obj.anomaly_mask is None or not obj.anomaly_mask.any():
             obj.anomaly_visibility = 0.0  # thinner than the pixel grid samples: no trace at all
             continue
-        region = bag.canvas.region(window)
-        with_all = {m: t[region] for m, t in bag.canvas.maps.items()}
-        without = {m: t - window.maps.get(m, 0) for m, t in with_all.items()}
-        if obj.replaced_window is not None:  # a swap: compare with the design's own part
-            for m, t in obj.replaced_window.maps.items():
-                without[m] = without.get(m, 0) + t
-        _, (t_with, variance) = scanner.signals(with_all)
-        _, t_without = scanner.transmissions(without)
-        t = np.maximum(t_with, 1e-9)
-        delta = np.abs(np.log(t) - np.log(np.maximum(t_without, 1e-9)))
+        region, delta, t, variance = anomaly_change(
+            bag.canvas, window, obj.replaced_window, scanner
+        )
         sigma_ln = np.sqrt(variance / photons + cfg.electronic_noise**2) / t
         m = obj.anomaly_mask[region]
         obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean())

@@ -61,7 +61,7 @@ from engine.config import to_dict
 from engine.io import Scan, ScanLoadError, load_scan
 from engine.io.load import list_scans
 from engine.io.write import save_scan
-from engine.synth.bag import BagConfig, ObjectTruth
+from engine.synth.bag import BagConfig, ObjectTruth, anomaly_change
 from engine.synth.dataset import (
     SynthConfig,
     _scanner,
@@ -275,16 +275,10 @@ def _render(model: ObjectModel, scanner: Scanner, pitch: float, rot: np.ndarray)
     noise = np.ones(shape, np.float32)
     window = drawn.anomaly_window
     if window is not None and drawn.anomaly is not None and drawn.anomaly.any():
-        region = canvas.region(window)
-        with_all = {m: t[region] for m, t in canvas.maps.items()}
-        without = {m: t - window.maps.get(m, 0) for m, t in with_all.items()}
-        if drawn.replaced_window is not None:  # a swap: compare with the design's own part
-            for m, t in drawn.replaced_window.maps.items():
-                without[m] = without.get(m, 0) + t
-        _, (t_with, variance) = scanner.signals(with_all)
-        _, t_without = scanner.transmissions(without)
-        t_with = np.maximum(t_with, 1e-9)
-        delta[region] = np.abs(np.log(t_with) - np.log(np.maximum(t_without, 1e-9)))
+        region, change, t_with, variance = anomaly_change(
+            canvas, window, drawn.replaced_window, scanner
+        )
+        delta[region] = change
         noise[region] = variance / t_with
         anomaly = drawn.anomaly & footprint
     return _Rendered(model, obj, anomaly[crop], delta[crop], noise[crop])
