@@ -104,3 +104,20 @@ gpu-model: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
 
+# `make package`: a frozen one-folder app without Python (dist/xray-screening/) and a .deb of it
+# (dist/xray-screening_<version>_<arch>.deb); `make package-test` runs them without Python and
+# compares them with the development install. See packaging/README.md.
+PACKAGE_MODEL ?= $(DEMO_MODEL)
+PACKAGE_STAMP := $(VENV)/.packaging-installed
+
+.PHONY: package package-test
+
+$(PACKAGE_STAMP): $(STAMP) packaging/requirements.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r packaging/requirements.txt
+	@touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(BIN)/python packaging/build.py --model $(PACKAGE_MODEL)
+
+package-test: $(STAMP)
+	$(BIN)/python packaging/smoke_test.py
