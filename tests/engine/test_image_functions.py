@@ -95,7 +95,9 @@ def test_high_penetration_brightens_behind_dense_metal(piece):
     out_v = cv2.cvtColor(high_penetration(piece.image, piece.high), cv2.COLOR_RGB2HSV)[..., 2]
     steel = piece.high < 0.05
     assert steel.any()
-    assert out_v[steel].mean() > plain_v[steel].mean() + 20
+    # The console palette already lifts dense pixels (gamma 0.28), so the gain is smaller
+    # than it was under gamma 0.4, but it must still be plain to see.
+    assert out_v[steel].mean() > plain_v[steel].mean() + 10
 
 
 def test_low_penetration_spreads_thin_organic_steps(piece):
@@ -123,7 +125,7 @@ def test_contrast_gamma_lifts_shadows_and_rejects_bad_gamma(piece):
 
 
 def test_false_colour_convention():
-    t = np.array([[1.0, 0.4, 0.4, 0.4, 0.005]], np.float32)
+    t = np.array([[1.0, 0.4, 0.4, 0.4, 0.001]], np.float32)
     z = np.array([[7.0, 7.0, 14.0, 26.0, 26.0]], np.float32)
     rgb = false_colour(t, z)[0]
     assert rgb[0].min() > 240  # air is white
