@@ -134,6 +134,7 @@ def _cmd_split(args: argparse.Namespace) -> int:
             seed=args.seed,
             out_dir=args.out,
             hold_out_designs=args.hold_out_designs,
+            group_by=args.group_by,
         )
     except ValueError as exc:
         print(f"xray-engine split: {exc}", file=sys.stderr)
@@ -699,6 +700,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="keep N product designs of each class out of train/val/test: their images go to "
         "test_unseen_designs.json, a new-product-model test (default: 0)",
+    )
+    split.add_argument(
+        "--group-by",
+        metavar="FIELD",
+        help="keep images that share this image field in one split, e.g. `background` for "
+        "objects projected into real scans (fractions then count groups)",
     )
     split.set_defaults(func=_cmd_split)
 

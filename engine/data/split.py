@@ -241,8 +241,13 @@ def split_coco(
     seed: int = 0,
     out_dir: str | Path | None = None,
     hold_out_designs: int = 0,
+    group_by: str | None = None,
 ) -> dict[str, Path]:
     """Write stratified `train.json`, `val.json`, `test.json` of a COCO file; returns their paths.
+
+    With `group_by` (an image field, e.g. `background` of projected images), images that share
+    its value stay in one split, so a real background seen in training never reappears in test;
+    fractions then count groups, not images.
 
     With `hold_out_designs` N > 0, N product designs of each class (drawn with `seed`) are kept
     out of train, val and test: every image holding one goes to `test_unseen_designs.json`, a
@@ -277,7 +282,11 @@ def split_coco(
     if len(seen) < len(SPLITS):
         raise ValueError(f"{source}: {len(seen)} image(s) left without held-out designs")
     kept = [a for a in coco["annotations"] if a["image_id"] not in unseen]
-    assignment = stratify(image_labels({"images": seen, "annotations": kept}), fractions, seed)
+    labels = image_labels({"images": seen, "annotations": kept})
+    if group_by is None:
+        assignment = stratify(labels, fractions, seed)
+    else:
+        assignment = _stratify_groups(seen, labels, group_by, fractions, seed, source)
     split_of = {image["id"]: j for image, j in zip(seen, assignment, strict=True)}
     split_of.update(dict.fromkeys(unseen, len(SPLITS)))
     rest = {k: v for k, v in coco.items() if k not in ("info", "images", "annotations")}
@@ -301,6 +310,30 @@ def split_coco(
         }
         atomic_write_bytes(paths[name], json.dumps(part, indent=1).encode())
     return paths
+
+
+def _stratify_groups(
+    images: list[dict],
+    labels: list[frozenset[str]],
+    key: str,
+    fractions: Sequence[float],
+    seed: int,
+    source: Path,
+) -> list[int]:
+    """`stratify` over groups of images sharing `image[key]`; each image gets its group's split."""
+    groups: dict[str, set[str]] = {}
+    for image, image_labels_ in zip(images, labels, strict=True):
+        if key not in image:
+            raise ValueError(f"{source}: image {image.get('id')} has no field {key!r} to group by")
+        groups.setdefault(str(image[key]), set()).update(image_labels_)
+    if len(groups) < len(SPLITS):
+        raise ValueError(
+            f"{source}: {len(groups)} value(s) of {key!r} cannot fill {len(SPLITS)} splits"
+        )
+    names = list(groups)
+    group_labels = [frozenset(groups[g] - {EMPTY} or {EMPTY}) for g in names]
+    split_of = dict(zip(names, stratify(group_labels, fractions, seed), strict=True))
+    return [split_of[str(image[key])] for image in images]
 
 
 def _design(ann: dict) -> str | None:

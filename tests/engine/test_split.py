@@ -468,3 +468,27 @@ def test_holding_out_designs_needs_design_attributes_and_enough_designs(tmp_path
     (tmp_path / "plain.json").write_text(json.dumps(plain))
     with pytest.raises(ValueError, match="no annotation records a product design"):
         split_coco(tmp_path / "plain.json", hold_out_designs=1)
+
+
+# ----- grouped splits (objects projected into real backgrounds) ---------------------------------
+
+
+def test_group_by_keeps_each_background_in_one_split(tmp_path):
+    coco = make_coco(120, seed=3)
+    for i, image in enumerate(coco["images"]):
+        image["background"] = f"N{i % 20:07d}.jpg"  # 20 backgrounds, 6 images each
+    paths = split_coco(write_coco(tmp_path, coco), seed=1, group_by="background")
+    where: dict[str, set[str]] = {}
+    for name in SPLITS:
+        for image in read(paths[name])["images"]:
+            where.setdefault(image["background"], set()).add(name)
+    assert len(where) == 20
+    assert all(len(splits) == 1 for splits in where.values())
+    counts = {s: sum(splits == {s} for splits in where.values()) for s in SPLITS}
+    assert counts == {"train": 12, "val": 4, "test": 4}
+
+
+def test_group_by_a_missing_field_names_it(tmp_path):
+    path = write_coco(tmp_path, make_coco(12))
+    with pytest.raises(ValueError, match="no field 'background'"):
+        split_coco(path, group_by="background")
