@@ -28,7 +28,7 @@ from engine.enhance import IMAGE_FUNCTIONS
 from engine.io import Scan
 from xray_gui.readout import pixel_readout
 from xray_gui.reviewer import Reviewer
-from xray_gui.scan_queue import ScanQueue
+from xray_gui.scan_queue import QUEUE_FILTERS, ScanQueue
 from xray_gui.viewer import ScanView
 from xray_gui.widgets import ElidedLabel, ErrorBanner, OpenPrompt, QueuePanel
 from xray_gui.workers import WorkerThread
@@ -137,9 +137,16 @@ class MainWindow(QMainWindow):
 
         self.queue_panel = QueuePanel()
         self.queue_panel.currentRowChanged.connect(self._on_queue_row)
+        self.queue_panel.filter_box.filterChosen.connect(self.set_queue_filter)
+        queue_area = QWidget()
+        queue_layout = QVBoxLayout(queue_area)
+        queue_layout.setContentsMargins(0, 0, 0, 0)
+        queue_layout.setSpacing(2)
+        queue_layout.addWidget(self.queue_panel.filter_box)
+        queue_layout.addWidget(self.queue_panel, 1)
         self.queue_dock = QDockWidget("Scan queue", self)
         self.queue_dock.setObjectName("queueDock")
-        self.queue_dock.setWidget(self.queue_panel)
+        self.queue_dock.setWidget(queue_area)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
 
     def _action(
@@ -349,11 +356,20 @@ class MainWindow(QMainWindow):
         self.scan_label.setText(self._scan_text)
 
     def step(self, delta: int) -> None:
+        """Show the scan `delta` places on among those the queue's filter shows."""
         target = self.queue.step(delta)
         if target is not None:
             self.show_index(target)
-        else:
-            self.statusBar().showMessage("End of queue" if delta > 0 else "Start of queue", 2000)
+            return
+        text = "End of queue" if delta > 0 else "Start of queue"
+        if self.queue.filter != "all":
+            text += f" (showing {QUEUE_FILTERS[self.queue.filter].lower()} scans)"
+        self.statusBar().showMessage(text, 2000)
+
+    def set_queue_filter(self, name: str) -> None:
+        """Show only the scans filter `name` passes (all, unreviewed, alarms or decided)."""
+        self.queue.set_filter(name)
+        self.queue_panel.refresh(self.queue)
 
     def show_index(self, index: int) -> None:
         """Make queue entry `index` current and load it (from the cache when possible)."""

@@ -39,6 +39,7 @@ from xray_gui.review import (
 from xray_gui.review.activity import ActiveTime
 from xray_gui.review.lock import HEARTBEAT_S
 from xray_gui.review_panel import ReviewPanel
+from xray_gui.scan_queue import QUEUE_FILTERS, BagMarks
 from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
 from xray_gui.stats_panel import StatsPanel
 from xray_gui.viewer import FindingsOverlay, describe
@@ -112,7 +113,7 @@ class Reviewer(QObject):
         self._heartbeat_timer = QTimer(self, interval=int(HEARTBEAT_S * 1000))
         self._heartbeat_timer.timeout.connect(self.heartbeat)
         self._heartbeat_timer.start()
-        window.queue_panel.status_of = self.status_of
+        window.queue.marks_of = self.marks_of
         QApplication.instance().installEventFilter(self)  # input anywhere in the window
         self._update_actions()
 
@@ -426,10 +427,18 @@ class Reviewer(QObject):
     def store(self) -> ReviewStore | None:
         return None if self.current_path is None else self.store_for(self.current_path)
 
-    def status_of(self, path: Path) -> str:
-        """new / screened / reviewed, for the queue panel."""
+    def marks_of(self, path: Path) -> BagMarks:
+        """A scan's status (new / screened / reviewed) and whether it alarms at the thresholds
+        in force, from its project as far as it is open: what the queue shows and filters."""
         store = self.stores.get(_folder_of(path))
-        return store.status(path) if store is not None else "new"
+        if store is None:
+            return BagMarks()
+        score, anomaly = self.thresholds()
+        try:
+            alarm = store.anomalous(path, score_threshold=score, anomaly_threshold=anomaly)
+        except (KeyError, TypeError, ValueError):  # a damaged record: refresh() says so
+            alarm = False
+        return BagMarks(store.status(path), alarm)
 
     def _save(self, change: Callable[[], object]) -> object | None:
         """Run one store change; a failed save is shown, and the change stays in memory."""
@@ -508,6 +517,7 @@ class Reviewer(QObject):
 
     def _on_thresholds_moved(self, _score: float, _anomaly: float) -> None:
         self.refresh()
+        self.window.queue_panel.refresh(self.window.queue)  # which bags alarm follows them
         self._thresholds_timer.start()
 
     def _restore_thresholds(self) -> None:
@@ -529,6 +539,7 @@ class Reviewer(QObject):
         score, anomaly = chosen
         self._anomaly_known = anomaly is not None
         self.panel.set_thresholds(score, anomaly if anomaly is not None else 0.0)
+        self.window.queue_panel.refresh(self.window.queue)  # alarms at these thresholds
 
     def _keep_thresholds(self) -> None:
         """Save the thresholds in force with the open projects (a restart shows them)."""
@@ -789,16 +800,18 @@ class Reviewer(QObject):
             self.reviewChanged.emit(key)
 
     def next_unreviewed(self) -> None:
-        """Go to the next scan in the queue without a decision, wrapping around."""
+        """Go to the next scan the queue shows without a decision, wrapping around."""
         queue = self.window.queue
-        n = len(queue)
-        for step in range(1, n + 1):
-            index = (queue.current + step) % n
-            if self.status_of(queue.entries[index].path) != "reviewed":
-                if index != queue.current:
-                    self.window.show_index(index)
-                return
-        self.window.statusBar().showMessage("Every scan in the queue is reviewed", 4000)
+        index = queue.next_unreviewed()
+        if index is not None:
+            if index != queue.current:
+                self.window.show_index(index)
+            return
+        if queue.filter == "all":
+            text = "Every scan in the queue is reviewed"
+        else:
+            text = f"No unreviewed scan among the {QUEUE_FILTERS[queue.filter].lower()} shown"
+        self.window.statusBar().showMessage(text, 4000)
 
     # ----- export and statistics ----------------------------------------------------------
     def export(

@@ -1,12 +1,45 @@
-"""The queue of scans an analyst works through: Qt-free, so it is tested and reused on its own."""
+"""The queue of scans an analyst works through: Qt-free, so it is tested and reused on its own.
+
+Each scan has marks (`BagMarks`: new / screened / reviewed, and whether it alarms), given by
+whoever knows the reviews through `marks_of`. A filter (`QUEUE_FILTERS`) chooses which scans the
+queue shows; stepping and "next unreviewed" move only among those, and the scan on screen is
+always shown, even when it no longer matches (a bag just decided under "unreviewed").
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.io import list_scans
+
+QUEUE_FILTERS = {
+    "all": "All",
+    "unreviewed": "Unreviewed",
+    "alarms": "Alarms",
+    "decided": "Decided",
+}  # name: the title the queue's filter box shows
+
+
+@dataclass(frozen=True)
+class BagMarks:
+    """What the queue shows of a bag: its review status and whether it alarms."""
+
+    status: str = "new"  # new | screened | reviewed (decided)
+    alarm: bool = False  # an anomalous finding at the thresholds in force
+
+
+def passes(filter_name: str, marks: BagMarks) -> bool:
+    """Whether a bag with `marks` is one filter `filter_name` shows."""
+    if filter_name == "unreviewed":
+        return marks.status != "reviewed"
+    if filter_name == "alarms":
+        return marks.alarm
+    if filter_name == "decided":
+        return marks.status == "reviewed"
+    return True
 
 
 @dataclass
@@ -21,6 +54,8 @@ class ScanQueue:
 
     entries: list[QueueEntry] = field(default_factory=list)
     current: int = -1
+    filter: str = "all"  # one of QUEUE_FILTERS
+    marks_of: Callable[[Path], BagMarks] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -49,12 +84,57 @@ class ScanQueue:
         self.entries.clear()
         self.current = -1
 
+    # ----- marks and the filter -----------------------------------------------------------
+    def marks(self, index: int) -> BagMarks:
+        """The marks of entry `index` (all new while nobody gives them)."""
+        return self.marks_of(self.entries[index].path) if self.marks_of else BagMarks()
+
+    def set_filter(self, name: str) -> None:
+        """Show only the scans filter `name` passes; ValueError for an unknown one."""
+        if name not in QUEUE_FILTERS:
+            raise ValueError(f"unknown queue filter {name!r}; known: {', '.join(QUEUE_FILTERS)}")
+        self.filter = name
+
+    def matches(self, index: int, marks: BagMarks | None = None) -> bool:
+        """Whether entry `index` passes the filter (`marks` when already known)."""
+        return passes(self.filter, marks if marks is not None else self.marks(index))
+
+    def shown(self, index: int, marks: BagMarks | None = None) -> bool:
+        """Whether the queue shows entry `index`: it passes the filter, or it is on screen."""
+        return index == self.current or self.matches(index, marks)
+
+    def counts(self, marks: list[BagMarks] | None = None) -> dict[str, int]:
+        """How many scans each filter passes (`marks` of every entry, when already known)."""
+        marks = marks if marks is not None else [self.marks(i) for i in range(len(self))]
+        return {name: sum(passes(name, m) for m in marks) for name in QUEUE_FILTERS}
+
+    # ----- navigation ---------------------------------------------------------------------
     def step(self, delta: int) -> int | None:
-        """Index of the scan `delta` places from the current one, None past either end."""
-        if not self.entries:
+        """Index of the scan `delta` shown scans from the current one, None past either end."""
+        if not self.entries or delta == 0:
             return None
-        target = self.current + delta
-        return target if 0 <= target < len(self.entries) else None
+        direction = 1 if delta > 0 else -1
+        left = abs(delta)
+        index = self.current
+        while True:
+            index += direction
+            if not 0 <= index < len(self.entries):
+                return None
+            if self.matches(index):
+                left -= 1
+                if left == 0:
+                    return index
+
+    def next_unreviewed(self) -> int | None:
+        """The next scan the filter shows that has no decision, wrapping round (the current
+        one last); None when there is none."""
+        n = len(self.entries)
+        for offset in range(1, n + 1):
+            index = (self.current + offset) % n
+            marks = self.marks(index)
+            if marks.status != "reviewed" and self.matches(index, marks):
+                return index
+        return None
 
     @property
     def current_entry(self) -> QueueEntry | None:
