@@ -80,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.screenshot:
         return _screenshot(app, window, args)
     window.show()
+    window.review.ask_analyst_at_first_start()  # before any project opens: it signs from the start
     if args.paths:
         window.open_paths(args.paths)
     return app.exec()

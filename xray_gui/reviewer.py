@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.synth.objects import CATEGORIES
+from xray_gui.analyst_dialog import AnalystDialog, headless, keep_analyst, kept_analyst
 from xray_gui.review import (
     DECISIONS,
     ReviewError,
@@ -37,6 +38,7 @@ from xray_gui.review import (
     ReviewStore,
 )
 from xray_gui.review.activity import ActiveTime
+from xray_gui.review.analyst import login_name
 from xray_gui.review.lock import HEARTBEAT_S
 from xray_gui.review_panel import ReviewPanel
 from xray_gui.scan_queue import QUEUE_FILTERS, BagMarks
@@ -116,6 +118,7 @@ class Reviewer(QObject):
         window.queue.marks_of = self.marks_of
         QApplication.instance().installEventFilter(self)  # input anywhere in the window
         self._update_actions()
+        self._show_analyst()
 
     # ----- construction -------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -183,6 +186,12 @@ class Reviewer(QObject):
         a("export", "&Export reviewed annotations…", self.export_dialog, "Ctrl+Shift+E")
         a("export_stats", "Export statistics CSV…", self.export_stats_dialog)
         a("save_project_to", "Save review project to…", self.save_project_to_dialog)
+        a(
+            "analyst_name",
+            "Analyst &name…",
+            lambda: self.ask_analyst(),
+            tip="The name your decisions and changes are signed with",
+        )
 
     def _build_docks(self) -> None:
         w = self.window
@@ -228,6 +237,7 @@ class Reviewer(QObject):
             ["undo", "redo"],
             [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
             ["export", "export_stats", "save_project_to"],
+            ["analyst_name"],
         ]
         for group in groups:
             for name in group:
@@ -409,7 +419,7 @@ class Reviewer(QObject):
         if store is not None or folder in self._broken_folders:
             return store
         try:
-            store = ReviewStore.for_folder(folder)
+            store = ReviewStore.for_folder(folder, analyst=self.analyst)
         except (ReviewError, OSError) as exc:
             self._broken_folders.add(folder)
             self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
@@ -812,6 +822,55 @@ class Reviewer(QObject):
         else:
             text = f"No unreviewed scan among the {QUEUE_FILTERS[queue.filter].lower()} shown"
         self.window.statusBar().showMessage(text, 4000)
+
+    # ----- the analyst's name -------------------------------------------------------------
+    @property
+    def analyst(self) -> str | None:
+        """The analyst's name kept in the settings; None while none is (the login signs)."""
+        return kept_analyst(self.window.settings)
+
+    def signature(self) -> str:
+        """The name reviews are signed with now."""
+        return self.analyst or login_name()
+
+    def set_analyst(self, name: str) -> bool:
+        """Keep `name` in the settings and sign with it from now on, in every open project;
+        False (and a message) when it is no name."""
+        try:
+            name = keep_analyst(self.window.settings, name)
+        except ValueError as exc:
+            self.window.statusBar().showMessage(str(exc), 4000)
+            return False
+        for store in self.stores.values():
+            store.set_analyst(name)
+        self._show_analyst()
+        self.window.statusBar().showMessage(f"Reviews are signed by {name}", 4000)
+        return True
+
+    def _show_analyst(self) -> None:
+        """The analyst-name action says who signs now (menu tooltip and status tip)."""
+        text = f"Reviews are signed by {self.signature()}"
+        self.window.actions["analyst_name"].setToolTip(text)
+        self.window.actions["analyst_name"].setStatusTip(text)
+
+    def ask_analyst(self, *, first_start: bool = False) -> bool:
+        """Ask for the analyst's name in a dialog; True when a name was given and kept."""
+        dialog = AnalystDialog(self.analyst or "", self.window, first_start=first_start)
+        accepted = bool(dialog.exec())
+        dialog.deleteLater()
+        return accepted and self.set_analyst(dialog.name())
+
+    def ask_analyst_at_first_start(self) -> bool:
+        """At start: ask for the name when none is kept, never when headless (nobody answers);
+        without one the login name signs. True when a name was given."""
+        if self.analyst is not None or headless():
+            return False
+        if self.ask_analyst(first_start=True):
+            return True
+        self.window.statusBar().showMessage(
+            f"Reviews are signed by {login_name()}: Review ▸ Analyst name… sets yours", 8000
+        )
+        return False
 
     # ----- export and statistics ----------------------------------------------------------
     def export(

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import getpass
 import hashlib
 import json
 import math
@@ -44,6 +43,7 @@ import platformdirs
 
 from engine.io.write import atomic_write_bytes
 from engine.synth.objects import CATEGORIES
+from xray_gui.review.analyst import check_analyst_name, login_name
 from xray_gui.review.lock import STALE_AFTER_S, LockOwner, ProjectLock
 from xray_gui.review.objects import Entry, ReviewObject, merge_objects
 from xray_gui.review.project import (
@@ -106,7 +106,8 @@ class ReviewStore:
 
     `dirty` is True while a change is not on disk (its save failed); `save()` retries.
     `locked_by` is who holds the project while this store is read-only, else None; `close()`
-    releases the lock (so does a `with` block, or the store's garbage collection).
+    releases the lock (so does a `with` block, or the store's garbage collection). `analyst`
+    signs every action and the audit log (the login name when none is given; `set_analyst`).
     """
 
     def __init__(
@@ -119,7 +120,8 @@ class ReviewStore:
     ) -> None:
         self.folder = Path(os.path.abspath(folder))
         self.project_path = Path(project_path) if project_path else self.folder / PROJECT_NAME
-        self.analyst = analyst or _user()
+        blank = analyst is None or not analyst.strip()
+        self.analyst = login_name() if blank else check_analyst_name(analyst)
         self.categories: list[str] = list(categories)
         self.warnings: list[str] = []
         self.dirty = False
@@ -157,6 +159,10 @@ class ReviewStore:
         _release(self._held)
         self._lock = None
         self._closed = True
+
+    def set_analyst(self, name: str) -> None:
+        """Sign the actions from now on with `name`; ValueError (saying why) for no name."""
+        self.analyst = check_analyst_name(name)
 
     def heartbeat(self) -> bool:
         """Show other instances this one still holds the project (the GUI calls it every minute).
@@ -989,10 +995,3 @@ def _release(locks: list[ProjectLock]) -> None:
     for lock in locks:
         lock.release()
     locks.clear()
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser() or "analyst"
-    except Exception:  # no login name (containers, some services)
-        return "analyst"
