@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.actions["clear_queue"])
         file_menu.addSeparator()
         file_menu.addAction(self.actions["quit"])
-        view_menu = bar.addMenu("&View")
+        view_menu = self.view_menu = bar.addMenu("&View")
         for name in ("previous", "next", None, "fit", "one_to_one", "zoom_in", "zoom_out"):
             if name is None:
                 view_menu.addSeparator()
@@ -556,7 +556,8 @@ class MainWindow(QMainWindow):
         """(shortcut, action) for every action that has a shortcut, as Help lists them."""
         rows = []
         for action in self.actions.values():
-            key = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+            key = ", ".join(k for k in keys if k)
             if key:
                 rows.append((key, action.text().replace("&", "")))
         return rows

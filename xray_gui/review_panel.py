@@ -149,7 +149,16 @@ class ReviewPanel(QWidget):
         findings_layout.addLayout(
             _button_grid(
                 actions,
-                ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object", "undo"],
+                [
+                    "accept",
+                    "reject",
+                    "toggle_anomalous",
+                    "draw_box",
+                    "delete_object",
+                    "zoom_selection",
+                    "undo",
+                    "redo",
+                ],
             )
         )
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QActionGroup
+from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -171,7 +171,15 @@ class Reviewer(QObject):
                 f"Ctrl+{i}",
             )
         a("undo", "&Undo", self.undo, "Ctrl+Z")
-        a("redo", "Re&do", self.redo, "Ctrl+Shift+Z")
+        redo = a("redo", "Re&do", self.redo, "Ctrl+Shift+Z")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        a(
+            "zoom_selection",
+            "&Zoom to finding",
+            self.zoom_to_selected,
+            "Z",
+            tip="Fit the view to the selected finding",
+        )
         for decision in DECISIONS:
             a(
                 f"decide_{decision}",
@@ -232,7 +240,7 @@ class Reviewer(QObject):
         bar.insertMenu(before, review_menu)
         groups = [
             ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object"],
-            ["next_object", "previous_object", "toggle_overlay"],
+            ["next_object", "previous_object", "zoom_selection", "toggle_overlay"],
             [f"label_{name}" for name in CATEGORIES],
             ["undo", "redo"],
             [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
@@ -245,6 +253,9 @@ class Reviewer(QObject):
             review_menu.addSeparator()
         review_menu.addAction(self.review_dock.toggleViewAction())
         review_menu.addAction(self.stats_dock.toggleViewAction())
+        view_actions = w.view_menu.actions()
+        after = view_actions.index(w.actions["zoom_out"]) + 1
+        w.view_menu.insertAction(view_actions[after], w.actions["zoom_selection"])
 
     def _build_status(self) -> None:
         self.busy = QProgressBar()
@@ -612,7 +623,14 @@ class Reviewer(QObject):
             actions[name].setEnabled(has_object)
         for name in CATEGORIES:
             actions[f"label_{name}"].setEnabled(has_object)
-        for name in ("draw_box", "next_object", "previous_object", "edit_note", "export"):
+        for name in (
+            "draw_box",
+            "next_object",
+            "previous_object",
+            "zoom_selection",
+            "edit_note",
+            "export",
+        ):
             actions[name].setEnabled(has_scan)
         decision = self.store.decision(self.current_path) if has_scan else None
         for d in DECISIONS:
@@ -642,6 +660,16 @@ class Reviewer(QObject):
             self.select(ids[0] if delta > 0 else ids[-1])
         else:
             self.select(ids[(ids.index(self.selected) + delta) % len(ids)])
+
+    def zoom_to_selected(self) -> None:
+        """Fit the view to the selected finding's box with a margin (Z); say so without one."""
+        obj = next((o for o in self.overlay.objects() if o.id == self.selected), None)
+        if obj is None:
+            self.window.statusBar().showMessage(
+                "Select a finding to zoom to first (click it or press ])", 3000
+            )
+            return
+        self.window.view.fit_box(obj.box_xyxy)
 
     def _select_next_pending(self) -> None:
         ids = [o.id for o in self.objects() if o.visible and o.status == "pending"]
@@ -795,6 +823,9 @@ class Reviewer(QObject):
         self._history(lambda store: store.redo())
 
     def _history(self, step: Callable[[ReviewStore], str | None]) -> None:
+        # a note still waiting for its pause is the latest edit: saved first, it is what undo
+        # takes back (saved after, it would be a new edit that empties the redo history)
+        self.panel.flush_note()
         store = self.store
         if store is None:
             return

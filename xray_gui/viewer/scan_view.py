@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 64.0
+BOX_MARGIN = 0.25  # zooming to a box leaves this share of its larger side round it
 
 
 class _ReviewViewBox(pg.ViewBox):
@@ -130,6 +131,23 @@ class ScanView(QWidget):
             return
         h, w = self._shape
         self.view_box.setRange(xRange=(0, w), yRange=(0, h), padding=0.01)
+
+    def fit_box(
+        self, box_xyxy: tuple[float, float, float, float], margin: float = BOX_MARGIN
+    ) -> None:
+        """Fit the view to an image box (XYXY) with `margin` of its larger side (and two pixels)
+        round it, centred on it; never closer than MAX_ZOOM."""
+        if self._shape is None:
+            return
+        x0, y0, x1, y1 = (float(v) for v in box_xyxy)
+        pad = max(x1 - x0, y1 - y0) * margin + 2.0
+        size = self.view_box.size()
+        half_w = max((x1 - x0) / 2 + pad, size.width() / MAX_ZOOM / 2)
+        half_h = max((y1 - y0) / 2 + pad, size.height() / MAX_ZOOM / 2)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        self.view_box.setRange(
+            xRange=(cx - half_w, cx + half_w), yRange=(cy - half_h, cy + half_h), padding=0
+        )
 
     def zoom(self) -> float:
         """Screen pixels per image pixel."""
