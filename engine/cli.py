@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -445,6 +446,83 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_coco(folder: Path, out: Path) -> Path:
+    """The reviewed bags of a scan folder's review project as COCO (the project is only read)."""
+    from xray_gui.review.export import export_coco
+    from xray_gui.review.store import PROJECT_NAME, ReviewStore
+
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: not a folder of reviewed scans")
+    project = folder / PROJECT_NAME
+    if not project.exists():
+        fallback = ReviewStore.fallback_project_path(folder)
+        if not fallback.exists():
+            raise ValueError(f"{folder}: no review project there (review it in xray-gui first)")
+        project = fallback
+    store = ReviewStore(folder, project, inspect=True)
+    return export_coco(store, out, reviewed_only=True)
+
+
+def _cmd_improve(args: argparse.Namespace) -> int:
+    """Fine-tune a bundle on reviewed bags, compare old and new on held-out bags, write it."""
+    from engine.checkpoint import CheckpointError
+    from engine.classification.train import TrainingError as ClassifierTrainingError
+    from engine.detection.train import TrainingError
+    from engine.improve import ImproveError, ImproveSettings, improve
+    from xray_gui.review.store import ReviewError
+
+    out = Path(args.out)
+    if out.suffix != ".xsb":
+        print(f"xray-engine improve: {out}: the new bundle must be an .xsb file", file=sys.stderr)
+        return 2
+    work = Path(args.work) if args.work else out.with_name(out.stem + ".work")
+    settings = ImproveSettings(
+        min_bags=args.min_bags,
+        min_judge_objects=args.min_judge_objects,
+        minutes=args.minutes,
+        seed=args.seed,
+        device=args.device,
+    )
+
+    def say(stage: str, done: float) -> None:
+        if not args.quiet:
+            print(f"[{100 * done:3.0f} %] {stage}", file=sys.stderr, flush=True)
+
+    made = not work.exists()  # a work folder this run made is removed again if the run fails
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+        sources = [
+            _review_coco(Path(d), work / f"review_{i}.json") for i, d in enumerate(args.reviews)
+        ]
+        lineage = improve(args.bundle, sources, out, work, settings, say)
+    except (
+        ImproveError,
+        ReviewError,
+        CheckpointError,
+        TrainingError,
+        ClassifierTrainingError,
+        ValueError,
+        OSError,
+    ) as exc:
+        said = f"{exc.strerror}: {exc.filename or work}" if isinstance(exc, OSError) else exc
+        print(f"xray-engine improve: {one_line(said, 400)}", file=sys.stderr)
+        if made:
+            shutil.rmtree(work, ignore_errors=True)
+        return 2
+    old, new = lineage["figures"]["old"], lineage["figures"]["new"]
+    print(f"held-out bags: {old['bags']} ({old['objects']} reviewed objects)")
+    for name, f in (("old", old), ("new", new)):
+        ap = "n/a" if f["AP50"] is None else f"{100 * f['AP50']:.1f}"
+        a = f["anomaly"]
+        print(
+            f"{name}: AP50 {ap}, false detections/bag {f['false_detections_per_bag']:.2f}, "
+            f"anomaly TP {a['tp']}/{a['tp'] + a['fn']} FP {a['fp']}/{a['fp'] + a['tn']}"
+        )
+    print(f"new model {'better' if lineage['better'] else 'NOT better'} on the held-out bags")
+    print(out)
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     """Re-place a bundle's anomaly thresholds for a target FP rate on the user's benign objects."""
     from engine.bundle import calibrate_bundle
@@ -818,6 +896,39 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--target-fpr", type=float, default=0.05, help="benign share flagged")
     calibrate.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     calibrate.set_defaults(func=_cmd_calibrate)
+
+    imp = sub.add_parser(
+        "improve",
+        help="fine-tune a bundle on analysts' reviews; compare old and new on held-out bags",
+        description="Reads the review projects of the scan folders given (never changes them), "
+        "keeps 20 %% of the reviewed bags (at least 6, stratified, seeded) for the comparison, "
+        "fine-tunes the detector and the judges of classes with enough reviewed anomalous and "
+        "benign objects on the rest, and writes the new bundle with its parent, data and "
+        "figures (also OUT.json). Exit 2 with one line when the reviews cannot be used.",
+    )
+    imp.add_argument("bundle", help="the model bundle the reviews were made with (.xsb)")
+    imp.add_argument(
+        "--reviews",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="a reviewed scan folder (repeatable)",
+    )
+    imp.add_argument("--out", required=True, help="new bundle to write (.xsb)")
+    imp.add_argument("--minutes", type=float, default=20.0, help="training budget (default 20)")
+    imp.add_argument("--min-bags", type=int, default=30, help="reviewed bags needed (default 30)")
+    imp.add_argument(
+        "--min-judge-objects",
+        type=int,
+        default=10,
+        metavar="N",
+        help="reviewed anomalous and benign objects of a class to retrain its judge (default 10)",
+    )
+    imp.add_argument("--seed", type=int, default=0, help="split and training seed")
+    imp.add_argument("--work", help="folder for splits and runs (default: OUT's stem + .work)")
+    imp.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    imp.add_argument("--quiet", action="store_true", help="no progress lines")
+    imp.set_defaults(func=_cmd_improve)
 
     screen = sub.add_parser(
         "screen",

@@ -34,6 +34,8 @@ class ClassifierModelConfig:
     weights: str | None = None  # ImageNet file, "imagenet" (torch cache); patchcore: detector
     input_size: int | None = None  # default: the model's (224; DFL-CNN 448)
     k: int | None = None  # DFL-CNN filters per class (10)
+    # start from a classifier checkpoint's weights, or a bundle's judge of data.categories[0]
+    init_from: str | None = None
 
 
 @dataclass(frozen=True)

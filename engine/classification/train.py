@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from torch.nn import functional as F
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 
-from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
 from engine.classification.models import build_classifier, logit_margins
 from engine.config import from_dict, to_dict
@@ -269,6 +270,8 @@ def train_classifier(
         iteration, epoch, step_in_epoch = state["iteration"], state["epoch"], state["step_in_epoch"]
         best_auc, threshold = state.get("best_auc"), state.get("threshold")
         set_rng_state(state["rng"][min(ddp.rank, len(state["rng"]) - 1)])
+    elif config.model.init_from:
+        _init_from(model, config.model.init_from, config.data.categories)
     else:
         init_report = _init_dfl(model, train_set, config.crops.mode)
     net: torch.nn.Module = _Loss(model)
@@ -481,6 +484,36 @@ def _fit_patchcore(
     save_checkpoint(run_dir / "last.pt", state)
     save_checkpoint(run_dir / "best.pt", state)
     return ClassifierResult(run_dir, 0, auc, threshold)
+
+
+def _init_from(model: torch.nn.Module, path: str, categories: Sequence[str] | None) -> None:
+    """Start from a classifier checkpoint, or from the judge a bundle uses for `categories[0]`."""
+    from engine.bundle import route
+
+    saved = load_checkpoint(path)
+    if saved.get("kind") == KIND:
+        weights = saved["model"]
+    elif saved.get("kind") == "bundle":
+        if not categories:
+            raise TrainingError(f"{path}: say which class's judge to start from (data.categories)")
+        routes = route(
+            [categories[0]], [_Routed(c.get("categories")) for c in saved["classifiers"]]
+        )
+        found = [j for j, rows in enumerate(routes) if rows]
+        if not found:
+            raise TrainingError(f"{path}: no judge for {categories[0]!r} in this bundle")
+        weights = saved["model"]["classifiers"][found[0]]
+    else:
+        raise TrainingError(f"{path}: not a classifier checkpoint or model bundle")
+    if len(load_matching_weights(model, weights)) == len(model.state_dict()):
+        raise TrainingError(f"{path}: none of its weights fit {type(model).__name__}")
+
+
+@dataclass
+class _Routed:
+    """What `engine.bundle.route` reads of a judge: the classes it was trained on."""
+
+    categories: Sequence[str] | None
 
 
 def model_detector_arch(config: ClassifierConfig) -> dict:

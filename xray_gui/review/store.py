@@ -117,7 +117,11 @@ class ReviewStore:
         *,
         analyst: str | None = None,
         categories: Sequence[str] = CATEGORIES,
+        inspect: bool = False,
     ) -> None:
+        """`inspect=True` reads the project and touches nothing: no lock, no repair of a damaged
+        file (ReviewError instead), no note recovery, every change refused (training reads so)."""
+        self._inspect = inspect
         self.folder = Path(os.path.abspath(folder))
         self.project_path = Path(project_path) if project_path else self.folder / PROJECT_NAME
         blank = analyst is None or not analyst.strip()
@@ -139,6 +143,10 @@ class ReviewStore:
         self._finalizer = weakref.finalize(self, _release, self._held)
         self._staged_note: tuple[str, str] | None = None  # (key, text) in the note journal
         self._thresholds: dict | None = None  # {"score", "anomaly", "model"} last in force
+        if inspect:
+            self._closed = True  # every analyst action is refused
+            self._load()
+            return
         self._lock_project()
         self._load()
         self._recover_note()
@@ -298,6 +306,8 @@ class ReviewStore:
         try:
             self._scans, names, self._thresholds = read_project(path)
         except ValueError as exc:
+            if self._inspect:
+                raise ReviewError(f"Review project {path} is unreadable ({exc})") from None
             if self.locked_by is not None:  # its holder's to mend: look, do not touch
                 self.warnings.append(
                     f"Review project {path} is unreadable ({exc}); it is in use elsewhere, "

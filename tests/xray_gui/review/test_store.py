@@ -365,3 +365,22 @@ def test_thresholds_in_force_are_kept_with_the_project(store, scan_dir, result_f
     again = ReviewStore(scan_dir)
     assert again.thresholds == {"score": 0.3, "anomaly": None, "model": "demo-v1"}
     assert again.thresholds_for("bag_2.png") == (0.3, None)
+
+
+def test_inspect_reads_a_project_and_touches_nothing(tmp_path):
+    """Training reads reviews so: no lock, no repair, every change refused."""
+    from xray_gui.review.store import ReviewError
+
+    with ReviewStore(tmp_path) as store:
+        store.add_object(tmp_path / "a.png", (1, 1, 5, 5), "bottle")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    seen = ReviewStore(tmp_path, inspect=True)
+    assert [o.label for o in seen.objects(tmp_path / "a.png")] == ["bottle"]
+    assert seen.read_only
+    with pytest.raises(ReviewError):
+        seen.add_object(tmp_path / "a.png", (1, 1, 5, 5), "bottle")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    (tmp_path / PROJECT_NAME).write_text("{ broken")
+    with pytest.raises(ReviewError, match="unreadable"):
+        ReviewStore(tmp_path, inspect=True)
+    assert (tmp_path / PROJECT_NAME).read_text() == "{ broken"
