@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.enhance import IMAGE_FUNCTIONS
 from engine.io import Scan
+from xray_gui.improved_models import ImprovedModels
 from xray_gui.readout import pixel_readout
 from xray_gui.reviewer import Reviewer
 from xray_gui.scan_queue import QUEUE_FILTERS, ScanQueue
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self.review = Reviewer(self)  # screening, overlay and review: docks, menus, actions
+        self.models = ImprovedModels(self)  # Model ▸ Improve from reviews… and History…
         self._restore_layout()
 
     # ----- construction -------------------------------------------------------------------
@@ -307,6 +309,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
+        self.models.shutdown()
         self.review.shutdown()
         self._workers.stop()
         super().closeEvent(event)

@@ -229,7 +229,7 @@ class Reviewer(QObject):
 
         bar = w.menuBar()
         before = w.help_menu.menuAction()
-        model_menu = QMenu("&Model", w)
+        model_menu = self.model_menu = QMenu("&Model", w)
         bar.insertMenu(before, model_menu)
         model_menu.addAction(w.actions["load_model"])
         model_menu.addAction(w.actions["screen_again"])
