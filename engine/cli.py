@@ -494,7 +494,8 @@ def _cmd_improve(args: argparse.Namespace) -> int:
         sources = [
             _review_coco(Path(d), work / f"review_{i}.json") for i, d in enumerate(args.reviews)
         ]
-        lineage = improve(args.bundle, sources, out, work, settings, say)
+        folders = [str(Path(d).resolve()) for d in args.reviews]
+        lineage = improve(args.bundle, sources, out, work, settings, say, folders)
     except (
         ImproveError,
         ReviewError,

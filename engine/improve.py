@@ -397,18 +397,21 @@ def improve(
     work: str | Path,
     settings: ImproveSettings = ImproveSettings(),
     progress: Progress | None = None,
+    source_names: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune `bundle_path` on the reviewed bags of `sources`, write `out`; returns lineage.
 
     `work` holds the split files and training runs (kept, so a failed run can be looked at).
     The bundle at `bundle_path` and the review data are only read. Raises ImproveError when
-    the reviews cannot improve this model (too few bags, unknown classes).
+    the reviews cannot improve this model (too few bags, unknown classes). `source_names` says
+    where each source came from in the record (e.g. the reviewed scan folders).
     """
     from engine.bundle import load_bundle, save_checkpoint
 
     say = progress or (lambda stage, done: None)
     bundle_path, out, work = Path(bundle_path), Path(out), Path(work)
     bundle = load_bundle(bundle_path)
+    parent_sha = sha256(bundle_path)  # before training: the file the run started from
     say("preparing the reviewed bags", 0.0)
     data = prepare(sources, list(bundle["categories"]), work, settings)
     judged = [
@@ -443,10 +446,10 @@ def improve(
     lineage = {
         "parent": {
             "path": str(bundle_path.resolve()),
-            "sha256": sha256(bundle_path),
+            "sha256": parent_sha,
             "name": bundle.get("name", ""),
         },
-        "sources": data.sources,
+        "sources": list(source_names) if source_names else data.sources,
         "bags": data.bags,
         "split": {
             "rule": f"stratified by class and anomaly, {settings.held_out:.0%} held out "

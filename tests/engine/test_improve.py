@@ -103,6 +103,7 @@ def test_improve_writes_a_bundle_with_its_lineage_and_touches_nothing_else(
     lineage = new["lineage"]
     assert lineage["parent"]["sha256"] == parent
     assert lineage["bags"] == 12
+    assert lineage["sources"] == [str(reviewed.resolve())]
     assert lineage["split"]["train"] + lineage["split"]["held_out"] == 12
     assert lineage["split"]["held_out"] >= 3
     for side in ("old", "new"):
