@@ -31,8 +31,8 @@ from engine.pipeline import Screener
 
 def _untrained_bundle(crop_size: int) -> dict:
     """A bundle dict of random-weight models with the demo's architectures."""
-    from engine.classification.train import build_from_architecture as build_classifier_arch
-    from engine.detection.train import build_from_architecture as build_detector_arch
+    from engine.classification.models import build_from_architecture as build_classifier_arch
+    from engine.detection.models import build_from_architecture as build_detector_arch
 
     det_arch = {
         "name": "maskrcnn_mobilenet_v3_large_fpn",

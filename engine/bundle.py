@@ -84,7 +84,7 @@ def _judged_margins(
     """(judges, per judge (labels, logit margins, dataset indices), dataset) for the ground-truth
     objects of a COCO file whose classes the detector knows, cropped as the bundle crops."""
     from engine.classification.data import ObjectCrops
-    from engine.classification.train import predict_scores
+    from engine.classification.evaluate import predict_scores
 
     judges = build_judges(bundle, device)
     c = bundle["crops"]
@@ -386,8 +386,8 @@ def _shown(value: Any) -> str:
 
 def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn.Module, list]:
     """(detector, judges) in eval mode on `device`, weights from the bundle."""
-    from engine.detection.evaluate import prepare_for_inference
-    from engine.detection.train import build_from_architecture as build_detector_arch
+    from engine.detection.models import build_from_architecture as build_detector_arch
+    from engine.runtime import prepare_for_inference
 
     where = bundle.get("path", "bundle")
     with rebuilding(f"{where}: its models do not rebuild", BundleError):
@@ -398,8 +398,8 @@ def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn
 
 def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
     """The bundle's anomaly classifiers in eval mode on `device`, with what each judges."""
-    from engine.classification.train import build_from_architecture as build_classifier_arch
-    from engine.detection.evaluate import prepare_for_inference
+    from engine.classification.models import build_from_architecture as build_classifier_arch
+    from engine.runtime import prepare_for_inference
 
     where = bundle.get("path", "bundle")
     models = []

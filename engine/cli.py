@@ -270,7 +270,8 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     from engine.bundle import SUFFIX
     from engine.checkpoint import CheckpointError
     from engine.classification.config import ClassifierConfig
-    from engine.classification.train import load_classifier, make_dataset, predict_scores
+    from engine.classification.evaluate import load_classifier, predict_scores
+    from engine.classification.train import make_dataset
     from engine.config import from_dict
     from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
     from engine.io.write import atomic_write_bytes

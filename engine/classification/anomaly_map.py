@@ -19,7 +19,7 @@ import torchvision
 from torch import nn
 from torch.nn import functional as F
 
-from engine.classification.models import from_scratch_batch_norm
+from engine.classification.layers import from_scratch_batch_norm
 
 UNKNOWN = -1.0  # a target map filled with this has no pixel labels: only its crop label counts
 _TWO_CLASSES = "an anomaly map scores anomalous against benign: num_classes must be 2"

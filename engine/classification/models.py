@@ -18,6 +18,8 @@ import torch
 import torchvision
 from torch import nn
 
+from engine.classification.layers import from_scratch_batch_norm
+
 _CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {}
 
 
@@ -26,6 +28,15 @@ def logit_margins(logits: torch.Tensor) -> torch.Tensor:
     probability (the softmax's second column), and shifting it moves the operating point."""
     logits = logits.float()
     return logits[:, 1] - logits[:, 0]
+
+
+KIND = "classifier"  # the checkpoint kind of a trained classifier
+
+
+def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
+    """A classifier of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
+    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
+    return build_classifier(arch["name"], arch["num_classes"], **kwargs, **extra)
 
 
 def register_classifier(name: str) -> Callable:
@@ -101,14 +112,6 @@ class Classifier(nn.Module):
             setattr(module, index, new)
 
 
-def from_scratch_batch_norm(net: nn.Module) -> None:
-    """BN momentum 0.1 everywhere: MobileNetV3's 0.01 suits fine-tuning, but from scratch its
-    running statistics lag so far behind the weights that eval outputs are constant."""
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.momentum = 0.1
-
-
 def _torchvision(arch: str, head: str, default_size: int = 224):
     def builder(*, num_classes: int, weights=None, input_size: int = default_size, batch_norm=None):
         factory = arch
@@ -167,7 +170,7 @@ def _patchcore(
 ):
     """The benign-only scorer on a detector's FPN: `weights` is a detector checkpoint."""
     from engine.classification.patchcore import PatchCore
-    from engine.detection.train import build_from_architecture
+    from engine.detection.models import build_from_architecture
 
     if num_classes != 2:
         raise ValueError("patchcore scores benign against anything else: num_classes must be 2")

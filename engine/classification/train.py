@@ -24,7 +24,8 @@ from torch.utils.data import DataLoader
 
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
-from engine.classification.models import build_classifier, logit_margins
+from engine.classification.evaluate import normaliser, predict_scores
+from engine.classification.models import KIND, build_from_architecture
 from engine.config import from_dict, to_dict
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.runtime import (
@@ -45,8 +46,6 @@ from engine.training import (
     optimizer_step,
     warmup_step_lr,
 )
-
-KIND = "classifier"
 
 
 class TrainingError(RuntimeError):
@@ -73,11 +72,6 @@ def architecture(config: ClassifierConfig) -> dict:
     if not m.name.startswith(("vgg16", "dfl")):
         arch.pop("batch_norm")
     return {k: v for k, v in arch.items() if v is not None}
-
-
-def build_from_architecture(arch: dict, **extra) -> torch.nn.Module:
-    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
-    return build_classifier(arch["name"], arch["num_classes"], **kwargs, **extra)
 
 
 def crop_size(config: ClassifierConfig, model: torch.nn.Module) -> int:
@@ -122,45 +116,6 @@ def make_dataset(
         categories=config.data.categories,
         anomaly_maps=anomaly_maps,
     )
-
-
-def normaliser(mode: str):
-    """A function normalising a batch for `mode` (the statistics crops.py defines)."""
-    from engine.classification.crops import MEAN, STD, normalise
-
-    return lambda batch: normalise(batch, MEAN[mode], STD[mode])
-
-
-@torch.inference_mode()
-def predict_scores(
-    model: torch.nn.Module,
-    dataset,
-    device: torch.device,
-    mode: str,
-    *,
-    batch_size: int = 32,
-    dtype: torch.dtype | None = None,
-    max_items: int | None = None,
-    margins: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, anomaly probabilities) of the dataset's items, in order; with `margins`, the
-    logit margins (anomalous minus benign) instead, whose sigmoid is the probability."""
-    model = model.module if hasattr(model, "module") else model
-    was_training = model.training
-    model.eval()
-    norm = normaliser(mode)
-    n = len(dataset) if max_items is None else min(len(dataset), max_items)
-    labels, scores = [], []
-    for start in range(0, n, batch_size):
-        items = [dataset[i] for i in range(start, min(start + batch_size, n))]
-        x = norm(torch.stack([item[0] for item in items])).to(device)
-        with autocast(device, dtype):
-            logits = model(x)
-        margin = logit_margins(logits)
-        scores.append((margin if margins else torch.sigmoid(margin)).cpu())
-        labels += [int(item[1]) for item in items]
-    model.train(was_training)
-    return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)
 
 
 def _init_dfl(model, dataset, mode: str, per_class: int = 16) -> dict | None:
@@ -519,16 +474,3 @@ class _Routed:
 def model_detector_arch(config: ClassifierConfig) -> dict:
     """The architecture of the detector whose features a patchcore scorer uses."""
     return load_checkpoint(config.model.weights, kind="detector")["architecture"]
-
-
-def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch.nn.Module, dict]:
-    """A trained classifier (eval mode) and its checkpoint state, with a clear error if broken."""
-    from engine.checkpoint import rebuilding
-    from engine.detection.evaluate import prepare_for_inference
-
-    device = resolve_device(device) if isinstance(device, str) else device
-    state = load_checkpoint(path, kind=KIND)
-    with rebuilding(f"{path}: does not rebuild into its classifier"):
-        model = build_from_architecture(state["architecture"])
-        model.load_state_dict(state["model"])
-    return prepare_for_inference(model, device), state

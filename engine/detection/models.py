@@ -68,6 +68,9 @@ class NativeSizeTransform(GeneralizedRCNNTransform):
         return super().resize(image, target)
 
 
+KIND = "detector"  # the checkpoint kind of a trained detector
+
+
 def register_detector(name: str) -> Callable:
     """Decorator adding a builder to the registry under `name`."""
 
@@ -112,6 +115,12 @@ def build_detector(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
 
 
 # ----- backbones ------------------------------------------------------------------------------
+def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
+    """A detector of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
+    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
+    return build_detector(arch["name"], arch["num_classes"], **kwargs, **extra)
+
+
 def _norm_layer(norm: str) -> Callable[[int], nn.Module]:
     if norm == "frozen_bn":
         return misc_nn_ops.FrozenBatchNorm2d

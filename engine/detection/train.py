@@ -26,8 +26,8 @@ from engine.checkpoint import load_checkpoint, load_matching_weights, save_check
 from engine.config import from_dict, to_dict
 from engine.data import CocoDetection, collate, split_coco, train_transforms
 from engine.detection.config import DetectionConfig
-from engine.detection.evaluate import evaluate_detector, unwrap
-from engine.detection.models import build_detector, detector_family
+from engine.detection.evaluate import evaluate_detector
+from engine.detection.models import KIND, build_from_architecture, detector_family
 from engine.runtime import (
     amp_dtype,
     autocast,
@@ -37,6 +37,7 @@ from engine.runtime import (
     resolve_device,
     seed_everything,
     set_rng_state,
+    unwrap,
 )
 from engine.training import (
     CsvLog,
@@ -47,7 +48,6 @@ from engine.training import (
     warmup_step_lr,
 )
 
-KIND = "detector"
 LOSS_COLUMNS = (
     "loss_classifier",
     "loss_box_reg",
@@ -114,12 +114,6 @@ def architecture(config: DetectionConfig, num_classes: int) -> dict:
         arch["rpn_batch_size_per_image"] = m.rpn_batch_size_per_image
         arch["box_batch_size_per_image"] = m.box_batch_size_per_image
     return arch
-
-
-def build_from_architecture(arch: dict, **extra) -> torch.nn.Module:
-    """A detector of the shape `architecture()` recorded (weights not loaded)."""
-    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
-    return build_detector(arch["name"], arch["num_classes"], **kwargs, **extra)
 
 
 def train_detector(

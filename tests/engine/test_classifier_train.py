@@ -12,7 +12,8 @@ import pytest
 
 from engine.checkpoint import load_checkpoint
 from engine.classification.config import ClassifierConfig
-from engine.classification.train import TrainingError, load_classifier, train_classifier
+from engine.classification.evaluate import load_classifier
+from engine.classification.train import TrainingError, train_classifier
 from engine.cli import main
 from engine.config import load_config
 

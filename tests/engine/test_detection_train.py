@@ -150,7 +150,8 @@ def test_eval_and_report_commands(tiny_coco, reference, tmp_path, capsys):
 def test_a_run_starts_from_another_runs_weights(tiny_coco, reference, tmp_path):
     import torch
 
-    from engine.detection.train import _init_from, build_from_architecture
+    from engine.detection.models import build_from_architecture
+    from engine.detection.train import _init_from
 
     trained = load_checkpoint(reference / "last.pt", kind="detector")
     model = build_from_architecture(trained["architecture"])

@@ -316,7 +316,7 @@ def tiny_detector_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     from engine.bundle import KIND, _half
     from engine.checkpoint import save_checkpoint
-    from engine.detection.train import build_from_architecture
+    from engine.detection.models import build_from_architecture
 
     torch.manual_seed(0)
     arch = {
