@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.synth.objects import CATEGORIES
+from engine.classes import DEFAULT_CLASSES
 from xray_gui.analyst_dialog import AnalystDialog, headless, keep_analyst, kept_analyst
+from xray_gui.class_keys import ClassKeys, unknown_classes_message
 from xray_gui.review import (
     DECISIONS,
     ReviewError,
@@ -84,7 +85,7 @@ class Reviewer(QObject):
         self._loaded_device = "auto"  # the device choice the loaded model runs under
         self.current_path: str | None = None
         self.selected: str | None = None
-        self.last_label = CATEGORIES[0]
+        self.last_label = DEFAULT_CLASSES[0]  # the class a drawn object gets
         self.activity = ActiveTime()  # the analyst's active time on the scan on screen
         self._failed: set[str] = set()  # scans the current model could not screen
         self._anomaly_known = False  # whether the anomaly slider holds a real threshold
@@ -163,13 +164,6 @@ class Reviewer(QObject):
         ).setChecked(True)
         a("next_object", "Next finding", lambda: self.select_step(1), "]")
         a("previous_object", "Previous finding", lambda: self.select_step(-1), "[")
-        for i, name in enumerate(CATEGORIES, start=1):
-            a(
-                f"label_{name}",
-                f"Class: {name}",
-                lambda _=False, n=name: self.set_label(n),
-                f"Ctrl+{i}",
-            )
         a("undo", "&Undo", self.undo, "Ctrl+Z")
         redo = a("redo", "Re&do", self.redo, "Ctrl+Shift+Z")
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
@@ -241,15 +235,22 @@ class Reviewer(QObject):
         groups = [
             ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object"],
             ["next_object", "previous_object", "zoom_selection", "toggle_overlay"],
-            [f"label_{name}" for name in CATEGORIES],
+            ["class_menu"],
             ["undo", "redo"],
             [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
             ["export", "export_stats", "save_project_to"],
             ["analyst_name"],
         ]
+        self.class_menu = QMenu("&Class", w)
+        self.class_keys = ClassKeys(w.actions, w._action, self.class_menu)
+        self.class_keys.chosen.connect(self.set_label)
+        self.class_keys.set_classes(DEFAULT_CLASSES)
         for group in groups:
             for name in group:
-                review_menu.addAction(w.actions[name])
+                if name == "class_menu":
+                    review_menu.addMenu(self.class_menu)
+                else:
+                    review_menu.addAction(w.actions[name])
             review_menu.addSeparator()
         review_menu.addAction(self.review_dock.toggleViewAction())
         review_menu.addAction(self.stats_dock.toggleViewAction())
@@ -300,6 +301,9 @@ class Reviewer(QObject):
         self.model_pending = False
         self._failed.clear()
         self.window.settings.setValue("model/path", info.path)
+        reports = [self._use_model_classes(store) for store in self.stores.values()]
+        if any(reports):
+            self.window.error_banner.show_message(" ".join(r for r in reports if r))
         self._restore_thresholds()
         self._thresholds_timer.start()
         if not info.has_classifier:
@@ -435,14 +439,40 @@ class Reviewer(QObject):
             self._broken_folders.add(folder)
             self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
             return None
-        if store.warnings:
-            hint = ""
-            if store.project_path.parent != folder:
-                hint = " (Review ▸ Save review project to… chooses another place.)"
-            self.window.error_banner.show_message(" ".join(store.warnings) + hint)
+        messages = list(store.warnings)
+        if store.warnings and store.project_path.parent != folder:
+            messages.append("(Review ▸ Save review project to… chooses another place.)")
+        messages.append(self._use_model_classes(store))
+        if any(messages):
+            self.window.error_banner.show_message(" ".join(m for m in messages if m))
         self.stores[folder] = store
         self.window.queue_panel.refresh(self.window.queue)  # its ● and ✓ marks, at once
         return store
+
+    def _use_model_classes(self, store: ReviewStore) -> str:
+        """Put the loaded model's classes in force in `store`; a line naming the classes its
+        project uses that the model does not know ("" when none, or no model)."""
+        if self.model is None:
+            return ""
+        unknown = store.use_classes(self.model.categories)
+        return (
+            unknown_classes_message(store.folder.name, self.model.name, unknown) if unknown else ""
+        )
+
+    def classes(self) -> list[str]:
+        """The classes in force: the loaded model's, else the project's on screen, else the
+        defaults (a project's objects of classes the model lacks keep their labels)."""
+        if self.model is not None:
+            return list(self.model.categories)
+        store = self.store
+        return list(store.categories) if store is not None else list(DEFAULT_CLASSES)
+
+    def _offer_classes(self) -> None:
+        """The class keys and the class of the next drawn object follow the classes in force."""
+        classes = self.classes()
+        self.class_keys.set_classes(classes)
+        if classes and self.last_label not in classes:
+            self.last_label = classes[0]
 
     @property
     def store(self) -> ReviewStore | None:
@@ -573,6 +603,7 @@ class Reviewer(QObject):
     def refresh(self) -> None:
         """Redraw overlay and dock from the store: no model call, ever."""
         self.panel.flush_note()  # a note still being typed is saved before it is redrawn
+        self._offer_classes()
         store = self.store
         if store is None or self.window.current_scan is None:
             self.overlay.clear()
@@ -621,8 +652,7 @@ class Reviewer(QObject):
         has_object = has_scan and self.selected is not None
         for name in ("accept", "reject", "toggle_anomalous", "delete_object"):
             actions[name].setEnabled(has_object)
-        for name in CATEGORIES:
-            actions[f"label_{name}"].setEnabled(has_object)
+        self.class_keys.set_enabled(has_object)
         for name in (
             "draw_box",
             "next_object",
@@ -783,7 +813,7 @@ class Reviewer(QObject):
         if new_id:
             self.select(new_id)
             self.window.statusBar().showMessage(
-                f"{self.window.statusBar().currentMessage()} — Ctrl+1…{len(CATEGORIES)} "
+                f"{self.window.statusBar().currentMessage()} — {self.class_keys.keys_text()} "
                 "changes the class, T marks it anomalous",
                 5000,
             )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.synth.objects import CATEGORIES
+from engine.classes import DEFAULT_CLASSES
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class DataConfig:
 
     train: str = ""  # COCO JSON, or a folder with train.json (or annotations.json to split)
     val: str | None = None  # default: the folder's val.json
-    categories: tuple[str, ...] = CATEGORIES  # label k is categories[k-1]
+    categories: tuple[str, ...] = DEFAULT_CLASSES  # label k is categories[k-1]
     min_sizes: tuple[int, ...] = (384, 416, 448, 480, 512, 544, 576)  # scale jitter (short side)
     max_size: int = 800  # long side cap in training
     hflip: float = 0.5

@@ -8,8 +8,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.synth.objects import CATEGORIES
-
 EVAL_GLOB = "eval*.json"
 
 
@@ -42,9 +40,12 @@ def _load(path: Path) -> dict:
 
 
 def detection_table(paths: Sequence[Path]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: run, model, per-class box AP, box mAP, AP50, AP75, mask mAP, ms/image."""
+    """Header and rows: run, model, per-class box AP, box mAP, AP50, AP75, mask mAP, ms/image.
+
+    The class columns are the evaluated models' own classes, in the order the results name them.
+    """
     results = [(p, _load(p)) for p in paths]
-    classes: list[str] = list(CATEGORIES)
+    classes: list[str] = []
     for _, r in results:
         classes += [c for c in r["bbox"].get("per_class", {}) if c not in classes]
     header = ["run", "model", *classes, "mAP", "AP50", "AP75", "mask mAP", "ms/image"]

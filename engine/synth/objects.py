@@ -25,10 +25,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from engine.classes import DEFAULT_CLASSES
 from engine.synth.parts import ObjectModel, box, disc, move, path, place, rod, shell, tube
 from engine.synth.shapes import Canvas, Cylinder, Ellipsoid, Part, Wire, rotation
 
-CATEGORIES = ("bottle", "hairdryer", "iron", "toaster", "mobile", "laptop")
+CATEGORIES = DEFAULT_CLASSES  # the simulator draws the default classes (engine.classes)
 ANOMALY_TYPES = ("marzipan", "screws", "metal_plate", "knife", "wires", "battery", "swapped")
 ALONG_X = rotation(0, np.pi / 2, 0)  # a cylinder's axis turned from z to x
 

@@ -84,6 +84,19 @@ def normalise_box(box_xyxy: Sequence[float]) -> list[float]:
     return [round(v, 2) for v in (x0, y0, x1, y1)]
 
 
+def check_classes(names: Sequence[str]) -> list[str]:
+    """`names` as a list of distinct, non-empty class names; ValueError saying what is wrong."""
+    if isinstance(names, str):
+        raise ValueError(f"classes must be a list of names, not the string {names!r}")
+    out = list(names)
+    bad = [n for n in out if not isinstance(n, str) or not n.strip()]
+    if bad:
+        raise ValueError(f"a class name must be non-empty text, not {_short(bad[0])}")
+    if len(set(out)) != len(out):
+        raise ValueError(f"classes repeat a name: {_short(out)}")
+    return out
+
+
 MAX_PROJECT_BYTES = 256 * 2**20  # a bigger file is refused before it is read
 MAX_DEPTH = 64  # a project nests about 10 levels; deeper is damage (or an attack on the parser)
 _NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))

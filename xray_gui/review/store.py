@@ -9,7 +9,9 @@ keystroke in a small journal beside the project (`stage_note`), applied by the n
 hold the project if the app was killed before the note was saved. The project also keeps the
 detection and anomaly thresholds in force (`set_thresholds`) and each prediction the operating
 points of the model that made it, so a project reopened without a model shows its findings as
-they were reviewed. Qt-free: the GUI observes it.
+they were reviewed. The classes in force are the loaded model's (`use_classes`), else the list
+the project was saved with: objects of classes a model does not know keep their labels, and
+`use_classes` names them. Qt-free: the GUI observes it.
 
 One store writes a project at a time: it holds the project's lock (see `lock`) from opening
 to `close()`. A second store on the same project opens it read-only (`locked_by` says who holds
@@ -41,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from engine.classes import DEFAULT_CLASSES
 from engine.io.write import atomic_write_bytes
-from engine.synth.objects import CATEGORIES
 from xray_gui.review.analyst import check_analyst_name, login_name
 from xray_gui.review.lock import STALE_AFTER_S, LockOwner, ProjectLock
 from xray_gui.review.objects import Entry, ReviewObject, merge_objects
@@ -52,6 +54,7 @@ from xray_gui.review.project import (
     OBJECT_ID,
     VERSION,
     back_up,
+    check_classes,
     empty_analyst,
     encode_project,
     natural_key,
@@ -116,17 +119,21 @@ class ReviewStore:
         project_path: Path | None = None,
         *,
         analyst: str | None = None,
-        categories: Sequence[str] = CATEGORIES,
+        categories: Sequence[str] | None = None,
         inspect: bool = False,
     ) -> None:
-        """`inspect=True` reads the project and touches nothing: no lock, no repair of a damaged
+        """`categories` are the classes in force (the loaded model's, see `use_classes`); by
+        default the project's own list, or DEFAULT_CLASSES for a new project.
+
+        `inspect=True` reads the project and touches nothing: no lock, no repair of a damaged
         file (ReviewError instead), no note recovery, every change refused (training reads so)."""
         self._inspect = inspect
         self.folder = Path(os.path.abspath(folder))
         self.project_path = Path(project_path) if project_path else self.folder / PROJECT_NAME
         blank = analyst is None or not analyst.strip()
         self.analyst = login_name() if blank else check_analyst_name(analyst)
-        self.categories: list[str] = list(categories)
+        self.categories: list[str] = check_classes(categories) if categories is not None else []
+        self._project_classes: list[str] = []  # the class list the project file was saved with
         self.warnings: list[str] = []
         self.dirty = False
         self._scans: dict[str, dict] = {}
@@ -146,9 +153,11 @@ class ReviewStore:
         if inspect:
             self._closed = True  # every analyst action is refused
             self._load()
+            self._set_classes(categories)
             return
         self._lock_project()
         self._load()
+        self._set_classes(categories)
         self._recover_note()
 
     def __enter__(self) -> ReviewStore:
@@ -241,6 +250,7 @@ class ReviewStore:
         remove_orphans(self.project_path)
         lock.remove_leftovers()
         self._load()
+        self._set_classes(self.categories)
         self._recover_note()
         for key, predictions in screened.items():  # screened here while read-only
             scan = self._scan(key)
@@ -298,6 +308,34 @@ class ReviewStore:
         """The absolute path of a scan given by key or path."""
         return self.folder / self.key(scan_path)
 
+    # ----- classes ----------------------------------------------------------------------------
+    def _set_classes(self, categories: Sequence[str] | None) -> None:
+        """The classes in force after loading: those given, else the project's own list, else
+        the defaults; then any class the project's objects use that they lack."""
+        if categories is None:
+            categories = self._project_classes or DEFAULT_CLASSES
+        self.use_classes(categories)
+
+    def use_classes(self, names: Sequence[str]) -> dict[str, int]:
+        """Make `names` (the loaded model's classes) the class list in force: relabelling,
+        statistics and exports follow it. Classes the project's objects use that `names` lacks
+        stay after them, their labels untouched; returns those, with how many objects use each
+        (the GUI reports them). ValueError when `names` is not a list of distinct names."""
+        names = check_classes(names)
+        used = self.used_classes()
+        before = {c: i for i, c in enumerate(self.categories)}  # the order in force so far
+        kept = sorted((c for c in used if c not in names), key=lambda c: before.get(c, len(before)))
+        self.categories = [*names, *kept]
+        return {c: used[c] for c in kept}
+
+    def used_classes(self) -> dict[str, int]:
+        """How many objects (model findings and the analyst's) use each class, first use first."""
+        counts: dict[str, int] = {}
+        for key in self._scans:
+            for e in self._entries(key):
+                counts[e.obj.label] = counts.get(e.obj.label, 0) + 1
+        return counts
+
     # ----- loading and saving -----------------------------------------------------------------
     def _load(self) -> None:
         path = self.project_path
@@ -328,7 +366,7 @@ class ReviewStore:
                 "and a new, empty review started."
             )
             return
-        self.categories += [name for name in names if name not in self.categories]
+        self._project_classes = list(dict.fromkeys(n for n in names if n.strip()))
 
     def save(self) -> None:
         """Write the project atomically; ReviewSaveError (the old file intact) when it fails.
