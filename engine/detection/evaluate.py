@@ -88,13 +88,26 @@ def evaluate_detector(
 def load_detector(
     path: str | Path, device: torch.device | str
 ) -> tuple[nn.Module, list[str], dict]:
-    """A trained detector from a checkpoint: (model in eval mode on `device`, classes, state)."""
-    from engine.checkpoint import load_checkpoint, rebuilding
+    """A trained detector from a checkpoint or a model bundle's detector: (model in eval mode on
+    `device`, classes, state); a bundle's state is its detector's architecture and weights."""
+    from engine.checkpoint import CheckpointError, load_checkpoint, rebuilding
     from engine.detection.models import KIND, build_from_architecture
     from engine.runtime import resolve_device
 
     device = resolve_device(device) if isinstance(device, str) else device
-    state = load_checkpoint(path, kind=KIND)
+    state = load_checkpoint(path)
+    if state.get("kind") == "bundle":
+        state = {
+            "kind": KIND,
+            "architecture": state["detector"]["architecture"],
+            "categories": state["categories"],
+            "model": {
+                k: v.float() if v.is_floating_point() else v
+                for k, v in state["model"]["detector"].items()
+            },
+        }
+    elif state.get("kind") != KIND:
+        raise CheckpointError(f"{path}: a {state.get('kind')} checkpoint, not a detector or bundle")
     with rebuilding(f"{path}: does not rebuild into its detector"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])

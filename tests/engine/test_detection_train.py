@@ -176,3 +176,17 @@ def test_a_run_starts_from_another_runs_weights(tiny_coco, reference, tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"junk")
     with pytest.raises(CheckpointError, match=r"junk\.pt"):
         _init_from(model, str(tmp_path / "junk.pt"))
+
+
+def test_eval_detector_reads_a_bundles_detector(tiny_coco, tiny_bundle, tmp_path):
+    """A shipped model is evaluated as it is: the bundle's (fp16) detector, as its checkpoint."""
+    from engine.bundle import load_bundle
+
+    source = load_bundle(tiny_bundle)["detector"]["source"]
+    figures = []
+    for i, checkpoint in enumerate((source, tiny_bundle)):
+        out = tmp_path / f"eval_{i}.json"
+        args = ["--checkpoint", str(checkpoint), "--data", str(tiny_coco), "--quiet"]
+        assert main(["eval-detector", *args, "--out", str(out), "--amp", "off"]) == 0
+        figures.append(json.loads(out.read_text())["bbox"]["AP50"])
+    assert abs(figures[0] - figures[1]) < 0.02
