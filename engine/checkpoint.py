@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from engine.errors import EngineError
 from engine.io.files import FileCheckError, one_line, open_regular_file, quote_path
 from engine.io.write import atomic_write_bytes
 
@@ -23,7 +24,7 @@ FORMAT_VERSION = 1
 MAX_CHECKPOINT_BYTES = 8 << 30  # the largest run's last.pt with its optimizer is ~0.5 GB
 
 
-class CheckpointError(ValueError):
+class CheckpointError(EngineError, ValueError):
     """A checkpoint file is missing, unreadable, or not the kind of checkpoint expected."""
 
 

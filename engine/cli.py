@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine import __version__
+from engine.errors import EngineError
 from engine.io import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, ScanLoadError, load_scan, quote_path
 from engine.io.files import one_line
 from engine.io.load import LAYOUTS, MAX_PIXELS_ENV
@@ -466,10 +467,7 @@ def _review_coco(folder: Path, out: Path) -> Path:
 
 def _cmd_improve(args: argparse.Namespace) -> int:
     """Fine-tune a bundle on reviewed bags, compare old and new on held-out bags, write it."""
-    from engine.checkpoint import CheckpointError
-    from engine.classification.train import TrainingError as ClassifierTrainingError
-    from engine.detection.train import TrainingError
-    from engine.improve import ImproveError, ImproveSettings, improve
+    from engine.improve import ImproveSettings, improve
     from xray_gui.review.store import ReviewError
 
     out = Path(args.out)
@@ -497,15 +495,7 @@ def _cmd_improve(args: argparse.Namespace) -> int:
         ]
         folders = [str(Path(d).resolve()) for d in args.reviews]
         lineage = improve(args.bundle, sources, out, work, settings, say, folders)
-    except (
-        ImproveError,
-        ReviewError,
-        CheckpointError,
-        TrainingError,
-        ClassifierTrainingError,
-        ValueError,
-        OSError,
-    ) as exc:
+    except (EngineError, ReviewError, ValueError, OSError) as exc:
         said = f"{exc.strerror}: {exc.filename or work}" if isinstance(exc, OSError) else exc
         print(f"xray-engine improve: {one_line(said, 400)}", file=sys.stderr)
         if made:
@@ -964,6 +954,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except EngineError as exc:  # bad input or set-up: the message says what, exit 2
+        print(f"xray-engine {args.command}: {one_line(exc, 400)}", file=sys.stderr)
+        return 2
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from engine.errors import EngineError
 from engine.io.files import FileCheckError, one_line, quote_path, read_regular_file
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ MAX_DEPTH = 16  # levels of nesting in a YAML document (the configs use 2)
 MAX_NODES = 5_000  # values in one document (the largest config has ~60): parsing stays < 1 s
 
 
-class ConfigError(ValueError):
+class ConfigError(EngineError, ValueError):
     """A config file or override is unreadable, names an unknown key, or has a bad value."""
 
 

@@ -6,13 +6,14 @@ there, so its region becomes background, a hard negative for the detector) are s
 training part and a held-out part: `held_out` of the bags (at least `min_held_out`), stratified
 by the classes and anomaly flags each bag holds, with `seed` (`engine.data.split.stratify`).
 The detector is fine-tuned from the bundle on the training part; a class's judge is fine-tuned
-from the bundle's when the training part holds at least `min_judge_objects` anomalous and as
-many benign objects of that class, and the others keep theirs. The old and the new bundle are
-then screened on the held-out bags alone: box AP50 (pycocotools), false detections per bag and
-the judges' TP/FP on the reviewed objects. Nothing is chosen on the held-out bags: the detector
-is its last checkpoint, a judge's threshold is set on its training objects, so the comparison
-cannot favour the new model by selection. The new bundle records its parent (path and SHA-256),
-the review sources, counts, the rule and both sets of figures under `lineage`.
+from the bundle's when the bundle has a judge for that class alone and the training part holds
+at least `min_judge_objects` anomalous and as many benign objects of it; the others keep
+theirs. The old and the new bundle are then screened on the held-out bags alone: box AP50
+(pycocotools), false detections per bag and the judges' TP/FP on the reviewed objects. Nothing
+is chosen on the held-out bags: the detector is its last checkpoint, a judge's threshold is set
+on its training objects, so the comparison cannot favour the new model by selection. The new
+bundle records its parent (path and SHA-256), the reviewed folders, counts, the rule and both
+sets of figures under `lineage`.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.data.split import image_labels, is_anomalous, load_coco, resolve_annotations
+from engine.errors import EngineError
 from engine.io.write import atomic_write_bytes
 
 Progress = Callable[[str, float], None]  # (stage, share of the whole run done)
 
 
-class ImproveError(ValueError):
+class ImproveError(EngineError, ValueError):
     """Why a model cannot be improved from these reviews, in one line."""
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from engine.colour import ANOMALY_RGB, BENIGN_RGB
+from engine.errors import EngineError
 from engine.io import Scan, load_scan
 from engine.results import BagResult, Finding
 
@@ -31,7 +32,7 @@ __all__ = ["ANOMALY_RGB", "BENIGN_RGB", "BagResult", "Finding", "Screener", "Scr
 MIN_DETECTOR_SIDE = 8  # px a side after the detector's resize: a thinner scan is refused
 
 
-class ScreeningError(ValueError):
+class ScreeningError(EngineError, ValueError):
     """A scan that loaded but cannot be screened (e.g. 1×5000 px); the message says why."""
 
 

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import torch
 
+from engine.errors import EngineError
 from engine.runtime import Distributed, rng_state
+
+
+class TrainingError(EngineError, RuntimeError):
+    """A training run cannot start or continue (detector or classifier)."""
 
 
 def epoch_indices(

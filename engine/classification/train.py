@@ -41,15 +41,12 @@ from engine.runtime import (
 from engine.training import (
     CsvLog,
     TimeBudget,
+    TrainingError,
     epoch_indices,
     gather_rng_states,
     optimizer_step,
     warmup_step_lr,
 )
-
-
-class TrainingError(RuntimeError):
-    """A run cannot start or continue."""
 
 
 @dataclass

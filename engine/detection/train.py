@@ -42,6 +42,7 @@ from engine.runtime import (
 from engine.training import (
     CsvLog,
     TimeBudget,
+    TrainingError,
     epoch_indices,
     gather_rng_states,
     optimizer_step,
@@ -57,10 +58,6 @@ LOSS_COLUMNS = (
     "classification",
     "bbox_regression",
 )
-
-
-class TrainingError(RuntimeError):
-    """A run cannot start or continue: a clash with an earlier run, a diverged loss, ..."""
 
 
 @dataclass

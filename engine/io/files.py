@@ -14,6 +14,8 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from engine.errors import EngineError
+
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -22,7 +24,7 @@ _KINDS = (
 )
 
 
-class FileCheckError(ValueError):
+class FileCheckError(EngineError, ValueError):
     """A file cannot be read whole: `problem` says why in words, without the file's name."""
 
     def __init__(self, path: str | Path, problem: str) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from engine.errors import EngineError
+
 PNG = "png"
 JPEG = "jpeg"
 BMP = "bmp"
@@ -18,7 +20,7 @@ DICOM = "dicom"
 _SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
-class FormatError(ValueError):
+class FormatError(EngineError, ValueError):
     """The bytes are not a complete image of a known format (message: what is wrong)."""
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import EngineError
 from engine.io.files import quote_path
 
 
-class ScanLoadError(Exception):
+class ScanLoadError(EngineError):
     """A scan could not be loaded; the message is one line naming the file and the problem."""
 
     def __init__(self, path: str | Path, problem: str) -> None:

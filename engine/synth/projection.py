@@ -58,6 +58,7 @@ import numpy as np
 
 from engine.colour import false_colour
 from engine.config import to_dict
+from engine.errors import EngineError
 from engine.io import Scan, ScanLoadError, load_scan
 from engine.io.load import list_scans
 from engine.io.write import save_scan
@@ -105,7 +106,7 @@ _ORDER_KEY = 0x746970  # "tip": the background order's stream, apart from the im
 _CACHED_BACKGROUNDS = 32
 
 
-class BackgroundError(ValueError):
+class BackgroundError(EngineError, ValueError):
     """A background scan cannot be used; the message is one line naming the file and why."""
 
     def __init__(self, path: str | Path, problem: str) -> None:

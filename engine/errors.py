@@ -1,0 +1,13 @@
+"""The engine's one error base: a problem the user can fix, said in one line.
+
+Every error the engine raises on purpose (a bad scan, checkpoint, bundle, config, background,
+training run or review set) derives from `EngineError`, so callers catch one type: the command
+line prints `xray-engine <command>: <message>` and exits 2, the GUI shows the message. The
+concrete classes keep their older bases (ValueError, RuntimeError) so existing callers still work.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """A problem with the user's input or set-up, with a one-line message that says what."""

@@ -1,0 +1,55 @@
+"""One error base: every deliberate engine error is an EngineError, caught once by the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+import engine.cli as cli
+from engine.bundle import BundleError
+from engine.checkpoint import CheckpointError
+from engine.config import ConfigError
+from engine.errors import EngineError
+from engine.improve import ImproveError
+from engine.io import ScanLoadError
+from engine.io.files import FileCheckError
+from engine.io.formats import FormatError
+from engine.pipeline import ScreeningError
+from engine.synth.projection import BackgroundError
+from engine.training import TrainingError
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        BundleError,
+        CheckpointError,
+        ConfigError,
+        ImproveError,
+        ScanLoadError,
+        FileCheckError,
+        FormatError,
+        ScreeningError,
+        BackgroundError,
+        TrainingError,
+    ],
+)
+def test_every_engine_error_is_an_engine_error(error):
+    assert issubclass(error, EngineError)
+
+
+def test_both_trainers_raise_the_one_training_error():
+    from engine.classification import train as classification
+    from engine.detection import train as detection
+
+    assert detection.TrainingError is classification.TrainingError is TrainingError
+
+
+def test_main_turns_an_engine_error_into_one_line_and_exit_2(monkeypatch, capsys):
+    def fails(args):
+        raise ConfigError("solver.lr: expected a number,\n  got 'fast'")
+
+    monkeypatch.setattr(cli, "_cmd_split", fails)
+    assert cli.main(["split", "somewhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xray-engine split: solver.lr: expected a number")
+    assert err.count("\n") == 1
