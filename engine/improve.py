@@ -320,7 +320,7 @@ def compare(
                 }
             )
         kept = [f for f in result.findings if f.score >= shown]
-        matched = _match(kept, truth[image["id"]], names, iou)
+        matched = match_findings(kept, truth[image["id"]], names, iou)
         false_dets += sum(m is None for m in matched)
         for f, ann in zip(kept, matched, strict=True):
             if ann is None or f.anomaly_score is None:
@@ -349,7 +349,7 @@ def compare(
     }
 
 
-def _match(findings, anns: list[dict], names: list[str], iou: float) -> list[dict | None]:
+def match_findings(findings, anns: list[dict], names: list[str], iou: float) -> list[dict | None]:
     """Greedy, by score: each finding's reviewed object of its class at IoU >= `iou`, or None."""
     free = list(anns)
     out: list[dict | None] = [None] * len(findings)
