@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -106,6 +107,7 @@ class ReviewPanel(QWidget):
     anomalyMoved = Signal(float)  # the analyst moved the anomaly slider (just before the above)
     opacityChanged = Signal(float)  # the findings overlay's opacity, 0–1
     objectSelected = Signal(str)  # object id
+    classChosen = Signal(str)  # a class picked in the class picker
     noteEdited = Signal(str)  # the note after a pause in typing (or on leaving it)
     noteTyped = Signal(str)  # the note after every keystroke
     noteEscaped = Signal()  # Esc in the note: the keyboard goes back to the scan
@@ -143,9 +145,22 @@ class ReviewPanel(QWidget):
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.header().setStretchLastSection(False)
         self.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.class_combo = QComboBox()
+        self.class_combo.setObjectName("classPicker")
+        self.class_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys stay with the window
+        self.class_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.class_combo.setToolTip(
+            "The class of the selected object, and of the objects you draw next (K opens it)"
+        )
+        self.class_combo.activated.connect(
+            lambda i: self.classChosen.emit(self.class_combo.itemText(i))
+        )
+        class_row = QFormLayout()
+        class_row.addRow("Class", self.class_combo)
         findings_box = QGroupBox("Findings")
         findings_layout = QVBoxLayout(findings_box)
         findings_layout.addWidget(self.table, 1)
+        findings_layout.addLayout(class_row)
         findings_layout.addLayout(
             _button_grid(
                 actions,
@@ -154,8 +169,9 @@ class ReviewPanel(QWidget):
                     "reject",
                     "toggle_anomalous",
                     "draw_box",
-                    "delete_object",
+                    "draw_polygon",
                     "zoom_selection",
+                    "delete_object",
                     "undo",
                     "redo",
                 ],
@@ -236,6 +252,30 @@ class ReviewPanel(QWidget):
                 item.setSelected(True)
                 self.table.setCurrentItem(item)
         self.table.blockSignals(False)
+
+    # ----- class picker -------------------------------------------------------------------
+    def set_classes(self, names: Sequence[str]) -> None:
+        """The classes the picker offers (the model's), in its order."""
+        names = list(names)
+        if names == [self.class_combo.itemText(i) for i in range(self.class_combo.count())]:
+            return
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItems(names)
+        self.class_combo.blockSignals(False)
+
+    def show_class(self, label: str) -> None:
+        """Show `label` in the picker: the selected object's class, or the next drawn one's; a
+        class the model does not know is named as such."""
+        index = self.class_combo.findText(label, Qt.MatchFlag.MatchExactly)
+        self.class_combo.blockSignals(True)
+        self.class_combo.setCurrentIndex(index)
+        self.class_combo.setPlaceholderText("" if index >= 0 else f"{label} (not the model's)")
+        self.class_combo.blockSignals(False)
+
+    def shown_class(self) -> str:
+        """The class the picker shows ("" when the object's class is not among its classes)."""
+        return self.class_combo.currentText()
 
     def selected_id(self) -> str | None:
         items = self.table.selectedItems()

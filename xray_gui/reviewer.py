@@ -90,6 +90,7 @@ class Reviewer(QObject):
         self._failed: set[str] = set()  # scans the current model could not screen
         self._anomaly_known = False  # whether the anomaly slider holds a real threshold
         self._broken_folders: set[Path] = set()  # folders whose project could not be opened
+        self._refused = False  # the last action was refused (its reason is in the status bar)
 
         self.screening = ScreeningThread()
         self.screening.modelLoaded.connect(self._on_model_loaded)
@@ -101,8 +102,13 @@ class Reviewer(QObject):
 
         self.overlay = FindingsOverlay(window.view)
         self.overlay.boxEdited.connect(self._on_box_edited)
+        # after the mouse event that made it: the answer remakes the vertex handles
+        self.overlay.polygonEdited.connect(
+            self._on_polygon_edited, Qt.ConnectionType.QueuedConnection
+        )
         window.view.clicked.connect(self._on_view_clicked)
         window.view.boxDrawn.connect(self._on_box_drawn)
+        window.view.polygonDrawn.connect(self._on_polygon_drawn)
         window.scanShown.connect(self._on_scan_shown)
         window.imageShown.connect(self._on_image_shown)
 
@@ -153,6 +159,37 @@ class Reviewer(QObject):
             tip="Drag on the scan to add a missed object",
             checkable=True,
         )
+        a(
+            "draw_polygon",
+            "Draw &polygon",
+            self.toggle_polygon_mode,
+            "P",
+            tip="Click round a missed object's outline: Enter, a double-click or a click on "
+            "the first point closes it",
+            checkable=True,
+        ).setIconText("Polygon")
+        finish = a(
+            "finish_polygon",
+            "Close the polygon",
+            self.finish_polygon,
+            "Return",
+            tip="Close the polygon being drawn (or double-click its last point)",
+        )
+        finish.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        a(
+            "take_back_vertex",
+            "Take back the last point",
+            self.take_back_vertex,
+            "Backspace",
+            tip="Remove the last point of the polygon being drawn",
+        )
+        a(
+            "pick_class",
+            "Choose the &class…",
+            self.pick_class,
+            "K",
+            tip="Pick the class of the selected object, or of the objects drawn next, from a list",
+        )
         a("delete_object", "De&lete", self.delete_selected, "Delete", tip="Delete the object")
         a(
             "toggle_overlay",
@@ -201,6 +238,7 @@ class Reviewer(QObject):
         self.panel.thresholdsChanged.connect(self._on_thresholds_moved)
         self.panel.anomalyMoved.connect(lambda _v: setattr(self, "_anomaly_known", True))
         self.panel.objectSelected.connect(lambda oid: self.select(oid or None))
+        self.panel.classChosen.connect(self.set_label)
         self.panel.noteEdited.connect(self._on_note_edited)
         self.panel.noteTyped.connect(self._on_note_typed)
         self.panel.noteEscaped.connect(lambda: self.window.view.setFocus())
@@ -233,7 +271,8 @@ class Reviewer(QObject):
         review_menu = QMenu("&Review", w)
         bar.insertMenu(before, review_menu)
         groups = [
-            ["accept", "reject", "toggle_anomalous", "draw_box", "delete_object"],
+            ["accept", "reject", "toggle_anomalous", "delete_object"],
+            ["draw_box", "draw_polygon", "finish_polygon", "take_back_vertex"],
             ["next_object", "previous_object", "zoom_selection", "toggle_overlay"],
             ["class_menu"],
             ["undo", "redo"],
@@ -242,7 +281,9 @@ class Reviewer(QObject):
             ["analyst_name"],
         ]
         self.class_menu = QMenu("&Class", w)
-        self.class_keys = ClassKeys(w.actions, w._action, self.class_menu)
+        self.class_keys = ClassKeys(
+            w.actions, w._action, self.class_menu, leading=[w.actions["pick_class"]]
+        )
         self.class_keys.chosen.connect(self.set_label)
         self.class_keys.set_classes(DEFAULT_CLASSES)
         for group in groups:
@@ -468,11 +509,14 @@ class Reviewer(QObject):
         return list(store.categories) if store is not None else list(DEFAULT_CLASSES)
 
     def _offer_classes(self) -> None:
-        """The class keys and the class of the next drawn object follow the classes in force."""
+        """The class keys, the class picker and the class of the next drawn object follow the
+        classes in force."""
         classes = self.classes()
         self.class_keys.set_classes(classes)
+        self.panel.set_classes(classes)
         if classes and self.last_label not in classes:
             self.last_label = classes[0]
+        self.panel.show_class(self.last_label)
 
     @property
     def store(self) -> ReviewStore | None:
@@ -509,6 +553,7 @@ class Reviewer(QObject):
             )
         except (KeyError, ValueError) as exc:
             self.window.statusBar().showMessage(str(exc).strip("'\""), 4000)
+            self._refused = True  # the reason stays in the status bar: nothing replaces it
         return None
 
     # ----- the scan on screen -------------------------------------------------------------
@@ -516,6 +561,8 @@ class Reviewer(QObject):
         first_of_folder = _folder_of(path) not in self.stores
         if path != self.current_path:
             self._end_visit()
+            if self.window.view.polygon_mode():  # a polygon is drawn on one scan
+                self.toggle_polygon_mode(False)
             self.current_path = path
             self.selected = None
             self.activity.start(paused=self._waiting(path))
@@ -623,6 +670,8 @@ class Reviewer(QObject):
             self.selected = None
         self.overlay.show_objects(objects, self.selected)
         self.panel.show_objects(objects, self.selected)
+        chosen = next((o.label for o in objects if o.id == self.selected), self.last_label)
+        self.panel.show_class(chosen)
         self.window.refresh_readout()
         keys = self._queue_keys(store)
         reviewed = sum(store.is_reviewed(k) for k in keys)
@@ -652,9 +701,14 @@ class Reviewer(QObject):
         has_object = has_scan and self.selected is not None
         for name in ("accept", "reject", "toggle_anomalous", "delete_object"):
             actions[name].setEnabled(has_object)
-        self.class_keys.set_enabled(has_object)
+        self.class_keys.set_enabled(has_scan)
+        actions["pick_class"].setEnabled(has_scan)
+        drawing = self.window.view.polygon_mode()
+        actions["finish_polygon"].setEnabled(drawing)
+        actions["take_back_vertex"].setEnabled(drawing)
         for name in (
             "draw_box",
+            "draw_polygon",
             "next_object",
             "previous_object",
             "zoom_selection",
@@ -722,12 +776,14 @@ class Reviewer(QObject):
         store = self.store
         if store is None or self.current_path is None:
             return None
+        self._refused = False
         result = self._save(lambda: change(store, self.current_path))
         if advance:
             self._select_next_pending()
         self.window.queue_panel.refresh(self.window.queue)  # ✓ follows decisions
         self.refresh()
-        self._show_selection()
+        if not self._refused:
+            self._show_selection()
         self.reviewChanged.emit(store.key(self.current_path))
         return result
 
@@ -764,8 +820,22 @@ class Reviewer(QObject):
             self._on_selected(lambda s, p, o: s.set_anomalous(p, o, flag))
 
     def set_label(self, label: str) -> None:
+        """The class of the selected object and of the objects drawn next (Ctrl+1…9, the Class
+        menu, the class picker); with nothing selected, of the objects drawn next."""
         self.last_label = label
+        if self.selected is None:
+            self.panel.show_class(label)
+            self.window.statusBar().showMessage(
+                f"Objects you draw now are {label} (B: box, P: polygon)", 4000
+            )
+            return
         self._on_selected(lambda s, p, o: s.set_label(p, o, label))
+
+    def pick_class(self) -> None:
+        """Open the class picker's list (K): type a name's first letters, Enter takes it."""
+        self.review_dock.show()
+        self.review_dock.raise_()
+        self.panel.class_combo.showPopup()
 
     def delete_selected(self) -> None:
         self._on_selected(lambda s, p, o: s.delete_object(p, o))
@@ -776,13 +846,43 @@ class Reviewer(QObject):
     def toggle_draw_mode(self, on: bool) -> None:
         """Draw mode on or off (the B key toggles it): a left drag then adds a box, and the
         selected box loses its handles, so the drag can never move it instead."""
+        if on and self.window.view.polygon_mode():
+            self.toggle_polygon_mode(False)
         self.window.view.set_draw_mode(bool(on))
         self.overlay.set_editable(not on)
         self.window.actions["draw_box"].setChecked(bool(on))
         if on:
             self.window.statusBar().showMessage(
-                "Drag a box around the missed object (Esc: cancel)", 4000
+                f"Drag a box around the missed object, a {self.last_label} (Esc: cancel)", 4000
             )
+
+    def toggle_polygon_mode(self, on: bool) -> None:
+        """Polygon mode on or off (P): clicks add vertices, Enter, a double-click or a click on
+        the first vertex closes the polygon, Backspace takes a vertex back, Esc cancels. No
+        handles meanwhile, as in draw mode, so a click never grabs an object instead."""
+        if on and self.window.view.draw_mode():
+            self.toggle_draw_mode(False)
+        self.window.view.set_polygon_mode(bool(on))
+        self.overlay.set_editable(not on)
+        self.window.actions["draw_polygon"].setChecked(bool(on))
+        self._update_actions()
+        if on:
+            self.window.view.setFocus()
+            self.window.statusBar().showMessage(
+                f"Click round the missed object, a {self.last_label}: Enter, a double-click or "
+                "the first point closes the polygon, Backspace takes back a point, Esc cancels",
+                8000,
+            )
+
+    def finish_polygon(self) -> None:
+        """Close the polygon being drawn (Enter); say so when it has fewer than three points."""
+        if not self.window.view.finish_polygon():
+            self.window.statusBar().showMessage(
+                "A polygon needs three points at least: click more, or Esc to cancel", 4000
+            )
+
+    def take_back_vertex(self) -> None:
+        self.window.view.take_back_vertex()
 
     def set_overlay_shown(self, on: bool) -> None:
         """Show or hide the findings over the scan (V): the scan alone, then back."""
@@ -796,10 +896,14 @@ class Reviewer(QObject):
         self.overlay.set_mask_style("outline" if name in OUTLINE_FUNCTIONS else "fill")
 
     def leave_mode(self) -> bool:
-        """Leave draw mode (Esc); False when not in it."""
-        if not self.window.view.draw_mode():
+        """Leave draw mode, or polygon mode dropping the polygon being drawn (Esc); False when
+        in neither."""
+        if self.window.view.polygon_mode():
+            self.toggle_polygon_mode(False)
+        elif self.window.view.draw_mode():
+            self.toggle_draw_mode(False)
+        else:
             return False
-        self.toggle_draw_mode(False)
         self.window.statusBar().clearMessage()
         return True
 
@@ -810,13 +914,27 @@ class Reviewer(QObject):
         new_id = self._act(
             lambda store, path: store.add_object(path, (x0, y0, x1, y1), self.last_label)
         )
+        self._drawn(new_id)
+
+    def _on_polygon_drawn(self, points: list[tuple[float, float]]) -> None:
+        self.toggle_polygon_mode(False)
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        if max(xs) - min(xs) < MIN_BOX_PX or max(ys) - min(ys) < MIN_BOX_PX:
+            return
+        self._drawn(self._act(lambda store, path: store.add_polygon(path, points, self.last_label)))
+
+    def _drawn(self, new_id: str | None) -> None:
+        """Select a drawn object and say how to change its class at once."""
         if new_id:
             self.select(new_id)
             self.window.statusBar().showMessage(
-                f"{self.window.statusBar().currentMessage()} — {self.class_keys.keys_text()} "
-                "changes the class, T marks it anomalous",
+                f"{self.window.statusBar().currentMessage()} — {self.class_keys.keys_text()}, "
+                "K or the Class list change the class, T marks it anomalous",
                 5000,
             )
+
+    def _on_polygon_edited(self, obj_id: str, points: list[tuple[float, float]]) -> None:
+        self._act(lambda store, path: store.set_polygon(path, obj_id, points))
 
     def decide(self, decision: str) -> None:
         store = self.store

@@ -52,7 +52,8 @@ def export_coco(
     """A COCO JSON that `engine.data.CocoDetection` trains on, saying who said what.
 
     `info.image_root` is the scan folder, `file_name` the store key. Each annotation keeps the
-    model's mask (RLE) while its box is the model's, and `attributes` holds `anomalous`,
+    model's mask (RLE) while its box is the model's, or the analyst's polygon as a COCO polygon
+    segmentation (its area as pycocotools rasterises it); `attributes` holds `anomalous`,
     `review_status`, `source`, `score`, `anomaly_score`, `reviewed_by` and `model`; each image
     carries `review: {decision, note, reviewed_by}`.
     """
@@ -86,10 +87,14 @@ def export_coco(
                 "iscrowd": 0,
             }
             rle = _mask_rle(e)
+            polygon = _polygon(e, w, h)
             if rle is not None:
                 ann["segmentation"] = rle
                 encoded = {"size": rle["size"], "counts": rle["counts"].encode()}
                 ann["area"] = float(mask_utils.area(encoded))
+            elif polygon is not None:
+                ann["segmentation"] = [polygon]
+                ann["area"] = float(mask_utils.area(mask_utils.frPyObjects([polygon], h, w))[0])
             ann["attributes"] = {
                 "anomalous": bool(e.obj.anomalous),
                 "review_status": e.obj.status,
@@ -414,6 +419,13 @@ def _mask_rle(e: Entry) -> dict | None:
     if e.finding is None or not e.finding.get("mask_rle") or (e.record and "box" in e.record):
         return None
     return {"size": list(e.finding["mask_rle"]["size"]), "counts": e.finding["mask_rle"]["counts"]}
+
+
+def _polygon(e: Entry, w: int, h: int) -> list[float] | None:
+    """An analyst's polygon clipped to the image, flat as COCO has it: x0, y0, x1, y1, …"""
+    if e.obj.polygon is None:
+        return None
+    return [v for x, y in e.obj.polygon for v in (min(max(x, 0.0), w), min(max(y, 0.0), h))]
 
 
 def _sub(parent: ET.Element, tag: str, text: object = None) -> ET.Element:

@@ -25,6 +25,7 @@ class ReviewObject:
     anomaly_score: float | None
     mask: np.ndarray | None = field(default=None, repr=False, compare=False)  # bool H×W
     visible: bool = True  # False: a pending finding under the score threshold
+    polygon: tuple[tuple[float, float], ...] | None = None  # an analyst's outline, image pixels
 
 
 @dataclass
@@ -79,6 +80,9 @@ def merge_objects(
             source="analyst",
             score=None,
             anomaly_score=None,
+            polygon=tuple((float(x), float(y)) for x, y in rec["polygon"])
+            if rec.get("polygon")
+            else None,
         )
         out.append(Entry(obj, None, rec))
     return out

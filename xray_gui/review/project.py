@@ -1,6 +1,6 @@
 """The review project file: its layout, defaults, validation, reading and encoding.
 
-A project is `{"format": "xray-review", "version": 1, "folder", "categories", "thresholds",
+A project is `{"format": "xray-review", "version": 2, "folder", "categories", "thresholds",
 "scans": {key: scan}}`; `thresholds` (`{"score", "anomaly", "model"}`, optional) are the
 detection and anomaly thresholds last in force, and the model they were set under. Each scan is
 `{"predictions": [...], "analyst": {...}, "log": [...]}`. Predictions (`{"model", "device",
@@ -8,8 +8,10 @@ detection and anomaly thresholds last in force, and the model they were set unde
 the two thresholds the model's operating points, optional) are only ever appended; the
 analyst record holds `objects` (verdicts and corrections of model findings by id: `status`,
 `label`, `anomalous`, `box`, `by`, `at`), `added` (objects drawn by the analyst: `box`, `label`,
-`anomalous`, `by`, `at`), `next_added`, `decision`, `decision_by`, `decision_at`, `note` and
-`review_seconds`.
+`anomalous`, `by`, `at`, and `polygon` `[[x, y], ...]` for an object drawn as a polygon, its box
+then the polygon's bounding box), `next_added`, `decision`, `decision_by`, `decision_at`, `note`
+and `review_seconds`. Version 2 added `polygon`; version 1 files (no polygons) read as they are
+and are written as version 2 at their next save.
 
 Reading refuses, before parsing, what is not a regular file (a FIFO would hang the read), a
 file over `MAX_PROJECT_BYTES`, and JSON nested deeper than `MAX_DEPTH` (the parser recurses);
@@ -33,7 +35,9 @@ from typing import Any
 import numpy as np
 
 FORMAT = "xray-review"
-VERSION = 1
+VERSION = 2  # written; 2 added the analyst's polygons
+READABLE_VERSIONS = (1, 2)
+MAX_VERTICES = 2000  # a polygon with more is damage, not an outline drawn by hand
 DECISIONS = ("clear", "suspect", "search")
 STATUSES = ("pending", "accepted", "rejected", "corrected", "added")
 OBJECT_ID = re.compile(r"([ma])([0-9]+)")
@@ -97,6 +101,60 @@ def check_classes(names: Sequence[str]) -> list[str]:
     return out
 
 
+def normalise_polygon(
+    points: Sequence[Sequence[float]], size: tuple[float, float] | None = None
+) -> list[list[float]]:
+    """`points` as `[[x, y], ...]` rounded like boxes, clipped to a (width, height) image when
+    `size` is given, repeats dropped; ValueError unless at least three points enclose an area."""
+    try:
+        pairs = [(float(x), float(y)) for x, y in points]
+    except (TypeError, ValueError):
+        raise ValueError(f"a polygon needs [x, y] points, got {_short(points)}") from None
+    if not all(math.isfinite(v) for p in pairs for v in p):
+        raise ValueError(f"a polygon needs finite points, got {_short(points)}")
+    if size is not None:
+        w, h = size
+        pairs = [(min(max(x, 0.0), w), min(max(y, 0.0), h)) for x, y in pairs]
+    out: list[list[float]] = []
+    for x, y in pairs:
+        point = [round(x, 2), round(y, 2)]
+        if not out or point != out[-1]:
+            out.append(point)
+    if len(out) > 1 and out[0] == out[-1]:
+        out.pop()
+    if len(out) > MAX_VERTICES:
+        raise ValueError(f"a polygon has at most {MAX_VERTICES} points, got {len(out)}")
+    if len(out) < 3 or polygon_area(out) <= 0:
+        raise ValueError("a polygon needs at least three points that enclose an area")
+    return out
+
+
+def polygon_area(points: Sequence[Sequence[float]]) -> float:
+    """The area a closed polygon encloses (shoelace formula)."""
+    twice = sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(points, [*points[1:], points[0]], strict=True)
+    )
+    return abs(twice) / 2
+
+
+def polygon_box(points: Sequence[Sequence[float]]) -> list[float]:
+    """The polygon's bounding box, x0, y0, x1, y1."""
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def fit_polygon(
+    points: Sequence[Sequence[float]], old_box: Sequence[float], new_box: Sequence[float]
+) -> list[list[float]]:
+    """`points` moved and scaled as their box `old_box` became `new_box` (a resized object)."""
+    ox0, oy0, ox1, oy1 = old_box
+    nx0, ny0, nx1, ny1 = new_box
+    sx = (nx1 - nx0) / (ox1 - ox0) if ox1 > ox0 else 1.0
+    sy = (ny1 - ny0) / (oy1 - oy0) if oy1 > oy0 else 1.0
+    return normalise_polygon([(nx0 + (x - ox0) * sx, ny0 + (y - oy0) * sy) for x, y in points])
+
+
 MAX_PROJECT_BYTES = 256 * 2**20  # a bigger file is refused before it is read
 MAX_DEPTH = 64  # a project nests about 10 levels; deeper is damage (or an attack on the parser)
 _NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b'[]{}"')))
@@ -113,8 +171,11 @@ def check_project(data: Any) -> dict[str, dict]:
     """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValueError("not an xray-review project file")
-    if data.get("version") != VERSION:
-        raise ValueError(f"project version {_short(data.get('version'))}, this app reads {VERSION}")
+    if data.get("version") not in READABLE_VERSIONS:
+        readable = " and ".join(map(str, READABLE_VERSIONS))
+        raise ValueError(
+            f"project version {_short(data.get('version'))}, this app reads {readable}"
+        )
     if not isinstance(data.get("categories", []), list):
         raise ValueError("'categories' is not a list")
     scans = data.get("scans")
@@ -210,10 +271,13 @@ def _check_analyst(a: dict) -> None:
             and _is_box(rec.get("box"))
             and isinstance(rec.get("label"), str)
             and isinstance(rec.setdefault("anomalous", False), bool)
+            and ("polygon" not in rec or _is_polygon(rec["polygon"]))
             and _optional_str(rec.get("by"))
             and _optional_str(rec.get("at"))
         ):
-            raise ValueError(f"the object {_short(obj_id)} is malformed (box, label or flag)")
+            raise ValueError(
+                f"the object {_short(obj_id)} is malformed (box, polygon, label or flag)"
+            )
     if not _is_count(a["next_added"]):
         raise ValueError("the analyst's object counter is not a positive whole number")
     for obj_id in a["added"]:
@@ -255,6 +319,14 @@ def _is_count(value: Any) -> bool:
 
 def _is_box(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 4 and all(_is_number(v) for v in value)
+
+
+def _is_polygon(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and 3 <= len(value) <= MAX_VERTICES
+        and all(isinstance(p, list) and len(p) == 2 and all(map(_is_number, p)) for p in value)
+    )
 
 
 def _optional_str(value: Any) -> bool:

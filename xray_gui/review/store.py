@@ -57,9 +57,12 @@ from xray_gui.review.project import (
     check_classes,
     empty_analyst,
     encode_project,
+    fit_polygon,
     natural_key,
     normalise_box,
+    normalise_polygon,
     now,
+    polygon_box,
     read_project,
     read_regular_file,
     remove_orphans,
@@ -694,7 +697,7 @@ class ReviewStore:
 
     def set_box(self, scan_path: str | Path, obj_id: str, box_xyxy: Sequence[float]) -> None:
         """Move or resize an object, clipped to the image; a model finding's mask no longer fits
-        and is dropped."""
+        and is dropped, an analyst's polygon moves and scales with its box."""
         box = self._on_image(self.key(scan_path), box_xyxy)
         self._set_field(scan_path, obj_id, "box", box, f"move {obj_id}")
 
@@ -710,6 +713,12 @@ class ReviewStore:
             [min(max(v, 0.0), limit) for v, limit in zip(box, (w, h, w, h), strict=True)]
         )
 
+    def _polygon_on_image(self, key: str, points: Sequence[Sequence[float]]) -> list[list[float]]:
+        """`points` normalised and clipped to the scan's image when its size is known."""
+        latest = self._latest(key)
+        size = tuple(latest["result"]["image_size"]) if latest is not None else None
+        return normalise_polygon(points, size)
+
     def _set_field(self, scan_path, obj_id: str, name: str, value: Any, text: str) -> None:
         def change(kind: str, rec: dict, view: ReviewObject):
             before = {"label": view.label, "anomalous": view.anomalous}.get(name)
@@ -720,6 +729,8 @@ class ReviewStore:
                 return None
             if kind == "analyst" and before == value:
                 return None
+            if name == "box" and rec.get("polygon"):  # a polygon moves and scales with its box
+                rec["polygon"] = fit_polygon(rec["polygon"], before, value)
             rec[name] = value
             if kind == "model":
                 rec["status"] = "corrected"
@@ -755,10 +766,32 @@ class ReviewStore:
         anomalous: bool = False,
     ) -> str:
         """Draw an object the model missed; returns its id "aN" (N is never reused)."""
+        key = self.key(scan_path)
+        return self._add(key, self._on_image(key, box_xyxy), label, anomalous)
+
+    def add_polygon(
+        self,
+        scan_path: str | Path,
+        points: Sequence[Sequence[float]],
+        label: str,
+        anomalous: bool = False,
+    ) -> str:
+        """Draw an object the model missed as a polygon (its mask), clipped to the image; its box
+        is the polygon's bounding box. Returns its id "aN"."""
+        key = self.key(scan_path)
+        polygon = self._polygon_on_image(key, points)
+        return self._add(key, normalise_box(polygon_box(polygon)), label, anomalous, polygon)
+
+    def _add(
+        self,
+        key: str,
+        box: list[float],
+        label: str,
+        anomalous: bool,
+        polygon: list[list[float]] | None = None,
+    ) -> str:
         if label not in self.categories:
             raise ValueError(f"unknown label {label!r}; known: {', '.join(self.categories)}")
-        key = self.key(scan_path)
-        box = self._on_image(key, box_xyxy)
         self._check_writable()
         n = self._scan(key)["analyst"]["next_added"]
         obj_id = f"a{n}"
@@ -766,11 +799,35 @@ class ReviewStore:
         def apply(analyst: dict):
             analyst["next_added"] = n + 1
             rec = {"box": box, "label": label, "anomalous": bool(anomalous)}
+            if polygon is not None:
+                rec["polygon"] = polygon
             analyst["added"][obj_id] = {**rec, "by": self.analyst, "at": now()}
             return None, rec
 
         self._act(key, "add", obj_id, f"add {obj_id}", apply)
         return obj_id
+
+    def set_polygon(
+        self, scan_path: str | Path, obj_id: str, points: Sequence[Sequence[float]]
+    ) -> None:
+        """Give an analyst's object these polygon vertices (moved, added or removed), clipped to
+        the image; its box follows. ValueError for a model finding: its mask is the model's."""
+        key = self.key(scan_path)
+        if self._kind(key, obj_id) != "analyst":
+            raise ValueError(
+                f"{obj_id} is the model's finding: only the analyst's objects have polygons"
+            )
+        polygon = self._polygon_on_image(key, points)
+
+        def change(kind: str, rec: dict, view: ReviewObject):
+            before = rec.get("polygon")
+            if before == polygon:
+                return None
+            rec["polygon"] = polygon
+            rec["box"] = normalise_box(polygon_box(polygon))
+            return before, polygon
+
+        self._object_action(key, obj_id, "set_polygon", f"reshape {obj_id}", change)
 
     def delete_object(self, scan_path: str | Path, obj_id: str) -> None:
         """Remove an analyst's object; a model finding cannot go away and is rejected instead."""
@@ -782,7 +839,7 @@ class ReviewStore:
 
         def apply(analyst: dict):
             rec = analyst["added"].pop(obj_id)
-            return {k: rec[k] for k in ("box", "label", "anomalous")}, None
+            return {k: rec[k] for k in ("box", "label", "anomalous", "polygon") if k in rec}, None
 
         self._act(key, "delete", obj_id, f"delete {obj_id}", apply)
 

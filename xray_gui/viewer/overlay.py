@@ -6,9 +6,12 @@ new box after a selected box was moved or resized. Anomalous objects are red, be
 blue; the model's untouched findings are dashed, the analyst's confirmed ones solid, rejected
 ones faint grey without a mask. Every box has a dark edge, so it shows on any scan colour;
 labels are white on the object's colour and placed so that none hides another; the selected
-box is drawn thicker in its own colour, with handles. The analyst can hide the overlay, fade
-it, and under the material functions (organic, inorganic, metal, high and low penetration)
-masks are outlined, so the object under them shows as the function renders it.
+box is drawn thicker in its own colour, with handles. The analyst's polygons are drawn like
+masks, and a selected one has a handle on each vertex instead (drag one to move it, click an
+edge to add one, right-click one to remove it, drag inside to move the whole polygon). The
+analyst can hide the overlay, fade it, and under the material functions (organic, inorganic,
+metal, high and low penetration) masks and polygons are outlined, so the object under them
+shows as the function renders it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPolygonItem,
+    QGraphicsRectItem,
+    QGraphicsSimpleTextItem,
+)
 
 from engine.colour import ANOMALY_RGB, BENIGN_RGB
+from xray_gui.viewer.polygon import shift_onto_image, to_qpolygon
 
 if TYPE_CHECKING:
     from xray_gui.review import ReviewObject
@@ -95,6 +104,7 @@ class DrawnObject:
     halo: QGraphicsRectItem
     text: ObjectLabel
     colour: tuple[int, int, int]
+    shape: QGraphicsPolygonItem | None = None  # the analyst's polygon, when drawn as one
 
 
 def mask_outline(mask: np.ndarray, thickness: int = OUTLINE_PX) -> np.ndarray:
@@ -155,6 +165,7 @@ class FindingsOverlay(QObject):
 
     selectionChanged = Signal(str)  # object id, "" for none
     boxEdited = Signal(str, object)  # object id, (x0, y0, x1, y1) after a move or resize
+    polygonEdited = Signal(str, object)  # object id, [(x, y), ...] after a vertex edit or move
 
     def __init__(self, view: ScanView) -> None:
         super().__init__(view)
@@ -170,10 +181,15 @@ class FindingsOverlay(QObject):
         self.layer.setZValue(20)
         self.view_box.addItem(self.layer, ignoreBounds=True)
         self._pool: list[tuple[QGraphicsRectItem, QGraphicsRectItem, ObjectLabel]] = []
+        self._shapes: list[QGraphicsPolygonItem] = []  # polygon items not in use
         self.selected: str | None = None
         self.roi: pg.ROI | None = None  # the handles on the selected box, None when none
         self._handles: pg.ROI | None = None  # made once and reused: ROIs deleted in the middle
         self._handles_id: str | None = None  # of a mouse event can crash the scene
+        self.vertex_roi: pg.PolyLineROI | None = None  # the selected polygon's vertex handles
+        self._vertices: pg.PolyLineROI | None = None  # made once and reused, as the box's
+        self._vertices_id: str | None = None
+        self._vertices_shown: tuple | None = None  # (id, points) the vertex handles show
         self.mask_rgba: np.ndarray | None = None
         self.editable = True  # False in draw mode: a drag then draws, it never moves a box
         self.shown = True  # the analyst can hide the whole overlay (V)
@@ -213,7 +229,7 @@ class FindingsOverlay(QObject):
     def set_opacity(self, opacity: float) -> None:
         """Fade the whole overlay, 0 (invisible) to 1, to see the scan under it."""
         self.opacity = min(max(float(opacity), 0.0), 1.0)
-        for item in (self.layer, self.mask_item, self._handles):
+        for item in (self.layer, self.mask_item, self._handles, self._vertices):
             if item is not None:
                 item.setOpacity(self.opacity)
 
@@ -224,6 +240,9 @@ class FindingsOverlay(QObject):
         if style != self.mask_style:
             self.mask_style = style
             self._draw_masks()
+            for d in self.drawn.values():
+                if d.shape is not None:
+                    self._style_shape(d.shape, d.obj)
 
     def clear(self) -> None:
         self._remove_items()
@@ -237,6 +256,9 @@ class FindingsOverlay(QObject):
             for item in (d.rect, d.halo, d.text):
                 item.hide()
             self._pool.append((d.rect, d.halo, d.text))
+            if d.shape is not None:
+                d.shape.hide()
+                self._shapes.append(d.shape)
         self.drawn.clear()
         self._label_rects.clear()
         self._update_handles()
@@ -289,7 +311,29 @@ class FindingsOverlay(QObject):
         label.setToolTip(describe(obj))
         for item in (rect, halo, label):
             item.show()
-        self.drawn[obj.id] = DrawnObject(obj, rect, halo, label, colour)
+        shape = None
+        if obj.polygon is not None:
+            shape = self._shapes.pop() if self._shapes else QGraphicsPolygonItem(self.layer)
+            shape.setPolygon(to_qpolygon(obj.polygon))
+            shape.setZValue(0.5)  # over the halo, under the boxes
+            self._style_shape(shape, obj)
+            shape.setToolTip(describe(obj))
+            shape.show()
+        self.drawn[obj.id] = DrawnObject(obj, rect, halo, label, colour, shape)
+
+    def _style_shape(self, shape: QGraphicsPolygonItem, obj: ReviewObject) -> None:
+        """A polygon as a mask is drawn: filled on the plain image, outlined under the material
+        functions."""
+        colour = object_colour(obj)
+        pen = pg.mkPen((*colour, OUTLINE_ALPHA), width=OUTLINE_PX)
+        pen.setCosmetic(True)
+        shape.setPen(pen)
+        fill = self.mask_style == "fill"
+        shape.setBrush(
+            QBrush(QColor(*colour, MASK_ALPHA[obj.anomalous]))
+            if fill
+            else QBrush(Qt.BrushStyle.NoBrush)
+        )
 
     def _new_items(self) -> tuple[QGraphicsRectItem, QGraphicsRectItem, ObjectLabel]:
         halo = QGraphicsRectItem(self.layer)
@@ -332,13 +376,18 @@ class FindingsOverlay(QObject):
         return QRectF(self._label_rects[obj_id])
 
     def _update_handles(self) -> None:
-        """Put the handles on the selected box (in its colour), or hide them: none selected,
-        draw mode, or the overlay hidden."""
+        """Put the handles on the selected box (in its colour), or on the vertices of the
+        selected polygon, or hide them: none selected, draw mode, or the overlay hidden."""
         obj = self.drawn[self.selected].obj if self.selected in self.drawn else None
-        if obj is None or not self.editable or not self.shown:
+        editing = obj is not None and self.editable and self.shown
+        if not (editing and obj.polygon is not None):
+            self._hide_vertices()
+        if not editing or obj.polygon is not None:
             if self._handles is not None:
                 self._handles.hide()
             self.roi, self._handles_id = None, None
+            if editing:
+                self._show_vertices(obj)
             return
         roi = self._handles if self._handles is not None else self._make_handles()
         x0, y0, x1, y1 = obj.box_xyxy
@@ -381,6 +430,60 @@ class FindingsOverlay(QObject):
         self.view_box.addItem(roi, ignoreBounds=True)  # dragged or resized: within maxBounds
         self._handles = roi
         return roi
+
+    def _hide_vertices(self) -> None:
+        if self._vertices is not None:
+            self._vertices.hide()
+        self.vertex_roi, self._vertices_id = None, None
+
+    def _show_vertices(self, obj: ReviewObject) -> None:
+        """A handle on each vertex of the selected polygon, in its colour. The handles are only
+        remade when the polygon changed, never while one is being dragged (edits arrive after
+        the mouse event, see `polygonEdited`)."""
+        roi = self._vertices if self._vertices is not None else self._make_vertices()
+        self._vertices_id = None  # no edit signal while it is placed
+        colour = QColor(*object_colour(obj))
+        roi.setPen(pg.mkPen(colour, width=2))
+        roi.hoverPen = pg.mkPen(colour.lighter(140), width=3)
+        if self._vertices_shown != (obj.id, obj.polygon) or roi.pos() != QPointF(0, 0):
+            roi.setPos((0, 0), update=False)
+            roi.setPoints([list(p) for p in obj.polygon])
+            self._vertices_shown = (obj.id, obj.polygon)
+        for segment in roi.segments:
+            segment.pen = segment.currentPen = pg.mkPen(colour, width=2)
+            segment.update()
+        for handle in roi.getHandles():
+            handle.pen = handle.currentPen = pg.mkPen(colour.lighter(140), width=2)
+            handle.update()
+        roi.setToolTip(describe(obj))
+        roi.setOpacity(self.opacity)
+        roi.show()
+        self.vertex_roi, self._vertices_id = roi, obj.id
+
+    def _make_vertices(self) -> pg.PolyLineROI:
+        roi = pg.PolyLineROI([], closed=True, movable=True, removable=False)
+        roi.setZValue(30)
+        roi.sigRegionChangeFinished.connect(self._on_vertices_moved)
+        self.view_box.addItem(roi, ignoreBounds=True)
+        self._vertices = roi
+        return roi
+
+    def vertices(self) -> list[tuple[float, float]]:
+        """Where the vertex handles are now, in image pixels (none shown: [])."""
+        roi = self.vertex_roi
+        if roi is None:
+            return []
+        return [(p.x(), p.y()) for p in (roi.mapToParent(h.pos()) for h in roi.getHandles())]
+
+    def _on_vertices_moved(self, _roi: pg.ROI) -> None:
+        if self._vertices_id is None:
+            return
+        points = self.vertices()
+        shape = self.view.image_shape()
+        if shape is not None and points:
+            points = shift_onto_image(points, shape[1], shape[0])
+        self._vertices_shown = None  # the store's answer redraws them
+        self.polygonEdited.emit(self._vertices_id, points)
 
     def _on_handles_moved(self, roi: pg.ROI) -> None:
         if self._handles_id is not None:

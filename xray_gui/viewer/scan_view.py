@@ -1,5 +1,5 @@
 """ScanView: wheel zoom around the cursor, drag to pan, fit, 1:1, hover coordinates, and
-clicks and drawn boxes in image pixels for the review overlay."""
+clicks, drawn boxes and drawn polygons in image pixels for the review overlay."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QGraphicsRectItem, QVBoxLayout, QWidget
 
+from xray_gui.viewer.polygon import CLOSE_PX, PolygonSketch
+
 # Arrays are (row, column) everywhere in this product; pyqtgraph must read them the same way.
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -19,14 +21,17 @@ BOX_MARGIN = 0.25  # zooming to a box leaves this share of its larger side round
 
 
 class _ReviewViewBox(pg.ViewBox):
-    """A ViewBox that reports left clicks and, in draw mode, turns a left drag into a box."""
+    """A ViewBox that reports left clicks, in draw mode turns a left drag into a box, and in
+    polygon mode reports each left click as a vertex."""
 
     clicked = Signal(float, float)  # view (= image) coordinates
     boxDrawn = Signal(float, float, float, float)  # x0, y0, x1, y1 in image coordinates
+    vertexClicked = Signal(float, float, bool)  # x, y, whether a double-click (polygon mode)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.draw_mode = False
+        self.polygon_mode = False
         self._band = QGraphicsRectItem()
         self._band.setPen(pg.mkPen((255, 230, 0), width=1, style=Qt.PenStyle.DashLine))
         self._band.setZValue(1000)
@@ -37,7 +42,10 @@ class _ReviewViewBox(pg.ViewBox):
         if ev.button() == Qt.MouseButton.LeftButton:
             p = self.mapSceneToView(ev.scenePos())
             ev.accept()
-            self.clicked.emit(p.x(), p.y())
+            if self.polygon_mode:
+                self.vertexClicked.emit(p.x(), p.y(), bool(ev.double()))
+            else:
+                self.clicked.emit(p.x(), p.y())
             return
         super().mouseClickEvent(ev)
 
@@ -64,6 +72,7 @@ class ScanView(QWidget):
     zoomChanged = Signal(float)
     clicked = Signal(float, float)  # a left click, in image coordinates
     boxDrawn = Signal(float, float, float, float)  # dragged in draw mode, clipped to the image
+    polygonDrawn = Signal(object)  # [(x, y), ...] closed in polygon mode, clipped to the image
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,14 +92,69 @@ class ScanView(QWidget):
         self.view_box.sigRangeChanged.connect(lambda *_: self.zoomChanged.emit(self.zoom()))
         self.view_box.clicked.connect(self.clicked)
         self.view_box.boxDrawn.connect(self._on_box_drawn)
+        self.sketch = PolygonSketch(self.view_box)
+        self.view_box.vertexClicked.connect(self._on_vertex_clicked)
 
     def set_draw_mode(self, on: bool) -> None:
         """In draw mode a left drag draws a box instead of panning (the wheel still zooms)."""
+        if on:
+            self.set_polygon_mode(False)
         self.view_box.draw_mode = on
-        self._graphics.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        self._set_cursor()
 
     def draw_mode(self) -> bool:
         return self.view_box.draw_mode
+
+    def set_polygon_mode(self, on: bool) -> None:
+        """In polygon mode each left click adds a vertex (a drag still pans, the wheel zooms);
+        leaving it drops a polygon not yet closed."""
+        if on:
+            self.view_box.draw_mode = False
+        self.view_box.polygon_mode = on
+        self.sketch.clear()
+        self._set_cursor()
+
+    def polygon_mode(self) -> bool:
+        return self.view_box.polygon_mode
+
+    def _set_cursor(self) -> None:
+        drawing = self.view_box.draw_mode or self.view_box.polygon_mode
+        self._graphics.setCursor(
+            Qt.CursorShape.CrossCursor if drawing else Qt.CursorShape.ArrowCursor
+        )
+
+    def finish_polygon(self) -> bool:
+        """Close the polygon drawn so far (Enter, a double-click) and emit it, clipped to the
+        image; False (and drawing goes on) with fewer than three vertices."""
+        points = self.sketch.points
+        if not self.polygon_mode() or len(points) < 3 or self._shape is None:
+            return False
+        h, w = self._shape
+        clipped = [(min(max(x, 0.0), w), min(max(y, 0.0), h)) for x, y in points]
+        self.sketch.clear()
+        self.polygonDrawn.emit(clipped)
+        return True
+
+    def take_back_vertex(self) -> bool:
+        """Remove the polygon's last vertex (Backspace); False when none is drawn."""
+        return self.polygon_mode() and self.sketch.take_back()
+
+    def _on_vertex_clicked(self, x: float, y: float, double: bool) -> None:
+        if double:
+            self.finish_polygon()  # its first click added the vertex already
+        elif self._near_first_vertex(x, y) and self.finish_polygon():
+            return
+        else:
+            self.sketch.add(x, y)
+
+    def _near_first_vertex(self, x: float, y: float) -> bool:
+        """Whether (x, y) is within CLOSE_PX screen pixels of the first of three or more."""
+        points = self.sketch.points
+        if len(points) < 3:
+            return False
+        px, py = self.view_box.viewPixelSize()
+        dx, dy = (x - points[0][0]) / px, (y - points[0][1]) / py
+        return math.hypot(dx, dy) <= CLOSE_PX
 
     def image_shape(self) -> tuple[int, int] | None:
         """(height, width) of the image shown, None when empty."""
@@ -194,5 +258,8 @@ class ScanView(QWidget):
         return self.image_pixel_at(self._graphics.mapToScene(local))
 
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if self.polygon_mode():
+            p = self.view_box.mapSceneToView(scene_pos)
+            self.sketch.point_at(p.x(), p.y())
         hit = self.image_pixel_at(scene_pos)
         self.pixelHovered.emit(*(hit if hit is not None else (-1, -1)))

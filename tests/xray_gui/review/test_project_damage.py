@@ -75,6 +75,10 @@ DAMAGE = {
     "prediction a string": (f"{SCAN}.predictions.0", "x"),
     "log an object": (f"{SCAN}.log", {}),
     "categories text": ("categories", "bottle"),
+    "polygon of two points": (f"{ANALYST}.added.a1.polygon", [[1, 2], [9, 9]]),
+    "polygon of text": (f"{ANALYST}.added.a1.polygon", [["1", "2"], [9, 2], [9, 9]]),
+    "polygon of triples": (f"{ANALYST}.added.a1.polygon", [[1, 2, 3], [9, 2, 3], [9, 9, 3]]),
+    "polygon a string": (f"{ANALYST}.added.a1.polygon", "1,2 9,2 9,9"),
     "deep in an extra field": (f"{ANALYST}.extra", _nested(MAX_DEPTH + 10)),
     "deep in a verdict": (f"{ANALYST}.objects.m1.extra", _nested(200)),
 }

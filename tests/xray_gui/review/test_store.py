@@ -285,7 +285,7 @@ def test_fallback_project_path_is_per_folder(scan_dir, tmp_path):
 def test_the_file_is_compact_json_with_format_and_version(store, scan_dir):
     raw = (scan_dir / PROJECT_NAME).read_text()
     data = json.loads(raw)
-    assert (data["format"], data["version"]) == ("xray-review", 1) and ", " not in raw[:200]
+    assert (data["format"], data["version"]) == ("xray-review", 2) and ", " not in raw[:200]
     scan = data["scans"]["bag_1.png"]
     assert set(scan) == {"predictions", "analyst", "log"}
     assert "mask_rle" in scan["predictions"][0]["result"]["findings"][0]
