@@ -7,13 +7,23 @@ PIP_FLAGS := --disable-pip-version-check -q
 
 .PHONY: run test lint format bench clean setup demo-scans demo-model
 
-# The demo: scans shipped in resources/demo/, a model trained on simulator data of other seeds.
+# The demo: scans shipped in resources/demo/, a model trained on simulator data of other seeds
+# and on simulated objects projected into real benign scans (resources/models/README.md).
 DEMO_SEED := 20261124
-DEMO_DATA ?= runs/demo-data
-DEMO_TRAIN_SCANS ?= 3534
-DEMO_EXTRA ?= runs/demo-data-extra# more bags (seed 2020) for the anomaly classifiers only
-DEMO_EXTRA_SCANS ?= 4500
-DEMO_HOSTS ?= toaster mobile# one anomaly classifier per host class, see the model card
+DEMO_SHARED ?= ../shared/data# real benign bags: sixray_benign/ and its backgrounds list
+DEMO_DATA ?= runs/demo-v2-sim# simulator-v2 bags (seed 2041)
+DEMO_TRAIN_SCANS ?= 1400
+DEMO_TIP ?= runs/demo-v2-tip# objects projected into real backgrounds (seed 2042)
+DEMO_TIP_PER_BACKGROUND ?= 5
+DEMO_EXCLUDED := configs/data/sixray_backgrounds_excluded.txt# backgrounds holding our classes
+DEMO_MIX ?= runs/demo-v2# the merged train/val files the detector reads
+DEMO_V1 := dbee2d4# the commit of the first demo model, whose detector starts the second stage
+DEMO_INIT ?= runs/demo-v1.xsb# empty: train the first stage from scratch instead (~2 h more)
+DEMO_EXTRA ?= runs/demo-v2-extra# more simulator-v2 bags (seed 2043) for the judges only
+DEMO_EXTRA_SCANS ?= 1600
+DEMO_HOSTS ?= toaster mobile# one judge per class (the others stay at chance: model card)
+DEMO_TARGET_FPR ?= 0.03# benign objects flagged on validation, after calibration
+DEMO_DETECTION_THRESHOLD ?= 0.7# chosen on held-out real backgrounds (scripts/detection_threshold.py)
 DEMO_MODEL := resources/models/demo.xsb
 
 setup: $(STAMP)
@@ -53,30 +63,65 @@ demo-scans: $(STAMP)
 		--config configs/synth/demo.yaml
 
 # One command from nothing to resources/models/demo.xsb; run it again to continue training.
-# The detector first learns at 240×320 for an epoch (fast on a CPU), then at native 640×480.
+# Detector, first stage: from scratch on simulated bags (an epoch at 240×320, then 640×480), or
+# the first demo model's detector (DEMO_INIT); second stage: fine-tuned on simulated bags plus
+# objects projected into real backgrounds (configs/detection/demo_finetune.yaml).
 demo-model: $(STAMP)
 	test -f $(DEMO_DATA)/train.json || ( \
-		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2019 \
+		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2041 \
 			--workers 2 && $(BIN)/xray-engine split $(DEMO_DATA) )
+	test -f $(DEMO_TIP)/train.json || ( mkdir -p $(DEMO_TIP) && \
+		awk -v dir=$(abspath $(DEMO_SHARED))/sixray_benign/ 'FNR == NR { sub(/#.*/, ""); \
+			if (NF) skip[$$1] = 1; next } NF && !($$1 in skip) { print dir $$1 }' \
+			$(DEMO_EXCLUDED) $(DEMO_SHARED)/sixray_benign_backgrounds.txt > $(DEMO_TIP).txt && \
+		$(BIN)/xray-engine synth --out $(DEMO_TIP) --backgrounds $(DEMO_TIP).txt --seed 2042 \
+			--n $$(( $$(wc -l < $(DEMO_TIP).txt) * $(DEMO_TIP_PER_BACKGROUND) )) --workers 2 && \
+		$(BIN)/xray-engine split $(DEMO_TIP) --group-by background --fractions 0.7,0.15,0.15 )
+	test -f $(DEMO_MIX)/val.json || ( \
+		$(BIN)/xray-engine merge $(DEMO_DATA)/train.json $(DEMO_TIP)/train.json \
+			--out $(DEMO_MIX)/train.json && \
+		$(BIN)/xray-engine merge $(DEMO_DATA)/val.json $(DEMO_TIP)/val.json --out $(DEMO_MIX)/val.json )
+ifeq ($(DEMO_INIT),)
 	test -f runs/demo_warmup/last.pt || $(BIN)/xray-engine train-detector \
 		--config configs/detection/cpu_small.yaml model.name=maskrcnn_mobilenet_v3_large_fpn \
 		solver.epochs=1 run.name=demo_warmup data.train=$(DEMO_DATA) run.out=runs
 	$(BIN)/xray-engine train-detector --config configs/detection/demo.yaml \
 		$(if $(wildcard runs/demo_detector/last.pt),--resume) data.train=$(DEMO_DATA) run.out=runs \
 		model.init_from=runs/demo_warmup/last.pt
+	$(eval DEMO_STAGE1 := runs/demo_detector/best.pt)
+else
+	test -f $(DEMO_INIT) || git show $(DEMO_V1):resources/models/demo.xsb > $(DEMO_INIT)
+	$(eval DEMO_STAGE1 := $(DEMO_INIT))
+endif
+	$(BIN)/xray-engine train-detector --config configs/detection/demo_finetune.yaml \
+		$(if $(wildcard runs/demo_detector_v2/last.pt),--resume) run.out=runs \
+		data.train=$(DEMO_MIX)/train.json data.val=$(DEMO_MIX)/val.json \
+		model.init_from=$(DEMO_STAGE1)
 	test -f $(DEMO_EXTRA)/annotations.json || $(BIN)/xray-engine synth --out $(DEMO_EXTRA) \
-		--n $(DEMO_EXTRA_SCANS) --seed 2020 --workers 2
-	test -f $(DEMO_EXTRA)/classifier_train.json || $(BIN)/xray-engine merge \
-		$(DEMO_DATA)/train.json $(DEMO_EXTRA) --out $(DEMO_EXTRA)/classifier_train.json
+		--n $(DEMO_EXTRA_SCANS) --seed 2043 --workers 2
+	test -f $(DEMO_MIX)/judges_train.json || $(BIN)/xray-engine merge $(DEMO_DATA)/train.json \
+		$(DEMO_TIP)/train.json $(DEMO_EXTRA) --out $(DEMO_MIX)/judges_train.json
+ifeq ($(DEMO_INIT),)
 	for host in $(DEMO_HOSTS); do \
 		$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
-			$$(test -f runs/demo_anomaly_$$host/last.pt && echo --resume) \
-			data.train=$(DEMO_EXTRA)/classifier_train.json data.val=$(DEMO_DATA)/val.json \
-			"data.categories=[$$host]" run.name=demo_anomaly_$$host run.out=runs || exit 1; \
+			$$(test -f runs/demo_judge_$$host/last.pt && echo --resume) \
+			data.train=$(DEMO_MIX)/judges_train.json data.val=$(DEMO_MIX)/val.json \
+			"data.categories=[$$host]" run.name=demo_judge_$$host run.out=runs || exit 1; \
 	done
+else
+	for host in $(DEMO_HOSTS); do \
+		$(BIN)/xray-engine train-classifier --config configs/classification/demo_finetune.yaml \
+			$$(test -f runs/demo_judge_$$host/last.pt && echo --resume) \
+			data.train=$(DEMO_MIX)/judges_train.json data.val=$(DEMO_MIX)/val.json \
+			"data.categories=[$$host]" model.init_from=$(DEMO_INIT) \
+			run.name=demo_judge_$$host run.out=runs || exit 1; \
+	done
+endif
 	mkdir -p resources/models
-	$(BIN)/xray-engine bundle --detector runs/demo_detector/best.pt --out $(DEMO_MODEL) --name demo \
-		$(foreach host,$(DEMO_HOSTS),--classifier runs/demo_anomaly_$(host)/best.pt)
+	$(BIN)/xray-engine bundle --detector runs/demo_detector_v2/best.pt --out runs/demo-v2.xsb \
+		--name demo --detection-threshold $(DEMO_DETECTION_THRESHOLD) $(foreach host,$(DEMO_HOSTS),--classifier runs/demo_judge_$(host)/best.pt)
+	$(BIN)/xray-engine calibrate runs/demo-v2.xsb --data $(DEMO_MIX)/val.json \
+		--target-fpr $(DEMO_TARGET_FPR) --out $(DEMO_MODEL)
 
 # `make gpu-model`: the demo model's recipe on one GPU (an H200 with 16 cores) in 9 minutes of
 # wall time all told: synthesis, split, Mask R-CNN R50-FPN and a judge per class, evaluation,
