@@ -360,7 +360,7 @@ def match_findings(findings, anns: list[dict], names: list[str], iou: float) -> 
             if names[ann["category_id"] - 1] != f.label:
                 continue
             x, y, w, h = ann["bbox"]
-            v = _iou(f.box_xyxy, (x, y, x + w, y + h))
+            v = box_iou(f.box_xyxy, (x, y, x + w, y + h))
             if v >= best_iou:
                 best, best_iou = ann, v
         if best is not None:
@@ -369,7 +369,8 @@ def match_findings(findings, anns: list[dict], names: list[str], iou: float) -> 
     return out
 
 
-def _iou(a: Sequence[float], b: Sequence[float]) -> float:
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two xyxy boxes."""
     w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     inter = w * h

@@ -122,6 +122,11 @@ class Job:
         }
 
 
+def _default_sigint() -> None:
+    """In a command's process before exec: SIGINT does what it does by default."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Runner:
     """Runs jobs as engine commands, at most `parallel` at a time, each stopped at its deadline.
 
@@ -184,6 +189,10 @@ class Runner:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                # a launcher started in the background (`nohup make gpu-model &`) ignores
+                # SIGINT, and so would its commands: give them the default back, so that the
+                # graceful stop before a deadline stops them
+                preexec_fn=_default_sigint,
             )
         job.started = time.monotonic()
         self.running.append(job)

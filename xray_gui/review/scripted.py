@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.improve import box_iou as iou
 from engine.results import BagResult
 from xray_gui.review.store import ReviewStore
 
@@ -49,15 +50,6 @@ def truth_from_coco(coco: dict) -> dict[str, list[TrueObject]]:
             TrueObject((x, y, x + w, y + h), names[ann["category_id"]], anomalous)
         )
     return truth
-
-
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two xyxy boxes."""
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def review_bag(
