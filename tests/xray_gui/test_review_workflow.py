@@ -286,7 +286,19 @@ def test_a_read_only_folder_keeps_reviews_elsewhere(qtbot, window, scans, tmp_pa
     assert json.loads(fallback.read_text())["format"] == "xray-review"
 
 
-def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans):
+def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans, monkeypatch):
+    import threading
+
+    from engine.pipeline import Screener
+
+    screened_on: list[str] = []
+    screen = Screener.screen
+
+    def recording(self, scan):
+        screened_on.append(threading.current_thread().name)
+        return screen(self, scan)
+
+    monkeypatch.setattr(Screener, "screen", recording)
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -307,7 +319,11 @@ def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans):
     )
     timer.stop()
     assert len(gaps) > 20
-    assert max(gaps[1:]) < 0.1, f"the GUI thread waited {max(gaps) * 1000:.0f} ms"
+    assert screened_on and threading.main_thread().name not in screened_on  # never the GUI's
+    # A coarse responsiveness guard only: how long the GUI's own work takes is
+    # benchmarks/gui_latency.py's to measure (a 100-ms bound here failed now and then on a
+    # loaded 2-core machine: 104-165 ms).
+    assert max(gaps[1:]) < 0.3, f"the GUI thread waited {max(gaps) * 1000:.0f} ms"
 
 
 def _area(box) -> float:
