@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from xray_gui.review.scripted import review_bag, truth_from_coco
     from xray_gui.review.store import ReviewStore
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()  # the review store reads a relative path as a key
     data = out / "domain"
     total = args.held + max(args.n)
     if not (data / "annotations.json").exists():

@@ -199,6 +199,18 @@ def _float(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
+def _detector_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A detector checkpoint, or what a bundle (.xsb) holds of its detector."""
+    if Path(path).suffix != ".xsb":
+        return load_checkpoint(path, kind="detector")
+    bundle = load_bundle(path)
+    return {
+        "categories": bundle["categories"],
+        "architecture": bundle["detector"]["architecture"],
+        "model": _float(bundle["model"]["detector"]),
+    }
+
+
 def make_bundle(
     detector: str | Path,
     classifiers: str | Path | Sequence[str | Path] | None,
@@ -211,11 +223,12 @@ def make_bundle(
     """Write a bundle from a detector checkpoint and any number of classifier checkpoints.
 
     A classifier trained on some classes (`data.categories`) judges those; at most one trained
-    on all judges the classes no other claims. All must crop objects alike.
+    on all judges the classes no other claims. All must crop objects alike. `detector` may be a
+    bundle (.xsb): its detector is taken, to give it other judges.
     """
     from engine.classification.crops import MEAN, STD
 
-    det = load_checkpoint(detector, kind="detector")
+    det = _detector_checkpoint(detector)
     if classifiers is None:
         classifiers = []
     elif isinstance(classifiers, str | Path):
