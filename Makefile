@@ -123,6 +123,39 @@ endif
 	$(BIN)/xray-engine calibrate runs/demo-v2.xsb --data $(DEMO_MIX)/val.json \
 		--target-fpr $(DEMO_TARGET_FPR) --out $(DEMO_MODEL)
 
+# `make learnability`: can a judge learn a class from the product designs? One laptop or iron per
+# simulated bag (configs/synth/learnability.yaml), LEARN_HOLD_OUT designs of each class kept out
+# of training (`split --hold-out-designs`), the demo judge recipe from scratch per class within
+# LEARN_MINUTES, then ROC AUC on the test split (seen designs) and on the unseen designs.
+# Run it again to continue after an interruption. Results: $(LEARN_OUT)/eval_*.json.
+LEARN_OUT ?= runs/learnability
+LEARN_BAGS ?= 3000
+LEARN_HOSTS ?= laptop iron
+LEARN_HOLD_OUT ?= 3
+LEARN_MINUTES ?= 20
+
+.PHONY: learnability
+learnability: $(STAMP)
+	test -f $(LEARN_OUT)/data/train.json || ( \
+		$(BIN)/xray-engine synth --out $(LEARN_OUT)/data --n $(LEARN_BAGS) --seed 2050 --workers 2 \
+			--config configs/synth/learnability.yaml && \
+		$(BIN)/xray-engine split $(LEARN_OUT)/data --fractions 0.7,0.15,0.15 \
+			--hold-out-designs $(LEARN_HOLD_OUT) )
+	for host in $(LEARN_HOSTS); do \
+		test -f $(LEARN_OUT)/judge_$$host/done || { \
+		$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
+			$$(test -f $(LEARN_OUT)/judge_$$host/last.pt && echo --resume) \
+			data.train=$(LEARN_OUT)/data/train.json data.val=$(LEARN_OUT)/data/val.json \
+			"data.categories=[$$host]" data.min_visibility=2.0 solver.max_minutes=$(LEARN_MINUTES) \
+			run.name=judge_$$host run.out=$(LEARN_OUT) && touch $(LEARN_OUT)/judge_$$host/done; \
+		} || exit 1; \
+		for split in test test_unseen_designs; do \
+			$(BIN)/xray-engine eval-classifier --checkpoint $(LEARN_OUT)/judge_$$host/best.pt \
+				--data $(LEARN_OUT)/data/$$split.json \
+				--out $(LEARN_OUT)/eval_$${host}_$$split.json || exit 1; \
+		done; \
+	done
+
 # `make gpu-model`: the demo model's recipe on one GPU (an H200 with 16 cores) in 9 minutes of
 # wall time all told: synthesis, split, Mask R-CNN R50-FPN and a judge per class, evaluation,
 # calibration (scripts/gpu_model.py) into GPU_OUT (runs/gpu): gpu.xsb, summary.json, summary.md.
@@ -166,3 +199,8 @@ package: $(PACKAGE_STAMP)
 
 package-test: $(STAMP)
 	$(BIN)/python packaging/smoke_test.py
+
+# `make test-fast`: the suite without the tests marked slow (over ~2 s each), for quick checks.
+.PHONY: test-fast
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"

@@ -151,7 +151,7 @@ class MainWindow(QMainWindow):
         self.queue_dock.setWidget(queue_area)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue_dock)
 
-    def _action(
+    def add_action(
         self,
         name: str,
         text: str,
@@ -160,6 +160,7 @@ class MainWindow(QMainWindow):
         tip: str | None = None,
         checkable: bool = False,
     ) -> QAction:
+        """A window-wide action named `name` in `actions`, its shortcut in its tooltip."""
         action = QAction(text, self)
         action.setObjectName(name)
         if shortcut:
@@ -173,8 +174,10 @@ class MainWindow(QMainWindow):
         self.actions[name] = action
         return action
 
+    _action = add_action  # the name improved_models.py still calls it by
+
     def _build_actions(self) -> None:
-        a = self._action
+        a = self.add_action
         a("open_files", "&Open files…", self.open_files_dialog, "Ctrl+O").setIconText("Open")
         a("open_folder", "Open &folder…", self.open_folder_dialog, "Ctrl+Shift+O").setIconText(
             "Folder"

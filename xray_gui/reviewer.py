@@ -1,46 +1,45 @@
-"""The screening and review workflow of the main window.
+"""The screening and review workflow of the main window: the Qt side of a `ReviewSession`.
 
-`Reviewer` joins four parts that do not know each other: the screening thread (the model, off the
-GUI thread), the review stores (Qt-free, one project file per folder of scans), the findings
-overlay on the viewer, and the review dock. Every analyst action goes to the store, which saves it
-at once; the overlay and the dock are then redrawn from the store, so what is on screen is always
-what is on disk.
+The review state (the scan on screen, its selection, the open projects, the screen-ahead list,
+the visit clock) lives in a Qt-free `ReviewSession`; `Reviewer` adapts it to the window. It joins
+the session to the screening thread (the model, off the GUI thread), the findings overlay on the
+viewer and the review dock: Qt events go to the session, and the widgets are redrawn when it
+announces a change. Every analyst action goes to the store, which saves it at once; the overlay
+and the dock are then redrawn from the store, so what is on screen is always what is on disk.
+
+The window is reached only through `ReviewWindow`, the few public members the reviewer uses.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
     QMenu,
+    QMenuBar,
     QProgressBar,
     QScrollArea,
+    QStatusBar,
     QWidget,
 )
 
 from engine.classes import DEFAULT_CLASSES
 from xray_gui.analyst_dialog import AnalystDialog, headless, keep_analyst, kept_analyst
 from xray_gui.class_keys import ClassKeys, unknown_classes_message
-from xray_gui.review import (
-    DECISIONS,
-    ReviewError,
-    ReviewLockLostError,
-    ReviewObject,
-    ReviewReadOnlyError,
-    ReviewStore,
-)
+from xray_gui.review import DECISIONS, ReviewError, ReviewObject, ReviewStore
 from xray_gui.review.activity import ActiveTime
 from xray_gui.review.analyst import login_name
 from xray_gui.review.lock import HEARTBEAT_S
+from xray_gui.review.session import SCREEN_AHEAD, ReviewSession
 from xray_gui.review_panel import ReviewPanel
 from xray_gui.scan_queue import QUEUE_FILTERS, BagMarks
 from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
@@ -50,10 +49,12 @@ from xray_gui.viewer.overlay import OUTLINE_FUNCTIONS
 from xray_gui.widgets import ElidedLabel
 
 if TYPE_CHECKING:
-    from xray_gui.main_window import MainWindow
+    from engine.io import Scan
+    from xray_gui.scan_queue import ScanQueue
+    from xray_gui.viewer import ScanView
+    from xray_gui.widgets import ErrorBanner, QueuePanel
 
 BUNDLE_FILTER = "Model bundles (*.xsb);;All files (*)"
-SCREEN_AHEAD = 3  # scans after the current one screened in the background
 MIN_BOX_PX = 4  # a drawn box smaller than this is a slip of the mouse
 INPUT_EVENTS = {
     QEvent.Type.KeyPress,
@@ -65,8 +66,49 @@ DECISION_KEYS = {"clear": "F2", "suspect": "F3", "search": "F4"}
 DEVICES = ("auto", "cpu", "cuda")
 
 
+class ReviewWindow(Protocol):
+    """What the reviewer uses of its window (the main window is one), and nothing more."""
+
+    settings: QSettings
+    actions: dict[str, QAction]
+    view: ScanView
+    queue: ScanQueue
+    queue_panel: QueuePanel
+    queue_dock: QDockWidget
+    view_menu: QMenu
+    help_menu: QMenu
+    error_banner: ErrorBanner
+    current_scan: Scan | None
+    scanShown: SignalInstance
+    imageShown: SignalInstance
+
+    def add_action(
+        self,
+        name: str,
+        text: str,
+        slot,
+        shortcut: str | None = None,
+        tip: str | None = None,
+        checkable: bool = False,
+    ) -> QAction: ...
+
+    def show_index(self, index: int) -> None: ...
+
+    def refresh_readout(self) -> None: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+    def menuBar(self) -> QMenuBar: ...
+
+    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None: ...
+
+    def tabifyDockWidget(self, first: QDockWidget, second: QDockWidget) -> None: ...
+
+    def resizeDocks(self, docks: list, sizes: list[int], orientation: Qt.Orientation) -> None: ...
+
+
 class Reviewer(QObject):
-    """Screening, overlay and review for the scan on screen; owns the stores and the thread."""
+    """Screening, overlay and review for the scan on screen; owns the session and the thread."""
 
     modelChanged = Signal(object)  # ModelInfo
     modelFailed = Signal(str, str)  # bundle path, message
@@ -74,23 +116,27 @@ class Reviewer(QObject):
     screenFailed = Signal(str, str)  # path, message
     reviewChanged = Signal(str)  # scan key after any analyst action (tests, statistics)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ReviewWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.stores: dict[Path, ReviewStore] = {}
-        self.model: ModelInfo | None = None
+        self.view = window.view
+        self.actions = window.actions
+        self.session = ReviewSession(
+            window.queue,
+            analyst=lambda: self.analyst,
+            thresholds=self.thresholds,
+            prepare_store=self._use_model_classes,
+            screen_ahead=SCREEN_AHEAD,  # read now: a benchmark sets it to 0
+        )
+        self.session.selection_changed.connect(self._on_selection_changed)
+        self.session.store_opened.connect(lambda _store: self._refresh_queue())  # ● and ✓ marks
+        self.session.problem.connect(self._banner)
+        self.session.refusal.connect(lambda text: self._say(text, 4000))
         self.device = "auto"
-        self.model_pending = False  # a bundle is being loaded
-        self._pending_name = ""  # its file name, for the status bar
+        self._pending_name = ""  # the file name of the bundle being loaded, for the status bar
         self._loaded_device = "auto"  # the device choice the loaded model runs under
-        self.current_path: str | None = None
-        self.selected: str | None = None
-        self.last_label = DEFAULT_CLASSES[0]  # the class a drawn object gets
-        self.activity = ActiveTime()  # the analyst's active time on the scan on screen
-        self._failed: set[str] = set()  # scans the current model could not screen
         self._anomaly_known = False  # whether the anomaly slider holds a real threshold
-        self._broken_folders: set[Path] = set()  # folders whose project could not be opened
-        self._refused = False  # the last action was refused (its reason is in the status bar)
+        self._redrawing = False  # a redraw follows: selection changes draw nothing meanwhile
 
         self.screening = ScreeningThread()
         self.screening.modelLoaded.connect(self._on_model_loaded)
@@ -100,15 +146,15 @@ class Reviewer(QObject):
         self.screening.screenFailed.connect(self._on_screen_failed)
         self.screening.start()
 
-        self.overlay = FindingsOverlay(window.view)
+        self.overlay = FindingsOverlay(self.view)
         self.overlay.boxEdited.connect(self._on_box_edited)
         # after the mouse event that made it: the answer remakes the vertex handles
         self.overlay.polygonEdited.connect(
             self._on_polygon_edited, Qt.ConnectionType.QueuedConnection
         )
-        window.view.clicked.connect(self._on_view_clicked)
-        window.view.boxDrawn.connect(self._on_box_drawn)
-        window.view.polygonDrawn.connect(self._on_polygon_drawn)
+        self.view.clicked.connect(self._on_view_clicked)
+        self.view.boxDrawn.connect(self._on_box_drawn)
+        self.view.polygonDrawn.connect(self._on_polygon_drawn)
         window.scanShown.connect(self._on_scan_shown)
         window.imageShown.connect(self._on_image_shown)
 
@@ -122,14 +168,74 @@ class Reviewer(QObject):
         self._heartbeat_timer = QTimer(self, interval=int(HEARTBEAT_S * 1000))
         self._heartbeat_timer.timeout.connect(self.heartbeat)
         self._heartbeat_timer.start()
-        window.queue.marks_of = self.marks_of
         QApplication.instance().installEventFilter(self)  # input anywhere in the window
         self._update_actions()
         self._show_analyst()
 
+    # ----- the session's state, as the window and its tests read it -----------------------
+    @property
+    def current_path(self) -> str | None:
+        return self.session.current_path
+
+    @property
+    def selected(self) -> str | None:
+        return self.session.selected
+
+    @property
+    def last_label(self) -> str:
+        return self.session.last_label
+
+    @property
+    def stores(self) -> dict[Path, ReviewStore]:
+        return self.session.stores
+
+    @property
+    def store(self) -> ReviewStore | None:
+        return self.session.store
+
+    @property
+    def activity(self) -> ActiveTime:
+        return self.session.activity
+
+    @property
+    def model(self) -> ModelInfo | None:
+        return self.session.model
+
+    @property
+    def model_pending(self) -> bool:
+        """A bundle is being loaded."""
+        return self.session.model_pending
+
+    @model_pending.setter
+    def model_pending(self, pending: bool) -> None:
+        self.session.model_pending = pending
+
+    def store_for(self, path: str | Path) -> ReviewStore | None:
+        return self.session.store_for(path)
+
+    def marks_of(self, path: Path) -> BagMarks:
+        return self.session.marks_of(path)
+
+    def objects(self) -> list[ReviewObject]:
+        """The objects of the scan on screen under the sliders' thresholds."""
+        return self.session.objects()
+
+    # ----- the window -----------------------------------------------------------------------
+    def _say(self, text: str, ms: int) -> None:
+        """A line in the status bar for `ms` milliseconds."""
+        self.window.statusBar().showMessage(text, ms)
+
+    def _banner(self, text: str) -> None:
+        """A message that stays over the scan until dismissed."""
+        self.window.error_banner.show_message(text)
+
+    def _refresh_queue(self) -> None:
+        """The queue's marks again (status, alarm, decision) and its filter."""
+        self.window.queue_panel.refresh(self.window.queue)
+
     # ----- construction -------------------------------------------------------------------
     def _build_actions(self) -> None:
-        a = self.window._action
+        a = self.window.add_action
         a("load_model", "Load &model…", self.load_model_dialog, "Ctrl+M")
         a("screen_again", "&Screen again", self.screen_again, "Ctrl+R")
         self.device_group = QActionGroup(self)
@@ -141,7 +247,7 @@ class Reviewer(QObject):
                 checkable=True,
             )
             self.device_group.addAction(act)
-        self.window.actions["device_auto"].setChecked(True)
+        self.actions["device_auto"].setChecked(True)
         a("accept", "&Accept", self.accept, "Y", tip="Accept the selected finding")
         a("reject", "&Reject", self.reject, "R", tip="Reject the selected finding")
         a(
@@ -221,6 +327,14 @@ class Reviewer(QObject):
                 checkable=True,
             )
         a("next_unreviewed", "Next &unreviewed", self.next_unreviewed, "U")
+        a(
+            "order_uncertainty",
+            "Order queue by un&certainty",
+            self.order_queue_by_uncertainty,
+            tip="Screened scans whose findings sit nearest a threshold first: where a review "
+            "teaches the model most (Model → Improve from reviews)",
+        )
+        a("order_added", "Order queue as &opened", self.order_queue_as_added)
         a("edit_note", "Edit &note", self.focus_note, "Ctrl+E")
         a("export", "&Export reviewed annotations…", self.export_dialog, "Ctrl+Shift+E")
         a("export_stats", "Export statistics CSV…", self.export_stats_dialog)
@@ -234,14 +348,14 @@ class Reviewer(QObject):
 
     def _build_docks(self) -> None:
         w = self.window
-        self.panel = ReviewPanel(w.actions)
+        self.panel = ReviewPanel(self.actions)
         self.panel.thresholdsChanged.connect(self._on_thresholds_moved)
         self.panel.anomalyMoved.connect(lambda _v: setattr(self, "_anomaly_known", True))
         self.panel.objectSelected.connect(lambda oid: self.select(oid or None))
         self.panel.classChosen.connect(self.set_label)
         self.panel.noteEdited.connect(self._on_note_edited)
         self.panel.noteTyped.connect(self._on_note_typed)
-        self.panel.noteEscaped.connect(lambda: self.window.view.setFocus())
+        self.panel.noteEscaped.connect(lambda: self.view.setFocus())
         self.panel.opacityChanged.connect(self.overlay.set_opacity)
         self.review_dock = QDockWidget("Review", w)
         self.review_dock.setObjectName("reviewDock")
@@ -263,11 +377,11 @@ class Reviewer(QObject):
         before = w.help_menu.menuAction()
         model_menu = self.model_menu = QMenu("&Model", w)
         bar.insertMenu(before, model_menu)
-        model_menu.addAction(w.actions["load_model"])
-        model_menu.addAction(w.actions["screen_again"])
+        model_menu.addAction(self.actions["load_model"])
+        model_menu.addAction(self.actions["screen_again"])
         device_menu = model_menu.addMenu("&Device")
         for name in DEVICES:
-            device_menu.addAction(w.actions[f"device_{name}"])
+            device_menu.addAction(self.actions[f"device_{name}"])
         review_menu = QMenu("&Review", w)
         bar.insertMenu(before, review_menu)
         groups = [
@@ -277,12 +391,13 @@ class Reviewer(QObject):
             ["class_menu"],
             ["undo", "redo"],
             [f"decide_{d}" for d in DECISIONS] + ["edit_note", "next_unreviewed"],
+            ["order_uncertainty", "order_added"],
             ["export", "export_stats", "save_project_to"],
             ["analyst_name"],
         ]
         self.class_menu = QMenu("&Class", w)
         self.class_keys = ClassKeys(
-            w.actions, w._action, self.class_menu, leading=[w.actions["pick_class"]]
+            self.actions, w.add_action, self.class_menu, leading=[self.actions["pick_class"]]
         )
         self.class_keys.chosen.connect(self.set_label)
         self.class_keys.set_classes(DEFAULT_CLASSES)
@@ -291,13 +406,13 @@ class Reviewer(QObject):
                 if name == "class_menu":
                     review_menu.addMenu(self.class_menu)
                 else:
-                    review_menu.addAction(w.actions[name])
+                    review_menu.addAction(self.actions[name])
             review_menu.addSeparator()
         review_menu.addAction(self.review_dock.toggleViewAction())
         review_menu.addAction(self.stats_dock.toggleViewAction())
         view_actions = w.view_menu.actions()
-        after = view_actions.index(w.actions["zoom_out"]) + 1
-        w.view_menu.insertAction(view_actions[after], w.actions["zoom_selection"])
+        after = view_actions.index(self.actions["zoom_out"]) + 1
+        w.view_menu.insertAction(view_actions[after], self.actions["zoom_selection"])
 
     def _build_status(self) -> None:
         self.busy = QProgressBar()
@@ -315,7 +430,7 @@ class Reviewer(QObject):
         """Load a bundle on the screening thread; the viewer keeps working meanwhile."""
         if device is not None:
             self.device = device
-            self.window.actions[f"device_{device}"].setChecked(True)
+            self.actions[f"device_{device}"].setChecked(True)
         self.model_pending = True
         self._pending_name = Path(path).name
         self.model_label.setText(f"Loading model {self._pending_name}…")
@@ -337,14 +452,12 @@ class Reviewer(QObject):
             self.load_model(self.model.path)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
-        self.model = info
+        self.session.use_model(info)
         self._loaded_device = self.device
-        self.model_pending = False
-        self._failed.clear()
         self.window.settings.setValue("model/path", info.path)
         reports = [self._use_model_classes(store) for store in self.stores.values()]
         if any(reports):
-            self.window.error_banner.show_message(" ".join(r for r in reports if r))
+            self._banner(" ".join(r for r in reports if r))
         self._restore_thresholds()
         self._thresholds_timer.start()
         if not info.has_classifier:
@@ -366,11 +479,11 @@ class Reviewer(QObject):
         self.busy.hide()
         if self.model is not None:  # the thread kept the model it had: carry on with it
             self.device = self._loaded_device
-            self.window.actions[f"device_{self.device}"].setChecked(True)
+            self.actions[f"device_{self.device}"].setChecked(True)
             self._request_screening()
         else:
             self.panel.model_label.setText("No model loaded")
-        self.window.error_banner.show_message(
+        self._banner(
             f"Could not load the model {path}. {message} The viewer keeps working without it."
         )
         self._show_model_status()
@@ -389,107 +502,6 @@ class Reviewer(QObject):
             text += f" · last scan {info['total_ms']:.0f} ms"
         self.model_label.setText(text)
 
-    # ----- screening ----------------------------------------------------------------------
-    def screen_again(self) -> None:
-        """Screen the scan on screen again with the model loaded now."""
-        if self.current_path is None:
-            return
-        if self.model is None:
-            self.window.statusBar().showMessage("Load a model first (Ctrl+M)", 3000)
-            return
-        store = self.store
-        if store is not None and store.has_verdicts(self.current_path):
-            # the analyst's verdicts name findings by number: new findings would inherit them
-            self.window.statusBar().showMessage(
-                "This bag has reviewed findings: undo them first to screen it again", 5000
-            )
-            return
-        self._failed.discard(self.current_path)
-        self.screening.want([self.current_path])
-        self.busy.show()
-        self.activity.pause()
-
-    def _request_screening(self) -> None:
-        """Ask for the scan on screen, then the next few, unless the project has them already."""
-        if self.model is None or self.current_path is None:
-            return
-        queue = self.window.queue
-        start = queue.index_of(self.current_path)
-        candidates = [self.current_path] + [
-            str(e.path) for e in queue.entries[start + 1 : start + 1 + SCREEN_AHEAD]
-        ]
-        wanted = [p for p in candidates if p not in self._failed and not self._has_prediction(p)]
-        self.screening.want(wanted)
-        busy = self.screening.busy_path == self.current_path
-        self.busy.setVisible(self.current_path in wanted or busy)
-
-    def _has_prediction(self, path: str) -> bool:
-        store = self.store_for(path)
-        return store is not None and store.has_prediction(path)
-
-    def _on_screening_started(self, path: str) -> None:
-        if path == self.current_path:
-            self.busy.show()
-
-    def _on_screened(self, path: str, result, generation: int) -> None:
-        if self.model is None or generation != self.model.generation:
-            return  # made by a model that has since been replaced
-        store = self.store_for(path)
-        if store is not None:
-            model = self.model
-            self._save(
-                lambda: store.set_prediction(
-                    path,
-                    result,
-                    device=model.device,
-                    score_floor=SCORE_FLOOR,
-                    score_threshold=model.score_threshold,
-                    anomaly_threshold=model.anomaly_threshold,
-                )
-            )
-        self.window.queue_panel.refresh(self.window.queue)
-        if path == self.current_path:
-            self.busy.hide()
-            self.activity.resume()  # findings to review: the clock runs again
-            self._show_model_status()
-            self.refresh()
-            self.resultShown.emit(path)
-
-    def _on_screen_failed(self, path: str, message: str, generation: int) -> None:
-        self._failed.add(path)
-        index = self.window.queue.index_of(path)
-        if index >= 0:
-            self.window.queue.entries[index].error = message
-            self.window.queue_panel.refresh(self.window.queue)
-        if path == self.current_path:
-            self.busy.hide()
-            self.activity.resume()  # nothing to wait for
-            self.window.error_banner.show_message(f"Could not screen {Path(path).name}. {message}")
-        self.screenFailed.emit(path, message)
-
-    # ----- stores -------------------------------------------------------------------------
-    def store_for(self, path: str | Path) -> ReviewStore | None:
-        """The review project of a scan's folder, opened (and checked) on first use."""
-        folder = _folder_of(path)
-        store = self.stores.get(folder)
-        if store is not None or folder in self._broken_folders:
-            return store
-        try:
-            store = ReviewStore.for_folder(folder, analyst=self.analyst)
-        except (ReviewError, OSError) as exc:
-            self._broken_folders.add(folder)
-            self.window.error_banner.show_message(f"Cannot keep reviews for {folder}: {exc}")
-            return None
-        messages = list(store.warnings)
-        if store.warnings and store.project_path.parent != folder:
-            messages.append("(Review ▸ Save review project to… chooses another place.)")
-        messages.append(self._use_model_classes(store))
-        if any(messages):
-            self.window.error_banner.show_message(" ".join(m for m in messages if m))
-        self.stores[folder] = store
-        self.window.queue_panel.refresh(self.window.queue)  # its ● and ✓ marks, at once
-        return store
-
     def _use_model_classes(self, store: ReviewStore) -> str:
         """Put the loaded model's classes in force in `store`; a line naming the classes its
         project uses that the model does not know ("" when none, or no model)."""
@@ -503,10 +515,7 @@ class Reviewer(QObject):
     def classes(self) -> list[str]:
         """The classes in force: the loaded model's, else the project's on screen, else the
         defaults (a project's objects of classes the model lacks keep their labels)."""
-        if self.model is not None:
-            return list(self.model.categories)
-        store = self.store
-        return list(store.categories) if store is not None else list(DEFAULT_CLASSES)
+        return self.session.classes()
 
     def _offer_classes(self) -> None:
         """The class keys, the class picker and the class of the next drawn object follow the
@@ -515,78 +524,92 @@ class Reviewer(QObject):
         self.class_keys.set_classes(classes)
         self.panel.set_classes(classes)
         if classes and self.last_label not in classes:
-            self.last_label = classes[0]
+            self.session.last_label = classes[0]
         self.panel.show_class(self.last_label)
 
-    @property
-    def store(self) -> ReviewStore | None:
-        return None if self.current_path is None else self.store_for(self.current_path)
+    # ----- screening ----------------------------------------------------------------------
+    def screen_again(self) -> None:
+        """Screen the scan on screen again with the model loaded now."""
+        if self.current_path is None:
+            return
+        if self.model is None:
+            self._say("Load a model first (Ctrl+M)", 3000)
+            return
+        store = self.store
+        if store is not None and store.has_verdicts(self.current_path):
+            # the analyst's verdicts name findings by number: new findings would inherit them
+            self._say("This bag has reviewed findings: undo them first to screen it again", 5000)
+            return
+        self.screening.want(self.session.screen_again())
+        self.busy.show()
 
-    def marks_of(self, path: Path) -> BagMarks:
-        """A scan's status (new / screened / reviewed) and whether it alarms at the thresholds
-        in force, from its project as far as it is open: what the queue shows and filters."""
-        store = self.stores.get(_folder_of(path))
-        if store is None:
-            return BagMarks()
-        score, anomaly = self.thresholds()
-        try:
-            alarm = store.anomalous(path, score_threshold=score, anomaly_threshold=anomaly)
-        except (KeyError, TypeError, ValueError):  # a damaged record: refresh() says so
-            alarm = False
-        return BagMarks(store.status(path), alarm)
+    def _request_screening(self) -> None:
+        """Ask for the scan on screen, then the next few, unless the project has them already."""
+        if self.model is None or self.current_path is None:
+            return
+        wanted = self.session.want_screening()
+        self.screening.want(wanted)
+        busy = self.screening.busy_path == self.current_path
+        self.busy.setVisible(self.current_path in wanted or busy)
 
-    def _save(self, change: Callable[[], object]) -> object | None:
-        """Run one store change; a failed save is shown, and the change stays in memory."""
-        try:
-            return change()
-        except ReviewReadOnlyError as exc:
-            self.window.error_banner.show_message(str(exc))
-        except ReviewLockLostError as exc:
-            self.window.error_banner.show_message(
-                f"{exc}. This window is read-only for it now; Review ▸ Save review project to… "
-                "keeps its unsaved change in another file."
+    def _on_screening_started(self, path: str) -> None:
+        if path == self.current_path:
+            self.busy.show()
+
+    def _on_screened(self, path: str, result, generation: int) -> None:
+        model = self.model
+        if model is None or generation != model.generation:
+            return  # made by a model that has since been replaced
+        store = self.store_for(path)
+        if store is not None:
+            self.session.save(
+                lambda: store.set_prediction(
+                    path,
+                    result,
+                    device=model.device,
+                    score_floor=SCORE_FLOOR,
+                    score_threshold=model.score_threshold,
+                    anomaly_threshold=model.anomaly_threshold,
+                )
             )
-        except ReviewError as exc:
-            self.window.error_banner.show_message(
-                f"{exc} The change is kept and will be saved with the next one; "
-                "Review ▸ Save review project to… chooses another place."
-            )
-        except (KeyError, ValueError) as exc:
-            self.window.statusBar().showMessage(str(exc).strip("'\""), 4000)
-            self._refused = True  # the reason stays in the status bar: nothing replaces it
-        return None
+        self._refresh_queue()
+        if self.session.screened(path):  # on screen: the clock runs again
+            self.busy.hide()
+            self._show_model_status()
+            self.refresh()
+            self.resultShown.emit(path)
+
+    def _on_screen_failed(self, path: str, message: str, generation: int) -> None:
+        on_screen = self.session.screen_failed(path)  # nothing to wait for: the clock runs
+        queue = self.window.queue
+        index = queue.index_of(path)
+        if index >= 0:
+            queue.entries[index].error = message
+            self._refresh_queue()
+        if on_screen:
+            self.busy.hide()
+            self._banner(f"Could not screen {Path(path).name}. {message}")
+        self.screenFailed.emit(path, message)
 
     # ----- the scan on screen -------------------------------------------------------------
     def _on_scan_shown(self, path: str) -> None:
-        first_of_folder = _folder_of(path) not in self.stores
+        first_of_folder = self.session.opened(path) is None
         if path != self.current_path:
-            self._end_visit()
-            if self.window.view.polygon_mode():  # a polygon is drawn on one scan
+            self.panel.flush_note()  # the note of the scan left is saved with it
+            if self.view.polygon_mode():  # a polygon is drawn on one scan
                 self.toggle_polygon_mode(False)
-            self.current_path = path
-            self.selected = None
-            self.activity.start(paused=self._waiting(path))
+            self.session.show_scan(path)
         if first_of_folder:
             self._restore_thresholds()
         self._show_model_status()
         self.refresh()
         self._request_screening()
-        if self._has_prediction(path):
+        if self.session.has_prediction(path):
             self.resultShown.emit(path)
 
     def _end_visit(self) -> None:
         self.panel.flush_note()
-        seconds = self.activity.stop()
-        if self.current_path is None:
-            return
-        store = self.stores.get(_folder_of(self.current_path))
-        if store is not None and seconds > 0.5:
-            self._save(lambda: store.add_review_time(self.current_path, seconds))
-
-    def _waiting(self, path: str) -> bool:
-        """Whether a scan waits for the model: nothing to review on it yet."""
-        model = self.model is not None or self.model_pending
-        return model and path not in self._failed and not self._has_prediction(path)
+        self.session.end_visit()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Keyboard and mouse input in this window: the analyst is at work (review time)."""
@@ -595,16 +618,28 @@ class Reviewer(QObject):
             and isinstance(watched, QWidget)
             and watched.window() is self.window
         ):
-            self.activity.touch()
+            self.session.activity.touch()
         return False
 
-    def objects(self) -> list[ReviewObject]:
-        """The objects of the scan on screen under the sliders' thresholds."""
-        store = self.store
-        if store is None:
-            return []
-        score, anomaly = self.thresholds()
-        return store.objects(self.current_path, score_threshold=score, anomaly_threshold=anomaly)
+    # ----- queue order --------------------------------------------------------------------
+    def order_queue_by_uncertainty(self) -> None:
+        """Least certain screened scans first, at the thresholds in force; unscreened ones
+        after them as opened. A one-off order: it does not move while the analyst reviews."""
+        queue = self.window.queue
+        figures = {e.path: self.session.uncertainty(e.path) for e in queue.entries}
+        queue.order_by(figures.__getitem__)
+        self._refresh_queue()
+        screened = sum(u is not None for u in figures.values())
+        if screened:
+            text = f"Queue ordered by uncertainty: {screened} screened scans, least certain first"
+        else:
+            text = "No screened scans to order yet: the queue keeps its order"
+        self._say(text, 6000)
+
+    def order_queue_as_added(self) -> None:
+        """The queue back in the order the scans were opened."""
+        self.window.queue.order_as_added()
+        self._refresh_queue()
 
     # ----- thresholds ---------------------------------------------------------------------
     def thresholds(self) -> tuple[float, float | None]:
@@ -615,37 +650,34 @@ class Reviewer(QObject):
 
     def _on_thresholds_moved(self, _score: float, _anomaly: float) -> None:
         self.refresh()
-        self.window.queue_panel.refresh(self.window.queue)  # which bags alarm follows them
+        self._refresh_queue()  # which bags alarm follows them
         self._thresholds_timer.start()
 
     def _restore_thresholds(self) -> None:
-        """Set the sliders for the project on screen: the thresholds it was last reviewed with
-        (when under the model loaded now, or no model is), else the model's operating points,
-        else those of the model that screened the scan. No model call: shown at once."""
-        store = self.store
-        kept = store.thresholds if store is not None else None
-        if self.model is not None and (kept is None or kept["model"] != self.model.name):
-            chosen = (self.model.score_threshold, self.model.anomaly_threshold)
-        elif kept is not None:
-            chosen = (kept["score"], kept["anomaly"])
-        elif store is not None and self.current_path is not None:
-            chosen = store.thresholds_for(self.current_path)
-        else:
-            chosen = None
+        """Set the sliders for the project on screen (`ReviewSession.thresholds_to_show`).
+        No model call: shown at once."""
+        chosen = self.session.thresholds_to_show()
         if chosen is None:
             return
         score, anomaly = chosen
         self._anomaly_known = anomaly is not None
         self.panel.set_thresholds(score, anomaly if anomaly is not None else 0.0)
-        self.window.queue_panel.refresh(self.window.queue)  # alarms at these thresholds
+        self._refresh_queue()  # alarms at these thresholds
 
     def _keep_thresholds(self) -> None:
         """Save the thresholds in force with the open projects (a restart shows them)."""
         self._thresholds_timer.stop()
-        score, anomaly = self.thresholds()
-        model = self.model.name if self.model is not None else None
-        for store in self.stores.values():
-            self._save(lambda s=store: s.set_thresholds(score, anomaly, model=model))
+        self.session.keep_thresholds()
+
+    # ----- drawing the scan's review ------------------------------------------------------
+    @contextmanager
+    def _redraw_after(self) -> Iterator[None]:
+        """Session changes in this block draw nothing: the caller redraws once after it."""
+        self._redrawing, before = True, self._redrawing
+        try:
+            yield
+        finally:
+            self._redrawing = before
 
     def refresh(self) -> None:
         """Redraw overlay and dock from the store: no model call, ever."""
@@ -661,19 +693,19 @@ class Reviewer(QObject):
         try:
             objects = self.objects()
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or damaged record
-            self.window.error_banner.show_message(
+            self._banner(
                 f"The review record of {Path(self.current_path).name} is damaged ({exc!r}); "
                 f"{store.project_path} needs repair. Its findings are not shown."
             )
             objects = []
-        if self.selected not in {o.id for o in objects if o.visible}:
-            self.selected = None
+        with self._redraw_after():
+            self.session.keep_selection_among(objects)
         self.overlay.show_objects(objects, self.selected)
         self.panel.show_objects(objects, self.selected)
         chosen = next((o.label for o in objects if o.id == self.selected), self.last_label)
         self.panel.show_class(chosen)
         self.window.refresh_readout()
-        keys = self._queue_keys(store)
+        keys = self.session.queue_keys(store)
         reviewed = sum(store.is_reviewed(k) for k in keys)
         self.panel.show_bag(
             store.decision(self.current_path),
@@ -685,9 +717,8 @@ class Reviewer(QObject):
             self._stats_timer.start()
 
     def clear(self) -> None:
-        self._end_visit()
-        self.current_path = None
-        self.selected = None
+        self.panel.flush_note()
+        self.session.clear()
         self.overlay.clear()
         self.panel.show_objects([], None)
         self.panel.show_bag(None, "", "")
@@ -696,14 +727,14 @@ class Reviewer(QObject):
         self._update_actions()
 
     def _update_actions(self) -> None:
-        actions = self.window.actions
+        actions = self.actions
         has_scan = self.current_path is not None and self.store is not None
         has_object = has_scan and self.selected is not None
         for name in ("accept", "reject", "toggle_anomalous", "delete_object"):
             actions[name].setEnabled(has_object)
         self.class_keys.set_enabled(has_scan)
         actions["pick_class"].setEnabled(has_scan)
-        drawing = self.window.view.polygon_mode()
+        drawing = self.view.polygon_mode()
         actions["finish_polygon"].setEnabled(drawing)
         actions["take_back_vertex"].setEnabled(drawing)
         for name in (
@@ -716,7 +747,7 @@ class Reviewer(QObject):
             "export",
         ):
             actions[name].setEnabled(has_scan)
-        decision = self.store.decision(self.current_path) if has_scan else None
+        decision = self.session.decision() if has_scan else None
         for d in DECISIONS:
             actions[f"decide_{d}"].setEnabled(has_scan)
             actions[f"decide_{d}"].setChecked(decision == d)
@@ -729,38 +760,27 @@ class Reviewer(QObject):
 
     # ----- selection ----------------------------------------------------------------------
     def select(self, obj_id: str | None) -> None:
-        if obj_id == self.selected:
-            return
-        self.selected = obj_id
-        self.refresh()
-        self._show_selection()
+        self.session.select(obj_id)
 
     def select_step(self, delta: int) -> None:
         """Select the next (or previous) drawn object, wrapping around."""
-        ids = [o.id for o in self.objects() if o.visible]
-        if not ids:
-            return
-        if self.selected not in ids:
-            self.select(ids[0] if delta > 0 else ids[-1])
-        else:
-            self.select(ids[(ids.index(self.selected) + delta) % len(ids)])
+        self.session.select_step(delta)
+
+    def _on_selection_changed(self, _obj_id: str | None) -> None:
+        if not self._redrawing:
+            self.refresh()
+            self._show_selection()
 
     def zoom_to_selected(self) -> None:
         """Fit the view to the selected finding's box with a margin (Z); say so without one."""
         obj = next((o for o in self.overlay.objects() if o.id == self.selected), None)
         if obj is None:
-            self.window.statusBar().showMessage(
-                "Select a finding to zoom to first (click it or press ])", 3000
-            )
+            self._say("Select a finding to zoom to first (click it or press ])", 3000)
             return
-        self.window.view.fit_box(obj.box_xyxy)
-
-    def _select_next_pending(self) -> None:
-        ids = [o.id for o in self.objects() if o.visible and o.status == "pending"]
-        self.selected = ids[0] if ids else self.selected
+        self.view.fit_box(obj.box_xyxy)
 
     def _on_view_clicked(self, x: float, y: float) -> None:
-        if self.window.view.draw_mode():
+        if self.view.draw_mode():
             return
         hit = self.overlay.object_at(x, y)
         self.select(hit.id if hit is not None else None)
@@ -771,18 +791,17 @@ class Reviewer(QObject):
         return describe(hit, short=True) if hit is not None else ""
 
     # ----- analyst actions ----------------------------------------------------------------
-    def _act(self, change: Callable[[ReviewStore, str], object], *, advance: bool = False):
+    def _apply(self, action: Callable[[], object]):
+        """Run a session action on the scan on screen, then redraw once; what it returned."""
         self.panel.flush_note()  # the note typed so far comes first, in saving and in undo
         store = self.store
         if store is None or self.current_path is None:
             return None
-        self._refused = False
-        result = self._save(lambda: change(store, self.current_path))
-        if advance:
-            self._select_next_pending()
-        self.window.queue_panel.refresh(self.window.queue)  # ✓ follows decisions
+        with self._redraw_after():
+            result = action()
+        self._refresh_queue()  # ✓ follows decisions
         self.refresh()
-        if not self._refused:
+        if not self.session.refused:
             self._show_selection()
         self.reviewChanged.emit(store.key(self.current_path))
         return result
@@ -793,43 +812,34 @@ class Reviewer(QObject):
         if obj is None:
             self.window.statusBar().clearMessage()
         else:
-            self.window.statusBar().showMessage(describe(obj), 5000)
+            self._say(describe(obj), 5000)
 
-    def _on_selected(self, change: Callable[[ReviewStore, str, str], object], **kw) -> None:
+    def _on_selected(self, action: Callable[[], object]) -> None:
+        """Run an action on the selected object; say how to select one without one."""
         if self.selected is None:
-            self.window.statusBar().showMessage(
-                "Select a finding first (click it or press ])", 3000
-            )
+            self._say("Select a finding first (click it or press ])", 3000)
             return
-        obj_id = self.selected
-        self._act(lambda store, path: change(store, path, obj_id), **kw)
+        self._apply(action)
 
     def accept(self) -> None:
-        self._on_selected(lambda s, p, o: s.accept(p, o), advance=True)
+        self._on_selected(self.session.accept)
 
     def reject(self) -> None:
-        self._on_selected(lambda s, p, o: s.reject(p, o), advance=True)
+        self._on_selected(self.session.reject)
 
     def toggle_anomalous(self) -> None:
-        if self.selected is None:
-            self._on_selected(lambda *_: None)
-            return
-        current = next((o for o in self.objects() if o.id == self.selected), None)
-        if current is not None:
-            flag = not current.anomalous
-            self._on_selected(lambda s, p, o: s.set_anomalous(p, o, flag))
+        if self.selected is None or self.session.selected_object() is not None:
+            self._on_selected(self.session.toggle_anomalous)
 
     def set_label(self, label: str) -> None:
         """The class of the selected object and of the objects drawn next (Ctrl+1…9, the Class
         menu, the class picker); with nothing selected, of the objects drawn next."""
-        self.last_label = label
         if self.selected is None:
+            self.session.set_label(label)
             self.panel.show_class(label)
-            self.window.statusBar().showMessage(
-                f"Objects you draw now are {label} (B: box, P: polygon)", 4000
-            )
+            self._say(f"Objects you draw now are {label} (B: box, P: polygon)", 4000)
             return
-        self._on_selected(lambda s, p, o: s.set_label(p, o, label))
+        self._on_selected(lambda: self.session.set_label(label))
 
     def pick_class(self) -> None:
         """Open the class picker's list (K): type a name's first letters, Enter takes it."""
@@ -838,21 +848,21 @@ class Reviewer(QObject):
         self.panel.class_combo.showPopup()
 
     def delete_selected(self) -> None:
-        self._on_selected(lambda s, p, o: s.delete_object(p, o))
+        self._on_selected(self.session.delete_selected)
 
     def _on_box_edited(self, obj_id: str, box: tuple[float, float, float, float]) -> None:
-        self._act(lambda store, path: store.set_box(path, obj_id, box))
+        self._apply(lambda: self.session.set_box(obj_id, box))
 
     def toggle_draw_mode(self, on: bool) -> None:
         """Draw mode on or off (the B key toggles it): a left drag then adds a box, and the
         selected box loses its handles, so the drag can never move it instead."""
-        if on and self.window.view.polygon_mode():
+        if on and self.view.polygon_mode():
             self.toggle_polygon_mode(False)
-        self.window.view.set_draw_mode(bool(on))
+        self.view.set_draw_mode(bool(on))
         self.overlay.set_editable(not on)
-        self.window.actions["draw_box"].setChecked(bool(on))
+        self.actions["draw_box"].setChecked(bool(on))
         if on:
-            self.window.statusBar().showMessage(
+            self._say(
                 f"Drag a box around the missed object, a {self.last_label} (Esc: cancel)", 4000
             )
 
@@ -860,15 +870,15 @@ class Reviewer(QObject):
         """Polygon mode on or off (P): clicks add vertices, Enter, a double-click or a click on
         the first vertex closes the polygon, Backspace takes a vertex back, Esc cancels. No
         handles meanwhile, as in draw mode, so a click never grabs an object instead."""
-        if on and self.window.view.draw_mode():
+        if on and self.view.draw_mode():
             self.toggle_draw_mode(False)
-        self.window.view.set_polygon_mode(bool(on))
+        self.view.set_polygon_mode(bool(on))
         self.overlay.set_editable(not on)
-        self.window.actions["draw_polygon"].setChecked(bool(on))
+        self.actions["draw_polygon"].setChecked(bool(on))
         self._update_actions()
         if on:
-            self.window.view.setFocus()
-            self.window.statusBar().showMessage(
+            self.view.setFocus()
+            self._say(
                 f"Click round the missed object, a {self.last_label}: Enter, a double-click or "
                 "the first point closes the polygon, Backspace takes back a point, Esc cancels",
                 8000,
@@ -876,20 +886,18 @@ class Reviewer(QObject):
 
     def finish_polygon(self) -> None:
         """Close the polygon being drawn (Enter); say so when it has fewer than three points."""
-        if not self.window.view.finish_polygon():
-            self.window.statusBar().showMessage(
-                "A polygon needs three points at least: click more, or Esc to cancel", 4000
-            )
+        if not self.view.finish_polygon():
+            self._say("A polygon needs three points at least: click more, or Esc to cancel", 4000)
 
     def take_back_vertex(self) -> None:
-        self.window.view.take_back_vertex()
+        self.view.take_back_vertex()
 
     def set_overlay_shown(self, on: bool) -> None:
         """Show or hide the findings over the scan (V): the scan alone, then back."""
         self.overlay.set_shown(bool(on))
-        self.window.actions["toggle_overlay"].setChecked(bool(on))
+        self.actions["toggle_overlay"].setChecked(bool(on))
         if not on:
-            self.window.statusBar().showMessage("Findings hidden: V shows them again", 3000)
+            self._say("Findings hidden: V shows them again", 3000)
 
     def _on_image_shown(self, name: str) -> None:
         """Under the material functions masks are outlined: the object shows through."""
@@ -898,9 +906,9 @@ class Reviewer(QObject):
     def leave_mode(self) -> bool:
         """Leave draw mode, or polygon mode dropping the polygon being drawn (Esc); False when
         in neither."""
-        if self.window.view.polygon_mode():
+        if self.view.polygon_mode():
             self.toggle_polygon_mode(False)
-        elif self.window.view.draw_mode():
+        elif self.view.draw_mode():
             self.toggle_draw_mode(False)
         else:
             return False
@@ -911,53 +919,39 @@ class Reviewer(QObject):
         self.toggle_draw_mode(False)
         if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
             return
-        new_id = self._act(
-            lambda store, path: store.add_object(path, (x0, y0, x1, y1), self.last_label)
-        )
-        self._drawn(new_id)
+        self._drawn(self._apply(lambda: self.session.add_box((x0, y0, x1, y1))))
 
     def _on_polygon_drawn(self, points: list[tuple[float, float]]) -> None:
         self.toggle_polygon_mode(False)
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         if max(xs) - min(xs) < MIN_BOX_PX or max(ys) - min(ys) < MIN_BOX_PX:
             return
-        self._drawn(self._act(lambda store, path: store.add_polygon(path, points, self.last_label)))
+        self._drawn(self._apply(lambda: self.session.add_polygon(points)))
 
     def _drawn(self, new_id: str | None) -> None:
         """Select a drawn object and say how to change its class at once."""
         if new_id:
             self.select(new_id)
-            self.window.statusBar().showMessage(
+            self._say(
                 f"{self.window.statusBar().currentMessage()} — {self.class_keys.keys_text()}, "
                 "K or the Class list change the class, T marks it anomalous",
                 5000,
             )
 
     def _on_polygon_edited(self, obj_id: str, points: list[tuple[float, float]]) -> None:
-        self._act(lambda store, path: store.set_polygon(path, obj_id, points))
+        self._apply(lambda: self.session.set_polygon(obj_id, points))
 
     def decide(self, decision: str) -> None:
-        store = self.store
-        if store is None or self.current_path is None:
-            return
-        chosen = None if store.decision(self.current_path) == decision else decision
-        self._act(lambda s, p: s.set_decision(p, chosen))
+        if self.store is not None and self.current_path is not None:
+            self._apply(lambda: self.session.decide(decision))
 
     def _on_note_edited(self, text: str) -> None:
-        store = self.store
-        if (
-            store is not None
-            and self.current_path is not None
-            and store.note(self.current_path) != text
-        ):
-            self._save(lambda: store.set_note(self.current_path, text))
+        if self.session.set_note(text):
             self._update_actions()
 
     def _on_note_typed(self, text: str) -> None:
         """Every keystroke of a note is on disk at once (the store's note journal)."""
-        store = self.store
-        if store is not None and self.current_path is not None:
-            self._save(lambda: store.stage_note(self.current_path, text))
+        self.session.stage_note(text)
 
     def focus_note(self) -> None:
         self.review_dock.show()
@@ -965,24 +959,24 @@ class Reviewer(QObject):
         self.panel.note.setFocus()
 
     def undo(self) -> None:
-        self._history(lambda store: store.undo())
+        self._history(self.session.undo)
 
     def redo(self) -> None:
-        self._history(lambda store: store.redo())
+        self._history(self.session.redo)
 
-    def _history(self, step: Callable[[ReviewStore], str | None]) -> None:
+    def _history(self, step: Callable[[], str | None]) -> None:
         # a note still waiting for its pause is the latest edit: saved first, it is what undo
         # takes back (saved after, it would be a new edit that empties the redo history)
         self.panel.flush_note()
         store = self.store
         if store is None:
             return
-        key = self._save(lambda: step(store))
+        key = step()
         if key and key != store.key(self.current_path):
             index = self.window.queue.index_of(store.folder / key)
             if index >= 0:
                 self.window.show_index(index)  # show the scan the undone action was on
-        self.window.queue_panel.refresh(self.window.queue)
+        self._refresh_queue()
         self.refresh()
         self._show_selection()
         if key:
@@ -991,7 +985,7 @@ class Reviewer(QObject):
     def next_unreviewed(self) -> None:
         """Go to the next scan the queue shows without a decision, wrapping around."""
         queue = self.window.queue
-        index = queue.next_unreviewed()
+        index = self.session.next_unreviewed()
         if index is not None:
             if index != queue.current:
                 self.window.show_index(index)
@@ -1000,7 +994,7 @@ class Reviewer(QObject):
             text = "Every scan in the queue is reviewed"
         else:
             text = f"No unreviewed scan among the {QUEUE_FILTERS[queue.filter].lower()} shown"
-        self.window.statusBar().showMessage(text, 4000)
+        self._say(text, 4000)
 
     # ----- the analyst's name -------------------------------------------------------------
     @property
@@ -1018,19 +1012,18 @@ class Reviewer(QObject):
         try:
             name = keep_analyst(self.window.settings, name)
         except ValueError as exc:
-            self.window.statusBar().showMessage(str(exc), 4000)
+            self._say(str(exc), 4000)
             return False
-        for store in self.stores.values():
-            store.set_analyst(name)
+        self.session.sign_as(name)
         self._show_analyst()
-        self.window.statusBar().showMessage(f"Reviews are signed by {name}", 4000)
+        self._say(f"Reviews are signed by {name}", 4000)
         return True
 
     def _show_analyst(self) -> None:
         """The analyst-name action says who signs now (menu tooltip and status tip)."""
         text = f"Reviews are signed by {self.signature()}"
-        self.window.actions["analyst_name"].setToolTip(text)
-        self.window.actions["analyst_name"].setStatusTip(text)
+        self.actions["analyst_name"].setToolTip(text)
+        self.actions["analyst_name"].setStatusTip(text)
 
     def ask_analyst(self, *, first_start: bool = False) -> bool:
         """Ask for the analyst's name in a dialog; True when a name was given and kept."""
@@ -1046,9 +1039,7 @@ class Reviewer(QObject):
             return False
         if self.ask_analyst(first_start=True):
             return True
-        self.window.statusBar().showMessage(
-            f"Reviews are signed by {login_name()}: Review ▸ Analyst name… sets yours", 8000
-        )
+        self._say(f"Reviews are signed by {login_name()}: Review ▸ Analyst name… sets yours", 8000)
         return False
 
     # ----- export and statistics ----------------------------------------------------------
@@ -1096,18 +1087,9 @@ class Reviewer(QObject):
                 include_hidden=scope == "all",
             )
         except (ReviewError, OSError, ValueError) as exc:
-            self.window.error_banner.show_message(f"Export failed: {exc}")
+            self._banner(f"Export failed: {exc}")
             return
-        self.window.statusBar().showMessage(f"Exported to {written}", 6000)
-
-    def _queue_keys(self, store: ReviewStore) -> list[str]:
-        """The store keys of the queued scans of its folder: what the Review tab and the
-        statistics both count."""
-        return [
-            store.key(e.path)
-            for e in self.window.queue.entries
-            if _folder_of(e.path) == store.folder
-        ]
+        self._say(f"Exported to {written}", 6000)
 
     def _refresh_stats(self) -> None:
         from xray_gui.review import review_stats
@@ -1122,7 +1104,7 @@ class Reviewer(QObject):
                     store,
                     score_threshold=score,
                     anomaly_threshold=anomaly,
-                    keys=self._queue_keys(store),
+                    keys=self.session.queue_keys(store),
                 )
             )
 
@@ -1139,7 +1121,7 @@ class Reviewer(QObject):
             try:
                 write_stats_csv(store, Path(path))
             except OSError as exc:
-                self.window.error_banner.show_message(f"Could not write {path}: {exc}")
+                self._banner(f"Could not write {path}: {exc}")
 
     def save_project_to_dialog(self) -> None:
         store = self.store
@@ -1149,16 +1131,11 @@ class Reviewer(QObject):
             self.window, "Save review project to", str(store.project_path), "Review (*.json)"
         )
         if path:
-            self._save(lambda: store.move_to(Path(path)))
+            self.session.save(lambda: store.move_to(Path(path)))
 
     def heartbeat(self) -> None:
         """Show other instances that this one still holds its projects; say when one was lost."""
-        for store in self.stores.values():
-            if not store.read_only and not store.heartbeat():
-                self.window.error_banner.show_message(
-                    f"Review project {store.project_path} was taken over by "
-                    f"{store.locked_by.describe()}: this window is read-only for it now."
-                )
+        self.session.heartbeat()
 
     def shutdown(self) -> None:
         """Save what is pending, release the projects and stop the screening thread."""
@@ -1167,20 +1144,9 @@ class Reviewer(QObject):
         if self._thresholds_timer.isActive():
             self._keep_thresholds()
         self._heartbeat_timer.stop()
-        for store in self.stores.values():
-            if store.dirty and not store.read_only:  # a failed save: one more try before closing
-                self._save(store.save)
-            elif store.dirty:  # taken over with a change unsaved: kept in a file of its own
-                kept = self._save(store.save_aside)
-                if kept is not None:
-                    print(f"xray-gui: unsaved review work kept in {kept}", file=sys.stderr)
-            store.close()
+        for kept in self.session.close():  # taken over with a change unsaved: kept aside
+            print(f"xray-gui: unsaved review work kept in {kept}", file=sys.stderr)
         self.screening.stop()
-
-
-def _folder_of(path: str | Path) -> Path:
-    """The folder a scan's review project belongs to, spelt as the queue spells it."""
-    return Path(os.path.abspath(path)).parent
 
 
 def _scrolling(widget: QWidget) -> QScrollArea:

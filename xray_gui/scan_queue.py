@@ -46,6 +46,7 @@ def passes(filter_name: str, marks: BagMarks) -> bool:
 class QueueEntry:
     path: Path
     error: str | None = None  # the loader's message when the scan failed to open
+    added: int = 0  # the order it was queued in (folder order): what `order_as_added` restores
 
 
 @dataclass
@@ -56,6 +57,7 @@ class ScanQueue:
     current: int = -1
     filter: str = "all"  # one of QUEUE_FILTERS
     marks_of: Callable[[Path], BagMarks] | None = field(default=None, repr=False)
+    _added: int = field(default=0, repr=False)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -75,7 +77,8 @@ class ScanQueue:
             for f in list_scans(p) if p.is_dir() else [p]:
                 i = self.index_of(f)
                 if i < 0:
-                    self.entries.append(QueueEntry(f))
+                    self.entries.append(QueueEntry(f, added=self._added))
+                    self._added += 1
                     i = len(self.entries) - 1
                 indices.append(i)
         return indices
@@ -83,6 +86,23 @@ class ScanQueue:
     def clear(self) -> None:
         self.entries.clear()
         self.current = -1
+
+    # ----- order ----------------------------------------------------------------------------
+    def order_by(self, key: Callable[[Path], float | None]) -> None:
+        """Put the scans with the highest `key` first (e.g. the model's uncertainty); those
+        without one (None: not screened yet) follow in the order they were queued. Ties keep
+        their order; the scan on screen stays current wherever it lands."""
+        keyed = [(key(e.path), e) for e in self.entries]
+        self._reorder(sorted(keyed, key=lambda ke: (ke[0] is None, -(ke[0] or 0.0), ke[1].added)))
+
+    def order_as_added(self) -> None:
+        """Back to the order the scans were queued in (folder order)."""
+        self._reorder([(None, e) for e in sorted(self.entries, key=lambda e: e.added)])
+
+    def _reorder(self, keyed: list[tuple[float | None, QueueEntry]]) -> None:
+        on_screen = self.current_entry
+        self.entries = [e for _, e in keyed]
+        self.current = self.entries.index(on_screen) if on_screen is not None else -1
 
     # ----- marks and the filter -----------------------------------------------------------
     def marks(self, index: int) -> BagMarks:

@@ -17,7 +17,7 @@ class CropConfig:
 
 @dataclass(frozen=True)
 class ClassifierDataConfig:
-    train: str = ""  # COCO JSON, split dataset folder (train.json) or benign/ anomalous/ tree
+    train: str = ""  # COCO JSON, dataset folder (engine.data.training_files) or crop tree
     val: str | None = None  # default: the folder's val.json
     whole_image: bool = False  # the full-image baseline: is there an anomaly anywhere?
     balance: bool = True  # draw benign and anomalous items equally often

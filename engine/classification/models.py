@@ -1,4 +1,6 @@
-"""The classifier registry of stage 2: ResNet-18/50, SqueezeNet 1.1, VGG-16 and DFL-CNN.
+"""The classifier registry of stage 2: the paper's ResNet-18/50, SqueezeNet 1.1, VGG-16 and
+DFL-CNN (`dfl_vgg16`), and beyond it MobileNetV3-Large, the anomaly-map MobileNetV3
+(`mobilenet_v3_map`) and the benign-only PatchCore scorer (`patchcore`); `list_classifiers()`.
 
 `build_classifier("resnet18", num_classes=2)`; every model answers `forward(x) -> logits`,
 `reset_classifier(num_classes)` and `input_size` (timm's one head API), and may define

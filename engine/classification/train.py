@@ -10,6 +10,7 @@ chosen and stored with the model; `best.pt` is the checkpoint of best validation
 from __future__ import annotations
 
 import math
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from engine.classification.config import ClassifierConfig
 from engine.classification.evaluate import normaliser, predict_scores
 from engine.classification.models import KIND, build_from_architecture
 from engine.config import from_dict, to_dict
+from engine.data import training_files
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.runtime import (
     amp_dtype,
@@ -75,18 +77,19 @@ def crop_size(config: ClassifierConfig, model: torch.nn.Module) -> int:
     return config.crops.size or int(model.input_size)
 
 
-def resolve_data(config: ClassifierConfig) -> tuple[Path, Path | None]:
-    """Training and validation sources: a COCO file, a split folder, or a crop tree."""
+def resolve_data(config: ClassifierConfig, run_dir: Path) -> tuple[Path, Path | None]:
+    """Training and validation sources: a crop tree as it is, else the COCO files of
+    `engine.data.training_files` (a folder without splits is split 60/20/20 into the run)."""
     train = Path(config.data.train)
     val = Path(config.data.val) if config.data.val else None
     if not config.data.train:
         raise TrainingError("no training data: set data.train=DIR or a COCO JSON file")
-    if train.is_dir() and (train / "train.json").is_file():
-        val = val or (train / "val.json" if (train / "val.json").is_file() else None)
-        return train / "train.json", val
-    if train.exists():
+    if (train / "benign").is_dir():
         return train, val
-    raise TrainingError(f"{train}: no such COCO file, dataset folder or crop tree")
+    try:
+        return training_files(train, val, seed=config.run.seed, out_dir=run_dir / "splits")
+    except ValueError as exc:
+        raise TrainingError(f"{exc} (nor a crop tree of benign/ and anomalous/)") from None
 
 
 def make_dataset(
@@ -182,7 +185,13 @@ def train_classifier(
     arch = architecture(config)
     model = build_from_architecture(arch, weights=config.model.weights).to(device)
     size = crop_size(config, model)
-    train_src, val_src = resolve_data(config)
+    train_src, val_src = resolve_data(config, run_dir) if ddp.is_main else (None, None)
+    if ddp.enabled:  # the first process may have written the split: everyone reads its paths
+        shared = [train_src, val_src]
+        torch.distributed.broadcast_object_list(shared, src=0)
+        train_src, val_src = shared
+    if ddp.is_main and train_src != Path(config.data.train):
+        print(f"training on {train_src}, validating on {val_src}", file=sys.stderr)
     val_set = make_dataset(val_src, config, size, train=False) if val_src else None
     if config.model.name == "patchcore":
         return _fit_patchcore(config, model, arch, train_src, val_set, run_dir, device)

@@ -3,7 +3,15 @@
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from engine.data.split import SPLITS, resolve_annotations, split_coco, split_summary
+from engine.data.split import (
+    SPLITS,
+    resolve_annotations,
+    resolve_split,
+    split_coco,
+    split_files,
+    split_summary,
+    training_files,
+)
 
 __all__ = [
     "SPLITS",
@@ -11,9 +19,12 @@ __all__ = [
     "collate",
     "eval_transforms",
     "resolve_annotations",
+    "resolve_split",
     "split_coco",
+    "split_files",
     "split_summary",
     "train_transforms",
+    "training_files",
 ]
 
 # The torch-based parts load on first use, so `xray-engine split` does not pay for importing torch.

@@ -26,17 +26,58 @@ EMPTY = "empty"
 _FRACTION_TOLERANCE = 1e-6
 
 
-def resolve_annotations(path: str | Path) -> Path:
-    """The COCO JSON for `path`: a dataset folder's `annotations.json`, or the file itself."""
+def split_files(folder: str | Path) -> dict[str, Path]:
+    """The COCO files a dataset folder holds, by role: `"annotations"` (every image, as the
+    simulator writes it) and each split `split_coco` wrote (`"train"`, `"val"`, `"test"`,
+    `"test_unseen_designs"`); roles without a file are left out."""
+    folder = Path(folder)
+    names = {"annotations": ANNOTATIONS, **{s: f"{s}.json" for s in (*SPLITS, UNSEEN)}}
+    return {role: folder / name for role, name in names.items() if (folder / name).is_file()}
+
+
+def resolve_split(path: str | Path, split: str | None = None) -> Path:
+    """The COCO JSON for `split` of `path`: a file is itself; a dataset folder gives its
+    `<split>.json`, else (or with no `split`) its `annotations.json`; a one-line ValueError
+    when there is neither."""
     path = Path(path)
     if path.is_dir():
-        candidate = path / ANNOTATIONS
-        if candidate.is_file():
-            return candidate
-        raise ValueError(f"{path}: dataset folder has no {ANNOTATIONS}")
+        files = split_files(path)
+        chosen = files.get(split) if split else None
+        if chosen is None:
+            chosen = files.get("annotations")
+        if chosen is not None:
+            return chosen
+        wanted = f"{split}.json or {ANNOTATIONS}" if split else ANNOTATIONS
+        raise ValueError(f"{path}: dataset folder has no {wanted}")
     if path.is_file():
         return path
     raise ValueError(f"{path}: no such dataset folder or COCO JSON file")
+
+
+def resolve_annotations(path: str | Path) -> Path:
+    """The COCO JSON for `path`: a dataset folder's `annotations.json`, or the file itself."""
+    return resolve_split(path)
+
+
+def training_files(
+    path: str | Path, val: str | Path | None = None, *, seed: int = 0, out_dir: str | Path
+) -> tuple[Path, Path | None]:
+    """Train and validation COCO files for a training run on `path` (`val`, if given, wins).
+
+    A file trains as is. A dataset folder trains on its `train.json` and validates on its
+    `val.json`; one holding only `annotations.json` is first split 60/20/20 with `seed` into
+    `out_dir`, so training never sees the validation or test images. One-line ValueErrors.
+    """
+    path, val = Path(path), Path(val) if val else None
+    if not path.is_dir():
+        return resolve_split(path), val
+    files = split_files(path)
+    if "train" in files:
+        return files["train"], val or files.get("val")
+    if "annotations" in files:
+        paths = split_coco(files["annotations"], seed=seed, out_dir=out_dir)
+        return paths["train"], val or paths["val"]
+    raise ValueError(f"{path}: no train.json or {ANNOTATIONS} in this dataset folder")
 
 
 def _check_fractions(fractions: Sequence[float], source: Path) -> tuple[float, ...]:

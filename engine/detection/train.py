@@ -13,6 +13,7 @@ evaluates.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +25,7 @@ from torch.utils.data import DataLoader
 
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.config import from_dict, to_dict
-from engine.data import CocoDetection, collate, split_coco, train_transforms
+from engine.data import CocoDetection, collate, train_transforms, training_files
 from engine.detection.config import DetectionConfig
 from engine.detection.evaluate import evaluate_detector
 from engine.detection.models import KIND, build_from_architecture, detector_family
@@ -69,24 +70,16 @@ class TrainResult:
 
 
 def resolve_data(config: DetectionConfig, run_dir: Path) -> tuple[Path, Path | None]:
-    """Train and validation COCO files; a folder without splits is split 60/20/20 into the run."""
-    train = Path(config.data.train)
-    val = Path(config.data.val) if config.data.val else None
+    """Train and validation COCO files (`engine.data.training_files`); a folder without splits
+    is split 60/20/20 into the run."""
     if not config.data.train:
         raise TrainingError("no training data: set data.train=DIR or a COCO JSON file")
-    if train.is_dir():
-        if (train / "train.json").is_file():
-            val = val or (train / "val.json" if (train / "val.json").is_file() else None)
-            return train / "train.json", val
-        if (train / "annotations.json").is_file():
-            paths = split_coco(
-                train / "annotations.json", seed=config.run.seed, out_dir=run_dir / "splits"
-            )
-            return paths["train"], val or paths["val"]
-        raise TrainingError(f"{train}: no train.json or annotations.json in this folder")
-    if not train.is_file():
-        raise TrainingError(f"{train}: no such COCO file or dataset folder")
-    return train, val
+    try:
+        return training_files(
+            config.data.train, config.data.val, seed=config.run.seed, out_dir=run_dir / "splits"
+        )
+    except ValueError as exc:
+        raise TrainingError(str(exc)) from None
 
 
 def architecture(config: DetectionConfig, num_classes: int) -> dict:
@@ -146,6 +139,8 @@ def train_detector(
         shared = [train_json, val_json]
         torch.distributed.broadcast_object_list(shared, src=0)
         train_json, val_json = shared
+    if ddp.is_main and Path(config.data.train).is_dir():
+        print(f"training on {train_json}, validating on {val_json}", file=sys.stderr)
     d = config.data
     train_set = CocoDetection(
         train_json,

@@ -8,13 +8,14 @@ returned here is a real operating point of the ROC curve.
 - `anomaly_metrics` gives A, P, R, F1, TP %, FP % (the paper's columns) plus ROC AUC, average
   precision and the TPR at 1 % and 5 % FPR, for one threshold;
 - `threshold_for_fpr` picks the operating threshold on the validation split for a target FP rate
-  (the product goal is ≤ 5 % FP at ≥ 90 % TP); `threshold_for_tpr` the threshold for a target
-  TP rate; `threshold_for_benign` the threshold for a target FP rate from benign items alone
-  (a site calibrating its alarm rate on its own cleared bags);
+  (the product goal is ≤ 5 % FP at ≥ 90 % TP); `threshold_for_benign` the threshold for a
+  target FP rate from benign items alone (a site calibrating its alarm rate on its own cleared
+  bags);
 - `tpr_at_fpr` and `fpr_at_tpr` read single operating points off the ROC curve;
 - `by_group` scores each kind of anomaly (its type, its visibility band) against all benign
-  items: which concealments a classifier catches, not only how many;
-- `table_ii` prints rows of metrics as a Markdown table in the paper's format.
+  items: which concealments a classifier catches, not only how many.
+
+`engine.classification.report` prints the paper's Table II from evaluated runs.
 
 Equal scores cannot be split by a threshold: a group of tied items is flagged together or not at
 all. The threshold searches never split a tie group and never exceed the target on the items
@@ -39,38 +40,19 @@ from sklearn.metrics import (
 )
 
 __all__ = [
-    "TABLE_II_COLUMNS",
     "VISIBILITY_BANDS",
     "AnomalyMetrics",
     "anomaly_metrics",
     "by_group",
     "fpr_at_tpr",
-    "table_ii",
     "threshold_for_benign",
     "threshold_for_fpr",
-    "threshold_for_tpr",
     "tpr_at_fpr",
     "visibility_band",
 ]
 
 # rates are ratios of counts; allow for the rounding of k / n against a target such as 0.05
 _RATE_EPS = 1e-9
-_MISSING = "–"
-TABLE_II_COLUMNS = (
-    "method",
-    "A",
-    "P",
-    "R",
-    "F1",
-    "TP %",
-    "FP %",
-    "AUC",
-    "TPR@1 %FPR",
-    "TPR@5 %FPR",
-    "threshold",
-)
-_FRACTION_COLUMNS = ("A", "P", "R", "F1", "AUC")
-_PERCENT_COLUMNS = ("TP %", "FP %", "TPR@1 %FPR", "TPR@5 %FPR")
 
 
 @dataclass(frozen=True)
@@ -105,26 +87,6 @@ class AnomalyMetrics:
         d = asdict(self)
         d["confusion"] = [list(r) for r in self.confusion]
         return d
-
-    def row(self, name: str) -> dict[str, str | float | None]:
-        """One Table II row: A, P, R, F1, AUC as fractions, TP/FP rates in percent."""
-        return {
-            "method": name,
-            "A": self.accuracy,
-            "P": self.precision,
-            "R": self.recall,
-            "F1": self.f1,
-            "TP %": 100.0 * self.tp_rate,
-            "FP %": 100.0 * self.fp_rate,
-            "AUC": self.roc_auc,
-            "TPR@1 %FPR": _percent(self.tpr_at_fpr_1),
-            "TPR@5 %FPR": _percent(self.tpr_at_fpr_5),
-            "threshold": self.threshold,
-        }
-
-
-def _percent(x: float | None) -> float | None:
-    return None if x is None else 100.0 * x
 
 
 def _numpy(x: Any) -> np.ndarray:
@@ -321,43 +283,3 @@ def threshold_for_benign(scores: Any, target_fpr: float = 0.05) -> float:
     if len(higher):
         return float((barred + higher[-1]) / 2)
     return float(barred + max(1e-6, abs(barred) * 1e-6))
-
-
-def threshold_for_tpr(labels: Any, scores: Any, target_tpr: float = 0.90) -> float:
-    """The highest threshold flagging at least `target_tpr` of the anomalous items.
-
-    For "FP % at 90 % TP" reporting: it is the score of the ⌈target·positives⌉-th highest
-    anomalous item (ties flagged together, so TPR may exceed the target); benign items are not
-    needed. Without anomalous items it raises ValueError.
-    """
-    _check_rate("target_tpr", target_tpr)
-    y, s = _check(labels, scores)
-    positive = np.sort(s[y == 1])[::-1]
-    if len(positive) == 0:
-        raise ValueError("no anomalous items: the TP rate is undefined, cannot choose a threshold")
-    k = math.ceil(target_tpr * len(positive) - _RATE_EPS)
-    return _above(s) if k == 0 else float(positive[k - 1])
-
-
-def _cell(column: str, value: str | float | None) -> str:
-    if value is None:
-        return _MISSING
-    if isinstance(value, str):
-        return value
-    if column in _FRACTION_COLUMNS:
-        return f"{value:.2f}"
-    if column in _PERCENT_COLUMNS:
-        return f"{value:.1f}"
-    return f"{value:.4g}"
-
-
-def table_ii(rows: Sequence[tuple[str, AnomalyMetrics]]) -> str:
-    """A Markdown table like the paper's Table II: A, P, R, F1, AUC as 0.xx, rates in % (0.0)."""
-    lines = [
-        "| " + " | ".join(TABLE_II_COLUMNS) + " |",
-        "|" + "|".join([":---"] + ["---:"] * (len(TABLE_II_COLUMNS) - 1)) + "|",
-    ]
-    for name, metrics in rows:
-        row = metrics.row(name)
-        lines.append("| " + " | ".join(_cell(c, row[c]) for c in TABLE_II_COLUMNS) + " |")
-    return "\n".join(lines)

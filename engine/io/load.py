@@ -295,8 +295,9 @@ def list_scans(folder: str | Path) -> list[Path]:
             if role in ("zeff", "mask"):
                 continue
         scans.append(p)
-    return sorted(scans, key=_natural_key)
+    return sorted(scans, key=lambda p: natural_key(p.name))
 
 
-def _natural_key(path: Path) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", path.name)]
+def natural_key(text: str) -> list:
+    """A sort key that puts `bag_2` before `bag_10` (digit runs compare as numbers, case-free)."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text)]

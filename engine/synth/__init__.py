@@ -1,1 +1,2 @@
-"""The dual-energy X-ray simulator: scanner physics now, bags and objects next (issue 3)."""
+"""The dual-energy X-ray simulator: scanner physics, materials, packed bags with the paper's six
+object classes and their anomalies, projection into real scans, and COCO datasets on disk."""

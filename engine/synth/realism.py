@@ -124,13 +124,8 @@ def hsv_degrees(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hue, hsv[..., 1], hsv[..., 2]
 
 
-def classify_pixels(rgb: np.ndarray) -> np.ndarray:
-    """Class index per pixel (into `CLASSES`) of a uint8 RGB image, at its own size."""
-    hue, s, v = hsv_degrees(rgb)
-    return _classify(hue, s, v)
-
-
 def _classify(hue: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Class index per pixel (into `CLASSES`) from hue in degrees, S and V (`hsv_degrees`)."""
     black = v < BLACK_V
     low_s = ~black & (s < GREY_S)
     white = low_s & (v > WHITE_V)
@@ -420,7 +415,7 @@ def bag_box(rgb: np.ndarray, width: int = WIDTH) -> tuple[int, int, int, int] | 
     """The bag's box (x0, y0, x1, y1; exclusive) in `rgb`'s own pixels, found at `width`."""
     _check_rgb(rgb)
     small = resize_to_width(rgb, width)
-    box = _bag_box(classify_pixels(small) != CLASSES.index("white"))
+    box = _bag_box(_classify(*hsv_degrees(small)) != CLASSES.index("white"))
     if box is None:
         return None
     (h, w), (sh, sw) = rgb.shape[:2], small.shape[:2]

@@ -25,6 +25,7 @@ def _blocks(n: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, t
     return x, y, maps
 
 
+@pytest.mark.slow
 def test_the_crop_score_is_the_pooled_map_behind_the_common_head_api():
     torch.manual_seed(0)
     model = build_classifier("mobilenet_v3_map", input_size=64).eval()
@@ -53,6 +54,7 @@ def test_crops_without_pixel_labels_train_on_their_label_alone():
         assert model.training_loss(x, y, maps) > label_only  # the cells add their own term
 
 
+@pytest.mark.slow
 def test_it_learns_where_the_hidden_block_is():
     torch.manual_seed(0)
     model = AnomalyMapClassifier(input_size=64)

@@ -14,10 +14,8 @@ from engine.evaluation.anomaly import (
     anomaly_metrics,
     by_group,
     fpr_at_tpr,
-    table_ii,
     threshold_for_benign,
     threshold_for_fpr,
-    threshold_for_tpr,
     tpr_at_fpr,
     visibility_band,
 )
@@ -131,10 +129,6 @@ def test_thresholds_against_hand_roc() -> None:
     assert threshold_for_fpr(LABELS, SCORES, 0.3) == 0.6
     assert threshold_for_fpr(LABELS, SCORES, 0.5) == 0.2
     assert threshold_for_fpr(LABELS, SCORES, 1.0) == 0.05
-    assert threshold_for_tpr(LABELS, SCORES, 0.5) == 0.6
-    assert threshold_for_tpr(LABELS, SCORES, 0.75) == 0.3
-    assert threshold_for_tpr(LABELS, SCORES, 0.9) == 0.2
-    assert threshold_for_tpr(LABELS, SCORES, 1.0) == 0.2
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -165,21 +159,6 @@ def test_operating_points_against_brute_force(seed: int) -> None:
         assert fpr_at_tpr(labels, scores, target) == pytest.approx(fpr, abs=1e-12)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("target", [0.5, 0.9, 0.95, 1.0])
-def test_threshold_for_tpr_reaches_the_tpr(seed: int, target: float) -> None:
-    labels, scores = _validation(seed)
-    t = threshold_for_tpr(labels, scores, target)
-    assert anomaly_metrics(labels, scores, t).tp_rate >= target
-    higher = scores[scores > t]
-    if len(higher):  # the next distinct score up misses it
-        assert anomaly_metrics(labels, scores, higher.min()).tp_rate < target
-    # "FP at 90 % TP" reads the same from both sides
-    assert anomaly_metrics(labels, scores, t).fp_rate == pytest.approx(
-        fpr_at_tpr(labels, scores, target), abs=1e-12
-    )
-
-
 def test_ties_are_never_split() -> None:
     # ten benign, four anomalous; one tie group at 0.8 holds two benign and two anomalous
     labels = [0] * 10 + [1] * 4
@@ -194,9 +173,6 @@ def test_ties_are_never_split() -> None:
     t = threshold_for_fpr(labels, scores, 0.2)
     assert t == 0.8
     assert anomaly_metrics(labels, scores, t).tp_rate == 0.75
-    # the TPR target is reached by the whole group, so it can be overshot
-    assert threshold_for_tpr(labels, scores, 0.5) == 0.8
-    assert anomaly_metrics(labels, scores, 0.8).tp_rate == 0.75
 
 
 def test_all_tied_flags_nothing_when_the_group_breaks_the_budget() -> None:
@@ -215,9 +191,6 @@ def test_threshold_without_one_class() -> None:
     assert anomaly_metrics([0, 0, 0], benign, t).fp_rate == 0.0
     with pytest.raises(ValueError, match="no benign items"):
         threshold_for_fpr([1, 1], [0.2, 0.4], 0.05)
-    with pytest.raises(ValueError, match="no anomalous items"):
-        threshold_for_tpr([0, 0], [0.2, 0.4], 0.9)
-    assert threshold_for_tpr([1, 1, 1], [0.2, 0.4, 0.9], 0.6) == 0.4  # no benign needed
 
 
 def test_inputs_as_list_numpy_and_tensor_agree() -> None:
@@ -265,34 +238,8 @@ def test_bad_targets() -> None:
         anomaly_metrics(LABELS, SCORES, float("nan"))
     with pytest.raises(ValueError, match=r"target_fpr must be in \[0, 1\]"):
         threshold_for_fpr(LABELS, SCORES, 5.0)
-    with pytest.raises(ValueError, match="target_tpr must be in"):
-        threshold_for_tpr(LABELS, SCORES, -0.1)
     with pytest.raises(ValueError, match="fpr must be in"):
         tpr_at_fpr(LABELS, SCORES, 1.5)
-
-
-def test_table_ii_formatting() -> None:
-    ours = anomaly_metrics(LABELS, SCORES, 0.5)
-    benign_only = anomaly_metrics([0, 0, 0], [0.1, 0.7, 0.3], 0.5)
-    table = table_ii([("dual CNN", ours), ("whole scan", benign_only)])
-    header, rule, row, none_row = table.splitlines()
-    assert header == (
-        "| method | A | P | R | F1 | TP % | FP % | AUC | TPR@1 %FPR | TPR@5 %FPR | threshold |"
-    )
-    assert rule.count("|") == 12
-    assert row == (
-        "| dual CNN | 0.62 | 0.67 | 0.50 | 0.57 | 50.0 | 25.0 | 0.69 | 25.0 | 25.0 | 0.5 |"
-    )
-    assert none_row == ("| whole scan | 0.67 | 0.00 | 0.00 | 0.00 | 0.0 | 33.3 | – | – | – | 0.5 |")
-
-
-def test_row_in_paper_units() -> None:
-    row = anomaly_metrics(LABELS, SCORES, 0.5).row("ours")
-    assert row["method"] == "ours"
-    assert row["A"] == pytest.approx(0.625)
-    assert row["TP %"] == pytest.approx(50.0)
-    assert row["FP %"] == pytest.approx(25.0)
-    assert row["TPR@5 %FPR"] == pytest.approx(25.0)
 
 
 def test_to_dict_is_json() -> None:

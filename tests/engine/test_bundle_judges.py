@@ -89,6 +89,7 @@ def test_route_gives_named_classes_to_their_judge_and_the_rest_to_the_default():
     assert route(labels, judges[:1]) == [[0]]  # no default: the rest is not judged
 
 
+@pytest.mark.slow
 def test_a_bundle_records_which_classes_each_classifier_judges(per_class, tmp_path):
     detector, everything, one, host = per_class
     path = make_bundle(detector, [one, everything], tmp_path / "two.xsb")
@@ -99,6 +100,19 @@ def test_a_bundle_records_which_classes_each_classifier_judges(per_class, tmp_pa
     assert all(0 <= c["threshold"] <= 1 for c in bundle["classifiers"])
 
 
+@pytest.mark.slow
+def test_a_bundle_gives_its_detector_to_a_new_bundle_with_other_judges(per_class, tmp_path):
+    detector, everything, one, _ = per_class
+    first = load_bundle(make_bundle(detector, [one], tmp_path / "first.xsb"))
+    second = load_bundle(make_bundle(tmp_path / "first.xsb", [everything], tmp_path / "b.xsb"))
+    assert second["detector"]["architecture"] == first["detector"]["architecture"]
+    assert second["categories"] == first["categories"]
+    assert [c["categories"] for c in second["classifiers"]] == [None]
+    for k, v in first["model"]["detector"].items():
+        assert torch.equal(second["model"]["detector"][k], v), k
+
+
+@pytest.mark.slow
 def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, tmp_path):
     detector, everything, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one, everything], tmp_path / "b.xsb"))
@@ -118,6 +132,7 @@ def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, 
     assert seen == {True, False}  # both judges were used
 
 
+@pytest.mark.slow
 def test_without_a_default_judge_other_classes_get_no_anomaly_score(per_class, tmp_path):
     detector, _, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one], tmp_path / "one.xsb"))
@@ -126,12 +141,15 @@ def test_without_a_default_judge_other_classes_get_no_anomaly_score(per_class, t
     from engine.synth.dataset import write_dataset
 
     write_dataset(tmp_path / "s", 2, seed=3, progress=False)
-    for path in sorted((tmp_path / "s" / "images").glob("bag_??????.png")):
-        for f in screener(path).findings:
-            assert (f.anomaly_score is None) == (f.label != host)
-            assert not (f.anomaly_score is None and f.anomalous)
+    paths = sorted((tmp_path / "s" / "images").glob("bag_??????.png"))
+    findings = [f for path in paths for f in screener(path).findings]
+    assert findings, "nothing found: the checks of each finding would check nothing"
+    for f in findings:
+        assert (f.anomaly_score is None) == (f.label != host)
+        assert not (f.anomaly_score is None and f.anomalous)
 
 
+@pytest.mark.slow
 def test_conflicting_classifiers_are_refused(per_class, tmp_path):
     detector, everything, one, host = per_class
     with pytest.raises(BundleError, match=f"both judge class '{host}'"):
@@ -153,6 +171,7 @@ def test_conflicting_classifiers_are_refused(per_class, tmp_path):
     assert not (tmp_path / "x.xsb").exists()
 
 
+@pytest.mark.slow
 def test_a_bundle_without_classifier_lists_is_refused_with_a_way_out(tiny_bundle, tmp_path):
     state = torch.load(tiny_bundle, weights_only=True)
     state.pop("classifiers")
@@ -161,6 +180,7 @@ def test_a_bundle_without_classifier_lists_is_refused_with_a_way_out(tiny_bundle
         load_bundle(tmp_path / "old.xsb")
 
 
+@pytest.mark.slow
 def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_path, capsys):
     detector, everything, one, _ = per_class
     bundle = make_bundle(detector, [one, everything], tmp_path / "b.xsb")
@@ -185,6 +205,7 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2
 
 
+@pytest.mark.slow
 def test_calibrate_places_each_judges_threshold_on_its_benign_objects(
     per_class, tiny_coco, tmp_path, monkeypatch
 ):
@@ -208,6 +229,7 @@ def test_calibrate_places_each_judges_threshold_on_its_benign_objects(
             assert all(r["fp_rate"] == target for r in out)
 
 
+@pytest.mark.slow
 def test_calibrate_keeps_thresholds_it_cannot_place_and_reports_bad_input(
     per_class, tiny_coco, tmp_path, monkeypatch, capsys
 ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -9,13 +11,26 @@ from torch.nn import functional as F
 from engine.classification.models import build_classifier, list_classifiers
 
 SUPERVISED = ["dfl_vgg16", "mobilenet_v3_large", "resnet18", "resnet50", "squeezenet1_1", "vgg16"]
+HEAVY = {"dfl_vgg16", "resnet18", "resnet50", "vgg16"}  # over ~2 s a step on a CPU: marked slow
 
 
 def test_the_registry_holds_the_papers_classifiers():
     assert set(SUPERVISED) <= set(list_classifiers())
 
 
-@pytest.mark.parametrize("name", SUPERVISED)
+def test_the_train_classifier_help_names_every_registered_classifier(capsys, monkeypatch):
+    from engine.cli import main
+
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["train-classifier", "--help"])
+    names = set(re.findall(r"\w+", capsys.readouterr().out))
+    assert set(list_classifiers()) <= names
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in SUPERVISED]
+)
 def test_every_classifier_trains_a_step_and_predicts(name):
     torch.manual_seed(0)
     model = build_classifier(name, num_classes=2, input_size=64)
@@ -41,6 +56,7 @@ def test_every_classifier_trains_a_step_and_predicts(name):
         assert model.eval()(x).shape == (4, 3)
 
 
+@pytest.mark.slow
 def test_vgg_from_scratch_gets_batch_norm_and_names_are_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     vgg = build_classifier("vgg16")

@@ -54,6 +54,7 @@ def crop_tree(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_a_classifier_learns_an_easy_anomaly_and_keeps_its_threshold(crop_tree, tmp_path):
     config = _config(crop_tree, tmp_path, f"data.val={crop_tree}", "solver.max_iters=30")
     result = train_classifier(config, progress=False)
@@ -67,6 +68,7 @@ def test_a_classifier_learns_an_easy_anomaly_and_keeps_its_threshold(crop_tree, 
     assert model.input_size == 32
 
 
+@pytest.mark.slow
 def test_an_interrupted_classifier_run_resumes_with_the_same_losses(crop_tree, tmp_path):
     whole = train_classifier(
         _config(crop_tree, tmp_path / "a", "solver.max_iters=6"), progress=False
@@ -91,6 +93,7 @@ def test_an_interrupted_classifier_run_resumes_with_the_same_losses(crop_tree, t
         ["model.name=squeezenet1_1"],
     ],
 )
+@pytest.mark.slow
 def test_every_input_mode_and_the_baseline_train_on_simulated_scans(tiny_coco, tmp_path, extra):
     result = train_classifier(
         _config(tiny_coco, tmp_path, "solver.max_iters=2", *extra), progress=False
@@ -102,6 +105,7 @@ def test_every_input_mode_and_the_baseline_train_on_simulated_scans(tiny_coco, t
         assert "dfl_init" in resolved  # the filter bank started from patches of each class
 
 
+@pytest.mark.slow
 def test_the_benign_only_scorer_fits_without_anomaly_labels(tiny_coco, tiny_bundle, tmp_path):
     detector = next(tiny_bundle.parent.rglob("maskrcnn_resnet18_fpn/last.pt"))
     config = _config(tiny_coco, tmp_path, "model.name=patchcore", f"model.weights={detector}")
@@ -111,6 +115,7 @@ def test_the_benign_only_scorer_fits_without_anomaly_labels(tiny_coco, tiny_bund
     assert 0 <= result.threshold <= 1
 
 
+@pytest.mark.slow
 def test_eval_classifier_and_report_anomaly(crop_tree, tmp_path, capsys):
     run = train_classifier(
         _config(crop_tree, tmp_path, "solver.max_iters=4", f"data.val={crop_tree}"), progress=False
@@ -145,3 +150,31 @@ def test_data_categories_keep_the_crops_of_those_classes_only(tiny_coco, tmp_pat
     some = make_dataset(tiny_coco / "train.json", config, 32, train=True)
     assert 0 < len(some) < len(everything)
     assert {item.category for item in some.items} == {chosen}
+
+
+@pytest.mark.slow
+def test_a_folder_without_splits_trains_on_its_train_split_and_bundles(
+    tiny_coco, tiny_bundle, tmp_path, capsys
+):
+    data = tmp_path / "unsplit"
+    data.mkdir()
+    (data / "images").symlink_to(tiny_coco / "images")
+    (data / "annotations.json").write_bytes((tiny_coco / "annotations.json").read_bytes())
+    runs = tmp_path / "runs"
+    args = [
+        "train-classifier",
+        f"data.train={data}",
+        f"run.out={runs}",
+        "run.name=unsplit",
+        *FAST,
+        "solver.max_iters=2",
+    ]
+    assert main([*args, "--quiet"]) == 0
+    run = runs / "unsplit"
+    assert f"training on {run / 'splits' / 'train.json'}" in capsys.readouterr().err
+    resolved = (run / "config.yaml").read_text()
+    assert f"train: {run / 'splits' / 'train.json'}" in resolved
+    assert load_checkpoint(run / "best.pt", kind="classifier")["threshold"] is not None
+    detector = next(tiny_bundle.parent.rglob("maskrcnn_resnet18_fpn/last.pt"))
+    bundle = ["bundle", "--detector", str(detector), "--classifier", str(run / "best.pt")]
+    assert main([*bundle, "--out", str(tmp_path / "m.xsb")]) == 0

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from torchvision.ops import box_iou
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "resources" / "demo"
@@ -21,11 +23,9 @@ EXPECTED = {"bag_000020.png": ("toaster", True), "bag_000009.png": ("toaster", F
 
 
 def _iou(a, b) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    """Intersection over union of two xyxy boxes."""
+    one, other = (torch.tensor([box], dtype=torch.float64) for box in (a, b))
+    return float(box_iou(one, other))
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def test_the_demo_bundle_is_shipped_within_budget():
     assert BUNDLE.stat().st_size < 60 * 1024 * 1024
 
 
+@pytest.mark.slow
 def test_the_demo_bundle_finds_and_judges_the_objects_of_two_demo_scans(truth):
     """The card's object of each scan is found (right class, IoU >= 0.5) and judged right, and
     nothing else on the two scans is flagged."""

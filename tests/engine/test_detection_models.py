@@ -37,6 +37,7 @@ def test_the_registry_holds_the_papers_six_and_cpu_variants():
 
 
 @pytest.mark.parametrize("name", list_detectors())
+@pytest.mark.slow
 def test_every_detector_trains_a_step_and_predicts(name):
     torch.manual_seed(0)
     fast = {} if detector_family(name) == "retinanet" else {"box_batch_size_per_image": 64}

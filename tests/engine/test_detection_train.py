@@ -19,6 +19,8 @@ from engine.config import load_config
 from engine.detection.config import DetectionConfig
 from engine.detection.train import TrainingError, train_detector
 
+pytestmark = pytest.mark.slow  # each test trains a detector, or reads one trained here
+
 FAST = [
     "model.name=maskrcnn_resnet18_fpn",
     "model.min_size=72",

@@ -48,7 +48,7 @@ def test_main_turns_an_engine_error_into_one_line_and_exit_2(monkeypatch, capsys
     def fails(args):
         raise ConfigError("solver.lr: expected a number,\n  got 'fast'")
 
-    monkeypatch.setattr(cli, "_cmd_split", fails)
+    monkeypatch.setattr(cli.data, "_cmd_split", fails)  # looked up as `register` runs
     assert cli.main(["split", "somewhere"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("xray-engine split: solver.lr: expected a number")

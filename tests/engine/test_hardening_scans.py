@@ -370,6 +370,7 @@ SCREEN_BAD = [
 ]
 
 
+@pytest.mark.slow
 def test_screen_skips_every_bad_scan_and_screens_the_good_ones_around_them(
     tiny_detector_bundle, tmp_path, capfd
 ):
@@ -406,6 +407,7 @@ def test_screen_skips_every_bad_scan_and_screens_the_good_ones_around_them(
     assert f"3 screened, {len(failed)} skipped" in out_text
 
 
+@pytest.mark.slow
 def test_screen_goes_on_whatever_one_scan_raises(
     tiny_detector_bundle, tmp_path, capfd, monkeypatch
 ):

@@ -93,6 +93,7 @@ def improved(reviewed, judged_bundle, tmp_path_factory) -> dict:
     return {"code": code, "out": out, **before}
 
 
+@pytest.mark.slow
 def test_improve_writes_a_bundle_with_its_lineage_and_touches_nothing_else(
     improved, reviewed, judged_bundle
 ):
@@ -119,6 +120,7 @@ def test_improve_writes_a_bundle_with_its_lineage_and_touches_nothing_else(
     assert isinstance(Screener.from_bundle(out, "cpu")(scan).findings, list)
 
 
+@pytest.mark.slow
 def test_a_judge_of_one_class_is_fine_tuned_and_kept_in_its_place(improved, judged_bundle):
     bundle, host = judged_bundle
     old, new = load_bundle(bundle), load_bundle(improved["out"])
@@ -132,6 +134,7 @@ def test_a_judge_of_one_class_is_fine_tuned_and_kept_in_its_place(improved, judg
     assert any(not (a == b).all() for a, b in pairs)
 
 
+@pytest.mark.slow
 def test_too_few_reviewed_bags_is_one_line_and_exit_2(reviewed, judged_bundle, tmp_path, capsys):
     out = tmp_path / "new.xsb"
     code = main(["improve", str(judged_bundle[0]), "--reviews", str(reviewed), "--out", str(out)])
@@ -140,6 +143,7 @@ def test_too_few_reviewed_bags_is_one_line_and_exit_2(reviewed, judged_bundle, t
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_folder_without_a_review_project_is_named(tiny_bundle, tmp_path, capsys):
     code = main(
         ["improve", str(tiny_bundle), "--reviews", str(tmp_path), "--out", str(tmp_path / "n.xsb")]
@@ -148,6 +152,7 @@ def test_a_folder_without_a_review_project_is_named(tiny_bundle, tmp_path, capsy
     assert "no review project there" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_corrupt_review_project_is_reported_and_left_alone(tiny_bundle, tmp_path, capsys):
     (tmp_path / PROJECT_NAME).write_text("{ not json")
     code = main(

@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test imports torch in a fresh interpreter
+
 REPO = Path(__file__).resolve().parents[2]
 TRAINING = ("engine.detection.train", "engine.classification.train", "engine.training")
 

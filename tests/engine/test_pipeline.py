@@ -24,6 +24,7 @@ def _scans(tiny_coco):
     return sorted(p for p in (tiny_coco / "images").glob("bag_??????.png"))
 
 
+@pytest.mark.slow
 def test_a_bundle_holds_both_models_and_their_settings(tiny_bundle):
     bundle = load_bundle(tiny_bundle)
     assert bundle["categories"][:2] == ["bottle", "hairdryer"]
@@ -36,11 +37,13 @@ def test_a_bundle_holds_both_models_and_their_settings(tiny_bundle):
     assert all(v.dtype == torch.float16 for v in weights.values() if v.is_floating_point())
 
 
+@pytest.mark.slow
 def test_screening_a_scan_gives_findings_with_anomaly_scores(screener, tiny_coco):
     path = _scans(tiny_coco)[0]
     result = screener(path)
     assert isinstance(result, BagResult) and result.image_size == (96, 72)
     assert {"detect", "total"} <= set(result.timings)
+    assert result.findings, "nothing found: the checks of each finding would check nothing"
     for f in result.findings:
         x0, y0, x1, y1 = f.box_xyxy
         assert 0 <= x0 <= x1 <= 96 and 0 <= y0 <= y1 <= 72
@@ -62,6 +65,7 @@ def test_anomalous_findings_are_drawn_in_red():
     assert (drawn[10, 20] == ANOMALY_RGB).all()
 
 
+@pytest.mark.slow
 def test_wrong_and_corrupt_bundles_are_refused_clearly(tiny_bundle, tmp_path):
     with pytest.raises(BundleError, match="no such checkpoint"):
         load_bundle(tmp_path / "none.xsb")
@@ -74,6 +78,7 @@ def test_wrong_and_corrupt_bundles_are_refused_clearly(tiny_bundle, tmp_path):
         Screener.from_bundle(detector)
 
 
+@pytest.mark.slow
 def test_screen_writes_results_and_skips_a_corrupt_scan(tiny_bundle, tiny_coco, tmp_path, capsys):
     folder = tmp_path / "scans"
     folder.mkdir()

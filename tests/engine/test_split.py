@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 from pycocotools.coco import COCO
 
-from engine.data import SPLITS, resolve_annotations, split_coco, split_summary
+from engine.data import (
+    SPLITS,
+    resolve_annotations,
+    resolve_split,
+    split_coco,
+    split_files,
+    split_summary,
+    training_files,
+)
 from engine.data.split import image_labels, split_sizes
 
 CLASSES = ("bottle", "hairdryer", "iron", "toaster", "mobile", "laptop")
@@ -283,6 +291,40 @@ def test_resolve_annotations(tmp_path):
         resolve_annotations(tmp_path / "bare")
     with pytest.raises(ValueError, match="no such dataset folder or COCO JSON file"):
         resolve_annotations(tmp_path / "missing.json")
+
+
+def test_one_rule_names_a_dataset_folders_files(tmp_path):
+    source = write_coco(tmp_path / "ds", make_coco(20))
+    assert split_files(tmp_path / "ds") == {"annotations": source}
+    assert resolve_split(tmp_path / "ds", "test") == source  # no test.json: every image
+    paths = split_coco(source)
+    assert split_files(tmp_path / "ds") == {"annotations": source, **paths}
+    for name in SPLITS:
+        assert resolve_split(tmp_path / "ds", name) == paths[name]
+        assert resolve_split(paths[name], "test") == paths[name]  # a file is itself
+    assert resolve_split(tmp_path / "ds") == source
+    (tmp_path / "bare").mkdir()
+    with pytest.raises(ValueError, match=r"bare: dataset folder has no val\.json or annotations"):
+        resolve_split(tmp_path / "bare", "val")
+
+
+def test_training_reads_a_folders_train_split_never_all_of_it(tmp_path):
+    source = write_coco(tmp_path / "ds", make_coco(20))
+    train, val = training_files(tmp_path / "ds", seed=3, out_dir=tmp_path / "run" / "splits")
+    assert (train, val) == (tmp_path / "run/splits/train.json", tmp_path / "run/splits/val.json")
+    assert len(read(train)["images"]) == 12 and read(train)["info"]["seed"] == 3
+    assert split_files(tmp_path / "ds") == {"annotations": source}  # the dataset is untouched
+    paths = split_coco(source)
+    out = tmp_path / "unused"
+    assert training_files(tmp_path / "ds", out_dir=out) == (paths["train"], paths["val"])
+    assert training_files(tmp_path / "ds", source, out_dir=out) == (paths["train"], source)
+    assert training_files(source, out_dir=out) == (source, None)
+    assert not out.exists()
+    (tmp_path / "bare").mkdir()
+    with pytest.raises(ValueError, match=r"bare: no train\.json or annotations\.json"):
+        training_files(tmp_path / "bare", out_dir=out)
+    with pytest.raises(ValueError, match="no such dataset folder or COCO JSON file"):
+        training_files(tmp_path / "missing.json", out_dir=out)
 
 
 def _bad_json(folder: Path) -> Path:

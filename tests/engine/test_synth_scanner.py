@@ -200,6 +200,7 @@ def test_per_material_rendering_is_the_plain_matrix_product():
         assert t[0, 0] == pytest.approx((layer.bin_weights * np.exp(-attenuation)).sum(), rel=1e-5)
 
 
+@pytest.mark.slow
 def test_spectra_come_back_the_same_from_the_disk_cache(tmp_path, monkeypatch):
     from engine.synth import scanner as module
 

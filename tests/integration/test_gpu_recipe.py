@@ -51,6 +51,7 @@ def test_synthesis_chunks_probe_then_fill_the_time_left():
     assert gpu_model._next_chunk(made, 3000, 16, time.monotonic() + 3) == 0  # no time: none
 
 
+@pytest.mark.slow
 def test_a_command_past_its_deadline_is_stopped(tmp_path):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     runner = gpu_model.Runner(sleeper, tmp_path, parallel=2, threads=1)

@@ -199,6 +199,7 @@ def site_bundle(tiny_coco: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return make_bundle(run.run_dir / "last.pt", None, runs / "site.xsb", detection_threshold=0.0)
 
 
+@pytest.mark.slow
 def test_a_real_bundle_of_other_classes_reviews_in_them(
     qtbot, window, site_bundle, tiny_coco, tmp_path
 ):

@@ -157,3 +157,21 @@ def test_the_counts_stay_true_under_a_filter(qtbot, marked):
     assert _shown(marked) == ["bag_1.png", "● bag_2.png", "✓ bag_10.png"]
     marked.actions["undo"].trigger()
     assert _filter_texts(marked)[3] == "Decided (0)"
+
+
+def test_the_queue_orders_by_uncertainty_and_back(qtbot, marked):
+    """bag_10's weak mobile (0.085) sits nearer 0.5 than anything of bag_2; bag_1 was never
+    screened, so it goes last; the order survives a filter change, and goes back as opened."""
+    marked.review.panel.score_slider.set_value(0.1)  # the mobile now sits just under it
+    marked.actions["order_uncertainty"].trigger()
+    names = [e.path.name for e in marked.queue.entries]
+    assert names[-1] == "bag_1.png" and set(names[:2]) == {"bag_2.png", "bag_10.png"}
+    u = {
+        n: marked.review.session.uncertainty(marked.queue.entries[i].path)
+        for i, n in enumerate(names)
+    }
+    assert u["bag_1.png"] is None and u[names[0]] >= u[names[1]]
+    assert [t.lstrip("●✓ ") for t in _shown(marked)] == names  # the list shows the new order
+    assert "uncertainty" in marked.statusBar().currentMessage()
+    marked.actions["order_added"].trigger()
+    assert [e.path.name for e in marked.queue.entries] == list(NAMES)

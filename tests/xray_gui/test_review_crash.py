@@ -19,6 +19,8 @@ from xray_gui.review import ReviewStore
 
 from .conftest import open_and_wait
 
+pytestmark = pytest.mark.slow  # a real model, and a child application killed and restarted
+
 # Runs in the child: the real window, a real model, actions through the window's QActions.
 # Each action prints "DONE <n>" once the action's slot has returned (and so has saved).
 CHILD = r"""

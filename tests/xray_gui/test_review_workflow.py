@@ -52,6 +52,7 @@ def current_store(window: MainWindow) -> ReviewStore:
     return store
 
 
+@pytest.mark.slow
 def test_opening_a_folder_screens_it_and_draws_the_findings(qtbot, loaded, scans):
     review = loaded.review
     assert "cpu" in review.model_label.text().lower()
@@ -75,6 +76,7 @@ def test_opening_a_folder_screens_it_and_draws_the_findings(qtbot, loaded, scans
     assert all(loaded.queue_panel.item(i).text().startswith("●") for i in range(3))
 
 
+@pytest.mark.slow
 def test_sliders_refilter_the_overlay_without_running_the_model(qtbot, loaded, scans, monkeypatch):
     review = loaded.review
     open_and_screen(qtbot, loaded, [scans])
@@ -97,6 +99,7 @@ def test_sliders_refilter_the_overlay_without_running_the_model(qtbot, loaded, s
     assert calls == []
 
 
+@pytest.mark.slow
 def test_review_actions_with_undo_and_redo(qtbot, loaded, scans):
     review = loaded.review
     actions = loaded.actions
@@ -158,6 +161,7 @@ def test_review_actions_with_undo_and_redo(qtbot, loaded, scans):
     assert added not in {o.id for o in store.objects(path)}
 
 
+@pytest.mark.slow
 def test_decisions_notes_and_next_unreviewed(qtbot, loaded, scans):
     review = loaded.review
     open_and_screen(qtbot, loaded, [scans])
@@ -182,6 +186,7 @@ def test_decisions_notes_and_next_unreviewed(qtbot, loaded, scans):
     assert store.decision(loaded.queue.entries[1].path) is None
 
 
+@pytest.mark.slow
 def test_export_reloads_as_a_training_set(qtbot, loaded, scans, tmp_path):
     from engine.data.coco import CocoDetection
 
@@ -211,6 +216,7 @@ def test_export_reloads_as_a_training_set(qtbot, loaded, scans, tmp_path):
     assert (review.export("yolo", tmp_path / "yolo") / "classes.txt").is_file()
 
 
+@pytest.mark.slow
 def test_reopening_the_folder_restores_every_action(
     qtbot, loaded, scans, settings_file, tiny_bundle
 ):
@@ -251,6 +257,7 @@ def test_a_missing_or_broken_bundle_leaves_the_viewer_working(qtbot, window, sca
     assert window.view.has_image() and window.review.overlay.drawn == {}
 
 
+@pytest.mark.slow
 def test_a_corrupt_scan_is_reported_and_the_rest_screened(qtbot, loaded, scans):
     (scans / "bag_000000a.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")  # second in order
     open_and_screen(qtbot, loaded, [scans])
@@ -286,6 +293,7 @@ def test_a_read_only_folder_keeps_reviews_elsewhere(qtbot, window, scans, tmp_pa
     assert json.loads(fallback.read_text())["format"] == "xray-review"
 
 
+@pytest.mark.slow
 def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans, monkeypatch):
     import threading
 
@@ -338,6 +346,7 @@ def _click_image(qtbot, window: MainWindow, x: float, y: float) -> None:
     qtbot.mouseClick(view.graphics_view.viewport(), Qt.MouseButton.LeftButton, pos=point)
 
 
+@pytest.mark.slow
 def test_hover_names_the_object_under_the_cursor(qtbot, loaded, scans):
     open_and_screen(qtbot, loaded, [scans])
     review = loaded.review
@@ -349,6 +358,7 @@ def test_hover_names_the_object_under_the_cursor(qtbot, loaded, scans):
     assert np.isfinite(obj.score)
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_reported_and_the_saved_project_stays_intact(
     qtbot, loaded, scans, monkeypatch
 ):

@@ -73,3 +73,18 @@ def test_next_unreviewed_and_the_counts_follow_the_filter(scan_folder):
     assert queue.counts() == {"all": 3, "unreviewed": 2, "alarms": 2, "decided": 1}
     queue.marks_of = None  # nobody knows the reviews: every scan is new
     assert queue.counts() == {"all": 3, "unreviewed": 3, "alarms": 0, "decided": 0}
+
+
+def test_ordering_by_a_key_puts_the_highest_first_and_the_unkeyed_last(scan_folder):
+    queue = ScanQueue()
+    queue.add([scan_folder])  # bag_1, bag_2, bag_10
+    queue.current = 0  # bag_1 on screen
+    key = {"bag_1.png": None, "bag_2.png": 0.2, "bag_10.png": 0.9}
+    queue.order_by(lambda path: key[path.name])
+    assert [e.path.name for e in queue.entries] == ["bag_10.png", "bag_2.png", "bag_1.png"]
+    assert queue.current_entry.path.name == "bag_1.png"  # still on screen, now last
+    queue.order_as_added()
+    assert [e.path.name for e in queue.entries] == ["bag_1.png", "bag_2.png", "bag_10.png"]
+    assert queue.current == 0
+    queue.add([scan_folder / "bag_2.png"])  # queuing again keeps the order
+    assert [e.added for e in queue.entries] == [0, 1, 2]

@@ -69,10 +69,6 @@ def snapshot(analyst: dict) -> dict:
     }
 
 
-def natural_key(key: str) -> list:
-    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", key)]
-
-
 def normalise_box(box_xyxy: Sequence[float]) -> list[float]:
     """`box_xyxy` as x0 < x1, y0 < y1, rounded like the model's; ValueError when not a box."""
     try:

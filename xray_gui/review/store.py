@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 
 from engine.classes import DEFAULT_CLASSES
+from engine.io.load import natural_key
 from engine.io.write import atomic_write_bytes
 from xray_gui.review.analyst import check_analyst_name, login_name
 from xray_gui.review.lock import STALE_AFTER_S, LockOwner, ProjectLock
@@ -58,7 +59,6 @@ from xray_gui.review.project import (
     empty_analyst,
     encode_project,
     fit_polygon,
-    natural_key,
     normalise_box,
     normalise_polygon,
     now,

@@ -34,12 +34,6 @@ class KMeansResult(NamedTuple):
     iterations: int
 
 
-def _squared_distances(x: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    """n×k squared Euclidean distances between rows of x (n×D) and centres (k×D)."""
-    d = x.pow(2).sum(1, keepdim=True) - 2 * x @ centres.T + centres.pow(2).sum(1)
-    return d.clamp_min_(0)
-
-
 def _pad_with_noise(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
     """At least k rows: x repeated, the copies jittered so that k-means finds k centres."""
     n = x.shape[0]
@@ -53,50 +47,29 @@ def _pad_with_noise(x: torch.Tensor, k: int, generator: torch.Generator) -> torc
 def kmeans(
     x: torch.Tensor, k: int, *, seed: int = 0, iters: int = 100, tol: float = 1e-6
 ) -> KMeansResult:
-    """Deterministic k-means (k-means++ seeding from `seed`, then Lloyd) of vectors n×D.
+    """Deterministic k-means of vectors n×D: scikit-learn's `KMeans` (k-means++ seeding from
+    `seed`, one run of Lloyd), with centres and labels as tensors.
 
     With fewer than k vectors they are repeated with small noise, so k centres always come
-    back; an empty cluster is moved to the vector farthest from its centre. Runs on the CPU
-    in float32 (small inputs: a few thousand vectors per class).
+    back. Runs on the CPU in float32 (small inputs: a few thousand vectors per class).
     """
+    from sklearn.cluster import KMeans  # only the training start needs it, not inference
+
     if x.ndim != 2 or x.shape[0] == 0:
         raise ValueError(f"kmeans needs a non-empty n×D tensor, got shape {tuple(x.shape)}")
     if k < 1:
         raise ValueError(f"k must be positive, got {k}")
-    generator = torch.Generator().manual_seed(seed)
     x = x.detach().to("cpu", torch.float32)
     if x.shape[0] < k:
-        x = _pad_with_noise(x, k, generator)
-    n = x.shape[0]
-
-    # k-means++: each next centre drawn with probability proportional to squared distance.
-    chosen = [int(torch.randint(n, (1,), generator=generator))]
-    nearest = _squared_distances(x, x[chosen[0]][None]).squeeze(1)
-    for _ in range(1, k):
-        weights = nearest if float(nearest.sum()) > 0 else torch.ones(n)
-        index = int(torch.multinomial(weights, 1, generator=generator))
-        chosen.append(index)
-        nearest = torch.minimum(nearest, _squared_distances(x, x[index][None]).squeeze(1))
-    centres = x[chosen].clone()
-
-    iterations = 0
-    for iterations in range(1, iters + 1):  # noqa: B007 (reported after the loop)
-        distances = _squared_distances(x, centres)
-        labels = distances.argmin(1)
-        counts = torch.bincount(labels, minlength=k)
-        sums = torch.zeros_like(centres).index_add_(0, labels, x)
-        updated = sums / counts.clamp_min(1)[:, None].to(x.dtype)
-        empty = (counts == 0).nonzero().flatten()
-        if len(empty):
-            own = distances.gather(1, labels[:, None]).squeeze(1)
-            updated[empty] = x[own.topk(len(empty)).indices]
-        shift = float((updated - centres).pow(2).sum())
-        centres = updated
-        if shift <= tol * float(centres.pow(2).sum()):
-            break
-    distances = _squared_distances(x, centres)
-    inertia, labels = distances.min(1)
-    return KMeansResult(centres, labels, float(inertia.sum()), iterations)
+        x = _pad_with_noise(x, k, torch.Generator().manual_seed(seed))
+    fit = KMeans(n_clusters=k, n_init=1, max_iter=iters, tol=tol, random_state=seed)
+    fit.fit(x.numpy())
+    return KMeansResult(
+        torch.from_numpy(fit.cluster_centers_).float(),
+        torch.from_numpy(fit.labels_).long(),
+        float(fit.inertia_),
+        int(fit.n_iter_),
+    )
 
 
 def _batches(images: torch.Tensor | Iterable[torch.Tensor]) -> Iterator[torch.Tensor]:

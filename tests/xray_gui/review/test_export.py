@@ -32,6 +32,7 @@ def reviewed(store: ReviewStore) -> ReviewStore:
     return store
 
 
+@pytest.mark.slow
 def test_coco_export_loads_in_our_dataset_and_trains(reviewed, tmp_path):
     path = export_coco(reviewed, tmp_path / "out" / "review.json")
     data = CocoDetection(path)

@@ -292,8 +292,12 @@ def test_the_file_is_compact_json_with_format_and_version(store, scan_dir):
 
 
 def test_the_review_package_imports_no_qt():
+    """Every module of the package, the session included, imported one by one: no Qt, no torch."""
     code = (
-        "import sys, xray_gui.review; "
+        "import importlib, pkgutil, sys, xray_gui.review as r; "
+        "names = [m.name for m in pkgutil.iter_modules(r.__path__, 'xray_gui.review.')]; "
+        "assert 'xray_gui.review.session' in names, names; "
+        "[importlib.import_module(n) for n in names]; "
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]; "
         "assert not bad, bad; assert 'torch' not in sys.modules"
     )

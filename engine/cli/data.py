@@ -1,0 +1,182 @@
+"""`xray-engine` commands on datasets: `synth`, `split`, `merge`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    """Write a simulated dataset: scans and a COCO JSON with anomaly attributes."""
+    from dataclasses import replace
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig, write_dataset
+
+    try:
+        config = load_config(SynthConfig, args.config, args.overrides)
+    except ConfigError as exc:
+        print(f"xray-engine synth: {exc}", file=sys.stderr)
+        return 2
+    if args.backgrounds is not None:
+        return _synth_tip(args, config)
+    if args.size is not None:
+        try:
+            width, height = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            print(f"xray-engine synth: --size must be WxH, not {args.size!r}", file=sys.stderr)
+            return 2
+        # Keep the bag's physical size: a smaller image means a coarser pixel.
+        pitch = config.bag.pitch_cm * max(640 / width, 480 / height, 1.0)
+        bag = replace(config.bag, width=width, height=height, pitch_cm=pitch)
+        config = replace(config, bag=bag)
+    if args.n < 1 or config.bag.width < 32 or config.bag.height < 32:
+        print("xray-engine synth: need --n >= 1 and a size of at least 32x32", file=sys.stderr)
+        return 2
+    try:
+        path = write_dataset(
+            args.out, args.n, args.seed, config=config, workers=max(1, args.workers)
+        )
+    except OSError as exc:
+        print(f"xray-engine synth: cannot write to {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def _synth_tip(args: argparse.Namespace, config) -> int:
+    """`synth --backgrounds`: simulated objects projected into real scans."""
+    from engine.synth.projection import BackgroundError, write_tip_dataset
+
+    if args.size is not None or args.n < 1:
+        print(
+            "xray-engine synth: need --n >= 1; --size does not go with --backgrounds "
+            "(the images keep their backgrounds' sizes)",
+            file=sys.stderr,
+        )
+        return 2
+
+    def skipped(path: Path, why: str) -> None:
+        print(f"xray-engine synth: skipped {path}: {why}", file=sys.stderr, flush=True)
+
+    try:
+        path = write_tip_dataset(
+            args.out,
+            args.n,
+            args.backgrounds,
+            args.seed,
+            config=config,
+            workers=max(1, args.workers),
+            on_skip=skipped,
+        )
+    except (BackgroundError, FileNotFoundError) as exc:
+        print(f"xray-engine synth: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"xray-engine synth: cannot write to {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def _cmd_split(args: argparse.Namespace) -> int:
+    """Write stratified train/val/test COCO files beside a dataset's annotations."""
+    from engine.data import resolve_annotations, split_coco, split_summary
+
+    try:
+        fractions = tuple(float(f) for f in args.fractions.split(","))
+        paths = split_coco(
+            resolve_annotations(args.dataset),
+            fractions=fractions,
+            seed=args.seed,
+            out_dir=args.out,
+            hold_out_designs=args.hold_out_designs,
+            group_by=args.group_by,
+        )
+    except ValueError as exc:
+        print(f"xray-engine split: {exc}", file=sys.stderr)
+        return 2
+    print(split_summary(paths))
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    """Merge COCO files or dataset folders into one file (images stay where they are)."""
+    from engine.data.merge import merge_coco
+    from engine.data.split import split_summary
+
+    try:
+        out = merge_coco(args.sources, args.out)
+    except (ValueError, OSError) as exc:
+        print(f"xray-engine merge: {exc}", file=sys.stderr)
+        return 2
+    print(split_summary({"merged": out}))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add this group's commands to the `xray-engine` parser."""
+    synth = sub.add_parser(
+        "synth",
+        help="simulate dual-energy bag scans with COCO ground truth",
+        description="Simulate bags: DIR/images/bag_NNNNNN.png with _low/_high/_zeff channels "
+        "and DIR/annotations.json. The same seed and config give identical files.",
+    )
+    synth.add_argument("--out", required=True, help="output folder")
+    synth.add_argument("--n", type=int, required=True, help="number of bags")
+    synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
+    synth.add_argument("--size", help="image size WxH (default: 640x480, or the config's)")
+    synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
+    synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")
+    synth.add_argument(
+        "--backgrounds",
+        metavar="DIR_OR_LIST",
+        help="project simulated objects into these real scans instead (threat image "
+        "projection): a folder of images, or a list file of names (relative to the list's "
+        "folder, else to sixray_benign/ beside it); writes DIR/images/tip_NNNNNN.png",
+    )
+    synth.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides applied after --config, e.g. bag.max_objects=2 kvp=[140]",
+    )
+    synth.set_defaults(func=_cmd_synth)
+
+    split = sub.add_parser(
+        "split",
+        help="stratified train/val/test COCO files for a dataset",
+        description="Write train.json, val.json and test.json beside DIR/annotations.json (or a "
+        "COCO file), each with the same mix of classes and anomalies.",
+    )
+    split.add_argument("dataset", metavar="DIR", help="dataset folder or COCO JSON file")
+    split.add_argument("--fractions", default="0.6,0.2,0.2", help="train,val,test shares")
+    split.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
+    split.add_argument("--out", help="folder for the split files (default: beside the input)")
+    split.add_argument(
+        "--hold-out-designs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N product designs of each class out of train/val/test: their images go to "
+        "test_unseen_designs.json, a new-product-model test (default: 0)",
+    )
+    split.add_argument(
+        "--group-by",
+        metavar="FIELD",
+        help="keep images that share this image field in one split, e.g. `background` for "
+        "objects projected into real scans (fractions then count groups)",
+    )
+    split.set_defaults(func=_cmd_split)
+
+    merge = sub.add_parser(
+        "merge",
+        help="one COCO file from several datasets (images stay in place)",
+        description="Renumber images and annotations, match categories by name and rewrite "
+        "image paths relative to the merged file. Split each dataset first if you want to keep "
+        "their test splits apart: merge the train files, and the val files.",
+    )
+    merge.add_argument("sources", nargs="+", metavar="SOURCE", help="COCO files or dataset dirs")
+    merge.add_argument("--out", required=True, help="merged COCO JSON to write")
+    merge.set_defaults(func=_cmd_merge)
