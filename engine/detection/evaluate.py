@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.evaluation import detections_to_coco, evaluate_coco
+from engine.evaluation import detections_to_coco, evaluate_coco, fully_segmented
 from engine.runtime import autocast, prepare_for_inference, unwrap
 
 
@@ -78,7 +78,8 @@ def evaluate_detector(
         progress=progress,
     )
     has_masks = hasattr(unwrap(model), "roi_heads") and unwrap(model).roi_heads.has_mask()
-    iou_types = ("bbox", "segm") if has_masks else ("bbox",)
+    segm = has_masks and fully_segmented(dataset.coco, image_ids)  # drawn boxes have no mask
+    iou_types = ("bbox", "segm") if segm else ("bbox",)
     result = evaluate_coco(dataset.coco, detections, iou_types=iou_types, image_ids=image_ids)
     result["ms_per_image"] = seconds * 1000
     result["data"] = str(Path(dataset.annotations_path))

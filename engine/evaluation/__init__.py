@@ -6,6 +6,7 @@ from engine.evaluation.coco import (
     detections_to_coco,
     evaluate_coco,
     format_metrics,
+    fully_segmented,
     ground_truth_as_detections,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "detections_to_coco",
     "evaluate_coco",
     "format_metrics",
+    "fully_segmented",
     "ground_truth_as_detections",
 ]

@@ -300,6 +300,18 @@ def _class_means(precision: np.ndarray, names: Sequence[str]) -> dict[str, float
     return out
 
 
+def fully_segmented(ground_truth: GroundTruth, image_ids: Sequence[int] | None = None) -> bool:
+    """Whether every ground-truth object (of `image_ids`) has a mask, so "segm" can be scored:
+    reviewed data mixes model masks with boxes an analyst drew without one."""
+    gt = _ground_truth_coco(ground_truth)
+    wanted = None if image_ids is None else {int(i) for i in image_ids}
+    return all(
+        _has_segmentation(a)
+        for a in gt.dataset["annotations"]
+        if wanted is None or a["image_id"] in wanted
+    )
+
+
 def evaluate_coco(
     ground_truth: GroundTruth,
     detections: Sequence[Mapping],

@@ -20,6 +20,7 @@ from engine.evaluation import (
     detections_to_coco,
     evaluate_coco,
     format_metrics,
+    fully_segmented,
     ground_truth_as_detections,
 )
 
@@ -472,3 +473,11 @@ def test_simulated_dataset_ground_truth_is_perfect(synth_json: Path):
         assert {k for k, v in metrics["per_class"].items() if v is not None} == present
         assert all(v == ONE for v in metrics["per_class"].values() if v is not None)
     assert result == evaluate_coco(data, dets)
+
+
+def test_fully_segmented_tells_whether_masks_can_be_scored():
+    gt = make_gt()
+    assert fully_segmented(gt) and not fully_segmented(make_gt(masks=False))
+    del gt["annotations"][2]["segmentation"]  # a box drawn without a mask, on image 11
+    assert not fully_segmented(gt) and not fully_segmented(gt, [11])
+    assert fully_segmented(gt, [10, 12])  # only the images evaluated count
