@@ -119,7 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             min_bags=args.min_bags, minutes=args.minutes, device=args.device, seed=0
         )
         new_path = out / f"improved_{n}.xsb"
-        lineage = improve(args.model, [reviews], new_path, out / f"work_{n}", settings)
+        work = out / f"work_{n}"
+        shutil.rmtree(work, ignore_errors=True)  # a run stopped before: improve starts afresh
+        lineage = improve(args.model, [reviews], new_path, work, settings)
         after = compare(load_bundle(new_path), held_path, args.device)
         rows.append(
             {

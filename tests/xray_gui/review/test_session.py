@@ -138,6 +138,18 @@ def test_the_queue_marks_alarms_at_the_thresholds_in_force(screened_dir):
     assert session.queue.marks(0) == session.marks_of(Path(paths[0]))  # the queue asks it
 
 
+def test_uncertainty_follows_the_thresholds_and_needs_a_screened_scan(screened_dir):
+    thresholds = [(0.5, 0.5)]
+    session, _, paths = session_on(screened_dir, thresholds=lambda: thresholds[0])
+    assert session.uncertainty(Path(paths[0])) is None  # its project is not open yet
+    show(session, 0)
+    assert session.store is not None  # the project opens as the window asks for it
+    at_half = session.uncertainty(Path(paths[0]))
+    assert at_half is not None and 0.0 <= at_half <= 1.0
+    thresholds[0] = (0.9, 0.5)  # the bottle's 0.9 now sits on the detection threshold
+    assert at_half < 1.0 and session.uncertainty(Path(paths[0])) == pytest.approx(1.0)
+
+
 # ----- selection --------------------------------------------------------------------------
 def test_selection_changes_are_announced_once_each(screened_dir):
     session, heard, _ = session_on(screened_dir)
