@@ -11,7 +11,6 @@ without which it does not train from random weights on a few thousand crops.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,9 @@ import torchvision
 from torch import nn
 
 from engine.classification.layers import from_scratch_batch_norm
+from engine.registry import Registry
 
-_CLASSIFIERS: dict[str, Callable[..., nn.Module]] = {}
+CLASSIFIERS = Registry("classifier", 2)
 
 
 def logit_margins(logits: torch.Tensor) -> torch.Tensor:
@@ -37,21 +37,17 @@ KIND = "classifier"  # the checkpoint kind of a trained classifier
 
 def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
     """A classifier of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
-    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
-    return build_classifier(arch["name"], arch["num_classes"], **kwargs, **extra)
+    return CLASSIFIERS.build_from_architecture(arch, **extra)
 
 
 def register_classifier(name: str) -> Callable:
-    def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _CLASSIFIERS[name] = builder
-        return builder
-
-    return wrap
+    """Decorator adding a builder to the registry under `name` (`CLASSIFIERS.register`)."""
+    return CLASSIFIERS.register(name)
 
 
 def list_classifiers() -> list[str]:
     """Names `build_classifier` accepts, sorted."""
-    return sorted(_CLASSIFIERS)
+    return CLASSIFIERS.names()
 
 
 def build_classifier(name: str, num_classes: int = 2, **kwargs: Any) -> nn.Module:
@@ -60,14 +56,7 @@ def build_classifier(name: str, num_classes: int = 2, **kwargs: Any) -> nn.Modul
     Keywords: weights (path, or "imagenet" for the local torch cache), input_size (square
     side the model is fed; 224, DFL-CNN 448), batch_norm (VGG), k (DFL filters per class).
     """
-    if name not in _CLASSIFIERS:
-        close = difflib.get_close_matches(name, list(_CLASSIFIERS), n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown classifier {name!r}{hint} Known: {', '.join(list_classifiers())}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return _CLASSIFIERS[name](num_classes=num_classes, **kwargs)
+    return CLASSIFIERS.build(name, num_classes, **kwargs)
 
 
 def _load_imagenet(model: nn.Module, weights: str | Path, arch: str) -> None:

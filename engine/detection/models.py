@@ -16,7 +16,6 @@ on a CPU); in training they pass as the dataset's scale jitter made them.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -36,11 +35,13 @@ from torchvision.models.detection.transform import GeneralizedRCNNTransform
 from torchvision.ops import misc as misc_nn_ops
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
+from engine.registry import Registry
+
 DEFAULT_MIN_SIZE = 480
 DEFAULT_MAX_SIZE = 640
 NORMS = ("frozen_bn", "bn", "gn")
 
-_DETECTORS: dict[str, Callable[..., nn.Module]] = {}
+DETECTORS = Registry("detector", 2, "(which counts the background) ")
 
 # The ImageNet files torchvision would fetch, looked for only in the local torch cache.
 _IMAGENET_FILES = {
@@ -72,31 +73,19 @@ KIND = "detector"  # the checkpoint kind of a trained detector
 
 
 def register_detector(name: str) -> Callable:
-    """Decorator adding a builder to the registry under `name`."""
-
-    def wrap(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        _DETECTORS[name] = builder
-        return builder
-
-    return wrap
+    """Decorator adding a builder to the registry under `name` (`DETECTORS.register`)."""
+    return DETECTORS.register(name)
 
 
 def list_detectors() -> list[str]:
     """Names `build_detector` accepts, sorted."""
-    return sorted(_DETECTORS)
+    return DETECTORS.names()
 
 
 def detector_family(name: str) -> str:
     """ "fasterrcnn", "maskrcnn" or "retinanet": what a registered detector predicts."""
-    _check_name(name)
+    DETECTORS.check(name)
     return name.split("_", 1)[0]
-
-
-def _check_name(name: str) -> None:
-    if name not in _DETECTORS:
-        close = difflib.get_close_matches(name, list(_DETECTORS), n=3, cutoff=0.4)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise KeyError(f"unknown detector {name!r}{hint} Known: {', '.join(list_detectors())}")
 
 
 def build_detector(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
@@ -107,18 +96,15 @@ def build_detector(name: str, num_classes: int, **kwargs: Any) -> nn.Module:
     norm ("gn", "bn", "frozen_bn"), trainable_backbone_layers, min_size, max_size, and any
     keyword of torchvision's FasterRCNN / MaskRCNN / RetinaNet.
     """
-    _check_name(name)
-    if num_classes < 2:
-        raise ValueError(f"num_classes counts the background: need at least 2, got {num_classes}")
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return _DETECTORS[name](num_classes=num_classes, **kwargs)
+    return DETECTORS.build(name, num_classes, **kwargs)
+
+
+def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
+    """A detector of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
+    return DETECTORS.build_from_architecture(arch, **extra)
 
 
 # ----- backbones ------------------------------------------------------------------------------
-def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
-    """A detector of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
-    kwargs = {k: v for k, v in arch.items() if k not in ("name", "num_classes")}
-    return build_detector(arch["name"], arch["num_classes"], **kwargs, **extra)
 
 
 def _norm_layer(norm: str) -> Callable[[int], nn.Module]:
