@@ -11,3 +11,14 @@ from __future__ import annotations
 
 class EngineError(Exception):
     """A problem with the user's input or set-up, with a one-line message that says what."""
+
+
+class DatasetError(EngineError, ValueError):
+    """A dataset (COCO file, split folder, crop tree) is missing, malformed or cannot be split."""
+
+
+class UnknownModelError(EngineError, KeyError):
+    """A model name no registry knows; the message names the closest ones."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -14,6 +14,8 @@ from typing import Any
 
 from torch import nn
 
+from engine.errors import UnknownModelError
+
 Builder = Callable[..., nn.Module]
 
 
@@ -45,12 +47,12 @@ class Registry:
         return name in self._builders
 
     def check(self, name: str) -> None:
-        """KeyError naming the closest registered names when `name` is not one."""
+        """UnknownModelError (a KeyError) naming the closest names when `name` is not one."""
         if name not in self._builders:
             close = difflib.get_close_matches(name, list(self._builders), n=3, cutoff=0.4)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             known = ", ".join(self.names())
-            raise KeyError(f"unknown {self.kind} {name!r}{hint} Known: {known}")
+            raise UnknownModelError(f"unknown {self.kind} {name!r}{hint} Known: {known}")
 
     def build(self, name: str, num_classes: int, **kwargs: Any) -> nn.Module:
         """A model by registered name, with its builder's defaults for keywords given as None."""

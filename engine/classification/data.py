@@ -29,6 +29,7 @@ from engine.data.coco import (
 )
 from engine.data.split import image_root as find_root
 from engine.data.split import is_anomalous, load_coco, resolve_annotations
+from engine.errors import DatasetError
 from engine.io import list_scans, load_scan
 
 CLASS_NAMES = ("benign", "anomalous")  # label 0 and label 1; also FolderCrops' folder names
@@ -218,7 +219,7 @@ class ObjectCrops(_CropDataset):
                 mask = decode_segmentation(ann.get("segmentation"), h, w)
             except ValueError as exc:
                 where = f"{self.annotations_path}: annotation {ann.get('id')!r}"
-                raise ValueError(f"{where}: {exc}") from exc
+                raise DatasetError(f"{where}: {exc}") from exc
             if mask is None:  # bbox-only annotation: the box is the best mask there is
                 mask = np.zeros((h, w), np.bool_)
                 mask[
@@ -237,7 +238,7 @@ class ObjectCrops(_CropDataset):
             )
         except ValueError as exc:
             where = f"{self.annotations_path}: annotation {ann.get('id')!r} anomaly_segmentation"
-            raise ValueError(f"{where}: {exc}") from exc
+            raise DatasetError(f"{where}: {exc}") from exc
         return None if mask is None else mask.astype(np.float32)
 
 
@@ -265,13 +266,13 @@ class FolderCrops(_CropDataset):
         super().__init__(size=size, margin=0.0, mode=mode, train=train, seed=seed, jitter=jitter)
         self.root = Path(root)
         if not self.root.is_dir():
-            raise ValueError(f"{self.root}: no such folder")
+            raise DatasetError(f"{self.root}: no such folder")
         folders = sorted(
             p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")
         )
         unknown = [name for name in folders if name not in CLASS_NAMES]
         if unknown:
-            raise ValueError(
+            raise DatasetError(
                 f"{self.root}: sub-folder(s) {', '.join(unknown)} not allowed; the classes are "
                 f"{' and '.join(CLASS_NAMES)}"
             )
@@ -282,7 +283,7 @@ class FolderCrops(_CropDataset):
                 self.items += files
                 self.labels += [label] * len(files)
         if not self.items:
-            raise ValueError(
+            raise DatasetError(
                 f"{self.root}: no images found; put them in {self.root / CLASS_NAMES[0]} and "
                 f"{self.root / CLASS_NAMES[1]}"
             )
@@ -387,7 +388,7 @@ def _read_coco(annotations: str | Path, image_root: str | Path | None) -> tuple[
         isinstance(ann.get("attributes"), dict) and "anomalous" in ann["attributes"]
         for ann in data["annotations"]
     ):
-        raise ValueError(
+        raise DatasetError(
             f"{path}: no annotation has attributes.anomalous, so this file cannot train or test "
             'an anomaly classifier; label objects with "attributes": {"anomalous": true|false}'
         )
@@ -412,7 +413,7 @@ def _load_checked(root: Path, record: dict, mode: str, source: Path) -> np.ndarr
     h, w = channels.shape[:2]
     expected = (record.get("height", h), record.get("width", w))
     if expected != (h, w):
-        raise ValueError(
+        raise DatasetError(
             f"{source}: image {record['id']} ({record['file_name']}) is {w}×{h} px but the file "
             f"says {expected[1]}×{expected[0]}"
         )

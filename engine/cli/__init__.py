@@ -47,6 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngineError as exc:  # bad input or set-up: the message says what, exit 2
         print(f"xray-engine {args.command}: {one_line(exc, 400)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, a folder not writable, a file gone: exit 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(
+            f"xray-engine {args.command}: {where}{one_line(exc.strerror or exc, 200)}",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise

@@ -11,14 +11,10 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     """Write a simulated dataset: scans and a COCO JSON with anomaly attributes."""
     from dataclasses import replace
 
-    from engine.config import ConfigError, load_config
+    from engine.config import load_config
     from engine.synth.dataset import SynthConfig, write_dataset
 
-    try:
-        config = load_config(SynthConfig, args.config, args.overrides)
-    except ConfigError as exc:
-        print(f"xray-engine synth: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(SynthConfig, args.config, args.overrides)
     if args.backgrounds is not None:
         return _synth_tip(args, config)
     if args.size is not None:
@@ -80,23 +76,28 @@ def _synth_tip(args: argparse.Namespace, config) -> int:
     return 0
 
 
+def _fractions(text: str) -> tuple[float, ...]:
+    """`--fractions 0.7,0.15,0.15` as numbers (split_coco checks that they make sense)."""
+    try:
+        return tuple(float(f) for f in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers such as 0.6,0.2,0.2, got {text!r}"
+        ) from None
+
+
 def _cmd_split(args: argparse.Namespace) -> int:
     """Write stratified train/val/test COCO files beside a dataset's annotations."""
     from engine.data import resolve_annotations, split_coco, split_summary
 
-    try:
-        fractions = tuple(float(f) for f in args.fractions.split(","))
-        paths = split_coco(
-            resolve_annotations(args.dataset),
-            fractions=fractions,
-            seed=args.seed,
-            out_dir=args.out,
-            hold_out_designs=args.hold_out_designs,
-            group_by=args.group_by,
-        )
-    except ValueError as exc:
-        print(f"xray-engine split: {exc}", file=sys.stderr)
-        return 2
+    paths = split_coco(
+        resolve_annotations(args.dataset),
+        fractions=args.fractions,
+        seed=args.seed,
+        out_dir=args.out,
+        hold_out_designs=args.hold_out_designs,
+        group_by=args.group_by,
+    )
     print(split_summary(paths))
     return 0
 
@@ -106,12 +107,7 @@ def _cmd_merge(args: argparse.Namespace) -> int:
     from engine.data.merge import merge_coco
     from engine.data.split import split_summary
 
-    try:
-        out = merge_coco(args.sources, args.out)
-    except (ValueError, OSError) as exc:
-        print(f"xray-engine merge: {exc}", file=sys.stderr)
-        return 2
-    print(split_summary({"merged": out}))
+    print(split_summary({"merged": merge_coco(args.sources, args.out)}))
     return 0
 
 
@@ -151,7 +147,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "COCO file), each with the same mix of classes and anomalies.",
     )
     split.add_argument("dataset", metavar="DIR", help="dataset folder or COCO JSON file")
-    split.add_argument("--fractions", default="0.6,0.2,0.2", help="train,val,test shares")
+    split.add_argument(
+        "--fractions", type=_fractions, default="0.6,0.2,0.2", help="train,val,test shares"
+    )
     split.add_argument("--seed", type=int, default=0, help="split seed (default: 0)")
     split.add_argument("--out", help="folder for the split files (default: beside the input)")
     split.add_argument(

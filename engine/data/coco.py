@@ -24,6 +24,7 @@ from torchvision import tv_tensors
 
 from engine.data.split import image_root as find_root
 from engine.data.split import is_anomalous, load_coco, resolve_annotations
+from engine.errors import DatasetError
 from engine.io import load_scan
 
 Target = dict[str, Any]
@@ -118,7 +119,7 @@ class CocoDetection(torch.utils.data.Dataset):
         h, w = pixels.shape[:2]
         expected = (record.get("height", h), record.get("width", w))
         if expected != (h, w):
-            raise ValueError(
+            raise DatasetError(
                 f"{self.annotations_path}: image {record['id']} ({record['file_name']}) is "
                 f"{w}×{h} px but the file says {expected[1]}×{expected[0]}"
             )
@@ -157,7 +158,7 @@ class CocoDetection(torch.utils.data.Dataset):
             mask = decode_segmentation(ann.get("segmentation"), h, w)
         except ValueError as exc:
             where = f"{self.annotations_path}: annotation {ann.get('id')!r}"
-            raise ValueError(f"{where}: {exc}") from exc
+            raise DatasetError(f"{where}: {exc}") from exc
         if mask is None:
             x, y, bw, bh = ann["bbox"]
             rows = slice(max(math.floor(y), 0), max(math.ceil(y + bh), 0))
@@ -193,12 +194,13 @@ def decode_segmentation(segmentation: Any, h: int, w: int) -> np.ndarray | None:
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, h, w))
     elif isinstance(segmentation, dict) and "counts" in segmentation and "size" in segmentation:
         if list(segmentation["size"]) != [h, w]:
-            raise ValueError(f"RLE size {segmentation['size']} differs from the image's [{h}, {w}]")
+            size = segmentation["size"]
+            raise DatasetError(f"RLE size {size} differs from the image's [{h}, {w}]")
         rle = segmentation
         if isinstance(segmentation["counts"], list):  # uncompressed RLE
             rle = mask_utils.frPyObjects(segmentation, h, w)
     else:
-        raise ValueError(f"unknown segmentation format {type(segmentation).__name__}")
+        raise DatasetError(f"unknown segmentation format {type(segmentation).__name__}")
     return mask_utils.decode(rle).astype(np.uint8)
 
 
@@ -206,29 +208,29 @@ def _check_dataset(data: dict, path: Path) -> None:
     """What the dataset needs beyond a split: int ids, file names, boxes; one-line ValueErrors."""
     root = data.get("info", {}).get("image_root")
     if root is not None and not isinstance(root, str):
-        raise ValueError(f"{path}: info.image_root must be a folder path, got {root!r}")
+        raise DatasetError(f"{path}: info.image_root must be a folder path, got {root!r}")
     for image in data["images"]:
         if not _is_int(image["id"]):
-            raise ValueError(f"{path}: image id {image['id']!r} is not an integer")
+            raise DatasetError(f"{path}: image id {image['id']!r} is not an integer")
         if not isinstance(image.get("file_name"), str) or not image["file_name"]:
-            raise ValueError(f"{path}: image {image['id']} has no file_name")
+            raise DatasetError(f"{path}: image {image['id']} has no file_name")
         for key in ("width", "height"):
             if key in image and not (_is_int(image[key]) and image[key] > 0):
-                raise ValueError(f"{path}: image {image['id']} has {key} {image[key]!r}")
+                raise DatasetError(f"{path}: image {image['id']} has {key} {image[key]!r}")
     for cat in data["categories"]:
         if not _is_int(cat["id"]):
-            raise ValueError(f"{path}: category id {cat['id']!r} is not an integer")
+            raise DatasetError(f"{path}: category id {cat['id']!r} is not an integer")
     for ann in data["annotations"]:
         box = ann.get("bbox")
         ok = isinstance(box, list) and len(box) == 4
         ok = ok and all(isinstance(v, int | float) and math.isfinite(v) for v in box)
         if not ok:
-            raise ValueError(
+            raise DatasetError(
                 f"{path}: annotation {ann.get('id')!r} needs a bbox [x, y, w, h], got {box!r}"
             )
         area = ann.get("area")
         if area is not None and not (isinstance(area, int | float) and math.isfinite(area)):
-            raise ValueError(f"{path}: annotation {ann.get('id')!r} has area {area!r}")
+            raise DatasetError(f"{path}: annotation {ann.get('id')!r} has area {area!r}")
 
 
 def _pick_categories(file_categories: list[dict], names: Sequence[str], path: Path) -> list[dict]:
@@ -240,13 +242,13 @@ def _pick_categories(file_categories: list[dict], names: Sequence[str], path: Pa
         by_name.setdefault(str(cat.get("name")), cat)
     known = ", ".join(str(c.get("name")) for c in file_categories)
     if len(set(names)) != len(names):
-        raise ValueError(f"{path}: categories repeat a name: {list(names)}")
+        raise DatasetError(f"{path}: categories repeat a name: {list(names)}")
     missing = [n for n in names if n not in by_name]
     if missing:
-        raise ValueError(f"{path}: no category named {', '.join(missing)}; the file has {known}")
+        raise DatasetError(f"{path}: no category named {', '.join(missing)}; the file has {known}")
     for name in names:
         if sum(str(c.get("name")) == name for c in file_categories) > 1:
-            raise ValueError(f"{path}: several categories are named {name!r}")
+            raise DatasetError(f"{path}: several categories are named {name!r}")
     return [by_name[n] for n in names]
 
 

@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.data.split import image_root, load_coco, resolve_annotations
+from engine.errors import DatasetError
 from engine.io.write import atomic_write_bytes
 
 
 def merge_coco(sources: Sequence[str | Path], out: str | Path) -> Path:
     """Write the union of the COCO files or dataset folders in `sources` to `out`."""
     if len(sources) < 2:
-        raise ValueError("merging needs at least two COCO files or dataset folders")
+        raise DatasetError("merging needs at least two COCO files or dataset folders")
     out = Path(out)
     if out.suffix.lower() != ".json":
-        raise ValueError(f"{out}: the merged annotations must be a .json file")
+        raise DatasetError(f"{out}: the merged annotations must be a .json file")
     merged: dict = {"images": [], "annotations": [], "categories": []}
     names: list[str] = []
     seen: dict[str, Path] = {}
@@ -39,7 +40,7 @@ def merge_coco(sources: Sequence[str | Path], out: str | Path) -> Path:
             merged["info"] = dict(coco.get("info") or {}, merged_from=[])
             merged["info"].pop("image_root", None)
         elif sorted(ids.values()) != sorted(names):
-            raise ValueError(
+            raise DatasetError(
                 f"{path}: categories {sorted(ids.values())} differ from {sorted(names)} "
                 f"(the first file's); merge datasets of the same classes"
             )
@@ -47,10 +48,10 @@ def merge_coco(sources: Sequence[str | Path], out: str | Path) -> Path:
         image_ids: dict = {}
         for image in coco["images"]:
             if not isinstance(image.get("file_name"), str):
-                raise ValueError(f"{path}: image {image['id']!r} has no file_name")
+                raise DatasetError(f"{path}: image {image['id']!r} has no file_name")
             where = (root / image["file_name"]).resolve()
             if str(where) in seen:
-                raise ValueError(f"{path}: image {where} is already in {seen[str(where)]}")
+                raise DatasetError(f"{path}: image {where} is already in {seen[str(where)]}")
             seen[str(where)] = path
             new = dict(image, id=len(merged["images"]) + 1, file_name=_relative(where, out))
             if isinstance(image.get("channels"), dict):

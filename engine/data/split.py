@@ -17,6 +17,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import DatasetError
 from engine.io.write import atomic_write_bytes
 
 SPLITS = ("train", "val", "test")
@@ -48,10 +49,10 @@ def resolve_split(path: str | Path, split: str | None = None) -> Path:
         if chosen is not None:
             return chosen
         wanted = f"{split}.json or {ANNOTATIONS}" if split else ANNOTATIONS
-        raise ValueError(f"{path}: dataset folder has no {wanted}")
+        raise DatasetError(f"{path}: dataset folder has no {wanted}")
     if path.is_file():
         return path
-    raise ValueError(f"{path}: no such dataset folder or COCO JSON file")
+    raise DatasetError(f"{path}: no such dataset folder or COCO JSON file")
 
 
 def resolve_annotations(path: str | Path) -> Path:
@@ -77,7 +78,7 @@ def training_files(
     if "annotations" in files:
         paths = split_coco(files["annotations"], seed=seed, out_dir=out_dir)
         return paths["train"], val or paths["val"]
-    raise ValueError(f"{path}: no train.json or {ANNOTATIONS} in this dataset folder")
+    raise DatasetError(f"{path}: no train.json or {ANNOTATIONS} in this dataset folder")
 
 
 def _check_fractions(fractions: Sequence[float], source: Path) -> tuple[float, ...]:
@@ -91,7 +92,7 @@ def _check_fractions(fractions: Sequence[float], source: Path) -> tuple[float, .
         for f in values
     )
     if not ok or abs(sum(values) - 1.0) > _FRACTION_TOLERANCE:
-        raise ValueError(
+        raise DatasetError(
             f"{source}: fractions must be {len(SPLITS)} positive numbers summing to 1 "
             f"(train, val, test), got {fractions!r}"
         )
@@ -103,40 +104,40 @@ def load_coco(path: Path) -> dict:
     try:
         coco = json.loads(path.read_bytes())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: cannot read COCO JSON: {e}") from e
+        raise DatasetError(f"{path}: cannot read COCO JSON: {e}") from e
     if not isinstance(coco, dict):
-        raise ValueError(f"{path}: not a COCO JSON object (top level is {type(coco).__name__})")
+        raise DatasetError(f"{path}: not a COCO JSON object (top level is {type(coco).__name__})")
     missing = [k for k in ("images", "annotations", "categories") if k not in coco]
     if missing:
-        raise ValueError(f"{path}: not a COCO file, missing key(s) {', '.join(missing)}")
+        raise DatasetError(f"{path}: not a COCO file, missing key(s) {', '.join(missing)}")
     for key in ("images", "annotations", "categories"):
         if not isinstance(coco[key], list) or not all(isinstance(x, dict) for x in coco[key]):
-            raise ValueError(f"{path}: '{key}' must be a list of objects")
+            raise DatasetError(f"{path}: '{key}' must be a list of objects")
     if not isinstance(coco.get("info", {}), dict):
-        raise ValueError(f"{path}: 'info' must be an object")
+        raise DatasetError(f"{path}: 'info' must be an object")
     image_ids: set = set()
     for image in coco["images"]:
         image_id = image.get("id")
         if not isinstance(image_id, int | str) or isinstance(image_id, bool):
-            raise ValueError(f"{path}: image without a valid id: {_short(image)}")
+            raise DatasetError(f"{path}: image without a valid id: {_short(image)}")
         if image_id in image_ids:
-            raise ValueError(f"{path}: duplicate image id {image_id!r}")
+            raise DatasetError(f"{path}: duplicate image id {image_id!r}")
         image_ids.add(image_id)
     category_ids = set()
     for cat in coco["categories"]:
         if not isinstance(cat.get("id"), int | str) or isinstance(cat.get("id"), bool):
-            raise ValueError(f"{path}: category without a valid id: {_short(cat)}")
+            raise DatasetError(f"{path}: category without a valid id: {_short(cat)}")
         category_ids.add(cat["id"])
     for ann in coco["annotations"]:
         image_id = ann.get("image_id")
         if not isinstance(image_id, int | str) or image_id not in image_ids:
-            raise ValueError(
+            raise DatasetError(
                 f"{path}: annotation {ann.get('id')!r} points at unknown image id {image_id!r}"
             )
         if not isinstance(ann.get("category_id"), int | str) or (
             ann["category_id"] not in category_ids
         ):
-            raise ValueError(
+            raise DatasetError(
                 f"{path}: annotation {ann.get('id')!r} has unknown category id "
                 f"{ann.get('category_id')!r}"
             )
@@ -304,7 +305,7 @@ def split_coco(
     coco = load_coco(source)
     images = coco["images"]
     if len(images) < len(SPLITS):
-        raise ValueError(
+        raise DatasetError(
             f"{source}: {len(images)} image(s) cannot fill {len(SPLITS)} splits "
             f"({', '.join(SPLITS)})"
         )
@@ -313,7 +314,7 @@ def split_coco(
     out.mkdir(parents=True, exist_ok=True)
     paths = {name: out / f"{name}.json" for name in SPLITS}
     if any(p.resolve() == source.resolve() for p in paths.values()):
-        raise ValueError(f"{source}: splitting would overwrite the input; choose another out_dir")
+        raise DatasetError(f"{source}: splitting would overwrite the input; choose another out_dir")
 
     held = held_out_designs(coco, hold_out_designs, seed, source) if hold_out_designs else set()
     unseen = {a["image_id"] for a in coco["annotations"] if _design(a) in held}
@@ -321,7 +322,7 @@ def split_coco(
         paths[UNSEEN] = out / f"{UNSEEN}.json"
     seen = [im for im in images if im["id"] not in unseen]
     if len(seen) < len(SPLITS):
-        raise ValueError(f"{source}: {len(seen)} image(s) left without held-out designs")
+        raise DatasetError(f"{source}: {len(seen)} image(s) left without held-out designs")
     kept = [a for a in coco["annotations"] if a["image_id"] not in unseen]
     labels = image_labels({"images": seen, "annotations": kept})
     if group_by is None:
@@ -365,10 +366,11 @@ def _stratify_groups(
     groups: dict[str, set[str]] = {}
     for image, image_labels_ in zip(images, labels, strict=True):
         if key not in image:
-            raise ValueError(f"{source}: image {image.get('id')} has no field {key!r} to group by")
+            what = f"image {image.get('id')} has no field {key!r}"
+            raise DatasetError(f"{source}: {what} to group by")
         groups.setdefault(str(image[key]), set()).update(image_labels_)
     if len(groups) < len(SPLITS):
-        raise ValueError(
+        raise DatasetError(
             f"{source}: {len(groups)} value(s) of {key!r} cannot fill {len(SPLITS)} splits"
         )
     names = list(groups)
@@ -385,14 +387,14 @@ def _design(ann: dict) -> str | None:
 def held_out_designs(coco: dict, n: int, seed: int, source: Path) -> set[str]:
     """`n` designs of each class (drawn with `seed`) to keep out of training, e.g. `laptop/07`."""
     if n < 0:
-        raise ValueError(f"{source}: --hold-out-designs must be >= 0, got {n}")
+        raise DatasetError(f"{source}: --hold-out-designs must be >= 0, got {n}")
     by_class: dict[str, set[str]] = {}
     for ann in coco["annotations"]:
         design = _design(ann)
         if isinstance(design, str) and "/" in design:
             by_class.setdefault(design.split("/")[0], set()).add(design)
     if not by_class:
-        raise ValueError(
+        raise DatasetError(
             f"{source}: no annotation records a product design (attributes.design); "
             "only datasets of the simulator v2 can hold designs out"
         )
@@ -400,7 +402,7 @@ def held_out_designs(coco: dict, n: int, seed: int, source: Path) -> set[str]:
     held: set[str] = set()
     for name, designs in sorted(by_class.items()):
         if len(designs) <= n:
-            raise ValueError(
+            raise DatasetError(
                 f"{source}: {name} has {len(designs)} design(s) in this dataset; holding out {n} "
                 "would leave none to train on"
             )

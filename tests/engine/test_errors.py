@@ -53,3 +53,28 @@ def test_main_turns_an_engine_error_into_one_line_and_exit_2(monkeypatch, capsys
     err = capsys.readouterr().err
     assert err.startswith("xray-engine split: solver.lr: expected a number")
     assert err.count("\n") == 1
+
+
+def test_main_turns_an_os_error_into_one_line_and_exit_2(monkeypatch, capsys):
+    def full(args):
+        raise OSError(28, "No space left on device", "/data/out/train.json")
+
+    monkeypatch.setattr(cli.data, "_cmd_merge", full)
+    assert cli.main(["merge", "a.json", "b.json", "--out", "m.json"]) == 2
+    err = capsys.readouterr().err
+    assert err == "xray-engine merge: /data/out/train.json: No space left on device\n"
+
+
+def test_dataset_and_model_name_errors_are_engine_errors_with_plain_messages(tmp_path, capsys):
+    from engine.data import split_coco
+    from engine.detection.models import build_detector
+    from engine.errors import DatasetError, UnknownModelError
+
+    with pytest.raises(DatasetError, match="no such dataset folder"):
+        split_coco(tmp_path / "nothing")
+    with pytest.raises(UnknownModelError) as caught:
+        build_detector("maskrcnn_resnet5_fpn", num_classes=3)
+    assert str(caught.value).startswith("unknown detector 'maskrcnn_resnet5_fpn'")  # no quotes
+    with pytest.raises(SystemExit) as usage:  # argparse's own usage error
+        cli.main(["split", str(tmp_path), "--fractions", "a,b,c"])
+    assert usage.value.code == 2 and "expected numbers" in capsys.readouterr().err
