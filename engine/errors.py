@@ -17,6 +17,10 @@ class DatasetError(EngineError, ValueError):
     """A dataset (COCO file, split folder, crop tree) is missing, malformed or cannot be split."""
 
 
+class SetupError(EngineError, ValueError):
+    """This machine cannot do what was asked: a device it lacks, a precision it cannot run."""
+
+
 class UnknownModelError(EngineError, KeyError):
     """A model name no registry knows; the message names the closest ones."""
 

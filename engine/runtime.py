@@ -15,6 +15,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from engine.errors import SetupError
+
 AMP_MODES = ("auto", "off", "fp16", "bf16")
 
 
@@ -25,12 +27,12 @@ def resolve_device(device: str = "auto") -> torch.device:
     try:
         resolved = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
+        raise SetupError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but this machine has no CUDA GPU")
+        raise SetupError(f"device {device!r} asked for, but this machine has no CUDA GPU")
     count = torch.cuda.device_count()
     if resolved.type == "cuda" and resolved.index is not None and resolved.index >= count:
-        raise ValueError(f"device {device!r}: only {count} GPU(s) here")
+        raise SetupError(f"device {device!r}: only {count} GPU(s) here")
     return resolved
 
 
@@ -54,7 +56,7 @@ def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
     auto: fp16 on CUDA (with a gradient scaler), bf16 on a CPU with native bf16, else none.
     """
     if mode not in AMP_MODES:
-        raise ValueError(f"amp must be one of {AMP_MODES}, not {mode!r}")
+        raise SetupError(f"amp must be one of {AMP_MODES}, not {mode!r}")
     if mode == "off":
         return None
     if mode == "auto":
@@ -62,7 +64,7 @@ def amp_dtype(mode: str, device: torch.device) -> torch.dtype | None:
             return torch.float16
         return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else None
     if mode == "fp16" and device.type != "cuda":
-        raise ValueError("amp=fp16 needs a CUDA device; on the CPU use bf16 or off")
+        raise SetupError("amp=fp16 needs a CUDA device; on the CPU use bf16 or off")
     return torch.float16 if mode == "fp16" else torch.bfloat16
 
 

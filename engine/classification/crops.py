@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import torch
 
+from engine.errors import DatasetError
 from engine.io import Scan
 
 CHANNEL_MODES = ("rgb", "dual")
@@ -49,7 +50,7 @@ def scan_channels(scan: Scan, mode: str = "rgb") -> np.ndarray:
         return scan.image.astype(np.float32) / 255.0
     missing = [name for name in ("low", "high", "zeff") if getattr(scan, name) is None]
     if missing:
-        raise ValueError(
+        raise DatasetError(
             f"{scan.meta.path}: 'dual' mode needs the low, high and zeff channels; this scan has "
             f"no {', '.join(missing)} (save <stem>_low/_high/_zeff.png beside it, or use 'rgb')"
         )
