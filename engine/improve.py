@@ -393,6 +393,18 @@ def better(old: dict, new: dict) -> bool:
 
 
 # ----- the whole run ----------------------------------------------------------------------------
+def _clear_earlier_runs(work: Path) -> None:
+    """Remove the training runs an earlier improve left in `work` (kept for a look after a
+    failure): a new run starts afresh instead of refusing to overwrite them."""
+    import shutil
+
+    if not work.is_dir():
+        return
+    for run in [work / "detector", *work.glob("judge_*")]:
+        if run.is_dir() and (run / "config.yaml").exists():  # a run of ours, not user files
+            shutil.rmtree(run)
+
+
 def improve(
     bundle_path: str | Path,
     sources: Sequence[str | Path],
@@ -414,6 +426,7 @@ def improve(
     say = progress or (lambda stage, done: None)
     bundle_path, out, work = Path(bundle_path), Path(out), Path(work)
     bundle = load_bundle(bundle_path)
+    _clear_earlier_runs(work)
     parent_sha = sha256(bundle_path)  # before training: the file the run started from
     say("preparing the reviewed bags", 0.0)
     data = prepare(sources, list(bundle["categories"]), work, settings)

@@ -187,3 +187,17 @@ def test_better_needs_a_gain_and_no_loss():
     assert not better(old, {"AP50": 0.5, "false_detections_per_bag": 1.0})
     assert not better(old, {"AP50": 0.7, "false_detections_per_bag": 1.5})
     assert not better(old, {"AP50": None, "false_detections_per_bag": 0.0})
+
+
+def test_a_new_run_clears_the_training_runs_an_earlier_one_left_in_its_work_folder(tmp_path):
+    from engine.improve import _clear_earlier_runs
+
+    for run in ("detector", "judge_toaster"):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / "config.yaml").write_text("run: {}\n")
+        (tmp_path / run / "last.pt").write_bytes(b"x")
+    (tmp_path / "judge_notes").mkdir()  # no config.yaml: not a run of ours, left alone
+    (tmp_path / "train.json").write_text("{}")
+    _clear_earlier_runs(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["judge_notes", "train.json"]
+    _clear_earlier_runs(tmp_path / "missing")  # nothing there yet: nothing to do
