@@ -105,7 +105,7 @@ class _CropDataset(torch.utils.data.Dataset):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(sample_seed(self.seed, self.epoch, index))
             item = self._item(index, channels, jitter_box(box, self.jitter), mask, target)
-            if target is None:
+            if not self.anomaly_maps:
                 return flip_rotate(item[0]), item[1]
             both = flip_rotate(torch.cat([item[0], item[2][None]]))
             return both[:3], item[1], both[3]
