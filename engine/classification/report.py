@@ -6,6 +6,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import DatasetError
+
 COLUMNS = [
     "method",
     "input",
@@ -27,9 +29,9 @@ def _load(path: Path) -> dict:
     try:
         result = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable evaluation JSON ({exc})") from None
+        raise DatasetError(f"{path}: not a readable evaluation JSON ({exc})") from None
     if not isinstance(result, dict) or "metrics" not in result:
-        raise ValueError(f"{path}: not an eval-classifier result (no metrics)")
+        raise DatasetError(f"{path}: not an eval-classifier result (no metrics)")
     return result
 
 

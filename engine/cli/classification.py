@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.cli.common import split_file
+from engine.cli.common import report, split_file
 
 
 def _cmd_train_classifier(args: argparse.Namespace) -> int:
@@ -181,20 +181,9 @@ def _eval_bundle_classifiers(args: argparse.Namespace, data) -> int:
 
 def _cmd_report_anomaly(args: argparse.Namespace) -> int:
     """Table II for evaluated classifier runs: Markdown on stdout, CSV to a file."""
-
     from engine.classification.report import anomaly_table
-    from engine.detection.report import csv_text, find_results, markdown
-    from engine.io.write import atomic_write_bytes
 
-    try:
-        header, rows = anomaly_table(find_results(args.runs))
-    except ValueError as exc:
-        print(f"xray-engine report-anomaly: {exc}", file=sys.stderr)
-        return 2
-    print(markdown(header, rows))
-    atomic_write_bytes(Path(args.csv), csv_text(header, rows).encode())
-    print(f"\n{args.csv}")
-    return 0
+    return report(anomaly_table, args.runs, args.csv)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

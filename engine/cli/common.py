@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 from engine.io import DEFAULT_MAX_PIXELS
@@ -42,3 +43,16 @@ def max_pixels_option(parser: argparse.ArgumentParser) -> None:
         help="refuse images of more than N pixels, read from the header before decoding "
         f"(default: ${MAX_PIXELS_ENV}, else {DEFAULT_MAX_PIXELS:_})",
     )
+
+
+def report(table: Callable[[list], tuple[list, list]], runs: list[str], csv_path: str) -> int:
+    """A report command: `table(results)` of the evaluated runs as Markdown on stdout and as CSV
+    to `csv_path` (Table I and Table II share it)."""
+    from engine.detection.report import csv_text, find_results, markdown
+    from engine.io.write import atomic_write_bytes
+
+    header, rows = table(find_results(runs))
+    print(markdown(header, rows))
+    atomic_write_bytes(Path(csv_path), csv_text(header, rows).encode())
+    print(f"\n{csv_path}")
+    return 0

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from engine.cli.common import report
+
 
 def _cmd_train_detector(args: argparse.Namespace) -> int:
     """Train a detector from a config and key=value overrides; --resume continues a run."""
@@ -75,19 +77,9 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
 
 def _cmd_report_detection(args: argparse.Namespace) -> int:
     """Table I for evaluated runs: Markdown on stdout, CSV to a file."""
+    from engine.detection.report import detection_table
 
-    from engine.detection.report import csv_text, detection_table, find_results, markdown
-    from engine.io.write import atomic_write_bytes
-
-    try:
-        header, rows = detection_table(find_results(args.runs))
-    except ValueError as exc:
-        print(f"xray-engine report-detection: {exc}", file=sys.stderr)
-        return 2
-    print(markdown(header, rows))
-    atomic_write_bytes(Path(args.csv), csv_text(header, rows).encode())
-    print(f"\n{args.csv}")
-    return 0
+    return report(detection_table, args.runs, args.csv)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,6 +8,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.errors import DatasetError
+
 EVAL_GLOB = "eval*.json"
 
 
@@ -18,14 +20,14 @@ def find_results(paths: Sequence[str | Path]) -> list[Path]:
         if p.is_dir():
             hits = sorted(p.glob(EVAL_GLOB))
             if not hits:
-                raise ValueError(
+                raise DatasetError(
                     f"{p}: no {EVAL_GLOB} in this run folder (run eval-detector first)"
                 )
             found += hits
         elif p.is_file():
             found.append(p)
         else:
-            raise ValueError(f"{p}: no such evaluation file or run folder")
+            raise DatasetError(f"{p}: no such evaluation file or run folder")
     return found
 
 
@@ -33,9 +35,9 @@ def _load(path: Path) -> dict:
     try:
         result = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable evaluation JSON ({exc})") from None
+        raise DatasetError(f"{path}: not a readable evaluation JSON ({exc})") from None
     if not isinstance(result, dict) or "bbox" not in result:
-        raise ValueError(f"{path}: not an eval-detector result (no bbox figures)")
+        raise DatasetError(f"{path}: not an eval-detector result (no bbox figures)")
     return result
 
 
