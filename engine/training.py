@@ -1,20 +1,27 @@
-"""What every training loop here shares: the epoch's sample order, the LR schedule, the CSV log.
+"""The one training loop (`Trainer`) and its hooks, for detectors and classifiers alike.
 
-Detection and classification runs both resume exactly because the order of an epoch is a pure
-function of (seed, epoch) and a resumed run skips the batches it already did.
+A task brings its batches, loss, evaluation and what its checkpoints keep (detection:
+`engine.detection.train`, classification: `engine.classification.train`); the `Trainer` owns the
+counters, the optimiser step and the checkpoint; checkpoints, evaluation, the CSV log, the LR
+schedule, the time budget and the progress bar are hooks (detectron2's `HookBase`). Runs resume
+exactly because the order of an epoch is a pure function of (seed, epoch) and a resumed run
+skips the batches it already did.
 """
 
 from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import torch
+from torch.utils.data import DataLoader
 
 from engine.errors import EngineError
-from engine.runtime import Distributed, rng_state
+from engine.runtime import Distributed, barrier, rng_state
 
 
 class TrainingError(EngineError, RuntimeError):
@@ -117,20 +124,6 @@ def _cell(value) -> str:
     return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
-def optimizer_step(
-    loss, optimizer, scaler, scheduler, params, clip_grad_norm: float | None
-) -> None:
-    """Backward through the AMP scaler, optional gradient clipping, step, LR schedule step."""
-    optimizer.zero_grad(set_to_none=True)
-    scaler.scale(loss).backward()
-    if clip_grad_norm:
-        scaler.unscale_(optimizer)
-        torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
-    scaler.step(optimizer)
-    scaler.update()
-    scheduler.step()
-
-
 def gather_rng_states(ddp: Distributed) -> list:
     """Every process's RNG states (one list, same on all), for an exactly resumable checkpoint.
 
@@ -142,3 +135,392 @@ def gather_rng_states(ddp: Distributed) -> list:
     gathered: list = [None] * ddp.world_size
     torch.distributed.all_gather_object(gathered, state)
     return gathered
+
+
+def open_run(run_dir: Path, kind: str, *, resume: bool, ddp: Distributed) -> dict | None:
+    """The run folder made ready: with `resume`, its `last.pt` (of `kind`) to continue from;
+    without, refused if it already holds a run, so nobody overwrites one by accident."""
+    from engine.checkpoint import load_checkpoint
+
+    last_path = run_dir / "last.pt"
+    state = None
+    if resume:
+        state = load_checkpoint(last_path, kind=kind)
+    elif last_path.exists():
+        raise TrainingError(
+            f"{run_dir} already holds a run: continue it with --resume, or set run.name=..."
+        )
+    if ddp.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    barrier(ddp)
+    return state
+
+
+def epoch_loader(
+    dataset,
+    epoch: int,
+    skip_steps: int,
+    *,
+    batch_size: int,
+    seed: int,
+    ddp: Distributed,
+    num_workers: int,
+    weights: Sequence[float] | None = None,
+    collate_fn=None,
+) -> DataLoader:
+    """This process's batches of `epoch` (`epoch_indices`), without the first `skip_steps`
+    (those a resumed run already did)."""
+    order = epoch_indices(len(dataset), epoch, seed, ddp, weights)[skip_steps * batch_size :]
+    dataset.set_epoch(epoch)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=order,
+        num_workers=num_workers,
+        collate_fn=collate_fn,
+        generator=torch.Generator().manual_seed(seed + epoch),
+    )
+
+
+@dataclass
+class Evaluation:
+    """One validation pass: the score that picks `best.pt` (None: no verdict), the CSV log's
+    columns, and what checkpoints keep of it (a classifier's threshold and metrics)."""
+
+    score: float | None
+    row: dict = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
+
+
+class TrainingTask(Protocol):
+    """What one kind of model brings to the `Trainer`: its batches, loss and evaluation."""
+
+    kind: str  # the checkpoint kind ("detector", "classifier")
+
+    def batches(self, epoch: int, skip_steps: int) -> Iterable: ...
+
+    def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        """The batch's loss (forward under autocast) and its named terms for the log."""
+        ...
+
+    def evaluate(self) -> Evaluation:
+        """Validate the model as it is now (called on the first process only)."""
+        ...
+
+    def checkpoint_state(self) -> dict:
+        """What a checkpoint keeps besides the weights and optimiser (config, architecture…)."""
+        ...
+
+
+class HookBase:
+    """Behaviour at fixed points of a run (detectron2's HookBase): before and after the run,
+    each step and each epoch. A hook's `state_dict` goes into every checkpoint."""
+
+    trainer: Trainer
+
+    def before_train(self) -> None:
+        pass
+
+    def before_step(self) -> None:
+        pass
+
+    def after_step(self) -> None:
+        pass
+
+    def after_epoch(self) -> None:
+        pass
+
+    def after_train(self) -> None:
+        pass
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class Trainer:
+    """The one training loop: steps through `task`'s batches until `total` steps, calling hooks.
+
+    It owns the counters (iteration, epoch, step within the epoch), the optimiser step and the
+    checkpoint's contents; checkpoints, evaluation, logging, the LR schedule, the time budget
+    and progress are hooks. `state` (a `last.pt`) continues a run exactly where it stopped.
+    """
+
+    def __init__(
+        self,
+        task: TrainingTask,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        *,
+        scheduler,
+        scaler,
+        total: int,
+        steps_per_epoch: int,
+        ddp: Distributed,
+        budget: TimeBudget,
+        hooks: Sequence[HookBase],
+        clip_grad_norm: float | None = None,
+        state: dict | None = None,
+    ) -> None:
+        self.task, self.model, self.optimizer = task, model, optimizer
+        self.scheduler, self.scaler, self.clip_grad_norm = scheduler, scaler, clip_grad_norm
+        self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        self.total, self.steps_per_epoch = total, steps_per_epoch
+        self.ddp, self.budget = ddp, budget
+        self.iteration = self.epoch = self.step_in_epoch = 0
+        self.loss, self.terms, self.seconds = float("nan"), {}, 0.0
+        self.hooks = list(hooks)
+        for hook in self.hooks:
+            hook.trainer = self
+        if state is not None:
+            self.load_state_dict(state)
+
+    def train(self) -> None:
+        for hook in self.hooks:
+            hook.before_train()
+        while self.iteration < self.total:
+            for batch in self.task.batches(self.epoch, self.step_in_epoch):
+                self._step(batch)
+                if self.iteration >= self.total:
+                    break
+            if self.step_in_epoch >= self.steps_per_epoch:
+                self.epoch, self.step_in_epoch = self.epoch + 1, 0
+                for hook in self.hooks:
+                    hook.after_epoch()
+        for hook in self.hooks:
+            hook.after_train()
+
+    def _step(self, batch) -> None:
+        for hook in self.hooks:
+            hook.before_step()
+        t0 = time.perf_counter()
+        loss, terms = self.task.loss(batch)
+        if not torch.isfinite(loss):
+            at = f"at step {self.iteration + 1}"
+            raise TrainingError(f"loss is {float(loss.detach())} {at}: lower the learning rate")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.clip_grad_norm:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.iteration += 1
+        self.step_in_epoch += 1
+        self.loss, self.terms = float(loss.detach()), terms
+        self.seconds = time.perf_counter() - t0
+        for hook in self.hooks:
+            hook.after_step()
+
+    @property
+    def lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def stop(self) -> None:
+        """End the run after this step, as if the schedule ended here."""
+        self.total = self.iteration
+
+    def save(self, path: Path) -> None:
+        """Write a checkpoint that resumes exactly; every process must call it (it gathers
+        their RNG states), the first one writes."""
+        from engine.checkpoint import save_checkpoint
+        from engine.runtime import unwrap
+
+        states = gather_rng_states(self.ddp)
+        if not self.ddp.is_main:
+            return
+        state = {
+            "kind": self.task.kind,
+            "model": unwrap(self.model).state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "iteration": self.iteration,
+            "epoch": self.epoch,
+            "step_in_epoch": self.step_in_epoch,
+            "elapsed_s": self.budget.elapsed(),
+            "rng": states,
+        }
+        state.update(self.task.checkpoint_state())
+        for hook in self.hooks:
+            state.update(hook.state_dict())
+        save_checkpoint(path, state)
+
+    def load_state_dict(self, state: dict) -> None:
+        from engine.runtime import set_rng_state, unwrap
+
+        unwrap(self.model).load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.iteration, self.epoch = state["iteration"], state["epoch"]
+        self.step_in_epoch = state["step_in_epoch"]
+        for hook in self.hooks:
+            hook.load_state_dict(state)
+        rngs = state["rng"]
+        set_rng_state(rngs[min(self.ddp.rank, len(rngs) - 1)])
+
+
+class LRScheduleHook(HookBase):
+    """Steps the learning-rate schedule after every optimiser step."""
+
+    def after_step(self) -> None:
+        self.trainer.scheduler.step()
+
+
+class CsvLogHook(HookBase):
+    """One `log.csv` row per step: iteration, epoch, lr, loss, its terms and seconds."""
+
+    def __init__(self, log: CsvLog) -> None:
+        self.log = log
+
+    def after_step(self) -> None:
+        t = self.trainer
+        row = {"lr": t.lr, "loss": t.loss, "seconds": t.seconds, **t.terms}
+        self.log.write(iteration=t.iteration, epoch=t.epoch, **row)
+
+
+class ProgressHook(HookBase):
+    """A tqdm bar of steps with the loss and learning rate (first process, when asked)."""
+
+    def __init__(self, desc: str, enabled: bool) -> None:
+        self.desc, self.enabled = desc, enabled
+        self.bar = None
+
+    def before_train(self) -> None:
+        from tqdm import tqdm
+
+        t = self.trainer
+        self.bar = tqdm(
+            total=t.total,
+            initial=t.iteration,
+            desc=self.desc,
+            unit="step",
+            disable=not self.enabled,
+        )
+
+    def after_step(self) -> None:
+        self.bar.update()
+        self.bar.set_postfix(loss=f"{self.trainer.loss:.3f}", lr=f"{self.trainer.lr:.2g}")
+
+    def after_train(self) -> None:
+        self.bar.close()
+
+
+class BudgetHook(HookBase):
+    """Ends the run when its time budget (`solver.max_minutes`) is spent, saving `last.pt`
+    first in case the final evaluation outlasts someone's hard deadline."""
+
+    def __init__(self, last_path: Path) -> None:
+        self.last_path = last_path
+
+    def after_step(self) -> None:
+        if self.trainer.budget.expired():
+            self.trainer.stop()
+            self.trainer.save(self.last_path)
+
+
+class CheckpointHook(HookBase):
+    """`last.pt` every `every` steps and at the end (after the final evaluation)."""
+
+    def __init__(self, last_path: Path, every: int) -> None:
+        self.last_path, self.every = last_path, every
+
+    def after_step(self) -> None:
+        t = self.trainer
+        if t.iteration % self.every == 0 and t.iteration < t.total:
+            t.save(self.last_path)
+
+    def after_train(self) -> None:
+        self.trainer.save(self.last_path)
+
+
+def standard_hooks(
+    log: CsvLog, evaluation: EvalHook, checkpoint_every: int, progress: bool
+) -> list[HookBase]:
+    """Every run's hooks in their order: LR schedule, CSV log, progress bar, time budget,
+    evaluation, then checkpoints (after the final evaluation, so `last.pt` holds its verdict)."""
+    return [
+        LRScheduleHook(),
+        CsvLogHook(log),
+        ProgressHook(evaluation.best_path.parent.name, progress),
+        BudgetHook(evaluation.last_path),
+        evaluation,
+        CheckpointHook(evaluation.last_path, checkpoint_every),
+    ]
+
+
+def wrap_distributed(module: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """`module` under DistributedDataParallel (on this process's GPU, or gloo on the CPU)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    return DistributedDataParallel(
+        module, device_ids=[device.index] if device.type == "cuda" else None
+    )
+
+
+class EvalHook(HookBase):
+    """Validates every `every` epochs (saving `last.pt` just before) and at the end; keeps the
+    best score under `best_key` and writes `best.pt` when it improves (`ties`: when equal too).
+
+    The first process evaluates; under torchrun the others receive its verdict. `keep`: what
+    of the latest evaluation checkpoints carry (`Evaluation.state`), restored on resume.
+    """
+
+    def __init__(
+        self,
+        every: int,
+        best_path: Path,
+        last_path: Path,
+        log: CsvLog,
+        *,
+        best_key: str,
+        ties: bool = False,
+        keep: Sequence[str] = (),
+        enabled: bool = True,
+    ) -> None:
+        self.every, self.best_path, self.last_path, self.log = every, best_path, last_path, log
+        self.best_key, self.ties, self.keep, self.enabled = best_key, ties, tuple(keep), enabled
+        self.best: float | None = None
+        self.last: float | None = None
+        self.kept: dict = dict.fromkeys(self.keep)
+        self.evaluated_at = -1
+
+    def after_epoch(self) -> None:
+        t = self.trainer
+        if t.epoch % self.every == 0 and t.iteration < t.total:
+            t.save(self.last_path)
+            self.evaluate()
+
+    def after_train(self) -> None:
+        if self.evaluated_at != self.trainer.iteration:
+            self.evaluate()
+
+    def evaluate(self) -> None:
+        t = self.trainer
+        self.evaluated_at = t.iteration
+        if not self.enabled:  # no validation data
+            return
+        shared = [None, {}]
+        if t.ddp.is_main:
+            result = t.task.evaluate()
+            self.log.write(iteration=t.iteration, epoch=t.epoch, **result.row)
+            shared = [result.score, result.state]
+        if t.ddp.enabled:
+            torch.distributed.broadcast_object_list(shared, src=0)
+        self.last, kept = shared
+        self.kept.update(kept)
+        if self.last is not None and (
+            self.best is None or self.last > self.best or (self.ties and self.last == self.best)
+        ):
+            self.best = self.last
+            t.save(self.best_path)  # every process: the checkpoint gathers their RNG states
+
+    def state_dict(self) -> dict:
+        return {self.best_key: self.best, **self.kept}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best = state.get(self.best_key)
+        self.kept = {k: state.get(k) for k in self.keep}

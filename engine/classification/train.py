@@ -20,8 +20,6 @@ import numpy as np
 import torch
 import yaml
 from torch.nn import functional as F
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
 
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
@@ -33,21 +31,24 @@ from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.runtime import (
     amp_dtype,
     autocast,
-    barrier,
     device_for,
     init_distributed,
     resolve_device,
     seed_everything,
-    set_rng_state,
 )
 from engine.training import (
     CsvLog,
+    EvalHook,
+    Evaluation,
+    HookBase,
     TimeBudget,
+    Trainer,
     TrainingError,
-    epoch_indices,
-    gather_rng_states,
-    optimizer_step,
+    epoch_loader,
+    open_run,
+    standard_hooks,
     warmup_step_lr,
+    wrap_distributed,
 )
 
 
@@ -160,26 +161,15 @@ def train_classifier(
     config: ClassifierConfig, *, resume: bool = False, progress: bool = True
 ) -> ClassifierResult:
     """Train (or continue) the run `config` describes; see the module docstring."""
-    from tqdm import tqdm
-
     started = time.monotonic()
     device = resolve_device(config.run.device)
     ddp = init_distributed(device)
     device = device_for(device, ddp)
     run_dir = Path(config.run.out) / config.run_name()
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
-    state = None
-    if resume:
-        state = load_checkpoint(last_path, kind=KIND)
-        if from_dict(ClassifierConfig, state["config"]).model != config.model:
-            raise TrainingError(f"{last_path}: trained as another model than {config.model}")
-    elif last_path.exists():
-        raise TrainingError(
-            f"{run_dir} already holds a run: continue it with --resume, or set run.name=..."
-        )
-    if ddp.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    barrier(ddp)
+    state = open_run(run_dir, KIND, resume=resume, ddp=ddp)
+    if state is not None and from_dict(ClassifierConfig, state["config"]).model != config.model:
+        raise TrainingError(f"{last_path}: trained as another model than {config.model}")
     seed_everything(config.run.seed + ddp.rank)
 
     arch = architecture(config)
@@ -193,7 +183,7 @@ def train_classifier(
     if ddp.is_main and train_src != Path(config.data.train):
         print(f"training on {train_src}, validating on {val_src}", file=sys.stderr)
     val_set = make_dataset(val_src, config, size, train=False) if val_src else None
-    if config.model.name == "patchcore":
+    if callable(getattr(model, "fit", None)):  # a memory bank (PatchCore): no gradient steps
         return _fit_patchcore(config, model, arch, train_src, val_set, run_dir, device)
     wants_maps = getattr(model, "needs_anomaly_maps", False) and not config.data.whole_image
     train_set = make_dataset(train_src, config, size, train=True, anomaly_maps=wants_maps)
@@ -219,44 +209,47 @@ def train_classifier(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-    norm = normaliser(config.crops.mode)
 
-    iteration, epoch, step_in_epoch, best_auc, threshold, val_metrics = 0, 0, 0, None, None, None
-    init_report = None
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        iteration, epoch, step_in_epoch = state["iteration"], state["epoch"], state["step_in_epoch"]
-        best_auc, threshold = state.get("best_auc"), state.get("threshold")
-        set_rng_state(state["rng"][min(ddp.rank, len(state["rng"]) - 1)])
-    elif config.model.init_from:
-        _init_from(model, config.model.init_from, config.data.categories)
-    else:
-        init_report = _init_dfl(model, train_set, config.crops.mode)
-    net: torch.nn.Module = _Loss(model)
-    if ddp.enabled:
-        net = DistributedDataParallel(
-            net, device_ids=[device.index] if device.type == "cuda" else None
-        )
-
-    log = CsvLog(
-        run_dir / "log.csv",
-        (
-            "iteration",
-            "epoch",
-            "lr",
-            "loss",
-            "seconds",
-            "val_auc",
-            "val_accuracy",
-            "val_tp_rate",
-            "val_fp_rate",
-            "threshold",
-        ),
-        ddp.is_main,
+    task = _ClassifierTask(config, model, train_set, val_set, weights, device, dtype, ddp)
+    task.checkpoint_extra = {
+        "target_fpr": config.run.target_fpr,
+        "config": to_dict(config),
+        "architecture": arch,
+        "crops": {**to_dict(config.crops), "size": size, "whole_image": config.data.whole_image},
+    }
+    columns = ("iteration", "epoch", "lr", "loss", "seconds", *EVAL_COLUMNS)
+    log = CsvLog(run_dir / "log.csv", columns, ddp.is_main)
+    evaluation = EvalHook(
+        config.run.eval_every,
+        best_path,
+        last_path,
+        log,
+        best_key="best_auc",
+        ties=True,
+        keep=("threshold", "val_metrics"),
+        enabled=val_set is not None,
     )
+    hooks = standard_hooks(log, evaluation, config.run.checkpoint_every, progress and ddp.is_main)
+    if state is None and not config.model.init_from:
+        hooks.insert(0, DflInitHook(train_set, config.crops.mode, run_dir / "config.yaml"))
+    trainer = Trainer(
+        task,
+        model,
+        optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        total=total,
+        steps_per_epoch=steps_per_epoch,
+        ddp=ddp,
+        budget=budget,
+        clip_grad_norm=s.clip_grad_norm,
+        hooks=hooks,
+        state=state,
+    )
+    if state is None and config.model.init_from:
+        _init_from(model, config.model.init_from, config.data.categories)
+    if ddp.enabled:
+        task.net = wrap_distributed(task.net, device)
     if ddp.is_main:
         resolved = to_dict(config)
         resolved["resolved"] = {
@@ -268,130 +261,84 @@ def train_classifier(
             "val": str(val_src),
             "class_counts": counts.tolist(),
         }
-        if init_report:
-            resolved["resolved"]["dfl_init"] = {
-                k: v for k, v in init_report.items() if isinstance(v, (int, float, list, dict))
-            }
         (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
-
-    def checkpoint(path: Path) -> None:
-        states = gather_rng_states(ddp)
-        if ddp.is_main:
-            save_checkpoint(
-                path,
-                {
-                    "kind": KIND,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "scaler": scaler.state_dict(),
-                    "iteration": iteration,
-                    "epoch": epoch,
-                    "step_in_epoch": step_in_epoch,
-                    "best_auc": best_auc,
-                    "elapsed_s": budget.elapsed(),
-                    "threshold": threshold,
-                    "target_fpr": config.run.target_fpr,
-                    "val_metrics": val_metrics,
-                    "config": to_dict(config),
-                    "architecture": arch,
-                    "crops": {
-                        **to_dict(config.crops),
-                        "size": size,
-                        "whole_image": config.data.whole_image,
-                    },
-                    "rng": states,
-                },
-            )
-
-    evaluated_at = -1
-
-    def evaluate() -> None:
-        nonlocal best_auc, threshold, val_metrics, evaluated_at
-        evaluated_at = iteration
-        if val_set is None:
-            return
-        shared = [None, None, None]
-        if ddp.is_main:
-            y, p = predict_scores(model, val_set, device, config.crops.mode, dtype=dtype)
-            t = threshold_for_fpr(y, p, config.run.target_fpr) if (y == 0).any() else 0.5
-            m = anomaly_metrics(y, p, t)
-            log.write(
-                iteration=iteration,
-                epoch=epoch,
-                val_auc=m.roc_auc,
-                val_accuracy=m.accuracy,
-                val_tp_rate=m.tp_rate,
-                val_fp_rate=m.fp_rate,
-                threshold=t,
-            )
-            shared = [m.roc_auc, float(t), m.to_dict()]
-        if ddp.enabled:
-            torch.distributed.broadcast_object_list(shared, src=0)
-        auc, threshold, val_metrics = shared
-        if auc is not None and (best_auc is None or auc >= best_auc):
-            best_auc = auc
-            checkpoint(best_path)
-
-    bar = tqdm(
-        total=total,
-        initial=iteration,
-        desc=run_dir.name,
-        unit="step",
-        disable=not (progress and ddp.is_main),
-    )
-    net.train()
-    while iteration < total:
-        order = epoch_indices(len(train_set), epoch, config.run.seed, ddp, weights)
-        order = order[step_in_epoch * s.batch_size :]
-        train_set.set_epoch(epoch)
-        loader = DataLoader(
-            train_set,
-            batch_size=s.batch_size,
-            sampler=order,
-            num_workers=config.data.num_workers,
-            generator=torch.Generator().manual_seed(config.run.seed + epoch),
-        )
-        for x, y, *maps in loader:  # object crops for map-trained models also carry maps
-            t0 = time.perf_counter()
-            x, y = norm(x).to(device), y.to(device)
-            with autocast(device, dtype):
-                loss = net(x, y, *(m.to(device) for m in maps))
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"loss is {float(loss)} at step {iteration + 1}: lower the learning rate"
-                )
-            optimizer_step(loss, optimizer, scaler, scheduler, params, s.clip_grad_norm)
-            iteration += 1
-            step_in_epoch += 1
-            log.write(
-                iteration=iteration,
-                epoch=epoch,
-                lr=optimizer.param_groups[0]["lr"],
-                loss=float(loss.detach()),
-                seconds=time.perf_counter() - t0,
-            )
-            bar.update()
-            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
-            if budget.expired():  # time is up: stop as at the schedule's end, saving first in
-                total = iteration  # case the last evaluation outlasts someone's hard deadline
-                checkpoint(last_path)
-            if iteration % config.run.checkpoint_every == 0 and iteration < total:
-                checkpoint(last_path)  # the last step's is written after the final evaluation
-            if iteration >= total:
-                break
-        if step_in_epoch >= steps_per_epoch:
-            epoch, step_in_epoch = epoch + 1, 0
-            if epoch % config.run.eval_every == 0 and iteration < total:
-                checkpoint(last_path)
-                evaluate()
-    bar.close()
-    if evaluated_at != iteration:
-        evaluate()
-    checkpoint(last_path)
+    task.net.train()
+    trainer.train()
+    threshold = evaluation.kept.get("threshold")
     if best_path.is_file():  # the threshold chosen with the best weights, not the last ones
         threshold = load_checkpoint(best_path, kind=KIND).get("threshold", threshold)
-    return ClassifierResult(run_dir, iteration, best_auc, threshold)
+    return ClassifierResult(run_dir, trainer.iteration, evaluation.best, threshold)
+
+
+EVAL_COLUMNS = ("val_auc", "val_accuracy", "val_tp_rate", "val_fp_rate", "threshold")
+
+
+class _ClassifierTask:
+    """Anomaly classification for the `Trainer`: class-balanced crop batches, the model's loss,
+    validation ROC AUC with the threshold that keeps the FP rate at `run.target_fpr`."""
+
+    kind = KIND
+
+    def __init__(self, config, model, train_set, val_set, weights, device, dtype, ddp) -> None:
+        self.config, self.model, self.train_set, self.val_set = config, model, train_set, val_set
+        self.weights, self.device, self.dtype, self.ddp = weights, device, dtype, ddp
+        self.norm = normaliser(config.crops.mode)
+        self.net: torch.nn.Module = _Loss(model)  # or, under torchrun, its DDP wrapper
+        self.checkpoint_extra: dict = {}
+
+    def batches(self, epoch: int, skip_steps: int):
+        return epoch_loader(
+            self.train_set,
+            epoch,
+            skip_steps,
+            batch_size=self.config.solver.batch_size,
+            seed=self.config.run.seed,
+            ddp=self.ddp,
+            num_workers=self.config.data.num_workers,
+            weights=self.weights,
+        )
+
+    def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        x, y, *maps = batch  # object crops for map-trained models also carry maps
+        x, y = self.norm(x).to(self.device), y.to(self.device)
+        with autocast(self.device, self.dtype):
+            return self.net(x, y, *(m.to(self.device) for m in maps)), {}
+
+    def evaluate(self) -> Evaluation:
+        y, p = predict_scores(
+            self.model, self.val_set, self.device, self.config.crops.mode, dtype=self.dtype
+        )
+        t = threshold_for_fpr(y, p, self.config.run.target_fpr) if (y == 0).any() else 0.5
+        m = anomaly_metrics(y, p, t)
+        row = {
+            "val_auc": m.roc_auc,
+            "val_accuracy": m.accuracy,
+            "val_tp_rate": m.tp_rate,
+            "val_fp_rate": m.fp_rate,
+            "threshold": t,
+        }
+        return Evaluation(m.roc_auc, row, {"threshold": float(t), "val_metrics": m.to_dict()})
+
+    def checkpoint_state(self) -> dict:
+        return self.checkpoint_extra
+
+
+class DflInitHook(HookBase):
+    """DFL-CNN's filter bank initialised from patches of each class before the first step (the
+    paper's start); what it did is added to the run's `config.yaml`. Other models: nothing."""
+
+    def __init__(self, dataset, mode: str, config_path: Path) -> None:
+        self.dataset, self.mode, self.config_path = dataset, mode, config_path
+
+    def before_train(self) -> None:
+        report = _init_dfl(self.trainer.model, self.dataset, self.mode)
+        if not report or not self.trainer.ddp.is_main:
+            return
+        resolved = yaml.safe_load(self.config_path.read_text())
+        resolved.setdefault("resolved", {})["dfl_init"] = {
+            k: v for k, v in report.items() if isinstance(v, (int, float, list, dict))
+        }
+        self.config_path.write_text(yaml.safe_dump(resolved, sort_keys=False))
 
 
 def _fit_patchcore(

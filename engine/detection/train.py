@@ -20,10 +20,8 @@ from pathlib import Path
 
 import torch
 import yaml
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader
 
-from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
+from engine.checkpoint import load_checkpoint, load_matching_weights
 from engine.config import from_dict, to_dict
 from engine.data import CocoDetection, collate, train_transforms, training_files
 from engine.detection.config import DetectionConfig
@@ -32,22 +30,24 @@ from engine.detection.models import KIND, build_from_architecture, detector_fami
 from engine.runtime import (
     amp_dtype,
     autocast,
-    barrier,
     device_for,
     init_distributed,
     resolve_device,
     seed_everything,
-    set_rng_state,
     unwrap,
 )
 from engine.training import (
     CsvLog,
+    EvalHook,
+    Evaluation,
     TimeBudget,
+    Trainer,
     TrainingError,
-    epoch_indices,
-    gather_rng_states,
-    optimizer_step,
+    epoch_loader,
+    open_run,
+    standard_hooks,
     warmup_step_lr,
+    wrap_distributed,
 )
 
 LOSS_COLUMNS = (
@@ -110,28 +110,18 @@ def train_detector(
     config: DetectionConfig, *, resume: bool = False, progress: bool = True
 ) -> TrainResult:
     """Train (or with `resume`, continue) the run `config` describes; see the module docstring."""
-    from tqdm import tqdm
-
     started = time.monotonic()
     device = resolve_device(config.run.device)
     ddp = init_distributed(device)
     device = device_for(device, ddp)
     run_dir = Path(config.run.out) / (config.run.name or config.model.name)
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
-    state = None
-    if resume:
-        state = load_checkpoint(last_path, kind=KIND)
+    state = open_run(run_dir, KIND, resume=resume, ddp=ddp)
+    if state is not None:
         saved = from_dict(DetectionConfig, state["config"])
         same = replace(saved.model, init_from=None) == replace(config.model, init_from=None)
         if not same:  # where its weights first came from does not matter any more
             raise TrainingError(f"{last_path}: trained as {saved.model}, not {config.model}")
-    elif last_path.exists():
-        raise TrainingError(
-            f"{run_dir} already holds a run: continue it with --resume, or set run.name=..."
-        )
-    if ddp.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    barrier(ddp)
 
     seed_everything(config.run.seed + ddp.rank)
     train_json, val_json = resolve_data(config, run_dir) if ddp.is_main else (None, None)
@@ -180,145 +170,103 @@ def train_detector(
     dtype = amp_dtype(s.amp, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
 
-    iteration, epoch, step_in_epoch, best_map, last_map = 0, 0, 0, None, None
-    if state is not None:
-        unwrap(model).load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        iteration, epoch = state["iteration"], state["epoch"]
-        step_in_epoch, best_map = state["step_in_epoch"], state.get("best_map")
-        set_rng_state(state["rng"][ddp.rank] if ddp.rank < len(state["rng"]) else state["rng"][0])
+    task = _DetectionTask(config, model, train_set, val_set, device, dtype, ddp, arch, categories)
+    log = CsvLog(
+        run_dir / "log.csv",
+        ("iteration", "epoch", "lr", "loss", *LOSS_COLUMNS, "seconds", *EVAL_COLUMNS),
+        ddp.is_main,
+    )
+    evaluation = EvalHook(
+        config.run.eval_every,
+        best_path,
+        last_path,
+        log,
+        best_key="best_map",
+        enabled=val_set is not None,
+    )
+    hooks = standard_hooks(log, evaluation, config.run.checkpoint_every, progress and ddp.is_main)
+    trainer = Trainer(
+        task,
+        model,
+        optimizer,
+        scheduler=scheduler,
+        scaler=scaler,
+        total=total,
+        steps_per_epoch=steps_per_epoch,
+        ddp=ddp,
+        budget=budget,
+        clip_grad_norm=s.clip_grad_norm,
+        hooks=hooks,
+        state=state,
+    )
     if ddp.enabled:
-        model = DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
-
-    columns = ("iteration", "epoch", "lr", "loss", *LOSS_COLUMNS, "seconds")
-    log = CsvLog(run_dir / "log.csv", (*columns, "val_bbox_map", "val_segm_map"), ddp.is_main)
+        task.net = wrap_distributed(model, device)
     if ddp.is_main:
         resolved = to_dict(replace(config, run=replace(config.run, name=run_dir.name)))
         resolved["resolved"] = {"lr": lr, "steps_per_epoch": steps_per_epoch, "total_steps": total}
         resolved["resolved"].update(categories=categories, train=str(train_json), val=str(val_json))
         (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
-
-    def checkpoint(path: Path) -> None:
-        states = gather_rng_states(ddp)
-        if not ddp.is_main:
-            return
-        save_checkpoint(
-            path,
-            {
-                "kind": KIND,
-                "model": unwrap(model).state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "scaler": scaler.state_dict(),
-                "iteration": iteration,
-                "epoch": epoch,
-                "step_in_epoch": step_in_epoch,
-                "best_map": best_map,
-                "elapsed_s": budget.elapsed(),
-                "config": to_dict(config),
-                "architecture": arch,
-                "categories": categories,
-                "rng": states,
-            },
-        )
-
-    evaluated_at = -1
-
-    def evaluate() -> None:
-        nonlocal best_map, last_map, evaluated_at
-        evaluated_at = iteration
-        if val_set is None:
-            return
-        shared = [None, None]
-        if ddp.is_main:
-            result = evaluate_detector(
-                model, val_set, device, max_images=d.val_max_images, dtype=dtype
-            )
-            segm = result.get("segm", {}).get("mAP")
-            log.write(
-                iteration=iteration,
-                epoch=epoch,
-                val_bbox_map=result["bbox"]["mAP"],
-                val_segm_map=segm,
-            )
-            shared = [result["bbox"]["mAP"], segm]
-        if ddp.enabled:
-            torch.distributed.broadcast_object_list(shared, src=0)
-        last_map = shared[0]
-        if last_map is not None and (best_map is None or last_map > best_map):
-            best_map = last_map
-            checkpoint(best_path)  # every process: the checkpoint gathers their RNG states
-
-    bar = tqdm(
-        total=total,
-        initial=iteration,
-        desc=run_dir.name,
-        unit="step",
-        disable=not (progress and ddp.is_main),
-    )
     model.train()
-    while iteration < total:
-        order = epoch_indices(len(train_set), epoch, config.run.seed, ddp)
-        order = order[step_in_epoch * s.batch_size :]
-        train_set.set_epoch(epoch)
-        loader = DataLoader(
-            train_set,
-            batch_size=s.batch_size,
-            sampler=order,
-            num_workers=d.num_workers,
+    trainer.train()
+    return TrainResult(run_dir, trainer.iteration, evaluation.best, evaluation.last)
+
+
+EVAL_COLUMNS = ("val_bbox_map", "val_segm_map")
+
+
+class _DetectionTask:
+    """Detection for the `Trainer`: image batches, the detector's summed losses, COCO mAP."""
+
+    kind = KIND
+
+    def __init__(
+        self, config, model, train_set, val_set, device, dtype, ddp, arch, categories
+    ) -> None:
+        self.config, self.train_set, self.val_set = config, train_set, val_set
+        self.device, self.dtype, self.ddp = device, dtype, ddp
+        self.arch, self.categories = arch, categories
+        self.net: torch.nn.Module = model  # or, under torchrun, its DDP wrapper
+
+    def batches(self, epoch: int, skip_steps: int):
+        return epoch_loader(
+            self.train_set,
+            epoch,
+            skip_steps,
+            batch_size=self.config.solver.batch_size,
+            seed=self.config.run.seed,
+            ddp=self.ddp,
+            num_workers=self.config.data.num_workers,
             collate_fn=collate,
-            generator=torch.Generator().manual_seed(config.run.seed + epoch),
         )
-        for images, targets in loader:
-            t0 = time.perf_counter()
-            images = [image.to(device) for image in images]
-            targets = [
-                {k: v.to(device) if torch.is_tensor(v) else v for k, v in t.items()}
-                for t in targets
-            ]
-            with autocast(device, dtype):
-                losses = model(images, targets)
-            loss = sum(losses.values())
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"loss is {float(loss)} at step {iteration + 1}: lower the learning rate"
-                )
-            optimizer_step(loss, optimizer, scaler, scheduler, params, s.clip_grad_norm)
-            iteration += 1
-            step_in_epoch += 1
-            terms = {k: float(v.detach()) for k, v in losses.items()}
-            loss = loss.detach()
-            log.write(
-                iteration=iteration,
-                epoch=epoch,
-                lr=optimizer.param_groups[0]["lr"],
-                loss=float(loss),
-                seconds=time.perf_counter() - t0,
-                **terms,
-            )
-            bar.update()
-            bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2g}")
-            if budget.expired():  # time is up: stop as at the schedule's end, saving first in
-                total = iteration  # case the last evaluation outlasts someone's hard deadline
-                checkpoint(last_path)
-            if iteration % config.run.checkpoint_every == 0 and iteration < total:
-                checkpoint(last_path)  # the last step's is written after the final evaluation
-            if iteration >= total:
-                break
-        if step_in_epoch >= steps_per_epoch:
-            epoch, step_in_epoch = epoch + 1, 0
-            if epoch % config.run.eval_every == 0 and iteration < total:
-                checkpoint(last_path)
-                evaluate()
-    bar.close()
-    if evaluated_at != iteration:
-        evaluate()
-    checkpoint(last_path)
-    return TrainResult(run_dir, iteration, best_map, last_map)
+
+    def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
+        images, targets = batch
+        images = [image.to(self.device) for image in images]
+        targets = [
+            {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in t.items()}
+            for t in targets
+        ]
+        with autocast(self.device, self.dtype):
+            losses = self.net(images, targets)
+        return sum(losses.values()), {k: float(v.detach()) for k, v in losses.items()}
+
+    def evaluate(self) -> Evaluation:
+        result = evaluate_detector(
+            unwrap(self.net),
+            self.val_set,
+            self.device,
+            max_images=self.config.data.val_max_images,
+            dtype=self.dtype,
+        )
+        bbox, segm = result["bbox"]["mAP"], result.get("segm", {}).get("mAP")
+        return Evaluation(bbox, {"val_bbox_map": bbox, "val_segm_map": segm})
+
+    def checkpoint_state(self) -> dict:
+        return {
+            "config": to_dict(self.config),
+            "architecture": self.arch,
+            "categories": self.categories,
+        }
 
 
 def _init_from(model: torch.nn.Module, path: str) -> list[str]:
