@@ -28,6 +28,7 @@ import torch
 
 from engine import __version__
 from engine.checkpoint import CheckpointError, load_checkpoint, rebuilding, save_checkpoint
+from engine.errors import SetupError
 from engine.io.files import one_line, quote_path
 
 KIND = "bundle"
@@ -155,7 +156,7 @@ def calibrate_bundle(
     from engine.evaluation.anomaly import threshold_for_benign
 
     if not 0.0 <= target_fpr <= 1.0:
-        raise ValueError(f"target_fpr must be in [0, 1], got {target_fpr}")
+        raise SetupError(f"--target-fpr must be a share in [0, 1], got {target_fpr}")
     bundle = load_bundle(path)
     if not bundle["classifiers"]:
         raise BundleError(f"{path}: a detector-only bundle has no anomaly threshold to calibrate")

@@ -83,7 +83,7 @@ class _CropDataset(torch.utils.data.Dataset):
         self.jitter = jitter
         self.epoch = 0
         self.labels: list[int] = []
-        self.anomaly_maps = False  # items also carry where the anomaly is (see anomaly_map.py)
+        self.anomaly_maps = False  # items also carry where the anomaly is (see anomaly_map/)
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -64,3 +64,97 @@ def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
     return prepare_for_inference(model, device), state
+
+
+def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device) -> dict:
+    """A classifier checkpoint on a split at its stored threshold: the paper's figures, ROC AUC,
+    FP rate at 90 % TP and, where annotations record them, figures per anomaly type and
+    visibility band (the `eval-classifier` JSON)."""
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.train import make_dataset
+    from engine.config import from_dict
+    from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
+    from engine.runtime import amp_dtype
+
+    model, state = load_classifier(checkpoint, device)
+    config = from_dict(ClassifierConfig, state["config"])
+    dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
+    labels, scores = predict_scores(
+        model, dataset, device, config.crops.mode, dtype=amp_dtype("auto", device)
+    )
+    threshold = state["threshold"]
+    attributes = getattr(dataset, "attributes", None)  # object crops only
+    items = None if attributes is None else [attributes(i) for i in range(len(dataset))]
+    checkpoint = Path(checkpoint)
+    return {
+        "run": checkpoint.parent.name,
+        "method": state["architecture"]["name"],
+        "input": "scan" if state["crops"].get("whole_image") else state["crops"]["mode"],
+        "masks": bool(state["crops"].get("masks")),
+        "checkpoint": str(checkpoint),
+        "data": str(data),
+        "metrics": anomaly_metrics(labels, scores, threshold).to_dict(),
+        "fp_rate_at_tp_90": fpr_at_tpr(labels, scores, 0.9),
+        **anomaly_groups(labels, scores, threshold, items),
+        "date": _now(),
+    }
+
+
+def evaluate_bundle_judges(bundle_path: str | Path, data: Path, device: torch.device) -> dict:
+    """A bundle's judges on the ground-truth objects, each judged by its class's: pooled and
+    per-class figures at the bundle's anomaly threshold (the `eval-classifier` JSON)."""
+    from engine.bundle import BundleError, judge_objects, load_bundle
+    from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
+    from engine.runtime import amp_dtype
+
+    bundle = load_bundle(bundle_path)
+    if not bundle["classifiers"]:
+        raise BundleError(f"{bundle_path}: a detector-only bundle judges no anomalies")
+    labels, scores, classes, attributes = judge_objects(
+        bundle, data, device, dtype=amp_dtype("auto", device)
+    )
+    threshold = float(bundle["thresholds"]["anomaly"])
+    classes = np.asarray(classes)
+    rows = {"all": np.ones(len(classes), bool)} | {c: classes == c for c in dict.fromkeys(classes)}
+    figures = {
+        name: anomaly_metrics(labels[keep], scores[keep], threshold).to_dict()
+        | {"fp_rate_at_tp_90": fpr_at_tpr(labels[keep], scores[keep], 0.9)}
+        for name, keep in rows.items()
+    }
+    return {
+        "bundle": str(bundle_path),
+        "data": str(data),
+        "classifiers": [
+            {"method": c["architecture"]["name"], "categories": c["categories"]}
+            for c in bundle["classifiers"]
+        ],
+        "metrics": figures.pop("all"),
+        "per_class": figures,
+        **anomaly_groups(labels, scores, threshold, attributes),
+        "date": _now(),
+    }
+
+
+def anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | None) -> dict:
+    """Figures per anomaly type and per visibility band, where the annotations record them (the
+    simulator does): each group of anomalies against all benign objects."""
+    from engine.evaluation.anomaly import VISIBILITY_BANDS, by_group, visibility_band
+
+    if not attributes:
+        return {}
+    groups = {
+        "per_anomaly_type": [a.get("anomaly_type") for a in attributes],
+        "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
+    }
+    bands = [name for _, name in VISIBILITY_BANDS]
+    return {
+        key: by_group(labels, scores, threshold, names, bands)
+        for key, names in groups.items()
+        if any(name is not None for name, label in zip(names, labels, strict=True) if label)
+    }
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from engine.cli.common import report
@@ -12,17 +11,12 @@ from engine.cli.common import report
 
 def _cmd_train_detector(args: argparse.Namespace) -> int:
     """Train a detector from a config and key=value overrides; --resume continues a run."""
-    from engine.checkpoint import CheckpointError
-    from engine.config import ConfigError, load_config
+    from engine.config import load_config
     from engine.detection.config import DetectionConfig
-    from engine.detection.train import TrainingError, train_detector
+    from engine.detection.train import train_detector
 
-    try:
-        config = load_config(DetectionConfig, args.config, args.overrides)
-        result = train_detector(config, resume=args.resume, progress=not args.quiet)
-    except (ConfigError, CheckpointError, TrainingError, ValueError, KeyError) as exc:
-        print(f"xray-engine train-detector: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(DetectionConfig, args.config, args.overrides)
+    result = train_detector(config, resume=args.resume, progress=not args.quiet)
     summary = {
         "run": str(result.run_dir),
         "steps": result.iterations,
@@ -37,23 +31,20 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
     """Score a checkpoint on a COCO file; write the figures as JSON."""
     from datetime import UTC, datetime
 
-    from engine.checkpoint import CheckpointError
     from engine.data import CocoDetection, resolve_split
     from engine.detection.evaluate import evaluate_detector, load_detector
+    from engine.evaluation import format_metrics
+    from engine.io.write import atomic_write_bytes
     from engine.runtime import amp_dtype, resolve_device
 
-    try:
-        device = resolve_device(args.device)
-        dtype = amp_dtype(args.amp, device)
-        model, categories, state = load_detector(args.checkpoint, device)
-        data = resolve_split(args.data, "test")
-        dataset = CocoDetection(data, categories=categories)
-        result = evaluate_detector(
-            model, dataset, device, max_images=args.max_images, dtype=dtype, progress=not args.quiet
-        )
-    except (CheckpointError, ValueError, KeyError, OSError) as exc:
-        print(f"xray-engine eval-detector: {exc}", file=sys.stderr)
-        return 2
+    device = resolve_device(args.device)
+    dtype = amp_dtype(args.amp, device)
+    model, categories, state = load_detector(args.checkpoint, device)
+    data = resolve_split(args.data, "test")
+    dataset = CocoDetection(data, categories=categories)
+    result = evaluate_detector(
+        model, dataset, device, max_images=args.max_images, dtype=dtype, progress=not args.quiet
+    )
     checkpoint = Path(args.checkpoint)
     result.update(
         run=checkpoint.parent.name,
@@ -65,11 +56,7 @@ def _cmd_eval_detector(args: argparse.Namespace) -> int:
         date=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     out = Path(args.out) if args.out else checkpoint.parent / f"eval_{data.stem}.json"
-    from engine.io.write import atomic_write_bytes
-
     atomic_write_bytes(out, json.dumps(result, indent=1).encode())
-    from engine.evaluation import format_metrics
-
     print(format_metrics(result))
     print(out)
     return 0

@@ -8,26 +8,21 @@ import sys
 from pathlib import Path
 
 from engine.cli.common import split_file
-from engine.errors import EngineError
+from engine.errors import DatasetError, EngineError
 from engine.io.files import one_line
 
 
 def _cmd_bundle(args: argparse.Namespace) -> int:
     """One model file for the pipeline from a detector and classifier checkpoints."""
     from engine.bundle import make_bundle
-    from engine.checkpoint import CheckpointError
 
-    try:
-        path = make_bundle(
-            args.detector,
-            args.classifier,
-            args.out,
-            name=args.name or "",
-            detection_threshold=args.detection_threshold,
-        )
-    except (CheckpointError, ValueError, KeyError, OSError) as exc:
-        print(f"xray-engine bundle: {exc}", file=sys.stderr)
-        return 2
+    path = make_bundle(
+        args.detector,
+        args.classifier,
+        args.out,
+        name=args.name or "",
+        detection_threshold=args.detection_threshold,
+    )
     print(path)
     return 0
 
@@ -35,23 +30,18 @@ def _cmd_bundle(args: argparse.Namespace) -> int:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     """Re-place a bundle's anomaly thresholds for a target FP rate on the user's benign objects."""
     from engine.bundle import calibrate_bundle
-    from engine.checkpoint import CheckpointError
     from engine.runtime import amp_dtype, resolve_device
 
     data = split_file(args.data, "val")
-    try:
-        device = resolve_device(args.device)
-        records = calibrate_bundle(
-            args.bundle,
-            data,
-            args.out,
-            target_fpr=args.target_fpr,
-            device=device,
-            dtype=amp_dtype("auto", device),
-        )
-    except (CheckpointError, ValueError, KeyError, OSError) as exc:
-        print(f"xray-engine calibrate: {exc}", file=sys.stderr)
-        return 2
+    device = resolve_device(args.device)
+    records = calibrate_bundle(
+        args.bundle,
+        data,
+        args.out,
+        target_fpr=args.target_fpr,
+        device=device,
+        dtype=amp_dtype("auto", device),
+    )
     for r in records:
         judged = ", ".join(r["categories"]) if r["categories"] else "all other classes"
         if "kept" in r:
@@ -72,12 +62,12 @@ def _review_coco(folder: Path, out: Path) -> Path:
     from xray_gui.review.store import PROJECT_NAME, ReviewStore
 
     if not folder.is_dir():
-        raise ValueError(f"{folder}: not a folder of reviewed scans")
+        raise DatasetError(f"{folder}: not a folder of reviewed scans")
     project = folder / PROJECT_NAME
     if not project.exists():
         fallback = ReviewStore.fallback_project_path(folder)
         if not fallback.exists():
-            raise ValueError(f"{folder}: no review project there (review it in xray-gui first)")
+            raise DatasetError(f"{folder}: no review project there (review it in xray-gui first)")
         project = fallback
     store = ReviewStore(folder, project, inspect=True)
     return export_coco(store, out, reviewed_only=True)
@@ -113,7 +103,7 @@ def _cmd_improve(args: argparse.Namespace) -> int:
         ]
         folders = [str(Path(d).resolve()) for d in args.reviews]
         lineage = improve(args.bundle, sources, out, work, settings, say, folders)
-    except (EngineError, ReviewError, ValueError, OSError) as exc:
+    except (EngineError, ReviewError, OSError) as exc:  # the run's work folder goes too
         said = f"{exc.strerror}: {exc.filename or work}" if isinstance(exc, OSError) else exc
         print(f"xray-engine improve: {one_line(said, 400)}", file=sys.stderr)
         if made:

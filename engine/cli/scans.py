@@ -68,7 +68,6 @@ def _cmd_screen(args: argparse.Namespace) -> int:
     is reported on one line and recorded with its error; the others go on."""
     from tqdm import tqdm
 
-    from engine.bundle import BundleError
     from engine.pipeline import Screener
 
     out = Path(args.out)
@@ -85,11 +84,7 @@ def _cmd_screen(args: argparse.Namespace) -> int:
         shown = ", ".join(quote_path(p) for p in args.inputs[:3])
         print(f"xray-engine screen: no scans in {shown}", file=sys.stderr)
         return 2
-    try:
-        screener = Screener.from_bundle(args.model, device=args.device)
-    except (BundleError, ValueError) as exc:
-        print(f"xray-engine screen: {one_line(exc, 400)}", file=sys.stderr)
-        return 2
+    screener = Screener.from_bundle(args.model, device=args.device)
     try:
         results = _JsonLines(out / "results.jsonl")
     except OSError as exc:

@@ -249,4 +249,4 @@ def test_calibrate_keeps_thresholds_it_cannot_place_and_reports_bad_input(
     assert "no anomaly threshold" in capsys.readouterr().err
     args = ["calibrate", str(bundle), "--data", str(tiny_coco), "--out", str(out)]
     assert main([*args, "--target-fpr", "1.5"]) == 2
-    assert "target_fpr must be in [0, 1]" in capsys.readouterr().err
+    assert "--target-fpr must be a share in [0, 1]" in capsys.readouterr().err
