@@ -65,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--domain", nargs="*", default=list(DOMAIN), help="synth overrides")
     parser.add_argument("--out", default="runs/bench_improve")
     parser.add_argument("--device", default="auto")
+    parser.add_argument(
+        "--trainable-backbone-layers",
+        type=lambda t: None if t == "all" else int(t),
+        default=0,
+        help="backbone stages fine-tuning may change (improve's default 0; 'all')",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -116,7 +122,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             reviews = export_coco(store, out / f"reviews_{n}.json")
         settings = ImproveSettings(
-            min_bags=args.min_bags, minutes=args.minutes, device=args.device, seed=0
+            min_bags=args.min_bags,
+            minutes=args.minutes,
+            device=args.device,
+            seed=0,
+            trainable_backbone_layers=args.trainable_backbone_layers,
         )
         new_path = out / f"improved_{n}.xsb"
         work = out / f"work_{n}"

@@ -50,6 +50,10 @@ class ImproveSettings:
     seed: int = 0
     device: str = "auto"
     max_epochs: int = 12  # a small review set is seen at most this often
+    # Backbone stages the detector's fine-tuning may change (None: all). A few dozen bags
+    # teach the FPN and heads; the shipped features stay, so the new domain does not wash out
+    # what the model knew (benchmarks/improve.py).
+    trainable_backbone_layers: int | None = 0
 
 
 @dataclass
@@ -169,6 +173,7 @@ def finetune_detector(
         min_size=short,
         max_size=int(arch.get("max_size", 640)),
         init_from=str(bundle_path),
+        trainable_backbone_layers=settings.trainable_backbone_layers,
         **{
             k: int(arch[k])
             for k in ("rpn_batch_size_per_image", "box_batch_size_per_image")
