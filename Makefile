@@ -128,17 +128,23 @@ endif
 # of training (`split --hold-out-designs`), the demo judge recipe from scratch per class within
 # LEARN_MINUTES, then ROC AUC on the test split (seen designs) and on the unseen designs.
 # Run it again to continue after an interruption. Results: $(LEARN_OUT)/eval_*.json.
+# Without clutter (README, "Can a judge learn a product's design?"): LEARN_OUT=runs/learn_clean
+# LEARN_CONFIG=configs/synth/learnability_clean.yaml LEARN_HOSTS=laptop LEARN_BAGS=1600
+# LEARN_SEED=2051 LEARN_MINUTES=15 LEARN_EPOCHS=20.
 LEARN_OUT ?= runs/learnability
 LEARN_BAGS ?= 3000
 LEARN_HOSTS ?= laptop iron
 LEARN_HOLD_OUT ?= 3
 LEARN_MINUTES ?= 20
+LEARN_EPOCHS ?= 12
+LEARN_SEED ?= 2050
+LEARN_CONFIG ?= configs/synth/learnability.yaml
 
 .PHONY: learnability
 learnability: $(STAMP)
 	test -f $(LEARN_OUT)/data/train.json || ( \
-		$(BIN)/xray-engine synth --out $(LEARN_OUT)/data --n $(LEARN_BAGS) --seed 2050 --workers 2 \
-			--config configs/synth/learnability.yaml && \
+		$(BIN)/xray-engine synth --out $(LEARN_OUT)/data --n $(LEARN_BAGS) --seed $(LEARN_SEED) \
+			--workers 2 --config $(LEARN_CONFIG) && \
 		$(BIN)/xray-engine split $(LEARN_OUT)/data --fractions 0.7,0.15,0.15 \
 			--hold-out-designs $(LEARN_HOLD_OUT) )
 	for host in $(LEARN_HOSTS); do \
@@ -147,6 +153,7 @@ learnability: $(STAMP)
 			$$(test -f $(LEARN_OUT)/judge_$$host/last.pt && echo --resume) \
 			data.train=$(LEARN_OUT)/data/train.json data.val=$(LEARN_OUT)/data/val.json \
 			"data.categories=[$$host]" data.min_visibility=2.0 solver.max_minutes=$(LEARN_MINUTES) \
+			solver.epochs=$(LEARN_EPOCHS) \
 			run.name=judge_$$host run.out=$(LEARN_OUT) && touch $(LEARN_OUT)/judge_$$host/done; \
 		} || exit 1; \
 		for split in test test_unseen_designs; do \
