@@ -11,6 +11,7 @@ skips the batches it already did.
 from __future__ import annotations
 
 import csv
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,15 @@ def _cell(value) -> str:
     if value is None:
         return ""
     return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def from_main(ddp: Distributed, *values):
+    """`values` as the first process has them, on every process (under torchrun a broadcast)."""
+    if not ddp.enabled:
+        return values
+    shared = list(values)
+    torch.distributed.broadcast_object_list(shared, src=0)
+    return tuple(shared)
 
 
 def gather_rng_states(ddp: Distributed) -> list:
@@ -276,6 +286,52 @@ class Trainer:
             hook.trainer = self
         if state is not None:
             self.load_state_dict(state)
+
+    @classmethod
+    def from_solver(
+        cls,
+        task: TrainingTask,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        solver,
+        *,
+        n_items: int,
+        ddp: Distributed,
+        dtype: torch.dtype | None,
+        device: torch.device,
+        hooks: Sequence[HookBase],
+        started: float,
+        state: dict | None = None,
+        warmup_factor: float = 0.001,
+    ) -> Trainer:
+        """A trainer on a solver config's schedule (batch size, epochs, max_iters, max_minutes,
+        warm-up, LR drops, clipping), for `n_items` training items shared by all processes."""
+        if solver.max_minutes and ddp.enabled:
+            raise TrainingError(
+                "solver.max_minutes is for one process: under torchrun use max_iters"
+            )
+        steps_per_epoch = math.ceil(n_items / (solver.batch_size * ddp.world_size))
+        schedule = solver.epochs * steps_per_epoch
+        total = min(schedule, solver.max_iters) if solver.max_iters else schedule
+        spent = state.get("elapsed_s", 0.0) if state is not None else 0.0
+        budget = TimeBudget(solver.max_minutes, started=started, spent=spent)
+        factor = warmup_step_lr(
+            solver.warmup_iters, warmup_factor, solver.lr_steps, solver.gamma, schedule, budget
+        )
+        return cls(
+            task,
+            model,
+            optimizer,
+            scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, factor),
+            scaler=torch.amp.GradScaler(device.type, enabled=dtype == torch.float16),
+            total=total,
+            steps_per_epoch=steps_per_epoch,
+            ddp=ddp,
+            budget=budget,
+            hooks=hooks,
+            clip_grad_norm=solver.clip_grad_norm,
+            state=state,
+        )
 
     def train(self) -> None:
         for hook in self.hooks:
@@ -437,18 +493,18 @@ class CheckpointHook(HookBase):
         self.trainer.save(self.last_path)
 
 
-def standard_hooks(
-    log: CsvLog, evaluation: EvalHook, checkpoint_every: int, progress: bool
-) -> list[HookBase]:
+def standard_hooks(log: CsvLog, evaluation: EvalHook, run, progress: bool) -> list[HookBase]:
     """Every run's hooks in their order: LR schedule, CSV log, progress bar, time budget,
-    evaluation, then checkpoints (after the final evaluation, so `last.pt` holds its verdict)."""
+    evaluation, early stop, then checkpoints (after the final evaluation, so `last.pt` holds
+    its verdict). `run`: the config's run section (checkpoint_every, patience)."""
     return [
         LRScheduleHook(),
         CsvLogHook(log),
         ProgressHook(evaluation.best_path.parent.name, progress),
         BudgetHook(evaluation.last_path),
         evaluation,
-        CheckpointHook(evaluation.last_path, checkpoint_every),
+        EarlyStopHook(evaluation, run.patience),
+        CheckpointHook(evaluation.last_path, run.checkpoint_every),
     ]
 
 
@@ -487,6 +543,7 @@ class EvalHook(HookBase):
         self.last: float | None = None
         self.kept: dict = dict.fromkeys(self.keep)
         self.evaluated_at = -1
+        self.since_best = 0  # evaluations since the score last improved (`EarlyStopHook`)
 
     def after_epoch(self) -> None:
         t = self.trainer
@@ -515,12 +572,27 @@ class EvalHook(HookBase):
         if self.last is not None and (
             self.best is None or self.last > self.best or (self.ties and self.last == self.best)
         ):
-            self.best = self.last
+            self.best, self.since_best = self.last, 0
             t.save(self.best_path)  # every process: the checkpoint gathers their RNG states
+        else:
+            self.since_best += 1
 
     def state_dict(self) -> dict:
-        return {self.best_key: self.best, **self.kept}
+        return {self.best_key: self.best, "evaluations_since_best": self.since_best, **self.kept}
 
     def load_state_dict(self, state: dict) -> None:
         self.best = state.get(self.best_key)
+        self.since_best = int(state.get("evaluations_since_best") or 0)
         self.kept = {k: state.get(k) for k in self.keep}
+
+
+class EarlyStopHook(HookBase):
+    """Ends the run once `patience` evaluations in a row have not bettered the best score
+    (`run.patience`; 0 never stops early). Goes after the `EvalHook` it watches."""
+
+    def __init__(self, evaluation: EvalHook, patience: int) -> None:
+        self.evaluation, self.patience = evaluation, patience
+
+    def after_epoch(self) -> None:
+        if self.patience and self.evaluation.since_best >= self.patience:
+            self.trainer.stop()

@@ -61,6 +61,7 @@ class ClassifierRunConfig:
     device: str = "auto"
     eval_every: int = 1  # epochs
     checkpoint_every: int = 200
+    patience: int = 0  # stop after this many evaluations without a better val AUC (0: never)
     target_fpr: float = 0.05  # the operating threshold keeps this FP rate on validation
 
 

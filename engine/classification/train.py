@@ -9,7 +9,6 @@ chosen and stored with the model; `best.pt` is the checkpoint of best validation
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -41,13 +40,12 @@ from engine.training import (
     EvalHook,
     Evaluation,
     HookBase,
-    TimeBudget,
     Trainer,
     TrainingError,
     epoch_loader,
+    from_main,
     open_run,
     standard_hooks,
-    warmup_step_lr,
     wrap_distributed,
 )
 
@@ -176,10 +174,7 @@ def train_classifier(
     model = build_from_architecture(arch, weights=config.model.weights).to(device)
     size = crop_size(config, model)
     train_src, val_src = resolve_data(config, run_dir) if ddp.is_main else (None, None)
-    if ddp.enabled:  # the first process may have written the split: everyone reads its paths
-        shared = [train_src, val_src]
-        torch.distributed.broadcast_object_list(shared, src=0)
-        train_src, val_src = shared
+    train_src, val_src = from_main(ddp, train_src, val_src)  # the first may have split
     if ddp.is_main and train_src != Path(config.data.train):
         print(f"training on {train_src}, validating on {val_src}", file=sys.stderr)
     val_set = make_dataset(val_src, config, size, train=False) if val_src else None
@@ -198,18 +193,7 @@ def train_classifier(
     s = config.solver
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay)
-    steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * ddp.world_size))
-    schedule = s.epochs * steps_per_epoch
-    total = min(schedule, s.max_iters) if s.max_iters else schedule
-    if s.max_minutes and ddp.enabled:
-        raise TrainingError("solver.max_minutes is for one process: under torchrun use max_iters")
-    spent = state.get("elapsed_s", 0.0) if state is not None else 0.0
-    budget = TimeBudget(s.max_minutes, started=started, spent=spent)
-    lr_factor = warmup_step_lr(s.warmup_iters, 0.01, s.lr_steps, s.gamma, schedule, budget)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-
     task = _ClassifierTask(config, model, train_set, val_set, weights, device, dtype, ddp)
     task.checkpoint_extra = {
         "target_fpr": config.run.target_fpr,
@@ -229,22 +213,22 @@ def train_classifier(
         keep=("threshold", "val_metrics"),
         enabled=val_set is not None,
     )
-    hooks = standard_hooks(log, evaluation, config.run.checkpoint_every, progress and ddp.is_main)
+    hooks = standard_hooks(log, evaluation, config.run, progress and ddp.is_main)
     if state is None and not config.model.init_from:
         hooks.insert(0, DflInitHook(train_set, config.crops.mode, run_dir / "config.yaml"))
-    trainer = Trainer(
+    trainer = Trainer.from_solver(
         task,
         model,
         optimizer,
-        scheduler=scheduler,
-        scaler=scaler,
-        total=total,
-        steps_per_epoch=steps_per_epoch,
+        s,
+        n_items=len(train_set),
         ddp=ddp,
-        budget=budget,
-        clip_grad_norm=s.clip_grad_norm,
+        dtype=dtype,
+        device=device,
         hooks=hooks,
+        started=started,
         state=state,
+        warmup_factor=0.01,
     )
     if state is None and config.model.init_from:
         _init_from(model, config.model.init_from, config.data.categories)
@@ -255,8 +239,8 @@ def train_classifier(
         resolved["resolved"] = {
             "run": run_dir.name,
             "input_size": size,
-            "steps_per_epoch": steps_per_epoch,
-            "total_steps": total,
+            "steps_per_epoch": trainer.steps_per_epoch,
+            "total_steps": trainer.total,
             "train": str(train_src),
             "val": str(val_src),
             "class_counts": counts.tolist(),

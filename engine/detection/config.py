@@ -68,6 +68,7 @@ class RunConfig:
     device: str = "auto"
     eval_every: int = 1  # epochs
     checkpoint_every: int = 200  # steps between last.pt saves (and at every epoch's end)
+    patience: int = 0  # stop after this many evaluations without a better val mAP (0: never)
 
 
 @dataclass(frozen=True)

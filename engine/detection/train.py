@@ -12,7 +12,6 @@ evaluates.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -40,13 +39,12 @@ from engine.training import (
     CsvLog,
     EvalHook,
     Evaluation,
-    TimeBudget,
     Trainer,
     TrainingError,
     epoch_loader,
+    from_main,
     open_run,
     standard_hooks,
-    warmup_step_lr,
     wrap_distributed,
 )
 
@@ -125,10 +123,7 @@ def train_detector(
 
     seed_everything(config.run.seed + ddp.rank)
     train_json, val_json = resolve_data(config, run_dir) if ddp.is_main else (None, None)
-    if ddp.enabled:  # the first process may have written the split: everyone reads its paths
-        shared = [train_json, val_json]
-        torch.distributed.broadcast_object_list(shared, src=0)
-        train_json, val_json = shared
+    train_json, val_json = from_main(ddp, train_json, val_json)  # the first may have split
     if ddp.is_main and Path(config.data.train).is_dir():
         print(f"training on {train_json}, validating on {val_json}", file=sys.stderr)
     d = config.data
@@ -152,24 +147,10 @@ def train_detector(
         if ddp.is_main and progress:
             print(f"weights from {config.model.init_from}; {len(kept)} tensors kept their own")
     s = config.solver
-    world = ddp.world_size
-    lr = s.lr_per_16 * s.batch_size * world / 16
+    lr = s.lr_per_16 * s.batch_size * ddp.world_size / 16
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=lr, momentum=s.momentum, weight_decay=s.weight_decay)
-    steps_per_epoch = math.ceil(len(train_set) / (s.batch_size * world))
-    schedule = s.epochs * steps_per_epoch
-    total = min(schedule, s.max_iters) if s.max_iters else schedule
-    if s.max_minutes and ddp.enabled:
-        raise TrainingError("solver.max_minutes is for one process: under torchrun use max_iters")
-    spent = state.get("elapsed_s", 0.0) if state is not None else 0.0
-    budget = TimeBudget(s.max_minutes, started=started, spent=spent)
-    lr_factor = warmup_step_lr(
-        s.warmup_iters, s.warmup_factor, s.lr_steps, s.gamma, schedule, budget
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor)
     dtype = amp_dtype(s.amp, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
-
     task = _DetectionTask(config, model, train_set, val_set, device, dtype, ddp, arch, categories)
     log = CsvLog(
         run_dir / "log.csv",
@@ -184,26 +165,29 @@ def train_detector(
         best_key="best_map",
         enabled=val_set is not None,
     )
-    hooks = standard_hooks(log, evaluation, config.run.checkpoint_every, progress and ddp.is_main)
-    trainer = Trainer(
+    trainer = Trainer.from_solver(
         task,
         model,
         optimizer,
-        scheduler=scheduler,
-        scaler=scaler,
-        total=total,
-        steps_per_epoch=steps_per_epoch,
+        s,
+        n_items=len(train_set),
         ddp=ddp,
-        budget=budget,
-        clip_grad_norm=s.clip_grad_norm,
-        hooks=hooks,
+        dtype=dtype,
+        device=device,
+        hooks=standard_hooks(log, evaluation, config.run, progress and ddp.is_main),
+        started=started,
         state=state,
+        warmup_factor=s.warmup_factor,
     )
     if ddp.enabled:
         task.net = wrap_distributed(model, device)
     if ddp.is_main:
         resolved = to_dict(replace(config, run=replace(config.run, name=run_dir.name)))
-        resolved["resolved"] = {"lr": lr, "steps_per_epoch": steps_per_epoch, "total_steps": total}
+        resolved["resolved"] = {
+            "lr": lr,
+            "steps_per_epoch": trainer.steps_per_epoch,
+            "total_steps": trainer.total,
+        }
         resolved["resolved"].update(categories=categories, train=str(train_json), val=str(val_json))
         (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
     model.train()

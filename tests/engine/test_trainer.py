@@ -177,3 +177,20 @@ def test_a_non_finite_loss_stops_with_a_clear_error(tmp_path):
     trainer.task.loss = lambda batch: (torch.tensor(float("nan"), requires_grad=True), {})
     with pytest.raises(TrainingError, match="loss is nan at step 1"):
         trainer.train()
+
+
+def test_early_stop_ends_the_run_after_patience_evaluations_without_a_better_score(tmp_path):
+    from engine.training import EarlyStopHook
+
+    log = CsvLog(tmp_path / "log.csv", ("iteration", "epoch", "val"))
+    evaluation = EvalHook(1, tmp_path / "best.pt", tmp_path / "last.pt", log, best_key="best")
+    trainer = _trainer(
+        tmp_path,
+        total=60,  # ten epochs, were it not stopped
+        hooks=[evaluation, EarlyStopHook(evaluation, 2), CheckpointHook(tmp_path / "last.pt", 100)],
+        scores=[0.5, 0.7, 0.6, 0.7, 0.9],  # no better than 0.7 twice after epoch 2: stop at 4
+    )
+    trainer.train()
+    assert trainer.iteration == 24 and trainer.task.evaluated == 4
+    state = load_checkpoint(tmp_path / "last.pt", kind="toy")
+    assert (state["best"], state["evaluations_since_best"]) == (0.7, 2)
