@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trainable-backbone-layers",
         type=lambda t: None if t == "all" else int(t),
-        default=0,
-        help="backbone stages fine-tuning may change (improve's default 0; 'all')",
+        default=None,
+        help="backbone stages fine-tuning may change (default: all; 0 freezes the body)",
     )
+    parser.add_argument("--replay", type=int, default=0, help="improve's replay_bags")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             device=args.device,
             seed=0,
             trainable_backbone_layers=args.trainable_backbone_layers,
+            replay_bags=args.replay,
         )
         new_path = out / f"improved_{n}.xsb"
         work = out / f"work_{n}"

@@ -201,3 +201,20 @@ def test_a_new_run_clears_the_training_runs_an_earlier_one_left_in_its_work_fold
     _clear_earlier_runs(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["judge_notes", "train.json"]
     _clear_earlier_runs(tmp_path / "missing")  # nothing there yet: nothing to do
+
+
+def test_replay_mixes_simulated_bags_of_the_shipped_domain_into_the_reviews(tmp_path):
+    from engine.data.split import load_coco
+    from engine.improve import ImproveSettings, _with_replay
+    from engine.synth.dataset import write_dataset
+    from engine.synth.objects import CATEGORIES
+
+    reviews = write_dataset(tmp_path / "reviews", 2, seed=5, progress=False)
+    settings = ImproveSettings(replay_bags=3)
+    mixed = _with_replay(reviews, CATEGORIES, tmp_path / "work", settings)
+    coco = load_coco(mixed)
+    assert len(coco["images"]) == 2 + 3
+    assert [c["name"] for c in coco["categories"]] == list(CATEGORIES)
+    # a model of other classes, or no replay asked for: the reviews alone
+    assert _with_replay(reviews, ["knife"], tmp_path / "w2", settings) == reviews
+    assert _with_replay(reviews, CATEGORIES, tmp_path / "w3", ImproveSettings()) == reviews
