@@ -27,6 +27,7 @@ from engine.classification.models import KIND, build_from_architecture
 from engine.config import from_dict, to_dict
 from engine.data import training_files
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
+from engine.hooks import EvalHook, standard_hooks
 from engine.runtime import (
     amp_dtype,
     autocast,
@@ -37,7 +38,6 @@ from engine.runtime import (
 )
 from engine.training import (
     CsvLog,
-    EvalHook,
     Evaluation,
     HookBase,
     Trainer,
@@ -45,7 +45,6 @@ from engine.training import (
     epoch_loader,
     from_main,
     open_run,
-    standard_hooks,
     wrap_distributed,
 )
 

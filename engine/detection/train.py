@@ -26,6 +26,7 @@ from engine.data import CocoDetection, collate, train_transforms, training_files
 from engine.detection.config import DetectionConfig
 from engine.detection.evaluate import evaluate_detector
 from engine.detection.models import KIND, build_from_architecture, detector_family
+from engine.hooks import EvalHook, standard_hooks
 from engine.runtime import (
     amp_dtype,
     autocast,
@@ -37,14 +38,12 @@ from engine.runtime import (
 )
 from engine.training import (
     CsvLog,
-    EvalHook,
     Evaluation,
     Trainer,
     TrainingError,
     epoch_loader,
     from_main,
     open_run,
-    standard_hooks,
     wrap_distributed,
 )
 

@@ -5,20 +5,9 @@ from __future__ import annotations
 import torch
 
 from engine.checkpoint import load_checkpoint
+from engine.hooks import BudgetHook, CheckpointHook, CsvLogHook, EvalHook, LRScheduleHook
 from engine.runtime import Distributed
-from engine.training import (
-    BudgetHook,
-    CheckpointHook,
-    CsvLog,
-    CsvLogHook,
-    EvalHook,
-    Evaluation,
-    HookBase,
-    LRScheduleHook,
-    TimeBudget,
-    Trainer,
-    epoch_loader,
-)
+from engine.training import CsvLog, Evaluation, HookBase, TimeBudget, Trainer, epoch_loader
 
 ONE = Distributed()
 
@@ -180,7 +169,7 @@ def test_a_non_finite_loss_stops_with_a_clear_error(tmp_path):
 
 
 def test_early_stop_ends_the_run_after_patience_evaluations_without_a_better_score(tmp_path):
-    from engine.training import EarlyStopHook
+    from engine.hooks import EarlyStopHook
 
     log = CsvLog(tmp_path / "log.csv", ("iteration", "epoch", "val"))
     evaluation = EvalHook(1, tmp_path / "best.pt", tmp_path / "last.pt", log, best_key="best")
