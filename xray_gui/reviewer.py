@@ -63,7 +63,121 @@ INPUT_EVENTS = {
     QEvent.Type.Wheel,
 }  # what counts as the analyst at work, for the review time
 DECISION_KEYS = {"clear": "F2", "suspect": "F3", "search": "F4"}
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GPU"}
+
+# The reviewer's actions in the order Help lists them: name, menu text, the Reviewer method (or
+# (method, argument), None for no argument), shortcut, tip, checkable.
+REVIEW_ACTIONS: tuple[tuple[str, str, str | tuple, str | None, str | None, bool], ...] = (
+    ("load_model", "Load &model…", "load_model_dialog", "Ctrl+M", None, False),
+    ("screen_again", "&Screen again", "screen_again", "Ctrl+R", None, False),
+    *((f"device_{n}", text, ("set_device", n), None, None, True) for n, text in DEVICES.items()),
+    ("accept", "&Accept", "accept", "Y", "Accept the selected finding", False),
+    ("reject", "&Reject", "reject", "R", "Reject the selected finding", False),
+    (
+        "toggle_anomalous",
+        "Anomalous / &benign",
+        "toggle_anomalous",
+        "T",
+        "Mark the selected object anomalous, or benign again",
+        False,
+    ),
+    (
+        "draw_box",
+        "&Draw box",
+        "toggle_draw_mode",
+        "B",
+        "Drag on the scan to add a missed object",
+        True,
+    ),
+    (
+        "draw_polygon",
+        "Draw &polygon",
+        "toggle_polygon_mode",
+        "P",
+        "Click round a missed object's outline: Enter, a double-click or a click on the first "
+        "point closes it",
+        True,
+    ),
+    (
+        "finish_polygon",
+        "Close the polygon",
+        "finish_polygon",
+        "Return",
+        "Close the polygon being drawn (or double-click its last point)",
+        False,
+    ),
+    (
+        "take_back_vertex",
+        "Take back the last point",
+        "take_back_vertex",
+        "Backspace",
+        "Remove the last point of the polygon being drawn",
+        False,
+    ),
+    (
+        "pick_class",
+        "Choose the &class…",
+        "pick_class",
+        "K",
+        "Pick the class of the selected object, or of the objects drawn next, from a list",
+        False,
+    ),
+    ("delete_object", "De&lete", "delete_selected", "Delete", "Delete the object", False),
+    (
+        "toggle_overlay",
+        "Show findings o&verlay",
+        "set_overlay_shown",
+        "V",
+        "Hide or show the findings over the scan",
+        True,
+    ),
+    ("next_object", "Next finding", ("select_step", 1), "]", None, False),
+    ("previous_object", "Previous finding", ("select_step", -1), "[", None, False),
+    ("undo", "&Undo", "undo", "Ctrl+Z", None, False),
+    ("redo", "Re&do", "redo", "Ctrl+Shift+Z", None, False),
+    (
+        "zoom_selection",
+        "&Zoom to finding",
+        "zoom_to_selected",
+        "Z",
+        "Fit the view to the selected finding",
+        False,
+    ),
+    *(
+        (
+            f"decide_{d}",
+            d.title(),
+            ("decide", d),
+            DECISION_KEYS[d],
+            f"Decide this bag: {d} (again to take it back)",
+            True,
+        )
+        for d in DECISIONS
+    ),
+    ("next_unreviewed", "Next &unreviewed", "next_unreviewed", "U", None, False),
+    (
+        "order_uncertainty",
+        "Order queue by un&certainty",
+        "order_queue_by_uncertainty",
+        None,
+        "Screened scans whose findings sit nearest a threshold first: where a review teaches "
+        "the model most (Model → Improve from reviews)",
+        False,
+    ),
+    ("order_added", "Order queue as &opened", "order_queue_as_added", None, None, False),
+    ("edit_note", "Edit &note", "focus_note", "Ctrl+E", None, False),
+    ("export", "&Export reviewed annotations…", "export_dialog", "Ctrl+Shift+E", None, False),
+    ("export_stats", "Export statistics CSV…", "export_stats_dialog", None, None, False),
+    ("save_project_to", "Save review project to…", "save_project_to_dialog", None, None, False),
+    (
+        "analyst_name",
+        "Analyst &name…",
+        ("ask_analyst", None),
+        None,
+        "The name your decisions and changes are signed with",
+        False,
+    ),
+)
 
 
 class ReviewWindow(Protocol):
@@ -235,116 +349,22 @@ class Reviewer(QObject):
 
     # ----- construction -------------------------------------------------------------------
     def _build_actions(self) -> None:
-        a = self.window.add_action
-        a("load_model", "Load &model…", self.load_model_dialog, "Ctrl+M")
-        a("screen_again", "&Screen again", self.screen_again, "Ctrl+R")
+        for name, text, slot, shortcut, tip, checkable in REVIEW_ACTIONS:
+            if isinstance(slot, tuple):  # a method called with an argument, or with none
+                target = lambda _=False, m=slot[0], v=slot[1]: (  # noqa: E731
+                    getattr(self, m)() if v is None else getattr(self, m)(v)
+                )
+            else:  # a method given the action's checked state where it takes one
+                target = getattr(self, slot)
+            self.window.add_action(name, text, target, shortcut, tip=tip, checkable=checkable)
         self.device_group = QActionGroup(self)
         for name in DEVICES:
-            act = a(
-                f"device_{name}",
-                {"auto": "Auto (GPU if present)", "cpu": "CPU", "cuda": "CUDA GPU"}[name],
-                lambda _=False, n=name: self.set_device(n),
-                checkable=True,
-            )
-            self.device_group.addAction(act)
+            self.device_group.addAction(self.actions[f"device_{name}"])
         self.actions["device_auto"].setChecked(True)
-        a("accept", "&Accept", self.accept, "Y", tip="Accept the selected finding")
-        a("reject", "&Reject", self.reject, "R", tip="Reject the selected finding")
-        a(
-            "toggle_anomalous",
-            "Anomalous / &benign",
-            self.toggle_anomalous,
-            "T",
-            tip="Mark the selected object anomalous, or benign again",
-        )
-        a(
-            "draw_box",
-            "&Draw box",
-            self.toggle_draw_mode,
-            "B",
-            tip="Drag on the scan to add a missed object",
-            checkable=True,
-        )
-        a(
-            "draw_polygon",
-            "Draw &polygon",
-            self.toggle_polygon_mode,
-            "P",
-            tip="Click round a missed object's outline: Enter, a double-click or a click on "
-            "the first point closes it",
-            checkable=True,
-        ).setIconText("Polygon")
-        finish = a(
-            "finish_polygon",
-            "Close the polygon",
-            self.finish_polygon,
-            "Return",
-            tip="Close the polygon being drawn (or double-click its last point)",
-        )
-        finish.setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
-        a(
-            "take_back_vertex",
-            "Take back the last point",
-            self.take_back_vertex,
-            "Backspace",
-            tip="Remove the last point of the polygon being drawn",
-        )
-        a(
-            "pick_class",
-            "Choose the &class…",
-            self.pick_class,
-            "K",
-            tip="Pick the class of the selected object, or of the objects drawn next, from a list",
-        )
-        a("delete_object", "De&lete", self.delete_selected, "Delete", tip="Delete the object")
-        a(
-            "toggle_overlay",
-            "Show findings o&verlay",
-            self.set_overlay_shown,
-            "V",
-            tip="Hide or show the findings over the scan",
-            checkable=True,
-        ).setChecked(True)
-        a("next_object", "Next finding", lambda: self.select_step(1), "]")
-        a("previous_object", "Previous finding", lambda: self.select_step(-1), "[")
-        a("undo", "&Undo", self.undo, "Ctrl+Z")
-        redo = a("redo", "Re&do", self.redo, "Ctrl+Shift+Z")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        a(
-            "zoom_selection",
-            "&Zoom to finding",
-            self.zoom_to_selected,
-            "Z",
-            tip="Fit the view to the selected finding",
-        )
-        for decision in DECISIONS:
-            a(
-                f"decide_{decision}",
-                decision.title(),
-                lambda _=False, d=decision: self.decide(d),
-                DECISION_KEYS[decision],
-                tip=f"Decide this bag: {decision} (again to take it back)",
-                checkable=True,
-            )
-        a("next_unreviewed", "Next &unreviewed", self.next_unreviewed, "U")
-        a(
-            "order_uncertainty",
-            "Order queue by un&certainty",
-            self.order_queue_by_uncertainty,
-            tip="Screened scans whose findings sit nearest a threshold first: where a review "
-            "teaches the model most (Model → Improve from reviews)",
-        )
-        a("order_added", "Order queue as &opened", self.order_queue_as_added)
-        a("edit_note", "Edit &note", self.focus_note, "Ctrl+E")
-        a("export", "&Export reviewed annotations…", self.export_dialog, "Ctrl+Shift+E")
-        a("export_stats", "Export statistics CSV…", self.export_stats_dialog)
-        a("save_project_to", "Save review project to…", self.save_project_to_dialog)
-        a(
-            "analyst_name",
-            "Analyst &name…",
-            lambda: self.ask_analyst(),
-            tip="The name your decisions and changes are signed with",
-        )
+        self.actions["draw_polygon"].setIconText("Polygon")
+        self.actions["toggle_overlay"].setChecked(True)
+        self.actions["finish_polygon"].setShortcuts([QKeySequence("Return"), QKeySequence("Enter")])
+        self.actions["redo"].setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
 
     def _build_docks(self) -> None:
         w = self.window
