@@ -143,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                 "new": after,
                 "verdict": lineage["better"],
                 "truly_better": better(before, after),
+                "worse": after["AP50"] is None
+                or after["AP50"] < before["AP50"]
+                or after["false_detections_per_bag"] > before["false_detections_per_bag"],
                 "retrained_judges": lineage["retrained_judges"],
             }
         )
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{o['false_detections_per_bag']:.2f} → {w['false_detections_per_bag']:.2f} | "
             f"{rates(o)} → {rates(w)} | {r['verdict']} | {r['truly_better']} | {r['minutes']:.1f} |"
         )
-    wrong = [r["n"] for r in rows if r["verdict"] and not r["truly_better"]]
+    wrong = [r["n"] for r in rows if r["verdict"] and r["worse"]]
     print("improve never offered a worse model as better" if not wrong else f"WRONG for N={wrong}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

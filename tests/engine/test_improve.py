@@ -180,13 +180,20 @@ def test_reviews_with_classes_the_model_does_not_know_are_refused(tiny_coco, tmp
         )
 
 
-def test_better_needs_a_gain_and_no_loss():
+def test_better_needs_a_gain_beyond_the_held_out_sets_noise_and_no_loss():
     old = {"AP50": 0.5, "false_detections_per_bag": 1.0}
-    assert better(old, {"AP50": 0.6, "false_detections_per_bag": 1.0})
-    assert better(old, {"AP50": 0.5, "false_detections_per_bag": 0.5})
-    assert not better(old, {"AP50": 0.5, "false_detections_per_bag": 1.0})
-    assert not better(old, {"AP50": 0.7, "false_detections_per_bag": 1.5})
-    assert not better(old, {"AP50": None, "false_detections_per_bag": 0.0})
+    many = {"bags": 100, "objects": 400}  # AP50 must rise by 1/√400 = 0.05
+    assert better(old, {"AP50": 0.56, "false_detections_per_bag": 1.0, **many})
+    assert not better(old, {"AP50": 0.54, "false_detections_per_bag": 1.0, **many})
+    # 100 false detections before: 2√100 + 1 = 21 fewer needed
+    assert better(old, {"AP50": 0.5, "false_detections_per_bag": 0.75, **many})
+    assert not better(old, {"AP50": 0.5, "false_detections_per_bag": 0.85, **many})
+    assert not better(old, {"AP50": 0.5, "false_detections_per_bag": 1.0, **many})
+    assert not better(old, {"AP50": 0.7, "false_detections_per_bag": 1.5, **many})
+    assert not better(old, {"AP50": None, "false_detections_per_bag": 0.0, **many})
+    # the case that broke the promise: +1.9 AP50 on 6 bags of 15 objects is noise
+    small = {"AP50": 0.352, "false_detections_per_bag": 0.33, "bags": 6, "objects": 15}
+    assert not better({"AP50": 0.333, "false_detections_per_bag": 0.33}, small)
 
 
 def test_a_new_run_clears_the_training_runs_an_earlier_one_left_in_its_work_folder(tmp_path):
