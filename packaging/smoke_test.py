@@ -103,7 +103,10 @@ def _ok(done: subprocess.CompletedProcess, what: str) -> None:
 
 
 def sample_scan() -> Path | None:
+    """A real SIXray scan beside a dev checkout, else the first bundled demo scan (a clone
+    without ../shared, as in CI)."""
     found = sorted(SAMPLES.glob("*.jpg")) if SAMPLES.is_dir() else []
+    found = found or sorted((ROOT / "resources" / "demo" / "images").glob("*.png"))
     return found[0] if found else None
 
 
@@ -122,9 +125,10 @@ def check_help(ctx: Context) -> None:
 
 
 def check_info(ctx: Context) -> None:
-    """`info` on a real sample scan: the same JSON as the development install."""
+    """`info` on a real sample scan (a demo scan without one): the same JSON as the
+    development install."""
     scan = sample_scan()
-    assert scan is not None, f"no sample scan in {SAMPLES}"
+    assert scan is not None, f"no sample scan in {SAMPLES} nor demo scans in resources/demo"
     frozen = ctx.run([ctx.frozen("xray-engine"), "info", scan], timed="frozen info")
     dev = ctx.run([ctx.dev("xray-engine"), "info", scan], timed="dev info")
     _ok(frozen, "frozen info")
