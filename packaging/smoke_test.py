@@ -240,12 +240,17 @@ def check_errors(ctx: Context) -> None:
 
 def check_screenshot(ctx: Context) -> None:
     """The frozen GUI renders a screenshot with the demo model, as the development one does."""
-    scan = ROOT / "resources" / "demo" / "images" / DEMO_SCANS[0]
     shots = {}
     for which, exe, model in (
         ("frozen", ctx.frozen(NAME), ctx.frozen_model),
         ("dev", ctx.dev(NAME), ROOT / "resources" / "models" / "demo.xsb"),
     ):
+        # each screens its own copy: a review project beside the scan would hold the findings
+        # of the first run, and the checkout's demo folder stays as it was
+        folder = ctx.scratch / f"scan-{which}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        scan = Path(shutil.copy2(ROOT / "resources" / "demo" / "images" / DEMO_SCANS[0], folder))
         out = ctx.scratch / f"screenshot-{which}.png"
         out.unlink(missing_ok=True)
         done = ctx.run(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from xray_gui import __version__
@@ -13,6 +14,7 @@ from xray_gui import __version__
 ORGANISATION = "XrayScreening"
 APPLICATION = "xray-gui"
 SETTINGS_ENV = "XRAY_GUI_SETTINGS"  # path of an INI file, to isolate settings (tests, demos)
+SCREENSHOT_WAIT_S = 120  # --screenshot waits this long at most for the scan and its findings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,32 +133,56 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
     window.show()
     outcome: dict[str, str] = {}
     loop = QEventLoop()
+    review = window.review
     window.scanShown.connect(lambda p: (outcome.setdefault("shown", p), loop.quit()))
     window.scanFailed.connect(lambda p, m: (outcome.setdefault("error", m), loop.quit()))
-    review = window.review
-    review.resultShown.connect(lambda p: (outcome.setdefault("result", p), loop.quit()))
-    review.screenFailed.connect(lambda p, m: (outcome.setdefault("result", m), loop.quit()))
-    review.modelFailed.connect(lambda p, m: (outcome.setdefault("result", m), loop.quit()))
-    QTimer.singleShot(120_000, loop.quit)
+    review.screenFailed.connect(lambda p, m: outcome.setdefault("screen error", m))
+    review.resultShown.connect(lambda p: review.model and outcome.setdefault("result", p))
+    for signal in (
+        review.resultShown,
+        review.screenFailed,
+        review.modelChanged,
+        review.modelFailed,
+    ):
+        signal.connect(lambda *_: loop.quit())
+    deadline = time.monotonic() + SCREENSHOT_WAIT_S
+
+    def wait(done: Callable[[], bool]) -> bool:
+        """Run the event loop until `done()` holds or the deadline passes; whether it holds."""
+        while not done() and time.monotonic() < deadline:
+            QTimer.singleShot(int(max(deadline - time.monotonic(), 0) * 1000) + 1, loop.quit)
+            loop.exec()
+        return done()
+
     window.open_paths(args.paths[:1] if Path(args.paths[0]).is_file() else args.paths)
-    if "shown" not in outcome and "error" not in outcome:
-        loop.exec()
+    wait(lambda: "shown" in outcome or "error" in outcome)
     if "error" in outcome or "shown" not in outcome:
         print(f"xray-gui: {outcome.get('error', 'timed out loading the scan')}", file=sys.stderr)
         window.close()
         return 2
-    if review.model_pending or review.model is not None:
-        QTimer.singleShot(120_000, loop.quit)
-        while "result" not in outcome and (review.model_pending or review.model is not None):
-            loop.exec()
-            if "result" not in outcome and not review.model_pending:
-                break  # model failed to load: the banner says so on the screenshot
+
+    # the model's findings, stored in the project or screened now; a model that fails to load
+    # or to screen leaves its banner on the picture
+    def answered() -> bool:
+        return (
+            review.model is None
+            or "screen error" in outcome
+            or "result" in outcome
+            or review.session.has_prediction(outcome["shown"])
+        )
+
+    if not (wait(lambda: not review.model_pending) and wait(answered)):
+        print(f"xray-gui: the model gave no findings in {SCREENSHOT_WAIT_S} s", file=sys.stderr)
+        window.close()
+        return 2
     if args.function != "plain":
         window.imageShown.connect(lambda _n: loop.quit())
         window.set_function(args.function)
         loop.exec()
     for _ in range(5):
         app.processEvents()
+    review.settle()  # a debounced refresh still due would make the picture depend on timing
+    app.processEvents()
     window.view.fit()
     app.processEvents()
     ok = window.grab().save(args.screenshot)

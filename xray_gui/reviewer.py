@@ -1157,6 +1157,17 @@ class Reviewer(QObject):
         """Show other instances that this one still holds its projects; say when one was lost."""
         self.session.heartbeat()
 
+    def settle(self) -> None:
+        """Run the debounced refreshes now (statistics, kept thresholds), so what is drawn next
+        does not depend on how fast the machine is (a screenshot, a test)."""
+        for timer, work in (
+            (self._stats_timer, self._refresh_stats),
+            (self._thresholds_timer, self._keep_thresholds),
+        ):
+            if timer.isActive():
+                timer.stop()
+                work()
+
     def shutdown(self) -> None:
         """Save what is pending, release the projects and stop the screening thread."""
         self._end_visit()

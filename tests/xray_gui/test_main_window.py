@@ -247,3 +247,25 @@ def test_screenshot_command_renders_window(tmp_path, test_piece_files):
         timeout=120,
     )
     assert failed.returncode == 2 and "empty" in failed.stderr
+
+
+def test_screenshot_waits_for_the_models_findings_screened_or_stored(
+    qapp, tmp_path, monkeypatch, tiny_bundle, scan_folder
+):
+    """The first run screens the scan; the second finds the findings the project kept (no
+    screening is asked, so it must not wait for one) and both pictures show them."""
+    from xray_gui import app
+    from xray_gui.review.store import ReviewStore
+
+    monkeypatch.setenv("XRAY_GUI_SETTINGS", str(tmp_path / "s.ini"))
+    monkeypatch.setattr(app, "SCREENSHOT_WAIT_S", 30)  # the old wait ran into this on run two
+    scan = scan_folder / "bag_1.png"
+    shots = []
+    for run in (1, 2):
+        out = tmp_path / f"shot{run}.png"
+        argv = ["--screenshot", str(out), "--size", "800x600", "--model", str(tiny_bundle)]
+        assert app.main([*argv, "--device", "cpu", str(scan)]) == 0
+        assert ReviewStore.for_folder(scan_folder).has_prediction(scan)
+        shots.append(cv2.imread(str(out)))
+    panel = [shot[:, 500:].astype(int) for shot in shots]  # model line and findings table
+    assert (np.abs(panel[0] - panel[1]).max(axis=2) > 16).mean() < 0.01
