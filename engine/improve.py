@@ -222,6 +222,9 @@ def finetune_detector(
     return result.run_dir / "last.pt"
 
 
+REPLAY_SEED = 90_210  # never a seed the demo model was trained on
+
+
 def _with_replay(train: Path, categories: Sequence[str], work: Path, settings) -> Path:
     """The reviewed training bags plus `settings.replay_bags` simulated bags of the shipped
     domain (`engine.synth` defaults); the reviews alone for a model of other classes."""
@@ -231,13 +234,11 @@ def _with_replay(train: Path, categories: Sequence[str], work: Path, settings) -
 
     if not settings.replay_bags or set(categories) != set(CATEGORIES):
         return train
-    replay = work / "replay"
+    seed = REPLAY_SEED + settings.seed
+    replay = work / f"replay-{settings.replay_bags}-{seed}"  # another count or seed: other bags
     if not (replay / "annotations.json").is_file():
-        write_dataset(replay, settings.replay_bags, REPLAY_SEED + settings.seed, progress=False)
+        write_dataset(replay, settings.replay_bags, seed, progress=False)
     return merge_coco([train, replay / "annotations.json"], work / "train_replay.json")
-
-
-REPLAY_SEED = 90_210  # never a seed the demo model was trained on
 
 
 def finetune_judge(

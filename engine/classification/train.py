@@ -28,6 +28,7 @@ from engine.config import from_dict, to_dict
 from engine.data import training_files
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.hooks import EvalHook, standard_hooks
+from engine.io.write import atomic_write_bytes
 from engine.runtime import (
     amp_dtype,
     autocast,
@@ -193,13 +194,13 @@ def train_classifier(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=s.lr, weight_decay=s.weight_decay)
     dtype = amp_dtype(s.amp, device)
-    task = _ClassifierTask(config, model, train_set, val_set, weights, device, dtype, ddp)
-    task.checkpoint_extra = {
+    extra = {  # what every checkpoint of this run says about how to use it
         "target_fpr": config.run.target_fpr,
         "config": to_dict(config),
         "architecture": arch,
         "crops": {**to_dict(config.crops), "size": size, "whole_image": config.data.whole_image},
     }
+    task = _ClassifierTask(config, model, train_set, val_set, weights, device, dtype, ddp, extra)
     columns = ("iteration", "epoch", "lr", "loss", "seconds", *EVAL_COLUMNS)
     log = CsvLog(run_dir / "log.csv", columns, ddp.is_main)
     evaluation = EvalHook(
@@ -262,12 +263,14 @@ class _ClassifierTask:
 
     kind = KIND
 
-    def __init__(self, config, model, train_set, val_set, weights, device, dtype, ddp) -> None:
+    def __init__(
+        self, config, model, train_set, val_set, weights, device, dtype, ddp, extra: dict
+    ) -> None:
         self.config, self.model, self.train_set, self.val_set = config, model, train_set, val_set
         self.weights, self.device, self.dtype, self.ddp = weights, device, dtype, ddp
         self.norm = normaliser(config.crops.mode)
         self.net: torch.nn.Module = _Loss(model)  # or, under torchrun, its DDP wrapper
-        self.checkpoint_extra: dict = {}
+        self.checkpoint_extra = extra
 
     def batches(self, epoch: int, skip_steps: int):
         return epoch_loader(
@@ -321,7 +324,7 @@ class DflInitHook(HookBase):
         resolved.setdefault("resolved", {})["dfl_init"] = {
             k: v for k, v in report.items() if isinstance(v, (int, float, list, dict))
         }
-        self.config_path.write_text(yaml.safe_dump(resolved, sort_keys=False))
+        atomic_write_bytes(self.config_path, yaml.safe_dump(resolved, sort_keys=False).encode())
 
 
 def _fit_patchcore(

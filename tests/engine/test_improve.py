@@ -222,6 +222,9 @@ def test_replay_mixes_simulated_bags_of_the_shipped_domain_into_the_reviews(tmp_
     coco = load_coco(mixed)
     assert len(coco["images"]) == 2 + 3
     assert [c["name"] for c in coco["categories"]] == list(CATEGORIES)
+    # the same work folder asked for another count gets that count, not the bags made before
+    again = _with_replay(reviews, CATEGORIES, tmp_path / "work", ImproveSettings(replay_bags=1))
+    assert len(load_coco(again)["images"]) == 2 + 1
     # a model of other classes, or no replay asked for: the reviews alone
     assert _with_replay(reviews, ["knife"], tmp_path / "w2", settings) == reviews
     assert _with_replay(reviews, CATEGORIES, tmp_path / "w3", ImproveSettings()) == reviews
