@@ -25,6 +25,7 @@ DEMO_HOSTS ?= toaster mobile# one judge per class (the others stay at chance: mo
 DEMO_TARGET_FPR ?= 0.03# benign objects flagged on validation, after calibration
 DEMO_DETECTION_THRESHOLD ?= 0.7# chosen on held-out real backgrounds (scripts/detection_threshold.py)
 DEMO_MODEL := resources/models/demo.xsb
+DEMO_SYNTH := --config configs/synth/sim_v2_0.yaml# the simulator settings the model was trained on
 
 setup: $(STAMP)
 
@@ -69,7 +70,7 @@ demo-scans: $(STAMP)
 demo-model: $(STAMP)
 	test -f $(DEMO_DATA)/train.json || ( \
 		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2041 \
-			--workers 2 && $(BIN)/xray-engine split $(DEMO_DATA) )
+			--workers 2 $(DEMO_SYNTH) && $(BIN)/xray-engine split $(DEMO_DATA) )
 	test -f $(DEMO_TIP)/train.json || ( mkdir -p $(DEMO_TIP) && \
 		awk -v dir=$(abspath $(DEMO_SHARED))/sixray_benign/ 'FNR == NR { sub(/#.*/, ""); \
 			if (NF) skip[$$1] = 1; next } NF && !($$1 in skip) { print dir $$1 }' \
@@ -98,7 +99,7 @@ endif
 		data.train=$(DEMO_MIX)/train.json data.val=$(DEMO_MIX)/val.json \
 		model.init_from=$(DEMO_STAGE1)
 	test -f $(DEMO_EXTRA)/annotations.json || $(BIN)/xray-engine synth --out $(DEMO_EXTRA) \
-		--n $(DEMO_EXTRA_SCANS) --seed 2043 --workers 2
+		--n $(DEMO_EXTRA_SCANS) --seed 2043 --workers 2 $(DEMO_SYNTH)
 	test -f $(DEMO_MIX)/judges_train.json || $(BIN)/xray-engine merge $(DEMO_DATA)/train.json \
 		$(DEMO_TIP)/train.json $(DEMO_EXTRA) --out $(DEMO_MIX)/judges_train.json
 ifeq ($(DEMO_INIT),)

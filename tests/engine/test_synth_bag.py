@@ -98,6 +98,24 @@ def test_the_bag_fills_the_frame_as_a_cropped_export_does():
         assert edge.mean() < 0.5, f"seed {seed}: the bag is cut along the frame's edges"
 
 
+def test_frame_fit_makes_the_bag_fill_the_frame_both_ways():
+    """A 4:3 frame and long bags: with `frame_fit` their box covers more of the frame."""
+
+    def box_areas(cfg):
+        out = []
+        for seed in range(24):
+            rows, cols = np.nonzero(compose_bag(np.random.default_rng(seed), cfg).outline)
+            out.append((np.ptp(cols) + 1) * (np.ptp(rows) + 1) / (320 * 240))
+        return np.median(out)
+
+    cfg = BagConfig(
+        width=320, height=240, pitch_cm=0.1, min_objects=0, max_objects=0,
+        garments=(0, 0), clutter=(0, 0),
+    )  # fmt: skip
+    kept, fitted = box_areas(replace(cfg, frame_fit=None)), box_areas(cfg)
+    assert fitted > kept + 0.03 and fitted > 0.8, (fitted, kept)
+
+
 def test_items_lie_as_packed_mostly_flat():
     from engine.synth.bag import packed_pose
 
