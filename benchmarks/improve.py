@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         help="backbone stages fine-tuning may change (default: all; 0 freezes the body)",
     )
     parser.add_argument("--replay", type=int, default=0, help="improve's replay_bags")
+    parser.add_argument("--lr-per-16", type=float, default=0.01, help="improve's lr_per_16")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -129,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=0,
             trainable_backbone_layers=args.trainable_backbone_layers,
             replay_bags=args.replay,
+            lr_per_16=args.lr_per_16,
         )
         new_path = out / f"improved_{n}.xsb"
         work = out / f"work_{n}"

@@ -58,6 +58,7 @@ class ImproveSettings:
     # a small review set does not wash out what the model knew; only for models of the
     # simulator's six classes.
     replay_bags: int = 0
+    lr_per_16: float = 0.01  # the detector's learning rate for a batch of 16 (scaled to 2)
 
 
 @dataclass
@@ -204,7 +205,7 @@ def finetune_detector(
         model=model,
         solver=SolverConfig(
             batch_size=2,
-            lr_per_16=0.01,
+            lr_per_16=settings.lr_per_16,
             epochs=settings.max_epochs,
             max_minutes=minutes,
             warmup_iters=min(50, max(1, images // 4)),
