@@ -149,20 +149,21 @@ def _square(box: np.ndarray, margin: float) -> tuple[int, int, int]:
 
 
 def _resize(patch: np.ndarray, size: int) -> np.ndarray:
-    """`patch` (side×side×C) at size×size: area averaging to shrink, bilinear to enlarge."""
+    """`patch` (side×side×C) at size×size: area averaging to shrink, bilinear to enlarge; never
+    outside the patch's own range (float rounding of the weights can overshoot by an ulp)."""
     side = patch.shape[0]
     if side == size:
         return patch
     interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     # OpenCV resizes at most 4 planes at a time and drops a single plane's axis.
-    if patch.shape[2] <= 4:
-        resized = cv2.resize(patch, (size, size), interpolation=interpolation)
-        return resized.reshape(size, size, patch.shape[2])
     parts = [
         cv2.resize(patch[:, :, k : k + 4], (size, size), interpolation=interpolation)
         for k in range(0, patch.shape[2], 4)
     ]
-    return np.concatenate([p.reshape(size, size, -1) for p in parts], axis=2)
+    resized = np.concatenate([p.reshape(size, size, -1) for p in parts], axis=2)
+    if resized.dtype.kind == "f":
+        np.clip(resized, patch.min(), patch.max(), out=resized)
+    return resized
 
 
 def _as_numpy(values: object) -> np.ndarray:

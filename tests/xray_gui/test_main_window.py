@@ -249,6 +249,7 @@ def test_screenshot_command_renders_window(tmp_path, test_piece_files):
     assert failed.returncode == 2 and "empty" in failed.stderr
 
 
+@pytest.mark.slow  # trains the session's tiny bundle when no other test has
 def test_screenshot_waits_for_the_models_findings_screened_or_stored(
     qapp, tmp_path, monkeypatch, tiny_bundle, scan_folder
 ):
