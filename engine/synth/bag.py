@@ -17,6 +17,8 @@ evaluation list):
 - Pose on the belt: along or against the belt (0° or 180°) ± 8°, one bag in seven turned by
   up to 35°, one in ten across the belt.
 - Packing: 10-22 folded garments of 6-16 cloth layers (15-50 mg/cm² a layer) with creases,
+  stacked along or across the bag (± 5°) so they reach its walls (v2.0: any heading, which
+  piled them up in the middle),
   28-50 other items (cables, shoes, toiletries, books, food, keys, coins and strewn small
   metal: clips, pins, buttons, lipsticks, USB sticks), so clothes make a dense orange mass
   and small metal is everywhere; soft bags have PVC-coated sides, seen edge-on as a green rim.
@@ -79,6 +81,8 @@ class BagConfig:
     packed_poses: bool = True  # items as packed (`packed_pose`); False: all flat as built
     clutter: tuple[int, int] = (28, 50)  # how many clutter items besides clothes (v2.0: 12-26)
     garments: tuple[int, int] = (10, 22)  # packed clothes fill a real bag (sixray_benign)
+    stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
+    # False: at any heading, so they pile up in the middle (v2.0)
     bag_kinds: tuple[str, ...] = BAG_KINDS
     trolley_share: float = 0.5  # most checked bags are trolleys (sixray_benign)
     frame_fit: tuple[float, float] | None = (1.0, 1.12)  # the bag's sides are chosen so its
@@ -348,17 +352,23 @@ def packed_pose(category: str, rng: np.random.Generator) -> np.ndarray:
     return flip
 
 
-def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float, base=None):
+def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float, base=None, aligned=False):
     """A turn and a position in the bag that keep an item of `size` inside `inner`.
 
     The item rests as `base` turns it (flat when None), tilted by about `tilt` radians and
-    turned to any heading when it fits; a big flat one (a laptop in a briefcase) is lined up
-    with the bag, as a packer would. The half extents of the turned box are |R|·size/2; an
-    item still too big on an axis is centred on it.
+    turned to any heading when it fits (`aligned`: along or across the bag, ± 5°, as folded
+    clothes are stacked); a big flat one (a laptop in a briefcase) is lined up with the bag,
+    as a packer would. The half extents of the turned box are |R|·size/2; an item still too
+    big on an axis is centred on it.
     """
     base = np.eye(3) if base is None else np.asarray(base)
     rested = np.abs(base) @ np.asarray(size)
-    turn = rotation(rng.normal(0, tilt), rng.normal(0, tilt), rng.uniform(0, 2 * np.pi)) @ base
+    roll, pitch = rng.normal(0, tilt), rng.normal(0, tilt)  # first, as before: same bags
+    if aligned:
+        heading = float(rng.integers(0, 4)) * np.pi / 2 + rng.normal(0, 0.08)
+    else:
+        heading = rng.uniform(0, 2 * np.pi)
+    turn = rotation(roll, pitch, heading) @ base
     extent = np.abs(turn) @ (np.asarray(size) / 2)
     if np.any(extent[:2] > inner[:2]):
         along = 0.0 if (rested[0] >= rested[1]) == (inner[0] >= inner[1]) else np.pi / 2
@@ -399,7 +409,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     outline = canvas.full_mask(shell_window, shell_window.footprint())
 
     for _ in range(int(rng.integers(*cfg.garments, endpoint=True))):
-        _draw_clutter(canvas, frame, random_clutter(rng, only="garment"), rng)
+        garment = random_clutter(rng, only="garment")
+        _draw_clutter(canvas, frame, garment, rng, aligned=cfg.stacked_clothes)
     for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
         _draw_clutter(canvas, frame, random_clutter(rng, exclude=("garment",)), rng)
 
@@ -428,8 +439,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     return bag
 
 
-def _draw_clutter(canvas: Canvas, frame: _Frame, item: ObjectModel, rng) -> None:
-    turn, position = _fit(frame.inner, item.size, rng, tilt=0.08)
+def _draw_clutter(
+    canvas: Canvas, frame: _Frame, item: ObjectModel, rng, aligned: bool = False
+) -> None:
+    turn, position = _fit(frame.inner, item.size, rng, tilt=0.08, aligned=aligned)
     placed = frame.place(item, position, turn)
     if item.category != "garment":
         canvas.draw(placed.parts)

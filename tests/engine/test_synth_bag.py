@@ -127,3 +127,18 @@ def test_items_lie_as_packed_mostly_flat():
     assert share_turned_up("laptop") == pytest.approx(0.04, abs=0.015)  # on edge: rare
     assert share_turned_up("iron") == pytest.approx(0.5, abs=0.05)  # on its side
     assert share_turned_up("bottle") == pytest.approx(0.15, abs=0.03)  # standing upright
+
+
+def test_stacked_clothes_lie_along_or_across_the_bag():
+    from engine.synth.bag import _fit
+
+    inner = np.array([30.0, 25.0, 10.0])
+
+    def off_axis_deg(aligned: bool) -> np.ndarray:
+        rng = np.random.default_rng(4)
+        turns = [_fit(inner, (20, 15, 2), rng, 0.08, aligned=aligned)[0] for _ in range(60)]
+        heading = np.degrees([np.arctan2(t[1, 0], t[0, 0]) for t in turns])
+        return np.abs((heading + 45) % 90 - 45)  # 0 along or across the bag, 45 diagonal
+
+    assert np.percentile(off_axis_deg(True), 95) < 12
+    assert np.median(off_axis_deg(False)) > 12  # any heading: a quarter-turn's spread

@@ -115,3 +115,17 @@ def test_the_simulator_config_loads_from_the_shipped_files():
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
         assert config != SynthConfig() or path.read_text().strip() == "", path.name
+
+
+def test_make_demo_scans_still_makes_the_shipped_demo_scans(tmp_path):
+    """`make demo-scans` (configs/synth/demo.yaml, the demo seed) gives the scans shipped in
+    resources/demo, pixel for pixel: new simulator defaults must not change them silently."""
+    repo = Path(__file__).resolve().parents[2]
+    makefile = (repo / "Makefile").read_text()
+    seed = int(makefile.split("DEMO_SEED := ", 1)[1].split()[0])
+    assert main(["synth", "--out", str(tmp_path), "--n", "1", "--seed", str(seed),
+                 "--config", str(repo / "configs" / "synth" / "demo.yaml")]) == 0  # fmt: skip
+    for name in ("bag_000000.png", "bag_000000_high.png", "bag_000000_zeff.png"):
+        made = load_scan(tmp_path / "images" / name).image
+        shipped = load_scan(repo / "resources" / "demo" / "images" / name).image
+        assert np.array_equal(made, shipped), name
