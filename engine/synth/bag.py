@@ -16,7 +16,7 @@ evaluation list):
   against 0.82 before; the real scans' 0.99 also counts bags turned within their crop).
 - Pose on the belt: along or against the belt (0° or 180°) ± 8°, one bag in seven turned by
   up to 35°, one in ten across the belt.
-- Packing: 10-22 folded garments of 6-16 cloth layers (15-50 mg/cm² a layer) with creases,
+- Packing: 7-16 folded garments of 8-24 cloth layers (15-50 mg/cm² a layer) with creases,
   stacked along or across the bag (± 5°) so they reach its walls (v2.0: any heading, which
   piled them up in the middle),
   28-50 other items (cables, shoes, toiletries, books, food, keys, coins and strewn small
@@ -80,7 +80,8 @@ class BagConfig:
     designs: DesignCounts = field(default_factory=DesignCounts)  # product designs per class
     packed_poses: bool = True  # items as packed (`packed_pose`); False: all flat as built
     clutter: tuple[int, int] = (28, 50)  # how many clutter items besides clothes (v2.0: 12-26)
-    garments: tuple[int, int] = (10, 22)  # packed clothes fill a real bag (sixray_benign)
+    garments: tuple[int, int] = (7, 16)  # packed clothes fill a real bag (sixray_benign;
+    # v2.0: 10-22, a pile too thick where they overlap, half of all black pixels)
     stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
     # False: at any heading, so they pile up in the middle (v2.0)
     bag_kinds: tuple[str, ...] = BAG_KINDS
