@@ -58,7 +58,8 @@ class ImproveSettings:
     # a small review set does not wash out what the model knew; only for models of the
     # simulator's six classes.
     replay_bags: int = 0
-    lr_per_16: float = 0.01  # the detector's learning rate for a batch of 16 (scaled to 2)
+    lr_per_16: float = 0.01  # the detector's learning rate for a batch of 16 (its batch of 2
+    # gets 2/16 of it); a fifth of it measured worse on benchmarks/improve.py (README)
 
 
 @dataclass
