@@ -250,7 +250,10 @@ def check_screenshot(ctx: Context) -> None:
         folder = ctx.scratch / f"scan-{which}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir()
-        scan = Path(shutil.copy2(ROOT / "resources" / "demo" / "images" / DEMO_SCANS[0], folder))
+        demo = ROOT / "resources" / "demo" / "images"
+        for companion in demo.glob(Path(DEMO_SCANS[0]).stem + "*"):  # _low, _high, _zeff too
+            shutil.copy2(companion, folder)
+        scan = folder / DEMO_SCANS[0]
         out = ctx.scratch / f"screenshot-{which}.png"
         out.unlink(missing_ok=True)
         done = ctx.run(

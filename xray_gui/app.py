@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from engine.enhance import IMAGE_FUNCTIONS
 from xray_gui import __version__
 
 ORGANISATION = "XrayScreening"
@@ -28,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--function",
         default="plain",
-        help="image function to apply for --screenshot (e.g. greyscale)",
+        choices=("plain", *IMAGE_FUNCTIONS),
+        metavar="NAME",
+        help=f"image function to apply for --screenshot: {', '.join(IMAGE_FUNCTIONS)}",
     )
     parser.add_argument("--size", default="1280x800", help="window size for --screenshot")
     parser.add_argument(
@@ -136,19 +139,28 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
     review = window.review
     window.scanShown.connect(lambda p: (outcome.setdefault("shown", p), loop.quit()))
     window.scanFailed.connect(lambda p, m: (outcome.setdefault("error", m), loop.quit()))
-    review.screenFailed.connect(lambda p, m: outcome.setdefault("screen error", m))
-    review.resultShown.connect(lambda p: review.model and outcome.setdefault("result", p))
+    # only what concerns the scan on screen counts (a folder's next scans are screened ahead)
+    on_screen = outcome.get
+    review.screenFailed.connect(
+        lambda p, m: p == on_screen("shown") and outcome.setdefault("screen error", m)
+    )
+    review.resultShown.connect(
+        lambda p: review.model and p == on_screen("shown") and outcome.setdefault("result", p)
+    )
+    review.modelFailed.connect(lambda p, m: outcome.setdefault("model error", m))
+    window.imageShown.connect(lambda name: outcome.__setitem__("function", name))
     for signal in (
         review.resultShown,
         review.screenFailed,
         review.modelChanged,
         review.modelFailed,
+        window.imageShown,
     ):
         signal.connect(lambda *_: loop.quit())
-    deadline = time.monotonic() + SCREENSHOT_WAIT_S
 
-    def wait(done: Callable[[], bool]) -> bool:
-        """Run the event loop until `done()` holds or the deadline passes; whether it holds."""
+    def wait(done: Callable[[], bool], seconds: float = SCREENSHOT_WAIT_S) -> bool:
+        """Run the event loop until `done()` holds or `seconds` pass; whether it holds."""
+        deadline = time.monotonic() + seconds
         while not done() and time.monotonic() < deadline:
             QTimer.singleShot(int(max(deadline - time.monotonic(), 0) * 1000) + 1, loop.quit)
             loop.exec()
@@ -175,10 +187,15 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
         print(f"xray-gui: the model gave no findings in {SCREENSHOT_WAIT_S} s", file=sys.stderr)
         window.close()
         return 2
+    for problem in ("model error", "screen error"):  # on the picture as a banner; said here too
+        if problem in outcome:
+            print(f"xray-gui: {outcome[problem]}", file=sys.stderr)
     if args.function != "plain":
-        window.imageShown.connect(lambda _n: loop.quit())
         window.set_function(args.function)
-        loop.exec()
+        if not wait(lambda: outcome.get("function") == args.function, 30):
+            print(f"xray-gui: the image function {args.function} was not shown", file=sys.stderr)
+            window.close()
+            return 2
     for _ in range(5):
         app.processEvents()
     review.settle()  # a debounced refresh still due would make the picture depend on timing

@@ -17,7 +17,7 @@ evaluation list):
 - Pose on the belt: along or against the belt (0° or 180°) ± 8°, one bag in seven turned by
   up to 35°, one in ten across the belt.
 - Packing: 7-16 folded garments of 8-24 cloth layers (15-50 mg/cm² a layer) with creases,
-  stacked along or across the bag (± 5°) so they reach its walls (v2.0: any heading, which
+  stacked along or across the bag (σ 4.6°) so they reach its walls (v2.0: any heading, which
   piled them up in the middle),
   28-50 other items (cables, shoes, toiletries, books, food, keys, coins and strewn small
   metal: clips, pins, buttons, lipsticks, USB sticks), so clothes make a dense orange mass
@@ -98,6 +98,11 @@ class BagConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# The bag settings of simulator v2.0 that have changed since (configs/synth/sim_v2_0.yaml holds
+# the same): the shipped demo model was trained on them.
+SIM_V2_0 = {"clutter": (12, 26), "garments": (10, 22), "frame_fit": None, "stacked_clothes": False}
 
 
 @dataclass
@@ -357,7 +362,7 @@ def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float, base=No
     """A turn and a position in the bag that keep an item of `size` inside `inner`.
 
     The item rests as `base` turns it (flat when None), tilted by about `tilt` radians and
-    turned to any heading when it fits (`aligned`: along or across the bag, ± 5°, as folded
+    turned to any heading when it fits (`aligned`: along or across the bag, σ 4.6°, as folded
     clothes are stacked); a big flat one (a laptop in a briefcase) is lined up with the bag,
     as a packer would. The half extents of the turned box are |R|·size/2; an item still too
     big on an axis is centred on it.

@@ -270,3 +270,12 @@ def test_screenshot_waits_for_the_models_findings_screened_or_stored(
         shots.append(cv2.imread(str(out)))
     panel = [shot[:, 500:].astype(int) for shot in shots]  # model line and findings table
     assert (np.abs(panel[0] - panel[1]).max(axis=2) > 16).mean() < 0.01
+
+
+def test_screenshot_with_an_unknown_image_function_is_a_usage_error(capsys, test_piece_files):
+    from xray_gui import app
+
+    with pytest.raises(SystemExit) as stopped:
+        app.main(["--screenshot", "out.png", "--function", "nosuch", str(test_piece_files)])
+    assert stopped.value.code == 2
+    assert "invalid choice: 'nosuch'" in capsys.readouterr().err
