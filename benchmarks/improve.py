@@ -71,8 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="backbone stages fine-tuning may change (default: all; 0 freezes the body)",
     )
-    parser.add_argument("--replay", type=int, default=0, help="improve's replay_bags")
-    parser.add_argument("--lr-per-16", type=float, default=0.01, help="improve's lr_per_16")
+    from engine.improve import ImproveSettings
+
+    defaults = ImproveSettings()
+    parser.add_argument(
+        "--replay", type=int, default=defaults.replay_bags, help="improve's replay_bags"
+    )
+    parser.add_argument(
+        "--lr-per-16", type=float, default=defaults.lr_per_16, help="improve's lr_per_16"
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args(argv)
 
@@ -158,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         f"# domain: {' '.join(args.domain)}; held-out {args.held} bags; budget {args.minutes} min"
     )
     print(
+        f"# improve: lr_per_16 {args.lr_per_16}, replay {args.replay} bags, trainable backbone "
+        f"layers {args.trainable_backbone_layers}"
+    )
+    print(
         "| N | AP50 old → new | false det./bag old → new | anomaly TP/FP % old → new "
         "| improve said better | better on held-out | min |"
     )
@@ -180,6 +191,14 @@ def main(argv: list[str] | None = None) -> int:
     wrong = [r["n"] for r in rows if r["verdict"] and r["worse"]]
     print("improve never offered a worse model as better" if not wrong else f"WRONG for N={wrong}")
     if args.json:
+        for row in rows:  # what produced the figures
+            row["settings"] = {
+                "lr_per_16": args.lr_per_16,
+                "replay_bags": args.replay,
+                "trainable_backbone_layers": args.trainable_backbone_layers,
+                "minutes": args.minutes,
+                "domain": list(args.domain),
+            }
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0
 
