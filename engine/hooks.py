@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
-
-from engine.training import CsvLog, HookBase
+from engine.training import CsvLog, HookBase, from_main
 
 
 class LRScheduleHook(HookBase):
@@ -145,14 +143,12 @@ class EvalHook(HookBase):
         self.evaluated_at = t.iteration
         if not self.enabled:  # no validation data
             return
-        shared = [None, {}]
+        score, kept = None, {}
         if t.ddp.is_main:
             result = t.task.evaluate()
             self.log.write(iteration=t.iteration, epoch=t.epoch, **result.row)
-            shared = [result.score, result.state]
-        if t.ddp.enabled:
-            torch.distributed.broadcast_object_list(shared, src=0)
-        self.last, kept = shared
+            score, kept = result.score, result.state
+        self.last, kept = from_main(t.ddp, score, kept)
         self.kept.update(kept)
         if self.last is not None and (
             self.best is None or self.last > self.best or (self.ties and self.last == self.best)

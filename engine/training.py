@@ -166,6 +166,16 @@ def open_run(run_dir: Path, kind: str, *, resume: bool, ddp: Distributed) -> dic
     return state
 
 
+def write_run_config(run_dir: Path, resolved: dict) -> None:
+    """The run's `config.yaml` (its config and what was resolved from it), written whole or not
+    at all: a crash never leaves half a file where a resume or a bundle reads it."""
+    import yaml
+
+    from engine.io.write import atomic_write_bytes
+
+    atomic_write_bytes(run_dir / "config.yaml", yaml.safe_dump(resolved, sort_keys=False).encode())
+
+
 def epoch_loader(
     dataset,
     epoch: int,

@@ -160,7 +160,8 @@ def _resize(patch: np.ndarray, size: int) -> np.ndarray:
         cv2.resize(patch[:, :, k : k + 4], (size, size), interpolation=interpolation)
         for k in range(0, patch.shape[2], 4)
     ]
-    resized = np.concatenate([p.reshape(size, size, -1) for p in parts], axis=2)
+    parts = [p.reshape(size, size, -1) for p in parts]
+    resized = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=2)
     if resized.dtype.kind == "f":
         np.clip(resized, patch.min(), patch.max(), out=resized)
     return resized

@@ -28,7 +28,6 @@ from engine.config import from_dict, to_dict
 from engine.data import training_files
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
 from engine.hooks import EvalHook, standard_hooks
-from engine.io.write import atomic_write_bytes
 from engine.runtime import (
     amp_dtype,
     autocast,
@@ -47,6 +46,7 @@ from engine.training import (
     from_main,
     open_run,
     wrap_distributed,
+    write_run_config,
 )
 
 
@@ -245,7 +245,7 @@ def train_classifier(
             "val": str(val_src),
             "class_counts": counts.tolist(),
         }
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+        write_run_config(run_dir, resolved)
     task.net.train()
     trainer.train()
     threshold = evaluation.kept.get("threshold")
@@ -324,7 +324,7 @@ class DflInitHook(HookBase):
         resolved.setdefault("resolved", {})["dfl_init"] = {
             k: v for k, v in report.items() if isinstance(v, (int, float, list, dict))
         }
-        atomic_write_bytes(self.config_path, yaml.safe_dump(resolved, sort_keys=False).encode())
+        write_run_config(self.config_path.parent, resolved)
 
 
 def _fit_patchcore(
@@ -357,7 +357,7 @@ def _fit_patchcore(
         metrics, auc = m.to_dict(), m.roc_auc
     resolved = to_dict(config)
     resolved["resolved"] = {"run": run_dir.name, "fit": report, "train": str(train_src)}
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    write_run_config(run_dir, resolved)
     state = {
         "kind": KIND,
         "model": model.state_dict(),

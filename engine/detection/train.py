@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
-import yaml
 
 from engine.checkpoint import load_checkpoint, load_matching_weights
 from engine.config import from_dict, to_dict
@@ -45,6 +44,7 @@ from engine.training import (
     from_main,
     open_run,
     wrap_distributed,
+    write_run_config,
 )
 
 LOSS_COLUMNS = (
@@ -188,7 +188,7 @@ def train_detector(
             "total_steps": trainer.total,
         }
         resolved["resolved"].update(categories=categories, train=str(train_json), val=str(val_json))
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+        write_run_config(run_dir, resolved)
     model.train()
     trainer.train()
     return TrainResult(run_dir, trainer.iteration, evaluation.best, evaluation.last)

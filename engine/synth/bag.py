@@ -405,8 +405,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         size[:2] = np.maximum(size[:2], flat[:2] + 4.0)
         size[2] = max(size[2], flat[2] + 3.0)
     if cfg.frame_fit is not None:  # a wide bag in a 4:3 frame would leave white above and below
-        frame = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # in cm, across / along
-        size[1] = max(size[1], size[0] / (frame * rng.uniform(*cfg.frame_fit)))
+        aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
+        size[1] = max(size[1], size[0] / (aspect * rng.uniform(*cfg.frame_fit)))
     pitch, fan, center, rot = _pose(cfg, size, rng)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0])
