@@ -60,7 +60,9 @@ class ColourStyle:
     Defaults are fitted to real false-colour scans (SIXray): organics orange at ~35-40°,
     mixtures yellow-green, metals blue at ~205°; saturation grows with attenuation, quickly for
     metals and more slowly for organics, so only thin organic material stays pale. Hue boundaries
-    sit at Zeff 10 (75°) and 18 (165°), where `material_classes_from_hue` splits.
+    sit at Zeff 10 (75°) and 18 (165°), where `material_classes_from_hue` splits. Brightness
+    has a floor: real consoles lift the dark end (in the real benign bags no content pixel is
+    darker than V 0.1 and 2.5 % are darker than 0.4), and only impenetrable pixels go black.
     """
 
     zeff: tuple[float, ...] = (5.0, 7.0, 8.5, 10.0, 11.5, 13.0, 16.0, 18.0, 20.0, 24.0, 30.0)
@@ -104,9 +106,13 @@ class ColourStyle:
         0.25,
         0.25,
     )
-    gamma: float = 0.28  # brightness = gain · T_high^gamma (dense bags stay readable)
+    # brightness = floor + (1 − floor) · gain · T_high^gamma, fitted to the 136 real benign
+    # backgrounds' brightness distribution (README, "Simulator realism")
+    gamma: float = 0.45
     gain: float = 1.05
+    floor: float = 0.4
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
+    sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -122,11 +128,16 @@ class ColourStyle:
             ),
             gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
             gain=float(rng.uniform(1.0, 1.08)),
-            sharpen=float(rng.uniform(1.0, 2.5)),  # consoles edge-enhance (sixray_benign)
+            floor=self.floor,
+            sharpen=float(rng.uniform(*self.sharpen_range)),
+            sharpen_range=self.sharpen_range,
         )
 
 
 DEFAULT_STYLE = ColourStyle()
+# The palette before the brightness floor (simulator v2.0, 2026-12-01): the shipped demo model's
+# simulated bags and every projection into real scans (`engine.synth.tip`) use it.
+STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
 
 
 def false_colour(
@@ -146,6 +157,9 @@ def false_colour(
     np.multiply(sat_max, sat, out=sat)
     val = np.power(t, style.gamma)
     val *= style.gain
+    if style.floor:
+        val *= 1.0 - style.floor
+        val += style.floor
     if style.sharpen > 0:
         detail = np.subtract(val, cv2.GaussianBlur(val, (0, 0), 1.5))
         val += np.multiply(style.sharpen, detail, out=detail)

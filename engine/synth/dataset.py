@@ -20,10 +20,17 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from engine.colour import DEFAULT_STYLE
+from engine.colour import STYLE_V2_0, ColourStyle
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
-from engine.synth.bag import Bag, BagConfig, ObjectTruth, anomaly_visibility, compose_bag
+from engine.synth.bag import (
+    SIM_V2_0,
+    Bag,
+    BagConfig,
+    ObjectTruth,
+    anomaly_visibility,
+    compose_bag,
+)
 from engine.synth.objects import CATEGORIES
 from engine.synth.scanner import Scanner, ScannerConfig
 
@@ -37,12 +44,17 @@ class SynthConfig:
     bag: BagConfig = field(default_factory=BagConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
+    colour: ColourStyle = field(default_factory=ColourStyle)  # the console palette
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
     def scanners(self) -> list[ScannerConfig]:
         """The scanner configurations scans are drawn from, one per tube voltage."""
         return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
 
+
+# Simulator v2.0 (2026-12-01), the shipped demo model's domain: its bags and its palette
+# (configs/synth/sim_v2_0.yaml says the same; a test keeps them equal).
+SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE_V2_0)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
@@ -97,7 +109,7 @@ def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]
     rng = np.random.default_rng([seed, index])
     variants = config.scanners()
     scanner = _scanner(variants[int(rng.integers(len(variants)))])
-    style = DEFAULT_STYLE.jittered(rng) if config.jitter_colour else DEFAULT_STYLE
+    style = config.colour.jittered(rng) if config.jitter_colour else config.colour
     bag = compose_bag(rng, config.bag)
     anomaly_visibility(bag, scanner)
     name = f"bag_{index:06d}"

@@ -73,7 +73,7 @@ from engine.synth.dataset import (
 from engine.synth.objects import ObjectModel, build, draw, insert_anomaly, place
 from engine.synth.scanner import Scanner
 from engine.synth.shapes import Canvas, rotation
-from engine.synth.tip import ThreatObject, colour_to_physics, project, render_object
+from engine.synth.tip import TIP_STYLE, ThreatObject, colour_to_physics, project, render_object
 
 __all__ = [
     "Background",
@@ -424,7 +424,7 @@ def _coloured(scan: Scan, scanner: Scanner) -> Scan:
     if not (scan.has_dual_energy and grey):
         return scan
     zeff = scan.zeff if scan.zeff is not None else scanner.zeff(scan.low, scan.high)
-    return replace(scan, image=false_colour(scan.high, zeff), zeff=zeff)
+    return replace(scan, image=false_colour(scan.high, zeff, TIP_STYLE), zeff=zeff)
 
 
 def _paste(crop: np.ndarray, at: tuple[int, int], shape: tuple[int, int], fill) -> np.ndarray:

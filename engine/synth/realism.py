@@ -37,6 +37,7 @@ HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): th
 # which false colour hardly uses, so orange (≈ 30°), green and blue means never wrap
 BAG_CLOSE_PX = 5  # square closing of the content mask (at WIDTH) before finding the bag
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
+DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
@@ -105,6 +106,12 @@ class ImageStats:
         """Mean HSV value (brightness) of the content pixels."""
         n = self.content_pixels
         return self.brightness_sum / n if n else math.nan
+
+    def darker_than(self, v: float) -> float:
+        """Share of content pixels with brightness below `v` (a multiple of 1 / `SV_BINS`):
+        how far a console's dark end reaches."""
+        n = self.brightness_hist.sum()
+        return float(self.brightness_hist[: round(v * SV_BINS)].sum() / n) if n else math.nan
 
 
 def resize_to_width(rgb: np.ndarray, width: int = WIDTH) -> np.ndarray:
@@ -285,6 +292,14 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
             _f(real.mean_brightness),
             _f(ours.mean_brightness),
             f"brightness_w1 {_f(distances['brightness_w1'])}",
+        )
+    )
+    rows.append(
+        (
+            "content darker than V " + " / ".join(f"{v:g}" for v in DARK_V),
+            " / ".join(f"{real.darker_than(v):.3f}" for v in DARK_V),
+            " / ".join(f"{ours.darker_than(v):.3f}" for v in DARK_V),
+            "",
         )
     )
     rows.append(
@@ -516,6 +531,7 @@ def pooled_figures(st: ImageStats) -> dict[str, float]:
     figures["hue_peak_bin_start_deg"] = peak * 360.0 / HUE_BINS if peak >= 0 else math.nan
     figures["saturation_mean"] = st.mean_saturation
     figures["brightness_mean"] = st.mean_brightness
+    figures.update({f"darker_than_{v:g}": st.darker_than(v) for v in DARK_V})
     figures["edge_density"] = st.edge_density
     figures["content_edge_density"] = st.content_edge_density
     figures["content_share"] = st.content_share

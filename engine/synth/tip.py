@@ -21,10 +21,11 @@ Other approximations, stated where they happen:
 - A colour-only scan (no low/high channels) carries no physics, so the bag's high-energy
   transmission is estimated from the pixel's brightness (and, where the value curve saturates
   near air, from its saturation) and its Zeff from its hue, both by inverting
-  `engine.colour.false_colour` as sampled at import time. The object's high transmission is
-  multiplied in, Zeff becomes the attenuation-weighted mean of bag and object Zeff, and only
-  the object's mask is re-rendered with `false_colour`. Another vendor's colour map makes this
-  rougher still; greyscale pixels carry no hue, so they take the object's Zeff.
+  `engine.colour.false_colour` with `TIP_STYLE`, as sampled at first use. The object's high
+  transmission is multiplied in, Zeff becomes the attenuation-weighted mean of bag and object
+  Zeff, and only the object's mask is re-rendered with `false_colour` and the same style.
+  Another vendor's colour map makes this rougher still; greyscale pixels carry no hue, so they
+  take the object's Zeff.
 """
 
 from __future__ import annotations
@@ -36,11 +37,17 @@ from functools import cache
 import cv2
 import numpy as np
 
-from engine.colour import false_colour
+from engine.colour import STYLE_V2_0, false_colour
 from engine.io import Scan
 from engine.synth.objects import ObjectModel, draw, place
 from engine.synth.scanner import Scanner
 from engine.synth.shapes import Canvas
+
+# The console palette projection assumes for real colour scans. Simulator v2.0's, without the
+# brightness floor of today's simulated bags: that floor was fitted to make our bags' brightness
+# match real scans, and inverting real scans with it would read their darker pixels as nearly
+# impenetrable. It also keeps the shipped model's projected training data reproducible.
+TIP_STYLE = STYLE_V2_0
 
 __all__ = [
     "ThreatObject",
@@ -278,7 +285,7 @@ def _project_dual(scan, obj_low, obj_high, mask_w, region, scanner) -> Scan:
     # Zeff is smoothed: give the table some context beyond the object, then keep the mask only.
     ctx, inner = _padded(region, scan.height, scan.width, _ZEFF_SMOOTH_PAD)
     zeff_ctx = scanner.zeff(low[ctx], high[ctx])[inner]
-    colour = false_colour(high[region], zeff_ctx)
+    colour = false_colour(high[region], zeff_ctx, TIP_STYLE)
     image = scan.image.copy()
     image[region][mask_w] = colour[mask_w]
     zeff = None
@@ -306,7 +313,7 @@ def _project_colour(scan, obj_low, obj_high, obj_zeff, mask_w, region) -> Scan:
         out=obj_zeff.astype(np.float64),
         where=total > 0,
     ).astype(np.float32)
-    colour = false_colour(new_high, zeff)
+    colour = false_colour(new_high, zeff, TIP_STYLE)
     image = scan.image.copy()
     image[region][mask_w] = colour[mask_w]
     channels = {}
@@ -350,19 +357,19 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 @cache
 def _colour_inverse() -> dict:
-    """Inverse curves of `engine.colour.false_colour`, sampled from the function itself.
+    """Inverse curves of `engine.colour.false_colour` with `TIP_STYLE`, sampled from it.
 
     Sampling (instead of copying its constants) keeps the inverse right if the colour map's
     gamma or hue anchors are retuned.
     """
     att = np.linspace(0.0, -np.log(0.005), 4000, dtype=np.float32)  # past the black cut-off
     t = np.exp(-att)[None, :]
-    _, sat, val = _hsv(false_colour(t, np.full_like(t, 7.0)))
+    _, sat, val = _hsv(false_colour(t, np.full_like(t, 7.0), TIP_STYLE))
     val_x, val_att = _monotone_inverse(val[0], att)
     top = val[0] >= val_x[-1]  # near air, where brightness has clipped: read the saturation
     sat_x, sat_att = _monotone_inverse(sat[0][top], att[top])
     zeff = np.linspace(3.0, 40.0, 3000, dtype=np.float32)[None, :]
-    hue, _, _ = _hsv(false_colour(np.full_like(zeff, 0.3), zeff))
+    hue, _, _ = _hsv(false_colour(np.full_like(zeff, 0.3), zeff, TIP_STYLE))
     hue, zeff = hue[0], zeff[0]
     # Keep one sample of each end plateau: hues beyond the anchors mean the end anchors' Zeff.
     moving = np.flatnonzero((hue > hue[0]) & (hue < hue[-1]))

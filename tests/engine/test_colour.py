@@ -75,6 +75,20 @@ def test_brightness_falls_with_attenuation():
     assert values == sorted(values, reverse=True) and values[0] > values[-1] + 100
 
 
+def test_brightness_has_a_floor_above_the_impenetrable_cut():
+    """Real consoles lift the darks: dense but penetrable material stays readable."""
+    from engine.colour import DEFAULT_STYLE, IMPENETRABLE_T_HIGH, STYLE_V2_0
+
+    t = np.geomspace(IMPENETRABLE_T_HIGH * 1.01, 1.0, 200, dtype=np.float32)[None, :]
+    zeff = np.full_like(t, 7.0)
+    value = cv2.cvtColor(false_colour(t, zeff), cv2.COLOR_RGB2HSV)[..., 2] / 255.0
+    assert value.min() >= DEFAULT_STYLE.floor - 1 / 255 and np.all(np.diff(value) >= 0)
+    # simulator v2.0's palette has none: brightness is gain · T^gamma down to the cut
+    old = cv2.cvtColor(false_colour(t, zeff, STYLE_V2_0), cv2.COLOR_RGB2HSV)[..., 2] / 255.0
+    expected = np.minimum(STYLE_V2_0.gain * t**STYLE_V2_0.gamma, 1.0)
+    assert old.min() < 0.2 and np.abs(old - expected).max() <= 1 / 255
+
+
 def test_saturation_rises_from_air_to_full_colour():
     # Thin organics stay pale, as on real consoles; thick ones reach full colour.
     sats = [_hsv(_colour(t, 7.0))[1] for t in (1.0, 0.97, 0.9, 0.5, 0.1)]

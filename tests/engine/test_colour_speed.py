@@ -20,6 +20,8 @@ def _plain_false_colour(high, zeff, style: ColourStyle = DEFAULT_STYLE) -> np.nd
     sat_scale = np.interp(z, style.zeff, style.saturation_scale).astype(np.float32)
     sat = sat_max * (1 - np.exp(-attenuation / sat_scale))
     val = np.power(t, style.gamma) * style.gain
+    if style.floor:
+        val = val * (1.0 - style.floor) + style.floor
     if style.sharpen > 0:
         val = val + style.sharpen * (val - cv2.GaussianBlur(val, (0, 0), 1.5))
     val = np.clip(val, 0.0, 1.0)
@@ -42,7 +44,8 @@ def _images(rng: np.random.Generator):
 def test_false_colour_is_the_plain_recipe_to_the_bit(seed):
     rng = np.random.default_rng(seed)
     high, zeff = _images(rng)
-    for style in (DEFAULT_STYLE, DEFAULT_STYLE.jittered(rng), DEFAULT_STYLE.jittered(rng)):
+    styles = (DEFAULT_STYLE, DEFAULT_STYLE.jittered(rng), colour.STYLE_V2_0.jittered(rng))
+    for style in styles:
         for z in (zeff, rng.uniform(2.0, 40.0, zeff.shape).astype(np.float32)):
             assert np.array_equal(false_colour(high, z, style), _plain_false_colour(high, z, style))
             as_f64 = false_colour(high.astype(np.float64), z.astype(np.float64), style)

@@ -180,6 +180,18 @@ def test_summary_table_lists_every_statistic():
     assert all(line.count("|") == 5 for line in lines)
 
 
+def test_the_dark_tail_counts_content_pixels_below_each_brightness():
+    # 100 content pixels at V ≈ 0.25 (dark grey-orange), 300 at V ≈ 0.7, the rest white
+    rgb = np.full((20, 40, 3), 255, np.uint8)
+    rgb.reshape(-1, 3)[:100] = (64, 40, 16)
+    rgb.reshape(-1, 3)[100:400] = (178, 120, 40)
+    st = image_statistics(rgb, width=40)
+    assert st.darker_than(0.2) == 0.0
+    assert st.darker_than(0.3) == pytest.approx(0.25)
+    assert st.darker_than(0.8) == pytest.approx(1.0)
+    assert "content darker than V 0.2 / 0.3 / 0.4 / 0.5" in summary_table(st, st, compare(st, st))
+
+
 # --- per-image figures ------------------------------------------------------------------------
 
 WHITE = (255, 255, 255)
