@@ -225,7 +225,8 @@ def make_bundle(
 
     A classifier trained on some classes (`data.categories`) judges those; at most one trained
     on all judges the classes no other claims. All must crop objects alike. `detector` may be a
-    bundle (.xsb): its detector is taken, to give it other judges.
+    bundle (.xsb): its detector is taken, to give it other judges; a classifier may be one too:
+    its judges are taken, to give them a new detector.
     """
     from engine.classification.crops import MEAN, STD
 
@@ -252,41 +253,55 @@ def make_bundle(
         "metrics": metrics or {},
     }
     claimed: dict[str | None, str] = {}
-    for i, path in enumerate(classifiers):
-        cls = load_checkpoint(path, kind="classifier")
-        if cls.get("threshold") is None:
-            raise BundleError(f"{path}: no operating threshold (was it evaluated?)")
-        if cls["crops"].get("whole_image"):
-            raise BundleError(f"{path}: a whole-scan classifier cannot judge objects")
-        crops = {k: cls["crops"][k] for k in _CROP_KEYS}
+    judges = [judge for path in classifiers for judge in _judges_of(path)]
+    for i, (path, entry, weights, crops) in enumerate(judges):
         if i and crops != bundle["crops"]:
             raise BundleError(
-                f"{path}: crops objects as {crops}, {classifiers[0]} as {bundle['crops']}; "
+                f"{path}: crops objects as {crops}, {judges[0][0]} as {bundle['crops']}; "
                 f"the classifiers of one bundle must crop alike"
             )
         bundle["crops"] = crops
-        categories = (cls.get("config", {}).get("data") or {}).get("categories")
-        for c in categories or [None]:
+        for c in entry["categories"] or [None]:
             if c is not None and c not in bundle["categories"]:
                 raise BundleError(f"{path}: judges {c!r}, which the detector does not find")
             if c in claimed:
                 what = f"class {c!r}" if c else "all other classes"
                 raise BundleError(f"{path} and {claimed[c]} both judge {what}")
             claimed[c] = str(path)
-        bundle["classifiers"].append(
-            {
-                "architecture": cls["architecture"],
-                "source": str(path),
-                "categories": list(categories) if categories else None,
-                "threshold": float(cls["threshold"]),
-                "target_fpr": cls.get("target_fpr"),
-                "validation": cls.get("val_metrics"),
-            }
-        )
-        bundle["model"]["classifiers"].append(_half(cls["model"]))
+        bundle["classifiers"].append(entry)
+        bundle["model"]["classifiers"].append(weights)
     mode = bundle["crops"]["mode"]
     bundle["normalisation"] = {"mean": list(MEAN[mode]), "std": list(STD[mode])}
     return save_checkpoint(out, bundle)
+
+
+def _judges_of(path: str | Path) -> list[tuple[str | Path, dict, dict, dict]]:
+    """(source, bundle entry, half-precision weights, crops) of a classifier checkpoint, or of
+    each judge of a bundle (.xsb), which keep their thresholds until calibrated again."""
+    if Path(path).suffix == ".xsb":
+        bundle = load_bundle(path)
+        crops = {k: bundle["crops"][k] for k in _CROP_KEYS}
+        return [
+            (path, {**entry, "source": f"{path}#{k}"}, weights, crops)
+            for k, (entry, weights) in enumerate(
+                zip(bundle["classifiers"], bundle["model"]["classifiers"], strict=True)
+            )
+        ]
+    cls = load_checkpoint(path, kind="classifier")
+    if cls.get("threshold") is None:
+        raise BundleError(f"{path}: no operating threshold (was it evaluated?)")
+    if cls["crops"].get("whole_image"):
+        raise BundleError(f"{path}: a whole-scan classifier cannot judge objects")
+    categories = (cls.get("config", {}).get("data") or {}).get("categories")
+    entry = {
+        "architecture": cls["architecture"],
+        "source": str(path),
+        "categories": list(categories) if categories else None,
+        "threshold": float(cls["threshold"]),
+        "target_fpr": cls.get("target_fpr"),
+        "validation": cls.get("val_metrics"),
+    }
+    return [(path, entry, _half(cls["model"]), {k: cls["crops"][k] for k in _CROP_KEYS})]
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:

@@ -134,7 +134,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     bundle.add_argument(
         "--classifier",
         action="append",
-        help="classifier checkpoint (best.pt); repeat for one per class (data.categories)",
+        help="classifier checkpoint (best.pt), or a bundle (.xsb): its judges, to give them "
+        "a new detector; repeat for one per class (data.categories)",
     )
     bundle.add_argument("--out", required=True, help="bundle file to write (.xsb)")
     bundle.add_argument("--name", help="name shown in the GUI (default: the file's stem)")

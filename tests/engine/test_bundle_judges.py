@@ -113,6 +113,21 @@ def test_a_bundle_gives_its_detector_to_a_new_bundle_with_other_judges(per_class
 
 
 @pytest.mark.slow
+def test_a_bundle_gives_its_judges_to_a_new_detector(per_class, tmp_path):
+    detector, everything, one, host = per_class
+    first = load_bundle(make_bundle(detector, [one, everything], tmp_path / "first.xsb"))
+    second = load_bundle(make_bundle(detector, [tmp_path / "first.xsb"], tmp_path / "b.xsb"))
+    assert [c["categories"] for c in second["classifiers"]] == [[host], None]
+    for old, new in zip(first["classifiers"], second["classifiers"], strict=True):
+        assert new["threshold"] == old["threshold"] and new["architecture"] == old["architecture"]
+    assert second["crops"] == first["crops"]
+    for old, new in zip(first["model"]["classifiers"], second["model"]["classifiers"], strict=True):
+        assert old.keys() == new.keys() and all(torch.equal(old[k], new[k]) for k in old)
+    with pytest.raises(BundleError, match="both judge"):
+        make_bundle(detector, [tmp_path / "first.xsb", one], tmp_path / "c.xsb")
+
+
+@pytest.mark.slow
 def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, tmp_path):
     detector, everything, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one, everything], tmp_path / "b.xsb"))
