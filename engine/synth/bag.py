@@ -26,15 +26,20 @@ evaluation list):
   both flat axes, at any heading; a laptop or phone stands on edge in 4 % of bags, a hairdryer
   in 10 %; an iron lies on its side half the time, a toaster a quarter; a bottle stands
   upright (seen end-on) in 15 %. Items too big to turn freely are lined up with the bag.
-What it still does not do: soft sides that bulge beyond a smooth wobble of the piping, items
-that deform one another, and small dense parts as separate as real ones (real bags show half
-as many again separate dense blobs; ours gather in the middle and merge; see the benchmark).
+- The shell (`shell_corners`): corners rounded with a 6-14 cm radius, a soft bag's walls
+  following the wobble of its piping (at most ±10 %), its clothes cut to the walls (crumpled,
+  they would reach past a rounded corner), its front pocket sewn on the face; the bag's fit to
+  the frame takes the rounded corners into account. v2.0-v2.2 drew a box.
+What it still does not do: items that deform one another, and small dense parts as separate
+as real ones (real bags show a quarter more separate dense blobs; ours gather in the middle
+and merge; see the benchmark).
 Simulator v2.0 (the demo model's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 now.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 
 import cv2
@@ -51,7 +56,7 @@ from engine.synth.objects import (
 )
 from engine.synth.parts import ObjectModel, box, disc, path, place, ring, rod, sheet, shell
 from engine.synth.scanner import Scanner
-from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, rotation
+from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, Sheet, rotation
 
 BAG_KINDS = ("trolley", "holdall", "backpack", "briefcase")
 # (length, width, depth) ranges in cm, the shell's material and wall (est.)
@@ -84,6 +89,8 @@ class BagConfig:
     # v2.0: 10-22, a pile too thick where they overlap, half of all black pixels)
     stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
     # False: at any heading, so they pile up in the middle (v2.0)
+    shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
+    # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
     bag_kinds: tuple[str, ...] = BAG_KINDS
     trolley_share: float = 0.5  # most checked bags are trolleys (sixray_benign)
     frame_fit: tuple[float, float] | None = (1.0, 1.12)  # the bag's sides are chosen so its
@@ -102,7 +109,13 @@ class BagConfig:
 
 # The bag settings of simulator v2.0 that have changed since (configs/synth/sim_v2_0.yaml holds
 # the same): the shipped demo model was trained on them.
-SIM_V2_0 = {"clutter": (12, 26), "garments": (10, 22), "frame_fit": None, "stacked_clothes": False}
+SIM_V2_0 = {
+    "clutter": (12, 26),
+    "garments": (10, 22),
+    "frame_fit": None,
+    "stacked_clothes": False,
+    "shell_corners": None,
+}
 
 
 @dataclass
@@ -166,33 +179,75 @@ def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _shell_parts(kind: str, size, rng: np.random.Generator) -> list[Part]:
-    """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels."""
+def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, wall: float):
+    """A closed shell of `wall` cm around the prism of `outline` (x, y cm) and `depth`: its two
+    faces as sheets, its side wall as one upright slab per edge of the outline."""
+    outline = np.asarray(outline, float)
+    parts = [
+        Part(role, material, Sheet(tuple(map(tuple, outline)), float(wall), float(z)))
+        for z in (-(depth - wall) / 2, (depth - wall) / 2)
+    ]
+    inner_depth = depth - 2 * wall
+    for a, b in itertools.pairwise(outline):
+        length = float(np.hypot(*(b - a)))
+        if length < 1e-6:
+            continue
+        mid = (a + b) / 2
+        heading = rotation(0, 0, float(np.arctan2(b[1] - a[1], b[0] - a[0])))
+        parts.append(box(role, material, (*mid, 0.0), (length, wall, inner_depth), rot=heading))
+    return parts
+
+
+def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None = None):
+    """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
+
+    `corner`: the shell's corners are rounded with this radius (cm) and a soft bag's walls
+    follow the bulge of its piping; None: a box (simulator v2.0-v2.2, whose random numbers it
+    draws in the same order)."""
     length, width, depth = size
+    rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
     fabric = "polycarbonate" if hard else str(rng.choice(["nylon", "pet", "nylon"]))
     wall = rng.uniform(0.2, 0.3) if hard else rng.uniform(0.06, 0.14)
-    parts = shell("shell", fabric, (length, width, depth), wall)
-    for z in (-depth / 2 + 0.5, depth / 2 - 0.5):  # the lining on both big faces
-        parts.append(sheet("lining", "pet", (0, 0, z), (length - 1, width - 1), 0.03))
+    parts = []
+    if not rounded:  # a box: shell, and the lining on both big faces
+        parts += shell("shell", fabric, (length, width, depth), wall)
+        for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
+            parts.append(sheet("lining", "pet", (0, 0, z), (length - 1, width - 1), 0.03))
+    coating = None
     if not hard and rng.random() < 0.75:
         # PVC-coated fabric: faint face-on, but the side walls seen edge-on make the green rim
         # real scans show around a soft bag
-        parts += shell("coating", "pvc", (length, width, depth), rng.uniform(0.01, 0.03))
-    corner = rng.uniform(2, 7)
+        coating = rng.uniform(0.01, 0.03)
+        if not rounded:
+            parts += shell("coating", "pvc", (length, width, depth), coating)
+    corner = rng.uniform(2, 7) if corner is None else corner
     outline = _rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner)
     if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
         r = rng.uniform(0.2, 0.4)
         wired = rng.random() < 0.5
+        squashes = []
         for z in (-depth / 2, depth / 2):
-            squash = _squashed(outline, rng)  # a soft bag is never quite rectangular
-            parts.append(path("piping", "pvc", squash, r, z))
+            squashes.append(_squashed(outline, rng))  # a soft bag is never quite rectangular
+            parts.append(path("piping", "pvc", squashes[-1], r, z))
             if wired:
-                parts.append(path("piping", "steel", squash, rng.uniform(0.08, 0.15), z))
+                parts.append(path("piping", "steel", squashes[-1], rng.uniform(0.08, 0.15), z))
+        walls = squashes[0]  # a rounded shell follows the first face's bulge
         for _ in range(int(rng.integers(1, 4))):  # soft sides bulge: seams and folds of the wall
             bulge = _squashed(outline, rng) * rng.uniform(1.0, 1.04)
             z = rng.uniform(-0.4, 0.4) * depth
             parts.append(path("side_wall", fabric, bulge, rng.uniform(0.15, 0.4), z))
+    else:
+        walls = outline
+    if rounded:
+        # as long and wide as the box it replaces (the frame is fitted to that), bulges and all
+        walls = walls / np.abs(walls).max(axis=0) * [length / 2, width / 2]
+        parts += _rounded_shell("shell", fabric, walls, depth, wall)
+        inner = walls * (1 - 1.0 / np.array([length, width]))
+        for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
+            parts.append(Part("lining", "pet", Sheet(tuple(map(tuple, inner)), 0.03, z)))
+        if coating is not None:
+            parts += _rounded_shell("coating", "pvc", walls, depth, coating)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
@@ -205,9 +260,15 @@ def _shell_parts(kind: str, size, rng: np.random.Generator) -> list[Part]:
     if rng.random() < 0.6:  # a front pocket with its own zip
         pw, ph = length * rng.uniform(0.4, 0.7), width * rng.uniform(0.3, 0.6)
         px, py = rng.uniform(-0.2, 0.2) * length, rng.uniform(-0.2, 0.2) * width
+        if rounded:  # sewn on the face, not hanging over its edge
+            px = float(np.clip(px, -(length - pw) / 2 + 2, (length - pw) / 2 - 2))
+            py = float(np.clip(py, -(width - ph) / 2 + 2, (width - ph) / 2 - 2))
         pocket = _rounded_rect(pw / 2, ph / 2, 2.0) + np.array([px, py])
         parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
-        parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
+        if rounded:
+            parts.append(Part("pocket", fabric, Sheet(tuple(map(tuple, pocket)), wall, depth / 2)))
+        else:
+            parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
         x, y = outline[int(rng.integers(len(outline)))] * rng.uniform(0.85, 1.0)
         z = float(rng.choice([-depth / 2, depth / 2]))
@@ -301,21 +362,26 @@ def _wheel(x: float, y: float, z: float, r: float) -> Cylinder:
     return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=2.0)
 
 
-def _pose(cfg: BagConfig, size, rng: np.random.Generator):
+def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None = None):
     """Pixel pitch, fan beam, centre (world cm) and turn of a bag that fills the frame.
 
     The scanner's image is cropped and resampled to the bag, so the pitch is chosen to make
     the bag fill a random share of the frame (never finer than `cfg.pitch_cm`). Across the belt
     a corner at height z lands at apex + (x − apex)·k(z), linear in the centre's x, so the
     centres that keep every corner inside form an interval; the pitch grows until it is not
-    empty.
+    empty. `corner`: the shell's corners are rounded with this radius (cm), so a turned bag
+    reaches less far than a box would.
     """
     base = float(rng.choice([0.0, np.pi])) + (np.pi / 2 if rng.random() < 0.1 else 0.0)
     turn = cfg.max_turned_deg if rng.random() < cfg.turned_share else cfg.max_angle_deg
     angle = base + np.deg2rad(rng.uniform(-turn, turn))
     rot = rotation(rng.normal(0, 0.04), rng.normal(0, 0.04), angle)
-    corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    local = corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T  # handles stick out
+    if corner is None:
+        corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+        local = corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T  # handles stick out
+    else:  # the rounded outline, grown by the 2 cm that handles stick out
+        rim = _rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
+        local = np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
     lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
     stretch = float(rng.uniform(*cfg.fan_stretch))
     a = cfg.fan_source_cm
@@ -407,16 +473,23 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     if cfg.frame_fit is not None:  # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
         size[1] = max(size[1], size[0] / (aspect * rng.uniform(*cfg.frame_fit)))
-    pitch, fan, center, rot = _pose(cfg, size, rng)
+    corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
+    pitch, fan, center, rot = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0])
-    shell_model = ObjectModel("bag", _shell_parts(kind, size, rng), tuple(size))
-    shell_window = canvas.draw(frame.place(shell_model, (0, 0, 0), np.eye(3)).parts)
+    shell_model = ObjectModel("bag", _shell_parts(kind, size, rng, corner), tuple(size))
+    shell_parts = frame.place(shell_model, (0, 0, 0), np.eye(3)).parts
+    shell_window = canvas.draw(shell_parts)
     outline = canvas.full_mask(shell_window, shell_window.footprint())
+    inside = None  # a rounded shell holds the clothes in: they end at its walls
+    if corner is not None:
+        scratch = Canvas(cfg.height, cfg.width, pitch, fan)
+        scratch.draw(p for p in shell_parts if p.role == "shell" and isinstance(p.solid, Sheet))
+        inside = scratch.footprint()
 
     for _ in range(int(rng.integers(*cfg.garments, endpoint=True))):
         garment = random_clutter(rng, only="garment")
-        _draw_clutter(canvas, frame, garment, rng, aligned=cfg.stacked_clothes)
+        _draw_clutter(canvas, frame, garment, rng, aligned=cfg.stacked_clothes, inside=inside)
     for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
         _draw_clutter(canvas, frame, random_clutter(rng, exclude=("garment",)), rng)
 
@@ -446,8 +519,15 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
 
 
 def _draw_clutter(
-    canvas: Canvas, frame: _Frame, item: ObjectModel, rng, aligned: bool = False
+    canvas: Canvas,
+    frame: _Frame,
+    item: ObjectModel,
+    rng,
+    aligned: bool = False,
+    inside: np.ndarray | None = None,
 ) -> None:
+    """Draw a clutter item where it fits in the bag; a garment is crumpled, and cut to
+    `inside` (the canvas's pixels within the shell) when given."""
     turn, position = _fit(frame.inner, item.size, rng, tilt=0.08, aligned=aligned)
     placed = frame.place(item, position, turn)
     if item.category != "garment":
@@ -459,6 +539,10 @@ def _draw_clutter(
     for part in placed.parts:
         window.add(part.material, part.solid, part.sign)
     _crumple(window, rng)
+    if inside is not None:
+        held = inside[canvas.region(window)]
+        for t in window.maps.values():
+            t *= held
     canvas.merge(window)
 
 

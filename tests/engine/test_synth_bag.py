@@ -142,3 +142,41 @@ def test_stacked_clothes_lie_along_or_across_the_bag():
 
     assert np.percentile(off_axis_deg(True), 95) < 12
     assert np.median(off_axis_deg(False)) > 12  # any heading: a quarter-turn's spread
+
+
+def _straight(cfg: BagConfig) -> BagConfig:
+    """Bags lying straight along the belt, holding only clothes."""
+    return replace(
+        cfg, max_angle_deg=0.0, turned_share=0.0, clutter=(0, 0), min_objects=0, max_objects=0
+    )
+
+
+def test_a_rounded_shell_has_round_corners_as_long_and_wide_as_the_box():
+    from engine.synth.bag import _shell_parts
+    from engine.synth.shapes import Sheet
+
+    size = np.array([55.0, 38.0, 25.0])
+    for seed in range(6):
+        parts = _shell_parts("holdall", size, np.random.default_rng(seed), corner=6.0)
+        faces = [p.solid for p in parts if p.role == "shell" and isinstance(p.solid, Sheet)]
+        assert len(faces) == 2
+        outline = np.array(faces[0].points)
+        np.testing.assert_allclose(np.abs(outline).max(axis=0), size[:2] / 2)
+        corner = np.hypot(*(np.abs(outline) - size[:2] / 2).T).min()
+        assert corner > 1.0, seed  # cm from the box corner (round 6 cm: 2.5 less bulge; square: 0)
+        boxy = _shell_parts("holdall", size, np.random.default_rng(seed))
+        assert not any(p.role == "shell" and isinstance(p.solid, Sheet) for p in boxy)
+
+
+def test_a_rounded_shell_holds_the_clothes_in():
+    cfg = _straight(BagConfig(width=320, height=240, pitch_cm=0.1, bag_kinds=("holdall",)))
+    for seed in range(4):
+        bag = compose_bag(np.random.default_rng(seed), cfg)
+        inside = np.zeros_like(bag.outline)
+        rows, cols = np.nonzero(bag.outline)
+        for r in np.unique(rows):  # each row filled between the shell's leftmost and rightmost
+            on = cols[rows == r]
+            inside[r, on.min() : on.max() + 1] = True
+        cotton = bag.canvas.maps["cotton"]
+        # crumpled clothes reach past a rounded corner unless cut to the walls
+        assert cotton.sum() > 0 and not cotton[~inside].any(), seed
