@@ -30,6 +30,9 @@ evaluation list):
   following the wobble of its piping (at most ±10 %), its clothes cut to the walls (crumpled,
   they would reach past a rounded corner), its front pocket sewn on the face; the bag's fit to
   the frame takes the rounded corners into account. v2.0-v2.2 drew a box.
+- Cables (`cables`, `coiled_cables`): one clutter item in ten is a cable, three in four of them
+  wound in 2-6 loose loops; v2.0-v2.2 drew one in five, each a random walk, so thin lines
+  crossed every bag.
 What it still does not do: items that deform one another, and small dense parts as separate
 as real ones (real bags show a quarter more separate dense blobs; ours gather in the middle
 and merge; see the benchmark).
@@ -89,6 +92,9 @@ class BagConfig:
     # v2.0: 10-22, a pile too thick where they overlap, half of all black pixels)
     stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
     # False: at any heading, so they pile up in the middle (v2.0)
+    cables: float = 2.0  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
+    # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere)
+    coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
     # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
     bag_kinds: tuple[str, ...] = BAG_KINDS
@@ -115,6 +121,8 @@ SIM_V2_0 = {
     "frame_fit": None,
     "stacked_clothes": False,
     "shell_corners": None,
+    "cables": 3.5,
+    "coiled_cables": False,
 }
 
 
@@ -491,7 +499,13 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         garment = random_clutter(rng, only="garment")
         _draw_clutter(canvas, frame, garment, rng, aligned=cfg.stacked_clothes, inside=inside)
     for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
-        _draw_clutter(canvas, frame, random_clutter(rng, exclude=("garment",)), rng)
+        item = random_clutter(
+            rng,
+            exclude=("garment",),
+            frequencies={"cable": cfg.cables},
+            coiled_cables=cfg.coiled_cables,
+        )
+        _draw_clutter(canvas, frame, item, rng)
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}

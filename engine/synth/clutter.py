@@ -106,9 +106,16 @@ def shoe(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("shoe", parts, (length, width, 7.0))
 
 
-def cable(rng: np.random.Generator) -> ObjectModel:
-    """A power or USB cable dropped in loops: PVC jacket, copper cores, a plug, maybe a brick."""
-    pts = _coiled(wander(rng, (0.0, 0.0), int(rng.integers(12, 40)), rng.uniform(1.2, 2.5), 0.5))
+def cable(rng: np.random.Generator, coiled: bool = False) -> ObjectModel:
+    """A power or USB cable dropped in loops: PVC jacket, copper cores, a plug, maybe a brick.
+
+    `coiled`: most cables are wound into a loose coil, as people pack them, and the rest
+    dropped in (the only way before simulator v2.3, when every cable was a random walk)."""
+    if coiled and rng.random() < 0.75:
+        pts = _coil(rng)
+    else:
+        pts = wander(rng, (0.0, 0.0), int(rng.integers(12, 40)), rng.uniform(1.2, 2.5), 0.5)
+        pts = _coiled(pts)
     thick = rng.random() < 0.5
     jacket, core = (0.3, 0.06) if thick else (0.18, 0.03)
     parts = [path("jacket", "pvc", pts, jacket)]
@@ -126,6 +133,18 @@ def cable(rng: np.random.Generator) -> ObjectModel:
         parts += _charger_parts(rng, pts[0])
     span = np.ptp(pts, 0) + 10  # the plug and a charger hang off the ends
     return ObjectModel("cable", parts, (float(span[0]), float(span[1]), 3.0))
+
+
+def _coil(rng: np.random.Generator) -> np.ndarray:
+    """A cable wound into 2-6 loose loops of 3-7 cm radius, flattened in the bag, with a tail."""
+    loops, radius = rng.uniform(2, 6), rng.uniform(3.0, 7.0)
+    t = np.linspace(0, 2 * np.pi * loops, int(loops * 14))
+    r = radius * (1 + 0.12 * rng.standard_normal(len(t)).cumsum() / np.sqrt(len(t)))
+    squash = rng.uniform(0.55, 1.0)  # pressed flat into an oval
+    ring_pts = np.stack([r * np.cos(t), squash * r * np.sin(t)], axis=1)
+    ring_pts += rng.normal(0, 0.25, (len(t), 2)).cumsum(0) * 0.3  # loops drift apart
+    tail = wander(rng, ring_pts[-1], int(rng.integers(3, 10)), rng.uniform(1.2, 2.5), 0.4)
+    return _coiled(np.concatenate([ring_pts, tail[1:]]))
 
 
 def _coiled(points: np.ndarray, max_span: float = 26.0) -> np.ndarray:
@@ -424,12 +443,19 @@ CLUTTER: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] =
 
 
 def random_clutter(
-    rng: np.random.Generator, *, only: str | None = None, exclude: tuple[str, ...] = ()
+    rng: np.random.Generator,
+    *,
+    only: str | None = None,
+    exclude: tuple[str, ...] = (),
+    frequencies: dict[str, float] | None = None,
+    coiled_cables: bool = False,
 ) -> ObjectModel:
-    """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`."""
-    if only is not None:
-        return CLUTTER[only][1](rng)
-    names = [n for n in CLUTTER if n not in exclude]
-    weights = np.array([CLUTTER[n][0] for n in names])
-    name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
-    return CLUTTER[name][1](rng)
+    """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
+    those given in `frequencies` instead; cables mostly coiled with `coiled_cables`."""
+    if only is None:
+        names = [n for n in CLUTTER if n not in exclude]
+        weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
+        only = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+    if only == "cable":
+        return cable(rng, coiled=coiled_cables)
+    return CLUTTER[only][1](rng)
