@@ -45,6 +45,9 @@ from pathlib import Path
 STARTED = time.monotonic()  # the budget counts from here: start-up and summary included
 REPO = Path(__file__).resolve().parents[1]
 BACKGROUNDS = REPO.parent / "shared" / "data" / "sixray_benign_backgrounds.txt"
+# the backgrounds of that list holding unlabelled bottles (or maybe phones, laptops, hairdryers):
+# projected into, they would teach the detector that such an object is background
+EXCLUDED = REPO / "configs" / "data" / "sixray_backgrounds_excluded.txt"
 DETECTOR_CONFIG = "configs/detection/gpu_maskrcnn_r50.yaml"
 JUDGE_CONFIG = "configs/classification/gpu_judge.yaml"
 
@@ -280,7 +283,10 @@ def synthesise(args, clock: Clock, runner: Runner, data: Path) -> dict:
             seed = args.seed + 1000 * (kind == "tip") + chunk  # every chunk its own bags
             cmd = ["synth", "--out", folder, "--n", str(n), "--seed", str(seed)]
             cmd += ["--workers", str(workers[kind])]
-            cmd += ["--backgrounds", str(args.backgrounds)] if kind == "tip" else []
+            if kind == "tip":
+                cmd += ["--backgrounds", str(args.backgrounds)]
+                if args.exclude_backgrounds:
+                    cmd += ["--exclude-backgrounds", str(args.exclude_backgrounds)]
             cmd += ["--size", args.size] if kind == "sim" else []
             jobs.append(Job(name, cmd, deadline))
         for job in runner.run(jobs, parallel=len(jobs)):
@@ -569,6 +575,9 @@ def summarise(args, clock, runner, out, data, runs, synth, split_info, final_inf
             "tip_bags": args.tip_bags,
             "size": args.size,
             "backgrounds": str(args.backgrounds) if args.backgrounds else None,
+            "excluded_backgrounds": (
+                str(args.exclude_backgrounds) if args.exclude_backgrounds else None
+            ),
             "hold_out_designs": args.hold_out_designs,
             "overlap": args.overlap,
             "seed": args.seed,
@@ -757,6 +766,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"list; 'none' for none (default: {BACKGROUNDS} when it exists)",
     )
     p.add_argument(
+        "--exclude-backgrounds",
+        help="list of background names never projected into ('none' for none; default: "
+        f"{EXCLUDED.relative_to(REPO)} with the default backgrounds)",
+    )
+    p.add_argument(
         "--hold-out-designs",
         type=int,
         help="designs per class kept for the unseen-design test (2; tiny 1)",
@@ -814,6 +828,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.exclude_backgrounds is None and args.backgrounds is None:
+        args.exclude_backgrounds = EXCLUDED if EXCLUDED.is_file() else None
+    elif args.exclude_backgrounds == "none":
+        args.exclude_backgrounds = None
     if args.backgrounds is None:
         args.backgrounds = BACKGROUNDS if BACKGROUNDS.is_file() else None
     elif args.backgrounds == "none":

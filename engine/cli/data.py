@@ -17,6 +17,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     config = load_config(SynthConfig, args.config, args.overrides)
     if args.backgrounds is not None:
         return _synth_tip(args, config)
+    if args.exclude_backgrounds is not None:
+        print("xray-engine synth: --exclude-backgrounds goes with --backgrounds", file=sys.stderr)
+        return 2
     if args.size is not None:
         try:
             width, height = (int(v) for v in args.size.lower().split("x"))
@@ -43,7 +46,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 def _synth_tip(args: argparse.Namespace, config) -> int:
     """`synth --backgrounds`: simulated objects projected into real scans."""
-    from engine.synth.projection import BackgroundError, write_tip_dataset
+    from engine.synth.projection import BackgroundError, read_names, write_tip_dataset
 
     if args.size is not None or args.n < 1:
         print(
@@ -57,6 +60,7 @@ def _synth_tip(args: argparse.Namespace, config) -> int:
         print(f"xray-engine synth: skipped {path}: {why}", file=sys.stderr, flush=True)
 
     try:
+        exclude = read_names(args.exclude_backgrounds) if args.exclude_backgrounds else ()
         path = write_tip_dataset(
             args.out,
             args.n,
@@ -65,6 +69,7 @@ def _synth_tip(args: argparse.Namespace, config) -> int:
             config=config,
             workers=max(1, args.workers),
             on_skip=skipped,
+            exclude=exclude,
         )
     except (BackgroundError, FileNotFoundError) as exc:
         print(f"xray-engine synth: {exc}", file=sys.stderr)
@@ -131,6 +136,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="project simulated objects into these real scans instead (threat image "
         "projection): a folder of images, or a list file of names (relative to the list's "
         "folder, else to sixray_benign/ beside it); writes DIR/images/tip_NNNNNN.png",
+    )
+    synth.add_argument(
+        "--exclude-backgrounds",
+        metavar="LIST",
+        help="with --backgrounds: a list file of background file names to leave out (e.g. "
+        "configs/data/sixray_backgrounds_excluded.txt: scans holding unlabelled bottles, "
+        "which would teach the detector that a bottle is background)",
     )
     synth.add_argument(
         "overrides",

@@ -48,7 +48,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +83,7 @@ __all__ = [
     "list_backgrounds",
     "load_background",
     "project_objects",
+    "read_names",
     "write_tip_dataset",
 ]
 
@@ -143,19 +144,26 @@ def list_backgrounds(source: str | Path) -> list[Path]:
         raise FileNotFoundError(f"no such folder or list file: {source}")
     if source.suffix.lower() in IMAGE_SUFFIXES:
         return [source]
-    try:
-        lines = source.read_text().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileNotFoundError(f"cannot read the list file {source}: {exc}") from None
     paths = []
-    for line in lines:
-        name = line.split("#", 1)[0].strip()
-        if not name:
-            continue
+    for name in _list_lines(source):
         here = source.parent / name
         beside = source.parent / "sixray_benign" / name
         paths.append(here if here.exists() or not beside.exists() else beside)
     return paths
+
+
+def _list_lines(source: Path) -> list[str]:
+    """The entries of a list file: one a line, blank lines and `#` comments skipped."""
+    try:
+        lines = source.read_text().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileNotFoundError(f"cannot read the list file {source}: {exc}") from None
+    return [name for name in (line.split("#", 1)[0].strip() for line in lines) if name]
+
+
+def read_names(source: str | Path) -> list[str]:
+    """The file names a list file holds (`exclude` of `write_tip_dataset`)."""
+    return [Path(name).name for name in _list_lines(Path(source))]
 
 
 def bag_region(image: np.ndarray) -> tuple[np.ndarray, float]:
@@ -535,12 +543,15 @@ def write_tip_dataset(
     workers: int = 1,
     progress: bool = True,
     on_skip: Callable[[Path, str], None] | None = None,
+    exclude: Collection[str] = (),
 ) -> Path:
     """Write `n` images of simulated objects projected into real scans, and `annotations.json`.
 
     `backgrounds` is a folder, a list file or one image (`list_backgrounds`). Every background
     that cannot be used is reported once through `on_skip(path, why)` and left out; none usable
-    raises BackgroundError, a missing `backgrounds` FileNotFoundError. Image i is drawn from
+    raises BackgroundError, a missing `backgrounds` FileNotFoundError. Backgrounds whose file
+    names are in `exclude` (e.g. scans holding unlabelled objects of our classes) are left out
+    and recorded as excluded. Image i is drawn from
     `default_rng([seed, i])`, so the files do not depend on `workers`. Returns the JSON's path.
     """
     from tqdm import tqdm
@@ -550,6 +561,10 @@ def write_tip_dataset(
     paths = list_backgrounds(backgrounds)
     if not paths:
         raise BackgroundError(backgrounds, "names no scans (*.jpg, *.jpeg, *.png, *.tif)")
+    excluded = [p.name for p in paths if p.name in set(exclude)]
+    paths = [p for p in paths if p.name not in set(exclude)]
+    if not paths:
+        raise BackgroundError(backgrounds, f"every background is excluded ({len(excluded)})")
     usable, skipped = [], []
     with worker_map(workers) as imap, _one_blas_thread(workers <= 1):
         for path, why in zip(paths, imap(_check_background, map(str, paths)), strict=True):
@@ -575,5 +590,6 @@ def write_tip_dataset(
         "config": to_dict(config),
         "backgrounds": [p.name for p in usable],
         "skipped_backgrounds": skipped,
+        "excluded_backgrounds": excluded,
     }
     return write_coco(out, results, info)

@@ -272,3 +272,26 @@ def test_cli_skips_bad_files_once_and_fails_without_good_ones(backgrounds, tmp_p
     assert main([*args, "--backgrounds", str(tmp_path / "nowhere")]) == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
     assert main([*args, "--backgrounds", str(backgrounds), "--size", "64x48"]) == 2
+
+
+def test_excluded_backgrounds_are_never_projected_into(backgrounds, tmp_path, capsys):
+    """Scans holding unlabelled objects of our classes stay out (`--exclude-backgrounds`)."""
+    excluded = tmp_path / "excluded.txt"
+    excluded.write_text("# holds a bottle\nbag_a.jpg  # liquid container\n")
+    out = tmp_path / "d"
+    args = ["synth", "--out", str(out), "--n", "4", "kvp=[140]", "bag.categories=[mobile]"]
+    assert (
+        main([*args, "--backgrounds", str(backgrounds), "--exclude-backgrounds", str(excluded)])
+        == 0
+    )
+    info = _coco(out)["info"]
+    assert info["excluded_backgrounds"] == ["bag_a.jpg"]
+    assert "bag_a.jpg" not in info["backgrounds"] and len(info["backgrounds"]) == 2
+    assert {im["background"] for im in _coco(out)["images"]} <= set(info["backgrounds"])
+    only_a = tmp_path / "only_a"
+    only_a.mkdir()
+    (only_a / "bag_a.jpg").write_bytes((backgrounds / "bag_a.jpg").read_bytes())
+    capsys.readouterr()
+    assert main([*args, "--backgrounds", str(only_a), "--exclude-backgrounds", str(excluded)]) == 2
+    assert "every background is excluded" in capsys.readouterr().err
+    assert main([*args, "--exclude-backgrounds", str(excluded)]) == 2  # without --backgrounds
