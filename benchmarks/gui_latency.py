@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     review = window.review
     review.load_model(model, "auto")
-    _wait(app, lambda: review.model is not None or not review.model_pending)
-    if review.model is None:
+    _wait(app, lambda: review.session.model is not None or not review.session.model_pending)
+    if review.session.model is None:
         print(f"could not load {model}: {window.error_banner.message()}", file=sys.stderr)
         return 2
     if args.model is None:  # an untrained detector finds 100 boxes: cap to a realistic load
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     timer.start()
     for index in range(1, len(window.queue)):
         path = str(window.queue.entries[index].path)
-        store = review.store_for(path)
+        store = review.session.store_for(path)
         was_screened = store.has_prediction(path)
         shown.clear()
         start = time.perf_counter()
@@ -127,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     window.close()
 
     when = datetime.now(UTC).strftime("%Y-%m-%d")
+    model = review.session.model
     print(
         f"# GUI latency, {when}, {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores, device {review.model.device}, model {review.model.name}"
+        f"{os.cpu_count()} cores, device {model.device}, model {model.name}"
     )
     print(
         f"# {len(window.queue)} simulated 640×480 scans, "

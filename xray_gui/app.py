@@ -145,7 +145,9 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
         lambda p, m: p == on_screen("shown") and outcome.setdefault("screen error", m)
     )
     review.resultShown.connect(
-        lambda p: review.model and p == on_screen("shown") and outcome.setdefault("result", p)
+        lambda p: (
+            review.session.model and p == on_screen("shown") and outcome.setdefault("result", p)
+        )
     )
     review.modelFailed.connect(lambda p, m: outcome.setdefault("model error", m))
     window.imageShown.connect(lambda name: outcome.__setitem__("function", name))
@@ -177,13 +179,13 @@ def _screenshot(app, window, args: argparse.Namespace) -> int:
     # or to screen leaves its banner on the picture
     def answered() -> bool:
         return (
-            review.model is None
+            review.session.model is None
             or "screen error" in outcome
             or "result" in outcome
             or review.session.has_prediction(outcome["shown"])
         )
 
-    if not (wait(lambda: not review.model_pending) and wait(answered)):
+    if not (wait(lambda: not review.session.model_pending) and wait(answered)):
         print(f"xray-gui: the model gave no findings in {SCREENSHOT_WAIT_S} s", file=sys.stderr)
         window.close()
         return 2

@@ -40,7 +40,7 @@ class ImprovedModels(QObject):
         self.engine: list[str] | None = None  # None: xray-engine (tests give a fake)
         self.dialog: ImproveDialog | None = None
         self.history: HistoryDialog | None = None
-        self.started_with: ModelInfo | None = window.review.model
+        self.started_with: ModelInfo | None = window.review.session.model
         a = window._action
         a(
             "improve_model",
@@ -79,7 +79,7 @@ class ImprovedModels(QObject):
             self.dialog.raise_()
             return self.dialog
         review = self.window.review
-        if review.model is None or review.model_pending:
+        if review.session.model is None or review.session.model_pending:
             self._say("Load a model first (Ctrl+M): it is the one the reviews improve")
             return None
         review.panel.flush_note()  # the run reads the projects from disk
@@ -89,7 +89,7 @@ class ImprovedModels(QObject):
             return None
         settings = self.window.settings
         dialog = ImproveDialog(
-            review.model.path,
+            review.session.model.path,
             folders,
             self.models_folder(),
             device=review.device,
@@ -123,7 +123,7 @@ class ImprovedModels(QObject):
 
     def history_dialog(self) -> HistoryDialog:
         """Open Model ▸ History…."""
-        model = self.window.review.model
+        model = self.window.review.session.model
         dialog = HistoryDialog(self.history_entries(), model.path if model else None, self.window)
         dialog.useModel.connect(self.use_model)
         dialog.finished.connect(lambda _r: dialog.deleteLater())

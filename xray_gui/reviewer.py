@@ -36,12 +36,11 @@ from engine.classes import DEFAULT_CLASSES
 from xray_gui.analyst_dialog import AnalystDialog, headless, keep_analyst, kept_analyst
 from xray_gui.class_keys import ClassKeys, unknown_classes_message
 from xray_gui.review import DECISIONS, ReviewError, ReviewObject, ReviewStore
-from xray_gui.review.activity import ActiveTime
 from xray_gui.review.analyst import login_name
 from xray_gui.review.lock import HEARTBEAT_S
 from xray_gui.review.session import SCREEN_AHEAD, ReviewSession
 from xray_gui.review_panel import ReviewPanel
-from xray_gui.scan_queue import QUEUE_FILTERS, BagMarks
+from xray_gui.scan_queue import QUEUE_FILTERS
 from xray_gui.screening import SCORE_FLOOR, ModelInfo, ScreeningThread
 from xray_gui.stats_panel import StatsPanel
 from xray_gui.viewer import FindingsOverlay, describe
@@ -286,50 +285,6 @@ class Reviewer(QObject):
         self._update_actions()
         self._show_analyst()
 
-    # ----- the session's state, as the window and its tests read it -----------------------
-    @property
-    def current_path(self) -> str | None:
-        return self.session.current_path
-
-    @property
-    def selected(self) -> str | None:
-        return self.session.selected
-
-    @property
-    def last_label(self) -> str:
-        return self.session.last_label
-
-    @property
-    def stores(self) -> dict[Path, ReviewStore]:
-        return self.session.stores
-
-    @property
-    def store(self) -> ReviewStore | None:
-        return self.session.store
-
-    @property
-    def activity(self) -> ActiveTime:
-        return self.session.activity
-
-    @property
-    def model(self) -> ModelInfo | None:
-        return self.session.model
-
-    @property
-    def model_pending(self) -> bool:
-        """A bundle is being loaded."""
-        return self.session.model_pending
-
-    @model_pending.setter
-    def model_pending(self, pending: bool) -> None:
-        self.session.model_pending = pending
-
-    def store_for(self, path: str | Path) -> ReviewStore | None:
-        return self.session.store_for(path)
-
-    def marks_of(self, path: Path) -> BagMarks:
-        return self.session.marks_of(path)
-
     def objects(self) -> list[ReviewObject]:
         """The objects of the scan on screen under the sliders' thresholds."""
         return self.session.objects()
@@ -451,10 +406,10 @@ class Reviewer(QObject):
         if device is not None:
             self.device = device
             self.actions[f"device_{device}"].setChecked(True)
-        self.model_pending = True
+        self.session.model_pending = True
         self._pending_name = Path(path).name
         self.model_label.setText(f"Loading model {self._pending_name}…")
-        if self.model is None:
+        if self.session.model is None:
             self.panel.model_label.setText(f"Loading model {self._pending_name}…")
         self.screening.load_model(str(path), self.device)
 
@@ -468,14 +423,14 @@ class Reviewer(QObject):
 
     def set_device(self, device: str) -> None:
         self.device = device
-        if self.model is not None:
-            self.load_model(self.model.path)
+        if self.session.model is not None:
+            self.load_model(self.session.model.path)
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.session.use_model(info)
         self._loaded_device = self.device
         self.window.settings.setValue("model/path", info.path)
-        reports = [self._use_model_classes(store) for store in self.stores.values()]
+        reports = [self._use_model_classes(store) for store in self.session.stores.values()]
         if any(reports):
             self._banner(" ".join(r for r in reports if r))
         self._restore_thresholds()
@@ -495,9 +450,9 @@ class Reviewer(QObject):
         self._request_screening()
 
     def _on_model_failed(self, path: str, message: str) -> None:
-        self.model_pending = False
+        self.session.model_pending = False
         self.busy.hide()
-        if self.model is not None:  # the thread kept the model it had: carry on with it
+        if self.session.model is not None:  # the thread kept the model it had: carry on with it
             self.device = self._loaded_device
             self.actions[f"device_{self.device}"].setChecked(True)
             self._request_screening()
@@ -511,13 +466,13 @@ class Reviewer(QObject):
 
     def _show_model_status(self) -> None:
         """The model line: name, device, and how long the scan on screen took to screen."""
-        if self.model is None:
-            pending = f"Loading model {self._pending_name}…" if self.model_pending else ""
+        if self.session.model is None:
+            pending = f"Loading model {self._pending_name}…" if self.session.model_pending else ""
             self.model_label.setText(pending or "No model")
             return
-        text = f"{self.model.name} · {self.model.device}"
-        store = self.store
-        info = store.prediction_info(self.current_path) if store is not None else None
+        text = f"{self.session.model.name} · {self.session.model.device}"
+        store = self.session.store
+        info = store.prediction_info(self.session.current_path) if store is not None else None
         if info is not None and info["total_ms"] is not None:
             text += f" · last scan {info['total_ms']:.0f} ms"
         self.model_label.setText(text)
@@ -525,11 +480,13 @@ class Reviewer(QObject):
     def _use_model_classes(self, store: ReviewStore) -> str:
         """Put the loaded model's classes in force in `store`; a line naming the classes its
         project uses that the model does not know ("" when none, or no model)."""
-        if self.model is None:
+        if self.session.model is None:
             return ""
-        unknown = store.use_classes(self.model.categories)
+        unknown = store.use_classes(self.session.model.categories)
         return (
-            unknown_classes_message(store.folder.name, self.model.name, unknown) if unknown else ""
+            unknown_classes_message(store.folder.name, self.session.model.name, unknown)
+            if unknown
+            else ""
         )
 
     def classes(self) -> list[str]:
@@ -543,20 +500,20 @@ class Reviewer(QObject):
         classes = self.classes()
         self.class_keys.set_classes(classes)
         self.panel.set_classes(classes)
-        if classes and self.last_label not in classes:
+        if classes and self.session.last_label not in classes:
             self.session.last_label = classes[0]
-        self.panel.show_class(self.last_label)
+        self.panel.show_class(self.session.last_label)
 
     # ----- screening ----------------------------------------------------------------------
     def screen_again(self) -> None:
         """Screen the scan on screen again with the model loaded now."""
-        if self.current_path is None:
+        if self.session.current_path is None:
             return
-        if self.model is None:
+        if self.session.model is None:
             self._say("Load a model first (Ctrl+M)", 3000)
             return
-        store = self.store
-        if store is not None and store.has_verdicts(self.current_path):
+        store = self.session.store
+        if store is not None and store.has_verdicts(self.session.current_path):
             # the analyst's verdicts name findings by number: new findings would inherit them
             self._say("This bag has reviewed findings: undo them first to screen it again", 5000)
             return
@@ -565,22 +522,22 @@ class Reviewer(QObject):
 
     def _request_screening(self) -> None:
         """Ask for the scan on screen, then the next few, unless the project has them already."""
-        if self.model is None or self.current_path is None:
+        if self.session.model is None or self.session.current_path is None:
             return
         wanted = self.session.want_screening()
         self.screening.want(wanted)
-        busy = self.screening.busy_path == self.current_path
-        self.busy.setVisible(self.current_path in wanted or busy)
+        busy = self.screening.busy_path == self.session.current_path
+        self.busy.setVisible(self.session.current_path in wanted or busy)
 
     def _on_screening_started(self, path: str) -> None:
-        if path == self.current_path:
+        if path == self.session.current_path:
             self.busy.show()
 
     def _on_screened(self, path: str, result, generation: int) -> None:
-        model = self.model
+        model = self.session.model
         if model is None or generation != model.generation:
             return  # made by a model that has since been replaced
-        store = self.store_for(path)
+        store = self.session.store_for(path)
         if store is not None:
             self.session.save(
                 lambda: store.set_prediction(
@@ -614,7 +571,7 @@ class Reviewer(QObject):
     # ----- the scan on screen -------------------------------------------------------------
     def _on_scan_shown(self, path: str) -> None:
         first_of_folder = self.session.opened(path) is None
-        if path != self.current_path:
+        if path != self.session.current_path:
             self.panel.flush_note()  # the note of the scan left is saved with it
             if self.view.polygon_mode():  # a polygon is drawn on one scan
                 self.toggle_polygon_mode(False)
@@ -703,7 +660,7 @@ class Reviewer(QObject):
         """Redraw overlay and dock from the store: no model call, ever."""
         self.panel.flush_note()  # a note still being typed is saved before it is redrawn
         self._offer_classes()
-        store = self.store
+        store = self.session.store
         if store is None or self.window.current_scan is None:
             self.overlay.clear()
             self.panel.show_objects([], None)
@@ -714,22 +671,24 @@ class Reviewer(QObject):
             objects = self.objects()
         except (KeyError, TypeError, ValueError) as exc:  # a hand-edited or damaged record
             self._banner(
-                f"The review record of {Path(self.current_path).name} is damaged ({exc!r}); "
-                f"{store.project_path} needs repair. Its findings are not shown."
+                f"The review record of {Path(self.session.current_path).name} is damaged "
+                f"({exc!r}); {store.project_path} needs repair. Its findings are not shown."
             )
             objects = []
         with self._redraw_after():
             self.session.keep_selection_among(objects)
-        self.overlay.show_objects(objects, self.selected)
-        self.panel.show_objects(objects, self.selected)
-        chosen = next((o.label for o in objects if o.id == self.selected), self.last_label)
+        self.overlay.show_objects(objects, self.session.selected)
+        self.panel.show_objects(objects, self.session.selected)
+        chosen = next(
+            (o.label for o in objects if o.id == self.session.selected), self.session.last_label
+        )
         self.panel.show_class(chosen)
         self.window.refresh_readout()
         keys = self.session.queue_keys(store)
         reviewed = sum(store.is_reviewed(k) for k in keys)
         self.panel.show_bag(
-            store.decision(self.current_path),
-            store.note(self.current_path),
+            store.decision(self.session.current_path),
+            store.note(self.session.current_path),
             f"{reviewed} of {len(keys)} scan{'' if len(keys) == 1 else 's'} reviewed",
         )
         self._update_actions()
@@ -748,8 +707,8 @@ class Reviewer(QObject):
 
     def _update_actions(self) -> None:
         actions = self.actions
-        has_scan = self.current_path is not None and self.store is not None
-        has_object = has_scan and self.selected is not None
+        has_scan = self.session.current_path is not None and self.session.store is not None
+        has_object = has_scan and self.session.selected is not None
         for name in ("accept", "reject", "toggle_anomalous", "delete_object"):
             actions[name].setEnabled(has_object)
         self.class_keys.set_enabled(has_scan)
@@ -771,12 +730,12 @@ class Reviewer(QObject):
         for d in DECISIONS:
             actions[f"decide_{d}"].setEnabled(has_scan)
             actions[f"decide_{d}"].setChecked(decision == d)
-        store = self.store
+        store = self.session.store
         actions["undo"].setEnabled(bool(store and store.can_undo()))
         actions["redo"].setEnabled(bool(store and store.can_redo()))
         actions["undo"].setToolTip(store.undo_text() if store and store.can_undo() else "Undo")
         actions["redo"].setToolTip(store.redo_text() if store and store.can_redo() else "Redo")
-        actions["screen_again"].setEnabled(has_scan and self.model is not None)
+        actions["screen_again"].setEnabled(has_scan and self.session.model is not None)
 
     # ----- selection ----------------------------------------------------------------------
     def select(self, obj_id: str | None) -> None:
@@ -793,7 +752,7 @@ class Reviewer(QObject):
 
     def zoom_to_selected(self) -> None:
         """Fit the view to the selected finding's box with a margin (Z); say so without one."""
-        obj = next((o for o in self.overlay.objects() if o.id == self.selected), None)
+        obj = next((o for o in self.overlay.objects() if o.id == self.session.selected), None)
         if obj is None:
             self._say("Select a finding to zoom to first (click it or press ])", 3000)
             return
@@ -814,8 +773,8 @@ class Reviewer(QObject):
     def _apply(self, action: Callable[[], object]):
         """Run a session action on the scan on screen, then redraw once; what it returned."""
         self.panel.flush_note()  # the note typed so far comes first, in saving and in undo
-        store = self.store
-        if store is None or self.current_path is None:
+        store = self.session.store
+        if store is None or self.session.current_path is None:
             return None
         with self._redraw_after():
             result = action()
@@ -823,12 +782,12 @@ class Reviewer(QObject):
         self.refresh()
         if not self.session.refused:
             self._show_selection()
-        self.reviewChanged.emit(store.key(self.current_path))
+        self.reviewChanged.emit(store.key(self.session.current_path))
         return result
 
     def _show_selection(self) -> None:
         """The status-bar line about the selected object as it is now; none without one."""
-        obj = next((o for o in self.overlay.objects() if o.id == self.selected), None)
+        obj = next((o for o in self.overlay.objects() if o.id == self.session.selected), None)
         if obj is None:
             self.window.statusBar().clearMessage()
         else:
@@ -836,7 +795,7 @@ class Reviewer(QObject):
 
     def _on_selected(self, action: Callable[[], object]) -> None:
         """Run an action on the selected object; say how to select one without one."""
-        if self.selected is None:
+        if self.session.selected is None:
             self._say("Select a finding first (click it or press ])", 3000)
             return
         self._apply(action)
@@ -848,13 +807,13 @@ class Reviewer(QObject):
         self._on_selected(self.session.reject)
 
     def toggle_anomalous(self) -> None:
-        if self.selected is None or self.session.selected_object() is not None:
+        if self.session.selected is None or self.session.selected_object() is not None:
             self._on_selected(self.session.toggle_anomalous)
 
     def set_label(self, label: str) -> None:
         """The class of the selected object and of the objects drawn next (Ctrl+1…9, the Class
         menu, the class picker); with nothing selected, of the objects drawn next."""
-        if self.selected is None:
+        if self.session.selected is None:
             self.session.set_label(label)
             self.panel.show_class(label)
             self._say(f"Objects you draw now are {label} (B: box, P: polygon)", 4000)
@@ -883,7 +842,8 @@ class Reviewer(QObject):
         self.actions["draw_box"].setChecked(bool(on))
         if on:
             self._say(
-                f"Drag a box around the missed object, a {self.last_label} (Esc: cancel)", 4000
+                f"Drag a box around the missed object, a {self.session.last_label} (Esc: cancel)",
+                4000,
             )
 
     def toggle_polygon_mode(self, on: bool) -> None:
@@ -899,8 +859,9 @@ class Reviewer(QObject):
         if on:
             self.view.setFocus()
             self._say(
-                f"Click round the missed object, a {self.last_label}: Enter, a double-click or "
-                "the first point closes the polygon, Backspace takes back a point, Esc cancels",
+                f"Click round the missed object, a {self.session.last_label}: Enter, a "
+                "double-click or the first point closes the polygon, Backspace takes back a "
+                "point, Esc cancels",
                 8000,
             )
 
@@ -962,7 +923,7 @@ class Reviewer(QObject):
         self._apply(lambda: self.session.set_polygon(obj_id, points))
 
     def decide(self, decision: str) -> None:
-        if self.store is not None and self.current_path is not None:
+        if self.session.store is not None and self.session.current_path is not None:
             self._apply(lambda: self.session.decide(decision))
 
     def _on_note_edited(self, text: str) -> None:
@@ -988,11 +949,11 @@ class Reviewer(QObject):
         # a note still waiting for its pause is the latest edit: saved first, it is what undo
         # takes back (saved after, it would be a new edit that empties the redo history)
         self.panel.flush_note()
-        store = self.store
+        store = self.session.store
         if store is None:
             return
         key = step()
-        if key and key != store.key(self.current_path):
+        if key and key != store.key(self.session.current_path):
             index = self.window.queue.index_of(store.folder / key)
             if index >= 0:
                 self.window.show_index(index)  # show the scan the undone action was on
@@ -1075,7 +1036,7 @@ class Reviewer(QObject):
         was shown at the thresholds in force (everything, hidden findings too, on request)."""
         from xray_gui.review import export_coco, export_voc, export_yolo
 
-        store = self.store
+        store = self.session.store
         if store is None:
             raise ReviewError("Open a scan first: exports are per folder of scans")
         writer = {"coco": export_coco, "voc": export_voc, "yolo": export_yolo}[fmt]
@@ -1092,7 +1053,7 @@ class Reviewer(QObject):
     def export_dialog(self) -> None:
         from xray_gui.export_dialog import ExportDialog
 
-        store = self.store
+        store = self.session.store
         if store is None:
             return
         dialog = ExportDialog(store.folder, self.window.settings, self.window, self.thresholds())
@@ -1114,7 +1075,7 @@ class Reviewer(QObject):
     def _refresh_stats(self) -> None:
         from xray_gui.review import review_stats
 
-        store = self.store
+        store = self.session.store
         if store is None:
             self.stats.clear()
         else:
@@ -1131,7 +1092,7 @@ class Reviewer(QObject):
     def export_stats_dialog(self) -> None:
         from xray_gui.review import write_stats_csv
 
-        store = self.store
+        store = self.session.store
         if store is None:
             return
         path, _ = QFileDialog.getSaveFileName(
@@ -1144,7 +1105,7 @@ class Reviewer(QObject):
                 self._banner(f"Could not write {path}: {exc}")
 
     def save_project_to_dialog(self) -> None:
-        store = self.store
+        store = self.session.store
         if store is None:
             return
         path, _ = QFileDialog.getSaveFileName(

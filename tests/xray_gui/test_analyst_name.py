@@ -65,7 +65,7 @@ def test_decisions_are_signed_with_the_name_and_it_is_kept(
 ):
     assert window.review.analyst is None  # nothing kept: the login signs, as before
     open_and_wait(qtbot, window, [scan_folder])
-    store = window.review.store
+    store = window.review.session.store
     first, second = (str(e.path) for e in window.queue.entries[:2])
     window.actions["decide_clear"].trigger()
     assert store.history(first)[-1]["by"] == login_name()
@@ -87,7 +87,7 @@ def test_decisions_are_signed_with_the_name_and_it_is_kept(
     again.show()
     open_and_wait(qtbot, again, [scan_folder])
     again.show_index(1)
-    qtbot.waitUntil(lambda: again.review.current_path == second, timeout=15_000)
+    qtbot.waitUntil(lambda: again.review.session.current_path == second, timeout=15_000)
     again.actions["decide_search"].trigger()
     out = again.review.export("coco", Path(settings_file).parent / "export.json")
     coco = json.loads(out.read_text())

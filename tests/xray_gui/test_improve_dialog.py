@@ -265,7 +265,7 @@ def test_improve_runs_on_the_queue_and_switches_only_when_asked(
     project = (scan_folder / PROJECT_NAME).read_bytes()
     assert run_to_end(qtbot, dialog) == "done"
     assert window.loaded == []  # nothing switches on its own
-    assert window.review.model.path == str(bundle)
+    assert window.review.session.model.path == str(bundle)
     qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     (entry,) = list_history(window.models.root)
     assert window.loaded == [str(entry.path)]
@@ -282,7 +282,7 @@ def test_a_failed_run_keeps_the_model_and_the_reviews(qtbot, improving, scan_fol
     assert run_to_end(qtbot, dialog) == "failed"
     assert "at least 30 needed" in dialog.details.text()
     dialog.reject()
-    assert window.loaded == [] and window.review.model.path == str(bundle)
+    assert window.loaded == [] and window.review.session.model.path == str(bundle)
     assert (scan_folder / PROJECT_NAME).read_bytes() == project
     assert run_folders(window.models.root) == []
 

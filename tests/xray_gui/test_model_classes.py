@@ -48,8 +48,8 @@ def site(qtbot, window: MainWindow, scan_folder: Path) -> MainWindow:
     """The window on the first scan, a model of the site's eleven classes, two findings drawn."""
     open_and_wait(qtbot, window, [scan_folder])
     site_model(window)
-    path = window.review.current_path
-    window.review.store.set_prediction(path, site_findings(Path(path)), device="CPU")
+    path = window.review.session.current_path
+    window.review.session.store.set_prediction(path, site_findings(Path(path)), device="CPU")
     window.review.refresh()
     return window
 
@@ -138,7 +138,7 @@ def test_a_project_in_other_classes_is_reported_not_mangled(
     review = window.review
     assert labels(window) == ["gun", "knife", "knife"]  # shown as they were reviewed
     assert review.class_keys.names == ["bottle", "laptop"]
-    assert review.store.categories == ["bottle", "laptop", "gun", "knife"]
+    assert review.session.store.categories == ["bottle", "laptop", "gun", "knife"]
     review.select("m1")
     window.actions["label_laptop"].trigger()  # relabelled into the model's classes
     after = json.loads((scan_folder / PROJECT_NAME).read_bytes())
@@ -210,7 +210,7 @@ def test_a_real_bundle_of_other_classes_reviews_in_them(
     review = window.review
     with qtbot.waitSignal(review.modelChanged, timeout=MODEL_TIMEOUT_MS):
         review.load_model(site_bundle, "cpu")
-    assert review.model.categories == tuple(TRAINED)
+    assert review.session.model.categories == tuple(TRAINED)
     assert review.class_keys.names == TRAINED
     with qtbot.waitSignal(review.resultShown, timeout=SCREEN_TIMEOUT_MS):
         open_and_wait(qtbot, window, [folder])
@@ -222,7 +222,7 @@ def test_a_real_bundle_of_other_classes_reviews_in_them(
     assert added.label == "notebook"
     review.select(added.id)
     qtbot.keyClick(window.view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert review.store.object(review.current_path, added.id).label == "handset"
+    assert review.session.store.object(review.session.current_path, added.id).label == "handset"
     window.actions["decide_suspect"].trigger()
     coco = json.loads(review.export("coco", tmp_path / "review.json").read_bytes())
     assert [c["name"] for c in coco["categories"]] == TRAINED

@@ -73,7 +73,7 @@ def key(qtbot, window: MainWindow, k: Qt.Key) -> None:
 
 
 def analyst_objects(window: MainWindow):
-    store, path = window.review.store, window.review.current_path
+    store, path = window.review.session.store, window.review.session.current_path
     return [o for o in store.objects(path) if o.source == "analyst"]
 
 
@@ -99,7 +99,7 @@ def test_the_picker_shows_the_last_class_and_changes_a_drawn_box_at_once(qtbot, 
     reviewing.actions["draw_box"].trigger()
     drag(qtbot, reviewing, (2.0, 2.0), (20.0, 9.0))
     (first,) = analyst_objects(reviewing)
-    assert review.selected == first.id and panel.shown_class() == first.label == "bottle"
+    assert review.session.selected == first.id and panel.shown_class() == first.label == "bottle"
     choose(reviewing, "iron")  # at once, on the object just drawn
     assert analyst_objects(reviewing)[0].label == "iron" and panel.shown_class() == "iron"
     reviewing.actions["draw_box"].trigger()
@@ -132,15 +132,18 @@ def test_k_opens_the_class_list_and_a_typed_name_is_taken(qtbot, reviewing):
     qtbot.keyClicks(popup, "lap")
     qtbot.keyClick(popup, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not popup.isVisible())
-    assert reviewing.review.store.object(reviewing.review.current_path, "m1").label == "laptop"
+    assert (
+        reviewing.review.session.store.object(reviewing.review.session.current_path, "m1").label
+        == "laptop"
+    )
 
 
 def test_a_class_the_model_does_not_know_is_named_so_in_the_picker(qtbot, reviewing):
     review = reviewing.review
     fake_model(reviewing, name="other")  # the same classes: bottle … laptop
-    store = review.store
+    store = review.session.store
     store.use_classes(["gun", *DEFAULT_CLASSES])
-    store.set_label(review.current_path, "m1", "gun")
+    store.set_label(review.session.current_path, "m1", "gun")
     review.refresh()
     review.select("m1")
     assert review.panel.shown_class() == ""
@@ -161,7 +164,7 @@ def test_p_then_clicks_then_enter_draws_a_polygon(qtbot, reviewing):
     assert near(obj.polygon, PENTAGON) and obj.label == "bottle"
     xs, ys = [p[0] for p in obj.polygon], [p[1] for p in obj.polygon]
     assert obj.box_xyxy == (min(xs), min(ys), max(xs), max(ys))
-    assert review.selected == obj.id
+    assert review.session.selected == obj.id
     assert near(review.overlay.vertices(), obj.polygon)  # a handle on each vertex
     shape = review.overlay.drawn[obj.id].shape
     assert isinstance(shape, QGraphicsPolygonItem) and shape.isVisible()
@@ -201,7 +204,7 @@ def test_a_click_on_the_first_vertex_closes_the_polygon(qtbot, reviewing):
 
 def test_clicks_in_polygon_mode_never_grab_the_selected_box(qtbot, reviewing):
     review = reviewing.review
-    store, path = review.store, review.current_path
+    store, path = review.session.store, review.session.current_path
     review.select("m0")
     before = store.object(path, "m0")
     key(qtbot, reviewing, Qt.Key.Key_P)
@@ -226,7 +229,7 @@ def test_a_polygon_off_the_image_is_clipped_to_it(qtbot, reviewing):
 def _polygon(window: MainWindow) -> str:
     """An analyst polygon on the scan on screen, selected; its id."""
     review = window.review
-    obj_id = review.store.add_polygon(review.current_path, PENTAGON, "iron")
+    obj_id = review.session.store.add_polygon(review.session.current_path, PENTAGON, "iron")
     review.refresh()
     review.select(obj_id)
     return obj_id
@@ -234,7 +237,7 @@ def _polygon(window: MainWindow) -> str:
 
 def test_dragging_a_vertex_moves_it_and_the_box_follows(qtbot, reviewing):
     review = reviewing.review
-    store, path = review.store, review.current_path
+    store, path = review.session.store, review.session.current_path
     obj_id = _polygon(reviewing)
     drag_held(qtbot, reviewing, PENTAGON[2], (58.0, 36.0))
     qtbot.waitUntil(lambda: store.object(path, obj_id).polygon[2] != PENTAGON[2])
@@ -249,7 +252,7 @@ def test_dragging_a_vertex_moves_it_and_the_box_follows(qtbot, reviewing):
 
 def test_a_click_on_an_edge_adds_a_vertex_and_removing_one_takes_it_away(qtbot, reviewing):
     review = reviewing.review
-    store, path = review.store, review.current_path
+    store, path = review.session.store, review.session.current_path
     obj_id = _polygon(reviewing)
     roi = review.overlay.vertex_roi
     roi.segmentClicked(roi.segments[1], pos=QPointF(32.0, 11.0))  # a click on the top edge
@@ -272,7 +275,7 @@ def test_a_click_on_an_edge_adds_a_vertex_and_removing_one_takes_it_away(qtbot, 
 
 def test_a_polygon_dragged_past_the_edge_stays_on_the_image_whole(qtbot, reviewing):
     review = reviewing.review
-    store, path = review.store, review.current_path
+    store, path = review.session.store, review.session.current_path
     obj_id = _polygon(reviewing)
     review.overlay.vertex_roi.setPos((40.0, 0.0), finish=True)  # would end at x 90
     qtbot.waitUntil(lambda: store.object(path, obj_id).polygon != tuple(PENTAGON))

@@ -67,12 +67,12 @@ def test_redo_sits_beside_undo_and_help_lists_both_keys(reviewing):
 
 
 def test_redo_goes_back_to_the_scan_of_the_action(qtbot, reviewing):
-    window, store = reviewing, reviewing.review.store
+    window, store = reviewing, reviewing.review.session.store
     paths = [str(e.path) for e in window.queue.entries]
 
     def go(index: int) -> None:
         window.show_index(index)
-        qtbot.waitUntil(lambda: window.review.current_path == paths[index], timeout=15_000)
+        qtbot.waitUntil(lambda: window.review.session.current_path == paths[index], timeout=15_000)
 
     window.actions["decide_clear"].trigger()
     go(1)
@@ -82,10 +82,10 @@ def test_redo_goes_back_to_the_scan_of_the_action(qtbot, reviewing):
     qtbot.waitUntil(lambda: window.queue.current == 0, timeout=LOAD_TIMEOUT_MS)
     go(2)
     _key(qtbot, window, Qt.Key.Key_Y, CTRL)
-    qtbot.waitUntil(lambda: window.review.current_path == paths[0], timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.review.session.current_path == paths[0], timeout=LOAD_TIMEOUT_MS)
     assert store.decision(paths[0]) == "clear" and window.actions["decide_clear"].isChecked()
     _key(qtbot, window, Qt.Key.Key_Y, CTRL)
-    qtbot.waitUntil(lambda: window.review.current_path == paths[1], timeout=LOAD_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.review.session.current_path == paths[1], timeout=LOAD_TIMEOUT_MS)
     assert store.decision(paths[1]) == "suspect" and not window.actions["redo"].isEnabled()
 
 

@@ -36,7 +36,7 @@ w.show()
 done = []
 w.review.resultShown.connect(lambda p: done.append(p))
 w.review.load_model(bundle, "cpu")
-while w.review.model is None:
+while w.review.session.model is None:
     app.processEvents(); time.sleep(0.01)
 w.open_paths([folder])
 while not done:
@@ -59,7 +59,7 @@ steps = [
 for n, step in enumerate(steps, start=1):
     step()
     app.processEvents()
-    print(f"DONE {n} {r.selected}", flush=True)
+    print(f"DONE {n} {r.session.selected}", flush=True)
 while True:  # keep running until killed
     app.processEvents(); time.sleep(0.01)
 """
@@ -106,7 +106,7 @@ def test_sigkill_loses_nothing_done_before(qtbot, tiny_coco, tiny_bundle, tmp_pa
     qtbot.addWidget(window)
     window.show()
     open_and_wait(qtbot, window, [folder])
-    store = window.review.store
+    store = window.review.session.store
     assert isinstance(store, ReviewStore)
     scan = str(window.queue.entries[0].path)
     assert store.has_prediction(scan)

@@ -38,17 +38,17 @@ def test_a_second_window_is_read_only_until_the_first_closes(qtbot, window, scan
     open_and_wait(qtbot, second, [scan_folder])
     banner = second.error_banner.message()
     assert "in use by" in banner and "read-only" in banner and "\n" not in banner
-    assert second.review.store.read_only
+    assert second.review.session.store.read_only
     saved = (scan_folder / PROJECT_NAME).read_bytes()
     second.actions["decide_search"].trigger()
     assert second.error_banner.message().startswith("Read-only:")
     assert (scan_folder / PROJECT_NAME).read_bytes() == saved
     with qtbot.waitSignal(second.scanShown, timeout=15_000):  # the window carries on
         second.review.next_unreviewed()
-    assert second.review.current_path.endswith("bag_2.png")
+    assert second.review.session.current_path.endswith("bag_2.png")
     window.close()  # releases the project
     second.actions["decide_search"].trigger()
-    assert not second.review.store.read_only
+    assert not second.review.session.store.read_only
     decisions = _decisions(scan_folder)
     assert decisions == {"bag_1.png": "clear", "bag_2.png": "search"}  # both windows' work
 

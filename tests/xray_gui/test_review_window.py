@@ -34,7 +34,7 @@ def findings_of(path: Path, *, total_ms: float = 5.0) -> BagResult:
 
 def put_findings(window: MainWindow, path: Path | str, **kw) -> None:
     """Store a prediction for `path` as the screening thread would, and redraw."""
-    store = window.review.store_for(path)
+    store = window.review.session.store_for(path)
     store.set_prediction(path, findings_of(Path(path), **kw), device="CPU")
     window.review.refresh()
 
@@ -60,7 +60,7 @@ def reviewing(qtbot, window: MainWindow, scan_folder: Path) -> MainWindow:
 
 
 def current(window: MainWindow) -> tuple[ReviewStore, str]:
-    return window.review.store, window.review.current_path
+    return window.review.session.store, window.review.session.current_path
 
 
 def _widget_point(window: MainWindow, x: float, y: float):
@@ -88,7 +88,7 @@ def test_drawing_over_the_selected_finding_draws_a_new_box(qtbot, reviewing):
     reviewing.actions["accept"].trigger()
     review.select("m0")
     reviewing.actions["accept"].trigger()  # nothing pending above 0.5: m0 stays selected
-    assert review.selected == "m0" and review.overlay.roi is not None
+    assert review.session.selected == "m0" and review.overlay.roi is not None
     before = store.object(path, "m0")
     qtbot.keyClick(reviewing.view, Qt.Key.Key_B)
     assert reviewing.view.draw_mode()
@@ -216,14 +216,14 @@ def test_a_scan_that_fails_to_open_is_what_the_window_acts_on(qtbot, reviewing, 
     with qtbot.waitSignal(reviewing.scanFailed, timeout=LOAD_TIMEOUT_MS):
         reviewing.show_index(bad)
     assert reviewing.queue.current == bad and reviewing.queue_panel.currentRow() == bad
-    assert reviewing.current_scan is None and reviewing.review.current_path is None
+    assert reviewing.current_scan is None and reviewing.review.session.current_path is None
     assert not reviewing.view.has_image() and reviewing.review.overlay.drawn == {}
     for name in ("accept", "draw_box", "decide_clear", "edit_note"):
         assert not reviewing.actions[name].isEnabled(), name
     assert "bag_3.png" in reviewing.scan_label.text()
     with qtbot.waitSignal(reviewing.scanShown, timeout=LOAD_TIMEOUT_MS):
         reviewing.actions["previous"].trigger()  # and the analyst moves on from it
-    assert reviewing.queue.current == bad - 1 and reviewing.review.current_path is not None
+    assert reviewing.queue.current == bad - 1 and reviewing.review.session.current_path is not None
     assert reviewing.stack.currentWidget() is reviewing.view
 
 
@@ -346,15 +346,15 @@ def test_statistics_and_the_review_tab_count_the_same_scans(qtbot, window, scan_
 def test_review_time_counts_active_time_only(qtbot, window, scan_folder):
     now = [1000.0]
     review = window.review
-    review.activity.clock = lambda: now[0]
+    review.session.activity.clock = lambda: now[0]
     fake_model(window)
     open_and_wait(qtbot, window, [scan_folder])  # not screened: waiting for the model
     first = window.queue.entries[0].path
     viewport = window.view.graphics_view.viewport()
     now[0] += 20.0
     qtbot.mouseMove(viewport, viewport.rect().center())  # waiting: does not count
-    store = review.store
-    review._on_screened(str(first), findings_of(first), review.model.generation)
+    store = review.session.store
+    review._on_screened(str(first), findings_of(first), review.session.model.generation)
     now[0] += 4.0
     qtbot.mouseMove(viewport, viewport.rect().center() + QPoint(5, 5))  # 4 s of work
     now[0] += 300.0  # gone for coffee
@@ -363,7 +363,7 @@ def test_review_time_counts_active_time_only(qtbot, window, scan_folder):
     with qtbot.waitSignal(window.scanShown, timeout=LOAD_TIMEOUT_MS):
         window.actions["next"].trigger()
     seconds = store.review_seconds(first)
-    assert 6.0 <= seconds <= 6.0 + review.activity.idle_after
+    assert 6.0 <= seconds <= 6.0 + review.session.activity.idle_after
 
 
 # ----- 7. an overlay that reads on any scan and under any image function --------------------
@@ -428,6 +428,6 @@ def test_masks_are_outlined_under_the_material_functions(qtbot, reviewing):
 
 def test_a_model_still_loading_is_said_so_while_stored_findings_show(qtbot, window, scan_folder):
     review = window.review
-    review.model_pending, review._pending_name = True, "site.xsb"  # as load_model leaves it
+    review.session.model_pending, review._pending_name = True, "site.xsb"  # as load_model leaves it
     open_and_wait(qtbot, window, [scan_folder])
     assert review.model_label.text() == "Loading model site.xsb…"

@@ -47,7 +47,7 @@ def open_and_screen(qtbot, window: MainWindow, paths: list) -> None:
 
 
 def current_store(window: MainWindow) -> ReviewStore:
-    store = window.review.store
+    store = window.review.session.store
     assert store is not None
     return store
 
@@ -112,11 +112,11 @@ def test_review_actions_with_undo_and_redo(qtbot, loaded, scans):
     target = min(review.objects(), key=lambda o: _area(o.box_xyxy))
     x0, y0, x1, y1 = target.box_xyxy
     _click_image(qtbot, loaded, (x0 + x1) / 2, (y0 + y1) / 2)
-    assert review.selected == target.id
+    assert review.session.selected == target.id
 
     qtbot.keyClick(loaded.view, Qt.Key.Key_Y)  # accept; the next pending one gets selected
     assert store.object(path, target.id).status == "accepted"
-    second = review.selected
+    second = review.session.selected
     assert second is not None and second != target.id
     actions["reject"].trigger()
     assert store.object(path, second).status == "rejected"
@@ -141,7 +141,7 @@ def test_review_actions_with_undo_and_redo(qtbot, loaded, scans):
     assert loaded.view.draw_mode()
     loaded.view.view_box.boxDrawn.emit(10.0, 12.0, 40.0, 30.0)
     assert not loaded.view.draw_mode()
-    added = review.selected
+    added = review.session.selected
     assert added and added.startswith("a")
     assert store.object(path, added).box_xyxy == pytest.approx((10, 12, 40, 30))
     actions["label_bottle"].trigger()
@@ -196,7 +196,7 @@ def test_export_reloads_as_a_training_set(qtbot, loaded, scans, tmp_path):
     path = str(loaded.queue.entries[0].path)
     store = current_store(loaded)
     review.select_step(1)
-    kept = review.selected
+    kept = review.session.selected
     loaded.actions["accept"].trigger()
     loaded.actions["reject"].trigger()
     loaded.actions["decide_search"].trigger()
@@ -225,7 +225,7 @@ def test_reopening_the_folder_restores_every_action(
     review.panel.score_slider.set_value(0.0)
     path = str(loaded.queue.entries[0].path)
     review.select_step(1)
-    accepted = review.selected
+    accepted = review.session.selected
     loaded.actions["accept"].trigger()
     loaded.actions["decide_clear"].trigger()
     before = [(o.id, o.status, o.label, o.box_xyxy) for o in review.objects()]
@@ -252,7 +252,7 @@ def test_a_missing_or_broken_bundle_leaves_the_viewer_working(qtbot, window, sca
             window.review.load_model(bundle, "cpu")
         assert "Could not load the model" in window.error_banner.message()
         assert str(bundle) in window.error_banner.message()
-    assert window.review.model is None
+    assert window.review.session.model is None
     open_and_wait(qtbot, window, [scans])
     assert window.view.has_image() and window.review.overlay.drawn == {}
 
@@ -266,7 +266,9 @@ def test_a_corrupt_scan_is_reported_and_the_rest_screened(qtbot, loaded, scans):
     qtbot.waitUntil(lambda: store.has_prediction(loaded.queue.entries[2].path), timeout=60_000)
     with qtbot.waitSignal(loaded.scanFailed, timeout=15_000):
         loaded.show_index(1)
-    assert loaded.review.current_path is None  # the broken scan is on screen: nothing to review
+    assert (
+        loaded.review.session.current_path is None
+    )  # the broken scan is on screen: nothing to review
     assert "Could not" in loaded.error_banner.message()
 
 
