@@ -85,7 +85,7 @@ def _judged_margins(
     """(judges, per judge (labels, logit margins, dataset indices), dataset) for the ground-truth
     objects of a COCO file whose classes the detector knows, cropped as the bundle crops."""
     from engine.classification.data import ObjectCrops
-    from engine.classification.evaluate import predict_scores
+    from engine.classification.predict import predict_scores
 
     judges = build_judges(bundle, device)
     c = bundle["crops"]

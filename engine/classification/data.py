@@ -14,7 +14,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -31,6 +31,9 @@ from engine.data.split import image_root as find_root
 from engine.data.split import is_anomalous, load_coco, resolve_annotations
 from engine.errors import DatasetError
 from engine.io import list_scans, load_scan
+
+if TYPE_CHECKING:
+    from engine.classification.config import ClassifierConfig
 
 CLASS_NAMES = ("benign", "anomalous")  # label 0 and label 1; also FolderCrops' folder names
 JITTER = 0.1  # train-time box jitter: scale and shift up to ±10 % of the box
@@ -418,3 +421,27 @@ def _load_checked(root: Path, record: dict, mode: str, source: Path) -> np.ndarr
             f"says {expected[1]}×{expected[0]}"
         )
     return channels
+
+
+def make_dataset(
+    source: Path, config: ClassifierConfig, size: int, *, train: bool, anomaly_maps: bool = False
+):
+    """The dataset a source and the config call for (crops, whole scans or a folder tree);
+    `anomaly_maps`: object crops also carry where the anomaly is, for map-trained models."""
+    c, seed = config.crops, config.run.seed
+    if source.is_dir() and (source / "benign").is_dir():
+        return FolderCrops(source, size=size, mode=c.mode, train=train, seed=seed)
+    if config.data.whole_image:
+        return WholeScans(source, size=size, mode=c.mode, train=train, seed=seed)
+    return ObjectCrops(
+        source,
+        size=size,
+        margin=c.margin,
+        mode=c.mode,
+        masks=c.masks,
+        train=train,
+        seed=seed,
+        min_visibility=config.data.min_visibility if train else None,
+        categories=config.data.categories,
+        anomaly_maps=anomaly_maps,
+    )

@@ -1,6 +1,6 @@
-"""Score a trained anomaly classifier: load it for inference, predict over a dataset.
+"""Score a trained anomaly classifier: load it for inference, evaluate it on a split.
 
-Screening and calibration import this, never the training loop (models <- evaluate <- train).
+Imports run one way: models <- predict <- bundle <- evaluate <- train; never the training loop.
 """
 
 from __future__ import annotations
@@ -11,47 +11,9 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_checkpoint
-from engine.classification.models import KIND, build_from_architecture, logit_margins
-from engine.runtime import autocast, prepare_for_inference, resolve_device
-
-
-def normaliser(mode: str):
-    """A function normalising a batch for `mode` (the statistics crops.py defines)."""
-    from engine.classification.crops import MEAN, STD, normalise
-
-    return lambda batch: normalise(batch, MEAN[mode], STD[mode])
-
-
-@torch.inference_mode()
-def predict_scores(
-    model: torch.nn.Module,
-    dataset,
-    device: torch.device,
-    mode: str,
-    *,
-    batch_size: int = 32,
-    dtype: torch.dtype | None = None,
-    max_items: int | None = None,
-    margins: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, anomaly probabilities) of the dataset's items, in order; with `margins`, the
-    logit margins (anomalous minus benign) instead, whose sigmoid is the probability."""
-    model = model.module if hasattr(model, "module") else model
-    was_training = model.training
-    model.eval()
-    norm = normaliser(mode)
-    n = len(dataset) if max_items is None else min(len(dataset), max_items)
-    labels, scores = [], []
-    for start in range(0, n, batch_size):
-        items = [dataset[i] for i in range(start, min(start + batch_size, n))]
-        x = norm(torch.stack([item[0] for item in items])).to(device)
-        with autocast(device, dtype):
-            logits = model(x)
-        margin = logit_margins(logits)
-        scores.append((margin if margins else torch.sigmoid(margin)).cpu())
-        labels += [int(item[1]) for item in items]
-    model.train(was_training)
-    return np.asarray(labels), torch.cat(scores).numpy() if scores else np.zeros(0)
+from engine.classification.models import KIND, build_from_architecture
+from engine.classification.predict import predict_scores
+from engine.runtime import prepare_for_inference, resolve_device
 
 
 def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch.nn.Module, dict]:
@@ -71,7 +33,7 @@ def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device
     FP rate at 90 % TP and, where annotations record them, figures per anomaly type and
     visibility band (the `eval-classifier` JSON)."""
     from engine.classification.config import ClassifierConfig
-    from engine.classification.train import make_dataset
+    from engine.classification.data import make_dataset
     from engine.config import from_dict
     from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
     from engine.runtime import amp_dtype

@@ -22,8 +22,9 @@ from torch.nn import functional as F
 
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
-from engine.classification.evaluate import normaliser, predict_scores
+from engine.classification.data import make_dataset
 from engine.classification.models import KIND, build_from_architecture
+from engine.classification.predict import normaliser, predict_scores
 from engine.config import from_dict, to_dict
 from engine.data import training_files
 from engine.evaluation.anomaly import anomaly_metrics, threshold_for_fpr
@@ -89,32 +90,6 @@ def resolve_data(config: ClassifierConfig, run_dir: Path) -> tuple[Path, Path | 
         return training_files(train, val, seed=config.run.seed, out_dir=run_dir / "splits")
     except ValueError as exc:
         raise TrainingError(f"{exc} (nor a crop tree of benign/ and anomalous/)") from None
-
-
-def make_dataset(
-    source: Path, config: ClassifierConfig, size: int, *, train: bool, anomaly_maps: bool = False
-):
-    """The dataset a source and the config call for (crops, whole scans or a folder tree);
-    `anomaly_maps`: object crops also carry where the anomaly is, for map-trained models."""
-    from engine.classification.data import FolderCrops, ObjectCrops, WholeScans
-
-    c, seed = config.crops, config.run.seed
-    if source.is_dir() and (source / "benign").is_dir():
-        return FolderCrops(source, size=size, mode=c.mode, train=train, seed=seed)
-    if config.data.whole_image:
-        return WholeScans(source, size=size, mode=c.mode, train=train, seed=seed)
-    return ObjectCrops(
-        source,
-        size=size,
-        margin=c.margin,
-        mode=c.mode,
-        masks=c.masks,
-        train=train,
-        seed=seed,
-        min_visibility=config.data.min_visibility if train else None,
-        categories=config.data.categories,
-        anomaly_maps=anomaly_maps,
-    )
 
 
 def _init_dfl(model, dataset, mode: str, per_class: int = 16) -> dict | None:

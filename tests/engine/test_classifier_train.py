@@ -140,7 +140,7 @@ def test_eval_classifier_and_report_anomaly(crop_tree, tmp_path, capsys):
 
 
 def test_data_categories_keep_the_crops_of_those_classes_only(tiny_coco, tmp_path):
-    from engine.classification.train import make_dataset
+    from engine.classification.data import make_dataset
 
     everything = make_dataset(
         tiny_coco / "train.json", _config(tiny_coco, tmp_path), 32, train=True
