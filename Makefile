@@ -11,21 +11,23 @@ PIP_FLAGS := --disable-pip-version-check -q
 # and on simulated objects projected into real benign scans (resources/models/README.md).
 DEMO_SEED := 20261124
 DEMO_SHARED ?= ../shared/data# real benign bags: sixray_benign/ and its backgrounds list
-DEMO_DATA ?= runs/demo-v2-sim# simulator-v2 bags (seed 2041)
+DEMO_DATA ?= runs/demo-v3-sim# simulator-v2.2 bags (seed DEMO_SIM_SEED)
+DEMO_SIM_SEED := 2061
 DEMO_TRAIN_SCANS ?= 1400
 DEMO_TIP ?= runs/demo-v2-tip# objects projected into real backgrounds (seed 2042)
 DEMO_TIP_PER_BACKGROUND ?= 5
 DEMO_EXCLUDED := configs/data/sixray_backgrounds_excluded.txt# backgrounds holding our classes
-DEMO_MIX ?= runs/demo-v2# the merged train/val files the detector reads
-DEMO_V1 := dbee2d4# the commit of the first demo model, whose detector starts the second stage
-DEMO_INIT ?= runs/demo-v1.xsb# empty: train the first stage from scratch instead (~2 h more)
-DEMO_EXTRA ?= runs/demo-v2-extra# more simulator-v2 bags (seed 2043) for the judges only
+DEMO_MIX ?= runs/demo-v3# the merged train/val files the detector reads
+DEMO_V2 := 7a01cac# the commit of demo model v2, whose detector and judges start v3
+DEMO_INIT ?= runs/demo-v2.xsb# empty: train a detector and judges from scratch instead (~4 h more)
+DEMO_MINUTES ?= 75# the detector's fine-tuning budget (its learning-rate drops follow it)
+DEMO_EXTRA ?= runs/demo-v3-extra# more simulator bags (seed 2043) for judges from scratch only
 DEMO_EXTRA_SCANS ?= 1600
-DEMO_HOSTS ?= toaster mobile# one judge per class (the others stay at chance: model card)
+DEMO_HOSTS ?= toaster mobile# judges trained from scratch (the others stay at chance: model card)
 DEMO_TARGET_FPR ?= 0.03# benign objects flagged on validation, after calibration
-DEMO_DETECTION_THRESHOLD ?= 0.7# chosen on held-out real backgrounds (scripts/detection_threshold.py)
+DEMO_DETECTION_THRESHOLD ?= 0.85# chosen on held-out real backgrounds (scripts/detection_threshold.py)
 DEMO_MODEL := resources/models/demo.xsb
-DEMO_SYNTH := --config configs/synth/sim_v2_0.yaml# the simulator settings the model was trained on
+DEMO_SYNTH := --config configs/synth/sim_v2_2.yaml# the simulator settings the model was trained on
 
 setup: $(STAMP)
 
@@ -64,12 +66,14 @@ demo-scans: $(STAMP)
 		--config configs/synth/demo.yaml
 
 # One command from nothing to resources/models/demo.xsb; run it again to continue training.
-# Detector, first stage: from scratch on simulated bags (an epoch at 240×320, then 640×480), or
-# the first demo model's detector (DEMO_INIT); second stage: fine-tuned on simulated bags plus
-# objects projected into real backgrounds (configs/detection/demo_finetune.yaml).
+# Detector, first stage: demo model v2's detector (DEMO_INIT, taken from git), or one trained from
+# scratch on simulated bags (an epoch at 240×320, then 640×480); second stage: fine-tuned on
+# simulator-v2.2 bags plus objects projected into real backgrounds
+# (configs/detection/demo_finetune.yaml, DEMO_MINUTES). Judges: v2's (DEMO_INIT), recalibrated
+# on the new validation bags, or trained from scratch for DEMO_HOSTS.
 demo-model: $(STAMP)
 	test -f $(DEMO_DATA)/train.json || ( \
-		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed 2041 \
+		$(BIN)/xray-engine synth --out $(DEMO_DATA) --n $(DEMO_TRAIN_SCANS) --seed $(DEMO_SIM_SEED) \
 			--workers 2 $(DEMO_SYNTH) && $(BIN)/xray-engine split $(DEMO_DATA) )
 	test -f $(DEMO_TIP)/train.json || ( mkdir -p $(DEMO_TIP) && \
 		awk -v dir=$(abspath $(DEMO_SHARED))/sixray_benign/ 'FNR == NR { sub(/#.*/, ""); \
@@ -91,37 +95,32 @@ ifeq ($(DEMO_INIT),)
 		model.init_from=runs/demo_warmup/last.pt
 	$(eval DEMO_STAGE1 := runs/demo_detector/best.pt)
 else
-	test -f $(DEMO_INIT) || git show $(DEMO_V1):resources/models/demo.xsb > $(DEMO_INIT)
+	test -f $(DEMO_INIT) || git show $(DEMO_V2):resources/models/demo.xsb > $(DEMO_INIT)
 	$(eval DEMO_STAGE1 := $(DEMO_INIT))
 endif
 	$(BIN)/xray-engine train-detector --config configs/detection/demo_finetune.yaml \
-		$(if $(wildcard runs/demo_detector_v2/last.pt),--resume) run.out=runs \
+		$(if $(wildcard runs/demo_detector_v3/last.pt),--resume) run.out=runs \
 		data.train=$(DEMO_MIX)/train.json data.val=$(DEMO_MIX)/val.json \
-		model.init_from=$(DEMO_STAGE1)
+		model.init_from=$(DEMO_STAGE1) run.name=demo_detector_v3 solver.max_minutes=$(DEMO_MINUTES)
+ifeq ($(DEMO_INIT),)
 	test -f $(DEMO_EXTRA)/annotations.json || $(BIN)/xray-engine synth --out $(DEMO_EXTRA) \
 		--n $(DEMO_EXTRA_SCANS) --seed 2043 --workers 2 $(DEMO_SYNTH)
 	test -f $(DEMO_MIX)/judges_train.json || $(BIN)/xray-engine merge $(DEMO_DATA)/train.json \
 		$(DEMO_TIP)/train.json $(DEMO_EXTRA) --out $(DEMO_MIX)/judges_train.json
-ifeq ($(DEMO_INIT),)
 	for host in $(DEMO_HOSTS); do \
 		$(BIN)/xray-engine train-classifier --config configs/classification/demo.yaml \
 			$$(test -f runs/demo_judge_$$host/last.pt && echo --resume) \
 			data.train=$(DEMO_MIX)/judges_train.json data.val=$(DEMO_MIX)/val.json \
 			"data.categories=[$$host]" run.name=demo_judge_$$host run.out=runs || exit 1; \
 	done
+	$(eval DEMO_JUDGES := $(foreach host,$(DEMO_HOSTS),--classifier runs/demo_judge_$(host)/best.pt))
 else
-	for host in $(DEMO_HOSTS); do \
-		$(BIN)/xray-engine train-classifier --config configs/classification/demo_finetune.yaml \
-			$$(test -f runs/demo_judge_$$host/last.pt && echo --resume) \
-			data.train=$(DEMO_MIX)/judges_train.json data.val=$(DEMO_MIX)/val.json \
-			"data.categories=[$$host]" model.init_from=$(DEMO_INIT) \
-			run.name=demo_judge_$$host run.out=runs || exit 1; \
-	done
+	$(eval DEMO_JUDGES := --classifier $(DEMO_INIT))
 endif
 	mkdir -p resources/models
-	$(BIN)/xray-engine bundle --detector runs/demo_detector_v2/best.pt --out runs/demo-v2.xsb \
-		--name demo --detection-threshold $(DEMO_DETECTION_THRESHOLD) $(foreach host,$(DEMO_HOSTS),--classifier runs/demo_judge_$(host)/best.pt)
-	$(BIN)/xray-engine calibrate runs/demo-v2.xsb --data $(DEMO_MIX)/val.json \
+	$(BIN)/xray-engine bundle --detector runs/demo_detector_v3/best.pt --out runs/demo-v3.xsb \
+		--name demo --detection-threshold $(DEMO_DETECTION_THRESHOLD) $(DEMO_JUDGES)
+	$(BIN)/xray-engine calibrate runs/demo-v3.xsb --data $(DEMO_MIX)/val.json \
 		--target-fpr $(DEMO_TARGET_FPR) --out $(DEMO_MODEL)
 
 # `make learnability`: can a judge learn a class from the product designs? One laptop or iron per

@@ -229,18 +229,18 @@ REPLAY_SEED = 90_210  # never a seed the demo model was trained on
 
 def _with_replay(train: Path, categories: Sequence[str], work: Path, settings) -> Path:
     """The reviewed training bags plus `settings.replay_bags` simulated bags of the shipped
-    domain (simulator v2.0's bags); the reviews alone for a model of other classes."""
+    model's domain (simulator v2.2's bags); the reviews alone for a model of other classes."""
     from engine.data.merge import merge_coco
-    from engine.synth.dataset import SIM_V2_0_CONFIG, write_dataset
+    from engine.synth.dataset import SIM_V2_2_CONFIG, write_dataset
     from engine.synth.objects import CATEGORIES
 
     if not settings.replay_bags or set(categories) != set(CATEGORIES):
         return train
     seed = REPLAY_SEED + settings.seed
-    # another count or seed: other bags; simulator v2.0's, which the demo model was trained on
-    replay = work / f"replay-v2.0-{settings.replay_bags}-{seed}"
+    # another count or seed: other bags; simulator v2.2's, which the demo model was trained on
+    replay = work / f"replay-v2.2-{settings.replay_bags}-{seed}"
     if not (replay / "annotations.json").is_file():
-        write_dataset(replay, settings.replay_bags, seed, config=SIM_V2_0_CONFIG, progress=False)
+        write_dataset(replay, settings.replay_bags, seed, config=SIM_V2_2_CONFIG, progress=False)
     return merge_coco([train, replay / "annotations.json"], work / "train_replay.json")
 
 

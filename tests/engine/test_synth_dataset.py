@@ -144,10 +144,11 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     demo-model) are one simulator; the demo scans' config pins the same bags and palette."""
     from engine.config import load_config
     from engine.synth.bag import SIM_V2_0
-    from engine.synth.dataset import SIM_V2_0_CONFIG, SynthConfig
+    from engine.synth.dataset import SIM_V2_0_CONFIG, SIM_V2_2_CONFIG, SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     assert load_config(SynthConfig, configs / "sim_v2_0.yaml") == SIM_V2_0_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_2.yaml") == SIM_V2_2_CONFIG
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
