@@ -19,7 +19,7 @@ DEMO_TIP_PER_BACKGROUND ?= 5
 DEMO_EXCLUDED := configs/data/sixray_backgrounds_excluded.txt# backgrounds holding our classes
 DEMO_MIX ?= runs/demo-v3# the merged train/val files the detector reads
 DEMO_V2 := 7a01cac# the commit of demo model v2, whose detector and judges start v3
-DEMO_INIT ?= runs/demo-v2.xsb# empty: train a detector and judges from scratch instead (~4 h more)
+DEMO_INIT ?= runs/demo-v2-shipped.xsb# empty: train a detector and judges from scratch instead (~4 h more)
 DEMO_MINUTES ?= 75# the detector's fine-tuning budget (its learning-rate drops follow it)
 DEMO_EXTRA ?= runs/demo-v3-extra# more simulator bags (seed 2043) for judges from scratch only
 DEMO_EXTRA_SCANS ?= 1600
@@ -95,7 +95,8 @@ ifeq ($(DEMO_INIT),)
 		model.init_from=runs/demo_warmup/last.pt
 	$(eval DEMO_STAGE1 := runs/demo_detector/best.pt)
 else
-	test -f $(DEMO_INIT) || git show $(DEMO_V2):resources/models/demo.xsb > $(DEMO_INIT)
+	test -f $(DEMO_INIT) || ( git show $(DEMO_V2):resources/models/demo.xsb > $(DEMO_INIT).tmp && \
+		mv $(DEMO_INIT).tmp $(DEMO_INIT) )
 	$(eval DEMO_STAGE1 := $(DEMO_INIT))
 endif
 	$(BIN)/xray-engine train-detector --config configs/detection/demo_finetune.yaml \

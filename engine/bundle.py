@@ -280,6 +280,8 @@ def _judges_of(path: str | Path) -> list[tuple[str | Path, dict, dict, dict]]:
     each judge of a bundle (.xsb), which keep their thresholds until calibrated again."""
     if Path(path).suffix == ".xsb":
         bundle = load_bundle(path)
+        if not bundle["classifiers"]:
+            raise BundleError(f"{path}: a bundle without judges has none to give")
         crops = {k: bundle["crops"][k] for k in _CROP_KEYS}
         return [
             (path, {**entry, "source": f"{path}#{k}"}, weights, crops)

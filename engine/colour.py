@@ -135,8 +135,8 @@ class ColourStyle:
 
 
 DEFAULT_STYLE = ColourStyle()
-# The palette before the brightness floor (simulator v2.0, 2026-12-01): the shipped demo model's
-# simulated bags and every projection into real scans (`engine.synth.tip`) use it.
+# The palette before the brightness floor (simulator v2.0, 2026-12-01): demo model v2's simulated
+# bags, the demo scans and every projection into real scans (`engine.synth.tip`) use it.
 STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
 
 

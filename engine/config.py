@@ -239,6 +239,17 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "k": _at_least(1, _WHOLE),
     },
     "engine.classification.config.ClassifierSolverConfig": _SOLVER,
+    "engine.synth.bag.BagConfig": {
+        "cables": _at_least(0),
+        "shell_corners": _each(_above(0)),
+    },
+    "engine.colour.ColourStyle": {
+        "gamma": _above(0),
+        "gain": _above(0),
+        "floor": _between(0, 1, open_high=True),
+        "sharpen": _at_least(0),
+        "sharpen_range": _each(_at_least(0)),
+    },
     "engine.classification.config.ClassifierRunConfig": {
         **_RUN,
         "target_fpr": _between(0, 1, open_high=True),

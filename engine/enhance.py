@@ -66,16 +66,20 @@ def _with_brightness(image: np.ndarray, value: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL)
 
 
+HIGH_PEN_FLOOR = 0.45  # above the console palette's brightness floor (engine.colour, 0.4)
+
+
 def high_penetration(image: np.ndarray, high: np.ndarray | None = None) -> np.ndarray:
     """Brighten dense regions so that what lies behind metal and thick items becomes visible.
 
-    From the high-energy channel when present (log stretch of its attenuation range), from a
-    shadow-lifting brightness curve of the display image otherwise.
+    From the high-energy channel when present (a square-root stretch of its attenuation range
+    over brightness 1 to `HIGH_PEN_FLOOR`, so the densest pixels stay brighter than a console's
+    lifted darks), from a shadow-lifting brightness curve of the display image otherwise.
     """
     if high is not None:
         att = -np.log(np.clip(high, 1e-6, 1.0))
         top = max(float(np.percentile(att, 99.5)), 1e-3)
-        value = 1.0 - 0.85 * np.sqrt(np.clip(att / top, 0.0, 1.0))
+        value = 1.0 - (1.0 - HIGH_PEN_FLOOR) * np.sqrt(np.clip(att / top, 0.0, 1.0))
     else:
         value = np.power(luminance(image), 0.4)
     return _with_brightness(image, value)

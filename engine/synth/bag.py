@@ -30,13 +30,13 @@ evaluation list):
   following the wobble of its piping (at most ±10 %), its clothes cut to the walls (crumpled,
   they would reach past a rounded corner), its front pocket sewn on the face; the bag's fit to
   the frame takes the rounded corners into account. v2.0-v2.2 drew a box.
-- Cables (`cables`, `coiled_cables`): one clutter item in ten is a cable, three in four of them
-  wound in 2-6 loose loops; v2.0-v2.2 drew one in five, each a random walk, so thin lines
+- Cables (`cables`, `coiled_cables`): one clutter item in seven is a cable, three in four of
+  them wound in 2-6 loose loops; v2.0-v2.2 drew one in five, each a random walk, so thin lines
   crossed every bag.
 What it still does not do: items that deform one another, and small dense parts as separate
 as real ones (real bags show a quarter more separate dense blobs; ours gather in the middle
 and merge; see the benchmark).
-Simulator v2.0 (the demo model's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
+Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 now.
 """
 
@@ -114,7 +114,7 @@ class BagConfig:
 
 
 # The bag settings of simulator v2.0 that have changed since (configs/synth/sim_v2_0.yaml holds
-# the same): the shipped demo model was trained on them.
+# the same): demo model v2 was trained on them and the demo scans were made with them.
 SIM_V2_0 = {
     "clutter": (12, 26),
     "garments": (10, 22),

@@ -52,7 +52,7 @@ class SynthConfig:
         return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
 
 
-# Simulator v2.0 (2026-12-01), the shipped demo model's domain: its bags and its palette
+# Simulator v2.0 (2026-12-01), demo model v2's domain and the demo scans': bags and palette
 # (configs/synth/sim_v2_0.yaml says the same; a test keeps them equal).
 SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE_V2_0)
 # Simulator v2.2 (2026-12-02), demo model v3's domain: v2.1's bags with box shells and the

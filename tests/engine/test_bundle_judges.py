@@ -265,3 +265,9 @@ def test_calibrate_keeps_thresholds_it_cannot_place_and_reports_bad_input(
     args = ["calibrate", str(bundle), "--data", str(tiny_coco), "--out", str(out)]
     assert main([*args, "--target-fpr", "1.5"]) == 2
     assert "--target-fpr must be a share in [0, 1]" in capsys.readouterr().err
+
+
+def test_a_bundle_without_judges_has_none_to_give(tiny_bundle, tmp_path):
+    bare = make_bundle(tiny_bundle, None, tmp_path / "bare.xsb")
+    with pytest.raises(BundleError, match="without judges"):
+        make_bundle(tiny_bundle, [bare], tmp_path / "b.xsb")

@@ -140,8 +140,9 @@ def test_make_demo_scans_still_makes_the_shipped_demo_scans(tmp_path):
 
 
 def test_the_v2_0_settings_in_code_and_config_agree():
-    """`SIM_V2_0_CONFIG` (improve's replay bags) and configs/synth/sim_v2_0.yaml (make
-    demo-model) are one simulator; the demo scans' config pins the same bags and palette."""
+    """`SIM_V2_0_CONFIG` and configs/synth/sim_v2_0.yaml are one simulator, as are
+    `SIM_V2_2_CONFIG` (improve's replay bags) and sim_v2_2.yaml (make demo-model); the demo
+    scans' config pins v2.0's bags and palette."""
     from engine.config import load_config
     from engine.synth.bag import SIM_V2_0
     from engine.synth.dataset import SIM_V2_0_CONFIG, SIM_V2_2_CONFIG, SynthConfig
