@@ -832,7 +832,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.exclude_backgrounds = EXCLUDED if EXCLUDED.is_file() else None
     elif args.exclude_backgrounds == "none":
         args.exclude_backgrounds = None
-    else:
+    if args.exclude_backgrounds is not None:
         args.exclude_backgrounds = Path(args.exclude_backgrounds).resolve()
     if args.backgrounds is None:
         args.backgrounds = BACKGROUNDS if BACKGROUNDS.is_file() else None
