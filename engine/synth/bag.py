@@ -57,7 +57,18 @@ from engine.synth.objects import (
     draw,
     insert_anomaly,
 )
-from engine.synth.parts import ObjectModel, box, disc, path, place, ring, rod, sheet, shell
+from engine.synth.parts import (
+    ObjectModel,
+    box,
+    disc,
+    outline_sheet,
+    path,
+    place,
+    ring,
+    rod,
+    sheet,
+    shell,
+)
 from engine.synth.scanner import Scanner
 from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, Sheet, rotation
 
@@ -192,7 +203,7 @@ def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, 
     faces as sheets, its side wall as one upright slab per edge of the outline."""
     outline = np.asarray(outline, float)
     parts = [
-        Part(role, material, Sheet(tuple(map(tuple, outline)), float(wall), float(z)))
+        outline_sheet(role, material, outline, wall, z)
         for z in (-(depth - wall) / 2, (depth - wall) / 2)
     ]
     inner_depth = depth - 2 * wall
@@ -253,7 +264,7 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
         parts += _rounded_shell("shell", fabric, walls, depth, wall)
         inner = walls * (1 - 1.0 / np.array([length, width]))
         for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
-            parts.append(Part("lining", "pet", Sheet(tuple(map(tuple, inner)), 0.03, z)))
+            parts.append(outline_sheet("lining", "pet", inner, 0.03, z))
         if coating is not None:
             parts += _rounded_shell("coating", "pvc", walls, depth, coating)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
@@ -274,7 +285,7 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
         pocket = _rounded_rect(pw / 2, ph / 2, 2.0) + np.array([px, py])
         parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
         if rounded:
-            parts.append(Part("pocket", fabric, Sheet(tuple(map(tuple, pocket)), wall, depth / 2)))
+            parts.append(outline_sheet("pocket", fabric, pocket, wall, depth / 2))
         else:
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside

@@ -91,6 +91,12 @@ def path(
     return Part(role, material, Wire(pts, float(radius), float(z)), sign)
 
 
+def outline_sheet(role: str, material: str, outline, thick: float, z: float) -> Part:
+    """A flat layer filling the polygon `outline` ((x, y) cm points) at height `z`."""
+    pts = tuple((float(x), float(y)) for x, y in np.asarray(outline, float))
+    return Part(role, material, Sheet(pts, float(thick), float(z)))
+
+
 def sheet(role: str, material: str, center, size, thick: float, angle: float = 0.0) -> Part:
     """A flat rectangular layer `size` (x, y) cm at `center`, turned by `angle` about z."""
     cx, cy, cz = center
