@@ -165,6 +165,8 @@ class _Frame:
     center: np.ndarray
     rot: np.ndarray
     inner: np.ndarray  # half-extents of the space inside the shell
+    # a rounded shell's inner outline ((x, y) cm, bag coordinates); None: the box `inner`
+    outline: np.ndarray | None = None
 
     def place(self, model: ObjectModel, local_xyz, local_rot: np.ndarray) -> ObjectModel:
         """`model` put at `local_xyz` in the bag, turned by `local_rot` relative to the bag."""
@@ -443,14 +445,23 @@ def packed_pose(category: str, rng: np.random.Generator) -> np.ndarray:
     return flip
 
 
-def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float, base=None, aligned=False):
+def _fit(
+    inner: np.ndarray,
+    size,
+    rng: np.random.Generator,
+    tilt: float,
+    base=None,
+    aligned=False,
+    outline: np.ndarray | None = None,
+):
     """A turn and a position in the bag that keep an item of `size` inside `inner`.
 
     The item rests as `base` turns it (flat when None), tilted by about `tilt` radians and
     turned to any heading when it fits (`aligned`: along or across the bag, σ 4.6°, as folded
     clothes are stacked); a big flat one (a laptop in a briefcase) is lined up with the bag,
     as a packer would. The half extents of the turned box are |R|·size/2; an item still too
-    big on an axis is centred on it.
+    big on an axis is centred on it. With a rounded shell's `outline`, the position is then
+    pulled towards the middle until the item's footprint lies within it (`_within`).
     """
     base = np.eye(3) if base is None else np.asarray(base)
     rested = np.abs(base) @ np.asarray(size)
@@ -467,7 +478,35 @@ def _fit(inner: np.ndarray, size, rng: np.random.Generator, tilt: float, base=No
         turn = rotation(rng.normal(0, 0.03), rng.normal(0, 0.03), along) @ base
         extent = np.abs(turn) @ (np.asarray(size) / 2)
     room = np.maximum(inner - extent, 0.0)
-    return turn, rng.uniform(-1, 1, 3) * room
+    position = rng.uniform(-1, 1, 3) * room
+    if outline is not None:
+        position = _within(outline, turn, size, position)
+    return turn, position
+
+
+def _within(outline: np.ndarray, turn: np.ndarray, size, position: np.ndarray) -> np.ndarray:
+    """`position` moved towards the bag's middle (in tenths of the way) until the corners of
+    the turned item's box, seen from above, lie inside `outline`: the square room of `_fit`
+    reaches into a rounded shell's corners and its dents. Centred when nothing else fits."""
+    half = np.asarray(size, float) / 2
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+    corners = (signs * half @ turn.T)[:, :2]
+    for share in np.linspace(1.0, 0.1, 10):
+        moved = position * [share, share, 1.0]
+        if _inside_polygon(corners + moved[:2], outline).all():
+            return moved
+    return position * [0.0, 0.0, 1.0]
+
+
+def _inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Whether each (x, y) point lies inside `polygon` (closed or not; even-odd rule)."""
+    polygon = np.vstack([polygon, polygon[:1]])
+    x, y = points[:, :1], points[:, 1:2]
+    a, b = polygon[None, :-1], polygon[None, 1:]
+    crosses = (a[..., 1] > y) != (b[..., 1] > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = a[..., 0] + (y - a[..., 1]) * (b[..., 0] - a[..., 0]) / (b[..., 1] - a[..., 1])
+    return (crosses & (x < at)).sum(axis=1) % 2 == 1
 
 
 def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Bag:
@@ -495,8 +534,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
     pitch, fan, center, rot = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
-    frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0])
     shell_model = ObjectModel("bag", _shell_parts(kind, size, rng, corner), tuple(size))
+    lining = [p.solid for p in shell_model.parts if p.role == "lining"]
+    rounded = np.asarray(lining[0].points) if corner is not None and lining else None
+    frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0], rounded)
     shell_parts = frame.place(shell_model, (0, 0, 0), np.eye(3)).parts
     shell_window = canvas.draw(shell_parts)
     outline = canvas.full_mask(shell_window, shell_window.footprint())
@@ -523,7 +564,9 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     bag = Bag(canvas, outline=outline, info=info)
     for model in models:
         base = packed_pose(model.category, rng) if cfg.packed_poses else None
-        turn, position = _fit(frame.inner, model.size, rng, tilt=0.12, base=base)
+        turn, position = _fit(
+            frame.inner, model.size, rng, tilt=0.12, base=base, outline=frame.outline
+        )
         placed = frame.place(model, position, turn)
         drawn = draw(canvas, placed)
         if not drawn.instance.any():
@@ -553,9 +596,17 @@ def _draw_clutter(
 ) -> None:
     """Draw a clutter item where it fits in the bag; a garment is crumpled, and cut to
     `inside` (the canvas's pixels within the shell) when given."""
-    turn, position = _fit(frame.inner, item.size, rng, tilt=0.08, aligned=aligned)
+    rigid = item.category != "garment"  # a garment is cut to the walls instead, below
+    turn, position = _fit(
+        frame.inner,
+        item.size,
+        rng,
+        tilt=0.08,
+        aligned=aligned,
+        outline=frame.outline if rigid else None,
+    )
     placed = frame.place(item, position, turn)
-    if item.category != "garment":
+    if rigid:
         canvas.draw(placed.parts)
         return
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
