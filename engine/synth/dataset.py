@@ -166,10 +166,16 @@ def worker_map(workers: int) -> Iterator[Callable[[Callable, Iterable], Iterator
     """An ordered `imap(fn, items)`: a spawn pool of `workers` processes, or in-process for 1.
 
     `fn` must be a module-level function (it is pickled by name); one pool serves every call
-    made inside the `with` block, so worker caches live across them.
+    made inside the `with` block, so worker caches live across them. In-process, BLAS runs
+    one thread as each worker does: a multi-threaded float32 matrix product sums in another
+    order, which moves transmissions in the last bits (and now and then a 16-bit pixel), so
+    files made in-process would differ from those made by workers.
     """
     if workers <= 1:
-        yield map
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"):
+            yield map
         return
     with (
         _one_thread_each(),

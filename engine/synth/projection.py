@@ -45,7 +45,6 @@ projecting an image's objects ~0.5 s.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections.abc import Callable, Collection
@@ -517,22 +516,6 @@ def _make_one(job: tuple[Path, int, int, str, SynthConfig]) -> tuple[dict, list[
 
 
 # ----- a dataset --------------------------------------------------------------------------------
-def _one_blas_thread(here: bool) -> contextlib.AbstractContextManager:
-    """One BLAS thread in this process when `here`, as each pool worker has.
-
-    A multi-threaded float32 matrix product sums in another order, which moves transmissions
-    (and so visibilities, now and then a 16-bit pixel) in the last bits: without this, files
-    made in-process would differ from those made by workers.
-    """
-    if not here:
-        return contextlib.nullcontext()
-    try:
-        from threadpoolctl import threadpool_limits  # comes with scikit-learn
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(1)
-
-
 def write_tip_dataset(
     out: str | Path,
     n: int,
@@ -566,7 +549,7 @@ def write_tip_dataset(
     if not paths:
         raise BackgroundError(backgrounds, f"every background is excluded ({len(excluded)})")
     usable, skipped = [], []
-    with worker_map(workers) as imap, _one_blas_thread(workers <= 1):
+    with worker_map(workers) as imap:
         for path, why in zip(paths, imap(_check_background, map(str, paths)), strict=True):
             if why is None:
                 usable.append(path)

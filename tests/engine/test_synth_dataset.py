@@ -134,9 +134,10 @@ def test_make_demo_scans_still_makes_the_shipped_demo_scans(tmp_path):
             str(repo / "resources" / "demo" / "images" / name), cv2.IMREAD_UNCHANGED
         )
         assert made.shape == shipped.shape, name
-        # another CPU's maths routines may round a few pixels the other way; a changed default
-        # changes nearly all of them
-        assert (made != shipped).mean() < 0.001, name
+        # another CPU's maths routines, or one thread instead of several (OMP_NUM_THREADS=1:
+        # 0.17 % of the low-energy pixels), round a few pixels the other way; a changed
+        # default changes nearly all of them
+        assert (made != shipped).mean() < 0.005, name
 
 
 def test_the_v2_0_settings_in_code_and_config_agree():
