@@ -68,6 +68,32 @@ class _Constant(torch.nn.Module):
         return torch.tensor([[0.0, self.margin]]).expand(len(x), 2)
 
 
+class _TwoObjects(torch.nn.Module):
+    """A detector that finds the same two objects in every scan, of the classes `labels`
+    (1-based): the routing is checked on findings we chose, not on what a tiny model finds."""
+
+    def __init__(self, labels: tuple[int, int]) -> None:
+        super().__init__()
+        self.labels = torch.tensor(labels)
+
+    def forward(self, images: list[torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        h, w = images[0].shape[-2:]
+        boxes = torch.tensor(
+            [[0.1 * w, 0.1 * h, 0.4 * w, 0.5 * h], [0.5 * w, 0.3 * h, 0.9 * w, 0.8 * h]]
+        )
+        masks = torch.zeros(2, 1, h, w)
+        for mask, (x0, y0, x1, y1) in zip(masks, boxes.int().tolist(), strict=True):
+            mask[0, y0:y1, x0:x1] = 1.0
+        return [
+            {
+                "boxes": boxes,
+                "labels": self.labels,
+                "scores": torch.tensor([0.9, 0.8]),
+                "masks": masks,
+            }
+        ]
+
+
 def test_judge_scores_put_the_operating_threshold_at_one_half():
     judge = Judge(torch.nn.Identity(), None, threshold=0.9)
     margins = torch.tensor([math.log(9), 0.0, 10.0])  # probabilities 0.9, 0.5, ~1
@@ -131,20 +157,20 @@ def test_a_bundle_gives_its_judges_to_a_new_detector(per_class, tmp_path):
 def test_each_finding_is_scored_by_the_judge_of_its_class(per_class, tiny_coco, tmp_path):
     detector, everything, one, host = per_class
     screener = Screener.from_bundle(make_bundle(detector, [one, everything], tmp_path / "b.xsb"))
-    screener.score_threshold = 0.0
     assert screener.judged_categories == tuple(screener.categories)
+    other = next(c for c in screener.categories if c != host)
+    index = screener.categories.index
+    screener.detector = _TwoObjects((index(host) + 1, index(other) + 1))
     for judge, margin in zip(screener.judges, (4.0, -4.0), strict=True):
         judge.model = _Constant(margin)
-    seen = set()
-    for path in sorted((tiny_coco / "images").glob("bag_??????.png")):
-        for f in screener(path).findings:
-            judge = screener.judges[0] if f.label == host else screener.judges[1]
-            margin = 4.0 if f.label == host else -4.0
-            expected = judge.centred(torch.tensor([margin])).item()
-            assert f.anomaly_score == pytest.approx(expected, abs=1e-4)
-            assert f.anomalous == (f.anomaly_score >= 0.5)
-            seen.add(f.label == host)
-    assert seen == {True, False}  # both judges were used
+    path = sorted((tiny_coco / "images").glob("bag_??????.png"))[0]
+    findings = screener(path).findings
+    assert [f.label for f in findings] == [host, other]
+    for f, judge, margin in zip(findings, screener.judges, (4.0, -4.0), strict=True):
+        expected = judge.centred(torch.tensor([margin])).item()
+        assert f.anomaly_score == pytest.approx(expected, abs=1e-4)
+        assert f.anomalous == (f.anomaly_score >= 0.5)
+    assert findings[0].anomalous and not findings[1].anomalous
 
 
 @pytest.mark.slow
