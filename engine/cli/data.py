@@ -44,6 +44,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+_PALETTE = ("colour", "jitter_colour")  # settings projection does not take (its own palette)
+
+
 def _synth_tip(args: argparse.Namespace, config) -> int:
     """`synth --backgrounds`: simulated objects projected into real scans."""
     from engine.synth.projection import BackgroundError, read_names, write_tip_dataset
@@ -52,6 +55,14 @@ def _synth_tip(args: argparse.Namespace, config) -> int:
         print(
             "xray-engine synth: need --n >= 1; --size does not go with --backgrounds "
             "(the images keep their backgrounds' sizes)",
+            file=sys.stderr,
+        )
+        return 2
+    palette = [o for o in args.overrides or () if o.split("=", 1)[0].split(".")[0] in _PALETTE]
+    if palette:
+        print(
+            f"xray-engine synth: {palette[0]} does not go with --backgrounds: projected objects "
+            "are painted with the palette the real scans are read through (engine.synth.tip)",
             file=sys.stderr,
         )
         return 2

@@ -570,7 +570,8 @@ def write_tip_dataset(
     info = {
         "description": "engine.synth simulated objects projected into real scans (TIP)",
         "seed": seed,
-        "config": to_dict(config),
+        # what was used: projection paints with the palette it reads real scans through
+        "config": {**to_dict(config), "colour": to_dict(TIP_STYLE), "jitter_colour": False},
         "backgrounds": [p.name for p in usable],
         "skipped_backgrounds": skipped,
         "excluded_backgrounds": excluded,

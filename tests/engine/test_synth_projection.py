@@ -295,3 +295,21 @@ def test_excluded_backgrounds_are_never_projected_into(backgrounds, tmp_path, ca
     assert main([*args, "--backgrounds", str(only_a), "--exclude-backgrounds", str(excluded)]) == 2
     assert "every background is excluded" in capsys.readouterr().err
     assert main([*args, "--exclude-backgrounds", str(excluded)]) == 2  # without --backgrounds
+
+
+def test_projection_records_its_own_palette_and_refuses_another(backgrounds, tmp_path, capsys):
+    """Projected objects are painted with TIP_STYLE whatever the config says: the dataset's
+    record says so, and a palette asked for on the command line is refused, not ignored."""
+    from engine.config import to_dict
+    from engine.synth.tip import TIP_STYLE
+
+    out = tmp_path / "d"
+    args = ["synth", "--out", str(out), "--n", "1", "--backgrounds", str(backgrounds), "kvp=[140]"]
+    assert main([*args, "bag.categories=[mobile]"]) == 0
+    config = _coco(out)["info"]["config"]
+    assert config["colour"] == to_dict(TIP_STYLE) and config["jitter_colour"] is False
+    capsys.readouterr()
+    for override in ("colour.floor=0.2", "jitter_colour=false"):
+        assert main([*args, override]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and override in err[0] and "--backgrounds" in err[0]
