@@ -302,7 +302,7 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
             turn = rotation(0, 0, rng.uniform(0, np.pi))
             parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":
-        parts += _trolley_frame(length, width, depth, rng)
+        parts += _trolley_frame(length, width, depth, rng, corner if rounded else None)
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
             x0, x1 = -length * 0.2, length * 0.2
@@ -338,8 +338,12 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
     return parts
 
 
-def _trolley_frame(length: float, width: float, depth: float, rng) -> list[Part]:
-    """Telescopic handle tubes, a frame plate, the grip and wheels of a trolley."""
+def _trolley_frame(length: float, width: float, depth: float, rng, corner=None) -> list[Part]:
+    """Telescopic handle tubes, a frame plate, the grip and wheels of a trolley.
+
+    `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
+    its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
+    """
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(2.8, 4.5)
@@ -364,6 +368,10 @@ def _trolley_frame(length: float, width: float, depth: float, rng) -> list[Part]
     wheels = 4 if rng.random() < 0.6 else 2
     corners = [(-1, -1), (-1, 1)] + ([(1, -1), (1, 1)] if wheels == 4 else [])
     r = rng.uniform(2.2, 3.5)
+    if corner is not None:
+        for sx, sy in corners:
+            parts += _spinner(sx, sy, length, width, depth, corner, r)
+        return parts
     for sx, sy in corners:
         x, y = sx * (length / 2 - r - 0.5), sy * (width / 2 - r - 0.5)
         parts += [
@@ -379,8 +387,29 @@ def _trolley_frame(length: float, width: float, depth: float, rng) -> list[Part]
     return parts
 
 
-def _wheel(x: float, y: float, z: float, r: float) -> Cylinder:
-    return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=2.0)
+def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
+    """A spinner wheel on a rounded shell's corner (`sx`, `sy`: which one, ±1): a hollow round
+    turret centred on the middle of the corner's arc, so half of it stands out of the shell as
+    real ones do, its steel swivel pin, and twin wheels of radius `r`·0.7 under it. Seen from
+    above it is a ring with a dot, as in real scans, where box housings read as boxes."""
+    inset = corner * (1 - np.sqrt(0.5))  # the arc's middle, from the box's corner
+    x, y = sx * (length / 2 - inset), sy * (width / 2 - inset)
+    z = -depth / 2 + 1.5
+    turret = r + 0.8
+    wheel = 0.7 * r
+    parts = [
+        disc("wheel_housing", "abs", (x, y, z), turret, 2.6),
+        Part("wheel_housing", "abs", Cylinder((x, y, z), np.eye(3), turret - 0.35, 2.0), -1.0),
+        disc("swivel_pin", "steel", (x, y, z), 0.5, 2.4),
+    ]
+    for dy in (-0.9, 0.9):  # twin wheels on one axle, below the turret
+        parts.append(Part("wheel", "rubber", _wheel(x, y + dy, z - 1.5, wheel, width=1.4)))
+    parts.append(rod("axle", "steel", (x, y - 1.8, z - 1.5), (x, y + 1.8, z - 1.5), 0.3))
+    return parts
+
+
+def _wheel(x: float, y: float, z: float, r: float, width: float = 2.0) -> Cylinder:
+    return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=width)
 
 
 def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None = None):

@@ -209,3 +209,21 @@ def test_within_pulls_a_corner_item_inside_a_round_outline():
     assert moved[2] == 1.5 and 0 < moved[0] < 7.0 and moved[0] == moved[1]
     kept = _within(square, np.eye(3), size, np.array([6.0, -6.0, 0.0]))
     np.testing.assert_array_equal(kept, [6.0, -6.0, 0.0])  # inside already: not moved
+
+
+def test_a_rounded_trolley_has_spinner_wheels_on_its_corners():
+    from engine.synth.bag import _shell_parts
+    from engine.synth.shapes import Box, Cylinder
+
+    size = np.array([60.0, 40.0, 25.0])
+    for seed in range(4):
+        parts = _shell_parts("trolley", size, np.random.default_rng(seed), corner=8.0)
+        turrets = [p.solid for p in parts if p.role == "wheel_housing" and p.sign > 0]
+        assert len(turrets) in (2, 4) and all(isinstance(t, Cylinder) for t in turrets), seed
+        inset = 8.0 * (1 - np.sqrt(0.5))  # the middle of the corner's arc
+        for t in turrets:
+            np.testing.assert_allclose(np.abs(t.center[:2]), size[:2] / 2 - inset)
+            assert abs(t.rot[2, 2]) == 1.0  # round seen from above: its axis along the beam
+        boxy = _shell_parts("trolley", size, np.random.default_rng(seed))  # v2.0-v2.2
+        housings = [p.solid for p in boxy if p.role == "wheel_housing"]
+        assert housings and all(isinstance(h, Box) for h in housings)
