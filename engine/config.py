@@ -241,6 +241,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "engine.classification.config.ClassifierSolverConfig": _SOLVER,
     "engine.synth.bag.BagConfig": {
         "cables": _at_least(0),
+        "spread": _at_least(1, _WHOLE),
         "shell_corners": _each(_above(0)),
     },
     "engine.colour.ColourStyle": {

@@ -46,7 +46,7 @@ def tiny_coco(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # defaults do not change the data under them
     bag = BagConfig(
         width=96, height=72, pitch_cm=0.6, min_objects=1, max_objects=3,
-        shell_corners=None, cables=3.5, coiled_cables=False,
+        shell_corners=None, cables=3.5, coiled_cables=False, spread=1,
     )  # fmt: skip
     split_coco(write_dataset(folder, 12, seed=5, bag_config=bag, progress=False))
     return folder

@@ -108,6 +108,9 @@ class BagConfig:
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
     # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
+    spread: int = 4  # places tried for each rigid clutter item, the least packed one taken
+    # (`_Load`), as a packer fills the gaps; 1: the first drawn, so clutter piles up on the
+    # clothes in the middle, where overlapping metal turns black (v2.0-v2.3)
     bag_kinds: tuple[str, ...] = BAG_KINDS
     trolley_share: float = 0.5  # most checked bags are trolleys (sixray_benign)
     frame_fit: tuple[float, float] | None = (1.0, 1.12)  # the bag's sides are chosen so its
@@ -134,6 +137,7 @@ SIM_V2_0 = {
     "shell_corners": None,
     "cables": 3.5,
     "coiled_cables": False,
+    "spread": 1,
 }
 
 
@@ -576,9 +580,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         scratch.draw(p for p in shell_parts if p.role == "shell" and isinstance(p.solid, Sheet))
         inside = scratch.footprint()
 
+    load = _Load(frame.inner)
     for _ in range(int(rng.integers(*cfg.garments, endpoint=True))):
         garment = random_clutter(rng, only="garment")
-        _draw_clutter(canvas, frame, garment, rng, aligned=cfg.stacked_clothes, inside=inside)
+        _draw_clutter(canvas, frame, garment, rng, load, aligned=cfg.stacked_clothes, inside=inside)
     for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
         item = random_clutter(
             rng,
@@ -586,7 +591,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             frequencies={"cable": cfg.cables},
             coiled_cables=cfg.coiled_cables,
         )
-        _draw_clutter(canvas, frame, item, rng)
+        _draw_clutter(canvas, frame, item, rng, load, tries=cfg.spread)
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
@@ -615,25 +620,60 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     return bag
 
 
+class _Load:
+    """How high the bag is packed over each 2 cm cell of its floor (bag coordinates), counted
+    from the boxes of the items placed: where a packer would still find room."""
+
+    def __init__(self, inner: np.ndarray, cell: float = 2.0) -> None:
+        self.half, self.cell = np.asarray(inner[:2], float), cell
+        self.grid = np.zeros(np.maximum(np.ceil(2 * self.half / cell), 1).astype(int))
+
+    def _cells(self, position, extent) -> tuple[slice, slice]:
+        shape = np.array(self.grid.shape)
+        lo = np.floor((position[:2] - extent[:2] + self.half) / self.cell).astype(int)
+        hi = np.ceil((position[:2] + extent[:2] + self.half) / self.cell).astype(int)
+        lo = np.clip(lo, 0, shape - 1)
+        hi = np.clip(hi, lo + 1, shape)
+        return slice(lo[0], hi[0]), slice(lo[1], hi[1])
+
+    def under(self, position, extent) -> float:
+        """The mean height packed under an item's box (half extents `extent`) at `position`."""
+        return float(self.grid[self._cells(position, extent)].mean())
+
+    def add(self, position, extent) -> None:
+        self.grid[self._cells(position, extent)] += 2 * extent[2]
+
+
 def _draw_clutter(
     canvas: Canvas,
     frame: _Frame,
     item: ObjectModel,
     rng,
+    load: _Load,
     aligned: bool = False,
     inside: np.ndarray | None = None,
+    tries: int = 1,
 ) -> None:
-    """Draw a clutter item where it fits in the bag; a garment is crumpled, and cut to
-    `inside` (the canvas's pixels within the shell) when given."""
+    """Draw a clutter item where it fits in the bag, at the least packed of `tries` places
+    (`load`, which it then adds to); a garment is crumpled, and cut to `inside` (the canvas's
+    pixels within the shell) when given."""
     rigid = item.category != "garment"  # a garment is cut to the walls instead, below
-    turn, position = _fit(
-        frame.inner,
-        item.size,
-        rng,
-        tilt=0.08,
-        aligned=aligned,
-        outline=frame.outline if rigid else None,
-    )
+    best = None
+    for _ in range(max(tries, 1)):
+        turn, position = _fit(
+            frame.inner,
+            item.size,
+            rng,
+            tilt=0.08,
+            aligned=aligned,
+            outline=frame.outline if rigid else None,
+        )
+        extent = np.abs(turn) @ (np.asarray(item.size) / 2)
+        under = load.under(position, extent) if tries > 1 else 0.0
+        if best is None or under < best[0]:
+            best = (under, turn, position, extent)
+    _, turn, position, extent = best
+    load.add(position, extent)
     placed = frame.place(item, position, turn)
     if rigid:
         canvas.draw(placed.parts)

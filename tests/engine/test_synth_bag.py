@@ -227,3 +227,46 @@ def test_a_rounded_trolley_has_spinner_wheels_on_its_corners():
         boxy = _shell_parts("trolley", size, np.random.default_rng(seed))  # v2.0-v2.2
         housings = [p.solid for p in boxy if p.role == "wheel_housing"]
         assert housings and all(isinstance(h, Box) for h in housings)
+
+
+def test_spread_clutter_goes_where_the_bag_is_least_packed():
+    from engine.synth.bag import _draw_clutter, _Frame, _Load
+    from engine.synth.clutter import random_clutter
+    from engine.synth.shapes import Canvas, FanBeam
+
+    class Recorded(_Load):
+        def add(self, position, extent) -> None:
+            super().add(position, extent)
+            if extent[0] < self.half[0] / 3:  # small enough to lie wholly in either half
+                self.centres.append(position[0])
+
+    inner = np.array([30.0, 20.0, 10.0])
+    frame = _Frame(np.array([40.0, 25.0, 12.0]), np.eye(3), inner)
+    canvas = Canvas(60, 100, 0.8, FanBeam(apex_cm=40.0))
+    rng = np.random.default_rng(3)
+    right = {}
+    for tries in (1, 8):
+        load = Recorded(inner)
+        load.centres = []
+        load.grid[: load.grid.shape[0] // 2] = 1000.0  # the left half: packed to the lid
+        for _ in range(60):
+            _draw_clutter(
+                canvas, frame, random_clutter(rng, exclude=("garment",)), rng, load, tries=tries
+            )
+        assert len(load.centres) >= 10
+        right[tries] = np.mean(np.array(load.centres) > 0)
+    assert right[8] >= 0.9 and right[1] < 0.8
+
+
+def test_the_load_counts_the_height_packed_over_each_cell():
+    from engine.synth.bag import _Load
+
+    load = _Load(np.array([10.0, 6.0, 5.0]), cell=2.0)
+    assert load.grid.shape == (10, 6)
+    load.add(np.array([-4.0, 0.0, 0.0]), np.array([2.0, 2.0, 1.5]))  # 4×4 cm, 3 cm high
+    assert load.grid.sum() == pytest.approx(3.0 * 4) and load.grid.max() == 3.0
+    load.add(np.array([-4.5, 0.0, 0.0]), np.array([2.0, 2.0, 0.5]))  # off the grid: 3×2 cells
+    assert load.grid.sum() == pytest.approx(3.0 * 4 + 1.0 * 6)
+    assert load.under(np.array([-4.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])) == 4.0
+    assert load.under(np.array([5.0, 0.0, 0.0]), np.array([2.0, 2.0, 1.0])) == 0.0
+    assert load.under(np.array([50.0, 50.0, 0.0]), np.array([1.0, 1.0, 1.0])) == 0.0  # clipped
