@@ -113,6 +113,10 @@ class ColourStyle:
     floor: float = 0.4
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
     sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
+    # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
+    # show dense metal smooth, where photon noise would speckle it with black and colour;
+    # 0: not at all (simulator v2.0-v2.4)
+    smooth_dark: float = 1.5
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -131,13 +135,14 @@ class ColourStyle:
             floor=self.floor,
             sharpen=float(rng.uniform(*self.sharpen_range)),
             sharpen_range=self.sharpen_range,
+            smooth_dark=self.smooth_dark,
         )
 
 
 DEFAULT_STYLE = ColourStyle()
 # The palette before the brightness floor (simulator v2.0, 2026-12-01): demo model v2's simulated
 # bags, the demo scans and every projection into real scans (`engine.synth.tip`) use it.
-STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
+STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5), smooth_dark=0.0)
 
 
 def false_colour(
@@ -146,6 +151,8 @@ def false_colour(
     """uint8 RGB false-colour image from the high-energy transmission and Zeff."""
     t = np.clip(high, 0.0, 1.0).astype(np.float32, copy=False)
     z = np.asarray(zeff, np.float32)
+    if style.smooth_dark > 0:
+        t, z = _smoothed_dark(t, z, style.smooth_dark)
     hue, sat_max, sat_scale = _interp(
         z, style.zeff, (style.hue, style.saturation_max, style.saturation_scale)
     )
@@ -172,6 +179,23 @@ def false_colour(
     np.add(rgb, 0.5, out=rgb)
     np.clip(rgb, 0, 255, out=rgb)
     return rgb.astype(np.uint8)
+
+
+DARK_T_HIGH = 0.02  # below it a console's denoising shows (`_smoothed_dark`)
+
+
+def _smoothed_dark(t: np.ndarray, z: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """T_high and Zeff averaged over `sigma` px where under 2 % gets through, fully at T = 0
+    and fading out at `DARK_T_HIGH`: there photon noise is as large as the signal, and
+    coloured as it is it speckles dense metal with black and yellow-green dots that real
+    consoles, which denoise, never show."""
+    soft_t = cv2.GaussianBlur(t, (0, 0), sigma)
+    weight = np.clip(1.0 - soft_t / DARK_T_HIGH, 0.0, 1.0)
+    if not weight.any():
+        return t, z
+    t = t + weight * (soft_t - t)
+    z = z + weight * (cv2.GaussianBlur(z, (0, 0), sigma) - z)
+    return t, z
 
 
 def _interp(x: np.ndarray, xp, tables) -> list[np.ndarray]:

@@ -59,7 +59,7 @@ SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE
 # palette with a brightness floor (configs/synth/sim_v2_2.yaml says the same).
 SIM_V2_2_CONFIG = SynthConfig(
     bag=replace(BagConfig(), shell_corners=None, cables=3.5, coiled_cables=False, spread=1),
-    colour=ColourStyle(gamma=0.45, floor=0.4, sharpen_range=(1.5, 3.75)),
+    colour=ColourStyle(gamma=0.45, floor=0.4, sharpen_range=(1.5, 3.75), smooth_dark=0.0),
 )
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build

@@ -165,3 +165,26 @@ def test_dual_energy_display_is_grey_without_zeff_and_colour_with_it():
     assert (grey[..., 0] == grey[..., 1]).all() and (grey[..., 1] == grey[..., 2]).all()
     coloured = dual_energy_display(low, high, np.full((3, 4), 7.0, np.float32))
     assert np.array_equal(coloured, false_colour(high, np.full((3, 4), 7.0, np.float32)))
+
+
+def test_a_console_shows_dense_metal_without_speckle():
+    """Photon noise around the black threshold speckles impenetrable metal with black and
+    coloured dots unless the console averages its darkest pixels (`smooth_dark`)."""
+    from dataclasses import replace
+
+    from engine.colour import DEFAULT_STYLE, false_colour
+
+    rng = np.random.default_rng(0)
+    t = np.full((64, 64), 0.3, np.float32)
+    t[16:48, 16:48] = 0.0015  # just under the black threshold
+    noisy = np.clip(t * rng.normal(1.0, 0.5, t.shape), 0, 1).astype(np.float32)
+    z = np.full_like(t, 26.0)
+    plain = false_colour(noisy, z, replace(DEFAULT_STYLE, smooth_dark=0.0))
+    smooth = false_colour(noisy, z, DEFAULT_STYLE)
+
+    def flips(image: np.ndarray) -> int:  # black/not-black changes between neighbours
+        black = image[20:44, 20:44].max(axis=2) == 0
+        return int((black[1:] != black[:-1]).sum() + (black[:, 1:] != black[:, :-1]).sum())
+
+    assert flips(plain) > 100 and flips(smooth) < flips(plain) / 10
+    np.testing.assert_array_equal(plain[:8], smooth[:8])  # what gets through is left alone
