@@ -410,22 +410,37 @@ def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def better(old: dict, new: dict) -> bool:
-    """Whether the new model is offered as better: AP50 no lower and no more false detections,
-    and a gain beyond what chance moves on a held-out set this small: AP50 up by at least
-    1/√objects (two standard errors of a share measured on that many objects), or false
-    detections down by at least 2√n + 1 of the old model's n over all held-out bags.
+def judgement(old: dict, new: dict) -> str:
+    """How the new model compares on the held-out bags, counting only changes beyond what
+    chance moves on a set this small: AP50 by at least 1/√objects (two standard errors of a
+    share measured on that many objects), false detections by at least 2√n + 1 of the n the
+    model with more of them made over all held-out bags.
 
-    Any gain at all was once enough, and on 6 held-out bags (15 objects) a model 1.9 points
+    "better": AP50 no lower and no more false detections, and a real gain on one of them;
+    "trade-off": a real gain on one, but the other worse (the analyst decides); "worse": a
+    real loss and no real gain; "unclear": no change beyond chance, or no AP50 to compare.
+
+    Any gain at all was once "better", and on 6 held-out bags (15 objects) a model 1.9 points
     better there was 5.7 worse on 60 others (benchmarks/improve.py, N = 25 with replay)."""
     if old["AP50"] is None or new["AP50"] is None:
-        return False
+        return "unclear"
     objects, bags = max(int(new.get("objects") or 1), 1), max(int(new.get("bags") or 1), 1)
-    old_fd, new_fd = old["false_detections_per_bag"], new["false_detections_per_bag"]
-    no_worse = new["AP50"] >= old["AP50"] - 1e-9 and new_fd <= old_fd + 1e-9
-    ap_gain = new["AP50"] - old["AP50"] >= 1 / math.sqrt(objects) - 1e-9
-    fewer = (old_fd - new_fd) * bags >= 2 * math.sqrt(old_fd * bags) + 1 - 1e-9
-    return no_worse and (ap_gain or fewer)
+    ap = new["AP50"] - old["AP50"]
+    old_fd, new_fd = old["false_detections_per_bag"] * bags, new["false_detections_per_bag"] * bags
+    ap_noise = 1 / math.sqrt(objects) - 1e-9
+    fd_noise = 2 * math.sqrt(max(old_fd, new_fd)) + 1 - 1e-9
+    ap_up, ap_down = ap >= ap_noise, -ap >= ap_noise
+    fd_down, fd_up = old_fd - new_fd >= fd_noise, new_fd - old_fd >= fd_noise
+    no_worse = ap >= -1e-9 and new_fd <= old_fd + 1e-9
+    gained, lost = ap_up or fd_down, ap_down or fd_up
+    if gained:
+        return "better" if no_worse else "trade-off"
+    return "worse" if lost else "unclear"
+
+
+def better(old: dict, new: dict) -> bool:
+    """Whether the new model is offered as better (`judgement` is "better")."""
+    return judgement(old, new) == "better"
 
 
 # ----- the whole run ----------------------------------------------------------------------------
@@ -519,6 +534,7 @@ def improve(
     new = compare(candidate, data.held_out, settings.device)
     lineage["figures"] = {"old": old, "new": new}
     lineage["better"] = better(old, new)
+    lineage["judgement"] = judgement(old, new)
     candidate["lineage"] = lineage
     candidate["name"] = f"{bundle.get('name') or bundle_path.stem}+{data.bags} reviews"
     save_checkpoint(out, candidate)

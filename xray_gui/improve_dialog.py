@@ -380,8 +380,9 @@ class ImproveDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(i, j, item)
-        mark = "✔" if lineage["better"] else "✘"
-        self.headline.setText(f"<b>{mark} {verdict(lineage)}</b>")
+        sentence = verdict(lineage)
+        mark = "✔" if lineage["better"] else ("⚖" if sentence.startswith("A trade-off") else "✘")
+        self.headline.setText(f"<b>{mark} {sentence}</b>")
         split = lineage.get("split") or {}
         judges = ", ".join(lineage.get("retrained_judges") or []) or "none"
         self.details.setText(

@@ -279,14 +279,34 @@ def comparison_rows(lineage: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def verdict(lineage: dict[str, Any]) -> str:
-    """One sentence: whether the new model is better on the held-out bags, and on how many."""
-    f = lineage["figures"]["new"]
-    bags = f"{f['bags']} held-out bag{'' if f['bags'] == 1 else 's'} ({f['objects']} objects)"
+    """One sentence: how the new model compares on the held-out bags, and on how many; a
+    trade-off (more found, more false alarms) is said as one, for the analyst to weigh."""
+    from engine.improve import judgement
+
+    old, new = lineage["figures"]["old"], lineage["figures"]["new"]
+    bags = f"{new['bags']} held-out bag{'' if new['bags'] == 1 else 's'} ({new['objects']} objects)"
     if lineage["better"]:
         return f"The new model is better on the {bags}: AP50 no lower, no more false detections."
+    changes = []
+    if old["AP50"] is not None and new["AP50"] is not None and new["AP50"] != old["AP50"]:
+        way = "up" if new["AP50"] > old["AP50"] else "down"
+        changes.append((way == "up", f"AP50 {way} from {_pct(old['AP50'])} to {_pct(new['AP50'])}"))
+    fd_old, fd_new = old["false_detections_per_bag"], new["false_detections_per_bag"]
+    if fd_new != fd_old:
+        more = "more" if fd_new > fd_old else "fewer"
+        changes.append(
+            (fd_new < fd_old, f"{more} false detections ({fd_old:.2f} → {fd_new:.2f} a bag)")
+        )
+    gains = " and ".join(text for good, text in changes if good)
+    losses = " and ".join(text for good, text in changes if not good)
+    kind = judgement(old, new)
+    if kind == "trade-off":
+        return f"A trade-off on the {bags}: {gains}, but {losses}. Yours to weigh."
+    if kind == "worse":
+        return f"The new model is worse on the {bags}: {losses}."
     return (
-        f"The new model is not better on the {bags}: it loses on AP50 or false detections, "
-        "or gains on neither."
+        f"The new model is not better on the {bags}: no change beyond what chance moves on so "
+        "few bags."
     )
 
 

@@ -303,6 +303,20 @@ def test_comparison_rows_and_verdict():
     ]
     assert verdict(lineage).startswith("The new model is better on the 8 held-out bags")
     assert "not better" in verdict(lineage_record(better=False))
+    figures = lineage["figures"]
+    figures["old"].update(AP50=0.188, false_detections_per_bag=0.0)
+    figures["new"].update(AP50=0.357, false_detections_per_bag=0.25, bags=20, objects=42)
+    lineage["better"] = False
+    assert verdict(lineage) == (
+        "A trade-off on the 20 held-out bags (42 objects): AP50 up from 18.8 % to 35.7 %, but "
+        "more false detections (0.00 → 0.25 a bag). Yours to weigh."
+    )
+    figures["new"].update(AP50=0.02, false_detections_per_bag=0.0)
+    assert verdict(lineage) == (
+        "The new model is worse on the 20 held-out bags (42 objects): AP50 down from 18.8 % "
+        "to 2.0 %."
+    )
+    lineage = lineage_record(better=True)
     lineage["figures"]["new"]["anomaly"] = dict.fromkeys(("tp", "fn", "fp", "tn"), 0)
     assert comparison_rows(lineage)[2][2] == "0 of 0"
 
