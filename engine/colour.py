@@ -115,7 +115,7 @@ class ColourStyle:
     sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
     # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
     # show dense metal smooth, where photon noise would speckle it with black and colour;
-    # 0: not at all (simulator v2.0-v2.4)
+    # 0: not at all (simulator v2.0-v2.3)
     smooth_dark: float = 1.5
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
