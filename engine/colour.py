@@ -114,9 +114,10 @@ class ColourStyle:
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
     sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
     # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
-    # show dense metal smooth, where photon noise would speckle it with black and colour;
-    # 0: not at all (simulator v2.0-v2.3)
-    smooth_dark: float = 1.5
+    # show dense metal smooth, where photon noise would speckle it with black and colour. 0
+    # here, so real dual-energy scans are shown (and screened) as the models were trained on
+    # them; the simulator's console (`SynthConfig.colour`, v2.4) uses SIM_SMOOTH_DARK
+    smooth_dark: float = 0.0
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -142,7 +143,8 @@ class ColourStyle:
 DEFAULT_STYLE = ColourStyle()
 # The palette before the brightness floor (simulator v2.0, 2026-12-01): demo model v2's simulated
 # bags, the demo scans and every projection into real scans (`engine.synth.tip`) use it.
-STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5), smooth_dark=0.0)
+STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
+SIM_SMOOTH_DARK = 1.5  # simulator v2.4's console: dense metal solid, not speckled
 
 
 def false_colour(

@@ -302,8 +302,17 @@ def from_dict(cls: type[T], data: Mapping[str, Any], where: str = "config") -> T
         shown = ", ".join(_shown(k) for k in unknown[:5]) + (", …" if len(unknown) > 5 else "")
         raise ConfigError(f"{where}: unknown key(s) [{shown}]; known: {sorted(fields)}")
     rules = FIELD_RULES.get(f"{cls.__module__}.{cls.__qualname__}", {})
+    factories = {
+        f.name: f.default_factory
+        for f in dataclasses.fields(cls)
+        if f.default_factory is not dataclasses.MISSING
+    }
     values = {}
     for key, value in data.items():
+        if isinstance(value, Mapping) and dataclasses.is_dataclass(hints[key]) and key in factories:
+            # a nested config's own defaults are its field's (SynthConfig.colour smooths its
+            # darks where a bare ColourStyle does not), changed by what `data` gives
+            value = _merge(to_dict(factories[key]()), value)
         values[key] = _convert(value, hints[key], f"{where}.{key}")
         rule = rules.get(key)
         problem = rule(values[key]) if rule is not None and values[key] is not None else None

@@ -431,7 +431,9 @@ def judgement(old: dict, new: dict) -> str:
     fd_noise = 2 * math.sqrt(max(old_fd, new_fd)) + 1 - 1e-9
     ap_up, ap_down = ap >= ap_noise, -ap >= ap_noise
     fd_down, fd_up = old_fd - new_fd >= fd_noise, new_fd - old_fd >= fd_noise
-    no_worse = ap >= -1e-9 and new_fd <= old_fd + 1e-9
+    no_worse = (  # per bag, as `better` always compared them
+        ap >= -1e-9 and new["false_detections_per_bag"] <= old["false_detections_per_bag"] + 1e-9
+    )
     gained, lost = ap_up or fd_down, ap_down or fd_up
     if gained:
         return "better" if no_worse else "trade-off"

@@ -380,9 +380,11 @@ class ImproveDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(i, j, item)
-        sentence = verdict(lineage)
-        mark = "✔" if lineage["better"] else ("⚖" if sentence.startswith("A trade-off") else "✘")
-        self.headline.setText(f"<b>{mark} {sentence}</b>")
+        from engine.improve import judgement
+
+        kind = judgement(lineage["figures"]["old"], lineage["figures"]["new"])
+        mark = "✔" if lineage["better"] else ("⚖" if kind == "trade-off" else "✘")
+        self.headline.setText(f"<b>{mark} {verdict(lineage)}</b>")
         split = lineage.get("split") or {}
         judges = ", ".join(lineage.get("retrained_judges") or []) or "none"
         self.details.setText(

@@ -300,6 +300,8 @@ def verdict(lineage: dict[str, Any]) -> str:
     gains = " and ".join(text for good, text in changes if good)
     losses = " and ".join(text for good, text in changes if not good)
     kind = judgement(old, new)
+    if old["AP50"] is None or new["AP50"] is None:
+        return f"No AP50 to compare on the {bags}: the held-out bags hold no reviewed objects."
     if kind == "trade-off":
         return f"A trade-off on the {bags}: {gains}, but {losses}. Yours to weigh."
     if kind == "worse":

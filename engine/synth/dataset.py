@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from engine.colour import STYLE_V2_0, ColourStyle
+from engine.colour import SIM_SMOOTH_DARK, STYLE_V2_0, ColourStyle
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import (
@@ -44,7 +44,8 @@ class SynthConfig:
     bag: BagConfig = field(default_factory=BagConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
-    colour: ColourStyle = field(default_factory=ColourStyle)  # the console palette
+    # the console palette; since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0)
+    colour: ColourStyle = field(default_factory=lambda: ColourStyle(smooth_dark=SIM_SMOOTH_DARK))
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
     def scanners(self) -> list[ScannerConfig]:
@@ -166,15 +167,15 @@ def worker_map(workers: int) -> Iterator[Callable[[Callable, Iterable], Iterator
     """An ordered `imap(fn, items)`: a spawn pool of `workers` processes, or in-process for 1.
 
     `fn` must be a module-level function (it is pickled by name); one pool serves every call
-    made inside the `with` block, so worker caches live across them. In-process, BLAS runs
-    one thread as each worker does: a multi-threaded float32 matrix product sums in another
-    order, which moves transmissions in the last bits (and now and then a 16-bit pixel), so
-    files made in-process would differ from those made by workers.
+    made inside the `with` block, so worker caches live across them. In-process, BLAS and
+    OpenMP run one thread as each worker does: a multi-threaded float32 matrix product sums
+    in another order, which moves transmissions in the last bits (and now and then a 16-bit
+    pixel), so files made in-process would differ from those made by workers.
     """
     if workers <= 1:
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(1, user_api="blas"):
+        with threadpool_limits(1):  # every pool, as `_one_thread_each` gives the workers
             yield map
         return
     with (

@@ -172,15 +172,15 @@ def test_a_console_shows_dense_metal_without_speckle():
     coloured dots unless the console averages its darkest pixels (`smooth_dark`)."""
     from dataclasses import replace
 
-    from engine.colour import DEFAULT_STYLE, false_colour
+    from engine.colour import DEFAULT_STYLE, SIM_SMOOTH_DARK, false_colour
 
     rng = np.random.default_rng(0)
     t = np.full((64, 64), 0.3, np.float32)
     t[16:48, 16:48] = 0.0015  # just under the black threshold
     noisy = np.clip(t * rng.normal(1.0, 0.5, t.shape), 0, 1).astype(np.float32)
     z = np.full_like(t, 26.0)
-    plain = false_colour(noisy, z, replace(DEFAULT_STYLE, smooth_dark=0.0))
-    smooth = false_colour(noisy, z, DEFAULT_STYLE)
+    plain = false_colour(noisy, z, DEFAULT_STYLE)  # real scans are shown as trained on
+    smooth = false_colour(noisy, z, replace(DEFAULT_STYLE, smooth_dark=SIM_SMOOTH_DARK))
 
     def flips(image: np.ndarray) -> int:  # black/not-black changes between neighbours
         black = image[20:44, 20:44].max(axis=2) == 0

@@ -78,3 +78,15 @@ def test_bad_files_are_refused_with_the_file_name(tmp_path):
 def test_override_values_are_yaml_never_code():
     assert parse_override("a.b=[1, 2]") == {"a": {"b": [1, 2]}}
     assert parse_override("a=__import__('os')") == {"a": "__import__('os')"}
+
+
+def test_a_nested_config_keeps_its_fields_own_defaults_where_a_file_changes_some():
+    """SynthConfig's console smooths its darks where a bare ColourStyle does not: changing
+    one colour key must not drop the others back to ColourStyle's class defaults."""
+    from engine.synth.dataset import SynthConfig
+
+    default = SynthConfig().colour
+    assert default.smooth_dark > 0
+    changed = load_config(SynthConfig, None, ["colour.floor=0.2"]).colour
+    assert changed.floor == 0.2 and changed.smooth_dark == default.smooth_dark
+    assert load_config(SynthConfig, None, ["colour.smooth_dark=0"]).colour.smooth_dark == 0.0

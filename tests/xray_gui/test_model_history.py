@@ -316,6 +316,8 @@ def test_comparison_rows_and_verdict():
         "The new model is worse on the 20 held-out bags (42 objects): AP50 down from 18.8 % "
         "to 2.0 %."
     )
+    figures["old"]["AP50"] = figures["new"]["AP50"] = None
+    assert verdict(lineage).startswith("No AP50 to compare on the 20 held-out bags")
     lineage = lineage_record(better=True)
     lineage["figures"]["new"]["anomaly"] = dict.fromkeys(("tp", "fn", "fp", "tn"), 0)
     assert comparison_rows(lineage)[2][2] == "0 of 0"
