@@ -535,8 +535,8 @@ def improve(
     say("comparing old and new on the held-out bags", 0.93)
     new = compare(candidate, data.held_out, settings.device)
     lineage["figures"] = {"old": old, "new": new}
-    lineage["better"] = better(old, new)
     lineage["judgement"] = judgement(old, new)
+    lineage["better"] = lineage["judgement"] == "better"
     candidate["lineage"] = lineage
     candidate["name"] = f"{bundle.get('name') or bundle_path.stem}+{data.bags} reviews"
     save_checkpoint(out, candidate)

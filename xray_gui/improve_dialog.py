@@ -50,6 +50,7 @@ from xray_gui.model_history import (
     failure_reason,
     format_duration,
     improve_command,
+    judged,
     new_run_folder,
     parse_progress,
     read_lineage,
@@ -380,10 +381,7 @@ class ImproveDialog(QDialog):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.table.setItem(i, j, item)
-        from engine.improve import judgement
-
-        kind = judgement(lineage["figures"]["old"], lineage["figures"]["new"])
-        mark = "✔" if lineage["better"] else ("⚖" if kind == "trade-off" else "✘")
+        mark = "✔" if lineage["better"] else ("⚖" if judged(lineage) == "trade-off" else "✘")
         self.headline.setText(f"<b>{mark} {verdict(lineage)}</b>")
         split = lineage.get("split") or {}
         judges = ", ".join(lineage.get("retrained_judges") or []) or "none"

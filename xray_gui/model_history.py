@@ -278,11 +278,19 @@ def comparison_rows(lineage: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+def judged(lineage: dict[str, Any]) -> str:
+    """The lineage's judgement (better, trade-off, worse, unclear); worked out from its figures
+    for a model made before improve recorded one."""
+    if "judgement" in lineage:
+        return str(lineage["judgement"])
+    from engine.improve import judgement
+
+    return judgement(lineage["figures"]["old"], lineage["figures"]["new"])
+
+
 def verdict(lineage: dict[str, Any]) -> str:
     """One sentence: how the new model compares on the held-out bags, and on how many; a
     trade-off (more found, more false alarms) is said as one, for the analyst to weigh."""
-    from engine.improve import judgement
-
     old, new = lineage["figures"]["old"], lineage["figures"]["new"]
     bags = f"{new['bags']} held-out bag{'' if new['bags'] == 1 else 's'} ({new['objects']} objects)"
     if lineage["better"]:
@@ -299,7 +307,7 @@ def verdict(lineage: dict[str, Any]) -> str:
         )
     gains = " and ".join(text for good, text in changes if good)
     losses = " and ".join(text for good, text in changes if not good)
-    kind = judgement(old, new)
+    kind = judged(lineage)
     if old["AP50"] is None or new["AP50"] is None:
         return f"No AP50 to compare on the {bags}: the held-out bags hold no reviewed objects."
     if kind == "trade-off":
