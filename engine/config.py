@@ -243,6 +243,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "cables": _at_least(0),
         "spread": _at_least(1, _WHOLE),
         "shell_corners": _each(_above(0)),
+        "fan_lean": _each(_at_least(0)),
+        "turned_share": _between(0, 1),
     },
     "engine.colour.ColourStyle": {
         "gamma": _above(0),

@@ -40,9 +40,16 @@ evaluation list):
 - Cables (`cables`, `coiled_cables`): one clutter item in seven is a cable, three in four of
   them wound in 2-6 loose loops; v2.0-v2.2 drew one in five, each a random walk, so thin lines
   crossed every bag.
-What it still does not do: items that deform one another; the shell's depth (real scans show
-a case's side walls in perspective as many stacked contour lines, ours a flat outline); a
-blind reader still tells every simulated bag from a real one (README, "Simulator realism").
+- A leaning fan (`fan_lean`, off by default): real scanners' fans are not always upright, and
+  real scans show a case's two faces apart along the belt, joined by its side walls, by up to
+  about 40 % of its depth; a fan leaning by s (`FanBeam.shear`, drawn per bag, either way)
+  puts a point at height z at y − s·z, every ray cast exactly along (dx, s·dz, dz).
+  configs/synth/leaning_fan.yaml (s 0.1-0.35, half the bags turned, 34-60 clutter items to keep
+  the edge density) is a candidate: it still reads as simulated (README, "Simulator realism").
+What it still does not do: items that deform one another; the shell's depth by default (real
+scans show a case's side walls in perspective as many stacked contour lines, ours a flat
+outline); a blind reader still tells every simulated bag from a real one (README, "Simulator
+realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 now.
 """
@@ -125,10 +132,15 @@ class BagConfig:
     # than the frame: an export is cropped to the bag both ways (sixray_benign: bag box ≈ 0.99
     # of the image); None keeps the sizes as drawn
     max_angle_deg: float = 8.0  # the bag's turn on the belt: most lie along it ...
-    turned_share: float = 0.15  # ... some are turned by up to `max_turned_deg`
+    turned_share: float = 0.15  # ... some are turned by up to `max_turned_deg` (sixray_benign:
+    # about half by 15-35°; configs/synth/leaning_fan.yaml turns half)
     max_turned_deg: float = 35.0
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
     fan_source_cm: float = 100.0
+    fan_lean: tuple[float, float] = (0.0, 0.0)  # the fan plane's lean along the belt
+    # (`FanBeam.shear`, either way), drawn per bag; (0, 0): an upright fan. Real scans show a bag's
+    # two faces apart, joined by its side walls (sixray_benign); configs/synth/leaning_fan.yaml
+    # tries (0.1, 0.35), not yet the default (README, "Simulator realism")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,6 +157,8 @@ SIM_V2_0 = {
     "cables": 3.5,
     "coiled_cables": False,
     "spread": 1,
+    "fan_lean": (0.0, 0.0),
+    "turned_share": 0.15,
 }
 
 
@@ -448,19 +462,23 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
     a = cfg.fan_source_cm
     k = stretch * a / (a + local[:, 2] + lift)
     fill = rng.uniform(*cfg.fill)
+    shear = 0.0
+    if cfg.fan_lean[1] > 0:  # drawn only then: v2.0-v2.4 bags stay as they were
+        shear = float(rng.uniform(*cfg.fan_lean) * rng.choice([-1.0, 1.0]))
+    along = local[:, 1] - shear * (local[:, 2] + lift)  # FanBeam.image_y
     pitch = max(
         cfg.pitch_cm,
         np.ptp(local[:, 0] * k) / (fill * cfg.width),
-        np.ptp(local[:, 1]) / (fill * cfg.height),
+        np.ptp(along) / (fill * cfg.height),
     )
     apex_share = float(rng.uniform(0.4, 0.6))
     for _ in range(100):
         w_cm, h_cm = cfg.width * pitch, cfg.height * pitch
         margin = -0.03 * w_cm  # faint rims and handles may run off the frame
-        fan = FanBeam(source_cm=a, stretch=stretch, apex_cm=w_cm * apex_share)
+        fan = FanBeam(source_cm=a, stretch=stretch, apex_cm=w_cm * apex_share, shear=shear)
         offset = fan.apex_cm + (local[:, 0] - fan.apex_cm) * k  # u = offset + x_centre·k
         lo, hi = np.max((margin - offset) / k), np.min((w_cm - margin - offset) / k)
-        v_lo, v_hi = np.max(margin - local[:, 1]), np.min(h_cm - margin - local[:, 1])
+        v_lo, v_hi = np.max(margin - along), np.min(h_cm - margin - along)
         if lo <= hi and v_lo <= v_hi:
             break
         pitch *= 1.02
@@ -570,7 +588,11 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         size[2] = max(size[2], flat[2] + 3.0)
     if cfg.frame_fit is not None:  # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
-        size[1] = max(size[1], size[0] / (aspect * rng.uniform(*cfg.frame_fit)))
+        fit = rng.uniform(*cfg.frame_fit)
+        lean = np.mean(cfg.fan_lean) * size[2]  # a leaning fan shows the faces this far apart
+        size[1] = max(size[1], size[0] / (aspect * fit) - lean)
+        if lean > 0:  # ... so a bag's image is taller: one too tall would leave white at the sides
+            size[0] = max(size[0], (size[1] + lean) * aspect / fit)
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
     pitch, fan, center, rot = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
@@ -602,6 +624,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
+    if fan.shear:
+        info["fan_shear"] = fan.shear
     bag = Bag(canvas, outline=outline, info=info)
     for model in models:
         base = packed_pose(model.category, rng) if cfg.packed_poses else None

@@ -59,7 +59,16 @@ SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE
 # Simulator v2.2 (2026-12-02), demo model v3's domain: v2.1's bags with box shells and the
 # palette with a brightness floor (configs/synth/sim_v2_2.yaml says the same).
 SIM_V2_2_CONFIG = SynthConfig(
-    bag=replace(BagConfig(), shell_corners=None, cables=3.5, coiled_cables=False, spread=1),
+    bag=replace(
+        BagConfig(),
+        clutter=(28, 50),
+        shell_corners=None,
+        cables=3.5,
+        coiled_cables=False,
+        spread=1,
+        fan_lean=(0.0, 0.0),
+        turned_share=0.15,
+    ),
     colour=ColourStyle(gamma=0.45, floor=0.4, sharpen_range=(1.5, 3.75), smooth_dark=0.0),
 )
 

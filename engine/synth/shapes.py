@@ -31,6 +31,7 @@ _EPS = 1e-12
 _PIECE_LONG_PX = 48
 _PIECE_WIDE_PX = 4
 _FAR_CM = 1e6
+_CHORD_CHUNK = 64  # wire pieces per block in `Canvas._chords`
 _BATCH_MAX_PX = 16384  # solids of up to this many pixels are ray-cast in batches ...
 _BATCH_SLACK_PX = 4096  # ... padded to one block of up to twice their pixels plus this
 
@@ -120,13 +121,14 @@ class Solid:
     rot: np.ndarray = field(default_factory=lambda: np.eye(3))
     cut: float | None = field(default=None, kw_only=True)
 
-    def _local_rays(self, ox, oy, dx, dz):
+    def _local_rays(self, ox, oy, dx, dz, shear=0.0):
         """Ray origins and directions in the solid's local coordinates (float32 arrays).
 
         Each ray's origin is taken where it crosses the height of the solid's centre, so the
         numbers stay as small as the solid and float32 keeps a thin wall's thickness exact.
         """
-        (a, b, d), py = _column_rays([self], *(np.asarray(v)[None] for v in (ox, oy, dx, dz)))
+        rays = (np.asarray(v)[None] for v in (ox, oy, dx, dz))
+        (a, b, d), py = _column_rays([self], *rays, shear=shear)
         origin = [(ai + bi * py)[0] for ai, bi in zip(a, b, strict=True)]
         return origin, [di[0] for di in d]
 
@@ -134,13 +136,16 @@ class Solid:
         """(t_near, t_far) of each ray inside the solid, in local coordinates; empty if far<near."""
         raise NotImplementedError
 
-    def thickness(self, ox, oy, dx=0.0, dz=1.0) -> np.ndarray:
-        """Path length (cm) inside the solid of each ray; `dx`, `dz` a unit direction.
+    def thickness(self, ox, oy, dx=0.0, dz=1.0, shear=0.0) -> np.ndarray:
+        """Path length (cm) inside the solid of each ray (dx, shear·dz, dz), a unit direction
+        (`FanBeam.rays`).
 
         Same as `reference_thickness` to float32 rounding, in a third of the operations.
         """
-        block = _thickness([self], *(np.asarray(v)[None] for v in (ox, oy, dx, dz)))
-        return self.reference_thickness(ox, oy, dx, dz) if block is None else block[0]
+        block = _thickness([self], *(np.asarray(v)[None] for v in (ox, oy, dx, dz)), shear=shear)
+        if block is None:
+            return self.reference_thickness(ox, oy, dx, dz, shear)
+        return block[0]
 
     @classmethod
     def _bound(cls, rays: _RayInterval, a, b, d, solids: list[Solid]) -> bool:
@@ -151,9 +156,9 @@ class Solid:
         """
         return False
 
-    def reference_thickness(self, ox, oy, dx=0.0, dz=1.0) -> np.ndarray:
+    def reference_thickness(self, ox, oy, dx=0.0, dz=1.0, shear=0.0) -> np.ndarray:
         """`thickness` ray by ray through `interval`: the plain, slower reference."""
-        origin, direction = self._local_rays(ox, oy, dx, dz)
+        origin, direction = self._local_rays(ox, oy, dx, dz, shear)
         t_near, t_far = self.interval(origin, direction)
         if self.cut is not None:  # the half-space local z >= cut
             ez = _safe(direction[2])
@@ -172,22 +177,25 @@ class Solid:
         return r, r, r
 
 
-def _column_rays(solids: list[Solid], ox, oy, dx, dz):
+def _column_rays(solids: list[Solid], ox, oy, dx, dz, shear: float = 0.0):
     """((a, b, d), py) of each solid's rays: local origins a + b·py, directions d (float32).
 
-    ox, oy, dx, dz carry a leading axis, one entry per solid (or one for all). a and d are
-    (3, n, ...) and vary across the columns (with ox, dx, dz), b (3, n, 1, ...) is per solid
-    and axis, and py = oy − centre_y (n, ...) varies along the rows.
+    ox, oy, dx, dz carry a leading axis, one entry per solid (or one for all); the rays run
+    along (dx, shear·dz, dz). a and d are (3, n, ...) and vary across the columns (with ox, dx,
+    dz), b (3, n, 1, ...) is per solid and axis, and py = oy + shear·centre_z − centre_y
+    (n, ...) varies along the rows.
     """
     r_t = np.array([s.rot for s in solids], np.float32).transpose(2, 0, 1)  # [i, n, k] = R[k, i]
     ndim = max(np.ndim(ox), np.ndim(oy), np.ndim(dx), np.ndim(dz))
     cx, cy, cz = _per_solid([s.center for s in solids], ndim + 1, np.float64)
     px = (ox - cx + np.asarray(dx) / np.asarray(dz) * cz).astype(np.float32)
-    py = np.asarray(oy - cy).astype(np.float32)
+    py = np.asarray(oy - cy + shear * cz if shear else oy - cy).astype(np.float32)
     dx, dz = np.asarray(dx, np.float32), np.asarray(dz, np.float32)
     axes = (3, len(solids)) + (1,) * (ndim - 1)
     a = r_t[:, :, 0].reshape(axes) * px
     direction = r_t[:, :, 0].reshape(axes) * dx + r_t[:, :, 2].reshape(axes) * dz
+    if shear:
+        direction += r_t[:, :, 1].reshape(axes) * (np.float32(shear) * dz)
     return (a, r_t[:, :, 1].reshape(axes), direction), py
 
 
@@ -200,13 +208,13 @@ def _per_solid(values, ndim: int, dtype=np.float32) -> np.ndarray:
     return v.reshape(v.shape + (1,) * (ndim - v.ndim)).astype(dtype, copy=False)
 
 
-def _thickness(solids: list[Solid], ox, oy, dx, dz) -> np.ndarray | None:
+def _thickness(solids: list[Solid], ox, oy, dx, dz, shear: float = 0.0) -> np.ndarray | None:
     """Path lengths through each of `solids` (one class, all with or all without a cut).
 
     The rays carry a leading axis, one entry per solid (see `_column_rays`); returns float32
     (n, ...) or None where only `reference_thickness` is exact.
     """
-    (a, b, d), py = _column_rays(solids, ox, oy, dx, dz)
+    (a, b, d), py = _column_rays(solids, ox, oy, dx, dz, shear)
     shape = np.broadcast_shapes(a.shape[1:], py.shape, d.shape[1:])
     rays = _RayInterval(py, shape)
     if not type(solids[0])._bound(rays, a, b, d, solids):
@@ -375,8 +383,9 @@ class Wire:
     radius_cm: float = 0.05
     z: float = 3.0
 
-    def thickness(self, ox, oy, dx=0.0, dz=1.0):
+    def thickness(self, ox, oy, dx=0.0, dz=1.0, shear=0.0):
         x = ox + np.asarray(dx) / np.asarray(dz) * self.z  # where each ray crosses height z
+        oy = oy + shear * self.z if shear else oy
         best = np.full(np.broadcast_shapes(np.shape(x), np.shape(oy)), np.inf)
         pts = np.asarray(self.points, np.float64)
         for (x0, y0), (x1, y1) in itertools.pairwise(pts):
@@ -423,23 +432,31 @@ class FanBeam:
 
     Along the belt the image is orthographic; across it, a point at height z lands at
     apex + (x − apex)·stretch·a/(a + z): objects on the belt are stretched by `stretch`, higher
-    ones less (physics.md §1: 10-30 %).
+    ones less (physics.md §1: 10-30 %). `shear`: the fan's plane leans along the belt, so a
+    point at height z lands at y − shear·z along it and a bag's top and bottom faces show
+    apart, joined by its side walls, as in real scans (sixray_benign); 0: an upright fan.
     """
 
     source_cm: float = 100.0
     stretch: float = 1.2
     apex_cm: float = 32.0
+    shear: float = 0.0
 
     def image_x(self, x, z):
         """Across-belt image coordinate (cm) of a point at (x, z)."""
         a = self.source_cm
         return self.apex_cm + (x - self.apex_cm) * self.stretch * a / (a + np.maximum(z, 1 - a))
 
+    def image_y(self, y, z):
+        """Along-belt image coordinate (cm) of a point at (y, z)."""
+        return y - self.shear * z if self.shear else y
+
     def rays(self, u_cm: np.ndarray):
-        """Belt-plane crossing and unit direction (dx, dz) of the ray seen by image column u."""
+        """Belt-plane crossing of the ray seen by image column u, and dx, dz of its unit
+        direction (dx, shear·dz, dz)."""
         belt_x = self.apex_cm + (u_cm - self.apex_cm) / self.stretch
         dx, dz = belt_x - self.apex_cm, np.full_like(u_cm, self.source_cm)
-        norm = np.hypot(dx, dz)
+        norm = np.hypot(dx, dz * math.hypot(1.0, self.shear)) if self.shear else np.hypot(dx, dz)
         return belt_x, dx / norm, dz / norm
 
 
@@ -473,6 +490,7 @@ class Canvas:
     ) -> None:
         self.height, self.width, self.pitch, self.fan = height, width, float(pitch_cm), fan
         self.row0, self.col0 = row0, col0
+        self.shear = 0.0 if fan is None else float(fan.shear)  # see `FanBeam`
         self.maps: dict[str, np.ndarray] = {}
         self._rays: tuple | None = None
 
@@ -489,6 +507,9 @@ class Canvas:
                 for z in (z0, z1)
             ]
             x0, x1 = min(us), max(us)
+        if self.shear:  # FanBeam.image_y
+            shifts = (self.shear * z0, self.shear * z1)
+            y0, y1 = y0 - max(shifts), y1 - min(shifts)
         p = self.pitch
         c0 = max(0, math.floor(x0 / p) - 1 - self.col0)
         c1 = min(self.width, math.ceil(x1 / p) + 2 - self.col0)
@@ -516,11 +537,12 @@ class Canvas:
         return self._pixel_span(cx - hx, cy - hy, cx + hx, cy + hy, cz - hz, cz + hz)
 
     def rays(self, rows: slice, cols: slice):
-        """(ox, oy, dx, dz) of the rays of a block of pixels, broadcastable to its shape."""
+        """(ox, oy, dx, dz, shear) of the rays of a block of pixels, broadcastable to its
+        shape: `Solid.thickness`'s arguments."""
         ox, oy, dx, dz = self._ray_table()
         if self.fan is None:
-            return ox[:, cols], oy[rows], dx, dz
-        return ox[:, cols], oy[rows], dx[:, cols], dz[:, cols]
+            return ox[:, cols], oy[rows], dx, dz, 0.0
+        return ox[:, cols], oy[rows], dx[:, cols], dz[:, cols], self.shear
 
     def _ray_table(self):
         """(ox, oy, dx, dz) of every column's (1, width) and row's (height, 1) ray, cached."""
@@ -605,7 +627,9 @@ class Canvas:
             dx, dz = np.asarray(dx)[None], np.asarray(dz)[None]
         else:
             dx, dz = dx[0][cols][:, None, :], dz[0][cols][:, None, :]
-        block = _thickness(solids, ox[0][cols][:, None, :], oy[:, 0][rows][:, :, None], dx, dz)
+        block = _thickness(
+            solids, ox[0][cols][:, None, :], oy[:, 0][rows][:, :, None], dx, dz, self.shear
+        )
         if block is None:
             return [self._solid(solid, span) for solid, span in zip(solids, spans, strict=True)]
         return [block[k, :h, :w] for k, (h, w) in enumerate(sizes)]
@@ -626,6 +650,8 @@ class Canvas:
             x = self.fan.image_x(x, sheet.z)
             cos = float(self.fan.rays(np.array([x.mean()]))[2][0])
         # Pixel coordinates inside the span, in 1/16 px for sub-pixel edges.
+        if self.shear:
+            y = self.fan.image_y(y, sheet.z)
         cols = (x / self.pitch - self.col0 - span[1].start - 0.5) * 16
         rows = (y / self.pitch - self.row0 - span[0].start - 0.5) * 16
         polygon = np.stack([cols, rows], axis=1).round().astype(np.int32)
@@ -692,7 +718,6 @@ class Canvas:
         Each piece's chords go by the largest into its wire's map in `flat`, whose offset, span
         origin (row, column) and size (rows, columns) are the piece's row of `frame`.
         """
-        offset, span_r0, span_c0, height, width = frame.T
         v = end - start
         lo, hi = np.minimum(start, end) - radius[:, None], np.maximum(start, end) + radius[:, None]
         u_lo, u_hi = lo[:, 0], hi[:, 0]
@@ -702,8 +727,30 @@ class Canvas:
         p = self.pitch
         c0 = np.floor(u_lo / p).astype(np.intp) - 1 - self.col0
         c1 = np.ceil(u_hi / p).astype(np.intp) + 2 - self.col0
-        r0 = np.floor(lo[:, 1] / p).astype(np.intp) - 1 - self.row0
-        r1 = np.ceil(hi[:, 1] / p).astype(np.intp) + 2 - self.row0
+        v_lo, v_hi = lo[:, 1] - self.shear * z, hi[:, 1] - self.shear * z  # FanBeam.image_y
+        r0 = np.floor(v_lo / p).astype(np.intp) - 1 - self.row0
+        r1 = np.ceil(v_hi / p).astype(np.intp) + 2 - self.row0
+        # Pieces of about one block size together: one padded block for all of them would
+        # compute several times the pixels (thick and thin wires, short last pieces).
+        order = np.lexsort((c1 - c0, r1 - r0))
+        for chunk in np.array_split(order, -(-len(order) // _CHORD_CHUNK)):
+            self._chord_block(
+                flat,
+                start[chunk],
+                v[chunk],
+                radius[chunk],
+                z[chunk],
+                frame[chunk],
+                c0[chunk],
+                c1[chunk],
+                r0[chunk],
+                r1[chunk],
+            )
+
+    def _chord_block(self, flat, start, v, radius, z, frame, c0, c1, r0, r1) -> None:
+        """`_chords` for pieces with start points `start` and vectors `v`, over one block of
+        (pieces, most rows, most columns) from their pixel bounds [r0, r1) × [c0, c1)."""
+        offset, span_r0, span_c0, height, width = frame.T
         cols = c0[:, None] + np.arange(max(int((c1 - c0).max()), 1))  # canvas columns
         rows = r0[:, None] + np.arange(max(int((r1 - r0).max()), 1))
         cols -= span_c0[:, None]  # ... and in each wire's own map
@@ -719,6 +766,8 @@ class Canvas:
         x_at = ox[0][canvas_cols] + slope[canvas_cols] * z[:, None]  # rays at the wire's height
         rx = x_at - start[:, :1]  # (pieces, columns)
         ry = oy[:, 0][rows + span_r0[:, None]] - start[:, 1:]  # (pieces, rows)
+        if self.shear:  # rays at the wire's height
+            ry += (self.shear * z)[:, None]
         rx[col_off], ry[row_off] = _FAR_CM, _FAR_CM  # far from every piece: no chord
         length2 = np.maximum(v[:, 0] ** 2 + v[:, 1] ** 2, _EPS)[:, None]
         s = (rx * (v[:, :1] / length2))[:, None, :] + (ry * (v[:, 1:] / length2))[:, :, None]

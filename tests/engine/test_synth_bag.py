@@ -98,6 +98,25 @@ def test_the_bag_fills_the_frame_as_a_cropped_export_does():
         assert edge.mean() < 0.5, f"seed {seed}: the bag is cut along the frame's edges"
 
 
+def test_a_leaning_fan_shows_the_bag_s_faces_apart_and_keeps_it_in_the_frame():
+    """`fan_lean`: the top face lands shear·depth along the belt from the bottom one, so a
+    bag's image is taller; it still fills the frame without being cut, and its items stay in it."""
+    upright = BagConfig(width=320, height=240, pitch_cm=0.1, min_objects=2, max_objects=2)
+    leaning = replace(upright, fan_lean=(0.4, 0.4))
+    for seed in range(4):
+        flat = compose_bag(np.random.default_rng(seed), upright)
+        bag = compose_bag(np.random.default_rng(seed), leaning)
+        assert "fan_shear" not in flat.info and abs(bag.info["fan_shear"]) == pytest.approx(0.4)
+        rows, cols = np.nonzero(bag.outline)
+        assert max((np.ptp(cols) + 1) / 320, (np.ptp(rows) + 1) / 240) > 0.9
+        edge = np.concatenate(
+            [bag.outline[0], bag.outline[-1], bag.outline[:, 0], bag.outline[:, -1]]
+        )
+        assert edge.mean() < 0.5
+        for obj in bag.objects:
+            assert (obj.mask & bag.outline).sum() / obj.mask.sum() > 0.97
+
+
 def test_frame_fit_makes_the_bag_fill_the_frame_both_ways():
     """A 4:3 frame and long bags: with `frame_fit` their box covers more of the frame."""
 
