@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -37,17 +38,15 @@ def test_piece_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_coco(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 12-bag simulated dataset at 96×72 with train/val/test splits; gives its folder."""
     from engine.data import split_coco
-    from engine.synth.bag import BagConfig
     from engine.synth.dataset import SIM_V2_2_CONFIG, write_dataset
 
     folder = tmp_path_factory.mktemp("tiny_coco")
     # simulator v2.2's bags and palette (box shells, random-walk cables): the tiny models
     # trained on these bags find what the tests need (both a judged class and others), so new
     # simulator defaults do not change the data under them
-    bag = BagConfig(
-        width=96, height=72, pitch_cm=0.6, min_objects=1, max_objects=3,
-        shell_corners=None, cables=3.5, coiled_cables=False, spread=1,
-    )  # fmt: skip
+    bag = replace(
+        SIM_V2_2_CONFIG.bag, width=96, height=72, pitch_cm=0.6, min_objects=1, max_objects=3
+    )
     data = write_dataset(folder, 12, seed=5, config=SIM_V2_2_CONFIG, bag_config=bag, progress=False)
     split_coco(data)
     return folder

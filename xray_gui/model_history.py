@@ -295,8 +295,10 @@ def verdict(lineage: dict[str, Any]) -> str:
     bags = f"{new['bags']} held-out bag{'' if new['bags'] == 1 else 's'} ({new['objects']} objects)"
     if lineage["better"]:
         return f"The new model is better on the {bags}: AP50 no lower, no more false detections."
+    if old["AP50"] is None or new["AP50"] is None:
+        return f"No AP50 to compare on the {bags}: the held-out bags hold no reviewed objects."
     changes = []
-    if old["AP50"] is not None and new["AP50"] is not None and new["AP50"] != old["AP50"]:
+    if new["AP50"] != old["AP50"]:
         way = "up" if new["AP50"] > old["AP50"] else "down"
         changes.append((way == "up", f"AP50 {way} from {_pct(old['AP50'])} to {_pct(new['AP50'])}"))
     fd_old, fd_new = old["false_detections_per_bag"], new["false_detections_per_bag"]
@@ -308,8 +310,6 @@ def verdict(lineage: dict[str, Any]) -> str:
     gains = " and ".join(text for good, text in changes if good)
     losses = " and ".join(text for good, text in changes if not good)
     kind = judged(lineage)
-    if old["AP50"] is None or new["AP50"] is None:
-        return f"No AP50 to compare on the {bags}: the held-out bags hold no reviewed objects."
     if kind == "trade-off":
         return f"A trade-off on the {bags}: {gains}, but {losses}. Yours to weigh."
     if kind == "worse":
