@@ -34,7 +34,7 @@ from engine.io.files import one_line, quote_path
 KIND = "bundle"
 SUFFIX = ".xsb"  # X-ray screening bundle
 CENTRE = 0.5  # every judge's operating threshold, after re-centring its scores
-_CROP_KEYS = ("size", "margin", "mode", "masks")
+_CROP_KEYS = ("size", "margin", "mode", "masks", "align")
 _EPS = 1e-6
 
 
@@ -90,7 +90,12 @@ def _judged_margins(
     judges = build_judges(bundle, device)
     c = bundle["crops"]
     dataset = ObjectCrops(
-        source, size=int(c["size"]), margin=float(c["margin"]), mode=c["mode"], masks=c["masks"]
+        source,
+        size=int(c["size"]),
+        margin=float(c["margin"]),
+        mode=c["mode"],
+        masks=c["masks"],
+        align=c["align"],
     )
     known = set(bundle["categories"])
     names = [item.category if item.category in known else "" for item in dataset.items]
@@ -249,7 +254,7 @@ def make_bundle(
         "classifiers": [],
         "model": {"detector": _half(det["model"]), "classifiers": []},
         "thresholds": {"detection": float(detection_threshold), "anomaly": CENTRE},
-        "crops": {"size": 224, "margin": 0.15, "mode": "rgb", "masks": False},
+        "crops": {"size": 224, "margin": 0.15, "mode": "rgb", "masks": False, "align": False},
         "metrics": metrics or {},
     }
     claimed: dict[str | None, str] = {}
@@ -282,7 +287,7 @@ def _judges_of(path: str | Path) -> list[tuple[str | Path, dict, dict, dict]]:
         bundle = load_bundle(path)
         if not bundle["classifiers"]:
             raise BundleError(f"{path}: a bundle without judges has none to give")
-        crops = {k: bundle["crops"][k] for k in _CROP_KEYS}
+        crops = crop_settings(bundle["crops"])
         return [
             (path, {**entry, "source": f"{path}#{k}"}, weights, crops)
             for k, (entry, weights) in enumerate(
@@ -303,7 +308,12 @@ def _judges_of(path: str | Path) -> list[tuple[str | Path, dict, dict, dict]]:
         "target_fpr": cls.get("target_fpr"),
         "validation": cls.get("val_metrics"),
     }
-    return [(path, entry, _half(cls["model"]), {k: cls["crops"][k] for k in _CROP_KEYS})]
+    return [(path, entry, _half(cls["model"]), crop_settings(cls["crops"]))]
+
+
+def crop_settings(crops: dict[str, Any]) -> dict[str, Any]:
+    """How a bundle or classifier crops objects; `align` is False where made before it existed."""
+    return {k: crops.get(k, False) if k == "align" else crops[k] for k in _CROP_KEYS}
 
 
 def load_bundle(path: str | Path) -> dict[str, Any]:
@@ -383,8 +393,10 @@ def check_bundle_fields(bundle: dict[str, Any], where: str) -> None:
         raise bad("crops.margin", crops.get("margin"), "a number of at least 0")
     if crops.get("mode") not in ("rgb", "dual"):
         raise bad("crops.mode", crops.get("mode"), "'rgb' or 'dual'")
-    if not isinstance(crops.get("masks"), bool):
-        raise bad("crops.masks", crops.get("masks"), "true or false")
+    for key in ("masks", "align"):
+        if not isinstance(crops.get(key, False), bool):
+            raise bad(f"crops.{key}", crops.get(key), "true or false")
+    crops.setdefault("align", False)  # bundles made before crops could be aligned
     if not isinstance(bundle["classifiers"], list):
         raise bad("classifiers", bundle["classifiers"], "a list")
     for i, info in enumerate(bundle["classifiers"]):

@@ -255,6 +255,7 @@ def finetune_judge(
     crops: dict,
 ) -> Path:
     """Fine-tune the bundle's judge of `category` on its reviewed objects; returns best.pt."""
+    from engine.bundle import crop_settings
     from engine.classification.config import (
         ClassifierConfig,
         ClassifierDataConfig,
@@ -266,7 +267,7 @@ def finetune_judge(
     from engine.classification.train import train_classifier
 
     config = ClassifierConfig(
-        crops=CropConfig(**{k: crops[k] for k in ("size", "margin", "mode", "masks")}),
+        crops=CropConfig(**crop_settings(crops)),
         data=ClassifierDataConfig(
             train=str(data.train),
             val=str(data.train),  # the threshold is set on training objects, not held-out ones

@@ -132,6 +132,7 @@ class Screener:
                 margin=float(self.crops["margin"]),
                 masks=masks[wanted] if masks is not None and self.crops.get("masks") else None,
                 mode=mode,
+                orient=masks[wanted] if masks is not None and self.crops.get("align") else None,
             )
             t2 = time.perf_counter()
             timings["crop"] = (t2 - t1) * 1000

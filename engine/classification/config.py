@@ -13,6 +13,7 @@ class CropConfig:
     margin: float = 0.15  # context around the box, as a share of its size on each side
     mode: str = "rgb"  # rgb: false colour; dual: −ln T_low, −ln T_high, Zeff
     masks: bool = False  # blank everything outside the instance mask (pre-localisation)
+    align: bool = False  # turn each crop so its instance mask's long axis lies across
 
 
 @dataclass(frozen=True)

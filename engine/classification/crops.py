@@ -73,6 +73,7 @@ def crop_objects(
     masks: np.ndarray | torch.Tensor | None = None,
     mode: str = "rgb",
     air: float | Sequence[float] | None = None,
+    orient: np.ndarray | torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Square crops of the objects in `boxes_xyxy` (N×4, pixels), as float32 N×C×size×size.
 
@@ -83,6 +84,10 @@ def crop_objects(
     paper's "pre-localisation". Boxes under 1 px wide or high are cropped as 1 px boxes around
     their centre. Resizing uses INTER_AREA when shrinking and INTER_LINEAR when enlarging.
     `channels` is H×W×C: extra planes (a target map, say) get exactly the image's geometry.
+    With `orient` (N×H×W masks, as `masks`) each crop is turned about its box's centre so that
+    its mask's long axis (`mask_angle`) lies across: a product's layout then shows in one of
+    four poses (flips) instead of at any angle. The square's side is then at least the mask's
+    long side (plus margin), so a long thin object at 45° is not cut off.
     """
     _check_mode(mode)
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
@@ -107,8 +112,19 @@ def crop_objects(
             raise ValueError(f"masks must be {len(boxes)}×{h}×{w} (N×H×W), got {stack.shape}")
         if stack.dtype != np.bool_:
             stack = stack > 0.5
+    turns = None
+    if orient is not None:
+        turns = _as_numpy(orient)
+        if turns.shape != (len(boxes), h, w):
+            raise ValueError(f"orient must be {len(boxes)}×{h}×{w} (N×H×W), got {turns.shape}")
     out = np.empty((len(boxes), size, size, depth), np.float32)
     for j, box in enumerate(boxes):
+        if turns is not None:
+            angle, long_side = mask_angle(turns[j])
+            if long_side > 0:
+                keep = None if stack is None else stack[j]
+                out[j] = _turned(image, box, margin, angle, long_side, keep, fill, size)
+                continue
         x0, y0, side = _square(box, margin)
         if side > _MAX_SIDE_FACTOR * max(h, w):
             raise ValueError(f"box {box.tolist()} is far larger than the {w}×{h} image")
@@ -128,6 +144,57 @@ def crop_objects(
             patch[:] = fill
         out[j] = _resize(patch, size)
     return torch.from_numpy(np.ascontiguousarray(out.transpose(0, 3, 1, 2)))
+
+
+def mask_angle(mask: np.ndarray | torch.Tensor) -> tuple[float, float]:
+    """(angle in degrees, long side in pixels) of a mask's smallest enclosing rectangle.
+
+    Turning the image by the angle (counter-clockwise, as `cv2.getRotationMatrix2D`) lays the
+    rectangle's long side across. An empty mask gives (0, 0).
+    """
+    points = cv2.findNonZero((_as_numpy(mask) > 0.5).astype(np.uint8))
+    if points is None:
+        return 0.0, 0.0
+    _, (width, height), angle = cv2.minAreaRect(points)
+    if width < height:  # OpenCV's angle is that of the side it calls width
+        angle, width = angle - 90.0, height
+    turn = (float(angle) + 90.0) % 180.0 - 90.0  # the smaller of the two turns that lay it across
+    return turn, float(width) + 1.0  # pixel centres: a 1-px line is 1 px long
+
+
+def _turned(
+    image: np.ndarray,
+    box: np.ndarray,
+    margin: float,
+    angle: float,
+    long_side: float,
+    keep: np.ndarray | None,
+    fill: np.ndarray,
+    size: int,
+) -> np.ndarray:
+    """One crop of `crop_objects` turned by `angle` about the box's centre (size×size×C)."""
+    h, w, depth = image.shape
+    x0, y0, x1, y1 = (float(v) for v in box)
+    length = max(x1 - x0, y1 - y0, long_side, 1.0)
+    side = max(1, math.floor(length * (1 + 2 * margin) + 0.5))
+    if side > _MAX_SIDE_FACTOR * max(h, w):
+        raise ValueError(f"box {box.tolist()} is far larger than the {w}×{h} image")
+    centre = ((x0 + x1) / 2 - 0.5, (y0 + y1) / 2 - 0.5)  # pixel centres sit at +0.5
+    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+    turn[:, 2] += (side - 1) / 2 - np.array(centre)  # the box's centre to the patch's
+    planes = []
+    for k in range(0, depth, 4):  # OpenCV warps at most 4 planes at a time
+        part = np.ascontiguousarray(image[:, :, k : k + 4])
+        border = tuple(float(v) for v in fill[k : k + 4])
+        warped = cv2.warpAffine(
+            part, turn, (side, side), flags=cv2.INTER_LINEAR, borderValue=border
+        )
+        planes.append(warped.reshape(side, side, -1))
+    patch = planes[0] if len(planes) == 1 else np.concatenate(planes, axis=2)
+    if keep is not None:
+        inside = cv2.warpAffine(keep.astype(np.uint8), turn, (side, side), flags=cv2.INTER_NEAREST)
+        patch[inside == 0] = fill
+    return _resize(patch, size)
 
 
 def normalise(batch: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

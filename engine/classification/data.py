@@ -86,6 +86,8 @@ class _CropDataset(torch.utils.data.Dataset):
         self.jitter = jitter
         self.epoch = 0
         self.labels: list[int] = []
+        self.masks = False  # outside the instance mask is air (ObjectCrops)
+        self.align = False  # crops turned along their masks (ObjectCrops)
         self.anomaly_maps = False  # items also carry where the anomaly is (see anomaly_map/)
 
     def __len__(self) -> int:
@@ -108,9 +110,10 @@ class _CropDataset(torch.utils.data.Dataset):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(sample_seed(self.seed, self.epoch, index))
             item = self._item(index, channels, jitter_box(box, self.jitter), mask, target)
+            turns = not self.align  # an aligned crop keeps its long axis across: flips only
             if not self.anomaly_maps:
-                return flip_rotate(item[0]), item[1]
-            both = flip_rotate(torch.cat([item[0], item[2][None]]))
+                return flip_rotate(item[0], turns=turns), item[1]
+            both = flip_rotate(torch.cat([item[0], item[2][None]]), turns=turns)
             return both[:3], item[1], both[3]
 
     def _item(self, index: int, channels, box, mask, target) -> Item | MapItem:
@@ -123,17 +126,20 @@ class _CropDataset(torch.utils.data.Dataset):
         return both[:-1], self.labels[index], both[-1]  # the map is cut exactly as the crop
 
     def _crop(self, channels: np.ndarray, box: np.ndarray, mask: np.ndarray | None) -> torch.Tensor:
-        """One crop; planes past the mode's three (a target map) are padded with 0."""
-        masks = None if mask is None else mask[None]
+        """One crop; planes past the mode's three (a target map) are padded with 0.
+
+        `mask` blanks the outside when the dataset masks, turns the crop when it aligns."""
+        mask = None if mask is None else mask[None]
         air = [AIR_VALUE[self.mode]] * 3 + [0.0] * (channels.shape[2] - 3)
         return crop_objects(
             channels,
             box[None],
             size=self.size,
             margin=self.margin,
-            masks=masks,
+            masks=mask if self.masks else None,
             mode=self.mode,
             air=air,
+            orient=mask if self.align else None,
         )[0]
 
     def _anomaly_target(self, index: int, shape: tuple[int, int]) -> np.ndarray | None:
@@ -168,6 +174,7 @@ class ObjectCrops(_CropDataset):
         margin: float = 0.15,
         mode: str = "rgb",
         masks: bool = False,
+        align: bool = False,
         train: bool = False,
         seed: int = 0,
         categories: Sequence[str] | None = None,
@@ -180,6 +187,7 @@ class ObjectCrops(_CropDataset):
         self.annotations_path = path
         self.image_root = root
         self.masks = masks
+        self.align = align
         self.anomaly_maps = anomaly_maps
         file_categories = sorted(data["categories"], key=lambda c: c["id"])
         chosen = (
@@ -216,7 +224,7 @@ class ObjectCrops(_CropDataset):
         x, y, bw, bh = (float(v) for v in ann["bbox"])
         box = np.array([x, y, x + bw, y + bh])
         mask = None
-        if self.masks:
+        if self.masks or self.align:
             h, w = channels.shape[:2]
             try:
                 mask = decode_segmentation(ann.get("segmentation"), h, w)
@@ -368,18 +376,19 @@ def jitter_box(box: np.ndarray, jitter: float) -> np.ndarray:
     return np.array([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2])
 
 
-def flip_rotate(crop: torch.Tensor) -> torch.Tensor:
+def flip_rotate(crop: torch.Tensor, *, turns: bool = True) -> torch.Tensor:
     """`crop` (C×S×S) flipped and turned by a random multiple of 90°: a bag's top view has no up.
 
-    Horizontal and vertical flips plus the four turns reach all eight symmetries of the square.
+    Horizontal and vertical flips plus the four turns reach all eight symmetries of the square;
+    `turns=False` (crops aligned along their masks) only flips, which keeps the long axis across.
     """
     hflip, vflip = (torch.rand(2) < 0.5).tolist()
-    turns = int(torch.randint(4, ()))
+    quarter = int(torch.randint(4, ())) if turns else 0
     if hflip:
         crop = crop.flip(-1)
     if vflip:
         crop = crop.flip(-2)
-    return torch.rot90(crop, turns, dims=(-2, -1)).contiguous()
+    return torch.rot90(crop, quarter, dims=(-2, -1)).contiguous()
 
 
 def _read_coco(annotations: str | Path, image_root: str | Path | None) -> tuple[dict, Path, Path]:
@@ -439,6 +448,7 @@ def make_dataset(
         margin=c.margin,
         mode=c.mode,
         masks=c.masks,
+        align=c.align,
         train=train,
         seed=seed,
         min_visibility=config.data.min_visibility if train else None,

@@ -53,6 +53,7 @@ def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device
         "method": state["architecture"]["name"],
         "input": "scan" if state["crops"].get("whole_image") else state["crops"]["mode"],
         "masks": bool(state["crops"].get("masks")),
+        "align": bool(state["crops"].get("align")),
         "checkpoint": str(checkpoint),
         "data": str(data),
         "metrics": anomaly_metrics(labels, scores, threshold).to_dict(),

@@ -54,7 +54,7 @@ def anomaly_table(paths: Sequence[Path]) -> tuple[list[str], list[list[str]]]:
             [
                 r.get("method", "?"),
                 "whole scan" if whole else r.get("input", "rgb"),
-                "–" if whole else ("mask" if r.get("masks") else "box"),
+                "–" if whole else _crop_kind(r),
                 _two(m.get("accuracy")),
                 _two(m.get("precision")),
                 _two(m.get("recall")),
@@ -68,3 +68,9 @@ def anomaly_table(paths: Sequence[Path]) -> tuple[list[str], list[list[str]]]:
             ]
         )
     return list(COLUMNS), rows
+
+
+def _crop_kind(result: dict) -> str:
+    """How a judge's crops were cut: `box` or `mask` (outside blanked), `aligned` when turned."""
+    kind = "mask" if result.get("masks") else "box"
+    return f"{kind}, aligned" if result.get("align") else kind

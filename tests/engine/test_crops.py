@@ -16,6 +16,7 @@ from engine.classification.crops import (
     MEAN,
     STD,
     crop_objects,
+    mask_angle,
     normalise,
     scan_channels,
 )
@@ -138,6 +139,75 @@ def test_resizing_shapes_empty_and_degenerate_boxes() -> None:
         crop_objects(image[:, :, 0], boxes)
 
 
+def bar(angle: float, size: tuple[float, float] = (30, 8), side: int = 64) -> np.ndarray:
+    """A side×side mask of a size[0]×size[1] bar turned by `angle` degrees about the middle."""
+    corners = cv2.boxPoints(((side / 2, side / 2), size, angle))
+    mask = np.zeros((side, side), np.uint8)
+    cv2.fillPoly(mask, [np.round(corners).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def extent(dark: np.ndarray) -> tuple[int, int]:
+    """(columns, rows) spanned by the True pixels."""
+    rows, cols = np.nonzero(dark)
+    return int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)
+
+
+@pytest.mark.parametrize("angle", [0, 30, 45, 90, 120, 170])
+def test_orient_lays_a_mask_s_long_axis_across(angle: float) -> None:
+    mask = bar(angle)
+    turn, long_side = mask_angle(mask)
+    assert -90 <= turn <= 90 and 29 <= long_side <= 33
+    image = np.where(mask[:, :, None], 0.2, 1.0).astype(np.float32).repeat(3, axis=2)
+    rows, cols = np.nonzero(mask)
+    box = [[cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]]
+    crop = hwc(crop_objects(image, box, size=48, margin=0.1, orient=mask[None])[0])
+    across, down = extent(crop[:, :, 0] < 0.6)
+    assert across >= 3 * down  # 30×8 lies across whatever its pose
+    assert across <= 48 and (crop[[0, -1], :, 0] == 1.0).all()  # and all of it in the square
+    unturned = hwc(crop_objects(image, box, size=48, margin=0.1)[0])
+    if angle % 90 == 0:  # already across or down: the same crop, or a quarter turn of it
+        turned = unturned if angle % 180 == 0 else np.rot90(unturned)
+        assert np.abs(crop - turned).max() < 0.35  # bilinear edges may differ by a pixel
+
+
+def test_orient_keeps_a_layout_the_same_in_any_pose() -> None:
+    """One object (a bar with a dot at one end) turned anywhere gives one of its flips."""
+    side, ref = 96, None
+    for angle in (0, 25, 60, 135, 200):
+        mask = bar(angle, (50, 16), side)
+        dot = np.zeros((side, side), np.uint8)
+        x = side / 2 + 16 * np.cos(np.radians(angle))
+        y = side / 2 + 16 * np.sin(np.radians(angle))
+        cv2.circle(dot, (round(x), round(y)), 4, 1, -1)
+        image = np.ones((side, side, 3), np.float32)
+        image[mask] = 0.6
+        image[dot > 0] = 0.0
+        rows, cols = np.nonzero(mask)
+        box = [[cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]]
+        crop = hwc(crop_objects(image, box, size=40, margin=0.05, orient=mask[None])[0])[:, :, 0]
+        if ref is None:
+            ref = crop
+            continue
+        flips = [crop, crop[::-1], crop[:, ::-1], crop[::-1, ::-1]]
+        assert min(np.abs(f - ref).mean() for f in flips) < 0.06
+
+
+def test_orient_with_masks_blanks_the_outside_and_empty_masks_fall_back_to_the_box() -> None:
+    mask = bar(40)
+    image = ramp(64, 64)
+    rows, cols = np.nonzero(mask)
+    box = [[cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]]
+    crop = crop_objects(image, box, size=32, masks=mask[None], orient=mask[None])[0]
+    assert (crop[:, 0, 0] == 1.0).all() and (crop != 1.0).any()  # air outside, the bar inside
+    empty = np.zeros((1, 64, 64), bool)
+    assert torch.equal(
+        crop_objects(image, box, size=32, orient=empty), crop_objects(image, box, size=32)
+    )
+    with pytest.raises(ValueError, match="orient"):
+        crop_objects(image, box, size=32, orient=np.zeros((2, 64, 64), bool))
+
+
 def test_normalise_uses_the_mode_constants() -> None:
     batch = torch.full((2, 3, 4, 4), 0.5)
     assert normalise(batch, MEAN["rgb"], STD["rgb"]).abs().max() == 0
@@ -230,6 +300,21 @@ def test_dual_mode_and_masks_on_simulator_data(synth: Path) -> None:
     assert (crops == 0).any() and (crops > 0.05).any()  # air outside the masks, matter inside
     corners = crops[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]  # outside every object's mask
     assert (corners == 0).all()
+
+
+def test_aligned_object_crops_only_flip_in_training(synth: Path) -> None:
+    plain = ObjectCrops(synth, size=S)
+    aligned = ObjectCrops(synth, size=S, align=True)
+    assert len(aligned) == len(plain) and aligned.labels == plain.labels
+    turned = [not torch.equal(aligned[i][0], plain[i][0]) for i in range(len(plain))]
+    assert any(turned)  # objects not lying square are turned
+    training = ObjectCrops(synth, size=S, align=True, train=True, seed=1, jitter=0.0)
+    for epoch in range(3):
+        training.set_epoch(epoch)
+        for i in range(len(training)):
+            x = aligned[i][0]
+            flips = [x, x.flip(-1), x.flip(-2), x.flip(-1).flip(-2)]
+            assert any(torch.equal(training[i][0], f) for f in flips)  # never a quarter turn
 
 
 def test_category_subset_and_missing_attributes(synth: Path, tmp_path: Path) -> None:

@@ -38,6 +38,33 @@ def test_a_bundle_holds_both_models_and_their_settings(tiny_bundle):
 
 
 @pytest.mark.slow
+def test_a_bundle_that_aligns_turns_crops_along_the_detector_s_masks(
+    tiny_bundle, tiny_coco, tmp_path, monkeypatch
+):
+    import engine.classification.crops as crops
+    from engine.checkpoint import load_checkpoint, save_checkpoint
+
+    state = load_checkpoint(tiny_bundle, kind="bundle")
+    assert load_bundle(tiny_bundle)["crops"]["align"] is False
+    del state["crops"]["align"]  # as bundles made before crops could be aligned
+    old = save_checkpoint(tmp_path / "old.xsb", {**state, "kind": "bundle"})
+    assert load_bundle(old)["crops"]["align"] is False
+    state["crops"]["align"] = "yes"
+    with pytest.raises(BundleError, match=r"crops\.align"):
+        load_bundle(save_checkpoint(tmp_path / "bad.xsb", {**state, "kind": "bundle"}))
+    state["crops"]["align"] = True
+    aligned = save_checkpoint(tmp_path / "aligned.xsb", {**state, "kind": "bundle"})
+    seen = []
+    crop = crops.crop_objects
+    monkeypatch.setattr(
+        crops, "crop_objects", lambda *a, **k: seen.append(k["orient"]) or crop(*a, **k)
+    )
+    result = Screener.from_bundle(aligned, device="cpu")(_scans(tiny_coco)[0])
+    assert result.findings and seen and seen[0] is not None
+    assert seen[0].shape[1:] == (72, 96) and seen[0].dtype == bool
+
+
+@pytest.mark.slow
 def test_screening_a_scan_gives_findings_with_anomaly_scores(screener, tiny_coco):
     path = _scans(tiny_coco)[0]
     result = screener(path)
