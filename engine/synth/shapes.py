@@ -796,9 +796,15 @@ class Canvas:
         r1 = min(max(s[0].stop for s in spans) + margin, self.height)
         c0 = max(min(s[1].start for s in spans) - margin, 0)
         c1 = min(max(s[1].stop for s in spans) + margin, self.width)
-        return Canvas(
+        window = Canvas(
             r1 - r0, c1 - c0, self.pitch, self.fan, row0=self.row0 + r0, col0=self.col0 + c0
         )
+        ox, oy, dx, dz = self._ray_table()  # the window's rays: a slice of ours, to the bit
+        cols = slice(c0, c1)
+        if self.fan is not None:
+            dx, dz = dx[:, cols], dz[:, cols]
+        window._rays = (ox[:, cols], oy[r0:r1], dx, dz)
+        return window
 
     def draw(self, parts: Iterable[Part]) -> Canvas | None:
         """Draw one object's `parts` in a window of their own, merge it, and return the window.
@@ -812,6 +818,35 @@ class Canvas:
         window.add_parts(parts)
         self.merge(window)
         return window
+
+    def draw_all(self, objects: Iterable[Iterable[Part]]) -> list[Canvas | None]:
+        """`draw` each object in turn, with the thickness maps of all their parts computed
+        together: the same windows and maps as one by one, in fewer, larger batches."""
+        objects = [list(parts) for parts in objects]
+        parts = [part for group in objects for part in group]
+        spans = [self._draw_span(p.solid) for p in parts]
+        maps = self._thickness_maps([p.solid for p in parts], spans)
+        windows: list[Canvas | None] = []
+        k = 0
+        for group in objects:
+            window = self.window(p.solid for p in group)
+            windows.append(window)
+            if window is not None:  # every part's span lies within its object's window
+                r0, c0 = window.row0 - self.row0, window.col0 - self.col0
+                end = k + len(group)
+                for part, span, local in zip(group, spans[k:end], maps[k:end], strict=True):
+                    if span is None:
+                        continue
+                    rows, cols = span
+                    target = window._map(part.material)[
+                        rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0
+                    ]
+                    _add_into(target, local, part.sign)
+                    if part.sign < 0:
+                        np.maximum(target, 0.0, out=target)
+                self.merge(window)
+            k += len(group)
+        return windows
 
     def region(self, window: Canvas) -> tuple[slice, slice]:
         """This canvas's slices covered by `window`, one of its sub-canvases."""

@@ -186,6 +186,36 @@ def test_drawing_in_batches_equals_adding_one_by_one():
             assert np.array_equal(one.maps[m], batched.maps[m]), m
 
 
+def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
+    """`Canvas.draw_all`: the same windows and the same bits as `draw` object by object, a
+    cavity still carving only its own object."""
+    from engine.synth.shapes import FanBeam, Part, Sheet, Wire
+
+    rng = np.random.default_rng(11)
+    solids = _random_solids(rng, 12)
+    objects = []
+    for k in range(0, len(solids), 4):
+        group = [Part("p", str(rng.choice(["steel", "abs"])), s) for s in solids[k : k + 4]]
+        points = tuple(map(tuple, rng.uniform(1, 11, (6, 2))))
+        group.append(Part("w", "copper", Wire(points, 0.08, float(rng.uniform(0, 5)))))
+        group.append(Part("s", "cotton", Sheet(((2.0, 2.0), (9.0, 3.0), (8.0, 9.0)), 0.04, 1.0)))
+        group.append(Part("c", group[0].material, group[0].solid, -1.0))
+        objects.append(group)
+    objects.append([Part("far", "steel", Sheet(((500.0, 1.0), (501.0, 1.0), (501.0, 2.0)), 1.0))])
+    for fan in (None, FanBeam(100.0, 1.25, 5.0), FanBeam(100.0, 1.25, -20.0, shear=0.3)):
+        one, together = Canvas(240, 240, PITCH, fan), Canvas(240, 240, PITCH, fan)
+        one.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
+        together.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
+        windows = [one.draw(group) for group in objects]
+        drawn = together.draw_all(objects)
+        assert windows[-1] is None and drawn[-1] is None  # off the canvas
+        for a, b in zip(windows[:-1], drawn[:-1], strict=True):
+            assert (a.row0, a.col0, a.height, a.width) == (b.row0, b.col0, b.height, b.width)
+            assert all(np.array_equal(a.maps[m], b.maps[m]) for m in a.maps)
+        assert sorted(one.maps) == sorted(together.maps)
+        assert all(np.array_equal(one.maps[m], together.maps[m]) for m in one.maps)
+
+
 @pytest.mark.parametrize("radius", [0.03, 0.2])
 def test_wires_in_pieces_match_the_segment_by_segment_chords(radius):
     from engine.synth.shapes import FanBeam
