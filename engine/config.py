@@ -173,6 +173,18 @@ def _from(module: str, name: str) -> Rule:
 _DEVICE = re.compile(r"(auto|cpu|mps|cuda(:\d+)?)")
 
 
+def _clutter_mix(pairs: Any) -> str | None:
+    """(kind, frequency) pairs of `engine.synth.clutter.CLUTTER`'s kinds, frequencies ≥ 0."""
+    from engine.synth.clutter import CLUTTER
+
+    for kind, frequency in pairs:
+        if kind not in CLUTTER or kind == "garment":
+            return f"a clutter kind, one of {sorted(set(CLUTTER) - {'garment'})}, not {kind!r}"
+        if not _number(frequency) or frequency < 0:
+            return f"a frequency of at least 0 for {kind}, not {_shown(frequency)}"
+    return None
+
+
 def _device(v: Any) -> str | None:
     return None if _DEVICE.fullmatch(v) else "auto, cpu, cuda or cuda:N"
 
@@ -244,6 +256,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "spread": _at_least(1, _WHOLE),
         "shell_corners": _each(_above(0)),
         "fan_lean": _each(_at_least(0)),
+        "clutter_mix": _clutter_mix,
         "turned_share": _between(0, 1),
     },
     "engine.colour.ColourStyle": {

@@ -46,10 +46,31 @@ evaluation list):
   puts a point at height z at y − s·z, every ray cast exactly along (dx, s·dz, dz).
   configs/synth/leaning_fan.yaml (s 0.1-0.35, half the bags turned, 34-60 clutter items to keep
   the edge density) is a candidate: it still reads as simulated (README, "Simulator realism").
-What it still does not do: items that deform one another; the shell's depth by default (real
-scans show a case's side walls in perspective as many stacked contour lines, ours a flat
-outline); a blind reader still tells every simulated bag from a real one (README, "Simulator
-realism").
+- An off-centre source (`fan_apex`, `fan_apex_mirror`, off by default): real scanners' sources
+  sit at one side of the tunnel, so a higher point lands nearer that side (`FanBeam.image_x`)
+  and a bag's top and bottom faces show apart across the belt too, its side walls between them;
+  with the source in the middle (v2.0-v2.4) the top face is the bottom one shrunk about its
+  centre, an even band all round. `fit_projection` fits the image as the fan draws it to the
+  frame, lengthening the bag's side that leaves white (`frame_fit` fits the box before the pose).
+- Moulding (`moulding`, off by default): a hard shell's bent face edges, the two halves' lips
+  at mid-height (aluminium in 3 cases in 10) and ribs along each face, which a leaning or
+  off-centre fan shows as stacked contour lines; on every bag, 5-9 groups of 2-4 screws or
+  rivets along its edges, where handles, feet and guards are fixed.
+- Fill by volume (`fill_by_volume`, off by default): `garments` and `clutter` are what a
+  mid-sized trolley holds; other bags hold as many times more or fewer as their volume, so a
+  backpack no longer holds a trolley's load piled up black.
+- Hosts first (`hosts_first`, `host_room`, off by default): objects of interest are laid in
+  before the clutter, which then goes to the least packed of its `spread` places counting
+  `host_room` cm over each of them (a packer keeps hard things off a laptop): metal clutter
+  over a bottle falls from 20 % of its pixels to 11 % with 30 cm.
+- `clutter_mix` changes the clutter kinds' frequencies (`clutter.CLUTTER`).
+  configs/synth/oblique_fan.yaml combines these as the next candidate (README, "Simulator
+  realism").
+What it still does not do: items that deform one another; black where dense items overlap (the
+real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, 70 % of it inside objects of interest);
+hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
+thin organics; a blind reader still tells every simulated bag from a real one (README,
+"Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 now.
 """
@@ -94,6 +115,8 @@ _BAG_SIZES = {
     "backpack": ((38, 50), (29, 37), (14, 22)),
     "briefcase": ((36, 45), (28, 35), (7, 13)),
 }
+# cm³: what `BagConfig.garments` and `clutter` fill (`fill_by_volume`), a mid-sized trolley's
+_PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 
 
 @dataclass(frozen=True)
@@ -119,6 +142,8 @@ class BagConfig:
     # False: at any heading, so they pile up in the middle (v2.0)
     cables: float = 2.0  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere)
+    clutter_mix: tuple[tuple[str, float], ...] = ()  # (kind, frequency) pairs replacing
+    # `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
     # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
@@ -141,6 +166,23 @@ class BagConfig:
     # (`FanBeam.shear`, either way), drawn per bag; (0, 0): an upright fan. Real scans show a bag's
     # two faces apart, joined by its side walls (sixray_benign); configs/synth/leaning_fan.yaml
     # tries (0.1, 0.35), not yet the default (README, "Simulator realism")
+    fan_apex: tuple[float, float] = (0.4, 0.6)  # where the source sits across the belt, as a
+    # share of the frame's width: in the middle, a bag's top face is its bottom face shrunk
+    # about its centre, so its walls show as an even band all round; real scanners' sources sit
+    # at one side of the tunnel, so one side's walls show wide and the faces apart across it
+    fan_apex_mirror: bool = False  # the source on either side, drawn per bag (1 − share)
+    moulding: bool = False  # hard shells show their edges, lips and ribs (`_moulding`), and
+    # every bag groups of screws and rivets along its edges (`_fittings`); False: neither (v2.4)
+    fit_projection: bool = False  # `frame_fit` applied in `_pose` to the bag's image as the
+    # fan draws it, lengthening the side that makes it too wide or too tall; False: to the
+    # bag's box before the pose (v2.4), so a leaning or off-centre fan leaves white at the sides
+    hosts_first: bool = False  # the objects of interest are laid in before the clutter, which
+    # then goes to the least packed places (`spread`) counting `host_room` cm over each of them:
+    # a packer keeps hard things off a laptop where there is room. False: laid in last (v2.4)
+    host_room: float = 0.0
+    fill_by_volume: bool = False  # `garments` and `clutter` are for a mid-sized trolley; other
+    # bags hold more or fewer, in proportion to their volume. False: as many in any bag, so a
+    # backpack or briefcase is packed twice to five times as densely and piles up black (v2.4)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -244,12 +286,19 @@ def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, 
     return parts
 
 
-def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None = None):
+def _shell_parts(
+    kind: str,
+    size,
+    rng: np.random.Generator,
+    corner: float | None = None,
+    moulding: bool = False,
+):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
     `corner`: the shell's corners are rounded with this radius (cm) and a soft bag's walls
     follow the bulge of its piping; None: a box (simulator v2.0-v2.2, whose random numbers it
-    draws in the same order)."""
+    draws in the same order). `moulding`: screws and rivets along the edges (`_fittings`), and
+    a hard shell's edges, lips and ribs (`_moulding`; v2.0-v2.4 drew neither)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -294,6 +343,10 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
             parts.append(outline_sheet("lining", "pet", inner, 0.03, z))
         if coating is not None:
             parts += _rounded_shell("coating", "pvc", walls, depth, coating)
+    if moulding:
+        parts += _fittings(walls, depth, rng)
+        if hard:
+            parts += _moulding(walls, depth, rng)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
@@ -360,6 +413,53 @@ def _shell_parts(kind: str, size, rng: np.random.Generator, corner: float | None
         )
         for y in (-width * 0.3, width * 0.3):
             parts += shell("clasp", "brass", (2.0, 3.0, 1.0), 0.1, (length / 2 - 0.5, y, 0))
+    return parts
+
+
+def _fittings(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list[Part]:
+    """Screws and rivets in small groups along a bag's outline (`walls`, x, y cm): where
+    handles, feet, corner guards and the trolley's housings are fixed. Real scans show tens of
+    such dense specks on the edges of every bag (sixray_benign)."""
+    parts = []
+    n = len(walls)
+    for _ in range(int(rng.integers(5, 10))):
+        at = int(rng.integers(n))
+        tangent = walls[(at + 1) % n] - walls[at - 1]
+        tangent = tangent / max(float(np.hypot(*tangent)), 1e-6)
+        z = float(rng.choice([-depth / 2 + 0.4, depth / 2 - 0.4]))
+        metal = str(rng.choice(["steel", "steel", "stainless", "brass"]))
+        radius, thick = rng.uniform(0.2, 0.45), rng.uniform(0.3, 0.8)
+        inset = rng.uniform(0.93, 0.98)
+        for k in range(int(rng.integers(2, 5))):
+            x, y = walls[at] * inset + tangent * (k * rng.uniform(1.2, 2.5))
+            parts.append(disc("fitting", metal, (x, y, z), radius, thick))
+    return parts
+
+
+def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list[Part]:
+    """What a hard shell's moulding adds to its outline (`walls`, x, y cm) and `depth`.
+
+    Real scans show a hard case's side walls as stacked contour lines between its two faces,
+    seen apart by an oblique or leaning fan (sixray_benign): the thick bent edge of each face,
+    the two halves' lips meeting at mid-height (on an aluminium frame in some cases), and ribs
+    moulded along each face, seen face-on as pairs of thin lines.
+    """
+    parts = []
+    bead = rng.uniform(0.3, 0.5)
+    for z in (-depth / 2 + bead, depth / 2 - bead):  # the face's edge, bent into the wall
+        parts.append(path("shell_edge", "polycarbonate", walls * 0.985, bead, z))
+    lip = "aluminium" if rng.random() < 0.3 else "polycarbonate"
+    radius = rng.uniform(0.2, 0.35)
+    for z in (-0.7, 0.7):  # each half's lip, where they close
+        parts.append(path("shell_lip", lip, walls * 0.99, radius, z))
+    half_x, half_y = np.abs(walls).max(axis=0)
+    ribs = int(rng.integers(2, 6))
+    for z in (-depth / 2 + 0.3, depth / 2 - 0.3):
+        for k in range(ribs):
+            y = half_y * (2 * (k + 1) / (ribs + 1) - 1) * 0.8
+            for dy in (-0.6, 0.6):  # a rib's two flanks
+                line = [(-half_x * 0.8, y + dy), (half_x * 0.8, y + dy)]
+                parts.append(path("shell_rib", "polycarbonate", line, 0.25, z))
     return parts
 
 
@@ -437,6 +537,16 @@ def _wheel(x: float, y: float, z: float, r: float, width: float = 2.0) -> Cylind
     return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=width)
 
 
+def _hull(size, rot: np.ndarray, corner: float | None) -> np.ndarray:
+    """Points (world cm, about the bag's centre) whose projection covers the bag turned by
+    `rot`, with the 2 cm that handles stick out: a box's corners, or a rounded outline's."""
+    if corner is None:
+        corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+        return corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T
+    rim = _rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
+    return np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
+
+
 def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None = None):
     """Pixel pitch, fan beam, centre (world cm) and turn of a bag that fills the frame.
 
@@ -451,12 +561,7 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
     turn = cfg.max_turned_deg if rng.random() < cfg.turned_share else cfg.max_angle_deg
     angle = base + np.deg2rad(rng.uniform(-turn, turn))
     rot = rotation(rng.normal(0, 0.04), rng.normal(0, 0.04), angle)
-    if corner is None:
-        corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-        local = corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T  # handles stick out
-    else:  # the rounded outline, grown by the 2 cm that handles stick out
-        rim = _rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
-        local = np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
+    local = _hull(size, rot, corner)
     lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
     stretch = float(rng.uniform(*cfg.fan_stretch))
     a = cfg.fan_source_cm
@@ -466,12 +571,20 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
     if cfg.fan_lean[1] > 0:  # drawn only then: v2.0-v2.4 bags stay as they were
         shear = float(rng.uniform(*cfg.fan_lean) * rng.choice([-1.0, 1.0]))
     along = local[:, 1] - shear * (local[:, 2] + lift)  # FanBeam.image_y
-    pitch = max(
-        cfg.pitch_cm,
-        np.ptp(local[:, 0] * k) / (fill * cfg.width),
-        np.ptp(along) / (fill * cfg.height),
-    )
-    apex_share = float(rng.uniform(0.4, 0.6))
+    apex_share = float(rng.uniform(*cfg.fan_apex))
+    if cfg.fan_apex_mirror and rng.random() < 0.5:  # drawn only then: v2.0-v2.4 bags stay
+        apex_share = 1.0 - apex_share
+    width = np.ptp(local[:, 0] * k)
+    if cfg.fit_projection:
+        if cfg.frame_fit is not None:
+            fit = float(rng.uniform(*cfg.frame_fit))
+            size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit)
+            local = _hull(size, rot, corner)
+            lift = 0.5 - local[:, 2].min()
+            k = stretch * a / (a + local[:, 2] + lift)
+            along = local[:, 1] - shear * (local[:, 2] + lift)
+        width = _across(local, k, apex_share)
+    pitch = max(cfg.pitch_cm, width / (fill * cfg.width), np.ptp(along) / (fill * cfg.height))
     for _ in range(100):
         w_cm, h_cm = cfg.width * pitch, cfg.height * pitch
         margin = -0.03 * w_cm  # faint rims and handles may run off the frame
@@ -483,7 +596,37 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
             break
         pitch *= 1.02
     center = np.array([rng.uniform(lo, hi), rng.uniform(v_lo, v_hi), lift])
-    return pitch, fan, center, rot
+    return pitch, fan, center, rot, size
+
+
+def _across(local: np.ndarray, k: np.ndarray, apex_share: float) -> float:
+    """The width (cm) of a bag's image across the belt, centred in a frame whose source sits at
+    `apex_share` of its width: higher points land nearer the source, so off-centre a bag's
+    faces show apart (`FanBeam.image_x`)."""
+    near = np.ptp(local[:, 0] * k)
+    offset = (0.5 - apex_share) * near  # the bag's centre from the source, about
+    return float(np.ptp(k * (local[:, 0] + offset)))
+
+
+def _fit_projection(cfg: BagConfig, size, rot, corner, fan: tuple, fit: float) -> np.ndarray:
+    """`size` with the side lying most along (or across) the belt lengthened until the bag's
+    image, as the fan (stretch, shear, apex share) draws it, is at most `fit` times wider (or
+    taller) than the frame: exports are cropped to the bag both ways (sixray_benign)."""
+    stretch, shear, apex_share = fan
+    size = np.array(size, float)
+    a, aspect = cfg.fan_source_cm, cfg.width / cfg.height
+    for _ in range(20):
+        local = _hull(size, rot, corner)
+        lift = 0.5 - local[:, 2].min()
+        k = stretch * a / (a + local[:, 2] + lift)
+        height = np.ptp(local[:, 1] - shear * (local[:, 2] + lift))
+        ratio = _across(local, k, apex_share) / height / aspect
+        if 1 / fit <= ratio <= fit:
+            break
+        along = int(np.argmax(np.abs(rot[1, :2])))  # the bag's side nearest the belt's direction
+        side = along if ratio > fit else 1 - along
+        size[side] *= min(max(ratio / fit, 1 / (ratio * fit)), 1.1)
+    return size
 
 
 # How packers lay each class down (probabilities; the rest lie flat as built, face up or
@@ -586,7 +729,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         flat = np.sort(model.size)[::-1]  # any way up, its two longest sides lie in the bag
         size[:2] = np.maximum(size[:2], flat[:2] + 4.0)
         size[2] = max(size[2], flat[2] + 3.0)
-    if cfg.frame_fit is not None:  # a wide bag in a 4:3 frame would leave white above and below
+    if cfg.frame_fit is not None and not cfg.fit_projection:  # else `_pose` fits it
+        # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
         fit = rng.uniform(*cfg.frame_fit)
         lean = np.mean(cfg.fan_lean) * size[2]  # a leaning fan shows the faces this far apart
@@ -594,9 +738,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         if lean > 0:  # ... so a bag's image is taller: one too tall would leave white at the sides
             size[0] = max(size[0], (size[1] + lean) * aspect / fit)
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
-    pitch, fan, center, rot = _pose(cfg, size, rng, corner)
+    pitch, fan, center, rot, size = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
-    shell_model = ObjectModel("bag", _shell_parts(kind, size, rng, corner), tuple(size))
+    bag_parts = _shell_parts(kind, size, rng, corner, moulding=cfg.moulding)
+    shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]
     rounded = np.asarray(lining[0].points) if corner is not None and lining else None
     frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0], rounded)
@@ -610,28 +755,34 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         inside = scratch.footprint()
 
     load = _Load(frame.inner)
-    for _ in range(int(rng.integers(*cfg.garments, endpoint=True))):
+    poses = [_host_pose(cfg, frame, model, rng) for model in models] if cfg.hosts_first else []
+    for _, position, extent in poses:  # hard things are kept off them
+        load.add(position, extent + np.array([0.0, 0.0, cfg.host_room / 2]))
+    share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
+    for _ in range(_packed(rng, cfg.garments, share)):
         garment = random_clutter(rng, only="garment")
-        _draw_clutter(canvas, frame, garment, rng, load, aligned=cfg.stacked_clothes, inside=inside)
-    for _ in range(int(rng.integers(*cfg.clutter, endpoint=True))):
+        placed = _place_clutter(frame, garment, rng, load, aligned=cfg.stacked_clothes)
+        _draw_garment(canvas, placed, rng, inside)
+    rigid = []
+    for _ in range(_packed(rng, cfg.clutter, share)):
         item = random_clutter(
             rng,
             exclude=("garment",),
-            frequencies={"cable": cfg.cables},
+            frequencies={"cable": cfg.cables, **dict(cfg.clutter_mix)},
             coiled_cables=cfg.coiled_cables,
         )
-        _draw_clutter(canvas, frame, item, rng, load, tries=cfg.spread)
+        rigid.append(_place_clutter(frame, item, rng, load, tries=cfg.spread).parts)
+    canvas.draw_all(rigid)  # placing them draws no pixels: all drawn at once, faster
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
     if fan.shear:
         info["fan_shear"] = fan.shear
+    if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
+        info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
     bag = Bag(canvas, outline=outline, info=info)
-    for model in models:
-        base = packed_pose(model.category, rng) if cfg.packed_poses else None
-        turn, position = _fit(
-            frame.inner, model.size, rng, tilt=0.12, base=base, outline=frame.outline
-        )
+    for k, model in enumerate(models):
+        turn, position, _ = poses[k] if poses else _host_pose(cfg, frame, model, rng)
         placed = frame.place(model, position, turn)
         drawn = draw(canvas, placed)
         if not drawn.instance.any():
@@ -649,6 +800,19 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             )
         )
     return bag
+
+
+def _packed(rng: np.random.Generator, counts: tuple[int, int], share: float) -> int:
+    """How many items of a range go into a bag that holds `share` of a mid-sized trolley."""
+    n = int(rng.integers(*counts, endpoint=True))
+    return n if share == 1.0 else max(round(n * share), 1)
+
+
+def _host_pose(cfg: BagConfig, frame: _Frame, model: ObjectModel, rng: np.random.Generator):
+    """Where an object of interest lies in the bag: (turn, position, half extents), bag axes."""
+    base = packed_pose(model.category, rng) if cfg.packed_poses else None
+    turn, position = _fit(frame.inner, model.size, rng, tilt=0.12, base=base, outline=frame.outline)
+    return turn, position, np.abs(turn) @ (np.asarray(model.size) / 2)
 
 
 class _Load:
@@ -675,20 +839,12 @@ class _Load:
         self.grid[self._cells(position, extent)] += 2 * extent[2]
 
 
-def _draw_clutter(
-    canvas: Canvas,
-    frame: _Frame,
-    item: ObjectModel,
-    rng,
-    load: _Load,
-    aligned: bool = False,
-    inside: np.ndarray | None = None,
-    tries: int = 1,
-) -> None:
-    """Draw a clutter item where it fits in the bag, at the least packed of `tries` places
-    (`load`, which it then adds to); a garment is crumpled, and cut to `inside` (the canvas's
-    pixels within the shell) when given."""
-    rigid = item.category != "garment"  # a garment is cut to the walls instead, below
+def _place_clutter(
+    frame: _Frame, item: ObjectModel, rng, load: _Load, aligned: bool = False, tries: int = 1
+) -> ObjectModel:
+    """A clutter item placed where it fits in the bag, at the least packed of `tries` places
+    (`load`, which it then adds to); a rigid one within the shell's outline."""
+    rigid = item.category != "garment"  # a garment is cut to the walls instead (`_draw_garment`)
     best = None
     for _ in range(max(tries, 1)):
         turn, position = _fit(
@@ -705,15 +861,16 @@ def _draw_clutter(
             best = (under, turn, position, extent)
     _, turn, position, extent = best
     load.add(position, extent)
-    placed = frame.place(item, position, turn)
-    if rigid:
-        canvas.draw(placed.parts)
-        return
+    return frame.place(item, position, turn)
+
+
+def _draw_garment(canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None) -> None:
+    """Draw a placed garment crumpled, and cut to `inside` (the canvas's pixels within the
+    shell) when given."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
-    for part in placed.parts:
-        window.add(part.material, part.solid, part.sign)
+    window.add_parts(placed.parts)
     _crumple(window, rng)
     if inside is not None:
         held = inside[canvas.region(window)]

@@ -249,9 +249,8 @@ def test_a_rounded_trolley_has_spinner_wheels_on_its_corners():
 
 
 def test_spread_clutter_goes_where_the_bag_is_least_packed():
-    from engine.synth.bag import _draw_clutter, _Frame, _Load
+    from engine.synth.bag import _Frame, _Load, _place_clutter
     from engine.synth.clutter import random_clutter
-    from engine.synth.shapes import Canvas, FanBeam
 
     class Recorded(_Load):
         def add(self, position, extent) -> None:
@@ -261,7 +260,6 @@ def test_spread_clutter_goes_where_the_bag_is_least_packed():
 
     inner = np.array([30.0, 20.0, 10.0])
     frame = _Frame(np.array([40.0, 25.0, 12.0]), np.eye(3), inner)
-    canvas = Canvas(60, 100, 0.8, FanBeam(apex_cm=40.0))
     rng = np.random.default_rng(3)
     right = {}
     for tries in (1, 8):
@@ -269,9 +267,7 @@ def test_spread_clutter_goes_where_the_bag_is_least_packed():
         load.centres = []
         load.grid[: load.grid.shape[0] // 2] = 1000.0  # the left half: packed to the lid
         for _ in range(60):
-            _draw_clutter(
-                canvas, frame, random_clutter(rng, exclude=("garment",)), rng, load, tries=tries
-            )
+            _place_clutter(frame, random_clutter(rng, exclude=("garment",)), rng, load, tries=tries)
         assert len(load.centres) >= 10
         right[tries] = np.mean(np.array(load.centres) > 0)
     assert right[8] >= 0.9 and right[1] < 0.8
@@ -289,3 +285,138 @@ def test_the_load_counts_the_height_packed_over_each_cell():
     assert load.under(np.array([-4.0, 0.0, 0.0]), np.array([1.0, 1.0, 1.0])) == 4.0
     assert load.under(np.array([5.0, 0.0, 0.0]), np.array([2.0, 2.0, 1.0])) == 0.0
     assert load.under(np.array([50.0, 50.0, 0.0]), np.array([1.0, 1.0, 1.0])) == 0.0  # clipped
+
+
+V25 = dict(
+    fan_lean=(0.1, 0.35),
+    fan_apex=(-0.3, 0.1),
+    fan_apex_mirror=True,
+    fit_projection=True,
+)
+
+
+def test_an_off_centre_source_shows_the_faces_apart_across_the_belt_and_both_ways():
+    """`fan_apex` at a side of the frame: a sheet high in the bag lands nearer the source than
+    one on its floor; `fan_apex_mirror` puts the source on either side."""
+    cfg = replace(SMALL, garments=(0, 0), clutter=(0, 0), min_objects=0, max_objects=0, **V25)
+    shares = []
+    for seed in range(12):
+        bag = compose_bag(np.random.default_rng(seed), cfg)
+        shares.append(bag.info["fan_apex_share"])
+    assert min(shares) < 0.1 and max(shares) > 0.9 and not any(0.1 < s < 0.9 for s in shares)
+    from engine.synth.parts import sheet
+    from engine.synth.shapes import Canvas, FanBeam
+
+    canvas = Canvas(40, 100, 0.5, FanBeam(apex_cm=-10.0))
+    low, high = (sheet("", "pet", (25.0, 10.0, z), (4.0, 4.0), 0.2) for z in (0.0, 20.0))
+    cols = [canvas.window([p.solid]).col0 for p in (low, high)]
+    assert cols[1] < cols[0] - 8  # 20 cm up: (35 cm from the source)·1.2·(1 − 100/120) ≈ 7 cm
+
+
+def test_a_projected_fit_fills_the_frame_with_an_oblique_fan():
+    """`fit_projection` fits the bag's image as drawn (faces apart both ways) to the frame."""
+    cfg = BagConfig(
+        width=320, height=240, pitch_cm=0.1, min_objects=0, max_objects=0,
+        garments=(0, 0), clutter=(0, 0), turned_share=0.5, **V25,
+    )  # fmt: skip
+
+    def covered(config):  # per bag, the share of the frame's width and height its box covers
+        out = []
+        for seed in range(16):
+            rows, cols = np.nonzero(compose_bag(np.random.default_rng(seed), config).outline)
+            out.append(((np.ptp(cols) + 1) / 320, (np.ptp(rows) + 1) / 240))
+        return np.array(out)
+
+    fitted, boxed = covered(cfg), covered(replace(cfg, fit_projection=False))
+    assert fitted.min() > 0.84 and boxed.min() < 0.84  # no bag is left narrow in the frame
+    assert np.median(fitted.prod(1)) > np.median(boxed.prod(1))
+
+
+def test_moulding_gives_a_hard_shell_edges_lips_and_ribs():
+    from engine.synth.bag import _shell_parts
+
+    roles = set()
+    for seed in range(12):  # 4 in 10 trolleys are hard
+        for moulded in (False, True):
+            parts = _shell_parts(
+                "trolley", (60.0, 42.0, 24.0), np.random.default_rng(seed), 8.0, moulded
+            )
+            found = {p.role for p in parts} & {"shell_edge", "shell_lip", "shell_rib"}
+            assert moulded or not found
+            roles |= found
+            if found:
+                assert {p.material for p in parts if p.role == "shell"} == {"polycarbonate"}
+    assert roles == {"shell_edge", "shell_lip", "shell_rib"}
+
+
+def test_fill_by_volume_packs_small_bags_with_fewer_items():
+    from engine.synth.bag import _PACKED_VOLUME, _packed
+
+    draws = [_packed(np.random.default_rng(s), (28, 50), 1.0) for s in range(50)]
+    assert min(draws) >= 28 and max(draws) <= 50
+    briefcase = 40 * 31 * 10 / _PACKED_VOLUME
+    small = [_packed(np.random.default_rng(s), (28, 50), briefcase) for s in range(50)]
+    assert np.mean(small) == pytest.approx(np.mean(draws) * briefcase, abs=0.6)
+    assert _packed(np.random.default_rng(0), (1, 1), 0.01) == 1  # never an empty bag
+
+    def black_share(config):
+        scanner = Scanner()
+        shares = []
+        for seed in range(6):
+            bag = compose_bag(np.random.default_rng(seed), config)
+            _, t_high = scanner.transmissions(bag.canvas.maps)
+            shares.append(float((t_high < 0.01).mean()))
+        return np.mean(shares)
+
+    backpacks = replace(SMALL, bag_kinds=("backpack",), min_objects=0, max_objects=0)
+    assert black_share(replace(backpacks, fill_by_volume=True)) < black_share(backpacks)
+
+
+METALS = ("copper", "steel", "brass", "stainless", "cupronickel")
+
+
+def test_hosts_laid_in_first_keep_clutter_off_them():
+    """`hosts_first` with `host_room`: rigid clutter goes where it is least packed, counting
+    the room kept over each object of interest, so less of it lies over them (a bottle: none
+    of these metals is its own)."""
+    cfg = replace(
+        SMALL, categories=("bottle",), min_objects=1, max_objects=1, garments=(0, 0),
+        clutter=(20, 20), spread=4,
+    )  # fmt: skip
+
+    def clutter_over_hosts(config):
+        over = []
+        for seed in range(8):
+            bag = compose_bag(np.random.default_rng(seed), config)
+            host = bag.objects[0].mask
+            covered = sum(t > 0 for m, t in bag.canvas.maps.items() if m in METALS)
+            over.append(float(np.mean(covered[host] > 0)))
+        return np.mean(over)
+
+    kept = clutter_over_hosts(replace(cfg, hosts_first=True, host_room=30.0))
+    assert kept < 0.8 * clutter_over_hosts(cfg)
+
+
+def test_clutter_mix_changes_the_kinds_drawn_and_bad_kinds_are_refused(monkeypatch):
+    import engine.synth.bag as bag_module
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    kinds = []
+    draw = bag_module.random_clutter
+
+    def spy(rng, **kwargs):
+        item = draw(rng, **kwargs)
+        kinds.append(item.category)
+        return item
+
+    monkeypatch.setattr(bag_module, "random_clutter", spy)
+    cfg = replace(SMALL, clutter=(30, 30), clutter_mix=(("trinkets", 0.0), ("coins", 50.0)))
+    compose_bag(np.random.default_rng(0), cfg)
+    rigid = [k for k in kinds if k != "garment"]
+    assert "trinkets" not in rigid and rigid.count("coins") > len(rigid) / 2
+    config = load_config(SynthConfig, None, ["bag.clutter_mix=[[coins, 0.5]]"])
+    assert config.bag.clutter_mix == (("coins", 0.5),)
+    for bad in ("[[gadget, 1]]", "[[garment, 1]]", "[[coins, -1]]"):
+        with pytest.raises(ConfigError, match="clutter_mix"):
+            load_config(SynthConfig, None, [f"bag.clutter_mix={bad}"])
