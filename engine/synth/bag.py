@@ -66,8 +66,10 @@ evaluation list):
 - `clutter_mix` changes the clutter kinds' frequencies (`clutter.CLUTTER`).
   configs/synth/oblique_fan.yaml combines these as the next candidate (README, "Simulator
   realism").
+- Wound transformers (`wound_coils`, off by default): a charger's E-core with half-filled
+  windows instead of solid ferrite in solid copper, which turned black under anything.
 What it still does not do: items that deform one another; black where dense items overlap (the
-real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, 70 % of it inside objects of interest);
+real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, the candidate 0.2-0.4 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
 thin organics; a blind reader still tells every simulated bag from a real one (README,
 "Simulator realism").
@@ -144,6 +146,8 @@ class BagConfig:
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere)
     clutter_mix: tuple[tuple[str, float], ...] = ()  # (kind, frequency) pairs replacing
     # `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),)
+    wound_coils: bool = False  # chargers' transformers as built: an E-core with half-filled
+    # windows (`clutter._charger_parts`); False: solid ferrite in solid copper (v2.0-v2.4)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
     # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
@@ -770,6 +774,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             exclude=("garment",),
             frequencies={"cable": cfg.cables, **dict(cfg.clutter_mix)},
             coiled_cables=cfg.coiled_cables,
+            wound_coils=cfg.wound_coils,
         )
         rigid.append(_place_clutter(frame, item, rng, load, tries=cfg.spread).parts)
     canvas.draw_all(rigid)  # placing them draws no pixels: all drawn at once, faster

@@ -106,11 +106,12 @@ def shoe(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("shoe", parts, (length, width, 7.0))
 
 
-def cable(rng: np.random.Generator, coiled: bool = False) -> ObjectModel:
+def cable(rng: np.random.Generator, coiled: bool = False, wound: bool = False) -> ObjectModel:
     """A power or USB cable dropped in loops: PVC jacket, copper cores, a plug, maybe a brick.
 
     `coiled`: most cables are wound into a loose coil, as people pack them, and the rest
-    dropped in (the only way before simulator v2.3, when every cable was a random walk)."""
+    dropped in (the only way before simulator v2.3, when every cable was a random walk).
+    `wound`: the brick's transformer as built (`_charger_parts`)."""
     if coiled and rng.random() < 0.75:
         pts = _coil(rng)
     else:
@@ -130,7 +131,7 @@ def cable(rng: np.random.Generator, coiled: bool = False) -> ObjectModel:
         box("plug", "brass" if thick else "steel", (end[0] + 1.8, end[1], 0), (1.2, 1.0, 0.4)),
     ]
     if rng.random() < 0.5:  # a charger brick at the other end
-        parts += _charger_parts(rng, pts[0])
+        parts += _charger_parts(rng, pts[0], wound)
     span = np.ptp(pts, 0) + 10  # the plug and a charger hang off the ends
     return ObjectModel("cable", parts, (float(span[0]), float(span[1]), 3.0))
 
@@ -154,13 +155,31 @@ def _coiled(points: np.ndarray, max_span: float = 26.0) -> np.ndarray:
     return points * min(1.0, max_span / max(span, 1e-6))
 
 
-def _charger_parts(rng, at) -> list[Part]:
+def _charger_parts(rng, at, wound: bool = False) -> list[Part]:
+    """A charger brick at `at`: ABS case, transformer, board, capacitor and pins.
+
+    `wound`: the transformer as built, a ferrite E-core whose windows hold the winding, wound
+    wire filling about half of them, around its centre leg; otherwise (v2.0-v2.4) a solid
+    ferrite cube inside a solid copper cylinder, 3.6 cm of metal along the beam that no real
+    brick has and that turned black wherever anything lay over it."""
     x, y = at
     w, d, h = rng.uniform(4, 7), rng.uniform(3, 5), rng.uniform(2.5, 3.5)
     parts = shell("charger", "abs", (w, d, h), 0.15, (x, y, 0))
+    core = (x - w * 0.15, y, 0)
+    if wound:
+        parts += [
+            box("transformer", "ferrite", core, (1.6, 1.6, 1.6)),
+            Part("transformer", "ferrite", Cylinder(core, ALONG_X, 0.75, 1.2), -1.0),
+            Part("transformer", "ferrite", Cylinder(core, ALONG_X, 0.35, 1.2)),
+            Part("winding", "copper", Cylinder(core, ALONG_X, 0.65, 1.1)),
+            Part("winding", "copper", Cylinder(core, ALONG_X, 0.48, 1.1), -1.0),
+        ]
+    else:
+        parts += [
+            box("transformer", "ferrite", core, (1.6, 1.6, 1.6)),
+            Part("winding", "copper", Cylinder(core, ALONG_X, 1.0, 1.2)),
+        ]
     parts += [
-        box("transformer", "ferrite", (x - w * 0.15, y, 0), (1.6, 1.6, 1.6)),
-        Part("winding", "copper", Cylinder((x - w * 0.15, y, 0), ALONG_X, 1.0, 1.2)),
         box("board", "fr4", (x, y, -h / 2 + 0.4), (w * 0.85, d * 0.85, 0.12)),
         disc("capacitor", "aluminium", (x + w * 0.25, y, 0), 0.45, 1.5),
         box("pins", "brass", (x + w / 2 + 0.7, y, 0), (1.4, 0.2, 0.6)),
@@ -449,13 +468,15 @@ def random_clutter(
     exclude: tuple[str, ...] = (),
     frequencies: dict[str, float] | None = None,
     coiled_cables: bool = False,
+    wound_coils: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
-    those given in `frequencies` instead; cables mostly coiled with `coiled_cables`."""
+    those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
+    chargers' transformers as built with `wound_coils`."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
         only = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     if only == "cable":
-        return cable(rng, coiled=coiled_cables)
+        return cable(rng, coiled=coiled_cables, wound=wound_coils)
     return CLUTTER[only][1](rng)
