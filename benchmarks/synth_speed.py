@@ -8,6 +8,7 @@ the baseline), with the ratio between them, and what 3,534 scans (the paper's se
 Target (issue 3): at least 8 bags per second with both cores.
 
     .venv/bin/python benchmarks/synth_speed.py [--n 48] [--workers 2] [--stage-n 12]
+        [--config configs/synth/oblique_fan.yaml]
 """
 
 from __future__ import annotations
@@ -46,17 +47,15 @@ def _renderers():
     }
 
 
-def _stages(n: int, scanner_config) -> dict[str, float]:
-    """Median milliseconds per stage for `n` bags in this process."""
+def _stages(n: int, scanner_config, config) -> dict[str, float]:
+    """Median milliseconds per stage for `n` bags of `config` (a SynthConfig) in this process."""
     import numpy as np
 
     from engine.colour import DEFAULT_STYLE
     from engine.io.write import save_scan
     from engine.synth.bag import anomaly_visibility, compose_bag
-    from engine.synth.dataset import SynthConfig
     from engine.synth.scanner import Scanner
 
-    config = SynthConfig()
     scanner = Scanner(scanner_config)
     times: dict[str, list[float]] = {k: [] for k in STAGES}
     with tempfile.TemporaryDirectory() as tmp:
@@ -80,14 +79,20 @@ def _stages(n: int, scanner_config) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def _throughput(n: int, workers: int, scanner_config) -> float:
-    """Bags per second of `write_dataset`, process start-up included."""
+def _throughput(n: int, workers: int, scanner_config, config) -> float:
+    """Bags per second of `write_dataset` for `config`, process start-up included."""
     from engine.synth.dataset import write_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         write_dataset(
-            tmp, n, seed=7, workers=workers, progress=False, scanner_config=scanner_config
+            tmp,
+            n,
+            seed=7,
+            config=config,
+            workers=workers,
+            progress=False,
+            scanner_config=scanner_config,
         )
         return n / (time.perf_counter() - t0)
 
@@ -97,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=48, help="bags per throughput run")
     parser.add_argument("--workers", type=int, default=2, help="processes for the parallel run")
     parser.add_argument("--stage-n", type=int, default=12, help="bags for the per-stage split")
+    parser.add_argument("--config", help="a synth config YAML (configs/synth/); default: defaults")
     args = parser.parse_args(argv)
     # One core per process, as the workers run (BLAS reads this when NumPy is first imported).
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -112,8 +118,13 @@ def main(argv: list[str] | None = None) -> int:
         f"# Python {platform.python_version()}, NumPy {np.__version__}, OpenCV {cv2.__version__};"
         " 640×480 scans"
     )
+    from engine.config import load_config
+    from engine.synth.dataset import SynthConfig
+
+    config = load_config(SynthConfig, args.config)
+    print(f"# bags: {args.config or 'the defaults'}")
     renderers = _renderers()
-    stages = {name: _stages(args.stage_n, cfg) for name, cfg in renderers.items()}
+    stages = {name: _stages(args.stage_n, cfg, config) for name, cfg in renderers.items()}
     print(f"\nOne process, median ms per bag of {args.stage_n} bags:\n")
     print("| stage | " + " | ".join(stages) + " |")
     print("|---|" + "---:|" * len(stages))
@@ -123,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| total | " + " | ".join(f"{t:.0f}" for t in totals.values()) + " |")
 
     rates = {
-        (name, w): _throughput(args.n, w, cfg)
+        (name, w): _throughput(args.n, w, cfg, config)
         for name, cfg in renderers.items()
         for w in sorted({1, args.workers})
     }
