@@ -8,7 +8,7 @@ the baseline), with the ratio between them, and what 3,534 scans (the paper's se
 Target (issue 3): at least 8 bags per second with both cores.
 
     .venv/bin/python benchmarks/synth_speed.py [--n 48] [--workers 2] [--stage-n 12]
-        [--config configs/synth/oblique_fan.yaml]
+        [--config configs/synth/sim_v2_4.yaml]
 """
 
 from __future__ import annotations

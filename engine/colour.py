@@ -145,6 +145,14 @@ DEFAULT_STYLE = ColourStyle()
 # bags, the demo scans and every projection into real scans (`engine.synth.tip`) use it.
 STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
 SIM_SMOOTH_DARK = 1.5  # simulator v2.4's console: dense metal solid, not speckled
+# Simulator v2.5's console (`SynthConfig.colour`): v2.4's, with mixtures over metal painted bluer
+# and metal less saturated, as in the real scans (blue content hue 191°, saturation 0.72; v2.4's
+# console gave 183° and 0.83, which blind readers called teal)
+SIM_STYLE = ColourStyle(
+    hue=(34.0, 37.0, 44.0, 75.0, 90.0, 110.0, 145.0, 172.0, 200.0, 207.0, 212.0),
+    saturation_max=(0.78, 0.78, 0.76, 0.72, 0.72, 0.72, 0.74, 0.76, 0.78, 0.8, 0.8),
+    smooth_dark=SIM_SMOOTH_DARK,
+)
 
 
 def false_colour(

@@ -8,20 +8,29 @@ causes over the noise). Everything inside the bag is placed in the bag's own coo
 Physics notes: how bags are packed and lie, tuned against the 136 real benign SIXray bags of
 `sixray_benign_backgrounds.txt` with `benchmarks/synth_realism.py` (never against the
 evaluation list):
-- The export is cropped to the bag: its box spans 100-106 % of the frame on its limiting axis
-  (faint rims and handles may run off), as the real scans' content spans ~99 % of theirs. The
-  frame is 4:3 while real exports take the bag's own shape, so the bag's depth is drawn large
-  enough that its image (the fan stretches it 1.1-1.3× across the belt) is at most 12 % wider
-  than the frame (`frame_fit`): bags then fill the frame both ways (bag box 0.88 of the image
-  against 0.82 before; the real scans' 0.99 also counts bags turned within their crop).
-- Pose on the belt: along or against the belt (0° or 180°) ± 8°, one bag in seven turned by
-  up to 35°, one in ten across the belt.
+- The export is cropped to the bag: its box spans 104-110 % of the frame on its limiting axis
+  (faint rims and handles may run off; v2.0-v2.4: 100-106 %), as the real scans' content spans
+  ~99 % of theirs. The frame is 4:3 while real exports take the bag's own shape, so the bag's
+  side that leaves white is lengthened until its image, as the fan draws it (stretched
+  1.1-1.3× across the belt, the faces apart), is at most 12 % wider or taller than the frame
+  (`frame_fit`, `fit_projection`; v2.1-v2.4 fitted the bag's box before its pose).
+- Pose on the belt: along or against the belt (0° or 180°) ± 8°, half the bags turned by up
+  to 35° (v2.0-v2.4: one in seven), one in ten across the belt.
+- The fan (v2.5): its plane leans along the belt by s = 0.1-0.35 either way (`fan_lean`,
+  `FanBeam.shear`: a point at height z lands at y − s·z, every ray cast exactly along (dx,
+  s·dz, dz)) and its source sits at one side of the tunnel, −30 % to +10 % of the frame's
+  width, either side (`fan_apex`, `fan_apex_mirror`), so a higher point lands nearer that side
+  (`FanBeam.image_x`): a case's top and bottom faces show apart both ways, joined by its side
+  walls, as in the real scans (up to ~40 % of its depth). v2.0-v2.4: an upright fan with its
+  source in the middle, which shrank the top face about its centre, an even band all round.
 - Packing: 7-16 folded garments of 8-24 cloth layers (15-50 mg/cm² a layer) with creases,
   stacked along or across the bag (σ 4.6°) so they reach its walls (v2.0: any heading, which
-  piled them up in the middle),
-  28-50 other items (cables, shoes, toiletries, books, food, keys, coins and strewn small
-  metal: clips, pins, buttons, lipsticks, USB sticks), so clothes make a dense orange mass
-  and small metal is everywhere; soft bags have PVC-coated sides, seen edge-on as a green rim.
+  piled them up in the middle), and 38-66 other items (cables, shoes, toiletries, books, food,
+  keys, coins and strewn small metal: clips, pins, buttons, lipsticks, USB sticks), so clothes
+  make a dense orange mass and small metal is everywhere; soft bags have PVC-coated sides, seen
+  edge-on as a green rim. Those counts are a mid-sized trolley's: other bags hold as many times
+  more or fewer as their volume (`fill_by_volume`; v2.1-v2.4: 28-50 items in any bag, so a
+  backpack held a trolley's load and piled up black).
 - Items as packed (`packed_pose`): flat as built, face up or down, tilted by N(0, 7°) about
   both flat axes, at any heading; a laptop or phone stands on edge in 4 % of bags, a hairdryer
   in 10 %; an iron lies on its side half the time, a toaster a quarter; a bottle stands
@@ -40,36 +49,22 @@ evaluation list):
 - Cables (`cables`, `coiled_cables`): one clutter item in seven is a cable, three in four of
   them wound in 2-6 loose loops; v2.0-v2.2 drew one in five, each a random walk, so thin lines
   crossed every bag.
-- A leaning fan (`fan_lean`, off by default): real scanners' fans are not always upright, and
-  real scans show a case's two faces apart along the belt, joined by its side walls, by up to
-  about 40 % of its depth; a fan leaning by s (`FanBeam.shear`, drawn per bag, either way)
-  puts a point at height z at y − s·z, every ray cast exactly along (dx, s·dz, dz).
-  configs/synth/leaning_fan.yaml (s 0.1-0.35, half the bags turned, 34-60 clutter items to keep
-  the edge density) is a candidate: it still reads as simulated (README, "Simulator realism").
-- An off-centre source (`fan_apex`, `fan_apex_mirror`, off by default): real scanners' sources
-  sit at one side of the tunnel, so a higher point lands nearer that side (`FanBeam.image_x`)
-  and a bag's top and bottom faces show apart across the belt too, its side walls between them;
-  with the source in the middle (v2.0-v2.4) the top face is the bottom one shrunk about its
-  centre, an even band all round. `fit_projection` fits the image as the fan draws it to the
-  frame, lengthening the bag's side that leaves white (`frame_fit` fits the box before the pose).
-- Moulding (`moulding`, off by default): a hard shell's bent face edges, the two halves' lips
-  at mid-height (aluminium in 3 cases in 10) and ribs along each face, which a leaning or
-  off-centre fan shows as stacked contour lines; on every bag, 5-9 groups of 2-4 screws or
-  rivets along its edges, where handles, feet and guards are fixed.
-- Fill by volume (`fill_by_volume`, off by default): `garments` and `clutter` are what a
-  mid-sized trolley holds; other bags hold as many times more or fewer as their volume, so a
-  backpack no longer holds a trolley's load piled up black.
+- Moulding (`moulding`, v2.5): a hard shell's bent face edges, the two halves' lips at
+  mid-height (aluminium in 3 cases in 10) and ribs along each face, which the fan shows as
+  stacked contour lines; on every bag, 5-9 groups of 2-4 screws or rivets along its edges,
+  where handles, feet and guards are fixed.
+- Wound transformers (`wound_coils`, v2.5): a charger's E-core with half-filled windows;
+  v2.0-v2.4 drew solid ferrite in solid copper, 3.6 cm of metal that turned black under
+  anything (a third of all black pixels).
 - Hosts first (`hosts_first`, `host_room`, off by default): objects of interest are laid in
   before the clutter, which then goes to the least packed of its `spread` places counting
   `host_room` cm over each of them (a packer keeps hard things off a laptop): metal clutter
   over a bottle falls from 20 % of its pixels to 11 % with 30 cm.
 - `clutter_mix` changes the clutter kinds' frequencies (`clutter.CLUTTER`).
-  configs/synth/oblique_fan.yaml combines these as the next candidate (README, "Simulator
-  realism").
-- Wound transformers (`wound_coils`, off by default): a charger's E-core with half-filled
-  windows instead of solid ferrite in solid copper, which turned black under anything.
+Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
+sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
-real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, the candidate 0.2-0.4 %);
+real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
 thin organics; a blind reader still tells every simulated bag from a real one (README,
 "Simulator realism").
@@ -128,8 +123,9 @@ class BagConfig:
     width: int = 640
     height: int = 480
     pitch_cm: float = 0.08  # the finest image pixel (the detector's); coarser to fit the bag
-    fill: tuple[float, float] = (1.0, 1.06)  # the bag's box against the frame: cropped tight,
-    # as a scanner's export is; its faint rims may run just off the edge
+    fill: tuple[float, float] = (1.04, 1.1)  # the bag's box against the frame: cropped tight,
+    # as a scanner's export is; its faint rims may run just off the edge (v2.0-v2.4: 1.0-1.06;
+    # a bag whose faces show apart leaves white in the frame's corners)
     min_objects: int = 0
     max_objects: int = 4
     anomaly_share: float = 0.5
@@ -137,7 +133,8 @@ class BagConfig:
     anomaly_types: tuple[str, ...] = ANOMALY_TYPES
     designs: DesignCounts = field(default_factory=DesignCounts)  # product designs per class
     packed_poses: bool = True  # items as packed (`packed_pose`); False: all flat as built
-    clutter: tuple[int, int] = (28, 50)  # how many clutter items besides clothes (v2.0: 12-26)
+    clutter: tuple[int, int] = (38, 66)  # how many clutter items besides clothes in a mid-sized
+    # trolley (`fill_by_volume`; v2.0: 12-26, v2.1-v2.4: 28-50 in any bag)
     garments: tuple[int, int] = (7, 16)  # packed clothes fill a real bag (sixray_benign;
     # v2.0: 10-22, a pile too thick where they overlap, half of all black pixels)
     stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
@@ -146,7 +143,7 @@ class BagConfig:
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere)
     clutter_mix: tuple[tuple[str, float], ...] = ()  # (kind, frequency) pairs replacing
     # `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),)
-    wound_coils: bool = False  # chargers' transformers as built: an E-core with half-filled
+    wound_coils: bool = True  # chargers' transformers as built: an E-core with half-filled
     # windows (`clutter._charger_parts`); False: solid ferrite in solid copper (v2.0-v2.4)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
@@ -161,40 +158,54 @@ class BagConfig:
     # than the frame: an export is cropped to the bag both ways (sixray_benign: bag box ≈ 0.99
     # of the image); None keeps the sizes as drawn
     max_angle_deg: float = 8.0  # the bag's turn on the belt: most lie along it ...
-    turned_share: float = 0.15  # ... some are turned by up to `max_turned_deg` (sixray_benign:
-    # about half by 15-35°; configs/synth/leaning_fan.yaml turns half)
+    turned_share: float = 0.5  # ... some are turned by up to `max_turned_deg` (sixray_benign:
+    # about half by 15-35°; v2.0-v2.4: one in seven)
     max_turned_deg: float = 35.0
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
     fan_source_cm: float = 100.0
-    fan_lean: tuple[float, float] = (0.0, 0.0)  # the fan plane's lean along the belt
-    # (`FanBeam.shear`, either way), drawn per bag; (0, 0): an upright fan. Real scans show a bag's
-    # two faces apart, joined by its side walls (sixray_benign); configs/synth/leaning_fan.yaml
-    # tries (0.1, 0.35), not yet the default (README, "Simulator realism")
-    fan_apex: tuple[float, float] = (0.4, 0.6)  # where the source sits across the belt, as a
-    # share of the frame's width: in the middle, a bag's top face is its bottom face shrunk
-    # about its centre, so its walls show as an even band all round; real scanners' sources sit
-    # at one side of the tunnel, so one side's walls show wide and the faces apart across it
-    fan_apex_mirror: bool = False  # the source on either side, drawn per bag (1 − share)
-    moulding: bool = False  # hard shells show their edges, lips and ribs (`_moulding`), and
-    # every bag groups of screws and rivets along its edges (`_fittings`); False: neither (v2.4)
-    fit_projection: bool = False  # `frame_fit` applied in `_pose` to the bag's image as the
+    fan_lean: tuple[float, float] = (0.1, 0.35)  # the fan plane's lean along the belt
+    # (`FanBeam.shear`, either way), drawn per bag; (0, 0): an upright fan (v2.0-v2.4). Real scans
+    # show a bag's two faces apart, joined by its side walls (sixray_benign)
+    fan_apex: tuple[float, float] = (-0.3, 0.1)  # where the source sits across the belt, as a
+    # share of the frame's width: real scanners' sources sit at one side of the tunnel, so one
+    # side's walls show wide and the faces apart across it; in the middle (v2.0-v2.4: 0.4-0.6),
+    # a bag's top face is its bottom face shrunk about its centre, an even band all round
+    fan_apex_mirror: bool = True  # the source on either side, drawn per bag (1 − share; v2.4: no)
+    moulding: bool = True  # hard shells show their edges, lips and ribs (`_moulding`), and
+    # every bag groups of screws and rivets along its edges (`_fittings`); v2.0-v2.4: neither
+    fit_projection: bool = True  # `frame_fit` applied in `_pose` to the bag's image as the
     # fan draws it, lengthening the side that makes it too wide or too tall; False: to the
-    # bag's box before the pose (v2.4), so a leaning or off-centre fan leaves white at the sides
+    # bag's box before the pose (v2.1-v2.4), so a leaning or off-centre fan leaves white
     hosts_first: bool = False  # the objects of interest are laid in before the clutter, which
     # then goes to the least packed places (`spread`) counting `host_room` cm over each of them:
     # a packer keeps hard things off a laptop where there is room. False: laid in last (v2.4)
     host_room: float = 0.0
-    fill_by_volume: bool = False  # `garments` and `clutter` are for a mid-sized trolley; other
+    fill_by_volume: bool = True  # `garments` and `clutter` are for a mid-sized trolley; other
     # bags hold more or fewer, in proportion to their volume. False: as many in any bag, so a
-    # backpack or briefcase is packed twice to five times as densely and piles up black (v2.4)
+    # backpack or briefcase is packed twice to five times as densely and piles up black (v2.0-v2.4)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+# The bag settings of simulator v2.4 that have changed since (configs/synth/sim_v2_4.yaml holds
+# the same): v2.5 (2026-12-02) made them the defaults.
+SIM_V2_4 = {
+    "fill": (1.0, 1.06),
+    "clutter": (28, 50),
+    "wound_coils": False,
+    "turned_share": 0.15,
+    "fan_lean": (0.0, 0.0),
+    "fan_apex": (0.4, 0.6),
+    "fan_apex_mirror": False,
+    "moulding": False,
+    "fit_projection": False,
+    "fill_by_volume": False,
+}
 # The bag settings of simulator v2.0 that have changed since (configs/synth/sim_v2_0.yaml holds
 # the same): demo model v2 was trained on them and the demo scans were made with them.
 SIM_V2_0 = {
+    **SIM_V2_4,
     "clutter": (12, 26),
     "garments": (10, 22),
     "frame_fit": None,
@@ -203,8 +214,6 @@ SIM_V2_0 = {
     "cables": 3.5,
     "coiled_cables": False,
     "spread": 1,
-    "fan_lean": (0.0, 0.0),
-    "turned_share": 0.15,
 }
 
 

@@ -20,11 +20,12 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from engine.colour import SIM_SMOOTH_DARK, STYLE_V2_0, ColourStyle
+from engine.colour import SIM_SMOOTH_DARK, SIM_STYLE, STYLE_V2_0, ColourStyle
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import (
     SIM_V2_0,
+    SIM_V2_4,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -44,8 +45,9 @@ class SynthConfig:
     bag: BagConfig = field(default_factory=BagConfig)
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
-    # the console palette; since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0)
-    colour: ColourStyle = field(default_factory=lambda: ColourStyle(smooth_dark=SIM_SMOOTH_DARK))
+    # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
+    # since v2.5 it paints metal bluer and less saturated (`colour.SIM_STYLE`)
+    colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
     def scanners(self) -> list[ScannerConfig]:
@@ -61,15 +63,19 @@ SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE
 SIM_V2_2_CONFIG = SynthConfig(
     bag=replace(
         BagConfig(),
-        clutter=(28, 50),
+        **SIM_V2_4,
         shell_corners=None,
         cables=3.5,
         coiled_cables=False,
         spread=1,
-        fan_lean=(0.0, 0.0),
-        turned_share=0.15,
     ),
     colour=ColourStyle(gamma=0.45, floor=0.4, sharpen_range=(1.5, 3.75), smooth_dark=0.0),
+)
+# Simulator v2.4 (2026-12-02), the defaults before v2.5 (configs/synth/sim_v2_4.yaml says the
+# same): rounded shells, clutter spread into the gaps, an upright fan with its source in the
+# middle, the console that averages its darkest pixels.
+SIM_V2_4_CONFIG = SynthConfig(
+    bag=replace(BagConfig(), **SIM_V2_4), colour=ColourStyle(smooth_dark=SIM_SMOOTH_DARK)
 )
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
