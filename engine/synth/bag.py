@@ -574,29 +574,21 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
     turn = cfg.max_turned_deg if rng.random() < cfg.turned_share else cfg.max_angle_deg
     angle = base + np.deg2rad(rng.uniform(-turn, turn))
     rot = rotation(rng.normal(0, 0.04), rng.normal(0, 0.04), angle)
-    local = _hull(size, rot, corner)
-    lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
     stretch = float(rng.uniform(*cfg.fan_stretch))
     a = cfg.fan_source_cm
-    k = stretch * a / (a + local[:, 2] + lift)
     fill = rng.uniform(*cfg.fill)
     shear = 0.0
     if cfg.fan_lean[1] > 0:  # drawn only then: v2.0-v2.4 bags stay as they were
         shear = float(rng.uniform(*cfg.fan_lean) * rng.choice([-1.0, 1.0]))
-    along = local[:, 1] - shear * (local[:, 2] + lift)  # FanBeam.image_y
     apex_share = float(rng.uniform(*cfg.fan_apex))
     if cfg.fan_apex_mirror and rng.random() < 0.5:  # drawn only then: v2.0-v2.4 bags stay
         apex_share = 1.0 - apex_share
-    width = np.ptp(local[:, 0] * k)
-    if cfg.fit_projection:
-        if cfg.frame_fit is not None:
-            fit = float(rng.uniform(*cfg.frame_fit))
-            size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit)
-            local = _hull(size, rot, corner)
-            lift = 0.5 - local[:, 2].min()
-            k = stretch * a / (a + local[:, 2] + lift)
-            along = local[:, 1] - shear * (local[:, 2] + lift)
-        width = _across(local, k, apex_share)
+    if cfg.fit_projection and cfg.frame_fit is not None:
+        fit = float(rng.uniform(*cfg.frame_fit))
+        size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit)
+    local, lift, k, along = _projected(size, rot, corner, stretch, a, shear)
+    # the image's width: as the fan draws it, or (v2.0-v2.4) as if the source sat at its middle
+    width = _across(local, k, apex_share) if cfg.fit_projection else np.ptp(local[:, 0] * k)
     pitch = max(cfg.pitch_cm, width / (fill * cfg.width), np.ptp(along) / (fill * cfg.height))
     for _ in range(100):
         w_cm, h_cm = cfg.width * pitch, cfg.height * pitch
@@ -610,6 +602,16 @@ def _pose(cfg: BagConfig, size, rng: np.random.Generator, corner: float | None =
         pitch *= 1.02
     center = np.array([rng.uniform(lo, hi), rng.uniform(v_lo, v_hi), lift])
     return pitch, fan, center, rot, size
+
+
+def _projected(size, rot, corner, stretch: float, source_cm: float, shear: float):
+    """(hull points, lift onto the belt, across-belt scale k per point, along-belt image
+    coordinate per point) of a bag of `size` turned by `rot`, as the fan draws it."""
+    local = _hull(size, rot, corner)
+    lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
+    k = stretch * source_cm / (source_cm + local[:, 2] + lift)
+    along = local[:, 1] - shear * (local[:, 2] + lift)  # FanBeam.image_y
+    return local, lift, k, along
 
 
 def _across(local: np.ndarray, k: np.ndarray, apex_share: float) -> float:
@@ -627,13 +629,10 @@ def _fit_projection(cfg: BagConfig, size, rot, corner, fan: tuple, fit: float) -
     taller) than the frame: exports are cropped to the bag both ways (sixray_benign)."""
     stretch, shear, apex_share = fan
     size = np.array(size, float)
-    a, aspect = cfg.fan_source_cm, cfg.width / cfg.height
+    aspect = cfg.width / cfg.height
     for _ in range(20):
-        local = _hull(size, rot, corner)
-        lift = 0.5 - local[:, 2].min()
-        k = stretch * a / (a + local[:, 2] + lift)
-        height = np.ptp(local[:, 1] - shear * (local[:, 2] + lift))
-        ratio = _across(local, k, apex_share) / height / aspect
+        local, _, k, along = _projected(size, rot, corner, stretch, cfg.fan_source_cm, shear)
+        ratio = _across(local, k, apex_share) / np.ptp(along) / aspect
         if 1 / fit <= ratio <= fit:
             break
         along = int(np.argmax(np.abs(rot[1, :2])))  # the bag's side nearest the belt's direction
@@ -746,10 +745,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
         fit = rng.uniform(*cfg.frame_fit)
-        lean = np.mean(cfg.fan_lean) * size[2]  # a leaning fan shows the faces this far apart
-        size[1] = max(size[1], size[0] / (aspect * fit) - lean)
-        if lean > 0:  # ... so a bag's image is taller: one too tall would leave white at the sides
-            size[0] = max(size[0], (size[1] + lean) * aspect / fit)
+        size[1] = max(size[1], size[0] / (aspect * fit))
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
     pitch, fan, center, rot, size = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)

@@ -575,13 +575,16 @@ class Canvas:
         spans = [self._draw_span(p.solid) for p in parts]
         maps = self._thickness_maps([p.solid for p in parts], spans)
         for part, span, local in zip(parts, spans, maps, strict=True):
-            if span is None:
-                continue
-            target = self._map(part.material)
-            _add_into(target[span], local, part.sign)
-            if part.sign < 0:
-                np.maximum(target[span], 0.0, out=target[span])
+            if span is not None:
+                self._accumulate(part, span, local)
         return maps
+
+    def _accumulate(self, part: Part, span: tuple[slice, slice], local: np.ndarray) -> None:
+        """Add (or carve, clamped at 0) a part's local map over `span` of this canvas."""
+        target = self._map(part.material)[span]
+        _add_into(target, local, part.sign)
+        if part.sign < 0:
+            np.maximum(target, 0.0, out=target)
 
     def _thickness_maps(self, shapes: list[Shape], spans: list) -> list[np.ndarray | None]:
         """Each shape's float32 thickness over its span (None without one), batched."""
@@ -811,17 +814,12 @@ class Canvas:
 
         Cavities (`sign=-1`) carve only this object's material.
         """
-        parts = list(parts)
-        window = self.window(p.solid for p in parts)
-        if window is None:
-            return None
-        window.add_parts(parts)
-        self.merge(window)
-        return window
+        return self.draw_all([parts])[0]
 
     def draw_all(self, objects: Iterable[Iterable[Part]]) -> list[Canvas | None]:
-        """`draw` each object in turn, with the thickness maps of all their parts computed
-        together: the same windows and maps as one by one, in fewer, larger batches."""
+        """Draw each object in a window of its own and merge it, in turn, with the thickness
+        maps of all their parts computed together: the same windows and maps as drawing them one
+        by one, in fewer, larger batches. Gives each object's window (None: off the canvas)."""
         objects = [list(parts) for parts in objects]
         parts = [part for group in objects for part in group]
         spans = [self._draw_span(p.solid) for p in parts]
@@ -835,15 +833,13 @@ class Canvas:
                 r0, c0 = window.row0 - self.row0, window.col0 - self.col0
                 end = k + len(group)
                 for part, span, local in zip(group, spans[k:end], maps[k:end], strict=True):
-                    if span is None:
-                        continue
-                    rows, cols = span
-                    target = window._map(part.material)[
-                        rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0
-                    ]
-                    _add_into(target, local, part.sign)
-                    if part.sign < 0:
-                        np.maximum(target, 0.0, out=target)
+                    if span is not None:
+                        rows, cols = span
+                        inside = (
+                            slice(rows.start - r0, rows.stop - r0),
+                            slice(cols.start - c0, cols.stop - c0),
+                        )
+                        window._accumulate(part, inside, local)
                 self.merge(window)
             k += len(group)
         return windows

@@ -105,7 +105,7 @@ def test_a_leaning_fan_shows_the_bag_s_faces_apart_and_keeps_it_in_the_frame():
     upright = replace(
         SIM_V2_4_BAG, width=320, height=240, pitch_cm=0.1, min_objects=2, max_objects=2
     )
-    leaning = replace(upright, fan_lean=(0.4, 0.4))
+    leaning = replace(upright, fan_lean=(0.4, 0.4), fit_projection=True)
     for seed in range(4):
         flat = compose_bag(np.random.default_rng(seed), upright)
         bag = compose_bag(np.random.default_rng(seed), leaning)

@@ -206,7 +206,13 @@ def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
         one, together = Canvas(240, 240, PITCH, fan), Canvas(240, 240, PITCH, fan)
         one.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
         together.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
-        windows = [one.draw(group) for group in objects]
+        windows = []  # drawn one by one, each part in its window's own coordinates
+        for group in objects:
+            window = one.window(p.solid for p in group)
+            if window is not None:
+                window.add_parts(group)
+                one.merge(window)
+            windows.append(window)
         drawn = together.draw_all(objects)
         assert windows[-1] is None and drawn[-1] is None  # off the canvas
         for a, b in zip(windows[:-1], drawn[:-1], strict=True):
