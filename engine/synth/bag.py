@@ -702,13 +702,21 @@ def _within(outline: np.ndarray, turn: np.ndarray, size, position: np.ndarray) -
     the turned item's box, seen from above, lie inside `outline`: the square room of `_fit`
     reaches into a rounded shell's corners and its dents. Centred when nothing else fits."""
     half = np.asarray(size, float) / 2
-    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
-    corners = (signs * half @ turn.T)[:, :2]
-    for share in np.linspace(1.0, 0.1, 10):
-        moved = position * [share, share, 1.0]
-        if _inside_polygon(corners + moved[:2], outline).all():
-            return moved
+    corners = (_CORNER_SIGNS * half @ turn.T)[:, :2]
+    moved = position * _PULLS[0]
+    if _inside_polygon(corners + moved[:2], outline).all():  # most items: where they fell
+        return moved
+    moved = position * _PULLS[1:]  # the other pulls at once, first that fits wins
+    points = corners[None] + moved[:, None, :2]
+    fits = _inside_polygon(points.reshape(-1, 2), outline).reshape(len(moved), -1).all(axis=1)
+    if fits.any():
+        return moved[int(np.argmax(fits))]
     return position * [0.0, 0.0, 1.0]
+
+
+_CORNER_SIGNS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+# `_within`'s pulls towards the middle: (share, share, 1) for shares 1.0, 0.9, ... 0.1
+_PULLS = np.array([[share, share, 1.0] for share in np.linspace(1.0, 0.1, 10)])
 
 
 def _inside_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
@@ -782,7 +790,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             wound_coils=cfg.wound_coils,
         )
         rigid.append(_place_clutter(frame, item, rng, load, tries=cfg.spread).parts)
-    canvas.draw_all(rigid)  # placing them draws no pixels: all drawn at once, faster
+    canvas.draw_unseen(rigid)  # placing them draws no pixels: all drawn at once, faster
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}

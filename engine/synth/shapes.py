@@ -844,6 +844,43 @@ class Canvas:
             k += len(group)
         return windows
 
+    def draw_unseen(self, objects: Iterable[Iterable[Part]]) -> None:
+        """`draw_all` for objects whose windows nobody looks at again (clutter): the same maps
+        to the bit, without making the windows.
+
+        A material drawn by one part of an object adds straight into this canvas; one drawn by
+        several (or carved) is summed, in order, over the box of those parts only, then added.
+        Outside that box a window holds zeros, and adding zero changes no bit.
+        """
+        objects = [list(parts) for parts in objects]
+        parts = [part for group in objects for part in group]
+        spans = [self._draw_span(p.solid) for p in parts]
+        maps = self._thickness_maps([p.solid for p in parts], spans)
+        k = 0
+        for group in objects:
+            by_material: dict[str, list[int]] = {}
+            for i in range(k, k + len(group)):
+                if spans[i] is not None:
+                    by_material.setdefault(parts[i].material, []).append(i)
+            k += len(group)
+            for material, members in by_material.items():
+                if len(members) == 1 and parts[members[0]].sign > 0:
+                    i = members[0]
+                    self._accumulate(parts[i], spans[i], maps[i])
+                    continue
+                r0 = min(spans[i][0].start for i in members)
+                r1 = max(spans[i][0].stop for i in members)
+                c0 = min(spans[i][1].start for i in members)
+                c1 = max(spans[i][1].stop for i in members)
+                box = np.zeros((r1 - r0, c1 - c0), np.float32)
+                for i in members:
+                    rows, cols = spans[i]
+                    target = box[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0]
+                    _add_into(target, maps[i], parts[i].sign)
+                    if parts[i].sign < 0:
+                        np.maximum(target, 0.0, out=target)
+                _add_into(self._map(material)[r0:r1, c0:c1], box, 1.0)
+
     def region(self, window: Canvas) -> tuple[slice, slice]:
         """This canvas's slices covered by `window`, one of its sub-canvases."""
         r0, c0 = window.row0 - self.row0, window.col0 - self.col0

@@ -131,6 +131,37 @@ def test_a_rod_of_zero_length_is_empty_not_nan():
 
 
 # ----- the fast paths agree with the plain ray-by-ray ones -----------------------------------
+def test_placing_parts_builds_what_dataclasses_replace_and_np_cross_would():
+    """`parts.move` and `parts.rod` skip `dataclasses.replace` and `np.cross` for speed; the
+    parts they build are equal to the bit, and an equal part hashes the same."""
+    from dataclasses import replace
+
+    from engine.synth.parts import move, path, rod
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        start, end = rng.uniform(-5, 5, 3), rng.uniform(-5, 5, 3)
+        part = rod("r", "steel", start, end, 0.3)
+        axis = (end - start) / np.linalg.norm(end - start)
+        helper = np.array([1.0, 0, 0]) if abs(axis[0]) < 0.9 else np.array([0, 1.0, 0])
+        x = np.cross(helper, axis)
+        x /= np.linalg.norm(x)
+        assert np.array_equal(part.solid.rot, np.stack([x, np.cross(axis, x), axis], axis=1))
+        turn, position = rotation(*rng.uniform(-3, 3, 3)), rng.uniform(-9, 9, 3)
+        moved = move(part, position, turn)
+        center = tuple(turn @ np.asarray(part.solid.center) + position)
+        expected = replace(
+            part, solid=replace(part.solid, center=center, rot=turn @ part.solid.rot)
+        )
+        assert moved.solid.center == expected.solid.center
+        assert np.array_equal(moved.solid.rot, expected.solid.rot)
+        assert (moved.role, moved.material, moved.sign) == (part.role, part.material, part.sign)
+        assert type(moved.solid) is type(part.solid) and moved.solid.length == part.solid.length
+        flat = path("w", "copper", rng.uniform(-5, 5, (4, 2)), 0.1, z=2.0)
+        assert move(flat, position, turn) == move(flat, position, turn)
+        assert hash(move(flat, position, turn)) == hash(move(flat, position, turn))
+
+
 def _random_solids(rng: np.random.Generator, n: int) -> list:
     from engine.synth.shapes import Box, Cylinder, Ellipsoid
 
@@ -188,7 +219,7 @@ def test_drawing_in_batches_equals_adding_one_by_one():
 
 def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
     """`Canvas.draw_all`: the same windows and the same bits as `draw` object by object, a
-    cavity still carving only its own object."""
+    cavity still carving only its own object; `draw_unseen` the same bits without windows."""
     from engine.synth.shapes import FanBeam, Part, Sheet, Wire
 
     rng = np.random.default_rng(11)
@@ -203,9 +234,9 @@ def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
         objects.append(group)
     objects.append([Part("far", "steel", Sheet(((500.0, 1.0), (501.0, 1.0), (501.0, 2.0)), 1.0))])
     for fan in (None, FanBeam(100.0, 1.25, 5.0), FanBeam(100.0, 1.25, -20.0, shear=0.3)):
-        one, together = Canvas(240, 240, PITCH, fan), Canvas(240, 240, PITCH, fan)
-        one.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
-        together.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
+        one, together, unseen = (Canvas(240, 240, PITCH, fan) for _ in range(3))
+        for canvas in (one, together, unseen):
+            canvas.add("cotton", Sheet(((0.0, 0.0), (12.0, 0.0), (12.0, 12.0)), 0.5, 0.0))
         windows = []  # drawn one by one, each part in its window's own coordinates
         for group in objects:
             window = one.window(p.solid for p in group)
@@ -218,8 +249,10 @@ def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
         for a, b in zip(windows[:-1], drawn[:-1], strict=True):
             assert (a.row0, a.col0, a.height, a.width) == (b.row0, b.col0, b.height, b.width)
             assert all(np.array_equal(a.maps[m], b.maps[m]) for m in a.maps)
-        assert sorted(one.maps) == sorted(together.maps)
-        assert all(np.array_equal(one.maps[m], together.maps[m]) for m in one.maps)
+        unseen.draw_unseen(objects)
+        for canvas in (together, unseen):
+            assert sorted(one.maps) == sorted(canvas.maps)
+            assert all(np.array_equal(one.maps[m], canvas.maps[m]) for m in one.maps)
 
 
 @pytest.mark.parametrize("radius", [0.03, 0.2])
