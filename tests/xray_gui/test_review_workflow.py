@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -297,26 +296,31 @@ def test_a_read_only_folder_keeps_reviews_elsewhere(qtbot, window, scans, tmp_pa
 
 @pytest.mark.slow
 def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans, monkeypatch):
+    """Each screening waits, in its worker, for the GUI thread's timer to fire: it can only
+    finish if the GUI's event loop keeps running meanwhile (on the GUI thread it would wait
+    out its 10 s and fail). How long the GUI's own work takes is benchmarks/gui_latency.py's
+    to measure, not a test's."""
     import threading
 
     from engine.pipeline import Screener
 
     screened_on: list[str] = []
+    served: list[bool] = []  # whether the GUI's timer fired while that screening ran
+    waiting: list[threading.Event] = []
     screen = Screener.screen
 
     def recording(self, scan):
         screened_on.append(threading.current_thread().name)
+        fired = threading.Event()
+        waiting.append(fired)
+        served.append(fired.wait(timeout=10))
         return screen(self, scan)
 
-    monkeypatch.setattr(Screener, "screen", recording)
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
     def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        last[0] = now
+        for fired in list(waiting):
+            fired.set()
 
+    monkeypatch.setattr(Screener, "screen", recording)
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(tick)
@@ -328,12 +332,8 @@ def test_the_gui_thread_never_stalls_while_screening(qtbot, loaded, scans, monke
         timeout=SCREEN_TIMEOUT_MS,
     )
     timer.stop()
-    assert len(gaps) > 20
     assert screened_on and threading.main_thread().name not in screened_on  # never the GUI's
-    # A coarse responsiveness guard only: how long the GUI's own work takes is
-    # benchmarks/gui_latency.py's to measure (a 100-ms bound here failed now and then on a
-    # loaded 2-core machine: 104-165 ms).
-    assert max(gaps[1:]) < 0.3, f"the GUI thread waited {max(gaps) * 1000:.0f} ms"
+    assert served and all(served), "a screening ran while the GUI's event loop stood still"
 
 
 def _area(box) -> float:
