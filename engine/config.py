@@ -143,7 +143,7 @@ def _each(rule: Rule) -> Rule:
         for v in values:
             problem = rule(v)
             if problem:
-                return f"a list of {problem}s"
+                return f"a list in which each value is {problem}"
         return None
 
     return check

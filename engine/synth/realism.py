@@ -38,6 +38,7 @@ HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): th
 BAG_CLOSE_PX = 5  # square closing of the content mask (at WIDTH) before finding the bag
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
+V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
@@ -67,6 +68,10 @@ class ImageStats:
     brightness_sum: float = 0.0  # over content pixels
     edge_pixels: int = 0  # Canny edge pixels anywhere
     content_edge_pixels: int = 0  # Canny edge pixels on content (non-white) pixels
+    # content pixels by brightness band (`V_BANDS`) and class: which colours dark pixels carry
+    class_by_brightness: np.ndarray = field(
+        default_factory=lambda: np.zeros((V_BANDS, len(CLASSES)), np.int64)
+    )
 
     @property
     def class_shares(self) -> dict[str, float]:
@@ -175,8 +180,16 @@ def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.nda
         brightness_sum=float(v[content].sum(dtype=np.float64)),
         edge_pixels=int(edges.sum()),
         content_edge_pixels=int((edges & content).sum()),
+        class_by_brightness=_class_by_brightness(v[content], labels[content]),
     )
     return stats, hue, v, labels
+
+
+def _class_by_brightness(v: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(V_BANDS, classes) counts of pixels with brightness `v` and class `labels`."""
+    band = np.clip((v * V_BANDS).astype(np.int64), 0, V_BANDS - 1)
+    cells = np.bincount(band * len(CLASSES) + labels, minlength=V_BANDS * len(CLASSES))
+    return cells.reshape(V_BANDS, len(CLASSES)).astype(np.int64)
 
 
 def image_statistics(rgb: np.ndarray, width: int = WIDTH) -> ImageStats:
@@ -199,6 +212,7 @@ def pool(stats: Iterable[ImageStats]) -> ImageStats:
         out.brightness_sum += st.brightness_sum
         out.edge_pixels += st.edge_pixels
         out.content_edge_pixels += st.content_edge_pixels
+        out.class_by_brightness = out.class_by_brightness + st.class_by_brightness
     return out
 
 
@@ -237,7 +251,10 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
     `class_tv`: total-variation distance of the six class shares; `saturation_w1`,
     `brightness_w1`: Wasserstein-1 distances of the content pixels' S and V (units of [0, 1]);
     `edge_density_ratio`: ours / real Canny edge density of content pixels;
-    `content_share_diff`: ours − real share of non-white pixels.
+    `content_share_diff`: ours − real share of non-white pixels; `class_brightness_tv`:
+    total-variation distance of the content pixels' joint (brightness band, class) shares, which
+    says whether dark pixels carry the colours they do in real scans (the class shares alone
+    do not: pale green and dark green count alike).
     """
     real_shares = np.array(list(real.class_shares.values()))
     our_shares = np.array(list(ours.class_shares.values()))
@@ -248,7 +265,15 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
         "brightness_w1": _w1(real.brightness_hist, ours.brightness_hist),
         "edge_density_ratio": _ratio(ours.content_edge_density, real.content_edge_density),
         "content_share_diff": ours.content_share - real.content_share,
+        "class_brightness_tv": _tv(real.class_by_brightness, ours.class_by_brightness),
     }
+
+
+def _tv(real: np.ndarray, ours: np.ndarray) -> float:
+    """Total-variation distance of two count arrays as distributions; nan if one is empty."""
+    if real.sum() == 0 or ours.sum() == 0:
+        return 0.0 if real.sum() == ours.sum() else math.nan
+    return float(0.5 * np.abs(real / real.sum() - ours / ours.sum()).sum())
 
 
 def _dominant_hue(st: ImageStats) -> str:
@@ -302,6 +327,7 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
             "",
         )
     )
+    rows += _brightness_rows(real, ours, distances)
     rows.append(
         (
             "edge density (all pixels)",
@@ -329,6 +355,32 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
     lines = ["| statistic | real | simulated | distance |", "|---|---:|---:|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return "\n".join(lines)
+
+
+def _brightness_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float]) -> list:
+    """Rows of the summary: the orange / green / blue shares of content pixels in each brightness
+    band, then the joint distance (`class_brightness_tv`)."""
+    rows = []
+    shown = [CLASSES.index(c) for c in ("orange", "green", "blue")]
+
+    def cell(counts: np.ndarray, band: int) -> str:
+        n = counts[band].sum()
+        return " / ".join(f"{counts[band, k] / n:.2f}" if n else "–" for k in shown)
+
+    for band in range(V_BANDS):
+        lo, hi = band / V_BANDS, (band + 1) / V_BANDS
+        share = real.class_by_brightness[band].sum() / max(real.class_by_brightness.sum(), 1)
+        rows.append(
+            (
+                f"content with V {lo:.1f}–{hi:.1f} ({share:.0%} of real): orange / green / blue",
+                cell(real.class_by_brightness, band),
+                cell(ours.class_by_brightness, band),
+                "",
+            )
+        )
+    tv = distances["class_brightness_tv"]
+    rows.append(("class by brightness band (TV distance)", "", "", f"class_brightness_tv {_f(tv)}"))
+    return rows
 
 
 # --- per-image figures, their distributions, the realism targets ------------------------------

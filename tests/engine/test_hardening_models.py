@@ -275,7 +275,9 @@ BAD_OVERRIDES = {
     "solver.amp=bogus": "solver.amp: expected one of auto, off, fp16, bf16, got 'bogus'",
     "model.name=bogus": "model.name: expected one of fasterrcnn_mobilenet_v3_large_fpn",
     "model.norm=layer": "model.norm: expected one of",
-    "solver.lr_steps=[0.5, 2]": "solver.lr_steps: expected a list of a number in [0, 1]s",
+    "solver.lr_steps=[0.5, 2]": (
+        "solver.lr_steps: expected a list in which each value is a number in [0, 1]"
+    ),
     "solver.momentum=.nan": "solver.momentum",
     "run.device=gpu": "run.device: expected auto, cpu, cuda or cuda:N",
     "data.hflip=2": "data.hflip",

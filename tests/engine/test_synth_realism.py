@@ -114,6 +114,19 @@ def test_identical_statistics_are_at_zero_distance():
     assert d["content_share_diff"] == 0.0
 
 
+def test_colour_by_brightness_tells_dark_green_from_pale_green():
+    """The class shares alike, the joint (brightness band, class) distance is not: dark green
+    against pale green is all the way apart."""
+    dark, pale = image_statistics(solid((20, 110, 20))), image_statistics(solid((150, 240, 150)))
+    d = compare(dark, pale)
+    assert d["class_tv"] == 0.0
+    assert d["class_brightness_tv"] == pytest.approx(1.0)
+    assert compare(dark, dark)["class_brightness_tv"] == 0.0
+    green = CLASSES.index("green")
+    assert dark.class_by_brightness[:, green].sum() == dark.content_pixels
+    assert pool([dark, pale]).class_by_brightness.sum() == 2 * dark.content_pixels
+
+
 def test_white_against_orange_is_at_total_variation_one():
     white, orange = image_statistics(solid((255, 255, 255))), image_statistics(solid(ORANGE))
     d = compare(white, orange)
