@@ -581,10 +581,7 @@ class Canvas:
 
     def _accumulate(self, part: Part, span: tuple[slice, slice], local: np.ndarray) -> None:
         """Add (or carve, clamped at 0) a part's local map over `span` of this canvas."""
-        target = self._map(part.material)[span]
-        _add_into(target, local, part.sign)
-        if part.sign < 0:
-            np.maximum(target, 0.0, out=target)
+        _add_or_carve(self._map(part.material)[span], local, part.sign)
 
     def _thickness_maps(self, shapes: list[Shape], spans: list) -> list[np.ndarray | None]:
         """Each shape's float32 thickness over its span (None without one), batched."""
@@ -820,10 +817,7 @@ class Canvas:
         """Draw each object in a window of its own and merge it, in turn, with the thickness
         maps of all their parts computed together: the same windows and maps as drawing them one
         by one, in fewer, larger batches. Gives each object's window (None: off the canvas)."""
-        objects = [list(parts) for parts in objects]
-        parts = [part for group in objects for part in group]
-        spans = [self._draw_span(p.solid) for p in parts]
-        maps = self._thickness_maps([p.solid for p in parts], spans)
+        objects, spans, maps = self._object_maps(objects)
         windows: list[Canvas | None] = []
         k = 0
         for group in objects:
@@ -852,10 +846,8 @@ class Canvas:
         several (or carved) is summed, in order, over the box of those parts only, then added.
         Outside that box a window holds zeros, and adding zero changes no bit.
         """
-        objects = [list(parts) for parts in objects]
+        objects, spans, maps = self._object_maps(objects)
         parts = [part for group in objects for part in group]
-        spans = [self._draw_span(p.solid) for p in parts]
-        maps = self._thickness_maps([p.solid for p in parts], spans)
         k = 0
         for group in objects:
             by_material: dict[str, list[int]] = {}
@@ -875,11 +867,19 @@ class Canvas:
                 box = np.zeros((r1 - r0, c1 - c0), np.float32)
                 for i in members:
                     rows, cols = spans[i]
-                    target = box[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0]
-                    _add_into(target, maps[i], parts[i].sign)
-                    if parts[i].sign < 0:
-                        np.maximum(target, 0.0, out=target)
+                    inside = (
+                        slice(rows.start - r0, rows.stop - r0),
+                        slice(cols.start - c0, cols.stop - c0),
+                    )
+                    _add_or_carve(box[inside], maps[i], parts[i].sign)
                 _add_into(self._map(material)[r0:r1, c0:c1], box, 1.0)
+
+    def _object_maps(self, objects: Iterable[Iterable[Part]]):
+        """(objects as lists, every part's span, every part's map), the maps computed together."""
+        objects = [list(parts) for parts in objects]
+        solids = [part.solid for group in objects for part in group]
+        spans = [self._draw_span(solid) for solid in solids]
+        return objects, spans, self._thickness_maps(solids, spans)
 
     def region(self, window: Canvas) -> tuple[slice, slice]:
         """This canvas's slices covered by `window`, one of its sub-canvases."""
@@ -935,6 +935,13 @@ def _add_into(target: np.ndarray, local: np.ndarray, sign: float) -> None:
         target -= local
     else:
         target += sign * local
+
+
+def _add_or_carve(target: np.ndarray, local: np.ndarray, sign: float) -> None:
+    """target += sign·local in place; a cavity (sign < 0) leaves no negative thickness."""
+    _add_into(target, local, sign)
+    if sign < 0:
+        np.maximum(target, 0.0, out=target)
 
 
 def _size_batches(members: list[int], spans: list) -> list[list[int]]:
