@@ -61,8 +61,12 @@ evaluation list):
   `host_room` cm over each of them (a packer keeps hard things off a laptop): metal clutter
   over a bottle falls from 20 % of its pixels to 11 % with 30 cm.
 - `clutter_mix` changes the clutter kinds' frequencies (`clutter.CLUTTER`).
+- A soft bag's ragged edge (`fringe`, v2.6): on both faces, 2.5-5 mm of cloth (seam allowances,
+  flaps, bulging fabric) reaching 0.4-1.2 cm beyond the walls, wavy along them; before, a soft
+  bag ended on its piping, one crisp line. Its random numbers are its own, seeded by the walls,
+  so the bag is otherwise the same without it.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
-sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml (today's defaults).
+sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
@@ -74,8 +78,9 @@ kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 no
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -173,6 +178,9 @@ class BagConfig:
     fan_apex_mirror: bool = True  # the source on either side, drawn per bag (1 − share; v2.4: no)
     moulding: bool = True  # hard shells show their edges, lips and ribs (`_moulding`), and
     # every bag groups of screws and rivets along its edges (`_fittings`); v2.0-v2.4: neither
+    fringe: tuple[float, float] = (0.4, 1.2)  # a soft bag's ragged fabric edge reaches this far
+    # (cm) beyond its walls on both faces (`_fringe`); (0, 0): none, the bag ends on its piping,
+    # one crisp line (v2.0-v2.5)
     fit_projection: bool = True  # `frame_fit` applied in `_pose` to the bag's image as the
     # fan draws it, lengthening the side that makes it too wide or too tall; False: to the
     # bag's box before the pose (v2.1-v2.4), so a leaning or off-centre fan leaves white
@@ -188,9 +196,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.5 that have changed since (configs/synth/sim_v2_5.yaml holds
+# the same): v2.6 (2026-12-02) made them the defaults.
+SIM_V2_5 = {"fringe": (0.0, 0.0)}
 # The bag settings of simulator v2.4 that have changed since (configs/synth/sim_v2_4.yaml holds
 # the same): v2.5 (2026-12-02) made them the defaults.
 SIM_V2_4 = {
+    **SIM_V2_5,
     "fill": (1.0, 1.06),
     "clutter": (28, 50),
     "wound_coils": False,
@@ -280,6 +292,35 @@ def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _fringe(walls: np.ndarray, depth: float, fabric: str, reach, rng) -> list[Part]:
+    """A soft bag's ragged fabric edge outside its piping, on both faces: seam allowances,
+    flaps and bulging cloth, up to `reach` (cm, a range) beyond the walls, 2.5-5 mm of cloth.
+    Drawn first, so its cavity carves only itself."""
+    closed = np.asarray(walls, float)
+    step = np.diff(closed, axis=0)
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*step.T))])
+    t = np.arange(0.0, along[-1], 0.8)  # a point every 8 mm: ragged at that scale
+    ring = np.stack([np.interp(t, along, closed[:, k]) for k in (0, 1)], axis=1)
+    tangent = np.roll(ring, -1, axis=0) - np.roll(ring, 1, axis=0)
+    normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
+    normal /= np.maximum(np.hypot(*normal.T), 1e-9)[:, None]
+    if np.mean(np.sum(normal * ring, axis=1)) < 0:  # point outwards
+        normal = -normal
+    parts = []
+    for z in (-depth / 2, depth / 2):
+        width = float(rng.uniform(*reach))
+        phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.2, 0.5, 3)
+        u = np.linspace(0, 2 * np.pi, len(ring), endpoint=False)
+        smooth = 0.5 + sum(amp[k] * np.sin((3 * k + 4) * u + phase[k]) for k in range(3)) / 3
+        out = width * np.clip(smooth + rng.normal(0, 0.06, len(ring)), 0.05, 1.0)
+        edge = ring + normal * out[:, None]
+        thick = float(rng.uniform(0.25, 0.5))  # folded layers and a padded edge
+        parts.append(outline_sheet("fringe", fabric, edge, thick, z))
+        inner = outline_sheet("fringe", fabric, ring, thick, z)
+        parts.append(replace(inner, sign=-1.0))
+    return parts
+
+
 def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, wall: float):
     """A closed shell of `wall` cm around the prism of `outline` (x, y cm) and `depth`: its two
     faces as sheets, its side wall as one upright slab per edge of the outline."""
@@ -305,6 +346,7 @@ def _shell_parts(
     rng: np.random.Generator,
     corner: float | None = None,
     moulding: bool = False,
+    fringe: tuple[float, float] = (0.0, 0.0),
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -356,6 +398,10 @@ def _shell_parts(
             parts.append(outline_sheet("lining", "pet", inner, 0.03, z))
         if coating is not None:
             parts += _rounded_shell("coating", "pvc", walls, depth, coating)
+    if rounded and not hard and fringe[1] > 0:
+        # its own random numbers, seeded by the walls: the bag is otherwise the same without it
+        seed = int.from_bytes(hashlib.blake2b(walls.tobytes(), digest_size=8).digest(), "little")
+        parts = _fringe(walls, depth, fabric, fringe, np.random.default_rng(seed)) + parts
     if moulding:
         parts += _fittings(walls, depth, rng)
         if hard:
@@ -757,7 +803,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
     pitch, fan, center, rot, size = _pose(cfg, size, rng, corner)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
-    bag_parts = _shell_parts(kind, size, rng, corner, moulding=cfg.moulding)
+    bag_parts = _shell_parts(kind, size, rng, corner, moulding=cfg.moulding, fringe=cfg.fringe)
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]
     rounded = np.asarray(lining[0].points) if corner is not None and lining else None

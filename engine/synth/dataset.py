@@ -26,6 +26,7 @@ from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import (
     SIM_V2_0,
     SIM_V2_4,
+    SIM_V2_5,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -77,6 +78,10 @@ SIM_V2_2_CONFIG = SynthConfig(
 SIM_V2_4_CONFIG = SynthConfig(
     bag=replace(BagConfig(), **SIM_V2_4), colour=ColourStyle(smooth_dark=SIM_SMOOTH_DARK)
 )
+
+# Simulator v2.5 (2026-12-02), the defaults before v2.6 (configs/synth/sim_v2_5.yaml says the
+# same): soft bags end on their piping.
+SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

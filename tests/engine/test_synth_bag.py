@@ -352,6 +352,43 @@ def test_moulding_gives_a_hard_shell_edges_lips_and_ribs():
     assert roles == {"shell_edge", "shell_lip", "shell_rib"}
 
 
+def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_else():
+    """`fringe` (v2.6): a soft bag's ragged cloth edge beyond its piping, on its own random
+    numbers, so the bag is otherwise the same to the bit; a hard shell has none."""
+    from engine.synth.bag import _inside_polygon, _shell_parts
+
+    plain = replace(BagConfig(), fringe=(0.0, 0.0), bag_kinds=("backpack",), max_objects=1)
+    for seed in range(2):
+        without = compose_bag(np.random.default_rng([4, seed]), plain)
+        fringed = compose_bag(np.random.default_rng([4, seed]), replace(plain, fringe=(0.4, 1.2)))
+        assert sorted(without.canvas.maps) == sorted(fringed.canvas.maps)
+        changed = [
+            m
+            for m in without.canvas.maps
+            if not np.array_equal(without.canvas.maps[m], fringed.canvas.maps[m])
+        ]
+        assert len(changed) == 1 and changed[0] in ("nylon", "pet")  # the bag's own fabric
+        before, after = without.canvas.maps[changed[0]], fringed.canvas.maps[changed[0]]
+        assert (after - before).max() > 0.2 and (after - before).min() > -1e-4  # cloth added
+        assert [o.mask.sum() for o in without.objects] == [o.mask.sum() for o in fringed.objects]
+    parts = _shell_parts(
+        "backpack", (45.0, 33.0, 18.0), np.random.default_rng(3), 8.0, True, (0.4, 1.2)
+    )
+    fringe = [p for p in parts if p.role == "fringe"]
+    assert parts[: len(fringe)] == fringe and [p.sign for p in fringe] == [1.0, -1.0] * 2
+    for cloth, walls in zip(fringe[::2], fringe[1::2], strict=True):  # first: carves only itself
+        edge, inner = np.asarray(cloth.solid.points), np.asarray(walls.solid.points)
+        assert not _inside_polygon(edge, inner).any()  # beyond the walls all round ...
+        reach = np.hypot(*(edge - inner).T)  # ... by at most 1.2 cm
+        assert reach.max() <= 1.2 + 1e-9 and np.median(reach) > 0.1
+    for seed in range(12):  # 4 in 10 trolleys are hard: never a fringe
+        parts = _shell_parts(
+            "trolley", (60.0, 42.0, 24.0), np.random.default_rng(seed), 8.0, True, (0.4, 1.2)
+        )
+        hard = {p.material for p in parts if p.role == "shell"} == {"polycarbonate"}
+        assert hard != any(p.role == "fringe" for p in parts)
+
+
 def test_fill_by_volume_packs_small_bags_with_fewer_items():
     from engine.synth.bag import _PACKED_VOLUME, _packed
 
