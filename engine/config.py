@@ -256,6 +256,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "spread": _at_least(1, _WHOLE),
         "shell_corners": _each(_above(0)),
         "fan_lean": _each(_at_least(0)),
+        "fringe": _each(_at_least(0)),
         "clutter_mix": _clutter_mix,
         "turned_share": _between(0, 1),
     },
