@@ -353,7 +353,9 @@ def _shell_parts(
     `corner`: the shell's corners are rounded with this radius (cm) and a soft bag's walls
     follow the bulge of its piping; None: a box (simulator v2.0-v2.2, whose random numbers it
     draws in the same order). `moulding`: screws and rivets along the edges (`_fittings`), and
-    a hard shell's edges, lips and ribs (`_moulding`; v2.0-v2.4 drew neither)."""
+    a hard shell's edges, lips and ribs (`_moulding`; v2.0-v2.4 drew neither). `fringe`: a
+    rounded soft bag's ragged cloth edge reaches this far (cm, a range) beyond its walls
+    (`_fringe`; (0, 0): none, v2.0-v2.5)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
