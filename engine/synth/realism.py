@@ -256,11 +256,9 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
     says whether dark pixels carry the colours they do in real scans (the class shares alone
     do not: pale green and dark green count alike).
     """
-    real_shares = np.array(list(real.class_shares.values()))
-    our_shares = np.array(list(ours.class_shares.values()))
     return {
         "hue_js": js_divergence(real.hue_hist, ours.hue_hist),
-        "class_tv": float(0.5 * np.abs(real_shares - our_shares).sum()),
+        "class_tv": _tv(real.class_counts, ours.class_counts),
         "saturation_w1": _w1(real.saturation_hist, ours.saturation_hist),
         "brightness_w1": _w1(real.brightness_hist, ours.brightness_hist),
         "edge_density_ratio": _ratio(ours.content_edge_density, real.content_edge_density),
