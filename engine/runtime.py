@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,23 @@ class Distributed:
     @property
     def enabled(self) -> bool:
         return self.world_size > 1
+
+
+@contextlib.contextmanager
+def distributed(device: torch.device) -> Iterator[Distributed]:
+    """This process's place in the torchrun job, for a `with` block that ends it cleanly.
+
+    The process group is destroyed on the way out, even on error: a gloo process that exits
+    with its group still alive can abort in interpreter teardown (SIGABRT, "terminate called
+    without an active exception") and fail a run that had finished.
+    """
+    ddp = init_distributed(device)
+    try:
+        yield ddp
+        barrier(ddp)  # nobody tears down while another still talks to it
+    finally:
+        if ddp.enabled and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def init_distributed(device: torch.device) -> Distributed:

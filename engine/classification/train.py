@@ -33,7 +33,7 @@ from engine.runtime import (
     amp_dtype,
     autocast,
     device_for,
-    init_distributed,
+    distributed,
     resolve_device,
     seed_everything,
 )
@@ -136,8 +136,12 @@ def train_classifier(
     """Train (or continue) the run `config` describes; see the module docstring."""
     started = time.monotonic()
     device = resolve_device(config.run.device)
-    ddp = init_distributed(device)
-    device = device_for(device, ddp)
+    with distributed(device) as ddp:
+        return _train(config, resume, progress, ddp, device_for(device, ddp), started)
+
+
+def _train(config, resume, progress, ddp, device, started) -> ClassifierResult:
+    """`train_…` inside this process's place in the job (the whole job when run alone)."""
     run_dir = Path(config.run.out) / config.run_name()
     last_path, best_path = run_dir / "last.pt", run_dir / "best.pt"
     state = open_run(run_dir, KIND, resume=resume, ddp=ddp)
