@@ -7,7 +7,7 @@ high-energy transmission are black (impenetrable).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -145,14 +145,18 @@ DEFAULT_STYLE = ColourStyle()
 # bags, the demo scans and every projection into real scans (`engine.synth.tip`) use it.
 STYLE_V2_0 = ColourStyle(gamma=0.28, floor=0.0, sharpen_range=(1.0, 2.5))
 SIM_SMOOTH_DARK = 1.5  # simulator v2.4's console: dense metal solid, not speckled
-# Simulator v2.5's console (`SynthConfig.colour`): v2.4's, with mixtures over metal painted bluer
-# and metal less saturated, as in the real scans (blue content hue 191°, saturation 0.72; v2.4's
-# console gave 183° and 0.83, which blind readers called teal)
-SIM_STYLE = ColourStyle(
+# Simulator v2.5's console (v2.5, v2.6): v2.4's, with mixtures over metal painted bluer and metal
+# less saturated, as in the real scans (blue content hue 191°, saturation 0.72; v2.4's console
+# gave 183° and 0.83, which blind readers called teal)
+SIM_STYLE_V2_5 = ColourStyle(
     hue=(34.0, 37.0, 44.0, 75.0, 90.0, 110.0, 145.0, 172.0, 200.0, 207.0, 212.0),
     saturation_max=(0.78, 0.78, 0.76, 0.72, 0.72, 0.72, 0.74, 0.76, 0.78, 0.8, 0.8),
     smooth_dark=SIM_SMOOTH_DARK,
 )
+# Simulator v2.7's console (`SynthConfig.colour`): v2.5's, averaging its darkest pixels over 3 px,
+# so where almost nothing gets through it shows solid black patches; over 1.5 px, large areas
+# near the threshold stayed a speckle of black and blue islands
+SIM_STYLE = replace(SIM_STYLE_V2_5, smooth_dark=3.0)
 
 
 def false_colour(

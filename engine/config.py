@@ -254,6 +254,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "engine.synth.bag.BagConfig": {
         "cables": _at_least(0),
         "spread": _at_least(1, _WHOLE),
+        "host_spread": _at_least(1, _WHOLE),
         "shell_corners": _each(_above(0)),
         "fan_lean": _each(_at_least(0)),
         "fringe": _each(_at_least(0)),

@@ -20,13 +20,14 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from engine.colour import SIM_SMOOTH_DARK, SIM_STYLE, STYLE_V2_0, ColourStyle
+from engine.colour import SIM_SMOOTH_DARK, SIM_STYLE, SIM_STYLE_V2_5, STYLE_V2_0, ColourStyle
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import (
     SIM_V2_0,
     SIM_V2_4,
     SIM_V2_5,
+    SIM_V2_6,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -47,7 +48,8 @@ class SynthConfig:
     scanner: ScannerConfig = field(default_factory=ScannerConfig)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
-    # since v2.5 it paints metal bluer and less saturated (`colour.SIM_STYLE`)
+    # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
+    # patches solid (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
@@ -81,7 +83,10 @@ SIM_V2_4_CONFIG = SynthConfig(
 
 # Simulator v2.5 (2026-12-02), the defaults before v2.6 (configs/synth/sim_v2_5.yaml says the
 # same): soft bags end on their piping.
-SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5))
+SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5), colour=SIM_STYLE_V2_5)
+# Simulator v2.6 (2026-12-02), the defaults before v2.7 (configs/synth/sim_v2_6.yaml says the
+# same): objects of interest laid in where they fall, buckles solid, dark patches speckled.
+SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_STYLE_V2_5)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
