@@ -268,6 +268,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "sharpen": _at_least(0),
         "sharpen_range": _each(_at_least(0)),
         "smooth_dark": _at_least(0),
+        "zeff_denoise": _at_least(0),
     },
     "engine.classification.config.ClassifierRunConfig": {
         **_RUN,
