@@ -116,7 +116,7 @@ class ColourStyle:
     # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
     # show dense metal smooth, where photon noise would speckle it with black and colour. 0
     # here, so real dual-energy scans are shown (and screened) as the models were trained on
-    # them; the simulator's console (`SynthConfig.colour`, v2.4) uses SIM_SMOOTH_DARK
+    # them; the simulator's console uses SIM_SMOOTH_DARK (v2.4-v2.6) or 3 px (v2.7, `SIM_STYLE`)
     smooth_dark: float = 0.0
     # σ (px) over which a console averages Zeff within a material (`_denoised_zeff`, edge-
     # preserving): per-pixel Zeff from two noisy channels mottles metal blue and teal where
@@ -220,7 +220,9 @@ def _smoothed_dark(t: np.ndarray, z: np.ndarray, sigma: float) -> tuple[np.ndarr
     return t, z
 
 
-ZEFF_DENOISE_RANGE = 3.0  # Zeff units: neighbours this far apart are still averaged
+# the bilateral filter's σ in Zeff units: a neighbour 3 apart weighs 0.61 of a like one, 5 apart
+# 0.25, so noise of a few units is averaged and an edge from organic (~7) to metal (~26) is not
+ZEFF_DENOISE_RANGE = 3.0
 
 
 def _denoised_zeff(z: np.ndarray, sigma: float) -> np.ndarray:

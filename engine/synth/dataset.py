@@ -49,7 +49,7 @@ class SynthConfig:
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
-    # patches solid (`colour.SIM_STYLE`)
+    # patches solid and each material evenly coloured, and sharpens more (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
@@ -85,7 +85,7 @@ SIM_V2_4_CONFIG = SynthConfig(
 # same): soft bags end on their piping.
 SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5), colour=SIM_STYLE_V2_5)
 # Simulator v2.6 (2026-12-02), the defaults before v2.7 (configs/synth/sim_v2_6.yaml says the
-# same): objects of interest laid in where they fall, buckles solid, dark patches speckled.
+# same): objects of interest laid in where they fall; dark patches speckled, metal mottled.
 SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_STYLE_V2_5)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build

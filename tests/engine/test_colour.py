@@ -205,3 +205,22 @@ def test_a_console_colours_each_material_evenly_and_keeps_the_edges_between_them
         assert clean[:, side].std() < noisy[:, side].std() / 2.5
     np.testing.assert_allclose(clean[:, 19].mean(), 8.0, atol=0.5)  # beside the edge
     np.testing.assert_allclose(clean[:, 20].mean(), 26.0, atol=0.5)
+
+
+def test_the_console_applies_zeff_denoise_and_keeps_it_when_jittered():
+    """A style's `zeff_denoise` reaches `false_colour` and survives `jittered`, which the
+    simulator applies to every scan."""
+    from dataclasses import replace
+
+    from engine.colour import DEFAULT_STYLE, false_colour
+
+    style = replace(DEFAULT_STYLE, zeff_denoise=2.0)
+    assert style.jittered(np.random.default_rng(1)).zeff_denoise == 2.0
+    rng = np.random.default_rng(0)
+    z = (np.full((40, 40), 22.0) + rng.normal(0, 1.5, (40, 40))).astype(np.float32)
+    t = np.full(z.shape, 0.3, np.float32)
+
+    def hue_spread(image: np.ndarray) -> float:
+        return float(cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[4:36, 4:36, 0].astype(float).std())
+
+    assert hue_spread(false_colour(t, z, style)) < hue_spread(false_colour(t, z, DEFAULT_STYLE)) / 2

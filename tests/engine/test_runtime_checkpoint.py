@@ -66,3 +66,26 @@ def test_unusable_checkpoints_are_refused_with_the_file_name(tmp_path):
     other = save_checkpoint(tmp_path / "cls.pt", {"kind": "classifier", "model": {}})
     with pytest.raises(CheckpointError, match="a classifier checkpoint, not a detector"):
         load_checkpoint(other, kind="detector")
+
+
+def test_a_torchrun_process_ends_its_group_after_training_and_on_error(monkeypatch):
+    """`distributed()`: every process waits for the others, then destroys the process group (a
+    gloo process exiting with its group alive can abort in teardown); on an error it destroys
+    the group without waiting for processes that may never come."""
+    import engine.runtime as runtime
+
+    calls = []
+    monkeypatch.setattr(runtime, "init_distributed", lambda device: runtime.Distributed(0, 2, 0))
+    monkeypatch.setattr(runtime.dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(runtime.dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(runtime.dist, "destroy_process_group", lambda: calls.append("destroy"))
+    with runtime.distributed(torch.device("cpu")) as ddp:
+        assert ddp.enabled
+    assert calls == ["barrier", "destroy"]
+    calls.clear()
+    with (
+        pytest.raises(RuntimeError, match="out of memory"),
+        runtime.distributed(torch.device("cpu")),
+    ):
+        raise RuntimeError("out of memory")
+    assert calls == ["destroy"]
