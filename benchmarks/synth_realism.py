@@ -8,8 +8,17 @@ targets with pass or fail. Writes a contact sheet of [real | simulated] rows; wi
 `--shuffle-sheet` also a blind one (real and simulated tiles shuffled, unlabelled, each cropped to
 its bag) with a key file beside it; with `--json` every figure, for before/after tables.
 
+With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
+of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
+numbered pairs "A | B" of the same bag from both datasets, the sides drawn at random, each the
+same quarter of the bag in both (the whole bag with `--pairs-whole`), and a key beside it. Give
+the sheet alone to a reader who has seen neither the key nor the change and ask, pair by pair,
+which side looks more like the real scans and why; readers tell a change far better this way
+than on a blind sheet (README, "Simulator realism").
+
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
-[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]`.
+[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]
+[--pairs-with DIR [--pairs 6] [--pairs-whole]]`.
 """
 
 from __future__ import annotations
@@ -198,6 +207,64 @@ def blind_sheet(
     return grid_sheet([entries[j][2] for j in order], cols), key
 
 
+PAIRS_REAL = 4  # real tiles on top of the paired sheet, for reference
+
+
+def _label(tile: np.ndarray, text: str) -> np.ndarray:
+    """`tile` with `text` in red in its top left corner."""
+    tile = tile.copy()
+    cv2.putText(tile, text, (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (220, 0, 0), 2, cv2.LINE_AA)
+    return tile
+
+
+def paired_sheet(
+    real: Sequence[Path], first: Path, second: Path, n: int, seed: int, whole: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """A sheet for judging a change: `PAIRS_REAL` real tiles, then `n` pairs "A | B" of the same
+    bags from the datasets `first` and `second`, sides at random, two pairs a row; and its key.
+
+    Each pair shows one random quarter of the image, the same in both (with `whole`, the bag);
+    the real tiles are random quarters of their bags, so no side is told by its framing.
+    """
+    rng = np.random.default_rng(seed)
+    names = sorted(
+        {p.name for p in simulated_images(first)} & {p.name for p in simulated_images(second)}
+    )
+    if not names:
+        raise ValueError(f"{first} and {second} hold no bag of the same name")
+    chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
+
+    def cut(rgb: np.ndarray, quarter: tuple[int, int]) -> np.ndarray:
+        if whole:
+            return letterbox(crop_to_bag(rgb))
+        h, w = rgb.shape[:2]
+        qy, qx = quarter
+        return letterbox(rgb[qy * h // 2 : (qy + 1) * h // 2, qx * w // 2 : (qx + 1) * w // 2])
+
+    picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
+    # a real export's frame holds more white than ours: its quarters are taken of its bag
+    tiles = [cut(crop_to_bag(load_rgb(path)), tuple(rng.integers(0, 2, 2))) for path in picked]
+    tiles += [np.full_like(tiles[0], 255)] * (PAIRS_REAL - len(tiles))
+    how = "whole bags" if whole else "one quarter of each bag, the same on both sides"
+    key = [
+        f"# {len(picked)} real tiles on top, then {len(chosen)} pairs A | B, two a row: {how}; "
+        f"seed {seed}",
+        f"# first = {first}, second = {second}",
+        "# pair  A       B       image",
+    ]
+    for k, name in enumerate(chosen, start=1):
+        quarter = tuple(rng.integers(0, 2, 2))
+        pair = [cut(load_rgb(first / "images" / name), quarter)]
+        pair.append(cut(load_rgb(second / "images" / name), quarter))
+        sides = ["first", "second"]
+        if rng.random() < 0.5:
+            pair.reverse()
+            sides.reverse()
+        tiles += [_label(pair[0], f"{k}A"), _label(pair[1], f"{k}B")]
+        key.append(f"{k:<5} {sides[0]:<7} {sides[1]:<7} {name}")
+    return grid_sheet(tiles, PAIRS_REAL), key
+
+
 def pick(n: int, k: int) -> list[int]:
     """`k` indices spread evenly over range(n) (all of them when n ≤ k)."""
     if n <= k:
@@ -364,6 +431,22 @@ def _report(
             return 1
         key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
         print(f"blind sheet: {blind_path} (key: {key_path})")
+    if args.pairs_with is not None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
+        try:
+            sheet, key = paired_sheet(
+                real_paths, data, args.pairs_with, args.pairs, seed, args.pairs_whole
+            )
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot make the paired sheet: {exc}", file=sys.stderr)
+            return 2
+        pairs_path = args.sheet.with_name(f"{args.sheet.stem}_pairs.png")
+        key_path = args.sheet.with_name(f"{args.sheet.stem}_pairs_key.txt")
+        if not _write_png(pairs_path, sheet):
+            print(f"error: cannot write the paired sheet {pairs_path}", file=sys.stderr)
+            return 1
+        key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+        print(f"paired sheet: {pairs_path} (key: {key_path})")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(report_json(args, real, ours, gen_s), indent=1, ensure_ascii=False)
@@ -397,6 +480,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(<sheet>_blind_key.txt)",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    parser.add_argument(
+        "--pairs-with",
+        type=Path,
+        help="a second simulated dataset of the same seed: also write a paired sheet "
+        "(<sheet>_pairs.png, A | B of the same bags, sides random) and its key",
+    )
+    parser.add_argument("--pairs", type=int, default=6, help="pairs on the paired sheet")
+    parser.add_argument(
+        "--pairs-whole", action="store_true", help="whole bags on the paired sheet, not quarters"
+    )
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
@@ -404,6 +497,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--workers must be at least 1")
     if args.sheet_rows < 1:
         parser.error("--sheet-rows must be at least 1")
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
+    if args.pairs_with is not None and not args.pairs_with.is_dir():
+        print(f"error: second simulated dataset not found: {args.pairs_with}", file=sys.stderr)
+        return 2
 
     if not args.real.exists():
         print(

@@ -470,3 +470,36 @@ def test_benchmark_generates_bags_and_writes_the_sheet(tmp_path, real_dir, capsy
     assert rc == 0
     assert "generation:" in out and "simulated: 2 images" in out
     assert cv2.imread(str(sheet)).shape == _sheet_shape(bench, 2)
+
+
+def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path, real_dir, capsys):
+    """`--pairs-with`: real tiles on top, then pairs A | B of the same bags from both datasets,
+    two a row, each side named in the key; a second dataset missing or of other bags is an
+    error (exit 2)."""
+    bench = _benchmark()
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    for i in range(3):
+        _write_png(first / "images" / f"bag_00000{i}.png", busy(40 + i))
+        _write_png(second / "images" / f"bag_00000{i}.png", busy(50 + i))
+    sheet = tmp_path / "out" / "sheet.png"
+    argv = ["--data", str(first), "--real", str(real_dir), "--sheet", str(sheet)]
+    assert bench.main([*argv, "--pairs-with", str(second), "--pairs", "3"]) == 0
+    assert "paired sheet:" in capsys.readouterr().out
+    rows = 1 + 2  # the real tiles, then two pairs a row
+    shape = (
+        bench.GAP + rows * (bench.TILE_H + bench.GAP),
+        bench.GAP + 4 * (bench.TILE_W + bench.GAP),
+    )
+    assert cv2.imread(str(tmp_path / "out" / "sheet_pairs.png")).shape[:2] == shape
+    key = (tmp_path / "out" / "sheet_pairs_key.txt").read_text(encoding="utf-8").splitlines()
+    pairs = [line.split() for line in key if not line.startswith("#")]
+    assert [p[0] for p in pairs] == ["1", "2", "3"]
+    assert all(sorted(p[1:3]) == ["first", "second"] for p in pairs)
+    assert sorted(p[3] for p in pairs) == [f"bag_00000{i}.png" for i in range(3)]
+
+    other = tmp_path / "other"
+    _write_png(other / "images" / "bag_000009.png", busy(60))
+    assert bench.main([*argv, "--pairs-with", str(other)]) == 2
+    assert "no bag of the same name" in capsys.readouterr().err
+    assert bench.main([*argv, "--pairs-with", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err
