@@ -366,6 +366,19 @@ def _write_png(path: Path, rgb: np.ndarray) -> bool:
     return bool(cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
 
 
+def _write_keyed(beside: Path, kind: str, sheet: np.ndarray, key: list[str]) -> bool:
+    """Write `<beside stem>_<kind>.png` and its key `<beside stem>_<kind>_key.txt`, and say
+    where; False (with the error on stderr) when the sheet cannot be written."""
+    path = beside.with_name(f"{beside.stem}_{kind}.png")
+    key_path = beside.with_name(f"{beside.stem}_{kind}_key.txt")
+    if not _write_png(path, sheet):
+        print(f"error: cannot write the {kind} sheet {path}", file=sys.stderr)
+        return False
+    key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+    print(f"{'paired' if kind == 'pairs' else kind} sheet: {path} (key: {key_path})")
+    return True
+
+
 def _report(
     args: argparse.Namespace,
     real_paths: list[Path],
@@ -423,14 +436,8 @@ def _report(
     print(f"contact sheet: {args.sheet}")
     if args.shuffle_sheet:
         seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, so no layout is learnt
-        sheet, key = blind_sheet(real.blind, ours.blind, seed)
-        blind_path = args.sheet.with_name(f"{args.sheet.stem}_blind.png")
-        key_path = args.sheet.with_name(f"{args.sheet.stem}_blind_key.txt")
-        if not _write_png(blind_path, sheet):
-            print(f"error: cannot write the blind sheet {blind_path}", file=sys.stderr)
+        if not _write_keyed(args.sheet, "blind", *blind_sheet(real.blind, ours.blind, seed)):
             return 1
-        key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
-        print(f"blind sheet: {blind_path} (key: {key_path})")
     if args.pairs_with is not None:
         seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
         try:
@@ -440,13 +447,8 @@ def _report(
         except (OSError, ValueError) as exc:
             print(f"error: cannot make the paired sheet: {exc}", file=sys.stderr)
             return 2
-        pairs_path = args.sheet.with_name(f"{args.sheet.stem}_pairs.png")
-        key_path = args.sheet.with_name(f"{args.sheet.stem}_pairs_key.txt")
-        if not _write_png(pairs_path, sheet):
-            print(f"error: cannot write the paired sheet {pairs_path}", file=sys.stderr)
+        if not _write_keyed(args.sheet, "pairs", sheet, key):
             return 1
-        key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
-        print(f"paired sheet: {pairs_path} (key: {key_path})")
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(report_json(args, real, ours, gen_s), indent=1, ensure_ascii=False)
