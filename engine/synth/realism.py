@@ -250,7 +250,8 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
     `hue_js`: Jensen–Shannon divergence (base 2) of the hue histograms of coloured pixels;
     `class_tv`: total-variation distance of the six class shares; `saturation_w1`,
     `brightness_w1`: Wasserstein-1 distances of the content pixels' S and V (units of [0, 1]);
-    `edge_density_ratio`: ours / real Canny edge density of content pixels;
+    `content_edge_density_ratio`: ours / real Canny edge density of content (non-white) pixels, not
+    the target's all-pixel ratio (`targets`);
     `content_share_diff`: ours − real share of non-white pixels; `class_brightness_tv`:
     total-variation distance of the content pixels' joint (brightness band, class) shares, which
     says whether dark pixels carry the colours they do in real scans (the class shares alone
@@ -261,7 +262,7 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
         "class_tv": _tv(real.class_counts, ours.class_counts),
         "saturation_w1": _w1(real.saturation_hist, ours.saturation_hist),
         "brightness_w1": _w1(real.brightness_hist, ours.brightness_hist),
-        "edge_density_ratio": _ratio(ours.content_edge_density, real.content_edge_density),
+        "content_edge_density_ratio": _ratio(ours.content_edge_density, real.content_edge_density),
         "content_share_diff": ours.content_share - real.content_share,
         "class_brightness_tv": _tv(real.class_by_brightness, ours.class_by_brightness),
     }
@@ -339,7 +340,7 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
             "edge density (content pixels)",
             _f(real.content_edge_density),
             _f(ours.content_edge_density),
-            f"edge_density_ratio {_f(distances['edge_density_ratio'])}",
+            f"content_edge_density_ratio {_f(distances['content_edge_density_ratio'])}",
         )
     )
     rows.append(

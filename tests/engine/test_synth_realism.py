@@ -110,7 +110,7 @@ def test_identical_statistics_are_at_zero_distance():
     assert d["class_tv"] == 0.0
     assert d["saturation_w1"] == pytest.approx(0.0, abs=1e-12)
     assert d["brightness_w1"] == pytest.approx(0.0, abs=1e-12)
-    assert d["edge_density_ratio"] == 1.0
+    assert d["content_edge_density_ratio"] == 1.0
     assert d["content_share_diff"] == 0.0
 
 
@@ -188,7 +188,13 @@ def test_summary_table_lists_every_statistic():
     assert lines[0].startswith("| statistic | real | simulated | distance |")
     for c in CLASSES:
         assert f"| {c} share |" in table
-    for key in ("hue_js", "class_tv", "saturation_w1", "brightness_w1", "edge_density_ratio"):
+    for key in (
+        "hue_js",
+        "class_tv",
+        "saturation_w1",
+        "brightness_w1",
+        "content_edge_density_ratio",
+    ):
         assert key in table
     assert all(line.count("|") == 5 for line in lines)
 
