@@ -43,7 +43,7 @@ import numpy as np
 
 from engine.synth.realism import (
     FIGURES,
-    WIDTH,
+    SIDE,
     ImageSet,
     bag_box,
     compare,
@@ -329,7 +329,7 @@ def report_json(
             "machine": machine(),
             "python": platform.python_version(),
             "opencv": cv2.__version__,
-            "width": WIDTH,
+            "longer_side": SIDE,
             "real": {"source": str(args.real), "images": len(real.names), "skipped": real.skipped},
             "simulated": {
                 "source": str(args.data) if args.data else "generated",
@@ -415,7 +415,10 @@ def _report(
             f"({gen_s / max(args.n, 1):.2f} s/bag)"
         )
     n_images = len(real.names) + len(ours.names)
-    print(f"# statistics: {stats_s:.1f} s for {n_images} images, each resized to {WIDTH} px wide")
+    print(
+        f"# statistics: {stats_s:.1f} s for {n_images} images, "
+        f"each resized to a longer side of {SIDE} px"
+    )
     print()
     print("## Pooled over all images")
     print()

@@ -1,11 +1,12 @@
 """How close simulated false-colour scans look to real ones: pooled image statistics, distances.
 
-`image_statistics` reduces one false-colour RGB image (resized to a common width, so that
-scale-dependent figures such as edge density compare) to raw counts: six pixel classes, a hue
-histogram of the coloured pixels, saturation and brightness histograms of the content pixels and
-Canny edge counts. Counts pool by summing (`pool`), so a set of real scans and a set of simulated
-ones each become one `ImageStats`; `compare` turns two of them into distances and
-`summary_table` into a Markdown table for the benchmark's report.
+`image_statistics` reduces one false-colour RGB image (resized to a common longer side, so
+that scale-dependent figures such as edge density compare at about one pixel pitch: an export
+is cropped to its bag, whose length is the longer side, portrait or landscape) to raw counts:
+six pixel classes, a hue histogram of the coloured pixels, saturation and brightness histograms
+of the content pixels and Canny edge counts. Counts pool by summing (`pool`), so a set of real
+scans and a set of simulated ones each become one `ImageStats`; `compare` turns two of them into
+distances and `summary_table` into a Markdown table for the benchmark's report.
 
 Pooled means hide spread, so `measure_image` also gives per-image figures (`FIGURES`: class
 shares, hue, saturation, brightness, edge densities, the bag's size in the frame and the size of
@@ -25,7 +26,9 @@ import cv2
 import numpy as np
 from scipy.stats import wasserstein_distance
 
-WIDTH = 640  # every image is resized to this width before counting
+SIDE = 640  # every image is resized so that its longer side is this long before counting
+# (until 2026-12-03: its width, which measured the real portrait exports, 77 % of them, at 1.3×
+# the pitch of the landscape simulated ones)
 CLASSES = ("black", "white", "grey", "orange", "green", "blue")
 HUE_BINS = 36  # 10° each over [0, 360)
 SV_BINS = 50  # over [0, 1]
@@ -35,7 +38,7 @@ WHITE_V = 0.85  # V above (and S below GREY_S): white, air and near-air
 CANNY_LOW, CANNY_HIGH = 50, 150
 HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): the cut is in violet,
 # which false colour hardly uses, so orange (≈ 30°), green and blue means never wrap
-BAG_CLOSE_PX = 5  # square closing of the content mask (at WIDTH) before finding the bag
+BAG_CLOSE_PX = 5  # square closing of the content mask (at SIDE) before finding the bag
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
@@ -119,14 +122,16 @@ class ImageStats:
         return float(self.brightness_hist[: round(v * SV_BINS)].sum() / n) if n else math.nan
 
 
-def resize_to_width(rgb: np.ndarray, width: int = WIDTH) -> np.ndarray:
-    """Resize keeping the aspect ratio; INTER_AREA to shrink, INTER_LINEAR to enlarge."""
+def resize_to_side(rgb: np.ndarray, side: int = SIDE) -> np.ndarray:
+    """Resize keeping the aspect ratio so the longer side is `side`; INTER_AREA to shrink,
+    INTER_LINEAR to enlarge."""
     h, w = rgb.shape[:2]
-    if w == width:
+    if max(h, w) == side:
         return rgb
-    height = max(1, round(h * width / w))
-    interp = cv2.INTER_AREA if width < w else cv2.INTER_LINEAR
-    return cv2.resize(rgb, (width, height), interpolation=interp)
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(rgb, size, interpolation=interp)
 
 
 def hsv_degrees(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -192,10 +197,10 @@ def _class_by_brightness(v: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return cells.reshape(V_BANDS, len(CLASSES)).astype(np.int64)
 
 
-def image_statistics(rgb: np.ndarray, width: int = WIDTH) -> ImageStats:
-    """Counts of one uint8 RGB (H×W×3) false-colour image after resizing it to `width`."""
+def image_statistics(rgb: np.ndarray, side: int = SIDE) -> ImageStats:
+    """Counts of one uint8 RGB (H×W×3) false-colour image after resizing it to `side`."""
     _check_rgb(rgb)
-    return _counts(np.ascontiguousarray(resize_to_width(rgb, width)))[0]
+    return _counts(np.ascontiguousarray(resize_to_side(rgb, side)))[0]
 
 
 def pool(stats: Iterable[ImageStats]) -> ImageStats:
@@ -445,8 +450,8 @@ def _item_figures(dense: np.ndarray) -> dict[str, float]:
     }
 
 
-def measure_image(rgb: np.ndarray, width: int = WIDTH) -> tuple[ImageStats, dict[str, float]]:
-    """Counts (to pool) and per-image `FIGURES` of one uint8 RGB image resized to `width`.
+def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[str, float]]:
+    """Counts (to pool) and per-image `FIGURES` of one uint8 RGB image resized to `side`.
 
     The bag is the largest connected region of non-white pixels after a `BAG_CLOSE_PX` closing;
     its bounding box is given as shares of the image's width, height and area (0 with no bag).
@@ -454,7 +459,7 @@ def measure_image(rgb: np.ndarray, width: int = WIDTH) -> tuple[ImageStats, dict
     value: dense or strongly coloured things such as metal, electronics and thick organics.
     """
     _check_rgb(rgb)
-    rgb = np.ascontiguousarray(resize_to_width(rgb, width))
+    rgb = np.ascontiguousarray(resize_to_side(rgb, side))
     stats, hue, v, labels = _counts(rgb)
     content = labels != CLASSES.index("white")
     figures = {f"{c}_share": share for c, share in stats.class_shares.items()}
@@ -472,15 +477,15 @@ def measure_image(rgb: np.ndarray, width: int = WIDTH) -> tuple[ImageStats, dict
     return stats, figures
 
 
-def image_figures(rgb: np.ndarray, width: int = WIDTH) -> dict[str, float]:
-    """The per-image `FIGURES` of one uint8 RGB image resized to `width` (see `measure_image`)."""
-    return measure_image(rgb, width)[1]
+def image_figures(rgb: np.ndarray, side: int = SIDE) -> dict[str, float]:
+    """The per-image `FIGURES` of one uint8 RGB image resized to `side` (see `measure_image`)."""
+    return measure_image(rgb, side)[1]
 
 
-def bag_box(rgb: np.ndarray, width: int = WIDTH) -> tuple[int, int, int, int] | None:
-    """The bag's box (x0, y0, x1, y1; exclusive) in `rgb`'s own pixels, found at `width`."""
+def bag_box(rgb: np.ndarray, side: int = SIDE) -> tuple[int, int, int, int] | None:
+    """The bag's box (x0, y0, x1, y1; exclusive) in `rgb`'s own pixels, found at `side`."""
     _check_rgb(rgb)
-    small = resize_to_width(rgb, width)
+    small = resize_to_side(rgb, side)
     box = _bag_box(_classify(*hsv_degrees(small)) != CLASSES.index("white"))
     if box is None:
         return None
@@ -512,11 +517,11 @@ class ImageSet:
         return values[np.isfinite(values)]
 
 
-def image_set(images: Iterable[np.ndarray], width: int = WIDTH) -> ImageSet:
+def image_set(images: Iterable[np.ndarray], side: int = SIDE) -> ImageSet:
     """An `ImageSet` of uint8 RGB images held in memory."""
     out = ImageSet()
     for rgb in images:
-        out.add(*measure_image(rgb, width))
+        out.add(*measure_image(rgb, side))
     return out
 
 

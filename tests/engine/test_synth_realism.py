@@ -98,9 +98,9 @@ def test_quadrants_are_black_grey_green_blue():
     assert st.edge_pixels > 0
 
 
-def test_resizes_to_width_640():
-    st = image_statistics(solid(ORANGE, h=300, w=200))
-    assert st.pixels == 640 * 960
+def test_resizes_to_a_longer_side_of_640():
+    assert image_statistics(solid(ORANGE, h=300, w=200)).pixels == 427 * 640
+    assert image_statistics(solid(ORANGE, h=100, w=1280)).pixels == 640 * 50
 
 
 def test_identical_statistics_are_at_zero_distance():
@@ -156,17 +156,17 @@ def _assert_pooled_equal(pooled: ImageStats, whole: ImageStats, seam: int) -> No
 
 
 def test_pool_equals_the_images_stacked():
-    a, b = busy(2), quadrants()
-    # one above the other: both 640 wide, so neither is resized
+    a, b = busy(2, h=320), quadrants(h=320)
+    # one above the other: both 640 wide, the pair 640 tall, so none is resized
     _assert_pooled_equal(
         pool([image_statistics(a), image_statistics(b)]),
         image_statistics(np.vstack([a, b])),
         seam=640,
     )
-    # side by side: the halves counted at width 320, the 640-wide pair at the default width
+    # side by side: the halves counted at a longer side of 480, the pair at the default 640
     a, b = busy(3, w=320), busy(4, w=320)
     _assert_pooled_equal(
-        pool([image_statistics(a, width=320), image_statistics(b, width=320)]),
+        pool([image_statistics(a, side=480), image_statistics(b, side=480)]),
         image_statistics(np.hstack([a, b])),
         seam=480,
     )
@@ -179,6 +179,17 @@ def test_a_1280_wide_image_and_its_640_downscale_agree():
     assert st_big.pixels == st_small.pixels == 640 * 480
     np.testing.assert_allclose(shares(st_big), shares(st_small), atol=1e-3)
     assert st_big.edge_density == pytest.approx(st_small.edge_density, rel=0.02)
+
+
+def test_portrait_and_landscape_images_are_counted_at_one_longer_side():
+    """A portrait export and the same bag turned to landscape count alike: each is resized so
+    its longer side is 640 (a portrait one resized to 640 wide was counted at 1.3× the pitch)."""
+    landscape = busy(8, h=600, w=800)
+    portrait = np.ascontiguousarray(np.rot90(landscape))
+    st_l, st_p = image_statistics(landscape), image_statistics(portrait)
+    assert st_l.pixels == st_p.pixels == 640 * 480
+    np.testing.assert_allclose(shares(st_l), shares(st_p), atol=1e-3)
+    assert st_l.edge_density == pytest.approx(st_p.edge_density, rel=0.02)
 
 
 def test_summary_table_lists_every_statistic():
@@ -204,7 +215,7 @@ def test_the_dark_tail_counts_content_pixels_below_each_brightness():
     rgb = np.full((20, 40, 3), 255, np.uint8)
     rgb.reshape(-1, 3)[:100] = (64, 40, 16)
     rgb.reshape(-1, 3)[100:400] = (178, 120, 40)
-    st = image_statistics(rgb, width=40)
+    st = image_statistics(rgb, side=40)
     assert st.darker_than(0.2) == 0.0
     assert st.darker_than(0.3) == pytest.approx(0.25)
     assert st.darker_than(0.8) == pytest.approx(1.0)
