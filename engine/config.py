@@ -260,6 +260,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "fringe": _each(_at_least(0)),
         "clutter_mix": _clutter_mix,
         "turned_share": _between(0, 1),
+        "lengthwise_share": _between(0, 1),
     },
     "engine.colour.ColourStyle": {
         "gamma": _above(0),

@@ -138,7 +138,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     synth.add_argument("--out", required=True, help="output folder")
     synth.add_argument("--n", type=int, required=True, help="number of bags")
     synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
-    synth.add_argument("--size", help="image size WxH (default: 640x480, or the config's)")
+    synth.add_argument(
+        "--size",
+        help="image size WxH (default: 640x480, or the config's); bags travelling lengthwise "
+        "along the belt are imaged in the portrait H×W (bag.lengthwise_share)",
+    )
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")
     synth.add_argument(

@@ -28,6 +28,7 @@ from engine.synth.bag import (
     SIM_V2_4,
     SIM_V2_5,
     SIM_V2_6,
+    SIM_V2_7,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -87,6 +88,9 @@ SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5), colour=SIM_S
 # Simulator v2.6 (2026-12-02), the defaults before v2.7 (configs/synth/sim_v2_6.yaml says the
 # same): objects of interest laid in where they fall; dark patches speckled, metal mottled.
 SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_STYLE_V2_5)
+# Simulator v2.7 (2026-12-03), the defaults before v2.8 (configs/synth/sim_v2_7.yaml says the
+# same): nine bags in ten across the belt, in the configured (landscape) frame.
+SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

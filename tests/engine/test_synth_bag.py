@@ -326,8 +326,11 @@ def test_a_projected_fit_fills_the_frame_with_an_oblique_fan():
     def covered(config):  # per bag, the share of the frame's width and height its box covers
         out = []
         for seed in range(16):
-            rows, cols = np.nonzero(compose_bag(np.random.default_rng(seed), config).outline)
-            out.append(((np.ptp(cols) + 1) / 320, (np.ptp(rows) + 1) / 240))
+            outline = compose_bag(np.random.default_rng(seed), config).outline
+            rows, cols = np.nonzero(outline)
+            out.append(
+                ((np.ptp(cols) + 1) / outline.shape[1], (np.ptp(rows) + 1) / outline.shape[0])
+            )
         return np.array(out)
 
     fitted, boxed = covered(cfg), covered(replace(cfg, fit_projection=False))
@@ -483,3 +486,26 @@ def test_spread_hosts_cover_less_of_one_another(hosts_first):
         return float(np.mean(shares))
 
     assert overlap(replace(cfg, host_spread=8)) < 0.7 * overlap(replace(cfg, host_spread=1))
+
+
+def test_most_bags_travel_lengthwise_in_a_portrait_frame():
+    """`lengthwise_share`: that share of the bags lie with their long side along the belt (the
+    image's rows) in a portrait frame, the rest across it in a landscape one, as the real
+    exports are; 0 keeps the configured frame (v2.0-v2.7)."""
+    cfg = BagConfig(
+        width=160, height=120, pitch_cm=0.4, min_objects=0, max_objects=0,
+        garments=(0, 0), clutter=(0, 0), max_angle_deg=0.0, turned_share=0.0,
+    )  # fmt: skip
+    shapes = []
+    for seed in range(40):
+        bag = compose_bag(np.random.default_rng(seed), cfg)
+        rows, cols = np.nonzero(bag.outline)
+        shapes.append(bag.outline.shape)
+        # the frame's long side is the bag's
+        assert (bag.outline.shape[0] > bag.outline.shape[1]) == (np.ptp(rows) > np.ptp(cols))
+    assert set(shapes) == {(160, 120), (120, 160)}
+    assert 0.6 < np.mean([s == (160, 120) for s in shapes]) < 0.92
+    across = replace(cfg, lengthwise_share=0.0)
+    assert {compose_bag(np.random.default_rng(s), across).outline.shape for s in range(6)} == {
+        (120, 160)
+    }
