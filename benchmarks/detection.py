@@ -27,7 +27,7 @@ from engine.detection import build_detector, detector_family, list_detectors
 
 
 def _scan() -> torch.Tensor:
-    """A simulated 640×480 bag scan as a float image tensor."""
+    """A simulated bag scan of 640×480 pixels (either way up) as a float image tensor."""
     from engine.io import load_scan
     from engine.synth.dataset import write_dataset
 

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.cpu_count()} cores, device {model.device}, model {model.name}"
     )
     print(
-        f"# {len(window.queue)} simulated 640×480 scans, "
+        f"# {len(window.queue)} simulated scans of 640×480 px (either way up), "
         f"{statistics.mean(findings) if findings else 0:.1f} findings each\n"
     )
     print("| measure | median | max |")

@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         f"# {platform.platform()}, {os.cpu_count()} cores, torch {torch.__version__}; "
         f"model {screener.name}, {screener.device_name}"
     )
-    print(f"# {len(scans)} simulated 640×480 scans, {statistics.mean(objects):.1f} objects each\n")
+    print(
+        f"# {len(scans)} simulated scans of 640×480 px (either way up), "
+        f"{statistics.mean(objects):.1f} objects each\n"
+    )
     print("| stage | median ms per scan |")
     print("|---|---:|")
     for key, values in stages.items():

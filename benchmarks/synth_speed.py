@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {_cpu_name()}, {os.cpu_count()} cores; {platform.platform()}")
     print(
         f"# Python {platform.python_version()}, NumPy {np.__version__}, OpenCV {cv2.__version__};"
-        " 640×480 scans"
+        " scans of 640×480 px (either way up)"
     )
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig

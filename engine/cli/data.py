@@ -26,8 +26,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         except ValueError:
             print(f"xray-engine synth: --size must be WxH, not {args.size!r}", file=sys.stderr)
             return 2
-        # Keep the bag's physical size: a smaller image means a coarser pixel.
-        pitch = config.bag.pitch_cm * max(640 / width, 480 / height, 1.0)
+        # Keep the bag's physical size: a smaller image means a coarser pixel (either way up).
+        long, short = max(width, height), min(width, height)
+        pitch = config.bag.pitch_cm * max(640 / long, 480 / short, 1.0)
         bag = replace(config.bag, width=width, height=height, pitch_cm=pitch)
         config = replace(config, bag=bag)
     if args.n < 1 or config.bag.width < 32 or config.bag.height < 32:
@@ -140,8 +141,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
     synth.add_argument(
         "--size",
-        help="image size WxH (default: 640x480, or the config's); bags travelling lengthwise "
-        "along the belt are imaged in the portrait H×W (bag.lengthwise_share)",
+        help="image size WxH (default: 640x480, or the config's); each bag is imaged in WxH "
+        "or HxW, portrait where it travels lengthwise along the belt (bag.lengthwise_share)",
     )
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")

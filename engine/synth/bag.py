@@ -844,6 +844,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     if cfg.frame_fit is not None and not cfg.fit_projection:  # else `_pose` fits it
         # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
+        if lengthwise:  # its long side runs down the frame, its other one across the belt
+            aspect = cfg.height / cfg.width * np.mean(cfg.fan_stretch)
         fit = rng.uniform(*cfg.frame_fit)
         size[1] = max(size[1], size[0] / (aspect * fit))
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
@@ -886,6 +888,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
 
     angle = float(np.rad2deg(np.arctan2(rot[1, 0], rot[0, 0])))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
+    if lengthwise is not None:
+        info["lengthwise"] = lengthwise
     if fan.shear:
         info["fan_shear"] = fan.shear
     if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat

@@ -34,9 +34,10 @@ def test_bag_has_shell_clutter_and_objects_with_masks():
     assert len(bag.canvas.maps) >= 8  # shell, clothes, and the metals of zips and clutter
     assert 2 <= len(bag.objects) <= 3
     for obj in bag.objects:
-        assert obj.mask.shape == (120, 160) and obj.mask.any()
+        assert obj.mask.shape == bag.outline.shape and obj.mask.any()
         if obj.anomalous:
             assert obj.anomaly_mask is not None and obj.anomaly_type is not None
+    assert sorted(bag.outline.shape) == [120, 160]
 
 
 def test_anomaly_share_is_respected_over_many_objects():
@@ -71,7 +72,8 @@ def test_metal_anomalies_alone_in_a_bag_stand_well_above_the_noise(scanner, kind
 def test_bag_renders_into_a_scan(scanner):
     bag = compose_bag(np.random.default_rng(5), SMALL)
     scan = scanner.scan(bag.canvas.maps, np.random.default_rng(5))
-    assert scan.image.shape == (120, 160, 3) and scan.has_dual_energy
+    assert scan.image.shape == (*bag.outline.shape, 3) and scan.has_dual_energy
+    assert sorted(bag.outline.shape) == [120, 160]
     assert scan.high.min() < 0.5 < scan.high.max()  # something dense, some near air
 
 
@@ -91,7 +93,8 @@ def test_the_bag_fills_the_frame_as_a_cropped_export_does():
     for seed in range(6):
         bag = compose_bag(np.random.default_rng(seed), cfg)
         rows, cols = np.nonzero(bag.outline)
-        fill = max((np.ptp(cols) + 1) / 320, (np.ptp(rows) + 1) / 240)
+        h, w = bag.outline.shape
+        fill = max((np.ptp(cols) + 1) / w, (np.ptp(rows) + 1) / h)
         assert fill > 0.9, f"seed {seed}: the bag spans {fill:.0%} of the frame"
         edge = np.concatenate(
             [bag.outline[0], bag.outline[-1], bag.outline[:, 0], bag.outline[:, -1]]
@@ -505,6 +508,11 @@ def test_most_bags_travel_lengthwise_in_a_portrait_frame():
         assert (bag.outline.shape[0] > bag.outline.shape[1]) == (np.ptp(rows) > np.ptp(cols))
     assert set(shapes) == {(160, 120), (120, 160)}
     assert 0.6 < np.mean([s == (160, 120) for s in shapes]) < 0.92
+    boxed = replace(cfg, lengthwise_share=1.0, fit_projection=False)  # fitted before the pose
+    for seed in range(6):
+        rows, cols = np.nonzero(compose_bag(np.random.default_rng(seed), boxed).outline)
+        # still lengthwise (the fan may stretch a square bag wider), not widened 1.5× to a frame
+        assert np.ptp(cols) < 1.3 * np.ptp(rows), seed
     across = replace(cfg, lengthwise_share=0.0)
     assert {compose_bag(np.random.default_rng(s), across).outline.shape for s in range(6)} == {
         (120, 160)
