@@ -14,13 +14,16 @@ evaluation list):
   side that leaves white is lengthened until its image, as the fan draws it (stretched
   1.1-1.3× across the belt, the faces apart), is at most 12 % wider or taller than the frame
   (`frame_fit`, `fit_projection`; v2.1-v2.4 fitted the bag's box before its pose).
-- Pose on the belt (v2.8): 77 % of the bags travel with their long side along the belt, the
-  rest across it (`lengthwise_share`), as 77 % of the real exports are portrait (their bag
-  box's height / width: median 1.22, 10-90 % 0.84-1.48); the frame's long side follows the
-  bag's, so a 640×480 config makes 480×640 images of the lengthwise bags. Either way ± 8°,
-  half the bags turned by up to 35° (v2.0-v2.4: one in seven). v2.0-v2.7 laid nine bags in ten
-  across the belt in a landscape frame (image rows are the belt's direction), so their trolley
-  rails ran across the image where the real scans' run down it.
+- Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the
+  rest across it (`lengthwise_share`), and the frame's long side follows the bag's image as the
+  fan draws it, turn included, as an export cropped to the bag does: a 640×480 config makes
+  480×640 images of 70 % of the bags (77 % of the real exports are portrait; their height /
+  width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To fill the 4:3 frame a
+  bag's side grows by at most 1.3× and the bag to at most 1.7× as long as wide
+  (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`); a bag turned near 45° keeps some white. Either way
+  ± 8°, half the bags turned by up to 35° (v2.0-v2.4: one in seven). v2.0-v2.7 laid nine bags
+  in ten across the belt in a landscape frame (image rows are the belt's direction), so their
+  trolley rails ran across the image where the real scans' run down it.
 - The fan (v2.5): its plane leans along the belt by s = 0.1-0.35 either way (`fan_lean`,
   `FanBeam.shear`: a point at height z lands at y − s·z, every ray cast exactly along (dx,
   s·dz, dz)) and its source sits at one side of the tunnel, −30 % to +10 % of the frame's
@@ -131,6 +134,10 @@ _BAG_SIZES = {
     "briefcase": ((36, 45), (28, 35), (7, 13)),
 }
 # cm³: what `BagConfig.garments` and `clutter` fill (`fill_by_volume`), a mid-sized trolley's
+FIT_MAX_GROWTH = 1.3  # v2.8 (lengthwise bags): no side of a bag is drawn longer than this to
+# fill the frame (`_fit_projection`), nor the bag longer than FIT_MAX_ASPECT × its width (the
+# real bags' tightest rectangles: at most 1.78)
+FIT_MAX_ASPECT = 1.7
 _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 
 
@@ -179,10 +186,10 @@ class BagConfig:
     turned_share: float = 0.5  # ... some are turned by up to `max_turned_deg` (sixray_benign:
     # about half by 15-35°; v2.0-v2.4: one in seven)
     max_turned_deg: float = 35.0
-    lengthwise_share: float = 0.77  # bags that travel with their long side along the belt,
-    # imaged in a portrait frame (`width` and `height` swapped where the frame is wider than
-    # tall); the rest lie across it in a landscape frame, as 77 % of sixray_benign's exports are
-    # portrait. 0: the frame as configured, the long side across the belt bar a tenth turned
+    lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
+    # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
+    # the shape of the bag's image, so 70 % come out portrait, as 77 % of sixray_benign's exports
+    # are. 0: the frame as configured, the long side across the belt bar a tenth turned
     # (v2.0-v2.7)
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
     fan_source_cm: float = 100.0
@@ -643,7 +650,8 @@ def _pose(
     corner: float | None = None,
     lengthwise: bool | None = None,
 ):
-    """Pixel pitch, fan beam, centre (world cm) and turn of a bag that fills the frame.
+    """Pixel pitch, fan beam, centre (world cm), turn and size of a bag that fills the frame,
+    and `cfg` with the frame's width and height (turned to the bag's image, see below).
 
     The scanner's image is cropped and resampled to the bag, so the pitch is chosen to make
     the bag fill a random share of the frame (never finer than `cfg.pitch_cm`). Across the belt
@@ -651,7 +659,10 @@ def _pose(
     centres that keep every corner inside form an interval; the pitch grows until it is not
     empty. `corner`: the shell's corners are rounded with this radius (cm), so a turned bag
     reaches less far than a box would. `lengthwise`: the bag's long side (x) lies along the
-    belt (the image's rows) or across it; None: across, bar one bag in ten (v2.0-v2.7).
+    belt (the image's rows) or across it, and the frame's long side follows the bag's image as
+    the fan draws it, turn included, as an export cropped to the bag does (fitting a turned bag
+    to a frame of the wrong shape would stretch it thin); None: the frame as configured, the
+    bag across the belt, bar one in ten (v2.0-v2.7).
     """
     base = float(rng.choice([0.0, np.pi]))
     if lengthwise is None:
@@ -670,9 +681,15 @@ def _pose(
     apex_share = float(rng.uniform(*cfg.fan_apex))
     if cfg.fan_apex_mirror and rng.random() < 0.5:  # drawn only then: v2.0-v2.4 bags stay
         apex_share = 1.0 - apex_share
+    if lengthwise is not None and cfg.fit_projection:
+        local, _, k, along = _projected(size, rot, corner, stretch, a, shear)
+        wide = _across(local, k, apex_share) >= np.ptp(along)
+        if wide != (cfg.width >= cfg.height):
+            cfg = replace(cfg, width=cfg.height, height=cfg.width)
     if cfg.fit_projection and cfg.frame_fit is not None:
         fit = float(rng.uniform(*cfg.frame_fit))
-        size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit)
+        growth = None if lengthwise is None else FIT_MAX_GROWTH
+        size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit, growth)
     local, lift, k, along = _projected(size, rot, corner, stretch, a, shear)
     # the image's width: as the fan draws it, or (v2.0-v2.4) as if the source sat at its middle
     width = _across(local, k, apex_share) if cfg.fit_projection else np.ptp(local[:, 0] * k)
@@ -688,7 +705,7 @@ def _pose(
             break
         pitch *= 1.02
     center = np.array([rng.uniform(lo, hi), rng.uniform(v_lo, v_hi), lift])
-    return pitch, fan, center, rot, size
+    return pitch, fan, center, rot, size, cfg
 
 
 def _projected(size, rot, corner, stretch: float, source_cm: float, shear: float):
@@ -710,21 +727,62 @@ def _across(local: np.ndarray, k: np.ndarray, apex_share: float) -> float:
     return float(np.ptp(k * (local[:, 0] + offset)))
 
 
-def _fit_projection(cfg: BagConfig, size, rot, corner, fan: tuple, fit: float) -> np.ndarray:
+def _fit_projection(
+    cfg: BagConfig,
+    size,
+    rot,
+    corner,
+    fan: tuple,
+    fit: float,
+    max_growth: float | None = None,
+) -> np.ndarray:
     """`size` with the side lying most along (or across) the belt lengthened until the bag's
     image, as the fan (stretch, shear, apex share) draws it, is at most `fit` times wider (or
-    taller) than the frame: exports are cropped to the bag both ways (sixray_benign)."""
+    taller) than the frame: exports are cropped to the bag both ways (sixray_benign).
+
+    With `max_growth` (v2.8) each step lengthens whichever side brings the image nearest the
+    frame's shape, no side grows past `max_growth` times its drawn length and the bag no longer
+    than `FIT_MAX_ASPECT` times its width: a bag turned near 45° fills a 4:3 frame by neither
+    side, and lengthening one stretched it up to six times as long as wide (v2.0-v2.7: rarely,
+    bags lay across the belt in a frame of their shape). What is left over stays white, as
+    around a turned bag in a real export.
+    """
     stretch, shear, apex_share = fan
     size = np.array(size, float)
+    drawn = size.copy()
+    drawn_flat = max(drawn[:2]) / min(drawn[:2])
     aspect = cfg.width / cfg.height
+
+    def ratio_of(sides: np.ndarray) -> float:
+        local, _, k, along = _projected(sides, rot, corner, stretch, cfg.fan_source_cm, shear)
+        return float(_across(local, k, apex_share) / np.ptp(along) / aspect)
+
+    def misfit(r: float) -> float:  # how far outside [1/fit, fit], in log units
+        return max(0.0, np.log(r / fit), np.log(1 / (r * fit)))
+
+    ratio = ratio_of(size)
     for _ in range(20):
-        local, _, k, along = _projected(size, rot, corner, stretch, cfg.fan_source_cm, shear)
-        ratio = _across(local, k, apex_share) / np.ptp(along) / aspect
         if 1 / fit <= ratio <= fit:
             break
-        along = int(np.argmax(np.abs(rot[1, :2])))  # the bag's side nearest the belt's direction
-        side = along if ratio > fit else 1 - along
-        size[side] *= min(max(ratio / fit, 1 / (ratio * fit)), 1.1)
+        step = min(max(ratio / fit, 1 / (ratio * fit)), 1.1)
+        if max_growth is None:
+            along = int(np.argmax(np.abs(rot[1, :2])))  # the side nearest the belt's direction
+            side = along if ratio > fit else 1 - along
+            size[side] *= step
+            ratio = ratio_of(size)
+            continue
+        best = None
+        for side in (0, 1):
+            trial = size.copy()
+            trial[side] = min(trial[side] * step, drawn[side] * max_growth)
+            flat = max(trial[:2]) / min(trial[:2])
+            if trial[side] > size[side] and flat <= max(FIT_MAX_ASPECT, drawn_flat):
+                r = ratio_of(trial)
+                if misfit(r) < misfit(ratio) and (best is None or misfit(r) < misfit(best[1])):
+                    best = (trial, r)
+        if best is None:
+            break
+        size, ratio = best
     return size
 
 
@@ -849,7 +907,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         fit = rng.uniform(*cfg.frame_fit)
         size[1] = max(size[1], size[0] / (aspect * fit))
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
-    pitch, fan, center, rot, size = _pose(cfg, size, rng, corner, lengthwise)
+    pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     bag_parts = _shell_parts(kind, size, rng, corner, moulding=cfg.moulding, fringe=cfg.fringe)
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
