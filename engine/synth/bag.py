@@ -17,7 +17,7 @@ evaluation list):
 - Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the
   rest across it (`lengthwise_share`), and the frame's long side follows the bag's image as the
   fan draws it, turn included, as an export cropped to the bag does: a 640×480 config makes
-  480×640 images of 70 % of the bags (77 % of the real exports are portrait; their height /
+  480×640 images of ~80 % of the bags (77 % of the real exports are portrait; their height /
   width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To fill the 4:3 frame a
   bag's side grows by at most 1.3× and the bag to at most 1.7× as long as wide
   (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`); a bag turned near 45° keeps some white. Either way
@@ -188,7 +188,7 @@ class BagConfig:
     max_turned_deg: float = 35.0
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
-    # the shape of the bag's image, so 70 % come out portrait, as 77 % of sixray_benign's exports
+    # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
     # are. 0: the frame as configured, the long side across the belt bar a tenth turned
     # (v2.0-v2.7)
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
