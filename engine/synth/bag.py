@@ -133,11 +133,11 @@ _BAG_SIZES = {
     "backpack": ((38, 50), (29, 37), (14, 22)),
     "briefcase": ((36, 45), (28, 35), (7, 13)),
 }
-# cm³: what `BagConfig.garments` and `clutter` fill (`fill_by_volume`), a mid-sized trolley's
 FIT_MAX_GROWTH = 1.3  # v2.8 (lengthwise bags): no side of a bag is drawn longer than this to
 # fill the frame (`_fit_projection`), nor the bag longer than FIT_MAX_ASPECT × its width (the
 # real bags' tightest rectangles: at most 1.78)
 FIT_MAX_ASPECT = 1.7
+# cm³: what `BagConfig.garments` and `clutter` fill (`fill_by_volume`), a mid-sized trolley's
 _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 
 
@@ -643,6 +643,13 @@ def _hull(size, rot: np.ndarray, corner: float | None) -> np.ndarray:
     return np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
 
 
+def _oriented(cfg: BagConfig, portrait: bool) -> BagConfig:
+    """`cfg` with its frame turned, if need be, to be taller than wide (`portrait`) or not."""
+    if portrait != (cfg.height > cfg.width):
+        cfg = replace(cfg, width=cfg.height, height=cfg.width)
+    return cfg
+
+
 def _pose(
     cfg: BagConfig,
     size,
@@ -684,8 +691,7 @@ def _pose(
     if lengthwise is not None and cfg.fit_projection:
         local, _, k, along = _projected(size, rot, corner, stretch, a, shear)
         wide = _across(local, k, apex_share) >= np.ptp(along)
-        if wide != (cfg.width >= cfg.height):
-            cfg = replace(cfg, width=cfg.height, height=cfg.width)
+        cfg = _oriented(cfg, portrait=not wide)
     if cfg.fit_projection and cfg.frame_fit is not None:
         fit = float(rng.uniform(*cfg.frame_fit))
         growth = None if lengthwise is None else FIT_MAX_GROWTH
@@ -897,8 +903,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     lengthwise = None  # v2.0-v2.7: the frame as configured (drawn only then: same bags)
     if cfg.lengthwise_share > 0:
         lengthwise = bool(rng.random() < cfg.lengthwise_share)
-        if lengthwise != (cfg.height > cfg.width):  # the frame's long side follows the bag's
-            cfg = replace(cfg, width=cfg.height, height=cfg.width)
+        cfg = _oriented(cfg, portrait=lengthwise)  # `_pose` turns it to the bag's image
     if cfg.frame_fit is not None and not cfg.fit_projection:  # else `_pose` fits it
         # a wide bag in a 4:3 frame would leave white above and below
         aspect = cfg.width / cfg.height / np.mean(cfg.fan_stretch)  # the frame's, in cm
