@@ -271,6 +271,25 @@ def test_items_are_dense_blobs_with_plain_and_pixel_weighted_median_areas():
     assert fig["item_area_pixel_median"] == pytest.approx(4800 / N_PIXELS)
 
 
+def test_edges_are_counted_by_depth_into_the_bag_rim_and_core():
+    """A bag with stripes only along its walls has edges in its rim and none in its core; the
+    same stripes in the middle give the reverse. No bag: neither figure."""
+    walls, middle, plain = solid(WHITE), solid(WHITE), solid(WHITE)
+    for img in (walls, middle, plain):
+        img[40:440, 40:600] = ORANGE  # the bag: 400 px high, so its deepest pixel is 200 in
+    for x in range(50, 590, 8):  # dark stripes 3 px wide, every 8 px
+        walls[45:85, x : x + 3] = DENSE_BLUE  # within 45 px of the top wall: its rim
+    for x in range(250, 390, 8):
+        middle[220:260, x : x + 3] = DENSE_BLUE  # 180 px or more from every wall: its core
+    fig = image_figures(walls)
+    assert fig["edge_density_rim"] > 0.05 and fig["edge_density_core"] == 0.0
+    fig, bare = image_figures(middle), image_figures(plain)
+    assert fig["edge_density_core"] > 0.01 and bare["edge_density_core"] == 0.0
+    assert fig["edge_density_rim"] == bare["edge_density_rim"] > 0  # the bag's outline alone
+    empty = image_figures(solid(WHITE))
+    assert math.isnan(empty["edge_density_rim"]) and math.isnan(empty["edge_density_core"])
+
+
 def test_mean_hue_is_circular_and_none_without_coloured_pixels():
     img = solid((230, 46, 76))  # hue 350°
     img[:, 320:] = (230, 76, 46)  # hue 10°
