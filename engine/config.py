@@ -149,6 +149,19 @@ def _each(rule: Rule) -> Rule:
     return check
 
 
+def _low_high(rule: Rule) -> Rule:
+    """A (low, high) range whose values each pass `rule`."""
+    each = _each(rule)
+
+    def check(values: Any) -> str | None:
+        problem = each(values)
+        if problem or values[0] <= values[1]:
+            return problem
+        return "a range (low, high) with low ≤ high"
+
+    return check
+
+
 def _not_empty(values: Any) -> str | None:
     return None if len(values) else "at least one value"
 
@@ -261,6 +274,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "clutter_mix": _clutter_mix,
         "turned_share": _between(0, 1),
         "lengthwise_share": _between(0, 1),
+        "wall_creases": _low_high(_at_least(0, _WHOLE)),
+        "side_fittings": _between(0, 1),
     },
     "engine.colour.ColourStyle": {
         "gamma": _above(0),

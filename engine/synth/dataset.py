@@ -29,6 +29,7 @@ from engine.synth.bag import (
     SIM_V2_5,
     SIM_V2_6,
     SIM_V2_7,
+    SIM_V2_8,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -91,6 +92,9 @@ SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_S
 # Simulator v2.7 (2026-12-03), the defaults before v2.8 (configs/synth/sim_v2_7.yaml says the
 # same): nine bags in ten across the belt, in the configured (landscape) frame.
 SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7))
+# Simulator v2.8 (2026-12-03), the defaults before v2.9 (configs/synth/sim_v2_8.yaml says the
+# same): a soft bag's walls show only their 1-3 folds.
+SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -403,6 +403,98 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
         assert hard != any(p.role == "fringe" for p in parts)
 
 
+def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_else():
+    """`wall_creases` (v2.9): bands of buckled wall cloth inside a soft bag's outline, on their
+    own random numbers, so the bag is otherwise the same to the bit; none on a hard shell."""
+    from engine.synth.bag import _inside_polygon, _shell_parts
+
+    plain = replace(BagConfig(), wall_creases=(0, 0), bag_kinds=("backpack",), max_objects=1)
+    for seed in range(2):
+        without = compose_bag(np.random.default_rng([5, seed]), plain)
+        creased = compose_bag(np.random.default_rng([5, seed]), replace(plain, wall_creases=(3, 8)))
+        changed = [
+            m
+            for m in without.canvas.maps
+            if not np.array_equal(without.canvas.maps[m], creased.canvas.maps[m])
+        ]
+        assert len(changed) == 1 and changed[0] in ("nylon", "pet")  # the bag's own fabric
+        added = creased.canvas.maps[changed[0]] - without.canvas.maps[changed[0]]
+        assert added.max() > 0.1 and added.min() > -1e-4  # cloth added, none taken ...
+        h, w = added.shape
+        assert not added[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].any()  # in rings
+        assert (added > 1e-4).sum() < 0.6 * (without.canvas.maps[changed[0]] > 0).sum()
+        assert [o.mask.sum() for o in without.objects] == [o.mask.sum() for o in creased.objects]
+    size = (45.0, 33.0, 18.0)
+    counts = []
+    for seed in range(6):
+        base = _shell_parts("backpack", size, np.random.default_rng(seed), 8.0, True, (0.4, 1.2))
+        parts = _shell_parts(
+            "backpack", size, np.random.default_rng(seed), 8.0, True, (0.4, 1.2), (3, 8)
+        )
+        fringe = sum(p.role == "fringe" for p in base)
+        n = len(parts) - len(base)
+        assert list(map(repr, parts[:fringe] + parts[fringe + n :])) == list(map(repr, base))
+        creases = parts[fringe : fringe + n]  # right after the fringe, before the shell
+        counts.append(n)
+        fabric = next(p.material for p in base if p.role == "shell")
+        assert {(p.role, p.material, p.sign) for p in creases} == {("side_wall", fabric, 1.0)}
+        for crease in creases:  # a ring: its outer edge, then its inner edge backwards
+            points = np.asarray(crease.solid.points)
+            half = (len(points) - 2) // 2
+            outer, inner = points[:half], points[half + 2 :][::-1]
+            assert np.array_equal(points[half], outer[0]) and np.array_equal(
+                points[half + 1], inner[0]
+            )
+            reach = np.abs(outer).max(axis=0) / [size[0] / 2, size[1] / 2]
+            assert np.all(reach > 0.85) and np.all(reach < 1.05)  # along the walls ...
+            assert _inside_polygon(inner, outer).all()  # ... the inner edge within the outer
+            width = np.hypot(*(outer - inner).T)
+            assert width.min() >= 1.0 - 1e-9 and width.max() <= 3.0 + 1e-9
+    assert min(counts) >= 3 and max(counts) <= 8 and len(set(counts)) > 1
+    for seed in range(12):  # 4 in 10 trolleys are hard: never creased
+        size = (60.0, 42.0, 24.0)
+        parts = _shell_parts(
+            "trolley", size, np.random.default_rng(seed), 8.0, True, (0, 0), (3, 8)
+        )
+        base = _shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
+        hard = {p.material for p in parts if p.role == "shell"} == {"polycarbonate"}
+        assert hard == (len(parts) == len(base))
+
+
+def test_side_fittings_are_screws_through_the_walls_seen_side_on_and_change_nothing_else():
+    """`side_fittings` (v2.9): screw groups driven through the side walls, a head at the wall
+    and a shaft pointing inwards, on their own random numbers: only the screws' metal maps
+    change, and the groups, their metals and their number stay as they were."""
+    from engine.synth.bag import _fittings, _inside_polygon, _rounded_rect
+
+    plain = replace(BagConfig(), side_fittings=0.0, bag_kinds=("backpack",), max_objects=1)
+    for seed in range(2):
+        face_on = compose_bag(np.random.default_rng([6, seed]), plain)
+        sideways = compose_bag(np.random.default_rng([6, seed]), replace(plain, side_fittings=0.5))
+        changed = {
+            m
+            for m in face_on.canvas.maps
+            if not np.array_equal(face_on.canvas.maps[m], sideways.canvas.maps[m])
+        }
+        assert changed and changed <= {"steel", "stainless", "brass"}
+        assert [o.mask.sum() for o in face_on.objects] == [o.mask.sum() for o in sideways.objects]
+    walls = _rounded_rect(20.0, 15.0, 6.0)  # a rounded shell's outline
+    dots = _fittings(walls, 20.0, np.random.default_rng(1))
+    screws = _fittings(walls, 20.0, np.random.default_rng(1), np.random.default_rng(2), 1.0)
+    assert len(screws) == 2 * len(dots)  # each dot now a head and a shaft
+    assert [p.material for p in screws[::2]] == [p.material for p in dots]
+    for head, shaft in zip(screws[::2], screws[1::2], strict=True):
+        outer, inner = np.asarray(head.solid.center), np.asarray(shaft.solid.center)
+        assert head.solid.radius_cm == pytest.approx(2 * shaft.solid.radius_cm)
+        assert 1.0 <= shaft.solid.length <= 3.0 and head.solid.length == pytest.approx(0.2)
+        assert abs(head.solid.rot[2, 2]) < 1e-9  # its axis level: seen side-on from above
+        assert np.hypot(*(walls - outer[:2]).T).min() < 0.3  # the head at the wall ...
+        assert _inside_polygon(inner[None, :2], walls).all()  # ... the shaft inside it,
+        assert np.hypot(*(inner[:2] - outer[:2])) >= 0.6  # pointing inwards
+    none = _fittings(walls, 20.0, np.random.default_rng(1), np.random.default_rng(2), 0.0)
+    assert list(map(repr, none)) == list(map(repr, dots))
+
+
 def test_fill_by_volume_packs_small_bags_with_fewer_items():
     from engine.synth.bag import _PACKED_VOLUME, _packed
 
@@ -475,6 +567,21 @@ def test_clutter_mix_changes_the_kinds_drawn_and_bad_kinds_are_refused(monkeypat
     for bad in ("[[gadget, 1]]", "[[garment, 1]]", "[[coins, -1]]"):
         with pytest.raises(ConfigError, match="clutter_mix"):
             load_config(SynthConfig, None, [f"bag.clutter_mix={bad}"])
+
+
+def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    config = load_config(SynthConfig, None, ["bag.wall_creases=[2, 5]", "bag.side_fittings=1"])
+    assert config.bag.wall_creases == (2, 5) and config.bag.side_fittings == 1.0
+    for key, bad in (
+        ("wall_creases", "[5, 2]"),
+        ("wall_creases", "[-1, 3]"),
+        ("side_fittings", "2"),
+    ):
+        with pytest.raises(ConfigError, match=key):
+            load_config(SynthConfig, None, [f"bag.{key}={bad}"])
 
 
 @pytest.mark.parametrize("hosts_first", [False, True])
