@@ -274,7 +274,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "clutter_mix": _clutter_mix,
         "turned_share": _between(0, 1),
         "lengthwise_share": _between(0, 1),
-        "wall_creases": _low_high(_at_least(0, _WHOLE)),
+        "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
     },
     "engine.colour.ColourStyle": {

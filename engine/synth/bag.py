@@ -79,17 +79,18 @@ evaluation list):
   half of one another (48 bags; 8 places: a third; a laptop and a toaster 70 % → 30 %), and
   their stacked metal made three fifths of the black pixels.
 - Buckled soft walls (`wall_creases`, v2.9): a packed soft wall is never one upright sheet.
-  3-8 stretches of it slant or bulge inwards, each seen from above as a band 1-3 cm wide along
-  the outline, its thickness the cloth's times the stretch's height (15-40 % of the bag's
-  depth) over the band's width, so a narrow band is strong and a wide one faint. The real
-  scans show soft bags' walls as such stacked bands. On random numbers of their own (seeded by
-  the walls), so a bag is otherwise the same without them. v2.0-v2.8 drew 1-3 thin folds, and
-  a wide plain band between the bag's two faces. Readers judging pairs of the same bag
-  preferred a light orange rim, paler than the contents, to both the bare band and a heavy
-  dark one (README, "Simulator realism").
+  3-8 stretches of it slant or bulge inwards, each seen from above as a band 1-3 cm wide that
+  follows the walls 0.2-2.6 cm inside them, its thickness the cloth's times the stretch's
+  height (15-40 % of the bag's depth) over the band's width, so a narrow band is strong and a
+  wide one faint. The real scans show soft bags' walls as such stacked bands. On random
+  numbers of their own (seeded by the walls), so a bag is otherwise the same without them.
+  v2.0-v2.8 drew 1-3 thin folds, and a wide plain band between the bag's two faces. Readers
+  judging pairs of the same bag preferred a light orange rim, paler than the contents, to
+  both the bare band and a heavy dark one (README, "Simulator realism").
 - Screws through the walls (`side_fittings`, v2.9): half of the screw groups along a bag's
-  edges are driven through its side walls, so the fan sees them side-on: a head and a 1-3 cm
-  shaft pointing inwards, the nail and T shapes real scans show all along a bag's walls
+  edges are driven through its side walls, so the fan sees them side-on: a head and a 0.6-1.5 cm
+  shaft pointing inwards, square to the wall, the nail and T shapes real scans show along a
+  bag's walls
   (v2.5-v2.8: all face-on, as dots). Which groups and their shafts come from random numbers of
   their own.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
@@ -99,7 +100,7 @@ What it still does not do: items that deform one another; black where dense item
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
 thin organics, so at one pixel pitch (images of one longer side) the real scans carry more
-edges than ours (v2.9: 0.83-0.92 of theirs). The gap is at the walls: the real scans' edges
+edges than ours (v2.9: 0.82-0.92 of theirs). The gap is at the walls: the real scans' edges
 thin out from the walls inwards, ours still pile up in the middle with the clutter (per-image
 medians, rim / core: real 0.23 / 0.17, v2.9 0.14-0.16 / 0.18-0.22). A blind reader still tells
 every simulated bag from a real one (README, "Simulator realism").
@@ -222,12 +223,12 @@ class BagConfig:
     fringe: tuple[float, float] = (0.4, 1.2)  # a soft bag's ragged fabric edge reaches this far
     # (cm) beyond its walls on both faces (`_fringe`); (0, 0): none, the bag ends on its piping,
     # one crisp line (v2.0-v2.5)
-    wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls crumple into this many
-    # more creases (`_creases`), each seen edge-on as a line along the outline, as the stacked
-    # contours around real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
-    side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`)
-    # driven through its side walls, seen side-on as a head and a shaft (`_fittings`); 0: all
-    # seen face-on, as dots (v2.5-v2.8)
+    wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
+    # bands of slanted cloth 1-3 cm wide just inside its outline (`_creases`), as the stacked
+    # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
+    side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
+    # none without it) driven through its side walls, seen side-on as a head and a shaft
+    # (`_fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
     fit_projection: bool = True  # `frame_fit` applied in `_pose` to the bag's image as the
     # fan draws it, lengthening the side that makes it too wide or too tall; False: to the
     # bag's box before the pose (v2.1-v2.4), so a leaning or off-centre fan leaves white
@@ -387,21 +388,35 @@ def _fringe(walls: np.ndarray, depth: float, fabric: str, reach, rng) -> list[Pa
     return parts
 
 
-def _creases(walls: np.ndarray, depth: float, wall: float, fabric: str, count, rng) -> list[Part]:
+def _creases(
+    walls: np.ndarray,
+    depth: float,
+    wall: float,
+    fabric: str,
+    count: tuple[int, int],
+    rng: np.random.Generator,
+) -> list[Part]:
     """Creases of a soft bag's crumpled walls: `count` (a range) stretches of wall cloth
     (`wall` cm thick) that slant or bulge inwards. A stretch 15-40 % of the bag's `depth` high,
-    slanted to span 1-3 cm seen from above, is a band of that width along the outline whose
-    thickness is the cloth's times its height over its width: narrow bands strong, wide ones
-    faint. A packed soft wall is never one upright sheet; the fan shows its buckles as bands
-    stacked inside the bag's outline (sixray_benign). Each band is one ring-shaped sheet: its
-    outer edge, then its inner edge backwards, joined where they start."""
+    slanted to span 1-3 cm seen from above, is a band of that width whose thickness is the
+    cloth's times its height over its width: narrow bands strong, wide ones faint. Each band
+    follows the walls 0.2-2.6 cm inside them, by a smooth random amount along the way. A packed
+    soft wall is never one upright sheet; the fan shows its buckles as bands stacked inside the
+    bag's outline (sixray_benign). A band is one ring-shaped sheet: its outer edge, then its
+    inner edge backwards, joined where they start."""
+    ring, normal = _ring(walls, 1.0)
+    around = np.linspace(0, 2 * np.pi, len(ring), endpoint=False)
     parts = []
     for _ in range(int(rng.integers(count[0], count[1] + 1))):
-        ring, normal = _ring(_squashed(walls, rng) * rng.uniform(0.96, 1.0), 1.0)
+        phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.0, 0.3, 3)
+        inset = rng.uniform(0.2, 0.8) + sum(
+            amp[k] * (1 + np.sin((k + 2) * around + phase[k])) for k in range(3)
+        )
         width, high = rng.uniform(1.0, 3.0), rng.uniform(0.15, 0.4) * depth
         thick, z = wall * high / width, rng.uniform(-0.45, 0.45) * depth
-        inner = ring - normal * width
-        band = np.concatenate([ring, ring[:1], inner[:1], inner[::-1]])
+        outer = ring - normal * inset[:, None]
+        inner = outer - normal * width
+        band = np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
         parts.append(outline_sheet("side_wall", fabric, band, thick, z))
     return parts
 
@@ -580,18 +595,24 @@ def _shell_parts(
 
 
 def _fittings(
-    walls: np.ndarray, depth: float, rng: np.random.Generator, sideways=None, share: float = 0.0
+    walls: np.ndarray,
+    depth: float,
+    rng: np.random.Generator,
+    sideways: np.random.Generator | None = None,
+    share: float = 0.0,
 ) -> list[Part]:
     """Screws and rivets in small groups along a bag's outline (`walls`, x, y cm): where
     handles, feet, corner guards and the trolley's housings are fixed. Real scans show tens of
     such dense specks on the edges of every bag (sixray_benign).
 
     With a generator `sideways`, a `share` of the groups are screws driven through the side
-    wall instead: the fan sees them side-on, a head and a shaft pointing inwards, the nail and
-    T shapes real scans show all along a bag's walls. `sideways` draws which groups and their
-    shafts, so the bag is otherwise the same."""
+    wall instead: the fan sees them side-on, a head at the wall and a shaft pointing inwards,
+    square to the wall, the nail and T shapes real scans show along a bag's walls. `sideways`
+    draws which groups and their shafts, so the bag is otherwise the same."""
     parts = []
     n = len(walls)
+    if sideways is not None:  # the walls every 2.5 mm, where a screw goes through them
+        ring, normal = _ring(walls, 0.25)
     for _ in range(int(rng.integers(5, 10))):
         at = int(rng.integers(n))
         tangent = walls[(at + 1) % n] - walls[at - 1]
@@ -602,22 +623,18 @@ def _fittings(
         inset = rng.uniform(0.93, 0.98)
         side = sideways is not None and sideways.random() < share
         if side:
-            shaft, z = sideways.uniform(1.0, 3.0), sideways.uniform(-0.35, 0.35) * depth
+            shaft, z = sideways.uniform(0.6, 1.5), sideways.uniform(-0.35, 0.35) * depth
         for k in range(int(rng.integers(2, 5))):
             step = tangent * (k * rng.uniform(1.2, 2.5))
             if not side:
                 x, y = walls[at] * inset + step
                 parts.append(disc("fitting", metal, (x, y, z), radius, thick))
                 continue
-            # through the wall where it is nearest, square to it (a corner's wall curves away)
-            j = int(np.argmin(np.hypot(*(walls - (walls[at] + step)).T)))
-            along = walls[(j + 1) % n] - walls[j - 1]
-            inward = np.array([along[1], -along[0]]) / max(float(np.hypot(*along)), 1e-6)
-            if inward @ walls[j] > 0:
-                inward = -inward
-            head = walls[j] * 0.995
-            under = head + inward * 0.2
-            tip = under + inward * shaft
+            # through the wall where it is nearest (a corner's wall curves away from the line)
+            j = int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))
+            head = ring[j] - normal[j] * 0.05
+            under = head - normal[j] * 0.2
+            tip = under - normal[j] * shaft
             parts.append(rod("fitting", metal, (*head, z), (*under, z), radius))
             parts.append(rod("fitting", metal, (*under, z), (*tip, z), radius * 0.5))
     return parts

@@ -93,7 +93,8 @@ SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_S
 # same): nine bags in ten across the belt, in the configured (landscape) frame.
 SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7))
 # Simulator v2.8 (2026-12-03), the defaults before v2.9 (configs/synth/sim_v2_8.yaml says the
-# same): a soft bag's walls show only their 1-3 folds.
+# same): a soft bag's walls show only their 1-3 folds, and every screw along a bag's edges is
+# seen face-on.
 SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build

@@ -448,8 +448,11 @@ def _depth_figures(content: np.ndarray, edges: np.ndarray) -> dict[str, float]:
     largest = (regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
     outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
-    depth = cv2.distanceTransform(bag, cv2.DIST_L2, 5)
-    depth /= max(float(depth.max()), 1e-9)
+    # a wall on the frame's edge is a wall too: the image's border counts as outside
+    depth = cv2.distanceTransform(
+        cv2.copyMakeBorder(bag, 1, 1, 1, 1, cv2.BORDER_CONSTANT), cv2.DIST_L2, 5
+    )
+    depth = depth[1:-1, 1:-1] / max(float(depth.max()), 1e-9)
     rim, core = (depth > 0) & (depth <= RIM_DEPTH), depth > CORE_DEPTH
     return {
         "edge_density_rim": float(edges[rim].mean()) if rim.any() else math.nan,
