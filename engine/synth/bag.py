@@ -88,11 +88,10 @@ evaluation list):
   judging pairs of the same bag preferred a light orange rim, paler than the contents, to
   both the bare band and a heavy dark one (README, "Simulator realism").
 - Screws through the walls (`side_fittings`, v2.9): half of the screw groups along a bag's
-  edges are driven through its side walls, so the fan sees them side-on: a head and a 0.6-1.5 cm
-  shaft pointing inwards, square to the wall, the nail and T shapes real scans show along a
-  bag's walls
-  (v2.5-v2.8: all face-on, as dots). Which groups and their shafts come from random numbers of
-  their own.
+  edges are driven through its side walls, so the fan sees them side-on: a head and a
+  0.6-1.5 cm shaft pointing inwards, square to the wall, the nail and T shapes real scans show
+  along a bag's walls (v2.5-v2.8: all face-on, as dots). Which groups and their shafts come
+  from random numbers of their own.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml (today's defaults).
@@ -457,10 +456,10 @@ def _shell_parts(
     draws in the same order). `moulding`: screws and rivets along the edges (`_fittings`), and
     a hard shell's edges, lips and ribs (`_moulding`; v2.0-v2.4 drew neither). `fringe`: a
     rounded soft bag's ragged cloth edge reaches this far (cm, a range) beyond its walls
-    (`_fringe`; (0, 0): none, v2.0-v2.5). `creases`: how many more creases a rounded soft
-    bag's walls show (`_creases`, a range; (0, 0): none, v2.0-v2.8). `side_fittings`: the share
-    of `moulding`'s screw groups driven through the side walls, seen side-on (`_fittings`;
-    0: all seen face-on, v2.5-v2.8)."""
+    (`_fringe`; (0, 0): none, v2.0-v2.5). `creases`: how many bands of buckled wall cloth
+    a rounded soft bag shows (`_creases`, a range; (0, 0): none, v2.0-v2.8). `side_fittings`:
+    the share of `moulding`'s screw groups driven through the side walls, seen side-on
+    (`_fittings`; 0: all seen face-on, v2.5-v2.8)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4

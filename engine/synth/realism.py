@@ -420,15 +420,23 @@ def _hue_figures(hue: np.ndarray) -> dict[str, float]:
     return {"hue_mean": mean if r > 1e-9 else math.nan, "hue_variance": 1.0 - r}
 
 
-def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1), x1 and y1 exclusive, of the largest connected region of a closed mask."""
+def _largest_region(content: np.ndarray) -> np.ndarray | None:
+    """uint8 mask of the largest connected region of `content` after a `BAG_CLOSE_PX` closing:
+    the bag; None when there is none."""
     kernel = np.ones((BAG_CLOSE_PX, BAG_CLOSE_PX), np.uint8)
     closed = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, regions, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if n < 2:
         return None
-    i = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    x, y, w, h = (int(a) for a in stats[i, :4])
+    return (regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
+
+
+def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), x1 and y1 exclusive, of the largest connected region of a closed mask."""
+    region = _largest_region(content)
+    if region is None:
+        return None
+    x, y, w, h = cv2.boundingRect(region)
     return x, y, x + w, y + h
 
 
@@ -440,12 +448,9 @@ def _depth_figures(content: np.ndarray, edges: np.ndarray) -> dict[str, float]:
     from the bag's outline over the largest such distance. The real scans' edges are densest at
     the walls and thin out inwards (0.22 → 0.17); a simulator that piles its clutter in the
     middle and draws plain walls shows the reverse with the same total."""
-    kernel = np.ones((BAG_CLOSE_PX, BAG_CLOSE_PX), np.uint8)
-    closed = cv2.morphologyEx(content.astype(np.uint8), cv2.MORPH_CLOSE, kernel)
-    n, regions, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    if n < 2:
+    largest = _largest_region(content)
+    if largest is None:
         return {"edge_density_rim": math.nan, "edge_density_core": math.nan}
-    largest = (regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
     outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
     # a wall on the frame's edge is a wall too: the image's border counts as outside
