@@ -276,6 +276,10 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "lengthwise_share": _between(0, 1),
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
+        "trolley_share": _between(0, 1),
+        "frame_plates": lambda v: (
+            _not_empty(v) or _each(_from("engine.synth.materials", "MATERIALS"))(v)
+        ),
     },
     "engine.colour.ColourStyle": {
         "gamma": _above(0),

@@ -30,6 +30,7 @@ from engine.synth.bag import (
     SIM_V2_6,
     SIM_V2_7,
     SIM_V2_8,
+    SIM_V2_9,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -96,6 +97,9 @@ SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7))
 # same): a soft bag's walls show only their 1-3 folds, and every screw along a bag's edges is
 # seen face-on.
 SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8))
+# Simulator v2.9 (2026-12-03), the defaults before v2.10 (configs/synth/sim_v2_9.yaml says the
+# same): half the bags trolleys, two in three of their frame plates PVC, bags cropped tighter.
+SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

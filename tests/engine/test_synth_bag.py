@@ -582,6 +582,25 @@ def test_clutter_mix_changes_the_kinds_drawn_and_bad_kinds_are_refused(monkeypat
             load_config(SynthConfig, None, [f"bag.clutter_mix={bad}"])
 
 
+def test_frame_plates_set_what_a_trolley_s_plate_is_made_of_and_nothing_else():
+    """`frame_plates` (v2.10): the plate's material is drawn from them, with the same random
+    numbers, so a trolley is otherwise the same bag."""
+    trolley = replace(BagConfig(), bag_kinds=("trolley",), max_objects=1)
+    pvc = compose_bag(np.random.default_rng(3), replace(trolley, frame_plates=("pvc",) * 3))
+    pp = compose_bag(
+        np.random.default_rng(3), replace(trolley, frame_plates=("polypropylene",) * 3)
+    )
+    changed = {
+        m
+        for m in pvc.canvas.maps | pp.canvas.maps
+        if not np.array_equal(pvc.canvas.maps.get(m, 0), pp.canvas.maps.get(m, 0))
+    }
+    assert changed == {"pvc", "polypropylene"}
+    moved = pvc.canvas.maps["pvc"].sum() - pp.canvas.maps.get("pvc", np.zeros(1)).sum()
+    assert moved > 0  # the plate's PVC, made polypropylene
+    assert [o.mask.sum() for o in pvc.objects] == [o.mask.sum() for o in pp.objects]
+
+
 def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -592,6 +611,9 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("wall_creases", "[5, 2]"),
         ("wall_creases", "[-1, 3]"),
         ("side_fittings", "2"),
+        ("trolley_share", "1.5"),
+        ("frame_plates", "[]"),
+        ("frame_plates", "[unobtainium]"),
     ):
         with pytest.raises(ConfigError, match=key):
             load_config(SynthConfig, None, [f"bag.{key}={bad}"])
