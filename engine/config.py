@@ -277,6 +277,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
         "trolley_share": _between(0, 1),
+        "fill": _low_high(_above(0)),
+        "bag_kinds": lambda v: _not_empty(v) or _each(_from("engine.synth.bag", "BAG_KINDS"))(v),
         "frame_plates": lambda v: (
             _not_empty(v) or _each(_from("engine.synth.materials", "MATERIALS"))(v)
         ),

@@ -431,24 +431,28 @@ def _largest_region(content: np.ndarray) -> np.ndarray | None:
     return (regions == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8)
 
 
-def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(x0, y0, x1, y1), x1 and y1 exclusive, of the largest connected region of a closed mask."""
-    region = _largest_region(content)
+def _box_of(region: np.ndarray | None) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), x1 and y1 exclusive, of a region mask; None without one."""
     if region is None:
         return None
     x, y, w, h = cv2.boundingRect(region)
     return x, y, x + w, y + h
 
 
+def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), x1 and y1 exclusive, of the largest connected region of a closed mask."""
+    return _box_of(_largest_region(content))
+
+
 RIM_DEPTH, CORE_DEPTH = 0.35, 0.5  # shares of the bag's depth (its deepest pixel: 1)
 
 
-def _depth_figures(content: np.ndarray, edges: np.ndarray) -> dict[str, float]:
+def _depth_figures(largest: np.ndarray | None, edges: np.ndarray) -> dict[str, float]:
     """Edge density in the bag's rim and in its core, by depth into the bag: a pixel's distance
     from the bag's outline over the largest such distance. The real scans' edges are densest at
     the walls and thin out inwards (0.22 → 0.17); a simulator that piles its clutter in the
-    middle and draws plain walls shows the reverse with the same total."""
-    largest = _largest_region(content)
+    middle and draws plain walls shows the reverse with the same total. `largest`: the bag's
+    region (`_largest_region`)."""
     if largest is None:
         return {"edge_density_rim": math.nan, "edge_density_core": math.nan}
     outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -504,9 +508,10 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures["brightness_mean"] = stats.mean_brightness
     figures["edge_density"] = stats.edge_density
     figures["content_edge_density"] = stats.content_edge_density
-    figures.update(_depth_figures(content, edges))
+    bag = _largest_region(content)
+    figures.update(_depth_figures(bag, edges))
     h, w = labels.shape
-    x0, y0, x1, y1 = _bag_box(content) or (0, 0, 0, 0)
+    x0, y0, x1, y1 = _box_of(bag) or (0, 0, 0, 0)
     figures["bag_width"] = (x1 - x0) / w
     figures["bag_height"] = (y1 - y0) / h
     figures["bag_area"] = (x1 - x0) * (y1 - y0) / (w * h)

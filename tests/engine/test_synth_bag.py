@@ -599,6 +599,22 @@ def test_frame_plates_set_what_a_trolley_s_plate_is_made_of_and_nothing_else():
     moved = pvc.canvas.maps["pvc"].sum() - pp.canvas.maps.get("pvc", np.zeros(1)).sum()
     assert moved > 0  # the plate's PVC, made polypropylene
     assert [o.mask.sum() for o in pvc.objects] == [o.mask.sum() for o in pp.objects]
+    one = compose_bag(np.random.default_rng(3), replace(trolley, frame_plates=("pvc",)))
+    assert all(np.array_equal(one.canvas.maps[m], pvc.canvas.maps[m]) for m in pvc.canvas.maps)
+
+
+def test_trolley_share_sets_how_many_bags_are_trolleys():
+    cfg = replace(SMALL, min_objects=0, max_objects=0)
+    kinds = {
+        share: [
+            compose_bag(np.random.default_rng([7, i]), replace(cfg, trolley_share=share)).info[
+                "kind"
+            ]
+            for i in range(4)
+        ]
+        for share in (0.0, 1.0)
+    }
+    assert "trolley" not in kinds[0.0] and set(kinds[1.0]) == {"trolley"}
 
 
 def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
@@ -614,6 +630,10 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("trolley_share", "1.5"),
         ("frame_plates", "[]"),
         ("frame_plates", "[unobtainium]"),
+        ("fill", "[1.1, 0.9]"),
+        ("fill", "[0, 0]"),
+        ("bag_kinds", "[spaceship]"),
+        ("bag_kinds", "[]"),
     ):
         with pytest.raises(ConfigError, match=key):
             load_config(SynthConfig, None, [f"bag.{key}={bad}"])
