@@ -370,6 +370,13 @@ def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _walls_rng(walls: np.ndarray, person: bytes = b"") -> np.random.Generator:
+    """A generator seeded by a bag's `walls` (and `person`, one stream per feature): a feature
+    drawn from it leaves the bag's own random numbers, and so the rest of the bag, as they were."""
+    digest = hashlib.blake2b(walls.tobytes(), digest_size=8, person=person).digest()
+    return np.random.default_rng(int.from_bytes(digest, "little"))
+
+
 def _ring(outline: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     """A closed `outline` resampled every `step` cm, with its outward unit normals."""
     closed = np.asarray(outline, float)
@@ -524,23 +531,17 @@ def _shell_parts(
             parts.append(outline_sheet("lining", "pet", inner, 0.03, z))
         if coating is not None:
             parts += _rounded_shell("coating", "pvc", walls, depth, coating)
-    # A soft bag's ragged edge and buckled walls, on random numbers of their own seeded by the
-    # walls (the bag is otherwise the same without them), drawn first: the fringe's cavity
-    # carves only the fringe
+    # A soft bag's ragged edge and buckled walls, on random numbers of their own (the bag is
+    # otherwise the same without them), drawn first: the fringe's cavity carves only the fringe
     first = []
     if rounded and not hard and fringe[1] > 0:
-        seed = int.from_bytes(hashlib.blake2b(walls.tobytes(), digest_size=8).digest(), "little")
-        first += _fringe(walls, depth, fabric, fringe, np.random.default_rng(seed))
+        first += _fringe(walls, depth, fabric, fringe, _walls_rng(walls))
     if rounded and not hard and creases[1] > 0:
-        digest = hashlib.blake2b(walls.tobytes(), digest_size=8, person=b"creases").digest()
-        seed = int.from_bytes(digest, "little")
-        first += _creases(walls, depth, wall, fabric, creases, np.random.default_rng(seed))
+        first += _creases(walls, depth, wall, fabric, creases, _walls_rng(walls, b"creases"))
     parts = first + parts
     if moulding:
-        sideways = None  # which screw groups go through the walls: random numbers of their own
-        if side_fittings:
-            digest = hashlib.blake2b(walls.tobytes(), digest_size=8, person=b"fittings").digest()
-            sideways = np.random.default_rng(int.from_bytes(digest, "little"))
+        # which screw groups go through the walls: random numbers of their own too
+        sideways = _walls_rng(walls, b"fittings") if side_fittings else None
         parts += _fittings(walls, depth, rng, sideways, side_fittings)
         if hard:
             parts += _moulding(walls, depth, rng)
