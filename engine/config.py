@@ -183,6 +183,11 @@ def _from(module: str, name: str) -> Rule:
     return rule
 
 
+def _materials(values: Any) -> str | None:
+    """One or more of `engine.synth.materials.MATERIALS`, one of which a bag draws."""
+    return _not_empty(values) or _each(_from("engine.synth.materials", "MATERIALS"))(values)
+
+
 _DEVICE = re.compile(r"(auto|cpu|mps|cuda(:\d+)?)")
 
 
@@ -276,12 +281,14 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "lengthwise_share": _between(0, 1),
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
+        "rolled_clothes": _between(0, 1),
+        "handle_tubes": _low_high(_above(0)),
+        "tube_metals": _materials,
+        "side_ribs": _low_high(_between(0, 30)),
         "trolley_share": _between(0, 1),
         "fill": _low_high(_above(0)),
         "bag_kinds": lambda v: _not_empty(v) or _each(_from("engine.synth.bag", "BAG_KINDS"))(v),
-        "frame_plates": lambda v: (
-            _not_empty(v) or _each(_from("engine.synth.materials", "MATERIALS"))(v)
-        ),
+        "frame_plates": _materials,
     },
     "engine.colour.ColourStyle": {
         "gamma": _above(0),

@@ -32,14 +32,15 @@ evaluation list):
   (`FanBeam.image_x`): a case's top and bottom faces show apart both ways, joined by its side
   walls, as in the real scans (up to ~40 % of its depth). v2.0-v2.4: an upright fan with its
   source in the middle, which shrank the top face about its centre, an even band all round.
-- Packing: 7-16 folded garments of 8-24 cloth layers (15-50 mg/cm² a layer) with creases,
-  stacked along or across the bag (σ 4.6°) so they reach its walls (v2.0: any heading, which
-  piled them up in the middle), and 38-66 other items (cables, shoes, toiletries, books, food,
-  keys, coins and strewn small metal: clips, pins, buttons, lipsticks, USB sticks), so clothes
-  make a dense orange mass and small metal is everywhere; soft bags have PVC-coated sides, seen
-  edge-on as a green rim. Those counts are a mid-sized trolley's: other bags hold as many times
-  more or fewer as their volume (`fill_by_volume`; v2.1-v2.4: 28-50 items in any bag, so a
-  backpack held a trolley's load and piled up black).
+- Packing: 7-16 garments of 8-24 cloth layers (15-50 mg/cm² a layer), folded with creases or
+  (v2.11) rolled, stacked along or across the bag (σ 4.6°) so they reach its walls (v2.0: any
+  heading, which piled them up in the middle), and 26-46 other items (cables, shoes,
+  toiletries, books, food, keys, coins and strewn small metal: clips, pins, buttons, lipsticks,
+  USB sticks; v2.5-v2.10: 38-66), so clothes make a dense orange mass and small metal is
+  everywhere; soft bags have PVC-coated sides, seen edge-on as a green rim. Those counts are
+  a mid-sized trolley's: other bags hold as many times more or fewer as their volume
+  (`fill_by_volume`; v2.1-v2.4: 28-50 items in any bag, so a backpack held a trolley's load
+  and piled up black).
 - Items as packed (`packed_pose`): flat as built, face up or down, tilted by N(0, 7°) about
   both flat axes, at any heading; a laptop or phone stands on edge in 4 % of bags, a hairdryer
   in 10 %; an iron lies on its side half the time, a toaster a quarter; a bottle stands
@@ -97,18 +98,42 @@ evaluation list):
   show a trolley's handle rails or wheels; nine bags in ten are trolleys (v2.0-v2.9: half).
   One in three of a trolley's frame plates is PVC (`frame_plates`; v2.0-v2.9: two in three,
   when the plate made 0.045 of a trolley's pixels green).
+- Contents and walls as readers judged them beside real scans (v2.11):
+  - Rolled clothes (`rolled_clothes`): each garment packed is, six times in ten, a row of 2-5
+    rolled ones side by side (`clutter.rolled_clothes`), so five in six go rolled. A roll
+    holds the folded garment's cloth, wound loose (cloth 20-40 % of its volume) into a
+    cylinder with rounded ends, so from above it is graded like a chord, thickest along its
+    axis, and its wrinkles are fine streaks along it (`_streaks`) where a folded garment's are
+    mm-scale spots, which on a thick roll read as a leopard's. Real bags show such rows.
+  - Fewer clutter items (26-46, v2.5-v2.10: 38-66) and fewer of them cables (1.2 against the
+    other kinds' frequencies, v2.3-v2.10: 2.0): readers saw dozens of small things strewn
+    evenly, a parts bin, and coils of loops all over the middle.
+  - Keys hang to one side of their ring, fanned over ±34° (`fanned_keys`; v2.0-v2.10: at any
+    angle round it, a pinwheel readers called made-up).
+  - Side walls (`side_ribs`, their own random numbers): 5-12 ribs round a hard shell's side
+    wall, or seams round a soft one's and, in half of them, an expander zip's steel teeth. The
+    fan sees the wall from the side, so they show as the band of lines along the outline that
+    real bags' rims show (rim edge density 0.17-0.18 → 0.18-0.20, real 0.23).
+  - Hardware inside the shell (`hardware_on_walls`): screw groups follow a rounded wall round
+    its corners, the zip follows the walls as they bulge, its pulls hang along it, and the
+    studs, D-rings and buckles on the faces keep 2.5 cm inside the walls (v2.0-v2.10: all
+    could stand out of the shell, a blind reader's cue).
+  - Handle tubes 2.0-3.6 cm wide, three in four aluminium (`handle_tubes`, `tube_metals`;
+    v2.0-v2.10: 2.8-4.5 cm, half steel, read as wide flat blue bars; real rails are mostly
+    green with blue edges, which is what aluminium tubes give).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
-sim_v2_9.yaml, sim_v2_10.yaml (today's defaults).
+sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
-real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %);
-hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, grain in
-thin organics, so at one pixel pitch (images of one longer side) the real scans carry more
-edges than ours in their rims and fewer in their middles: the real scans' edges thin out from
-the walls inwards, ours pile up in the middle with the clutter (per-image medians, rim / core:
-real 0.23 / 0.17, v2.10 0.17-0.18 / 0.23), though the totals now match (v2.10: 0.94-1.01 of
-theirs). A blind reader still tells simulated bags from real ones (README, "Simulator
-realism").
+real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
+0.2 %); hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
+grain in thin organics, so at one pixel pitch (images of one longer side) the real scans carry
+more edges than ours in their rims and fewer in their middles: the real scans' edges thin out
+from the walls inwards, ours still gather in the middle with the clutter (per-image medians,
+rim / core: real 0.23 / 0.17, v2.10 0.17-0.18 / 0.23, v2.11 0.18-0.20 / 0.20-0.23), though the
+totals match (v2.11: 0.96-1.03 of theirs). Objects of interest (0-4 a bag) are drawn as built,
+often large flat metal boxes, which real benign bags seldom hold. A blind reader still tells
+simulated bags from real ones (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both
 counted at 640 px wide (the benchmark's rule before v2.8).
@@ -123,7 +148,7 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
-from engine.synth.clutter import random_clutter
+from engine.synth.clutter import random_clutter, rolled_clothes
 from engine.synth.objects import (
     ANOMALY_TYPES,
     CATEGORIES,
@@ -181,19 +206,23 @@ class BagConfig:
     anomaly_types: tuple[str, ...] = ANOMALY_TYPES
     designs: DesignCounts = field(default_factory=DesignCounts)  # product designs per class
     packed_poses: bool = True  # items as packed (`packed_pose`); False: all flat as built
-    clutter: tuple[int, int] = (38, 66)  # how many clutter items besides clothes in a mid-sized
-    # trolley (`fill_by_volume`; v2.0: 12-26, v2.1-v2.4: 28-50 in any bag)
+    clutter: tuple[int, int] = (26, 46)  # how many clutter items besides clothes in a mid-sized
+    # trolley (`fill_by_volume`; v2.0: 12-26, v2.1-v2.4: 28-50 in any bag, v2.5-v2.10: 38-66,
+    # which readers saw as dozens of small things strewn evenly, a parts bin)
     garments: tuple[int, int] = (7, 16)  # packed clothes fill a real bag (sixray_benign;
     # v2.0: 10-22, a pile too thick where they overlap, half of all black pixels)
     stacked_clothes: bool = True  # garments lie along or across the bag, reaching its walls;
     # False: at any heading, so they pile up in the middle (v2.0)
-    cables: float = 2.0  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
-    # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere)
+    cables: float = 1.2  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
+    # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere;
+    # v2.3-v2.10: 2.0, coils of loops all over the middle)
     clutter_mix: tuple[tuple[str, float], ...] = ()  # (kind, frequency) pairs replacing
     # `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),)
     wound_coils: bool = True  # chargers' transformers as built: an E-core with half-filled
     # windows (`clutter._charger_parts`); False: solid ferrite in solid copper (v2.0-v2.4)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
+    fanned_keys: bool = True  # a bunch of keys hangs to one side of its ring (`clutter.keys`);
+    # False: at any angle round it, a pinwheel readers call made-up (v2.0-v2.10)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
     # rounded, and a soft bag's sides bulge (sixray_benign); None: a box (v2.0-v2.2)
     spread: int = 4  # places tried for each rigid clutter item, the least packed one taken
@@ -233,6 +262,19 @@ class BagConfig:
     fringe: tuple[float, float] = (0.4, 1.2)  # a soft bag's ragged fabric edge reaches this far
     # (cm) beyond its walls on both faces (`_fringe`); (0, 0): none, the bag ends on its piping,
     # one crisp line (v2.0-v2.5)
+    side_ribs: tuple[int, int] = (5, 12)  # ribs round a hard shell's side wall, seams round a
+    # soft one's (`_side_ribs`), seen from the side as the striped rims of real bags
+    # (sixray_benign); (0, 0): none (v2.0-v2.10)
+    hardware_on_walls: bool = True  # screw groups follow the walls round the corners, zip
+    # pulls lie along the zip, studs and buckles keep inside the walls (`_shell_parts`);
+    # False: all could stand out of the shell, a blind reader's cue (v2.0-v2.10)
+    handle_tubes: tuple[float, float] = (2.0, 3.6)  # how wide (cm) a trolley's outer handle
+    # tube is, drawn (`_trolley_frame`; v2.0-v2.10: 2.8-4.5, read as wide flat bars)
+    tube_metals: tuple[str, ...] = ("aluminium",) * 3 + ("steel",)  # the handle tubes' metal,
+    # one drawn: aluminium reads green with blue edges as real rails do, steel a solid blue bar
+    # (v2.0-v2.10: half steel)
+    rolled_clothes: float = 0.6  # the chance that the next garment packed is a row of 2-5
+    # rolled ones (`clutter.rolled_clothes`) instead of one folded; 0: all folded (v2.0-v2.10)
     wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
     # bands of slanted cloth 1-3 cm wide just inside its outline (`_creases`), as the stacked
     # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
@@ -258,9 +300,22 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.10 that have changed since (configs/synth/sim_v2_10.yaml
+# holds the same): v2.11 (2026-12-03) made them the defaults.
+SIM_V2_10 = {
+    "clutter": (38, 66),
+    "cables": 2.0,
+    "fanned_keys": False,
+    "side_ribs": (0, 0),
+    "hardware_on_walls": False,
+    "handle_tubes": (2.8, 4.5),
+    "tube_metals": ("aluminium", "steel"),
+    "rolled_clothes": 0.0,
+}
 # The bag settings of simulator v2.9 that have changed since (configs/synth/sim_v2_9.yaml holds
 # the same): v2.10 (2026-12-03) made them the defaults.
 SIM_V2_9 = {
+    **SIM_V2_10,
     "trolley_share": 0.5,
     "fill": (1.04, 1.1),
     "frame_plates": ("polypropylene", "pvc", "pvc"),
@@ -370,6 +425,13 @@ def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _inward(outline: np.ndarray, at: int) -> np.ndarray:
+    """The unit normal into a closed `outline` (x, y cm, about the origin) at its point `at`."""
+    gap = outline[(at + 1) % len(outline)] - outline[at - 1]
+    inward = np.array([gap[1], -gap[0]]) / max(float(np.hypot(*gap)), 1e-9)
+    return inward if inward @ outline[at] < 0 else -inward
+
+
 def _walls_rng(walls: np.ndarray, person: bytes = b"") -> np.random.Generator:
     """A generator seeded by a bag's `walls` (and `person`, one stream per feature): a feature
     drawn from it leaves the bag's own random numbers, and so the rest of the bag, as they were."""
@@ -474,6 +536,9 @@ def _shell_parts(
     creases: tuple[int, int] = (0, 0),
     side_fittings: float = 0.0,
     plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
+    on_walls: bool = False,
+    side_ribs: tuple[int, int] = (0, 0),
+    tubes: tuple = ((2.8, 4.5), ("aluminium", "steel")),
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -486,7 +551,13 @@ def _shell_parts(
     a rounded soft bag shows (`_creases`, a range; (0, 0): none, v2.0-v2.8). `side_fittings`:
     the share of `moulding`'s screw groups driven through the side walls, seen side-on
     (`_fittings`; 0: all seen face-on, v2.5-v2.8). `plates`: a trolley's frame plate is made of
-    one of these, drawn (`_trolley_frame`)."""
+    one of these, drawn (`_trolley_frame`). `on_walls`: screw groups follow
+    the walls round corners, the zip follows the walls, its pulls lie along it and the studs,
+    D-rings and buckles on the faces keep 2.5 cm inside the walls, so no hardware stands out of
+    the shell (v2.0-v2.10: all could). `side_ribs`: a rounded shell's side wall has this many ribs
+    or seams round it (a range, `_side_ribs`, on random numbers of their own; none: v2.0-v2.10).
+    `tubes`: how wide a trolley's handle tubes are and the metals they are made of, one drawn
+    (`_trolley_frame`)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -542,16 +613,27 @@ def _shell_parts(
     if moulding:
         # which screw groups go through the walls: random numbers of their own too
         sideways = _walls_rng(walls, b"fittings") if side_fittings else None
-        parts += _fittings(walls, depth, rng, sideways, side_fittings)
+        parts += _fittings(walls, depth, rng, sideways, side_fittings, follow=on_walls)
         if hard:
             parts += _moulding(walls, depth, rng)
+    if rounded and side_ribs[1] > 0:
+        ribs_rng = _walls_rng(walls, b"side ribs")
+        parts += _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
+    if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
+        zip_outline = walls
     parts.append(path("zip", zip_metal, zip_outline * 0.97, rng.uniform(0.1, 0.2), zip_z))
     for _ in range(int(rng.integers(1, 5))):  # zip pulls
-        x, y = zip_outline[int(rng.integers(len(zip_outline)))] * 0.97
-        turn = rotation(0, 0, rng.uniform(0, np.pi))
+        at = int(rng.integers(len(zip_outline)))
+        x, y = zip_outline[at] * 0.97
+        heading = rng.uniform(0, np.pi)
+        if on_walls:  # hanging from the zip along it, just inside: not across the walls
+            inward = _inward(zip_outline, at)
+            heading = np.arctan2(-inward[0], inward[1]) + (heading - np.pi / 2) * 0.1
+            x, y = (x, y) + inward * 1.0
+        turn = rotation(0, 0, heading)
         parts.append(box("zip_pull", zip_metal, (x, y, zip_z), (3.0, 1.0, 0.2), rot=turn))
         parts.append(ring("zip_pull", zip_metal, (x, y, zip_z), 0.5, 0.06, 8))
     if rng.random() < 0.6:  # a front pocket with its own zip
@@ -567,7 +649,11 @@ def _shell_parts(
         else:
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
-        x, y = outline[int(rng.integers(len(outline)))] * rng.uniform(0.85, 1.0)
+        at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
+        x, y = outline[at] * share
+        if on_walls:  # on a face, 2.5 cm or more inside its walls: none stands out of them
+            depth_in = 2.5 + (1 - share) * float(np.hypot(*walls[at]))
+            x, y = walls[at] + _inward(walls, at) * depth_in
         z = float(rng.choice([-depth / 2, depth / 2]))
         kind_ = rng.integers(3)
         if kind_ == 0:
@@ -578,7 +664,8 @@ def _shell_parts(
             turn = rotation(0, 0, rng.uniform(0, np.pi))
             parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":
-        parts += _trolley_frame(length, width, depth, rng, corner if rounded else None, plates)
+        rounded_corner = corner if rounded else None
+        parts += _trolley_frame(length, width, depth, rng, rounded_corner, plates, *tubes)
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
             x0, x1 = -length * 0.2, length * 0.2
@@ -620,6 +707,7 @@ def _fittings(
     rng: np.random.Generator,
     sideways: np.random.Generator | None = None,
     share: float = 0.0,
+    follow: bool = False,
 ) -> list[Part]:
     """Screws and rivets in small groups along a bag's outline (`walls`, x, y cm): where
     handles, feet, corner guards and the trolley's housings are fixed. Real scans show tens of
@@ -628,10 +716,12 @@ def _fittings(
     With a generator `sideways`, a `share` of the groups are screws driven through the side
     wall instead: the fan sees them side-on, a head at the wall and a shaft pointing inwards,
     square to the wall, the nail and T shapes real scans show along a bag's walls. `sideways`
-    draws which groups and their shafts, so the bag is otherwise the same."""
+    draws which groups and their shafts, so the bag is otherwise the same. `follow`: a face-on
+    group follows the walls round a corner, as the side-on ones do, where stepping along a
+    straight line (v2.5-v2.10) left dots outside the shell."""
     parts = []
     n = len(walls)
-    if sideways is not None:  # the walls every 2.5 mm, where a screw goes through them
+    if sideways is not None or follow:  # the walls every 2.5 mm, where a screw goes through them
         ring, normal = _ring(walls, 0.25)
     for _ in range(int(rng.integers(5, 10))):
         at = int(rng.integers(n))
@@ -648,6 +738,8 @@ def _fittings(
             step = tangent * (k * rng.uniform(1.2, 2.5))
             if not side:
                 x, y = walls[at] * inset + step
+                if follow:
+                    x, y = ring[int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))] * inset
                 parts.append(disc("fitting", metal, (x, y, z), radius, thick))
                 continue
             # through the wall where it is nearest (a corner's wall curves away from the line)
@@ -687,6 +779,26 @@ def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list
     return parts
 
 
+def _side_ribs(
+    walls: np.ndarray, depth: float, count, rng: np.random.Generator, fabric: str | None = None
+) -> list[Part]:
+    """What runs round a bag's side wall at `count` (a range) heights: a hard shell's moulded
+    ribs, or (`fabric`) a soft bag's seams, webbing and, in half of them, the steel teeth of an
+    expander zip. A leaning or oblique fan sees the wall from the side, so they show as a band
+    of lines along its outline (`walls`, x, y cm), the striped rim of real bags (sixray_benign)."""
+    parts = []
+    for _ in range(int(rng.integers(count[0], count[1], endpoint=True))):
+        z = rng.uniform(-0.42, 0.42) * depth
+        if fabric is None:
+            parts.append(path("shell_rib", "polycarbonate", walls, rng.uniform(0.12, 0.25), z))
+        else:
+            parts.append(path("side_seam", fabric, walls, rng.uniform(0.15, 0.3), z))
+    if fabric is not None and rng.random() < 0.5:
+        z = rng.uniform(-0.3, 0.3) * depth
+        parts.append(path("expander_zip", "steel", walls * 0.995, rng.uniform(0.08, 0.14), z))
+    return parts
+
+
 def _trolley_frame(
     length: float,
     width: float,
@@ -694,17 +806,19 @@ def _trolley_frame(
     rng: np.random.Generator,
     corner: float | None = None,
     plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
+    tubes: tuple[float, float] = (2.8, 4.5),
+    metals: tuple[str, ...] = ("aluminium", "steel"),
 ) -> list[Part]:
-    """Telescopic handle tubes, a frame plate (of one of `plates`), the grip and wheels of a
-    trolley.
+    """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn), a
+    frame plate (of one of `plates`), the grip and wheels of a trolley.
 
     `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
     its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
     """
     parts = []
     z = -depth / 2 + 1.5
-    tube_w = rng.uniform(2.8, 4.5)
-    metal = str(rng.choice(["aluminium", "steel"]))  # cheap trolleys have steel tubes: blue bars
+    tube_w = rng.uniform(*tubes)
+    metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
     for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
         for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
@@ -1062,6 +1176,9 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         creases=cfg.wall_creases,
         side_fittings=cfg.side_fittings,
         plates=cfg.frame_plates,
+        on_walls=cfg.hardware_on_walls,
+        side_ribs=cfg.side_ribs,
+        tubes=(cfg.handle_tubes, cfg.tube_metals),
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]
@@ -1081,8 +1198,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     for _, position, extent in poses:  # hard things are kept off them
         load.add(position, extent + np.array([0.0, 0.0, cfg.host_room / 2]))
     share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
-    for _ in range(_packed(rng, cfg.garments, share)):
-        garment = random_clutter(rng, only="garment")
+    for garment in _clothes(rng, _packed(rng, cfg.garments, share), cfg.rolled_clothes):
         placed = _place_clutter(frame, garment, rng, load, aligned=cfg.stacked_clothes)
         _draw_garment(canvas, placed, rng, inside)
     rigid = []
@@ -1093,6 +1209,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             frequencies={"cable": cfg.cables, **dict(cfg.clutter_mix)},
             coiled_cables=cfg.coiled_cables,
             wound_coils=cfg.wound_coils,
+            fanned_keys=cfg.fanned_keys,
         )
         rigid.append(_place_clutter(frame, item, rng, load, tries=cfg.spread).parts)
     canvas.draw_unseen(rigid)  # placing them draws no pixels: all drawn at once, faster
@@ -1125,6 +1242,20 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             )
         )
     return bag
+
+
+def _clothes(rng: np.random.Generator, count: int, rolled: float):
+    """`count` garments as packed, one by one: folded, or with chance `rolled` a row of 2-5
+    rolled ones (`rolled_clothes`) standing for as many. Draws nothing more when `rolled` is 0."""
+    left = count
+    while left > 0:
+        if rolled > 0 and rng.random() < rolled:
+            n = min(int(rng.integers(2, 6)), left)
+            yield rolled_clothes(rng, n)
+        else:
+            n = 1
+            yield random_clutter(rng, only="garment")
+        left -= n
 
 
 def _packed(rng: np.random.Generator, counts: tuple[int, int], share: float) -> int:
@@ -1182,7 +1313,12 @@ class _Load:
 
 
 def _place_clutter(
-    frame: _Frame, item: ObjectModel, rng, load: _Load, aligned: bool = False, tries: int = 1
+    frame: _Frame,
+    item: ObjectModel,
+    rng,
+    load: _Load,
+    aligned: bool = False,
+    tries: int = 1,
 ) -> ObjectModel:
     """A clutter item placed where it fits in the bag, at the least packed of `tries` places
     (`load`, which it then adds to); a rigid one within the shell's outline."""
@@ -1213,7 +1349,12 @@ def _draw_garment(canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray |
     if window is None:
         return
     window.add_parts(placed.parts)
-    _crumple(window, rng)
+    first = placed.parts[0].solid
+    if isinstance(first, Cylinder):  # rolled clothes (`rolled_clothes`): streaked along
+        axis = np.asarray(first.rot)[:2, 2]
+        _crumple(window, rng, along=float(np.arctan2(axis[1], axis[0])))
+    else:
+        _crumple(window, rng)
     if inside is not None:
         held = inside[canvas.region(window)]
         for t in window.maps.values():
@@ -1232,8 +1373,12 @@ def _smooth_noise(shape, cells_px: float, rng: np.random.Generator, cubic: bool 
     return cv2.resize(small.astype(np.float32), (w, h), interpolation=how)
 
 
-def _crumple(window: Canvas, rng: np.random.Generator) -> None:
-    """Bend a garment's straight folds and wrinkle its cloth: a smooth warp and modulation."""
+def _crumple(window: Canvas, rng: np.random.Generator, along: float | None = None) -> None:
+    """Bend a garment's straight folds and wrinkle its cloth: a smooth warp and modulation.
+
+    `along`: the cloth is rolled with its axis at this heading (radians, image axes): thick, so
+    the mm-scale wrinkles of a folded garment would read as spots; it gets half the coarse
+    wrinkles and fine streaks along the roll (`_streaks`) instead."""
     h, w = window.height, window.width
     reach = 1.2 / window.pitch  # the warp moves cloth by about 1 cm
     cells = 8.0 / window.pitch
@@ -1242,13 +1387,32 @@ def _crumple(window: Canvas, rng: np.random.Generator) -> None:
     gx += np.arange(w, dtype=np.float32)[None, :]
     gy += np.arange(h, dtype=np.float32)[:, None]
     wrinkles = _smooth_noise((h, w), 1.5 / window.pitch, rng, cubic=False)
-    wrinkles *= 0.3
-    wrinkles += 0.25 * _smooth_noise((h, w), 0.5 / window.pitch, rng)  # creases mm apart
+    if along is None:
+        wrinkles *= 0.3
+        wrinkles += 0.25 * _smooth_noise((h, w), 0.5 / window.pitch, rng)  # creases mm apart
+    else:
+        wrinkles *= 0.15
+        wrinkles += 0.3 * _streaks((h, w), window.pitch, along, rng)
     wrinkles += 1.0
     np.clip(wrinkles, 0.2, 2.2, out=wrinkles)
     for material, t in window.maps.items():
         warped = cv2.remap(t, gx, gy, cv2.INTER_LINEAR, borderValue=0)
         window.maps[material] = cv2.multiply(warped, wrinkles)
+
+
+def _streaks(shape, pitch: float, heading: float, rng: np.random.Generator) -> np.ndarray:
+    """A random field of fine streaks (3 mm across) running at `heading` (radians), broken up
+    every few cm along: the creases of rolled cloth. About unit variance where unbroken."""
+    h, w = shape
+    rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
+    across = (np.cos(heading) * rows - np.sin(heading) * cols) * (pitch / 0.3)
+    across -= across.min()
+    line = rng.standard_normal(int(across.max()) + 2).astype(np.float32)
+    streaks = np.interp(across.ravel(), np.arange(len(line)), line).astype(np.float32)
+    broken = _smooth_noise(shape, 4.0 / pitch, rng, cubic=False)
+    broken += 0.3
+    np.maximum(broken, 0.0, out=broken)
+    return streaks.reshape(h, w) * broken
 
 
 def anomaly_change(

@@ -16,6 +16,7 @@ from engine.synth.parts import (
     ObjectModel,
     box,
     disc,
+    move,
     path,
     ring,
     rod,
@@ -35,14 +36,20 @@ def _fabric_cm(areal_g_cm2: float) -> float:
     return areal_g_cm2 / COTTON_DENSITY
 
 
-def garment(rng: np.random.Generator) -> ObjectModel:
-    """A folded garment: stacked layers with fold steps, seams and its metal bits."""
+def _cloth(rng: np.random.Generator) -> tuple[str, str, float]:
+    """A garment's kind, its fibre and the solid thickness (cm) of one layer of its cloth."""
     kind = str(rng.choice(["tshirt", "shirt", "jeans", "sweater", "towel", "trousers"]))
     gsm = {"tshirt": 0.016, "shirt": 0.012, "jeans": 0.04, "sweater": 0.035, "towel": 0.05}
     per_layer = _fabric_cm(gsm.get(kind, 0.025) * rng.uniform(0.8, 1.2))
     material = "pet" if kind in ("shirt", "trousers") and rng.random() < 0.4 else "cotton"
     if material == "pet":
         per_layer *= COTTON_DENSITY / 1.38
+    return kind, material, per_layer
+
+
+def garment(rng: np.random.Generator) -> ObjectModel:
+    """A folded garment: stacked layers with fold steps, seams and its metal bits."""
+    kind, material, per_layer = _cloth(rng)
     w, d = rng.uniform(25, 42), rng.uniform(20, 34)
     layers = int(rng.integers(8, 24))  # folded two to four times: 8-24 layers of cloth
     parts = [sheet("fabric", material, (0, 0, 0), (w, d), layers * per_layer)]
@@ -69,6 +76,55 @@ def garment(rng: np.random.Generator) -> ObjectModel:
         for k in range(int(rng.integers(4, 8))):  # plastic buttons down the placket
             parts.append(disc("button", "polycarbonate", (k * 2.5 - 8, 0, 0.3), 0.55, 0.2))
     return ObjectModel("garment", parts, (w, d, (layers + 3) * per_layer + 0.5))
+
+
+def rolled_garment(rng: np.random.Generator) -> ObjectModel:
+    """A garment rolled up, as many travellers pack: a soft cylinder lying along x.
+
+    The same cloth as a folded `garment` (its 25-42 × 20-34 cm footprint of 8-24 layers),
+    rolled about 22-40 cm long and loose, cloth filling 20-40 % of the roll. Seen from above its
+    thickness is a chord's, highest along the middle and fading to its sides and rounded
+    ends: a graded sausage, not a flat sheet.
+    """
+    kind, material, per_layer = _cloth(rng)
+    cloth = rng.uniform(25, 42) * rng.uniform(20, 34) * int(rng.integers(8, 24)) * per_layer
+    length, packing = rng.uniform(22, 40), rng.uniform(0.2, 0.4)
+    r = float(np.sqrt(cloth / (np.pi * packing * length)))
+    body = length - 4 * r / 3  # so that body and ends hold all the cloth: π r² body + 4/3 π r³
+    parts = [
+        Part("fabric", material, Cylinder((0.0, 0, 0), ALONG_X, radius_cm=r, length=body), packing)
+    ]
+    for end in (-1, 1):  # rounded ends: half balls, their flat faces on the body's ends
+        cap = Ellipsoid(
+            (end * body / 2, 0, 0), rotation(0, end * np.pi / 2, 0), semi_axes=(r, r, r), cut=0
+        )
+        parts.append(Part("fabric", material, cap, packing))
+    if kind in ("jeans", "trousers"):  # the waistband's button and zip, rolled inside
+        x = rng.uniform(-0.4, 0.4) * body
+        metal = "brass" if kind == "jeans" else "steel"
+        parts.append(disc("button", metal, (x, rng.uniform(-0.5, 0.5) * r, 0), 0.8, 0.25))
+        parts.append(path("zip", "brass", [(x, -0.8 * r), (x, 0.8 * r)], 0.12, 0.3))
+        if kind == "jeans":
+            for _ in range(int(rng.integers(2, 6))):  # rivets
+                rx, ry = rng.uniform(-0.5, 0.5) * body, rng.uniform(-0.8, 0.8) * r
+                parts.append(disc("rivet", "copper", (rx, ry, 0), 0.3, 0.15))
+    return ObjectModel("garment", parts, (body + 2 * r, 2 * r, 2 * r))
+
+
+def rolled_clothes(rng: np.random.Generator, count: int) -> ObjectModel:
+    """`count` rolled garments (`rolled_garment`) packed side by side across y, touching, their
+    ends uneven and each turned a little: the rows of rolls real bags show."""
+    rolls = [rolled_garment(rng) for _ in range(count)]
+    width = sum(roll.size[1] for roll in rolls)
+    y, parts = -width / 2, []
+    for roll in rolls:
+        y += roll.size[1] / 2
+        at, turn = (rng.uniform(-2.0, 2.0), y, 0.0), rotation(0, 0, rng.normal(0, 0.05))
+        parts += [move(part, at, turn) for part in roll.parts]
+        y += roll.size[1] / 2
+    length = max(roll.size[0] for roll in rolls) + 4.0  # ends 2 cm either way, and turned
+    height = max(roll.size[2] for roll in rolls)
+    return ObjectModel("garment", parts, (length, width + 2.0, height))
 
 
 def shoe(rng: np.random.Generator) -> ObjectModel:
@@ -263,11 +319,16 @@ def book(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("book", parts, (w + 1, d + 0.4, h + 0.5))
 
 
-def keys(rng: np.random.Generator) -> ObjectModel:
-    """A bunch of keys on a steel ring, with a plastic fob."""
+def keys(rng: np.random.Generator, fanned: bool = False) -> ObjectModel:
+    """A bunch of keys on a steel ring, with a plastic fob.
+
+    `fanned`: the keys hang together to one side of the ring, fanned over ±34°, as a bunch
+    lies in a bag; otherwise (v2.0-v2.10) at any angle round it, a pinwheel no pocket holds."""
     parts = [ring("ring", "steel", (0, 0, 0), 1.4, 0.1)]
     for _ in range(int(rng.integers(2, 6))):
         a = rng.uniform(0, 2 * np.pi)
+        if fanned:  # the same draw, squeezed into the fan
+            a = (a / (2 * np.pi) - 0.5) * 1.2
         turn = rotation(0, 0, a)
         c = turn @ np.array([4.2, 0, 0])
         metal = str(rng.choice(["brass", "cupronickel", "steel"]))
@@ -469,14 +530,17 @@ def random_clutter(
     frequencies: dict[str, float] | None = None,
     coiled_cables: bool = False,
     wound_coils: bool = False,
+    fanned_keys: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
-    chargers' transformers as built with `wound_coils`."""
+    chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
         only = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     if only == "cable":
         return cable(rng, coiled=coiled_cables, wound=wound_coils)
+    if only == "keys":
+        return keys(rng, fanned=fanned_keys)
     return CLUTTER[only][1](rng)

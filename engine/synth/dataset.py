@@ -31,6 +31,7 @@ from engine.synth.bag import (
     SIM_V2_7,
     SIM_V2_8,
     SIM_V2_9,
+    SIM_V2_10,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -69,11 +70,7 @@ SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE
 SIM_V2_2_CONFIG = SynthConfig(
     bag=replace(
         BagConfig(),
-        **SIM_V2_4,
-        shell_corners=None,
-        cables=3.5,
-        coiled_cables=False,
-        spread=1,
+        **{**SIM_V2_4, "shell_corners": None, "cables": 3.5, "coiled_cables": False, "spread": 1},
     ),
     colour=ColourStyle(gamma=0.45, floor=0.4, sharpen_range=(1.5, 3.75), smooth_dark=0.0),
 )
@@ -100,6 +97,10 @@ SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8))
 # Simulator v2.9 (2026-12-03), the defaults before v2.10 (configs/synth/sim_v2_9.yaml says the
 # same): half the bags trolleys, two in three of their frame plates PVC, bags cropped tighter.
 SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9))
+# Simulator v2.10 (2026-12-03), the defaults before v2.11 (configs/synth/sim_v2_10.yaml says the
+# same): all clothes folded, 38-66 clutter items, bare side walls, hardware that could stand out
+# of the shell, wide handle tubes, half of them steel, keys in pinwheels.
+SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -634,6 +634,8 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("fill", "[0, 0]"),
         ("bag_kinds", "[spaceship]"),
         ("bag_kinds", "[]"),
+        ("rolled_clothes", "2"),
+        ("side_ribs", "[5, 2]"),
     ):
         with pytest.raises(ConfigError, match=key):
             load_config(SynthConfig, None, [f"bag.{key}={bad}"])
@@ -706,3 +708,116 @@ def test_a_turned_bag_is_not_stretched_thin_to_fill_its_frame():
         rows, cols = np.nonzero(outline)  # and it still fills the frame one way
         cover = max((np.ptp(rows) + 1) / outline.shape[0], (np.ptp(cols) + 1) / outline.shape[1])
         assert cover > 0.9, seed
+
+
+def test_clothes_are_folded_or_rows_of_rolls_standing_for_as_many_garments():
+    """`rolled_clothes` (v2.11): each garment packed is, by that chance, a row of 2-5 rolled
+    ones counting for as many; at 0 the garments are drawn exactly as before (v2.0-v2.10)."""
+    from engine.synth.bag import _clothes
+    from engine.synth.clutter import random_clutter
+
+    rng, same = np.random.default_rng(4), np.random.default_rng(4)
+    folded = list(_clothes(rng, 7, 0.0))
+    before = [random_clutter(same, only="garment") for _ in range(7)]
+    assert list(map(repr, folded)) == list(map(repr, before))
+    assert rng.random() == same.random()  # nothing more drawn
+    for seed in range(6):
+        rows = list(_clothes(np.random.default_rng(seed), 12, 1.0))
+        rolls = [sum(p.role == "fabric" and p.solid.cut is None for p in r.parts) for r in rows]
+        assert sum(rolls) == 12 and max(rolls) <= 5 and all(n >= 2 for n in rolls[:-1])
+    mixed = list(_clothes(np.random.default_rng(1), 40, 0.5))
+    assert 10 < len(mixed) < 40  # some folded, some in rows
+    bag = compose_bag(np.random.default_rng(2), replace(SMALL, rolled_clothes=1.0))
+    assert "cotton" in bag.canvas.maps or "pet" in bag.canvas.maps
+
+
+def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
+    """`hardware_on_walls` (v2.11): face-on screw groups follow a rounded wall round its
+    corners and zip pulls lie along the zip, on the same random numbers, so only the metal
+    moves; before, some of either stood out of the shell (a blind reader's cue)."""
+    from engine.synth.bag import _fittings, _inside_polygon, _rounded_rect, _shell_parts
+
+    walls = _rounded_rect(20.0, 15.0, 6.0)
+    outside = 0
+    for seed in range(30):
+        straight = _fittings(walls, 20.0, np.random.default_rng(seed))
+        followed = _fittings(walls, 20.0, np.random.default_rng(seed), follow=True)
+        assert [p.material for p in followed] == [p.material for p in straight]
+        dots = np.array([p.solid.center[:2] for p in followed])
+        assert _inside_polygon(dots, walls).all()
+        outside += (~_inside_polygon(np.array([p.solid.center[:2] for p in straight]), walls)).sum()
+    assert outside > 0  # the flaw it mends
+
+    def corners(parts, role, half_size):
+        solids = [p.solid for p in parts if p.role == role and hasattr(p.solid, "size")]
+        half = np.array([[sx, sy, 0] for sx in (-1, 1) for sy in (-1, 1)]) * (*half_size, 0)
+        return np.concatenate([half @ np.asarray(s.rot).T + s.center for s in solids])[:, :2]
+
+    def points(parts, roles):  # a stud's centre, every point of a ring
+        solids = [p.solid for p in parts if p.role in roles]
+        held = [
+            np.asarray(s.points)[:, :2] if hasattr(s, "points") else [s.center[:2]] for s in solids
+        ]
+        return np.concatenate([np.reshape(h, (-1, 2)) for h in held] or [np.zeros((0, 2))])
+
+    size, stood_out = (60.0, 42.0, 24.0), 0
+    for seed in range(16):
+        for kind in ("trolley", "backpack"):
+            before = _shell_parts(kind, size, np.random.default_rng(seed), 8.0, True)
+            after = _shell_parts(kind, size, np.random.default_rng(seed), 8.0, True, on_walls=True)
+            assert [p.role for p in before] == [p.role for p in after]
+            shell = next(
+                np.asarray(p.solid.points)
+                for p in after
+                if p.role == "shell" and hasattr(p.solid, "thick")
+            )
+            for parts, inside in ((after, True), (before, None)):
+                held = np.concatenate(
+                    [
+                        corners(parts, "zip_pull", (1.5, 0.5)),
+                        corners(parts, "buckle", (1.5, 1.1)),
+                        points(parts, ("stud", "d_ring")),
+                    ]
+                )
+                within = _inside_polygon(held, shell)
+                if inside:
+                    assert within.all()
+                else:
+                    stood_out += (~within).sum()
+    assert stood_out > 0  # the flaw it mends
+    plain = replace(BagConfig(), max_objects=1)
+    a = compose_bag(np.random.default_rng(9), plain)
+    b = compose_bag(np.random.default_rng(9), replace(plain, hardware_on_walls=True))
+    changed = {m for m in a.canvas.maps if not np.array_equal(a.canvas.maps[m], b.canvas.maps[m])}
+    assert changed <= {"steel", "stainless", "brass"}
+    assert [o.mask.sum() for o in a.objects] == [o.mask.sum() for o in b.objects]
+
+
+def test_side_ribs_run_round_a_bag_s_side_wall_and_change_nothing_else():
+    """`side_ribs` (v2.11): ribs round a hard shell's side wall, seams (and in half the bags an
+    expander zip) round a soft one's, at heights within its depth, on random numbers of their
+    own: the bag is otherwise the same, part for part."""
+    from engine.synth.bag import _shell_parts
+
+    size, counts, kinds = (60.0, 42.0, 24.0), [], set()
+    for seed in range(16):
+        base = _shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
+        ribbed = _shell_parts(
+            "trolley", size, np.random.default_rng(seed), 8.0, True, side_ribs=(3, 8)
+        )
+        hard = {p.material for p in base if p.role == "shell"} == {"polycarbonate"}
+        fabric = next(p.material for p in base if p.role == "shell")
+        kept = list(map(repr, base))
+        shown = set(kept)
+        added = [p for p in ribbed if repr(p) not in shown]
+        assert [r for r in map(repr, ribbed) if r in shown] == kept  # the rest as before
+        assert len(ribbed) - len(base) == len(added)
+        ribs = [p for p in added if p.role != "expander_zip"]
+        want = ("shell_rib", "polycarbonate") if hard else ("side_seam", fabric)
+        assert {(p.role, p.material) for p in ribs} == {want}
+        assert all(abs(p.solid.z) <= 0.42 * size[2] for p in added)
+        assert len(added) - len(ribs) <= (0 if hard else 1)
+        counts.append(len(ribs))
+        kinds.add((hard, len(added) > len(ribs)))
+    assert min(counts) >= 3 and max(counts) <= 8 and len(set(counts)) > 1
+    assert {(True, False), (False, True), (False, False)} <= kinds  # hard, soft with a zip ...

@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pytest
 
-from engine.synth.clutter import CLUTTER, cable, random_clutter
+from engine.synth.clutter import (
+    CLUTTER,
+    _cloth,
+    cable,
+    garment,
+    random_clutter,
+    rolled_clothes,
+    rolled_garment,
+)
+from engine.synth.parts import move
+from engine.synth.shapes import Canvas, Cylinder
 
 
 def _turned_deg(points: np.ndarray) -> float:
@@ -63,3 +74,47 @@ def test_a_wound_transformer_lets_through_what_a_real_brick_does():
     assert least[True] > 5 * least[False]
     for solid in ("ferrite", "copper"):
         assert any(p.material == solid and p.sign < 0 for p in _charger_parts(rng, (0, 0), True))
+
+
+def test_a_rolled_garment_holds_the_cloth_of_a_folded_one_graded_across_its_roll():
+    """A roll is the folded garment's cloth (the same draws) wound loose: drawn from above,
+    it holds that cloth to within the pixels' sampling, thickest along its axis and thinning
+    to its sides as a chord does, and lies within its stated size."""
+    for seed in range(4):
+        roll = rolled_garment(np.random.default_rng(seed))
+        folded = garment(np.random.default_rng(seed))  # same kind, cloth and footprint draws
+        fabric = [p for p in roll.parts if p.role == "fabric"]
+        assert {p.material for p in fabric} == {folded.parts[0].material}
+        assert 0.2 <= fabric[0].sign <= 0.4  # cloth fills a fifth to two fifths of the roll
+        length, width, height = roll.size
+        pitch = 0.1
+        canvas = Canvas(int(width / pitch) + 20, int(length / pitch) + 20, pitch)
+        at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
+        canvas.draw([move(p, at, np.eye(3)) for p in fabric])
+        t = canvas.maps[fabric[0].material]
+        drawn = float(t.sum()) * pitch**2
+        rng = np.random.default_rng(seed)
+        _, _, per_layer = _cloth(rng)
+        cloth = rng.uniform(25, 42) * rng.uniform(20, 34) * int(rng.integers(8, 24)) * per_layer
+        assert drawn == pytest.approx(cloth, rel=0.03)
+        across = t[:, t.shape[1] // 2]  # a cut across the roll's middle
+        top = int(np.argmax(across))
+        assert np.all(np.diff(across[: top + 1]) >= -1e-4)  # rising to the axis ...
+        assert np.all(np.diff(across[top:]) <= 1e-4)  # ... falling beyond it
+        assert across.max() == pytest.approx(height * fabric[0].sign, rel=0.02)  # a diameter
+        inked = np.flatnonzero(t.max(axis=0) > 0)
+        assert (inked[-1] - inked[0] + 1) * pitch <= length + 2 * pitch
+
+
+def test_rolled_clothes_lie_side_by_side_in_a_row():
+    for count in (2, 5):
+        row = rolled_clothes(np.random.default_rng(count), count)
+        bodies = [p for p in row.parts if p.role == "fabric" and isinstance(p.solid, Cylinder)]
+        assert row.category == "garment" and len(bodies) == count
+        y = np.array([p.solid.center[1] for p in bodies])
+        radius = np.array([p.solid.radius_cm for p in bodies])
+        assert np.all(np.diff(y) > 0)  # one beside the next across the row ...
+        gaps = np.diff(y) - (radius[1:] + radius[:-1])
+        assert np.allclose(gaps, 0.0, atol=1e-9)  # ... touching, not piled up
+        assert 2 * radius.sum() <= row.size[1]
+        assert all(abs(p.solid.center[0]) <= row.size[0] / 2 for p in bodies)
