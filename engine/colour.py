@@ -113,6 +113,12 @@ class ColourStyle:
     floor: float = 0.4
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
     sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
+    # the brightness below which sharpening does not darken a pixel, unless its unsharpened
+    # 3×3 neighbourhood is already that dark: the dark side of an edge is not painted black.
+    # 0: no floor (real scans are shown as they come; simulator v2.0-v2.10, whose sharpening
+    # put half of its black pixels in thin rings round dense items, where the real scans show
+    # almost none)
+    halo_floor: float = 0.0
     # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
     # show dense metal smooth, where photon noise would speckle it with black and colour. 0
     # here, so real dual-energy scans are shown (and screened) as the models were trained on
@@ -140,6 +146,7 @@ class ColourStyle:
             floor=self.floor,
             sharpen=float(rng.uniform(*self.sharpen_range)),
             sharpen_range=self.sharpen_range,
+            halo_floor=self.halo_floor,
             smooth_dark=self.smooth_dark,
             zeff_denoise=self.zeff_denoise,
         )
@@ -158,11 +165,17 @@ SIM_STYLE_V2_5 = ColourStyle(
     saturation_max=(0.78, 0.78, 0.76, 0.72, 0.72, 0.72, 0.74, 0.76, 0.78, 0.8, 0.8),
     smooth_dark=SIM_SMOOTH_DARK,
 )
-# Simulator v2.7's console (`SynthConfig.colour`): v2.5's, averaging its darkest pixels over 3 px
+# Simulator v2.7's console (v2.7-v2.10): v2.5's, averaging its darkest pixels over 3 px
 # (over 1.5 px, large areas near the threshold stayed a speckle of black and blue islands), Zeff
 # averaged within each material over 1.5 px (metal was mottled blue and teal), and sharpened a
 # fifth more, which gives back the edges the mottle made (README, "Simulator realism")
-SIM_STYLE = replace(SIM_STYLE_V2_5, smooth_dark=3.0, zeff_denoise=1.5, sharpen_range=(1.8, 4.5))
+SIM_STYLE_V2_7 = replace(
+    SIM_STYLE_V2_5, smooth_dark=3.0, zeff_denoise=1.5, sharpen_range=(1.8, 4.5)
+)
+# Simulator v2.11's console (`SynthConfig.colour`): v2.7's, its sharpening stopped short of
+# black (`halo_floor`, at the realism benchmark's black threshold, V < 0.2): half the black
+# pixels of v2.7-v2.10 were such rings, and a blind reader counted them on every simulated bag
+SIM_STYLE = replace(SIM_STYLE_V2_7, halo_floor=0.21)
 
 
 def false_colour(
@@ -190,8 +203,13 @@ def false_colour(
         val *= 1.0 - style.floor
         val += style.floor
     if style.sharpen > 0:
+        floor = None
+        if style.halo_floor > 0:  # the darkest each pixel may get: its neighbours' or the floor
+            floor = np.minimum(cv2.erode(val, np.ones((3, 3), np.uint8)), style.halo_floor)
         detail = np.subtract(val, cv2.GaussianBlur(val, (0, 0), 1.5))
         val += np.multiply(style.sharpen, detail, out=detail)
+        if floor is not None:
+            np.maximum(val, floor, out=val)
     np.clip(val, 0.0, 1.0, out=val)
     val[t < IMPENETRABLE_T_HIGH] = 0.0
     if hue.size and not (hue.min() >= 0 and hue.max() < 360):  # mod is exact inside

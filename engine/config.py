@@ -296,6 +296,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "floor": _between(0, 1, open_high=True),
         "sharpen": _at_least(0),
         "sharpen_range": _each(_at_least(0)),
+        "halo_floor": _between(0, 1),
         "smooth_dark": _at_least(0),
         "zeff_denoise": _at_least(0),
     },

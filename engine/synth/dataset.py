@@ -20,7 +20,14 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from engine.colour import SIM_SMOOTH_DARK, SIM_STYLE, SIM_STYLE_V2_5, STYLE_V2_0, ColourStyle
+from engine.colour import (
+    SIM_SMOOTH_DARK,
+    SIM_STYLE,
+    SIM_STYLE_V2_5,
+    SIM_STYLE_V2_7,
+    STYLE_V2_0,
+    ColourStyle,
+)
 from engine.config import to_dict
 from engine.io.write import atomic_write_bytes, save_scan
 from engine.synth.bag import (
@@ -89,18 +96,18 @@ SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5), colour=SIM_S
 SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_STYLE_V2_5)
 # Simulator v2.7 (2026-12-03), the defaults before v2.8 (configs/synth/sim_v2_7.yaml says the
 # same): nine bags in ten across the belt, in the configured (landscape) frame.
-SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7))
+SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7), colour=SIM_STYLE_V2_7)
 # Simulator v2.8 (2026-12-03), the defaults before v2.9 (configs/synth/sim_v2_8.yaml says the
 # same): a soft bag's walls show only their 1-3 folds, and every screw along a bag's edges is
 # seen face-on.
-SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8))
+SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8), colour=SIM_STYLE_V2_7)
 # Simulator v2.9 (2026-12-03), the defaults before v2.10 (configs/synth/sim_v2_9.yaml says the
 # same): half the bags trolleys, two in three of their frame plates PVC, bags cropped tighter.
-SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9))
+SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9), colour=SIM_STYLE_V2_7)
 # Simulator v2.10 (2026-12-03), the defaults before v2.11 (configs/synth/sim_v2_10.yaml says the
 # same): all clothes folded, 38-66 clutter items, bare side walls, hardware that could stand out
 # of the shell, wide handle tubes, half of them steel, keys in pinwheels.
-SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10))
+SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10), colour=SIM_STYLE_V2_7)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

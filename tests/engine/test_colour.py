@@ -224,3 +224,33 @@ def test_the_console_applies_zeff_denoise_and_keeps_it_when_jittered():
         return float(cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[4:36, 4:36, 0].astype(float).std())
 
     assert hue_spread(false_colour(t, z, style)) < hue_spread(false_colour(t, z, DEFAULT_STYLE)) / 2
+
+
+def test_halo_floor_keeps_sharpening_from_painting_an_edge_s_dark_side_black():
+    """`halo_floor` (simulator v2.11): the unsharp mask still steepens an edge, but its dark
+    side stops at the floor unless its neighbours were that dark already; dense metal stays
+    black. Without it, a bright field beside a dark slab rings the slab with black."""
+    from dataclasses import replace
+
+    from engine.colour import ColourStyle
+
+    t = np.full((40, 40), 0.6, np.float32)  # a bright field, not clipped when sharpened
+    t[:, 20:] = 0.1  # a dense slab: dark, far from black
+    t[30:, 30:] = 0.0  # and something nothing gets through
+    z = np.full_like(t, 26.0)
+    sharp = ColourStyle(sharpen=4.5, floor=0.0, gamma=0.45)
+    value = {
+        floor: cv2.cvtColor(
+            false_colour(t, z, replace(sharp, halo_floor=floor)), cv2.COLOR_RGB2HSV
+        )[..., 2]
+        / 255.0
+        for floor in (0.0, 0.21)
+    }
+    plain = false_colour(t, z, replace(sharp, sharpen=0.0))
+    slab = cv2.cvtColor(plain, cv2.COLOR_RGB2HSV)[5:25, 25:35, 2] / 255.0
+    assert slab.min() > 0.2  # unsharpened, the slab is not black ...
+    assert value[0.0][5:25, 20:23].min() < 0.2  # ... but sharpened, its edge turns black
+    ringed = value[0.21][5:25, 20:23]
+    assert ringed.min() >= 0.2 and ringed.mean() < slab.mean()  # darker, never black
+    assert value[0.21][5:25, 17:20].max() > value[0.21][5:25, 5:15].max()  # the bright side
+    assert np.all(value[0.21][32:, 32:] == 0)  # impenetrable stays black
