@@ -122,7 +122,8 @@ class ColourStyle:
     # σ (px) over which a console averages its darkest pixels (`_smoothed_dark`): real consoles
     # show dense metal smooth, where photon noise would speckle it with black and colour. 0
     # here, so real dual-energy scans are shown (and screened) as the models were trained on
-    # them; the simulator's console uses SIM_SMOOTH_DARK (v2.4-v2.6) or 3 px (v2.7, `SIM_STYLE`)
+    # them; the simulator's console uses SIM_SMOOTH_DARK (v2.4-v2.6) or 3 px (since v2.7,
+    # `SIM_STYLE_V2_7`)
     smooth_dark: float = 0.0
     # σ (px) over which a console averages Zeff within a material (`_denoised_zeff`, edge-
     # preserving): per-pixel Zeff from two noisy channels mottles metal blue and teal where

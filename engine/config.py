@@ -183,6 +183,9 @@ def _from(module: str, name: str) -> Rule:
     return rule
 
 
+_TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes are made of
+
+
 def _materials(values: Any) -> str | None:
     """One or more of `engine.synth.materials.MATERIALS`, one of which a bag draws."""
     return _not_empty(values) or _each(_from("engine.synth.materials", "MATERIALS"))(values)
@@ -282,8 +285,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
         "rolled_clothes": _between(0, 1),
-        "handle_tubes": _low_high(_above(0)),
-        "tube_metals": _materials,
+        "handle_tubes": _low_high(_between(0.5, 10)),
+        "tube_metals": lambda v: _not_empty(v) or _each(_one_of(_TUBE_METALS))(v),
         "side_ribs": _low_high(_between(0, 30)),
         "trolley_share": _between(0, 1),
         "fill": _low_high(_above(0)),

@@ -126,12 +126,12 @@ sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
-0.2 %); hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
+0.08-0.11 %); hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
 grain in thin organics, so at one pixel pitch (images of one longer side) the real scans carry
 more edges than ours in their rims and fewer in their middles: the real scans' edges thin out
 from the walls inwards, ours still gather in the middle with the clutter (per-image medians,
-rim / core: real 0.23 / 0.17, v2.10 0.17-0.18 / 0.23, v2.11 0.18-0.20 / 0.20-0.23), though the
-totals match (v2.11: 0.96-1.03 of theirs). Objects of interest (0-4 a bag) are drawn as built,
+rim / core: real 0.23 / 0.17, v2.10 0.17-0.18 / 0.23, v2.11 0.18-0.20 / 0.21-0.23), though the
+totals match (v2.11: 0.97-1.04 of theirs). Objects of interest (0-4 a bag) are drawn as built,
 often large flat metal boxes, which real benign bags seldom hold. A blind reader still tells
 simulated bags from real ones (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
@@ -143,6 +143,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import cv2
@@ -426,10 +427,13 @@ def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _inward(outline: np.ndarray, at: int) -> np.ndarray:
-    """The unit normal into a closed `outline` (x, y cm, about the origin) at its point `at`."""
+    """The unit normal into a closed `outline` (x, y cm) at its point `at`: to the left of the
+    way round when the outline runs anticlockwise (by its signed area), else to the right."""
+    x, y = np.asarray(outline, float).T
+    anticlockwise = float(x[:-1] @ y[1:] - x[1:] @ y[:-1]) > 0
     gap = outline[(at + 1) % len(outline)] - outline[at - 1]
-    inward = np.array([gap[1], -gap[0]]) / max(float(np.hypot(*gap)), 1e-9)
-    return inward if inward @ outline[at] < 0 else -inward
+    inward = np.array([-gap[1], gap[0]]) if anticlockwise else np.array([gap[1], -gap[0]])
+    return inward / max(float(np.hypot(*gap)), 1e-9)
 
 
 def _walls_rng(walls: np.ndarray, person: bytes = b"") -> np.random.Generator:
@@ -538,7 +542,8 @@ def _shell_parts(
     plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
     on_walls: bool = False,
     side_ribs: tuple[int, int] = (0, 0),
-    tubes: tuple = ((2.8, 4.5), ("aluminium", "steel")),
+    tubes: tuple[float, float] = (2.8, 4.5),
+    tube_metals: tuple[str, ...] = ("aluminium", "steel"),
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -556,8 +561,8 @@ def _shell_parts(
     D-rings and buckles on the faces keep 2.5 cm inside the walls, so no hardware stands out of
     the shell (v2.0-v2.10: all could). `side_ribs`: a rounded shell's side wall has this many ribs
     or seams round it (a range, `_side_ribs`, on random numbers of their own; none: v2.0-v2.10).
-    `tubes`: how wide a trolley's handle tubes are and the metals they are made of, one drawn
-    (`_trolley_frame`)."""
+    `tubes`, `tube_metals`: how wide a trolley's handle tubes are and the metals they are made
+    of, one drawn (`_trolley_frame`)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -622,8 +627,9 @@ def _shell_parts(
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
+    edge = walls if rounded else outline  # where the shell is: a box's walls are its outline
     if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
-        zip_outline = walls
+        zip_outline = edge
     parts.append(path("zip", zip_metal, zip_outline * 0.97, rng.uniform(0.1, 0.2), zip_z))
     for _ in range(int(rng.integers(1, 5))):  # zip pulls
         at = int(rng.integers(len(zip_outline)))
@@ -652,8 +658,8 @@ def _shell_parts(
         at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
         x, y = outline[at] * share
         if on_walls:  # on a face, 2.5 cm or more inside its walls: none stands out of them
-            depth_in = 2.5 + (1 - share) * float(np.hypot(*walls[at]))
-            x, y = walls[at] + _inward(walls, at) * depth_in
+            depth_in = 2.5 + (1 - share) * float(np.hypot(*edge[at]))
+            x, y = edge[at] + _inward(edge, at) * depth_in
         z = float(rng.choice([-depth / 2, depth / 2]))
         kind_ = rng.integers(3)
         if kind_ == 0:
@@ -665,7 +671,9 @@ def _shell_parts(
             parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":
         rounded_corner = corner if rounded else None
-        parts += _trolley_frame(length, width, depth, rng, rounded_corner, plates, *tubes)
+        parts += _trolley_frame(
+            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals
+        )
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
             x0, x1 = -length * 0.2, length * 0.2
@@ -736,14 +744,12 @@ def _fittings(
             shaft, z = sideways.uniform(0.6, 1.5), sideways.uniform(-0.35, 0.35) * depth
         for k in range(int(rng.integers(2, 5))):
             step = tangent * (k * rng.uniform(1.2, 2.5))
+            if side or follow:  # the wall where it is nearest: a corner curves away from the line
+                j = int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))
             if not side:
-                x, y = walls[at] * inset + step
-                if follow:
-                    x, y = ring[int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))] * inset
+                x, y = ring[j] * inset if follow else walls[at] * inset + step
                 parts.append(disc("fitting", metal, (x, y, z), radius, thick))
                 continue
-            # through the wall where it is nearest (a corner's wall curves away from the line)
-            j = int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))
             head = ring[j] - normal[j] * 0.05
             under = head - normal[j] * 0.2
             tip = under - normal[j] * shaft
@@ -780,11 +786,15 @@ def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list
 
 
 def _side_ribs(
-    walls: np.ndarray, depth: float, count, rng: np.random.Generator, fabric: str | None = None
+    walls: np.ndarray,
+    depth: float,
+    count: tuple[int, int],
+    rng: np.random.Generator,
+    fabric: str | None = None,
 ) -> list[Part]:
     """What runs round a bag's side wall at `count` (a range) heights: a hard shell's moulded
-    ribs, or (`fabric`) a soft bag's seams, webbing and, in half of them, the steel teeth of an
-    expander zip. A leaning or oblique fan sees the wall from the side, so they show as a band
+    ribs, or (`fabric`) a soft bag's seams and, in half of them, the steel teeth of an expander
+    zip. A leaning or oblique fan sees the wall from the side, so they show as a band
     of lines along its outline (`walls`, x, y cm), the striped rim of real bags (sixray_benign)."""
     parts = []
     for _ in range(int(rng.integers(count[0], count[1], endpoint=True))):
@@ -1178,7 +1188,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         plates=cfg.frame_plates,
         on_walls=cfg.hardware_on_walls,
         side_ribs=cfg.side_ribs,
-        tubes=(cfg.handle_tubes, cfg.tube_metals),
+        tubes=cfg.handle_tubes,
+        tube_metals=cfg.tube_metals,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]
@@ -1244,9 +1255,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     return bag
 
 
-def _clothes(rng: np.random.Generator, count: int, rolled: float):
+def _clothes(rng: np.random.Generator, count: int, rolled: float) -> Iterator[ObjectModel]:
     """`count` garments as packed, one by one: folded, or with chance `rolled` a row of 2-5
-    rolled ones (`rolled_clothes`) standing for as many. Draws nothing more when `rolled` is 0."""
+    rolled ones (`rolled_clothes`; a bag's last row may be one roll) standing for as many.
+    Draws nothing more when `rolled` is 0."""
     left = count
     while left > 0:
         if rolled > 0 and rng.random() < rolled:
@@ -1400,9 +1412,11 @@ def _crumple(window: Canvas, rng: np.random.Generator, along: float | None = Non
         window.maps[material] = cv2.multiply(warped, wrinkles)
 
 
-def _streaks(shape, pitch: float, heading: float, rng: np.random.Generator) -> np.ndarray:
+def _streaks(
+    shape: tuple[int, int], pitch: float, heading: float, rng: np.random.Generator
+) -> np.ndarray:
     """A random field of fine streaks (3 mm across) running at `heading` (radians), broken up
-    every few cm along: the creases of rolled cloth. About unit variance where unbroken."""
+    every few cm along: the creases of rolled cloth (standard deviation about 0.4)."""
     h, w = shape
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
     across = (np.cos(heading) * rows - np.sin(heading) * cols) * (pitch / 0.3)

@@ -82,7 +82,7 @@ def rolled_garment(rng: np.random.Generator) -> ObjectModel:
     """A garment rolled up, as many travellers pack: a soft cylinder lying along x.
 
     The same cloth as a folded `garment` (its 25-42 × 20-34 cm footprint of 8-24 layers),
-    rolled about 22-40 cm long and loose, cloth filling 20-40 % of the roll. Seen from above its
+    rolled 22-46 cm long and loose, cloth filling 20-40 % of the roll. Seen from above its
     thickness is a chord's, highest along the middle and fading to its sides and rounded
     ends: a graded sausage, not a flat sheet.
     """
@@ -116,15 +116,18 @@ def rolled_clothes(rng: np.random.Generator, count: int) -> ObjectModel:
     ends uneven and each turned a little: the rows of rolls real bags show."""
     rolls = [rolled_garment(rng) for _ in range(count)]
     width = sum(roll.size[1] for roll in rolls)
-    y, parts = -width / 2, []
+    y, parts, half = -width / 2, [], np.zeros(2)  # the row's half extents, turned rolls and all
     for roll in rolls:
         y += roll.size[1] / 2
-        at, turn = (rng.uniform(-2.0, 2.0), y, 0.0), rotation(0, 0, rng.normal(0, 0.05))
-        parts += [move(part, at, turn) for part in roll.parts]
+        x, angle = rng.uniform(-2.0, 2.0), rng.normal(0, 0.05)
+        parts += [move(part, (x, y, 0.0), rotation(0, 0, angle)) for part in roll.parts]
+        cos_a, sin_a = abs(np.cos(angle)), abs(np.sin(angle))
+        length, across = roll.size[:2]
+        reach = (cos_a * length + sin_a * across) / 2, (sin_a * length + cos_a * across) / 2
+        half = np.maximum(half, np.abs((x, y)) + reach)
         y += roll.size[1] / 2
-    length = max(roll.size[0] for roll in rolls) + 4.0  # ends 2 cm either way, and turned
     height = max(roll.size[2] for roll in rolls)
-    return ObjectModel("garment", parts, (length, width + 2.0, height))
+    return ObjectModel("garment", parts, (2 * half[0], 2 * half[1], height))
 
 
 def shoe(rng: np.random.Generator) -> ObjectModel:

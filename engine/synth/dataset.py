@@ -60,7 +60,8 @@ class SynthConfig:
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
-    # patches solid and each material evenly coloured, and sharpens more (`colour.SIM_STYLE`)
+    # patches solid and each material evenly coloured, and sharpens more, since v2.11 its
+    # sharpening stops short of black (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 

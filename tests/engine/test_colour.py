@@ -254,3 +254,12 @@ def test_halo_floor_keeps_sharpening_from_painting_an_edge_s_dark_side_black():
     assert ringed.min() >= 0.2 and ringed.mean() < slab.mean()  # darker, never black
     assert value[0.21][5:25, 17:20].max() > value[0.21][5:25, 5:15].max()  # the bright side
     assert np.all(value[0.21][32:, 32:] == 0)  # impenetrable stays black
+
+
+def test_halo_floor_is_a_brightness_between_0_and_1():
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    assert load_config(SynthConfig, None, ["colour.halo_floor=0.3"]).colour.halo_floor == 0.3
+    with pytest.raises(ConfigError, match="halo_floor"):
+        load_config(SynthConfig, None, ["colour.halo_floor=2"])

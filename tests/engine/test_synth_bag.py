@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import product
 
 import numpy as np
 import pytest
@@ -635,6 +636,10 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("bag_kinds", "[spaceship]"),
         ("bag_kinds", "[]"),
         ("rolled_clothes", "2"),
+        ("handle_tubes", "[0.1, 0.2]"),
+        ("handle_tubes", "[4, 3]"),
+        ("tube_metals", "[cotton]"),
+        ("tube_metals", "[]"),
         ("side_ribs", "[5, 2]"),
     ):
         with pytest.raises(ConfigError, match=key):
@@ -727,8 +732,21 @@ def test_clothes_are_folded_or_rows_of_rolls_standing_for_as_many_garments():
         assert sum(rolls) == 12 and max(rolls) <= 5 and all(n >= 2 for n in rolls[:-1])
     mixed = list(_clothes(np.random.default_rng(1), 40, 0.5))
     assert 10 < len(mixed) < 40  # some folded, some in rows
-    bag = compose_bag(np.random.default_rng(2), replace(SMALL, rolled_clothes=1.0))
-    assert "cotton" in bag.canvas.maps or "pet" in bag.canvas.maps
+    import engine.synth.bag as bag_module
+
+    headings = []
+    crumple = bag_module._crumple
+
+    def spy(window, rng, along=None):
+        headings.append(along)
+        crumple(window, rng, along)
+
+    for rolled in (0.0, 1.0):  # rolls are streaked along their axis, folded clothes are not
+        headings.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(bag_module, "_crumple", spy)
+            compose_bag(np.random.default_rng(2), replace(SMALL, rolled_clothes=rolled))
+        assert headings and all((h is None) == (rolled == 0.0) for h in headings)
 
 
 def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
@@ -751,7 +769,8 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
     def corners(parts, role, half_size):
         solids = [p.solid for p in parts if p.role == role and hasattr(p.solid, "size")]
         half = np.array([[sx, sy, 0] for sx in (-1, 1) for sy in (-1, 1)]) * (*half_size, 0)
-        return np.concatenate([half @ np.asarray(s.rot).T + s.center for s in solids])[:, :2]
+        boxes = [half @ np.asarray(s.rot).T + s.center for s in solids]
+        return np.concatenate(boxes or [np.zeros((0, 3))])[:, :2]
 
     def points(parts, roles):  # a stud's centre, every point of a ring
         solids = [p.solid for p in parts if p.role in roles]
@@ -761,36 +780,45 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
         return np.concatenate([np.reshape(h, (-1, 2)) for h in held] or [np.zeros((0, 2))])
 
     size, stood_out = (60.0, 42.0, 24.0), 0
+    half_box = np.array([[-30.0, -21.0], [30.0, -21.0], [30.0, 21.0], [-30.0, 21.0]])
     for seed in range(16):
-        for kind in ("trolley", "backpack"):
-            before = _shell_parts(kind, size, np.random.default_rng(seed), 8.0, True)
-            after = _shell_parts(kind, size, np.random.default_rng(seed), 8.0, True, on_walls=True)
+        for kind, corner in product(("trolley", "backpack", "briefcase"), (8.0, None)):
+            before = _shell_parts(kind, size, np.random.default_rng(seed), corner, True)
+            after = _shell_parts(
+                kind, size, np.random.default_rng(seed), corner, True, on_walls=True
+            )
             assert [p.role for p in before] == [p.role for p in after]
-            shell = next(
-                np.asarray(p.solid.points)
-                for p in after
-                if p.role == "shell" and hasattr(p.solid, "thick")
+            shell = next(  # a rounded shell's face, or a box's
+                (
+                    np.asarray(p.solid.points)
+                    for p in after
+                    if p.role == "shell" and hasattr(p.solid, "thick")
+                ),
+                half_box,
             )
             for parts, inside in ((after, True), (before, None)):
                 held = np.concatenate(
                     [
                         corners(parts, "zip_pull", (1.5, 0.5)),
                         corners(parts, "buckle", (1.5, 1.1)),
-                        points(parts, ("stud", "d_ring")),
+                        points(parts, ("stud", "d_ring", "zip")),
                     ]
                 )
                 within = _inside_polygon(held, shell)
                 if inside:
-                    assert within.all()
+                    assert within.all(), (seed, kind, corner)
                 else:
                     stood_out += (~within).sum()
     assert stood_out > 0  # the flaw it mends
-    plain = replace(BagConfig(), max_objects=1)
-    a = compose_bag(np.random.default_rng(9), plain)
-    b = compose_bag(np.random.default_rng(9), replace(plain, hardware_on_walls=True))
-    changed = {m for m in a.canvas.maps if not np.array_equal(a.canvas.maps[m], b.canvas.maps[m])}
-    assert changed <= {"steel", "stainless", "brass"}
-    assert [o.mask.sum() for o in a.objects] == [o.mask.sum() for o in b.objects]
+    for seed in range(3):
+        plain = replace(BagConfig(), max_objects=1, hardware_on_walls=False)
+        a = compose_bag(np.random.default_rng(seed), plain)
+        b = compose_bag(np.random.default_rng(seed), replace(plain, hardware_on_walls=True))
+        changed = {
+            m for m in a.canvas.maps if not np.array_equal(a.canvas.maps[m], b.canvas.maps[m])
+        }
+        assert changed and changed <= {"steel", "stainless", "brass"}  # the metal moved, only
+        assert [o.mask.sum() for o in a.objects] == [o.mask.sum() for o in b.objects]
 
 
 def test_side_ribs_run_round_a_bag_s_side_wall_and_change_nothing_else():
@@ -821,3 +849,45 @@ def test_side_ribs_run_round_a_bag_s_side_wall_and_change_nothing_else():
         kinds.add((hard, len(added) > len(ribs)))
     assert min(counts) >= 3 and max(counts) <= 8 and len(set(counts)) > 1
     assert {(True, False), (False, True), (False, False)} <= kinds  # hard, soft with a zip ...
+
+
+def test_tube_metals_set_what_a_trolley_s_handle_tubes_are_made_of_and_nothing_else():
+    """`tube_metals` (v2.11: three in four aluminium): the tubes' metal is drawn from them,
+    so a trolley is otherwise the same bag; aluminium tubes are thicker-walled, steel ones a
+    dense bar. `handle_tubes` sets their width."""
+    trolley = replace(BagConfig(), bag_kinds=("trolley",), max_objects=1)
+    made = {
+        metal: compose_bag(np.random.default_rng(4), replace(trolley, tube_metals=(metal,)))
+        for metal in ("aluminium", "steel")
+    }
+    a, b = made["aluminium"].canvas.maps, made["steel"].canvas.maps
+    changed = {m for m in a | b if not np.array_equal(a.get(m, 0), b.get(m, 0))}
+    assert changed == {"aluminium", "steel"}
+    masks = [[o.mask.sum() for o in made[m].objects] for m in made]
+    assert masks[0] == masks[1]
+    from engine.synth.bag import _trolley_frame
+
+    def tube_width(widths):
+        parts = _trolley_frame(60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, tubes=widths)
+        return max(p.solid.size[1] for p in parts if p.role == "handle_tube")
+
+    assert 2.0 <= tube_width((2.0, 3.6)) <= 3.6 and 2.8 <= tube_width((2.8, 4.5)) <= 4.5
+
+
+def test_fanned_keys_hang_to_one_side_of_their_ring_on_the_same_draws():
+    from engine.synth.clutter import keys
+
+    def headings(model):
+        bits = [p.solid for p in model.parts if p.role == "key" and hasattr(p.solid, "size")]
+        return np.array([np.arctan2(s.rot[1][0], s.rot[0][0]) for s in bits if s.size[0] == 5.0])
+
+    spread = []
+    for seed in range(20):
+        pinwheel, fanned = (
+            keys(np.random.default_rng(seed)),
+            keys(np.random.default_rng(seed), True),
+        )
+        assert [p.material for p in pinwheel.parts] == [p.material for p in fanned.parts]
+        assert np.all(np.abs(headings(fanned)) <= 0.6 + 1e-9)
+        spread.append(np.ptp(np.mod(headings(pinwheel), 2 * np.pi)))
+    assert max(spread) > 2.0  # before: all round the ring

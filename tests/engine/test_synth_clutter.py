@@ -107,8 +107,8 @@ def test_a_rolled_garment_holds_the_cloth_of_a_folded_one_graded_across_its_roll
 
 
 def test_rolled_clothes_lie_side_by_side_in_a_row():
-    for count in (2, 5):
-        row = rolled_clothes(np.random.default_rng(count), count)
+    for seed, count in enumerate((2, 5, 5, 3)):
+        row = rolled_clothes(np.random.default_rng(seed), count)
         bodies = [p for p in row.parts if p.role == "fabric" and isinstance(p.solid, Cylinder)]
         assert row.category == "garment" and len(bodies) == count
         y = np.array([p.solid.center[1] for p in bodies])
@@ -116,5 +116,12 @@ def test_rolled_clothes_lie_side_by_side_in_a_row():
         assert np.all(np.diff(y) > 0)  # one beside the next across the row ...
         gaps = np.diff(y) - (radius[1:] + radius[:-1])
         assert np.allclose(gaps, 0.0, atol=1e-9)  # ... touching, not piled up
-        assert 2 * radius.sum() <= row.size[1]
-        assert all(abs(p.solid.center[0]) <= row.size[0] / 2 for p in bodies)
+        pitch = 0.1  # drawn from above, the row lies within its stated size
+        canvas = Canvas(int(row.size[1] / pitch) + 40, int(row.size[0] / pitch) + 40, pitch)
+        at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
+        canvas.draw([move(p, at, np.eye(3)) for p in row.parts])
+        rows, cols = np.nonzero(canvas.footprint())
+        assert (rows.max() - rows.min() + 1) * pitch <= row.size[1] + 2 * pitch
+        assert (cols.max() - cols.min() + 1) * pitch <= row.size[0] + 2 * pitch
+        assert abs((rows.max() + rows.min()) / 2 * pitch - at[1]) < 0.3  # and about its middle
+        assert abs((cols.max() + cols.min()) / 2 * pitch - at[0]) < 2.5  # (ends drawn uneven)
