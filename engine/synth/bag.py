@@ -141,8 +141,6 @@ counted at 640 px wide (the benchmark's rule before v2.8).
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 
@@ -160,18 +158,11 @@ from engine.synth.objects import (
 )
 from engine.synth.parts import (
     ObjectModel,
-    box,
-    disc,
-    outline_sheet,
-    path,
     place,
-    ring,
-    rod,
-    sheet,
-    shell,
 )
 from engine.synth.scanner import Scanner
-from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, Sheet, rotation
+from engine.synth.shapes import Canvas, Cylinder, FanBeam, Sheet, rotation
+from engine.synth.shell import rounded_rect, shell_parts
 
 BAG_KINDS = ("trolley", "holdall", "backpack", "briefcase")
 # (length, width, depth) ranges in cm, the shell's material and wall (est.)
@@ -258,30 +249,31 @@ class BagConfig:
     # side's walls show wide and the faces apart across it; in the middle (v2.0-v2.4: 0.4-0.6),
     # a bag's top face is its bottom face shrunk about its centre, an even band all round
     fan_apex_mirror: bool = True  # the source on either side, drawn per bag (1 − share; v2.4: no)
-    moulding: bool = True  # hard shells show their edges, lips and ribs (`_moulding`), and
-    # every bag groups of screws and rivets along its edges (`_fittings`); v2.0-v2.4: neither
+    moulding: bool = True  # hard shells show their edges, lips and ribs (`shell._moulding`),
+    # and every bag groups of screws and rivets along its edges (`shell._fittings`); v2.0-v2.4:
+    # neither
     fringe: tuple[float, float] = (0.4, 1.2)  # a soft bag's ragged fabric edge reaches this far
-    # (cm) beyond its walls on both faces (`_fringe`); (0, 0): none, the bag ends on its piping,
-    # one crisp line (v2.0-v2.5)
+    # (cm) beyond its walls on both faces (`shell._fringe`); (0, 0): none, the bag ends on its
+    # piping, one crisp line (v2.0-v2.5)
     side_ribs: tuple[int, int] = (5, 12)  # ribs round a hard shell's side wall, seams round a
-    # soft one's (`_side_ribs`), seen from the side as the striped rims of real bags
+    # soft one's (`shell._side_ribs`), seen from the side as the striped rims of real bags
     # (sixray_benign); (0, 0): none (v2.0-v2.10)
     hardware_on_walls: bool = True  # screw groups follow the walls round the corners, zip
-    # pulls lie along the zip, studs and buckles keep inside the walls (`_shell_parts`);
+    # pulls lie along the zip, studs and buckles keep inside the walls (`shell.shell_parts`);
     # False: all could stand out of the shell, a blind reader's cue (v2.0-v2.10)
     handle_tubes: tuple[float, float] = (2.0, 3.6)  # how wide (cm) a trolley's outer handle
-    # tube is, drawn (`_trolley_frame`; v2.0-v2.10: 2.8-4.5, read as wide flat bars)
+    # tube is, drawn (`shell._trolley_frame`; v2.0-v2.10: 2.8-4.5, read as wide flat bars)
     tube_metals: tuple[str, ...] = ("aluminium",) * 3 + ("steel",)  # the handle tubes' metal,
     # one drawn: aluminium reads green with blue edges as real rails do, steel a solid blue bar
     # (v2.0-v2.10: half steel)
     rolled_clothes: float = 0.6  # the chance that the next garment packed is a row of 2-5
     # rolled ones (`clutter.rolled_clothes`) instead of one folded; 0: all folded (v2.0-v2.10)
     wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
-    # bands of slanted cloth 1-3 cm wide just inside its outline (`_creases`), as the stacked
+    # bands of slanted cloth 1-3 cm wide just inside its outline (`shell._creases`), as the stacked
     # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
-    # (`_fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
+    # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
     fit_projection: bool = True  # `frame_fit` applied in `_pose` to the bag's image as the
     # fan draws it, lengthening the side that makes it too wide or too tall; False: to the
     # bag's box before the pose (v2.1-v2.4), so a leaning or off-centre fan leaves white
@@ -399,509 +391,13 @@ class _Frame:
         return place(model, self.center + self.rot @ np.asarray(local_xyz), self.rot @ local_rot)
 
 
-def _rounded_rect(half_x: float, half_y: float, corner: float, n: int = 5) -> np.ndarray:
-    """Closed outline of a rectangle with rounded corners, as (x, y) points."""
-    corner = min(corner, half_x * 0.9, half_y * 0.9)
-    pts = []
-    for cx, cy, a0 in (
-        (half_x - corner, half_y - corner, 0.0),
-        (-half_x + corner, half_y - corner, 0.5 * np.pi),
-        (-half_x + corner, -half_y + corner, np.pi),
-        (half_x - corner, -half_y + corner, 1.5 * np.pi),
-    ):
-        for a in np.linspace(a0, a0 + 0.5 * np.pi, n):
-            pts.append((cx + corner * np.cos(a), cy + corner * np.sin(a)))
-    pts.append(pts[0])
-    return np.asarray(pts)
-
-
-def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`outline` bulged and dented by a smooth random amount, as a soft bag's edge is."""
-    n = len(outline)
-    phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.0, 0.035, 3)
-    t = np.linspace(0, 2 * np.pi, n)
-    wobble = 1 + sum(amp[k] * np.sin((k + 2) * t + phase[k]) for k in range(3))
-    out = outline * wobble[:, None]
-    out[-1] = out[0]
-    return out
-
-
-def _inward(outline: np.ndarray, at: int) -> np.ndarray:
-    """The unit normal into a closed `outline` (x, y cm) at its point `at`: to the left of the
-    way round when the outline runs anticlockwise (by its signed area), else to the right."""
-    x, y = np.asarray(outline, float).T
-    anticlockwise = float(x[:-1] @ y[1:] - x[1:] @ y[:-1]) > 0
-    gap = outline[(at + 1) % len(outline)] - outline[at - 1]
-    inward = np.array([-gap[1], gap[0]]) if anticlockwise else np.array([gap[1], -gap[0]])
-    return inward / max(float(np.hypot(*gap)), 1e-9)
-
-
-def _walls_rng(walls: np.ndarray, person: bytes = b"") -> np.random.Generator:
-    """A generator seeded by a bag's `walls` (and `person`, one stream per feature): a feature
-    drawn from it leaves the bag's own random numbers, and so the rest of the bag, as they were."""
-    digest = hashlib.blake2b(walls.tobytes(), digest_size=8, person=person).digest()
-    return np.random.default_rng(int.from_bytes(digest, "little"))
-
-
-def _ring(outline: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """A closed `outline` resampled every `step` cm, with its outward unit normals."""
-    closed = np.asarray(outline, float)
-    gaps = np.diff(closed, axis=0)
-    along = np.concatenate([[0.0], np.cumsum(np.hypot(*gaps.T))])
-    t = np.arange(0.0, along[-1], step)
-    ring = np.stack([np.interp(t, along, closed[:, k]) for k in (0, 1)], axis=1)
-    tangent = np.roll(ring, -1, axis=0) - np.roll(ring, 1, axis=0)
-    normal = np.stack([tangent[:, 1], -tangent[:, 0]], axis=1)
-    normal /= np.maximum(np.hypot(*normal.T), 1e-9)[:, None]
-    if np.mean(np.sum(normal * ring, axis=1)) < 0:  # point outwards
-        normal = -normal
-    return ring, normal
-
-
-def _fringe(walls: np.ndarray, depth: float, fabric: str, reach, rng) -> list[Part]:
-    """A soft bag's ragged fabric edge outside its piping, on both faces: seam allowances,
-    flaps and bulging cloth, up to `reach` (cm, a range) beyond the walls, 2.5-5 mm of cloth.
-    Drawn first, so its cavity carves only itself."""
-    ring, normal = _ring(walls, 0.8)  # a point every 8 mm: ragged at that scale
-    parts = []
-    for z in (-depth / 2, depth / 2):
-        width = float(rng.uniform(*reach))
-        phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.2, 0.5, 3)
-        u = np.linspace(0, 2 * np.pi, len(ring), endpoint=False)
-        smooth = 0.5 + sum(amp[k] * np.sin((3 * k + 4) * u + phase[k]) for k in range(3)) / 3
-        out = width * np.clip(smooth + rng.normal(0, 0.06, len(ring)), 0.05, 1.0)
-        edge = ring + normal * out[:, None]
-        thick = float(rng.uniform(0.25, 0.5))  # folded layers and a padded edge
-        parts.append(outline_sheet("fringe", fabric, edge, thick, z))
-        inner = outline_sheet("fringe", fabric, ring, thick, z)
-        parts.append(replace(inner, sign=-1.0))
-    return parts
-
-
-def _creases(
-    walls: np.ndarray,
-    depth: float,
-    wall: float,
-    fabric: str,
-    count: tuple[int, int],
-    rng: np.random.Generator,
-) -> list[Part]:
-    """Creases of a soft bag's crumpled walls: `count` (a range) stretches of wall cloth
-    (`wall` cm thick) that slant or bulge inwards. A stretch 15-40 % of the bag's `depth` high,
-    slanted to span 1-3 cm seen from above, is a band of that width whose thickness is the
-    cloth's times its height over its width: narrow bands strong, wide ones faint. Each band
-    follows the walls 0.2-2.6 cm inside them, by a smooth random amount along the way. A packed
-    soft wall is never one upright sheet; the fan shows its buckles as bands stacked inside the
-    bag's outline (sixray_benign). A band is one ring-shaped sheet: its outer edge, then its
-    inner edge backwards, joined where they start."""
-    ring, normal = _ring(walls, 1.0)
-    around = np.linspace(0, 2 * np.pi, len(ring), endpoint=False)
-    parts = []
-    for _ in range(int(rng.integers(count[0], count[1] + 1))):
-        phase, amp = rng.uniform(0, 2 * np.pi, 3), rng.uniform(0.0, 0.3, 3)
-        inset = rng.uniform(0.2, 0.8) + sum(
-            amp[k] * (1 + np.sin((k + 2) * around + phase[k])) for k in range(3)
-        )
-        width, high = rng.uniform(1.0, 3.0), rng.uniform(0.15, 0.4) * depth
-        thick, z = wall * high / width, rng.uniform(-0.45, 0.45) * depth
-        outer = ring - normal * inset[:, None]
-        inner = outer - normal * width
-        band = np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
-        parts.append(outline_sheet("side_wall", fabric, band, thick, z))
-    return parts
-
-
-def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, wall: float):
-    """A closed shell of `wall` cm around the prism of `outline` (x, y cm) and `depth`: its two
-    faces as sheets, its side wall as one upright slab per edge of the outline."""
-    outline = np.asarray(outline, float)
-    parts = [
-        outline_sheet(role, material, outline, wall, z)
-        for z in (-(depth - wall) / 2, (depth - wall) / 2)
-    ]
-    inner_depth = depth - 2 * wall
-    for a, b in itertools.pairwise(outline):
-        length = float(np.hypot(*(b - a)))
-        if length < 1e-6:
-            continue
-        mid = (a + b) / 2
-        heading = rotation(0, 0, float(np.arctan2(b[1] - a[1], b[0] - a[0])))
-        parts.append(box(role, material, (*mid, 0.0), (length, wall, inner_depth), rot=heading))
-    return parts
-
-
-def _shell_parts(
-    kind: str,
-    size,
-    rng: np.random.Generator,
-    corner: float | None = None,
-    moulding: bool = False,
-    fringe: tuple[float, float] = (0.0, 0.0),
-    creases: tuple[int, int] = (0, 0),
-    side_fittings: float = 0.0,
-    plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
-    on_walls: bool = False,
-    side_ribs: tuple[int, int] = (0, 0),
-    tubes: tuple[float, float] = (2.8, 4.5),
-    tube_metals: tuple[str, ...] = ("aluminium", "steel"),
-):
-    """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
-
-    `corner`: the shell's corners are rounded with this radius (cm) and a soft bag's walls
-    follow the bulge of its piping; None: a box (simulator v2.0-v2.2, whose random numbers it
-    draws in the same order). `moulding`: screws and rivets along the edges (`_fittings`), and
-    a hard shell's edges, lips and ribs (`_moulding`; v2.0-v2.4 drew neither). `fringe`: a
-    rounded soft bag's ragged cloth edge reaches this far (cm, a range) beyond its walls
-    (`_fringe`; (0, 0): none, v2.0-v2.5). `creases`: how many bands of buckled wall cloth
-    a rounded soft bag shows (`_creases`, a range; (0, 0): none, v2.0-v2.8). `side_fittings`:
-    the share of `moulding`'s screw groups driven through the side walls, seen side-on
-    (`_fittings`; 0: all seen face-on, v2.5-v2.8). `plates`: a trolley's frame plate is made of
-    one of these, drawn (`_trolley_frame`). `on_walls`: screw groups follow
-    the walls round corners, the zip follows the walls, its pulls lie along it and the studs,
-    D-rings and buckles on the faces keep 2.5 cm inside the walls, so no hardware stands out of
-    the shell (v2.0-v2.10: all could). `side_ribs`: a rounded shell's side wall has this many ribs
-    or seams round it (a range, `_side_ribs`, on random numbers of their own; none: v2.0-v2.10).
-    `tubes`, `tube_metals`: how wide a trolley's handle tubes are and the metals they are made
-    of, one drawn (`_trolley_frame`)."""
-    length, width, depth = size
-    rounded = corner is not None
-    hard = kind == "trolley" and rng.random() < 0.4
-    fabric = "polycarbonate" if hard else str(rng.choice(["nylon", "pet", "nylon"]))
-    wall = rng.uniform(0.2, 0.3) if hard else rng.uniform(0.06, 0.14)
-    parts = []
-    if not rounded:  # a box: shell, and the lining on both big faces
-        parts += shell("shell", fabric, (length, width, depth), wall)
-        for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
-            parts.append(sheet("lining", "pet", (0, 0, z), (length - 1, width - 1), 0.03))
-    coating = None
-    if not hard and rng.random() < 0.75:
-        # PVC-coated fabric: faint face-on, but the side walls seen edge-on make the green rim
-        # real scans show around a soft bag
-        coating = rng.uniform(0.01, 0.03)
-        if not rounded:
-            parts += shell("coating", "pvc", (length, width, depth), coating)
-    corner = rng.uniform(2, 7) if corner is None else corner
-    outline = _rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner)
-    if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
-        r = rng.uniform(0.2, 0.4)
-        wired = rng.random() < 0.5
-        squashes = []
-        for z in (-depth / 2, depth / 2):
-            squashes.append(_squashed(outline, rng))  # a soft bag is never quite rectangular
-            parts.append(path("piping", "pvc", squashes[-1], r, z))
-            if wired:
-                parts.append(path("piping", "steel", squashes[-1], rng.uniform(0.08, 0.15), z))
-        walls = squashes[0]  # a rounded shell follows the first face's bulge
-        for _ in range(int(rng.integers(1, 4))):  # soft sides bulge: seams and folds of the wall
-            bulge = _squashed(outline, rng) * rng.uniform(1.0, 1.04)
-            z = rng.uniform(-0.4, 0.4) * depth
-            parts.append(path("side_wall", fabric, bulge, rng.uniform(0.15, 0.4), z))
-    else:
-        walls = outline
-    if rounded:
-        # as long and wide as the box it replaces (the frame is fitted to that), bulges and all
-        walls = walls / np.abs(walls).max(axis=0) * [length / 2, width / 2]
-        parts += _rounded_shell("shell", fabric, walls, depth, wall)
-        inner = walls * (1 - 1.0 / np.array([length, width]))
-        for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
-            parts.append(outline_sheet("lining", "pet", inner, 0.03, z))
-        if coating is not None:
-            parts += _rounded_shell("coating", "pvc", walls, depth, coating)
-    # A soft bag's ragged edge and buckled walls, on random numbers of their own (the bag is
-    # otherwise the same without them), drawn first: the fringe's cavity carves only the fringe
-    first = []
-    if rounded and not hard and fringe[1] > 0:
-        first += _fringe(walls, depth, fabric, fringe, _walls_rng(walls))
-    if rounded and not hard and creases[1] > 0:
-        first += _creases(walls, depth, wall, fabric, creases, _walls_rng(walls, b"creases"))
-    parts = first + parts
-    if moulding:
-        # which screw groups go through the walls: random numbers of their own too
-        sideways = _walls_rng(walls, b"fittings") if side_fittings else None
-        parts += _fittings(walls, depth, rng, sideways, side_fittings, follow=on_walls)
-        if hard:
-            parts += _moulding(walls, depth, rng)
-    if rounded and side_ribs[1] > 0:
-        ribs_rng = _walls_rng(walls, b"side ribs")
-        parts += _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
-    zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
-    zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
-    zip_outline = outline if kind != "holdall" else _rounded_rect(length * 0.4, 1.0, 0.5)
-    edge = walls if rounded else outline  # where the shell is: a box's walls are its outline
-    if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
-        zip_outline = edge
-    parts.append(path("zip", zip_metal, zip_outline * 0.97, rng.uniform(0.1, 0.2), zip_z))
-    for _ in range(int(rng.integers(1, 5))):  # zip pulls
-        at = int(rng.integers(len(zip_outline)))
-        x, y = zip_outline[at] * 0.97
-        heading = rng.uniform(0, np.pi)
-        if on_walls:  # hanging from the zip along it, just inside: not across the walls
-            inward = _inward(zip_outline, at)
-            heading = np.arctan2(-inward[0], inward[1]) + (heading - np.pi / 2) * 0.1
-            x, y = (x, y) + inward * 1.0
-        turn = rotation(0, 0, heading)
-        parts.append(box("zip_pull", zip_metal, (x, y, zip_z), (3.0, 1.0, 0.2), rot=turn))
-        parts.append(ring("zip_pull", zip_metal, (x, y, zip_z), 0.5, 0.06, 8))
-    if rng.random() < 0.6:  # a front pocket with its own zip
-        pw, ph = length * rng.uniform(0.4, 0.7), width * rng.uniform(0.3, 0.6)
-        px, py = rng.uniform(-0.2, 0.2) * length, rng.uniform(-0.2, 0.2) * width
-        if rounded:  # sewn on the face, not hanging over its edge
-            px = float(np.clip(px, -(length - pw) / 2 + 2, (length - pw) / 2 - 2))
-            py = float(np.clip(py, -(width - ph) / 2 + 2, (width - ph) / 2 - 2))
-        pocket = _rounded_rect(pw / 2, ph / 2, 2.0) + np.array([px, py])
-        parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
-        if rounded:
-            parts.append(outline_sheet("pocket", fabric, pocket, wall, depth / 2))
-        else:
-            parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
-    for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
-        at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
-        x, y = outline[at] * share
-        if on_walls:  # on a face, 2.5 cm or more inside its walls: none stands out of them
-            depth_in = 2.5 + (1 - share) * float(np.hypot(*edge[at]))
-            x, y = edge[at] + _inward(edge, at) * depth_in
-        z = float(rng.choice([-depth / 2, depth / 2]))
-        kind_ = rng.integers(3)
-        if kind_ == 0:
-            parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
-        elif kind_ == 1:
-            parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), 0.15, 10))
-        else:
-            turn = rotation(0, 0, rng.uniform(0, np.pi))
-            parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
-    if kind == "trolley":
-        rounded_corner = corner if rounded else None
-        parts += _trolley_frame(
-            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals
-        )
-    elif kind == "holdall":
-        for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
-            x0, x1 = -length * 0.2, length * 0.2
-            y = side * width * 0.12
-            loop = [(x0, y), (x0 * 0.6, y + side * 4), (x1 * 0.6, y + side * 4), (x1, y)]
-            parts.append(path("handle", "nylon", loop, 0.5, depth / 2 + 0.5))
-            for x in (x0, x1):
-                parts.append(disc("rivet", "steel", (x, y, depth / 2), 0.4, 0.3))
-        for x in (-length / 2 + 2, length / 2 - 2):
-            parts.append(ring("d_ring", "steel", (x, 0, depth * 0.3), 1.2, 0.2))
-    elif kind == "backpack":
-        for side in (-1, 1):  # padded shoulder straps with buckles and adjusters
-            y = side * width * 0.22
-            parts.append(
-                box("strap", "polyethylene", (0, y, -depth / 2 - 1), (length * 0.8, 6, 1.5))
-            )
-            parts.append(
-                box("buckle", "polypropylene", (-length * 0.3, y, -depth / 2 - 1), (4, 3, 0.8))
-            )
-            parts.append(
-                box("adjuster", "aluminium", (length * 0.1, y, -depth / 2 - 1), (3, 2.5, 0.3))
-            )
-        parts.append(
-            path("frame", "aluminium", [(-length * 0.4, 0), (length * 0.4, 0)], 0.3, -depth / 2)
-        )
-    else:  # briefcase: a handle and two brass clasps
-        parts.append(box("handle", "abs", (length / 2 + 1.5, 0, 0), (3.0, 11.0, 2.5)))
-        parts.append(
-            rod("handle", "steel", (length / 2 + 0.5, -5, 0), (length / 2 + 0.5, 5, 0), 0.15)
-        )
-        for y in (-width * 0.3, width * 0.3):
-            parts += shell("clasp", "brass", (2.0, 3.0, 1.0), 0.1, (length / 2 - 0.5, y, 0))
-    return parts
-
-
-def _fittings(
-    walls: np.ndarray,
-    depth: float,
-    rng: np.random.Generator,
-    sideways: np.random.Generator | None = None,
-    share: float = 0.0,
-    follow: bool = False,
-) -> list[Part]:
-    """Screws and rivets in small groups along a bag's outline (`walls`, x, y cm): where
-    handles, feet, corner guards and the trolley's housings are fixed. Real scans show tens of
-    such dense specks on the edges of every bag (sixray_benign).
-
-    With a generator `sideways`, a `share` of the groups are screws driven through the side
-    wall instead: the fan sees them side-on, a head at the wall and a shaft pointing inwards,
-    square to the wall, the nail and T shapes real scans show along a bag's walls. `sideways`
-    draws which groups and their shafts, so the bag is otherwise the same. `follow`: a face-on
-    group follows the walls round a corner, as the side-on ones do, where stepping along a
-    straight line (v2.5-v2.10) left dots outside the shell."""
-    parts = []
-    n = len(walls)
-    if sideways is not None or follow:  # the walls every 2.5 mm, where a screw goes through them
-        ring, normal = _ring(walls, 0.25)
-    for _ in range(int(rng.integers(5, 10))):
-        at = int(rng.integers(n))
-        tangent = walls[(at + 1) % n] - walls[at - 1]
-        tangent = tangent / max(float(np.hypot(*tangent)), 1e-6)
-        z = float(rng.choice([-depth / 2 + 0.4, depth / 2 - 0.4]))
-        metal = str(rng.choice(["steel", "steel", "stainless", "brass"]))
-        radius, thick = rng.uniform(0.2, 0.45), rng.uniform(0.3, 0.8)
-        inset = rng.uniform(0.93, 0.98)
-        side = sideways is not None and sideways.random() < share
-        if side:
-            shaft, z = sideways.uniform(0.6, 1.5), sideways.uniform(-0.35, 0.35) * depth
-        for k in range(int(rng.integers(2, 5))):
-            step = tangent * (k * rng.uniform(1.2, 2.5))
-            if side or follow:  # the wall where it is nearest: a corner curves away from the line
-                j = int(np.argmin(np.hypot(*(ring - (walls[at] + step)).T)))
-            if not side:
-                x, y = ring[j] * inset if follow else walls[at] * inset + step
-                parts.append(disc("fitting", metal, (x, y, z), radius, thick))
-                continue
-            head = ring[j] - normal[j] * 0.05
-            under = head - normal[j] * 0.2
-            tip = under - normal[j] * shaft
-            parts.append(rod("fitting", metal, (*head, z), (*under, z), radius))
-            parts.append(rod("fitting", metal, (*under, z), (*tip, z), radius * 0.5))
-    return parts
-
-
-def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list[Part]:
-    """What a hard shell's moulding adds to its outline (`walls`, x, y cm) and `depth`.
-
-    Real scans show a hard case's side walls as stacked contour lines between its two faces,
-    seen apart by an oblique or leaning fan (sixray_benign): the thick bent edge of each face,
-    the two halves' lips meeting at mid-height (on an aluminium frame in some cases), and ribs
-    moulded along each face, seen face-on as pairs of thin lines.
-    """
-    parts = []
-    bead = rng.uniform(0.3, 0.5)
-    for z in (-depth / 2 + bead, depth / 2 - bead):  # the face's edge, bent into the wall
-        parts.append(path("shell_edge", "polycarbonate", walls * 0.985, bead, z))
-    lip = "aluminium" if rng.random() < 0.3 else "polycarbonate"
-    radius = rng.uniform(0.2, 0.35)
-    for z in (-0.7, 0.7):  # each half's lip, where they close
-        parts.append(path("shell_lip", lip, walls * 0.99, radius, z))
-    half_x, half_y = np.abs(walls).max(axis=0)
-    ribs = int(rng.integers(2, 6))
-    for z in (-depth / 2 + 0.3, depth / 2 - 0.3):
-        for k in range(ribs):
-            y = half_y * (2 * (k + 1) / (ribs + 1) - 1) * 0.8
-            for dy in (-0.6, 0.6):  # a rib's two flanks
-                line = [(-half_x * 0.8, y + dy), (half_x * 0.8, y + dy)]
-                parts.append(path("shell_rib", "polycarbonate", line, 0.25, z))
-    return parts
-
-
-def _side_ribs(
-    walls: np.ndarray,
-    depth: float,
-    count: tuple[int, int],
-    rng: np.random.Generator,
-    fabric: str | None = None,
-) -> list[Part]:
-    """What runs round a bag's side wall at `count` (a range) heights: a hard shell's moulded
-    ribs, or (`fabric`) a soft bag's seams and, in half of them, the steel teeth of an expander
-    zip. A leaning or oblique fan sees the wall from the side, so they show as a band
-    of lines along its outline (`walls`, x, y cm), the striped rim of real bags (sixray_benign)."""
-    parts = []
-    for _ in range(int(rng.integers(count[0], count[1], endpoint=True))):
-        z = rng.uniform(-0.42, 0.42) * depth
-        if fabric is None:
-            parts.append(path("shell_rib", "polycarbonate", walls, rng.uniform(0.12, 0.25), z))
-        else:
-            parts.append(path("side_seam", fabric, walls, rng.uniform(0.15, 0.3), z))
-    if fabric is not None and rng.random() < 0.5:
-        z = rng.uniform(-0.3, 0.3) * depth
-        parts.append(path("expander_zip", "steel", walls * 0.995, rng.uniform(0.08, 0.14), z))
-    return parts
-
-
-def _trolley_frame(
-    length: float,
-    width: float,
-    depth: float,
-    rng: np.random.Generator,
-    corner: float | None = None,
-    plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
-    tubes: tuple[float, float] = (2.8, 4.5),
-    metals: tuple[str, ...] = ("aluminium", "steel"),
-) -> list[Part]:
-    """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn), a
-    frame plate (of one of `plates`), the grip and wheels of a trolley.
-
-    `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
-    its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
-    """
-    parts = []
-    z = -depth / 2 + 1.5
-    tube_w = rng.uniform(*tubes)
-    metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
-    for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
-        for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
-            w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
-            center = (length * (0.46 - length_share / 2), y, z)
-            wall = 0.12 if metal == "aluminium" else 0.05
-            parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
-    parts.append(
-        box(
-            "frame_plate",
-            # PVC plates read green. One draw even from a single material, as from two or three,
-            # so that the bag after the plate is the same whichever `plates` are given
-            plates[int(rng.integers(0, max(len(plates), 2))) % len(plates)],
-            (0, 0, -depth / 2 + 0.5),
-            (length * 0.9, width * 0.8, 0.3),
-        )
-    )
-    parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * 0.66, 2.5)))
-    parts.append(box("grip", "steel", (length / 2 - 1.5, 0, z), (1.0, 3.0, 0.8)))
-    parts.append(box("side_handle", "abs", (0, width / 2 - 1.0, 0), (14.0, 2.0, 3.0)))
-    wheels = 4 if rng.random() < 0.6 else 2
-    corners = [(-1, -1), (-1, 1)] + ([(1, -1), (1, 1)] if wheels == 4 else [])
-    r = rng.uniform(2.2, 3.5)
-    if corner is not None:
-        for sx, sy in corners:
-            parts += _spinner(sx, sy, length, width, depth, corner, r)
-        return parts
-    for sx, sy in corners:
-        x, y = sx * (length / 2 - r - 0.5), sy * (width / 2 - r - 0.5)
-        parts += [
-            *shell(
-                "wheel_housing", "abs", (2 * r + 1.5, 2 * r + 1.5, 3.0), 0.3, (x, y, -depth / 2 + 2)
-            ),
-            Part("wheel", "rubber", _wheel(x, y, -depth / 2 + 2, r)),
-            rod("axle", "steel", (x, y - 1.2, -depth / 2 + 2), (x, y + 1.2, -depth / 2 + 2), 0.4),
-            disc("bearing", "steel", (x, y, -depth / 2 + 2), 0.9, 0.8, rotation(np.pi / 2, 0, 0)),
-        ]
-        for dx in (-r, r):  # the housing's screws
-            parts.append(disc("screw", "steel", (x + dx, y, -depth / 2 + 3.5), 0.25, 0.4))
-    return parts
-
-
-def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
-    """A spinner wheel on a rounded shell's corner (`sx`, `sy`: which one, ±1): a hollow round
-    turret centred on the middle of the corner's arc, so half of it stands out of the shell as
-    real ones do, its steel swivel pin, and twin wheels of radius `r`·0.7 under it. Seen from
-    above it is a ring with a dot, as in real scans, where box housings read as boxes."""
-    inset = corner * (1 - np.sqrt(0.5))  # the arc's middle, from the box's corner
-    x, y = sx * (length / 2 - inset), sy * (width / 2 - inset)
-    z = -depth / 2 + 1.5
-    turret = r + 0.8
-    wheel = 0.7 * r
-    parts = [
-        disc("wheel_housing", "abs", (x, y, z), turret, 2.6),
-        Part("wheel_housing", "abs", Cylinder((x, y, z), np.eye(3), turret - 0.35, 2.0), -1.0),
-        disc("swivel_pin", "steel", (x, y, z), 0.5, 2.4),
-    ]
-    for dy in (-0.9, 0.9):  # twin wheels on one axle, below the turret
-        parts.append(Part("wheel", "rubber", _wheel(x, y + dy, z - 1.5, wheel, width=1.4)))
-    parts.append(rod("axle", "steel", (x, y - 1.8, z - 1.5), (x, y + 1.8, z - 1.5), 0.3))
-    return parts
-
-
-def _wheel(x: float, y: float, z: float, r: float, width: float = 2.0) -> Cylinder:
-    return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=width)
-
-
 def _hull(size, rot: np.ndarray, corner: float | None) -> np.ndarray:
     """Points (world cm, about the bag's centre) whose projection covers the bag turned by
     `rot`, with the 2 cm that handles stick out: a box's corners, or a rounded outline's."""
     if corner is None:
         corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
         return corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T
-    rim = _rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
+    rim = rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
     return np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
 
 
@@ -1176,7 +672,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
     pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
-    bag_parts = _shell_parts(
+    bag_parts = shell_parts(
         kind,
         size,
         rng,
@@ -1195,13 +691,13 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]
     rounded = np.asarray(lining[0].points) if corner is not None and lining else None
     frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0], rounded)
-    shell_parts = frame.place(shell_model, (0, 0, 0), np.eye(3)).parts
-    shell_window = canvas.draw(shell_parts)
+    placed_shell = frame.place(shell_model, (0, 0, 0), np.eye(3)).parts
+    shell_window = canvas.draw(placed_shell)
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     inside = None  # a rounded shell holds the clothes in: they end at its walls
     if corner is not None:
         scratch = Canvas(cfg.height, cfg.width, pitch, fan)
-        scratch.draw(p for p in shell_parts if p.role == "shell" and isinstance(p.solid, Sheet))
+        scratch.draw(p for p in placed_shell if p.role == "shell" and isinstance(p.solid, Sheet))
         inside = scratch.footprint()
 
     load = _Load(frame.inner)

@@ -178,19 +178,19 @@ def _straight(cfg: BagConfig) -> BagConfig:
 
 
 def test_a_rounded_shell_has_round_corners_as_long_and_wide_as_the_box():
-    from engine.synth.bag import _shell_parts
     from engine.synth.shapes import Sheet
+    from engine.synth.shell import shell_parts
 
     size = np.array([55.0, 38.0, 25.0])
     for seed in range(6):
-        parts = _shell_parts("holdall", size, np.random.default_rng(seed), corner=6.0)
+        parts = shell_parts("holdall", size, np.random.default_rng(seed), corner=6.0)
         faces = [p.solid for p in parts if p.role == "shell" and isinstance(p.solid, Sheet)]
         assert len(faces) == 2
         outline = np.array(faces[0].points)
         np.testing.assert_allclose(np.abs(outline).max(axis=0), size[:2] / 2)
         corner = np.hypot(*(np.abs(outline) - size[:2] / 2).T).min()
         assert corner > 1.0, seed  # cm from the box corner (round 6 cm: 2.5 less bulge; square: 0)
-        boxy = _shell_parts("holdall", size, np.random.default_rng(seed))
+        boxy = shell_parts("holdall", size, np.random.default_rng(seed))
         assert not any(p.role == "shell" and isinstance(p.solid, Sheet) for p in boxy)
 
 
@@ -238,19 +238,19 @@ def test_within_pulls_a_corner_item_inside_a_round_outline():
 
 
 def test_a_rounded_trolley_has_spinner_wheels_on_its_corners():
-    from engine.synth.bag import _shell_parts
     from engine.synth.shapes import Box, Cylinder
+    from engine.synth.shell import shell_parts
 
     size = np.array([60.0, 40.0, 25.0])
     for seed in range(4):
-        parts = _shell_parts("trolley", size, np.random.default_rng(seed), corner=8.0)
+        parts = shell_parts("trolley", size, np.random.default_rng(seed), corner=8.0)
         turrets = [p.solid for p in parts if p.role == "wheel_housing" and p.sign > 0]
         assert len(turrets) in (2, 4) and all(isinstance(t, Cylinder) for t in turrets), seed
         inset = 8.0 * (1 - np.sqrt(0.5))  # the middle of the corner's arc
         for t in turrets:
             np.testing.assert_allclose(np.abs(t.center[:2]), size[:2] / 2 - inset)
             assert abs(t.rot[2, 2]) == 1.0  # round seen from above: its axis along the beam
-        boxy = _shell_parts("trolley", size, np.random.default_rng(seed))  # v2.0-v2.2
+        boxy = shell_parts("trolley", size, np.random.default_rng(seed))  # v2.0-v2.2
         housings = [p.solid for p in boxy if p.role == "wheel_housing"]
         assert housings and all(isinstance(h, Box) for h in housings)
 
@@ -351,12 +351,12 @@ def test_a_projected_fit_fills_the_frame_with_an_oblique_fan():
 
 
 def test_moulding_gives_a_hard_shell_edges_lips_and_ribs():
-    from engine.synth.bag import _shell_parts
+    from engine.synth.shell import shell_parts
 
     roles = set()
     for seed in range(12):  # 4 in 10 trolleys are hard
         for moulded in (False, True):
-            parts = _shell_parts(
+            parts = shell_parts(
                 "trolley", (60.0, 42.0, 24.0), np.random.default_rng(seed), 8.0, moulded
             )
             found = {p.role for p in parts} & {"shell_edge", "shell_lip", "shell_rib"}
@@ -370,7 +370,8 @@ def test_moulding_gives_a_hard_shell_edges_lips_and_ribs():
 def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_else():
     """`fringe` (v2.6): a soft bag's ragged cloth edge beyond its piping, on its own random
     numbers, so the bag is otherwise the same to the bit; a hard shell has none."""
-    from engine.synth.bag import _inside_polygon, _shell_parts
+    from engine.synth.bag import _inside_polygon
+    from engine.synth.shell import shell_parts
 
     plain = replace(BagConfig(), fringe=(0.0, 0.0), bag_kinds=("backpack",), max_objects=1)
     for seed in range(2):
@@ -386,7 +387,7 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
         before, after = without.canvas.maps[changed[0]], fringed.canvas.maps[changed[0]]
         assert (after - before).max() > 0.2 and (after - before).min() > -1e-4  # cloth added
         assert [o.mask.sum() for o in without.objects] == [o.mask.sum() for o in fringed.objects]
-    parts = _shell_parts(
+    parts = shell_parts(
         "backpack", (45.0, 33.0, 18.0), np.random.default_rng(3), 8.0, True, (0.4, 1.2)
     )
     fringe = [p for p in parts if p.role == "fringe"]
@@ -397,7 +398,7 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
         reach = np.hypot(*(edge - inner).T)  # ... by at most 1.2 cm
         assert reach.max() <= 1.2 + 1e-9 and np.median(reach) > 0.1
     for seed in range(12):  # 4 in 10 trolleys are hard: never a fringe
-        parts = _shell_parts(
+        parts = shell_parts(
             "trolley", (60.0, 42.0, 24.0), np.random.default_rng(seed), 8.0, True, (0.4, 1.2)
         )
         hard = {p.material for p in parts if p.role == "shell"} == {"polycarbonate"}
@@ -407,7 +408,8 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
 def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_else():
     """`wall_creases` (v2.9): bands of buckled wall cloth inside a soft bag's outline, on their
     own random numbers, so the bag is otherwise the same to the bit; none on a hard shell."""
-    from engine.synth.bag import _inside_polygon, _ring, _shell_parts
+    from engine.synth.bag import _inside_polygon
+    from engine.synth.shell import _ring, shell_parts
 
     plain = replace(BagConfig(), wall_creases=(0, 0), bag_kinds=("backpack",), max_objects=1)
     for seed in range(2):
@@ -428,8 +430,8 @@ def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_
     size = (45.0, 33.0, 18.0)
     counts = []
     for seed in range(6):
-        base = _shell_parts("backpack", size, np.random.default_rng(seed), 8.0, True, (0.4, 1.2))
-        parts = _shell_parts(
+        base = shell_parts("backpack", size, np.random.default_rng(seed), 8.0, True, (0.4, 1.2))
+        parts = shell_parts(
             "backpack", size, np.random.default_rng(seed), 8.0, True, (0.4, 1.2), (3, 8)
         )
         fringe = sum(p.role == "fringe" for p in base)
@@ -459,10 +461,8 @@ def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_
     assert min(counts) >= 3 and max(counts) <= 8 and len(set(counts)) > 1
     for seed in range(12):  # 4 in 10 trolleys are hard: never creased
         size = (60.0, 42.0, 24.0)
-        parts = _shell_parts(
-            "trolley", size, np.random.default_rng(seed), 8.0, True, (0, 0), (3, 8)
-        )
-        base = _shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
+        parts = shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True, (0, 0), (3, 8))
+        base = shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
         hard = {p.material for p in parts if p.role == "shell"} == {"polycarbonate"}
         assert hard == (len(parts) == len(base))
 
@@ -471,7 +471,8 @@ def test_side_fittings_are_screws_through_the_walls_seen_side_on_and_change_noth
     """`side_fittings` (v2.9): screw groups driven through the side walls, a head at the wall
     and a shaft pointing inwards, on their own random numbers: only the screws' metal maps
     change, and the groups, their metals and their number stay as they were."""
-    from engine.synth.bag import _fittings, _inside_polygon, _ring, _rounded_rect
+    from engine.synth.bag import _inside_polygon
+    from engine.synth.shell import _fittings, _ring, rounded_rect
 
     plain = replace(BagConfig(), side_fittings=0.0, bag_kinds=("backpack",), max_objects=1)
     for seed in range(2):
@@ -484,7 +485,7 @@ def test_side_fittings_are_screws_through_the_walls_seen_side_on_and_change_noth
         }
         assert changed and changed <= {"steel", "stainless", "brass"}
         assert [o.mask.sum() for o in face_on.objects] == [o.mask.sum() for o in sideways.objects]
-    walls = _rounded_rect(20.0, 15.0, 6.0)  # a rounded shell's outline
+    walls = rounded_rect(20.0, 15.0, 6.0)  # a rounded shell's outline
     dots = _fittings(walls, 20.0, np.random.default_rng(1))
     screws = _fittings(walls, 20.0, np.random.default_rng(1), np.random.default_rng(2), 1.0)
     assert len(screws) == 2 * len(dots)  # each dot now a head and a shaft
@@ -753,9 +754,10 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
     """`hardware_on_walls` (v2.11): face-on screw groups follow a rounded wall round its
     corners and zip pulls lie along the zip, on the same random numbers, so only the metal
     moves; before, some of either stood out of the shell (a blind reader's cue)."""
-    from engine.synth.bag import _fittings, _inside_polygon, _rounded_rect, _shell_parts
+    from engine.synth.bag import _inside_polygon
+    from engine.synth.shell import _fittings, rounded_rect, shell_parts
 
-    walls = _rounded_rect(20.0, 15.0, 6.0)
+    walls = rounded_rect(20.0, 15.0, 6.0)
     outside = 0
     for seed in range(30):
         straight = _fittings(walls, 20.0, np.random.default_rng(seed))
@@ -783,8 +785,8 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
     half_box = np.array([[-30.0, -21.0], [30.0, -21.0], [30.0, 21.0], [-30.0, 21.0]])
     for seed in range(16):
         for kind, corner in product(("trolley", "backpack", "briefcase"), (8.0, None)):
-            before = _shell_parts(kind, size, np.random.default_rng(seed), corner, True)
-            after = _shell_parts(
+            before = shell_parts(kind, size, np.random.default_rng(seed), corner, True)
+            after = shell_parts(
                 kind, size, np.random.default_rng(seed), corner, True, on_walls=True
             )
             assert [p.role for p in before] == [p.role for p in after]
@@ -825,12 +827,12 @@ def test_side_ribs_run_round_a_bag_s_side_wall_and_change_nothing_else():
     """`side_ribs` (v2.11): ribs round a hard shell's side wall, seams (and in half the bags an
     expander zip) round a soft one's, at heights within its depth, on random numbers of their
     own: the bag is otherwise the same, part for part."""
-    from engine.synth.bag import _shell_parts
+    from engine.synth.shell import shell_parts
 
     size, counts, kinds = (60.0, 42.0, 24.0), [], set()
     for seed in range(16):
-        base = _shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
-        ribbed = _shell_parts(
+        base = shell_parts("trolley", size, np.random.default_rng(seed), 8.0, True)
+        ribbed = shell_parts(
             "trolley", size, np.random.default_rng(seed), 8.0, True, side_ribs=(3, 8)
         )
         hard = {p.material for p in base if p.role == "shell"} == {"polycarbonate"}
@@ -865,7 +867,7 @@ def test_tube_metals_set_what_a_trolley_s_handle_tubes_are_made_of_and_nothing_e
     assert changed == {"aluminium", "steel"}
     masks = [[o.mask.sum() for o in made[m].objects] for m in made]
     assert masks[0] == masks[1]
-    from engine.synth.bag import _trolley_frame
+    from engine.synth.shell import _trolley_frame
 
     def tube_width(widths):
         parts = _trolley_frame(60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, tubes=widths)
