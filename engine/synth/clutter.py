@@ -47,11 +47,16 @@ def _cloth(rng: np.random.Generator) -> tuple[str, str, float]:
     return kind, material, per_layer
 
 
+def _folded(rng: np.random.Generator) -> tuple[float, float, int]:
+    """A folded garment's footprint (cm) and how many layers of cloth it stacks."""
+    w, d = rng.uniform(25, 42), rng.uniform(20, 34)
+    return w, d, int(rng.integers(8, 24))  # folded two to four times: 8-24 layers of cloth
+
+
 def garment(rng: np.random.Generator) -> ObjectModel:
     """A folded garment: stacked layers with fold steps, seams and its metal bits."""
     kind, material, per_layer = _cloth(rng)
-    w, d = rng.uniform(25, 42), rng.uniform(20, 34)
-    layers = int(rng.integers(8, 24))  # folded two to four times: 8-24 layers of cloth
+    w, d, layers = _folded(rng)
     parts = [sheet("fabric", material, (0, 0, 0), (w, d), layers * per_layer)]
     for _ in range(int(rng.integers(3, 9))):  # folds: flaps a few layers thick, offset
         fw, fd = w * rng.uniform(0.3, 1.0), d * rng.uniform(0.2, 0.7)
@@ -87,7 +92,7 @@ def rolled_garment(rng: np.random.Generator) -> ObjectModel:
     ends: a graded sausage, not a flat sheet.
     """
     kind, material, per_layer = _cloth(rng)
-    cloth = rng.uniform(25, 42) * rng.uniform(20, 34) * int(rng.integers(8, 24)) * per_layer
+    cloth = np.prod(_folded(rng)) * per_layer
     length, packing = rng.uniform(22, 40), rng.uniform(0.2, 0.4)
     r = float(np.sqrt(cloth / (np.pi * packing * length)))
     body = length - 4 * r / 3  # so that body and ends hold all the cloth: π r² body + 4/3 π r³
