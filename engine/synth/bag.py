@@ -821,12 +821,7 @@ class _Load:
 
 
 def _place_clutter(
-    frame: _Frame,
-    item: ObjectModel,
-    rng,
-    load: _Load,
-    aligned: bool = False,
-    tries: int = 1,
+    frame: _Frame, item: ObjectModel, rng, load: _Load, aligned: bool = False, tries: int = 1
 ) -> ObjectModel:
     """A clutter item placed where it fits in the bag, at the least packed of `tries` places
     (`load`, which it then adds to); a rigid one within the shell's outline."""
