@@ -170,6 +170,35 @@ def shoe(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("shoe", parts, (length, width, 7.0))
 
 
+def shoes(rng: np.random.Generator) -> ObjectModel:
+    """A pair of shoes as packed: two of `shoe`, side by side, the second turned heel to toe.
+
+    A pair is the heaviest organic thing in most bags: two rubber soles and leather uppers, a
+    dark orange-green mass that real scans show in almost every suitcase (sixray_benign).
+    """
+    # trainers (three in five) stand on foamed EVA over a thin rubber tread, about a quarter of
+    # solid rubber's mass; shoes and boots on rubber soles with hollow treads, four fifths
+    sole = rng.uniform(0.2, 0.35) if rng.random() < 0.6 else rng.uniform(0.7, 0.9)
+    pair = [shoe(rng), shoe(rng)]
+    pair = [ObjectModel(s.category, [_soled(p, sole) for p in s.parts], s.size) for s in pair]
+    gap = rng.uniform(0.0, 1.5)
+    slide = rng.uniform(-0.2, 0.2) * pair[0].size[0]  # the second shoe's heel beside the toe
+    widths = pair[0].size[1], pair[1].size[1]
+    y = (-(widths[1] + gap) / 2, (widths[0] + gap) / 2)
+    turns = rotation(0, 0, rng.normal(0, 0.06)), rotation(0, 0, np.pi + rng.normal(0, 0.06))
+    parts = [move(p, (0.0, y[0], 0.0), turns[0]) for p in pair[0].parts]
+    parts += [move(p, (slide, y[1], 0.0), turns[1]) for p in pair[1].parts]
+    length = max(pair[0].size[0], pair[1].size[0] + 2 * abs(slide)) + 1.0
+    return ObjectModel("shoes", parts, (length, sum(widths) + gap + 1.0, 7.0))
+
+
+def _soled(part: Part, fill: float) -> Part:
+    """`part` with its density scaled by `fill` if it is a sole, else as it is."""
+    if part.role != "sole":
+        return part
+    return Part(part.role, part.material, part.solid, part.sign * fill)
+
+
 def cable(rng: np.random.Generator, coiled: bool = False, wound: bool = False) -> ObjectModel:
     """A power or USB cable dropped in loops: PVC jacket, copper cores, a plug, maybe a brick.
 
@@ -455,9 +484,17 @@ def pen(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("pen", parts, (length + 1, 1.5, 1.0))
 
 
-def food(rng: np.random.Generator) -> ObjectModel:
-    """Benign confusers: chocolate in foil, cheese, a sausage, or fruit (organic, like marzipan)."""
-    kind = str(rng.choice(["chocolate", "cheese", "sausage", "fruit"]))
+def food(rng: np.random.Generator, packed: bool = False) -> ObjectModel:
+    """Benign confusers: chocolate in foil, cheese, a sausage, or fruit (organic, like marzipan).
+
+    `packed`: also, as often as each of those, a jar of jam (`jar`) or a pack of rice, pasta or
+    coffee (`grain_pack`), the heavy food travellers carry; otherwise (v2.0-v2.11) never."""
+    kinds = ["chocolate", "cheese", "sausage", "fruit"] + (["jar", "pack"] if packed else [])
+    kind = str(rng.choice(kinds))
+    if kind == "jar":
+        return jar(rng)
+    if kind == "pack":
+        return grain_pack(rng)
     if kind == "chocolate":
         w, d, h = rng.uniform(10, 18), rng.uniform(5, 9), rng.uniform(0.8, 2.5)
         parts = [box("food", "chocolate", (0, 0, 0), (w, d, h))]
@@ -474,6 +511,40 @@ def food(rng: np.random.Generator) -> ObjectModel:
     r = rng.uniform(3.0, 4.5)
     fruit = [Part("food", "water", Ellipsoid((0.0, 0, 0), semi_axes=(r, r, r * 0.95)))]
     return ObjectModel("fruit", fruit, (2 * r, 2 * r, 2 * r))
+
+
+def jar(rng: np.random.Generator) -> ObjectModel:
+    """A glass jar of jam or honey with a steel lid, standing or lying on its side.
+
+    Standing, the beam runs down its axis: a disc of jam ringed by the glass wall seen edge-on
+    (green) and the lid; lying, a graded cylinder with a bright lid at one end."""
+    r, height = rng.uniform(3.0, 4.5), rng.uniform(7.0, 12.0)
+    glass, lid = rng.uniform(0.3, 0.45), 0.03
+    standing = rng.random() < 0.5
+    axis = np.eye(3) if standing else ALONG_X
+    along = axis @ np.array([0.0, 0.0, 1.0])
+    fill = rng.uniform(0.7, 0.95)
+    cap = tuple(along * (height / 2 + 0.5))  # the lid's centre, on the jar's top
+    inside = height - 2 * glass
+    jam = Cylinder(tuple(-along * (1 - fill) * inside / 2), axis, r - glass, fill * inside)
+    parts = [
+        Part("jar", "glass", Cylinder((0.0, 0, 0), axis, r, height)),
+        Part("jar", "glass", Cylinder((0.0, 0, 0), axis, r - glass, inside), -1),
+        Part("food", "jam", jam),  # settled at the bottom
+        Part("lid", "steel", Cylinder(cap, axis, r + 0.1, 1.0)),
+        Part("lid", "steel", Cylinder(cap, axis, r + 0.1 - lid, 1.0 - 2 * lid), -1),
+    ]
+    size = (2 * r, 2 * r, height + 1) if standing else (height + 1, 2 * r, 2 * r)
+    return ObjectModel("jar", parts, size)
+
+
+def grain_pack(rng: np.random.Generator) -> ObjectModel:
+    """A pack of rice, pasta or coffee (0.5-1 kg): grains in a film bag (too thin to show), a
+    rounded brick."""
+    w, d, h = rng.uniform(14, 22), rng.uniform(8, 13), rng.uniform(4, 8)
+    bulk = rng.uniform(0.6, 0.9)  # the grains fill this much of the pack, its ends squeezed
+    grains = Part("food", "grain", Ellipsoid((0.0, 0, 0), semi_axes=(w / 2, d / 2, h / 2)), bulk)
+    return ObjectModel("grain_pack", [grains], (w, d, h))
 
 
 def batteries(rng: np.random.Generator) -> ObjectModel:
@@ -539,10 +610,12 @@ def random_clutter(
     coiled_cables: bool = False,
     wound_coils: bool = False,
     fanned_keys: bool = False,
+    heavy: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
-    chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`."""
+    chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
+    `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -551,4 +624,8 @@ def random_clutter(
         return cable(rng, coiled=coiled_cables, wound=wound_coils)
     if only == "keys":
         return keys(rng, fanned=fanned_keys)
+    if heavy and only == "shoe":
+        return shoes(rng)
+    if only == "food":
+        return food(rng, packed=heavy)
     return CLUTTER[only][1](rng)

@@ -1,4 +1,5 @@
-"""Clutter items: how often each kind comes, and cables packed as people pack them."""
+"""Clutter items: how often each kind comes, cables packed as people pack them, pairs of shoes,
+jars and packs of grain."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from engine.synth.clutter import (
     CLUTTER,
     _cloth,
     cable,
+    food,
     garment,
+    grain_pack,
+    jar,
     random_clutter,
     rolled_clothes,
     rolled_garment,
+    shoes,
 )
 from engine.synth.parts import move
 from engine.synth.shapes import Canvas, Cylinder
@@ -125,3 +130,64 @@ def test_rolled_clothes_lie_side_by_side_in_a_row():
         assert (cols.max() - cols.min() + 1) * pitch <= row.size[0] + 2 * pitch
         assert abs((rows.max() + rows.min()) / 2 * pitch - at[1]) < 0.3  # and about its middle
         assert abs((cols.max() + cols.min()) / 2 * pitch - at[0]) < 2.5  # (ends drawn uneven)
+
+
+def _drawn(model, pitch: float = 0.1, margin: int = 40) -> Canvas:
+    """`model` drawn from above at `pitch`, centred on a canvas of its size plus `margin` px."""
+    canvas = Canvas(int(model.size[1] / pitch) + margin, int(model.size[0] / pitch) + margin, pitch)
+    at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
+    canvas.draw([move(p, at, np.eye(3)) for p in model.parts])
+    return canvas
+
+
+def test_a_pair_of_shoes_lies_side_by_side_heel_to_toe_on_lighter_soles():
+    """Two shoes, the second turned about, side by side within the pair's stated size; soles
+    on foam (a fifth to a third of solid rubber) or on hollow treads (seven to nine tenths)."""
+    for seed in range(6):
+        pair = shoes(np.random.default_rng(seed))
+        soles = [p for p in pair.parts if p.role == "sole"]
+        assert pair.category == "shoes" and len(soles) == 2
+        fill = soles[0].sign
+        assert soles[1].sign == fill and (0.2 <= fill <= 0.35 or 0.7 <= fill <= 0.9)
+        (y0, y1), heading = (p.solid.center[1] for p in soles), [p.solid.rot for p in soles]
+        assert y1 - y0 >= 8.0  # a shoe's width apart, not on top of each other
+        assert np.dot(np.asarray(heading[0])[:, 0], np.asarray(heading[1])[:, 0]) < -0.9
+        rows, cols = np.nonzero(_drawn(pair).footprint())
+        assert (rows.max() - rows.min() + 1) * 0.1 <= pair.size[1] + 0.2
+        assert (cols.max() - cols.min() + 1) * 0.1 <= pair.size[0] + 0.2
+
+
+def test_food_holds_jars_and_packs_only_when_packed_and_draws_as_before_otherwise():
+    light = {food(np.random.default_rng(seed)).category for seed in range(60)}
+    packed = {food(np.random.default_rng(seed), packed=True).category for seed in range(60)}
+    assert light == {"chocolate", "cheese", "sausage", "fruit"}
+    assert {"jar", "grain_pack"} <= packed
+    assert random_clutter(np.random.default_rng(1), only="shoe").category == "shoe"
+    assert random_clutter(np.random.default_rng(1), only="shoe", heavy=True).category == "shoes"
+
+
+def test_a_standing_jar_shows_its_glass_wall_edge_on_round_the_jam():
+    """Seen down its axis, a jar's glass wall is a ring far thicker than the glass over the
+    middle (its base and shoulder), and the jam fills 70-95 % of the inside."""
+    for seed in range(12):
+        model = jar(np.random.default_rng(seed))
+        if model.size[0] != model.size[1]:  # lying on its side
+            continue
+        canvas = _drawn(model)
+        glass, jam = canvas.maps["glass"], canvas.maps["jam"]
+        middle = glass[glass.shape[0] // 2, glass.shape[1] // 2]
+        assert glass.max() > 5 * middle > 0  # the wall seen edge-on against the base
+        inside = model.size[2] - 1 - middle  # the glass's height less its base and shoulder
+        assert 0.7 * inside - 0.01 <= jam[jam.shape[0] // 2, jam.shape[1] // 2] <= inside + 0.01
+        break
+    else:
+        pytest.fail("no standing jar in 12 draws")
+
+
+def test_a_pack_of_grain_is_graded_thickest_in_its_middle():
+    model = grain_pack(np.random.default_rng(2))
+    grain = _drawn(model).maps["grain"]
+    across = grain[:, grain.shape[1] // 2]
+    top = int(np.argmax(across))
+    assert np.all(np.diff(across[: top + 1]) >= -1e-4) and np.all(np.diff(across[top:]) <= 1e-4)
+    assert 0.6 * model.size[2] <= across.max() <= 0.9 * model.size[2] + 0.01
