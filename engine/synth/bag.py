@@ -121,6 +121,10 @@ evaluation list):
   - Handle tubes 2.0-3.6 cm wide, three in four aluminium (`handle_tubes`, `tube_metals`;
     v2.0-v2.10: 2.8-4.5 cm, half steel, read as wide flat blue bars; real rails are mostly
     green with blue edges, which is what aluminium tubes give).
+- Soft clothes (v2.12, `soft_cloth` 1.2 cm): a garment's cloth, folded or rolled, thins to
+  its edges over about a centimetre (a Gaussian of that σ, the cloth kept, its metal bits and
+  wrinkles as they were), as folded edges are rounded and real clothes show fuzzy outlines;
+  before, every garment ended on a cut edge, which readers called flat cut-out shapes.
 - A candidate, not the defaults (configs/synth/heavy_goods.yaml): more organic mass, with
   shoes in pairs, three in five trainers on foam soles (`heavy_goods`, `clutter.shoes`), food
   that includes jars of jam and packs of grain (`clutter.jar`, `clutter.grain_pack`), and pairs
@@ -129,7 +133,7 @@ evaluation list):
   a reader preferred v2.11's bags in 6 of 8 pairs (README, "Simulator realism").
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
-sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml (today's defaults).
+sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, the heavy-goods candidate 0.11-0.22 %); contents as heavy as real ones (v2.11:
@@ -279,6 +283,9 @@ class BagConfig:
     # (v2.0-v2.10: half steel)
     rolled_clothes: float = 0.6  # the chance that the next garment packed is a row of 2-5
     # rolled ones (`clutter.rolled_clothes`) instead of one folded; 0: all folded (v2.0-v2.10)
+    soft_cloth: float = 1.2  # cm over which a garment's cloth thins to its edges (a Gaussian's
+    # σ, `_draw_garment`): folded and rolled edges are rounded, and real clothes show soft,
+    # fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers called flat cut-out shapes
     wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
     # bands of slanted cloth 1-3 cm wide just inside its outline (`shell._creases`), as the stacked
     # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
@@ -304,9 +311,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.11 that have changed since (configs/synth/sim_v2_11.yaml
+# holds the same): v2.12 (2026-12-03) made them the defaults.
+SIM_V2_11 = {"soft_cloth": 0.0}
 # The bag settings of simulator v2.10 that have changed since (configs/synth/sim_v2_10.yaml
 # holds the same): v2.11 (2026-12-03) made them the defaults.
 SIM_V2_10 = {
+    **SIM_V2_11,
     "clutter": (38, 66),
     "cables": 2.0,
     "fanned_keys": False,
@@ -718,7 +729,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
     for garment in _clothes(rng, _packed(rng, cfg.garments, share), cfg.rolled_clothes):
         placed = _place_clutter(frame, garment, rng, load, aligned=cfg.stacked_clothes)
-        _draw_garment(canvas, placed, rng, inside)
+        _draw_garment(canvas, placed, rng, inside, cfg.soft_cloth)
     rigid = []
     for _ in range(_packed(rng, cfg.clutter, share)):
         item = random_clutter(
@@ -857,13 +868,20 @@ def _place_clutter(
     return frame.place(item, position, turn)
 
 
-def _draw_garment(canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None) -> None:
+def _draw_garment(
+    canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None, soft_cm: float = 0.0
+) -> None:
     """Draw a placed garment crumpled, and cut to `inside` (the canvas's pixels within the
-    shell) when given."""
+    shell) when given; its cloth's edges softened over `soft_cm` (`BagConfig.soft_cloth`)."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
     window.add_parts(placed.parts)
+    if soft_cm > 0:  # fold edges rounded: the cloth thins over about `soft_cm` to the edge
+        sigma = soft_cm / window.pitch
+        for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
+            t = window.maps[material]
+            cv2.GaussianBlur(t, (0, 0), sigma, dst=t)
     first = placed.parts[0].solid
     if isinstance(first, Cylinder):  # rolled clothes (`rolled_clothes`): streaked along
         axis = np.asarray(first.rot)[:2, 2]

@@ -39,6 +39,7 @@ from engine.synth.bag import (
     SIM_V2_8,
     SIM_V2_9,
     SIM_V2_10,
+    SIM_V2_11,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -109,6 +110,9 @@ SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9), colour=SIM_S
 # same): all clothes folded, 38-66 clutter items, bare side walls, hardware that could stand out
 # of the shell, wide handle tubes, half of them steel, keys in pinwheels.
 SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10), colour=SIM_STYLE_V2_7)
+# Simulator v2.11 (2026-12-03), the defaults before v2.12 (configs/synth/sim_v2_11.yaml says the
+# same): clothes cut sharp at their edges.
+SIM_V2_11_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_11), colour=SIM_STYLE)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
