@@ -227,7 +227,7 @@ class BagConfig:
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
     heavy_goods: bool = False  # shoes come in pairs and food also as jars and packs of grain
     # (`clutter.shoes`, `clutter.food`; configs/synth/heavy_goods.yaml, a candidate); False:
-    # one shoe, light food only (v2.0-v2.11, today's defaults)
+    # one shoe, light food only (v2.0-v2.12, today's defaults)
     fanned_keys: bool = True  # a bunch of keys hangs to one side of its ring (`clutter.keys`);
     # False: at any angle round it, a pinwheel readers call made-up (v2.0-v2.10)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
