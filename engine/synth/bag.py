@@ -121,23 +121,26 @@ evaluation list):
   - Handle tubes 2.0-3.6 cm wide, three in four aluminium (`handle_tubes`, `tube_metals`;
     v2.0-v2.10: 2.8-4.5 cm, half steel, read as wide flat blue bars; real rails are mostly
     green with blue edges, which is what aluminium tubes give).
-- Soft clothes (v2.12, `soft_cloth` 1.2 cm): a garment's cloth, folded or rolled, thins to
-  its edges over about a centimetre (a Gaussian of that σ, the cloth kept, its metal bits and
-  wrinkles as they were), as folded edges are rounded and real clothes show fuzzy outlines;
-  before, every garment ended on a cut edge, which readers called flat cut-out shapes.
-- A candidate, not the defaults (configs/synth/heavy_goods.yaml): more organic mass, with
-  shoes in pairs, three in five trainers on foam soles (`heavy_goods`, `clutter.shoes`), food
-  that includes jars of jam and packs of grain (`clutter.jar`, `clutter.grain_pack`), and pairs
-  of shoes, wash bags, books and food packed about three times as often (`clutter_mix`). It
-  brings the bags' brightness and the colours of their dark pixels nearer the real scans', but
-  a reader preferred v2.11's bags in 6 of 8 pairs (README, "Simulator realism").
+- Soft clothes and heavy goods (v2.12). A garment's cloth, folded or rolled, thins to its
+  edges over about a centimetre (`soft_cloth` 1.2 cm, a Gaussian of that σ, the cloth kept,
+  its metal bits and wrinkles as they were), as folded edges are rounded and real clothes show
+  fuzzy outlines; before, every garment ended on a cut edge, which readers called flat cut-out
+  shapes. And more organic mass (`heavy_goods`, `clutter_mix` = `HEAVY_MIX`): shoes come in
+  pairs, side by side heel to toe, three in five trainers on foam soles (`clutter.shoes`); food
+  includes jars of jam (glass, seen standing as a green ring) and packs of grain
+  (`clutter.jar`, `clutter.grain_pack`); pairs of shoes, wash bags and food are packed two to
+  three times as often against the other kinds, so fewer small metal things are strewn about.
+  v2.11's bags were brighter than the real ones (content 0.79-0.80 against 0.75), their dark
+  pixels blue where the real scans' are orange or green. A first candidate that also packed
+  books three times as often (configs/synth/heavy_goods.yaml, on v2.11) went olive and muddy
+  to a reader.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
-0.08-0.11 %, the heavy-goods candidate 0.11-0.22 %); contents as heavy as real ones (v2.11:
-43-44 % of the content darker than V 0.8, the candidate 47-49 %, the real scans 55 %);
+0.08-0.11 %, v2.12 0.08-0.19 %); contents as heavy as real ones (v2.11: 43-44 % of the
+content darker than V 0.8, v2.12 46-48 %, the real scans 55 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
 grain in thin organics, so at one pixel pitch (images of one longer side) the real scans carry
 more edges than ours in their rims and fewer in their middles: the real scans' edges thin out
@@ -192,6 +195,15 @@ FIT_MAX_ASPECT = 1.7
 _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 
 
+# v2.12's clutter mix (`BagConfig.clutter_mix`): pairs of shoes, wash bags and food (jars and
+# packs of grain among it, `heavy_goods`) two to three times as often as in `clutter.CLUTTER`,
+# so a bag holds more organic mass and fewer strewn small things. Real bags are darker than
+# v2.11's (content brightness 0.75 against 0.79-0.80) and their dark pixels orange or green
+# where v2.11's were blue metal; books stay as they were, as more of them made the bags olive
+# (README, "Simulator realism").
+HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5), ("food", 2.0))
+
+
 @dataclass(frozen=True)
 class BagConfig:
     """What goes into a bag and how it lies on the belt; all randomised per bag from the seed."""
@@ -220,14 +232,15 @@ class BagConfig:
     cables: float = 1.2  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere;
     # v2.3-v2.10: 2.0, coils of loops all over the middle)
-    clutter_mix: tuple[tuple[str, float], ...] = ()  # (kind, frequency) pairs replacing
-    # `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),)
+    clutter_mix: tuple[tuple[str, float], ...] = HEAVY_MIX  # (kind, frequency) pairs
+    # replacing `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),); a mix
+    # given replaces this one whole. (): `CLUTTER`'s own (v2.0-v2.11)
     wound_coils: bool = True  # chargers' transformers as built: an E-core with half-filled
     # windows (`clutter._charger_parts`); False: solid ferrite in solid copper (v2.0-v2.4)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
-    heavy_goods: bool = False  # shoes come in pairs and food also as jars and packs of grain
-    # (`clutter.shoes`, `clutter.food`; configs/synth/heavy_goods.yaml, a candidate); False:
-    # one shoe, light food only (v2.0-v2.12, today's defaults)
+    heavy_goods: bool = True  # shoes come in pairs, three in five trainers on foam soles, and
+    # food also as jars and packs of grain (`clutter.shoes`, `clutter.food`); False: one shoe,
+    # light food only (v2.0-v2.11)
     fanned_keys: bool = True  # a bunch of keys hangs to one side of its ring (`clutter.keys`);
     # False: at any angle round it, a pinwheel readers call made-up (v2.0-v2.10)
     shell_corners: tuple[float, float] | None = (6.0, 14.0)  # the shell's corner radius (cm):
@@ -313,7 +326,7 @@ class BagConfig:
 
 # The bag settings of simulator v2.11 that have changed since (configs/synth/sim_v2_11.yaml
 # holds the same): v2.12 (2026-12-03) made them the defaults.
-SIM_V2_11 = {"soft_cloth": 0.0}
+SIM_V2_11 = {"soft_cloth": 0.0, "heavy_goods": False, "clutter_mix": ()}
 # The bag settings of simulator v2.10 that have changed since (configs/synth/sim_v2_10.yaml
 # holds the same): v2.11 (2026-12-03) made them the defaults.
 SIM_V2_10 = {
@@ -878,10 +891,8 @@ def _draw_garment(
         return
     window.add_parts(placed.parts)
     if soft_cm > 0:  # fold edges rounded: the cloth thins over about `soft_cm` to the edge
-        sigma = soft_cm / window.pitch
         for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
-            t = window.maps[material]
-            cv2.GaussianBlur(t, (0, 0), sigma, dst=t)
+            window.maps[material] = _softened(window.maps[material], soft_cm / window.pitch)
     first = placed.parts[0].solid
     if isinstance(first, Cylinder):  # rolled clothes (`rolled_clothes`): streaked along
         axis = np.asarray(first.rot)[:2, 2]
@@ -893,6 +904,19 @@ def _draw_garment(
         for t in window.maps.values():
             t *= held
     canvas.merge(window)
+
+
+def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:
+    """`t` blurred by a Gaussian of `sigma_px`, computed at a third or less of its resolution
+    when that is wide (the cloth's thickness before its wrinkles is smooth, so nothing is lost,
+    and a garment's blur costs a ninth)."""
+    step = max(1, int(sigma_px // 3))
+    if step == 1:
+        return cv2.GaussianBlur(t, (0, 0), sigma_px)
+    h, w = t.shape
+    small = cv2.resize(t, (max(w // step, 1), max(h // step, 1)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma_px / step)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def _smooth_noise(shape, cells_px: float, rng: np.random.Generator, cubic: bool = True):
