@@ -539,8 +539,8 @@ def jar(rng: np.random.Generator) -> ObjectModel:
 
 
 def grain_pack(rng: np.random.Generator) -> ObjectModel:
-    """A pack of rice, pasta or coffee (0.5-1 kg): grains in a film bag (too thin to show), a
-    rounded brick."""
+    """A pack of rice, pasta or coffee (0.15-0.7 kg, most 250-500 g): grains in a film bag (too
+    thin to show), a rounded brick."""
     w, d, h = rng.uniform(14, 22), rng.uniform(8, 13), rng.uniform(4, 8)
     bulk = rng.uniform(0.6, 0.9)  # the grains fill this much of the pack, its ends squeezed
     grains = Part("food", "grain", Ellipsoid((0.0, 0, 0), semi_axes=(w / 2, d / 2, h / 2)), bulk)
