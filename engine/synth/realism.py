@@ -40,6 +40,8 @@ HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): th
 # which false colour hardly uses, so orange (≈ 30°), green and blue means never wrap
 BAG_CLOSE_PX = 5  # square closing of the content mask (at SIDE) before finding the bag
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
+BLOCK_PX = 32  # side (at SIDE) of the blocks of `_block_figures`: about 4 cm of a bag
+BRIGHT_BLOCK_V = 0.9  # a content block brighter than this on average holds almost nothing
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
@@ -400,6 +402,8 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "content_edge_density": "edge density (content pixels)",
     "edge_density_rim": "edge density, bag's rim (outer 35 % of its depth)",
     "edge_density_core": "edge density, bag's core (inner half of its depth)",
+    "block_brightness_median": "median brightness of content blocks (~4 cm)",
+    "bright_block_share": "content blocks brighter than V 0.9 (gaps)",
     "bag_width": "bag box width / image width",
     "bag_height": "bag box height / image height",
     "bag_area": "bag box area / image area",
@@ -469,6 +473,27 @@ def _depth_figures(largest: np.ndarray | None, edges: np.ndarray) -> dict[str, f
     }
 
 
+def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
+    """Brightness of the content in blocks of `BLOCK_PX` (those at least nine tenths content):
+    their median, and the share brighter than `BRIGHT_BLOCK_V`. Real bags are evenly dark; a
+    bag whose contents leave gaps (v2.11: a band inside the walls the clothes did not reach)
+    has bright blocks that the pooled brightness averages away."""
+    n = BLOCK_PX
+    rows, cols = v.shape[0] // n, v.shape[1] // n
+    if rows == 0 or cols == 0:
+        return {"block_brightness_median": math.nan, "bright_block_share": math.nan}
+    cut = (slice(0, rows * n), slice(0, cols * n))
+    mean_v = v[cut].reshape(rows, n, cols, n).mean(axis=(1, 3))
+    filled = content[cut].reshape(rows, n, cols, n).mean(axis=(1, 3)) >= 0.9
+    blocks = mean_v[filled]
+    if not blocks.size:
+        return {"block_brightness_median": math.nan, "bright_block_share": math.nan}
+    return {
+        "block_brightness_median": float(np.median(blocks)),
+        "bright_block_share": float(np.mean(blocks > BRIGHT_BLOCK_V)),
+    }
+
+
 def _item_figures(dense: np.ndarray) -> dict[str, float]:
     """Count and median areas (shares of the image) of the connected blobs of a dense mask.
 
@@ -510,6 +535,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures["content_edge_density"] = stats.content_edge_density
     bag = _largest_region(content)
     figures.update(_depth_figures(bag, edges))
+    figures.update(_block_figures(v, content))
     h, w = labels.shape
     x0, y0, x1, y1 = _box_of(bag) or (0, 0, 0, 0)
     figures["bag_width"] = (x1 - x0) / w

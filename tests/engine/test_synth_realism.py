@@ -539,3 +539,22 @@ def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path,
     assert "no bag of the same name" in capsys.readouterr().err
     assert bench.main([*argv, "--pairs-with", str(tmp_path / "missing")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_block_figures_find_the_bright_gaps_a_bag_s_contents_leave():
+    """Content blocks of about 4 cm: their median brightness, and the share brighter than
+    V 0.9 (a gap in the packing). A bag half dark orange and half pale has half its blocks
+    bright; an evenly dark one none; blocks mostly background do not count."""
+    pale = (250, 225, 190)  # V 0.98, saturation 0.24: content, not background
+    dark = (150, 90, 30)  # V 0.59
+    half = solid(WHITE)
+    half[64:448, 64:320] = dark
+    half[64:448, 320:576] = pale
+    fig = image_figures(half)
+    assert fig["bright_block_share"] == pytest.approx(0.5)
+    assert fig["block_brightness_median"] == pytest.approx((0.59 + 0.98) / 2, abs=0.01)
+    even = solid(WHITE)
+    even[64:448, 64:576] = dark
+    assert image_figures(even)["bright_block_share"] == 0.0
+    assert image_figures(even)["block_brightness_median"] == pytest.approx(0.59, abs=0.01)
+    assert math.isnan(image_figures(solid(WHITE))["bright_block_share"])
