@@ -285,7 +285,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
         "rolled_clothes": _between(0, 1),
-        "soft_cloth": _between(0, 5),
+        "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "handle_tubes": _low_high(_between(0.5, 10)),
         "tube_metals": lambda v: _not_empty(v) or _each(_one_of(_TUBE_METALS))(v),
         "side_ribs": _low_high(_between(0, 30)),

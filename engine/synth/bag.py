@@ -121,11 +121,12 @@ evaluation list):
   - Handle tubes 2.0-3.6 cm wide, three in four aluminium (`handle_tubes`, `tube_metals`;
     v2.0-v2.10: 2.8-4.5 cm, half steel, read as wide flat blue bars; real rails are mostly
     green with blue edges, which is what aluminium tubes give).
-- Soft clothes and heavy goods (v2.12). A garment's cloth, folded or rolled, thins to its
-  edges over about a centimetre (`soft_cloth` 1.2 cm, a Gaussian of that σ, the cloth kept,
-  its metal bits and wrinkles as they were), as folded edges are rounded and real clothes show
-  fuzzy outlines; before, every garment ended on a cut edge, which readers called flat cut-out
-  shapes. And more organic mass (`heavy_goods`, `clutter_mix` = `HEAVY_MIX`): shoes come in
+- Soft clothes and heavy goods (v2.12). A garment's cloth, folded or rolled, is blurred by a
+  Gaussian of σ 1.2 cm (`soft_cloth`) before its wrinkles: its edges spread over about 3 cm,
+  its seams and fold steps smooth out, the cloth is kept and its metal bits and wrinkles are
+  as they were, as folded edges are rounded and real clothes show fuzzy outlines; before,
+  every garment ended on a cut edge, which readers called flat cut-out shapes. And more
+  organic mass (`heavy_goods`, `clutter_mix` = `HEAVY_MIX`): shoes come in
   pairs, side by side heel to toe, three in five trainers on foam soles (`clutter.shoes`); food
   includes jars of jam (glass, seen standing as a green ring) and packs of grain
   (`clutter.jar`, `clutter.grain_pack`); pairs of shoes, wash bags and food are packed two to
@@ -296,9 +297,11 @@ class BagConfig:
     # (v2.0-v2.10: half steel)
     rolled_clothes: float = 0.6  # the chance that the next garment packed is a row of 2-5
     # rolled ones (`clutter.rolled_clothes`) instead of one folded; 0: all folded (v2.0-v2.10)
-    soft_cloth: float = 1.2  # cm over which a garment's cloth thins to its edges (a Gaussian's
-    # σ, `_draw_garment`): folded and rolled edges are rounded, and real clothes show soft,
-    # fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers called flat cut-out shapes
+    soft_cloth: float = 1.2  # σ (cm, at most 1.5) of a Gaussian over a garment's cloth
+    # (`_draw_garment`): its edges spread over about 3 cm (10-90 %), half of it outside its
+    # outline, and its seams and fold steps smooth out, as folded and rolled cloth is rounded
+    # and real clothes show soft, fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers
+    # called flat cut-out shapes
     wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
     # bands of slanted cloth 1-3 cm wide just inside its outline (`shell._creases`), as the stacked
     # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
@@ -890,7 +893,7 @@ def _draw_garment(
     if window is None:
         return
     window.add_parts(placed.parts)
-    if soft_cm > 0:  # fold edges rounded: the cloth thins over about `soft_cm` to the edge
+    if soft_cm > 0:  # fold edges rounded: the cloth's edges spread over about 2.5 `soft_cm`
         for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
             window.maps[material] = _softened(window.maps[material], soft_cm / window.pitch)
     first = placed.parts[0].solid
@@ -907,15 +910,17 @@ def _draw_garment(
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:
-    """`t` blurred by a Gaussian of `sigma_px`, computed at a third or less of its resolution
-    when that is wide (the cloth's thickness before its wrinkles is smooth, so nothing is lost,
-    and a garment's blur costs a ninth)."""
+    """`t` blurred by a Gaussian of `sigma_px`, computed at 1/step of its resolution, step =
+    σ/3 px rounded down (the cloth's thickness before its wrinkles is smooth, so little is lost:
+    0.5 % of the thickness at σ 10 px, for a step² times cheaper blur). Nothing is reflected
+    back at the window's border."""
     step = max(1, int(sigma_px // 3))
+    border = cv2.BORDER_CONSTANT
     if step == 1:
-        return cv2.GaussianBlur(t, (0, 0), sigma_px)
+        return cv2.GaussianBlur(t, (0, 0), sigma_px, borderType=border)
     h, w = t.shape
     small = cv2.resize(t, (max(w // step, 1), max(h // step, 1)), interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (0, 0), sigma_px / step)
+    small = cv2.GaussianBlur(small, (0, 0), sigma_px / step, borderType=border)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 

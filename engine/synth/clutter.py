@@ -534,15 +534,18 @@ def jar(rng: np.random.Generator) -> ObjectModel:
         Part("lid", "steel", Cylinder(cap, axis, r + 0.1, 1.0)),
         Part("lid", "steel", Cylinder(cap, axis, r + 0.1 - lid, 1.0 - 2 * lid), -1),
     ]
-    size = (2 * r, 2 * r, height + 1) if standing else (height + 1, 2 * r, 2 * r)
+    parts = [move(p, -along * 0.5, np.eye(3)) for p in parts]  # jar and lid about the middle
+    across, tall = 2 * (r + 0.1), height + 1
+    size = (across, across, tall) if standing else (tall, across, across)
     return ObjectModel("jar", parts, size)
 
 
 def grain_pack(rng: np.random.Generator) -> ObjectModel:
-    """A pack of rice, pasta or coffee (0.15-0.7 kg, most 250-500 g): grains in a film bag (too
-    thin to show), a rounded brick."""
+    """A pack of rice, pasta or coffee (0.12-0.83 kg as drawn, median 0.34): grains in a film
+    bag (too thin to show), a rounded brick."""
     w, d, h = rng.uniform(14, 22), rng.uniform(8, 13), rng.uniform(4, 8)
-    bulk = rng.uniform(0.6, 0.9)  # the grains fill this much of the pack, its ends squeezed
+    bulk = rng.uniform(0.6, 0.9)  # of the pack's ellipsoid the grains fill (`grain` is already
+    # their bulk density): a pack is a rounded brick, slack at its squeezed ends
     grains = Part("food", "grain", Ellipsoid((0.0, 0, 0), semi_axes=(w / 2, d / 2, h / 2)), bulk)
     return ObjectModel("grain_pack", [grains], (w, d, h))
 

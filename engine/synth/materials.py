@@ -152,7 +152,7 @@ MATERIALS: dict[str, Material] = {
         ),
         _m("cupronickel", 8.90, 28.6, ("Cu", 75), ("Ni", 25)),
         # Packed food (est.): jam or honey in a jar, rice, pasta or coffee in a pack (bulk).
-        _m("jam", 1.33, 7.2, (_SUCROSE, 60), ("H2O", 39), ("KCl", 1)),
+        _m("jam", 1.33, 7.4, (_SUCROSE, 60), ("H2O", 39), ("KCl", 1)),
         _m("grain", 0.80, 6.9, ("C6H10O5", 80), (_PROTEIN, 8), ("H2O", 12), note="bulk"),
     )
 }

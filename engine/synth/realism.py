@@ -474,8 +474,9 @@ def _depth_figures(largest: np.ndarray | None, edges: np.ndarray) -> dict[str, f
 
 
 def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
-    """Brightness of the content in blocks of `BLOCK_PX` (those at least nine tenths content):
-    their median, and the share brighter than `BRIGHT_BLOCK_V`. Real bags are evenly dark; a
+    """Brightness of the content in blocks of `BLOCK_PX` (those at least nine tenths content,
+    averaged over their content pixels): their median, and the share brighter than
+    `BRIGHT_BLOCK_V`. Real bags are evenly dark; a
     bag whose contents leave gaps (v2.11: a band inside the walls the clothes did not reach)
     has bright blocks that the pooled brightness averages away."""
     n = BLOCK_PX
@@ -483,9 +484,10 @@ def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
     if rows == 0 or cols == 0:
         return {"block_brightness_median": math.nan, "bright_block_share": math.nan}
     cut = (slice(0, rows * n), slice(0, cols * n))
-    mean_v = v[cut].reshape(rows, n, cols, n).mean(axis=(1, 3))
-    filled = content[cut].reshape(rows, n, cols, n).mean(axis=(1, 3)) >= 0.9
-    blocks = mean_v[filled]
+    inside = content[cut].reshape(rows, n, cols, n).sum(axis=(1, 3))
+    bright = np.where(content[cut], v[cut], 0.0).reshape(rows, n, cols, n).sum(axis=(1, 3))
+    filled = inside >= 0.9 * n * n
+    blocks = bright[filled] / inside[filled]  # the mean over the block's content pixels only
     if not blocks.size:
         return {"block_brightness_median": math.nan, "bright_block_share": math.nan}
     return {

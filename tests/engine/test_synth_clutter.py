@@ -142,7 +142,7 @@ def _drawn(model, pitch: float = 0.1, margin: int = 40) -> Canvas:
 
 def test_a_pair_of_shoes_lies_side_by_side_heel_to_toe_on_lighter_soles():
     """Two shoes, the second turned about, side by side within the pair's stated size; soles
-    on foam (a fifth to a third of solid rubber) or on hollow treads (seven to nine tenths)."""
+    on foam (0.2-0.35 of solid rubber) or on hollow treads (seven to nine tenths)."""
     for seed in range(6):
         pair = shoes(np.random.default_rng(seed))
         soles = [p for p in pair.parts if p.role == "sole"]
@@ -182,6 +182,11 @@ def test_a_standing_jar_shows_its_glass_wall_edge_on_round_the_jam():
         break
     else:
         pytest.fail("no standing jar in 12 draws")
+    for seed in range(12):  # standing or lying, lid and all within the stated size
+        model = jar(np.random.default_rng(seed))
+        rows, cols = np.nonzero(_drawn(model).footprint())
+        assert (rows.max() - rows.min() + 1) * 0.1 <= model.size[1] + 0.2
+        assert (cols.max() - cols.min() + 1) * 0.1 <= model.size[0] + 0.2
 
 
 def test_a_pack_of_grain_is_graded_thickest_in_its_middle():

@@ -542,19 +542,25 @@ def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path,
 
 
 def test_block_figures_find_the_bright_gaps_a_bag_s_contents_leave():
-    """Content blocks of about 4 cm: their median brightness, and the share brighter than
-    V 0.9 (a gap in the packing). A bag half dark orange and half pale has half its blocks
-    bright; an evenly dark one none; blocks mostly background do not count."""
+    """Content blocks of about 4 cm (32 px), averaged over their content pixels: their median
+    brightness, and the share brighter than V 0.9 (a gap in the packing). Blocks less than nine
+    tenths content do not count, and the background in those that do is not averaged in."""
     pale = (250, 225, 190)  # V 0.98, saturation 0.24: content, not background
     dark = (150, 90, 30)  # V 0.59
-    half = solid(WHITE)
-    half[64:448, 64:320] = dark
-    half[64:448, 320:576] = pale
-    fig = image_figures(half)
-    assert fig["bright_block_share"] == pytest.approx(0.5)
-    assert fig["block_brightness_median"] == pytest.approx((0.59 + 0.98) / 2, abs=0.01)
-    even = solid(WHITE)
-    even[64:448, 64:576] = dark
-    assert image_figures(even)["bright_block_share"] == 0.0
-    assert image_figures(even)["block_brightness_median"] == pytest.approx(0.59, abs=0.01)
+    bag = solid(WHITE)
+    bag[48:464, 48:592] = dark  # off the block grid: the rim's blocks are partly background
+    bag[48:464, 400:592] = pale
+    blocks = bag.reshape(15, 32, 20, 32, 3)  # the 32-px grid from the corner
+    counted = (blocks != WHITE).any(axis=-1).mean(axis=(1, 3)) >= 0.9
+    # wholly pale from x = 416 (column 13); column 12 is half pale, half dark: V 0.78
+    pale_share = np.mean([c >= 13 for r in range(15) for c in range(20) if counted[r, c]])
+    fig = image_figures(bag)
+    assert fig["bright_block_share"] == pytest.approx(pale_share)
+    assert 0.3 < pale_share < 0.45  # an uneven split: the median is a dark block's
+    assert fig["block_brightness_median"] == pytest.approx(150 / 255, abs=0.01)
+    # a bag of V 0.894 whose edge blocks are 29/32 content: averaged with their background
+    # (V 1) they would be brighter than 0.9; over their content alone they are not
+    edge = solid(WHITE)
+    edge[3:477, 3:637] = (228, 190, 150)
+    assert image_figures(edge)["bright_block_share"] == 0.0
     assert math.isnan(image_figures(solid(WHITE))["bright_block_share"])
