@@ -183,9 +183,6 @@ def _from(module: str, name: str) -> Rule:
     return rule
 
 
-_TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes are made of
-
-
 def _materials(values: Any) -> str | None:
     """One or more of `engine.synth.materials.MATERIALS`, one of which a bag draws."""
     return _not_empty(values) or _each(_from("engine.synth.materials", "MATERIALS"))(values)
@@ -287,7 +284,9 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "handle_tubes": _low_high(_between(0.5, 10)),
-        "tube_metals": lambda v: _not_empty(v) or _each(_one_of(_TUBE_METALS))(v),
+        "tube_metals": lambda v: (
+            _not_empty(v) or _each(_from("engine.synth.shell", "TUBE_METALS"))(v)
+        ),
         "side_ribs": _low_high(_between(0, 30)),
         "trolley_share": _between(0, 1),
         "fill": _low_high(_above(0)),

@@ -9,6 +9,7 @@ too: they look like the concealed anomalies but sit loose in the bag.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -180,23 +181,18 @@ def shoes(rng: np.random.Generator) -> ObjectModel:
     # solid rubber's mass; shoes and boots on rubber soles with hollow treads, four fifths
     sole = rng.uniform(0.2, 0.35) if rng.random() < 0.6 else rng.uniform(0.7, 0.9)
     pair = [shoe(rng), shoe(rng)]
-    pair = [ObjectModel(s.category, [_soled(p, sole) for p in s.parts], s.size) for s in pair]
+    soled = [
+        [replace(p, sign=p.sign * sole) if p.role == "sole" else p for p in s.parts] for s in pair
+    ]
     gap = rng.uniform(0.0, 1.5)
     slide = rng.uniform(-0.2, 0.2) * pair[0].size[0]  # the second shoe's heel beside the toe
     widths = pair[0].size[1], pair[1].size[1]
     y = (-(widths[1] + gap) / 2, (widths[0] + gap) / 2)
     turns = rotation(0, 0, rng.normal(0, 0.06)), rotation(0, 0, np.pi + rng.normal(0, 0.06))
-    parts = [move(p, (0.0, y[0], 0.0), turns[0]) for p in pair[0].parts]
-    parts += [move(p, (slide, y[1], 0.0), turns[1]) for p in pair[1].parts]
+    parts = [move(p, (0.0, y[0], 0.0), turns[0]) for p in soled[0]]
+    parts += [move(p, (slide, y[1], 0.0), turns[1]) for p in soled[1]]
     length = max(pair[0].size[0], pair[1].size[0] + 2 * abs(slide)) + 1.0
     return ObjectModel("shoes", parts, (length, sum(widths) + gap + 1.0, 7.0))
-
-
-def _soled(part: Part, fill: float) -> Part:
-    """`part` with its density scaled by `fill` if it is a sole, else as it is."""
-    if part.role != "sole":
-        return part
-    return Part(part.role, part.material, part.solid, part.sign * fill)
 
 
 def cable(rng: np.random.Generator, coiled: bool = False, wound: bool = False) -> ObjectModel:

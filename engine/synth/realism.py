@@ -476,13 +476,11 @@ def _depth_figures(largest: np.ndarray | None, edges: np.ndarray) -> dict[str, f
 def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
     """Brightness of the content in blocks of `BLOCK_PX` (those at least nine tenths content,
     averaged over their content pixels): their median, and the share brighter than
-    `BRIGHT_BLOCK_V`. Real bags are evenly dark; a
-    bag whose contents leave gaps (v2.11: a band inside the walls the clothes did not reach)
-    has bright blocks that the pooled brightness averages away."""
+    `BRIGHT_BLOCK_V` (nan with none). Real bags are evenly dark; a bag whose contents leave
+    gaps (v2.11: a band inside the walls the clothes did not reach) has bright blocks that the
+    pooled brightness averages away."""
     n = BLOCK_PX
     rows, cols = v.shape[0] // n, v.shape[1] // n
-    if rows == 0 or cols == 0:
-        return {"block_brightness_median": math.nan, "bright_block_share": math.nan}
     cut = (slice(0, rows * n), slice(0, cols * n))
     inside = content[cut].reshape(rows, n, cols, n).sum(axis=(1, 3))
     bright = np.where(content[cut], v[cut], 0.0).reshape(rows, n, cols, n).sum(axis=(1, 3))

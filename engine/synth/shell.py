@@ -18,6 +18,8 @@ import numpy as np
 from engine.synth.parts import box, disc, outline_sheet, path, ring, rod, sheet, shell
 from engine.synth.shapes import Cylinder, Part, rotation
 
+TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes may be made of
+
 
 def rounded_rect(half_x: float, half_y: float, corner: float, n: int = 5) -> np.ndarray:
     """Closed outline of a rectangle with rounded corners, as (x, y) points."""

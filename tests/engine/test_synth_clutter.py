@@ -21,7 +21,7 @@ from engine.synth.clutter import (
     rolled_garment,
     shoes,
 )
-from engine.synth.parts import move
+from engine.synth.parts import ObjectModel, move
 from engine.synth.shapes import Canvas, Cylinder
 
 
@@ -81,6 +81,14 @@ def test_a_wound_transformer_lets_through_what_a_real_brick_does():
         assert any(p.material == solid and p.sign < 0 for p in _charger_parts(rng, (0, 0), True))
 
 
+def _drawn(model, pitch: float = 0.1, margin: int = 40) -> Canvas:
+    """`model` drawn from above at `pitch`, centred on a canvas of its size plus `margin` px."""
+    canvas = Canvas(int(model.size[1] / pitch) + margin, int(model.size[0] / pitch) + margin, pitch)
+    at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
+    canvas.draw([move(p, at, np.eye(3)) for p in model.parts])
+    return canvas
+
+
 def test_a_rolled_garment_holds_the_cloth_of_a_folded_one_graded_across_its_roll():
     """A roll is the folded garment's cloth (the same draws) wound loose: drawn from above,
     it holds that cloth to within the pixels' sampling, thickest along its axis and thinning
@@ -91,11 +99,9 @@ def test_a_rolled_garment_holds_the_cloth_of_a_folded_one_graded_across_its_roll
         fabric = [p for p in roll.parts if p.role == "fabric"]
         assert {p.material for p in fabric} == {folded.parts[0].material}
         assert 0.2 <= fabric[0].sign <= 0.4  # cloth fills a fifth to two fifths of the roll
-        length, width, height = roll.size
+        length, _, height = roll.size
         pitch = 0.1
-        canvas = Canvas(int(width / pitch) + 20, int(length / pitch) + 20, pitch)
-        at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
-        canvas.draw([move(p, at, np.eye(3)) for p in fabric])
+        canvas = _drawn(ObjectModel(roll.category, fabric, roll.size), pitch, margin=20)
         t = canvas.maps[fabric[0].material]
         drawn = float(t.sum()) * pitch**2
         rng = np.random.default_rng(seed)
@@ -122,22 +128,13 @@ def test_rolled_clothes_lie_side_by_side_in_a_row():
         gaps = np.diff(y) - (radius[1:] + radius[:-1])
         assert np.allclose(gaps, 0.0, atol=1e-9)  # ... touching, not piled up
         pitch = 0.1  # drawn from above, the row lies within its stated size
-        canvas = Canvas(int(row.size[1] / pitch) + 40, int(row.size[0] / pitch) + 40, pitch)
-        at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
-        canvas.draw([move(p, at, np.eye(3)) for p in row.parts])
+        canvas = _drawn(row, pitch)
+        at = (canvas.width * pitch / 2, canvas.height * pitch / 2)  # where its middle was put
         rows, cols = np.nonzero(canvas.footprint())
         assert (rows.max() - rows.min() + 1) * pitch <= row.size[1] + 2 * pitch
         assert (cols.max() - cols.min() + 1) * pitch <= row.size[0] + 2 * pitch
         assert abs((rows.max() + rows.min()) / 2 * pitch - at[1]) < 0.3  # and about its middle
         assert abs((cols.max() + cols.min()) / 2 * pitch - at[0]) < 2.5  # (ends drawn uneven)
-
-
-def _drawn(model, pitch: float = 0.1, margin: int = 40) -> Canvas:
-    """`model` drawn from above at `pitch`, centred on a canvas of its size plus `margin` px."""
-    canvas = Canvas(int(model.size[1] / pitch) + margin, int(model.size[0] / pitch) + margin, pitch)
-    at = (canvas.width * pitch / 2, canvas.height * pitch / 2, 0.0)
-    canvas.draw([move(p, at, np.eye(3)) for p in model.parts])
-    return canvas
 
 
 def test_a_pair_of_shoes_lies_side_by_side_heel_to_toe_on_lighter_soles():
