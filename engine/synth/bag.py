@@ -135,13 +135,26 @@ evaluation list):
   pixels blue where the real scans' are orange or green. A first candidate that also packed
   books three times as often (configs/synth/heavy_goods.yaml, on v2.11) went olive and muddy
   to a reader.
+- A bag packed to its walls (v2.13). Between the garments drawn one by one, the soft goods
+  that fill the bag's depth (`packed_fill`, `_draw_packed_fill`): 0.5-1.0 cm of solid cloth as
+  8 layers of the shell's inner outline from its floor to its top, uneven and softened. The
+  leaning fan sees the floor and top apart, joined by the side walls; garments lie at one
+  height each and seldom against a wall, so v2.12 left a pale band inside the walls (content
+  blocks brighter than V 0.9: real 4 %, v2.12 16-19 %, v2.13 10 %). The fill darkens every
+  edge's contrast, so the walls carry more ribs and seams (`side_ribs` 8-16) and buckled bands
+  (`wall_creases` 5-10), as the real rims carry more edges than ours.
+- Umbrellas as built (v2.14, `folded_umbrellas`): a telescoped shaft with 6-10 ribs folded
+  unevenly round it (`clutter.umbrella`), where v2.0-v2.13 drew one ladder of eight even
+  stripes, and a third as many (`PACKED_MIX`): v2.13's bags held one on average, some four.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
-sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml (today's defaults).
+sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
+sim_v2_14.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
-0.08-0.11 %, v2.12 0.08-0.19 %); contents as heavy as real ones (v2.11: 43-44 % of the
-content darker than V 0.8, v2.12 46-48 %, the real scans 55 %);
+0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %); the real scans' greens in the mid
+brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %; v2.13's content is as dark as theirs,
+52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
 grain in thin organics, so at one pixel pitch (images of one longer side) the real scans carry
 more edges than ours in their rims and fewer in their middles: the real scans' edges thin out
@@ -163,7 +176,7 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
-from engine.synth.clutter import random_clutter, rolled_clothes
+from engine.synth.clutter import COTTON_DENSITY, random_clutter, rolled_clothes
 from engine.synth.objects import (
     ANOMALY_TYPES,
     CATEGORIES,
@@ -174,6 +187,7 @@ from engine.synth.objects import (
 )
 from engine.synth.parts import (
     ObjectModel,
+    outline_sheet,
     place,
 )
 from engine.synth.scanner import Scanner
@@ -203,6 +217,9 @@ _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 # where v2.11's were blue metal; books stay as they were, as more of them made the bags olive
 # (README, "Simulator realism").
 HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5), ("food", 2.0))
+# v2.14's: v2.12's, and an umbrella a third as often as before (0.15 against `CLUTTER`'s 0.4):
+# with 26-46 items, v2.12's bags held 0.9 umbrellas on average and some four
+PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 
 
 @dataclass(frozen=True)
@@ -233,9 +250,11 @@ class BagConfig:
     cables: float = 1.2  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere;
     # v2.3-v2.10: 2.0, coils of loops all over the middle)
-    clutter_mix: tuple[tuple[str, float], ...] = HEAVY_MIX  # (kind, frequency) pairs
+    clutter_mix: tuple[tuple[str, float], ...] = PACKED_MIX  # (kind, frequency) pairs
     # replacing `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),); a mix
-    # given replaces this one whole. (): `CLUTTER`'s own (v2.0-v2.11)
+    # given replaces this one whole. (): `CLUTTER`'s own (v2.0-v2.11); `HEAVY_MIX`: v2.12-v2.13
+    folded_umbrellas: bool = True  # umbrellas as built: telescoped shaft, ribs folded unevenly
+    # round it (`clutter.umbrella`); False: eight ribs evenly round it, a ladder (v2.0-v2.13)
     wound_coils: bool = True  # chargers' transformers as built: an E-core with half-filled
     # windows (`clutter._charger_parts`); False: solid ferrite in solid copper (v2.0-v2.4)
     coiled_cables: bool = True  # most cables wound in loose coils; False: random walks (v2.2)
@@ -284,9 +303,10 @@ class BagConfig:
     fringe: tuple[float, float] = (0.4, 1.2)  # a soft bag's ragged fabric edge reaches this far
     # (cm) beyond its walls on both faces (`shell._fringe`); (0, 0): none, the bag ends on its
     # piping, one crisp line (v2.0-v2.5)
-    side_ribs: tuple[int, int] = (5, 12)  # ribs round a hard shell's side wall, seams round a
+    side_ribs: tuple[int, int] = (8, 16)  # ribs round a hard shell's side wall, seams round a
     # soft one's (`shell._side_ribs`), seen from the side as the striped rims of real bags
-    # (sixray_benign); (0, 0): none (v2.0-v2.10)
+    # (sixray_benign); (0, 0): none (v2.0-v2.10), (5, 12): v2.11-v2.12, whose rims carried fewer
+    # edges than the real ones (0.18-0.20 against 0.23)
     hardware_on_walls: bool = True  # screw groups follow the walls round the corners, zip
     # pulls lie along the zip, studs and buckles keep inside the walls (`shell.shell_parts`);
     # False: all could stand out of the shell, a blind reader's cue (v2.0-v2.10)
@@ -302,9 +322,16 @@ class BagConfig:
     # outline, and its seams and fold steps smooth out, as folded and rolled cloth is rounded
     # and real clothes show soft, fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers
     # called flat cut-out shapes
-    wall_creases: tuple[int, int] = (3, 8)  # a rounded soft bag's walls buckle into this many
+    packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
+    # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
+    # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
+    # so the fan's view of its side walls fills as a real bag's does; (0, 0): none
+    # (v2.0-v2.12), which left a pale band just inside the walls (content blocks brighter than
+    # V 0.9: real 4 %, v2.12 16-19 %)
+    wall_creases: tuple[int, int] = (5, 10)  # a rounded soft bag's walls buckle into this many
     # bands of slanted cloth 1-3 cm wide just inside its outline (`shell._creases`), as the stacked
-    # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only
+    # wall bands of real soft bags (sixray_benign); (0, 0): the 1-3 folds of v2.0-v2.8 only;
+    # (3, 8): v2.9-v2.12
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -327,9 +354,20 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.13 that have changed since (configs/synth/sim_v2_13.yaml
+# holds the same): v2.14 (2026-12-03) made them the defaults.
+SIM_V2_13 = {"folded_umbrellas": False, "clutter_mix": HEAVY_MIX}
+# The bag settings of simulator v2.12 that have changed since (configs/synth/sim_v2_12.yaml
+# holds the same): v2.13 (2026-12-03) made them the defaults.
+SIM_V2_12 = {
+    **SIM_V2_13,
+    "packed_fill": (0.0, 0.0),
+    "side_ribs": (5, 12),
+    "wall_creases": (3, 8),
+}
 # The bag settings of simulator v2.11 that have changed since (configs/synth/sim_v2_11.yaml
 # holds the same): v2.12 (2026-12-03) made them the defaults.
-SIM_V2_11 = {"soft_cloth": 0.0, "heavy_goods": False, "clutter_mix": ()}
+SIM_V2_11 = {**SIM_V2_12, "soft_cloth": 0.0, "heavy_goods": False, "clutter_mix": ()}
 # The bag settings of simulator v2.10 that have changed since (configs/synth/sim_v2_10.yaml
 # holds the same): v2.11 (2026-12-03) made them the defaults.
 SIM_V2_10 = {
@@ -756,6 +794,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             wound_coils=cfg.wound_coils,
             fanned_keys=cfg.fanned_keys,
             heavy=cfg.heavy_goods,
+            folded_umbrellas=cfg.folded_umbrellas,
         )
         rigid.append(_place_clutter(frame, item, rng, load, tries=cfg.spread).parts)
     canvas.draw_unseen(rigid)  # placing them draws no pixels: all drawn at once, faster
@@ -787,6 +826,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
                 design=model.design,
             )
         )
+    if cfg.packed_fill[1] > 0:  # last: every other draw as without it
+        _draw_packed_fill(canvas, frame, rng, inside, cfg.packed_fill)
     return bag
 
 
@@ -906,6 +947,51 @@ def _draw_garment(
         held = inside[canvas.region(window)]
         for t in window.maps.values():
             t *= held
+    canvas.merge(window)
+
+
+_FILL_LAYERS = 8  # `_draw_packed_fill`'s layers, floor to top
+
+
+def _draw_packed_fill(
+    canvas: Canvas, frame: _Frame, rng, inside: np.ndarray | None, solid_cm: tuple[float, float]
+) -> None:
+    """Draw the soft goods that fill a packed bag's depth: `_FILL_LAYERS` layers of cloth from
+    the shell's floor to its top, each its inner outline drawn in by up to 5 % and moved up to
+    1 cm, together `solid_cm` (drawn) of solid cotton or its mass of polyester; uneven over
+    about 12 cm (±35 %) and softened as clothes are (σ 1.5 cm). The fan sees each layer where
+    its height puts it, so together they fill the band between the walls' two faces, as a
+    real bag's stacks of clothes do; garments drawn one by one each lie at one height."""
+    total = float(rng.uniform(*solid_cm))
+    material = "cotton" if rng.random() < 0.7 else "pet"
+    if material == "pet":
+        total *= COTTON_DENSITY / 1.38  # the same mass
+    outline = frame.outline
+    if outline is None:
+        hx, hy = frame.inner[:2]
+        outline = np.array([(-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy)])
+    share = rng.uniform(0.6, 1.4, _FILL_LAYERS)
+    share /= share.sum()
+    top = frame.inner[2] - 0.5
+    parts = []
+    for z, part in zip(np.linspace(-top, top, _FILL_LAYERS), share, strict=True):
+        drawn_in = outline * rng.uniform(0.95, 1.0, 2) + rng.uniform(-1.0, 1.0, 2)
+        parts.append(outline_sheet("fabric", material, drawn_in, total * part, float(z)))
+    stack = ObjectModel("garment", parts, tuple(2 * frame.inner))
+    layers = frame.place(stack, (0, 0, 0), np.eye(3))
+    window = canvas.window((p.solid for p in layers.parts), margin=int(3.0 / canvas.pitch))
+    if window is None:
+        return
+    window.add_parts(layers.parts)
+    t = window.maps[material]
+    uneven = np.clip(
+        1.0 + 0.35 * _smooth_noise(t.shape, 12.0 / window.pitch, rng, cubic=False), 0.2, None
+    )
+    uneven *= t.sum() / max(float((t * uneven).sum()), 1e-9)  # the cloth drawn, all of it
+    t = _softened(t * uneven, 1.5 / window.pitch)
+    if inside is not None:
+        t *= inside[canvas.region(window)]
+    window.maps[material] = t.astype(np.float32, copy=False)
     canvas.merge(window)
 
 

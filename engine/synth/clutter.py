@@ -419,8 +419,13 @@ def trinkets(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("trinkets", parts, (w + 4, d + 4, 1.5))
 
 
-def umbrella(rng: np.random.Generator) -> ObjectModel:
-    """A folded umbrella: aluminium shaft, steel ribs and springs, nylon canopy, ABS handle."""
+def umbrella(rng: np.random.Generator, folded: bool = False) -> ObjectModel:
+    """A folded umbrella: aluminium shaft, steel ribs and springs, nylon canopy, ABS handle.
+
+    `folded`: a compact umbrella as built (`_compact_umbrella`); otherwise (v2.0-v2.13) eight
+    ribs evenly round a plain shaft, the same ladder of stripes in every bag."""
+    if folded:
+        return _compact_umbrella(rng)
     length = rng.uniform(22, 32)
     parts = tube("shaft", "aluminium", (-length / 2, 0, 0), (length / 2, 0, 0), 0.5, 0.06)
     for k in range(8):
@@ -436,6 +441,60 @@ def umbrella(rng: np.random.Generator) -> ObjectModel:
         ),
     ]
     return ObjectModel("umbrella", parts, (length + 6, 5.0, 5.0))
+
+
+def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
+    """A folded compact umbrella, 22-32 cm: a shaft of 2-3 telescoped tubes, 6-10 ribs each
+    folded into 2-3 steel sections lying unevenly round it (each at its own distance, slanted,
+    a hinge at each fold), a top notch and a runner of plastic, a sprung latch, the canopy
+    wrapped round loosely and a round handle. Seen from above: a bundle of thin lines that
+    cross and converge, thickest along the shaft, as real folded umbrellas show."""
+    length = rng.uniform(22, 32)
+    top, bottom = length / 2, -length / 2 + 2.0
+    metal = "steel" if rng.random() < 0.5 else "aluminium"
+    segments = int(rng.integers(2, 4))
+    radius, parts = 0.55, []
+    span = (top - bottom) / segments
+    for k in range(segments):  # telescoped: each thinner tube reaching out of the one before
+        a = bottom + k * span * 0.9
+        parts += tube("shaft", metal, (a, 0, 0), (a + span * 1.1, 0, 0), radius, 0.05)
+        radius -= 0.1
+    folds = int(rng.integers(2, 4))
+    for _ in range(int(rng.integers(6, 11))):  # ribs, each folded into `folds` sections
+        angle = rng.uniform(0, 2 * np.pi)
+        x0, r0 = top - 1.0, rng.uniform(0.5, 0.9)
+        for f in range(folds):
+            x1 = x0 - (1 if f % 2 == 0 else -1) * rng.uniform(0.6, 0.9) * (top - bottom)
+            x1 = float(np.clip(x1, bottom, top))
+            r1 = rng.uniform(0.6, 1.8)
+            a1 = angle + rng.normal(0, 0.25)
+            start = (x0, r0 * np.cos(angle), r0 * np.sin(angle))
+            end = (x1, r1 * np.cos(a1), r1 * np.sin(a1))
+            parts.append(rod("rib", "steel", start, end, rng.uniform(0.05, 0.08)))
+            parts.append(disc("hinge", "steel", (x1, end[1], end[2]), 0.15, 0.25))
+            x0, r0, angle = x1, r1, a1
+    runner = rng.uniform(bottom + 2, bottom + 6)
+    parts += [
+        Part("notch", "polypropylene", Cylinder((top - 0.8, 0, 0), ALONG_X, 0.9, 1.6)),
+        Part("runner", "polypropylene", Cylinder((runner, 0, 0), ALONG_X, 0.8, 2.0)),
+        path(
+            "spring",
+            "steel",
+            [(runner + 3 + k * 0.25, (-1) ** k * 0.35) for k in range(int(rng.integers(6, 13)))],
+            0.04,
+        ),
+    ]
+    canopy = rng.uniform(1.6, 2.6)  # the wrapped canopy: a loose roll of nylon
+    cloth = length * 0.85
+    parts += [
+        Part("canopy", "nylon", Cylinder((0.0, 0, 0), ALONG_X, canopy, cloth), 0.35),
+        Part("canopy", "nylon", Cylinder((0.0, 0, 0), ALONG_X, canopy * 0.6, cloth), -0.35),
+    ]
+    grip, grip_len = rng.uniform(1.1, 1.6), rng.uniform(6.0, 10.0)
+    centre = -length / 2 - grip_len / 2 + 1.5
+    parts.append(Part("handle", "abs", Cylinder((centre, 0, 0), ALONG_X, grip, grip_len)))
+    size = (length + grip_len, 2 * max(canopy, grip) + 1, 2 * max(canopy, grip) + 1)
+    return ObjectModel("umbrella", parts, size)
 
 
 def belt(rng: np.random.Generator) -> ObjectModel:
@@ -610,11 +669,13 @@ def random_clutter(
     wound_coils: bool = False,
     fanned_keys: bool = False,
     heavy: bool = False,
+    folded_umbrellas: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
     chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
-    `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`)."""
+    `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`); umbrellas
+    as built with `folded_umbrellas` (`umbrella`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -627,4 +688,6 @@ def random_clutter(
         return shoes(rng)
     if only == "food":
         return food(rng, packed=heavy)
+    if only == "umbrella":
+        return umbrella(rng, folded=folded_umbrellas)
     return CLUTTER[only][1](rng)

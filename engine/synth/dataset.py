@@ -40,6 +40,8 @@ from engine.synth.bag import (
     SIM_V2_9,
     SIM_V2_10,
     SIM_V2_11,
+    SIM_V2_12,
+    SIM_V2_13,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -113,6 +115,12 @@ SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10), colour=SIM
 # Simulator v2.11 (2026-12-03), the defaults before v2.12 (configs/synth/sim_v2_11.yaml says the
 # same): clothes cut sharp at their edges.
 SIM_V2_11_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_11), colour=SIM_STYLE)
+# Simulator v2.12 (2026-12-03), the defaults before v2.13 (configs/synth/sim_v2_12.yaml says the
+# same): no cloth filling the bag's depth, fewer ribs and creases round its walls.
+SIM_V2_12_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_12), colour=SIM_STYLE)
+# Simulator v2.13 (2026-12-03), the defaults before v2.14 (configs/synth/sim_v2_13.yaml says the
+# same): umbrellas a ladder of eight even ribs, packed as often as v2.12's.
+SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM_STYLE)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from engine.synth.bag import SIM_V2_4, BagConfig, anomaly_visibility, compose_bag
+from engine.synth.clutter import COTTON_DENSITY
+from engine.synth.parts import ObjectModel
 from engine.synth.scanner import Scanner
 
 SMALL = BagConfig(width=160, height=120, pitch_cm=0.4, min_objects=2, max_objects=3)
@@ -931,3 +933,93 @@ def test_soft_cloth_rounds_a_garment_s_edges_keeps_its_cloth_and_changes_nothing
 
     with pytest.raises(ConfigError, match="soft_cloth"):
         load_config(SynthConfig, None, ["bag.soft_cloth=-1"])
+
+
+def _box_projection(canvas, frame) -> np.ndarray:
+    """Pixels where a fan sees the frame's inner box: the hull of its 8 corners' images."""
+    import cv2
+
+    signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
+    corners = frame.center + (signs * frame.inner) @ frame.rot.T
+    u = canvas.fan.image_x(corners[:, 0], corners[:, 2]) / canvas.pitch
+    v = canvas.fan.image_y(corners[:, 1], corners[:, 2]) / canvas.pitch
+    hull = cv2.convexHull(np.stack([u, v], 1).astype(np.float32)).astype(np.int32)
+    mask = np.zeros((canvas.height, canvas.width), np.uint8)
+    cv2.fillConvexPoly(mask, hull, 1)
+    return mask.astype(bool)
+
+
+def test_packed_fill_fills_the_bag_s_depth_with_its_cloth():
+    """`packed_fill`: layers of cloth from the floor to the top, so a leaning fan sees cloth
+    all across the band between the box's two faces, which a layer at one height leaves bare;
+    their cloth is what was drawn, uneven but nowhere missing, and none outside `inside`."""
+    import cv2
+
+    from engine.synth.bag import _draw_packed_fill, _Frame
+    from engine.synth.parts import outline_sheet
+    from engine.synth.shapes import Canvas, FanBeam
+
+    inner = np.array([25.0, 18.0, 11.0])
+    frame = _Frame(np.array([38.0, 30.0, 12.0]), np.eye(3), inner)
+    fan = FanBeam(stretch=1.2, apex_cm=0.0, shear=0.3)
+    for seed in range(3):
+        canvas = Canvas(300, 400, 0.2, fan)
+        _draw_packed_fill(canvas, frame, np.random.default_rng(seed), None, (1.0, 1.0))
+        (material,) = canvas.maps
+        t = canvas.maps[material]
+        seen = _box_projection(canvas, frame)
+        core = cv2.erode(seen.astype(np.uint8), np.ones((31, 31), np.uint8)).astype(bool)  # 3 cm
+        assert (t[core] > 0.1 * t[core].mean()).mean() > 0.99  # cloth all across ...
+        assert 0.1 < t[core].std() / t[core].mean() < 0.6  # ... uneven
+        assert not t[~seen].any() or t[~seen].max() < 0.5 * t[core].mean()  # a soft rim only
+
+        middle = Canvas(300, 400, 0.2, fan)  # the same cloth as one layer at mid height
+        layer = outline_sheet(
+            "fabric", "cotton", [(-25, -18), (25, -18), (25, 18), (-25, 18)], 1, 0
+        )
+        middle.draw(
+            frame.place(ObjectModel("garment", [layer], (50, 36, 1)), (0, 0, 0), np.eye(3)).parts
+        )
+        band = core & (middle.maps["cotton"] == 0)  # what one layer leaves bare ...
+        assert band.sum() > 0.05 * core.sum()
+        assert (t[band] > 0).mean() > 0.99  # ... the layers fill, thinning to the walls
+        assert (t[band] > 0.1 * t[core].mean()).mean() > 0.9
+
+    flat = Canvas(300, 400, 0.2)  # no fan: the cloth's mass is what was drawn
+    _draw_packed_fill(flat, frame, np.random.default_rng(0), None, (1.0, 1.0))
+    area = 4 * inner[0] * inner[1]
+    cloth = sum(flat.maps.values()).sum() * 0.2**2
+    mass = cloth * (1.38 if "pet" in flat.maps else COTTON_DENSITY)
+    assert 0.85 * area * COTTON_DENSITY < mass < 1.05 * area * COTTON_DENSITY  # drawn in ≤ 5 %
+
+    inside = np.zeros((300, 400), bool)
+    inside[:, :200] = True
+    cut = Canvas(300, 400, 0.2, fan)
+    _draw_packed_fill(cut, frame, np.random.default_rng(0), inside, (1.0, 1.0))
+    assert all(not t[:, 200:].any() and t[:, :200].any() for t in cut.maps.values())
+
+
+def test_packed_fill_adds_cloth_and_changes_nothing_else_in_the_bag():
+    """The fill is drawn last: with it, a bag holds the same things at the same places (every
+    other material's map, every mask) and more cloth; off, it draws nothing. A range outside
+    0-5 cm, or high below low, is refused."""
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    cfg = replace(SMALL, packed_fill=(0.0, 0.0))
+    for seed in range(3):
+        plain = compose_bag(np.random.default_rng(seed), cfg)
+        filled = compose_bag(np.random.default_rng(seed), replace(cfg, packed_fill=(0.5, 1.0)))
+        cloth = [m for m in ("cotton", "pet") if m in filled.canvas.maps]
+        gained = sum(
+            filled.canvas.maps[m].sum() - plain.canvas.maps.get(m, np.zeros(1)).sum() for m in cloth
+        )
+        assert gained > 0
+        for m in plain.canvas.maps.keys() - set(cloth):
+            np.testing.assert_array_equal(plain.canvas.maps[m], filled.canvas.maps[m])
+        assert len(plain.objects) == len(filled.objects)
+        for a, b in zip(plain.objects, filled.objects, strict=True):
+            np.testing.assert_array_equal(a.mask, b.mask)
+    for bad in ("[-1, 1]", "[1, 0.5]", "[0, 6]"):
+        with pytest.raises(ConfigError, match="packed_fill"):
+            load_config(SynthConfig, None, [f"bag.packed_fill={bad}"])

@@ -193,3 +193,37 @@ def test_a_pack_of_grain_is_graded_thickest_in_its_middle():
     top = int(np.argmax(across))
     assert np.all(np.diff(across[: top + 1]) >= -1e-4) and np.all(np.diff(across[top:]) <= 1e-4)
     assert 0.6 * model.size[2] <= across.max() <= 0.9 * model.size[2] + 0.01
+
+
+def test_a_folded_umbrella_is_a_bundle_of_uneven_ribs_within_its_size():
+    """`folded`: 6-10 ribs, each in 2-3 sections that slant and lie at their own distances
+    from the shaft (v2.0-v2.13: eight ribs, all parallel to it at one distance, the same
+    stripes in every bag), a telescoped shaft and a handle, all within the stated size."""
+    from engine.synth.clutter import umbrella
+
+    for seed in range(6):
+        ladder = [p.solid for p in umbrella(np.random.default_rng(seed)).parts if p.role == "rib"]
+        assert len(ladder) == 8
+        assert all(abs(np.asarray(r.rot)[0, 2]) > 0.9999 for r in ladder)  # along x, all
+
+        model = umbrella(np.random.default_rng(seed), folded=True)
+        ribs = [p.solid for p in model.parts if p.role == "rib"]
+        shafts = [p for p in model.parts if p.role == "shaft" and p.sign > 0]
+        assert model.category == "umbrella" and 2 <= len(shafts) <= 3
+        assert 12 <= len(ribs) <= 30  # 6-10 ribs of 2-3 sections
+        axes = np.array([np.asarray(r.rot)[:, 2] for r in ribs])
+        assert np.ptp(np.degrees(np.arcsin(np.abs(axes[:, 1])))) > 1.0  # slanted, not a ladder
+        distances = [np.hypot(*r.center[1:]) for r in ribs]
+        assert np.ptp(distances) > 0.3
+        rows, cols = np.nonzero(_drawn(model).footprint())
+        assert (rows.max() - rows.min() + 1) * 0.1 <= model.size[1] + 0.2
+        assert (cols.max() - cols.min() + 1) * 0.1 <= model.size[0] + 0.2
+
+    def layout(model):
+        maps = _drawn(model).maps
+        return {material: maps[material].tobytes() for material in maps}
+
+    plain = random_clutter(np.random.default_rng(2), only="umbrella")
+    assert layout(plain) == layout(umbrella(np.random.default_rng(2)))
+    folded = random_clutter(np.random.default_rng(2), only="umbrella", folded_umbrellas=True)
+    assert layout(folded) == layout(umbrella(np.random.default_rng(2), folded=True))
