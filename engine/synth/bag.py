@@ -145,7 +145,8 @@ evaluation list):
   (`wall_creases` 5-10), as the real rims carry more edges than ours.
 - Umbrellas as built (v2.14, `folded_umbrellas`): a telescoped shaft with 6-10 ribs folded
   unevenly round it (`clutter.umbrella`), where v2.0-v2.13 drew one ladder of eight even
-  stripes, and a third as many (`PACKED_MIX`): v2.13's bags held one on average, some four.
+  stripes, and about a quarter as many (`PACKED_MIX`): v2.13's bags held one on average,
+  some four.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -177,6 +178,7 @@ import cv2
 import numpy as np
 
 from engine.synth.clutter import COTTON_DENSITY, random_clutter, rolled_clothes
+from engine.synth.materials import MATERIALS
 from engine.synth.objects import (
     ANOMALY_TYPES,
     CATEGORIES,
@@ -217,8 +219,8 @@ _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 # where v2.11's were blue metal; books stay as they were, as more of them made the bags olive
 # (README, "Simulator realism").
 HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5), ("food", 2.0))
-# v2.14's: v2.12's, and an umbrella a third as often as before (0.15 against `CLUTTER`'s 0.4):
-# with 26-46 items, v2.12's bags held 0.9 umbrellas on average and some four
+# v2.14's: v2.12's, and umbrellas at 0.15 against `CLUTTER`'s 0.4: v2.12-v2.13's bags held about
+# one each on average and some four (51 in seed 3's 48 bags; v2.14: 13)
 PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 
 
@@ -827,7 +829,9 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             )
         )
     if cfg.packed_fill[1] > 0:  # last: every other draw as without it
-        _draw_packed_fill(canvas, frame, rng, inside, cfg.packed_fill)
+        held = inside if inside is not None else outline  # a box shell: its whole footprint
+        material, solid = _draw_packed_fill(canvas, frame, rng, held, cfg.packed_fill)
+        bag.info["packed_fill"] = {"material": material, "solid_cm": round(solid, 4)}
     return bag
 
 
@@ -955,17 +959,17 @@ _FILL_LAYERS = 8  # `_draw_packed_fill`'s layers, floor to top
 
 def _draw_packed_fill(
     canvas: Canvas, frame: _Frame, rng, inside: np.ndarray | None, solid_cm: tuple[float, float]
-) -> None:
+) -> tuple[str, float]:
     """Draw the soft goods that fill a packed bag's depth: `_FILL_LAYERS` layers of cloth from
     the shell's floor to its top, each its inner outline drawn in by up to 5 % and moved up to
     1 cm, together `solid_cm` (drawn) of solid cotton or its mass of polyester; uneven over
     about 12 cm (±35 %) and softened as clothes are (σ 1.5 cm). The fan sees each layer where
     its height puts it, so together they fill the band between the walls' two faces, as a
-    real bag's stacks of clothes do; garments drawn one by one each lie at one height."""
+    real bag's stacks of clothes do; garments drawn one by one each lie at one height.
+    Returns the cloth's material and its solid thickness (cm), for the record."""
     total = float(rng.uniform(*solid_cm))
     material = "cotton" if rng.random() < 0.7 else "pet"
-    if material == "pet":
-        total *= COTTON_DENSITY / 1.38  # the same mass
+    total *= COTTON_DENSITY / MATERIALS[material].density  # the same mass
     outline = frame.outline
     if outline is None:
         hx, hy = frame.inner[:2]
@@ -981,7 +985,7 @@ def _draw_packed_fill(
     layers = frame.place(stack, (0, 0, 0), np.eye(3))
     window = canvas.window((p.solid for p in layers.parts), margin=int(3.0 / canvas.pitch))
     if window is None:
-        return
+        return material, total
     window.add_parts(layers.parts)
     t = window.maps[material]
     uneven = np.clip(
@@ -993,6 +997,7 @@ def _draw_packed_fill(
         t *= inside[canvas.region(window)]
     window.maps[material] = t.astype(np.float32, copy=False)
     canvas.merge(window)
+    return material, total
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:

@@ -444,11 +444,12 @@ def umbrella(rng: np.random.Generator, folded: bool = False) -> ObjectModel:
 
 
 def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
-    """A folded compact umbrella, 22-32 cm: a shaft of 2-3 telescoped tubes, 6-10 ribs each
+    """A folded compact umbrella: a 22-32 cm shaft of 2-3 telescoped tubes, 6-10 ribs each
     folded into 2-3 steel sections lying unevenly round it (each at its own distance, slanted,
-    a hinge at each fold), a top notch and a runner of plastic, a sprung latch, the canopy
-    wrapped round loosely and a round handle. Seen from above: a bundle of thin lines that
-    cross and converge, thickest along the shaft, as real folded umbrellas show."""
+    a hinge at each fold and a cap at its tip), a top notch and a runner of plastic, a sprung
+    latch, the canopy wrapped round loosely and a round handle of 6-10 cm, the whole centred on
+    its stated size. Seen from above: a bundle of thin lines that cross and converge, thickest
+    along the shaft, as real folded umbrellas show."""
     length = rng.uniform(22, 32)
     top, bottom = length / 2, -length / 2 + 2.0
     metal = "steel" if rng.random() < 0.5 else "aluminium"
@@ -462,7 +463,7 @@ def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
     folds = int(rng.integers(2, 4))
     for _ in range(int(rng.integers(6, 11))):  # ribs, each folded into `folds` sections
         angle = rng.uniform(0, 2 * np.pi)
-        x0, r0 = top - 1.0, rng.uniform(0.5, 0.9)
+        x0, r0 = top - 1.0, rng.uniform(0.6, 0.9)  # hinged on the notch, round the shaft
         for f in range(folds):
             x1 = x0 - (1 if f % 2 == 0 else -1) * rng.uniform(0.6, 0.9) * (top - bottom)
             x1 = float(np.clip(x1, bottom, top))
@@ -491,10 +492,12 @@ def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
         Part("canopy", "nylon", Cylinder((0.0, 0, 0), ALONG_X, canopy * 0.6, cloth), -0.35),
     ]
     grip, grip_len = rng.uniform(1.1, 1.6), rng.uniform(6.0, 10.0)
-    centre = -length / 2 - grip_len / 2 + 1.5
+    centre = -length / 2 - grip_len / 2 + 1.5  # over the shaft's last 1.5 cm
     parts.append(Part("handle", "abs", Cylinder((centre, 0, 0), ALONG_X, grip, grip_len)))
-    size = (length + grip_len, 2 * max(canopy, grip) + 1, 2 * max(canopy, grip) + 1)
-    return ObjectModel("umbrella", parts, size)
+    reach = length + grip_len - 1.5  # handle's end to the shaft's top
+    parts = [move(part, ((grip_len - 1.5) / 2, 0.0, 0.0), np.eye(3)) for part in parts]
+    across = 2 * max(canopy, grip) + 1
+    return ObjectModel("umbrella", parts, (reach, across, across))
 
 
 def belt(rng: np.random.Generator) -> ObjectModel:

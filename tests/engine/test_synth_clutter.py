@@ -215,9 +215,14 @@ def test_a_folded_umbrella_is_a_bundle_of_uneven_ribs_within_its_size():
         assert np.ptp(np.degrees(np.arcsin(np.abs(axes[:, 1])))) > 1.0  # slanted, not a ladder
         distances = [np.hypot(*r.center[1:]) for r in ribs]
         assert np.ptp(distances) > 0.3
-        rows, cols = np.nonzero(_drawn(model).footprint())
+        canvas = _drawn(model)  # centred on a canvas 2 cm wider than its size each way
+        rows, cols = np.nonzero(canvas.footprint())
+        assert rows.min() > 0 and cols.min() > 0  # nothing cut off: handle and all inside ...
+        assert rows.max() < canvas.height - 1 and cols.max() < canvas.width - 1
         assert (rows.max() - rows.min() + 1) * 0.1 <= model.size[1] + 0.2
         assert (cols.max() - cols.min() + 1) * 0.1 <= model.size[0] + 0.2
+        middle = (cols.max() + cols.min()) / 2 - (canvas.width - 1) / 2
+        assert abs(middle) * 0.1 < 0.3  # ... and centred on it
 
     def layout(model):
         maps = _drawn(model).maps
