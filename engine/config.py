@@ -284,6 +284,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "packed_fill": _low_high(_between(0, 5)),  # cm of solid cloth: 5 is 7.7 g/cm²
+        "corner_points": _at_least(2, _WHOLE),
         "handle_tubes": _low_high(_between(0.5, 10)),
         "tube_metals": lambda v: (
             _not_empty(v) or _each(_from("engine.synth.shell", "TUBE_METALS"))(v)

@@ -42,6 +42,7 @@ from engine.synth.bag import (
     SIM_V2_11,
     SIM_V2_12,
     SIM_V2_13,
+    SIM_V2_14,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -121,6 +122,9 @@ SIM_V2_12_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_12), colour=SIM
 # Simulator v2.13 (2026-12-03), the defaults before v2.14 (configs/synth/sim_v2_13.yaml says the
 # same): umbrellas a ladder of eight even ribs, packed as often as v2.12's.
 SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM_STYLE)
+# Simulator v2.14 (2026-12-03), the defaults before v2.15 (configs/synth/sim_v2_14.yaml says the
+# same): rounded corners in 4 facets of 22.5°, the bag's box 1.02-1.08 of the frame.
+SIM_V2_14_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_14), colour=SIM_STYLE)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

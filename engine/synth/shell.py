@@ -166,6 +166,7 @@ def shell_parts(
     side_ribs: tuple[int, int] = (0, 0),
     tubes: tuple[float, float] = (2.8, 4.5),
     tube_metals: tuple[str, ...] = ("aluminium", "steel"),
+    corner_points: int = 5,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -184,7 +185,8 @@ def shell_parts(
     the shell (v2.0-v2.10: all could). `side_ribs`: a rounded shell's side wall has this many ribs
     or seams round it (a range, `_side_ribs`, on random numbers of their own; none: v2.0-v2.10).
     `tubes`, `tube_metals`: how wide a trolley's handle tubes are and the metals they are made
-    of, one drawn (`_trolley_frame`)."""
+    of, one drawn (`_trolley_frame`). `corner_points`: the points round each rounded corner of
+    the outline that walls, piping, zip and ribs follow (5, v2.0-v2.14: facets of 22.5°)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -203,7 +205,7 @@ def shell_parts(
         if not rounded:
             parts += shell("coating", "pvc", (length, width, depth), coating)
     corner = rng.uniform(2, 7) if corner is None else corner
-    outline = rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner)
+    outline = rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner, n=corner_points)
     if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
         r = rng.uniform(0.2, 0.4)
         wired = rng.random() < 0.5

@@ -1028,3 +1028,36 @@ def test_packed_fill_adds_cloth_and_changes_nothing_else_in_the_bag():
     for bad in ("[-1, 1]", "[1, 0.5]", "[0, 6]"):
         with pytest.raises(ConfigError, match="packed_fill"):
             load_config(SynthConfig, None, [f"bag.packed_fill={bad}"])
+
+
+def test_corner_points_round_a_shell_s_corners_in_finer_facets():
+    """`corner_points`: a hard shell's outline turns by at most 90° / (n − 1) from one edge to
+    the next (5, v2.0-v2.14: 22.5°; 9: 11.25°), a soft one's (bulged as well) by about two
+    fifths less, with the same size and the same draws of the bag's own random numbers."""
+    from engine.synth.shapes import Sheet
+    from engine.synth.shell import shell_parts
+
+    def turns(outline: np.ndarray) -> np.ndarray:
+        edges = np.diff(outline, axis=0)
+        edges = edges[np.hypot(*edges.T) > 1e-6]
+        heading = np.arctan2(edges[:, 1], edges[:, 0])
+        return np.degrees(np.abs(np.angle(np.exp(1j * np.diff(heading)))))
+
+    size = np.array([60.0, 40.0, 25.0])
+    hard_seen = 0
+    for kind, seed in product(("holdall", "trolley"), range(4)):
+        shown = {}
+        for n in (5, 9):
+            rng = np.random.default_rng(seed)
+            parts = shell_parts(kind, size, rng, corner=10.0, corner_points=n)
+            shell = [p for p in parts if p.role == "shell" and isinstance(p.solid, Sheet)]
+            shown[n] = (np.array(shell[0].solid.points), shell[0].material, rng.random())
+        (coarse, material, after_coarse), (fine, _, after_fine) = shown[5], shown[9]
+        assert after_coarse == after_fine  # the bag's own random numbers drawn as before
+        np.testing.assert_allclose(np.abs(fine).max(axis=0), np.abs(coarse).max(axis=0))
+        assert turns(fine).max() < 0.7 * turns(coarse).max()
+        if material == "polycarbonate":  # a hard shell: the rounded rectangle as drawn
+            hard_seen += 1
+            assert turns(coarse).max() == pytest.approx(22.5, abs=0.2)  # scaled to its size
+            assert turns(fine).max() == pytest.approx(90.0 / 8, abs=0.2)
+    assert hard_seen
