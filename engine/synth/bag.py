@@ -181,8 +181,7 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
-from engine.synth.clutter import COTTON_DENSITY, random_clutter, rolled_clothes
-from engine.synth.materials import MATERIALS
+from engine.synth.clutter import as_cotton, random_clutter, rolled_clothes
 from engine.synth.objects import (
     ANOMALY_TYPES,
     CATEGORIES,
@@ -981,7 +980,7 @@ def _draw_packed_fill(
     Returns the cloth's material and its solid thickness (cm), for the record."""
     total = float(rng.uniform(*solid_cm))
     material = "cotton" if rng.random() < 0.7 else "pet"
-    total *= COTTON_DENSITY / MATERIALS[material].density  # the same mass
+    total *= as_cotton(material)  # the same mass
     outline = frame.outline
     if outline is None:
         hx, hy = frame.inner[:2]

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from engine.synth.materials import MATERIALS
 from engine.synth.parts import (
     ObjectModel,
     box,
@@ -29,7 +30,13 @@ from engine.synth.parts import (
 from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
 
 ALONG_X = rotation(0, np.pi / 2, 0)
-COTTON_DENSITY = 1.54  # g/cm³: thickness maps hold cm of solid cellulose
+COTTON_DENSITY = MATERIALS["cotton"].density  # g/cm³: thickness maps hold cm of solid cellulose
+
+
+def as_cotton(material: str) -> float:
+    """cm of solid `material` holding the mass of 1 cm of solid cotton: cloth of another fibre
+    drawn with the same mass (1 for cotton)."""
+    return COTTON_DENSITY / MATERIALS[material].density
 
 
 def _fabric_cm(areal_g_cm2: float) -> float:
@@ -44,7 +51,7 @@ def _cloth(rng: np.random.Generator) -> tuple[str, str, float]:
     per_layer = _fabric_cm(gsm.get(kind, 0.025) * rng.uniform(0.8, 1.2))
     material = "pet" if kind in ("shirt", "trousers") and rng.random() < 0.4 else "cotton"
     if material == "pet":
-        per_layer *= COTTON_DENSITY / 1.38
+        per_layer *= as_cotton(material)
     return kind, material, per_layer
 
 
