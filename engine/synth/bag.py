@@ -151,10 +151,15 @@ evaluation list):
   zip and ribs follow, turns each corner in 8 facets of 11.25°, where v2.0-v2.14 turned it in 4
   of 22.5° that readers saw as piping going round a corner in straight segments; and the bag's
   box is 1.01-1.07 of the frame (`fill`), as the rounder corners hold a little more content.
+- The console (v2.16, `SynthConfig.colour` = `colour.SIM_STYLE`; the bags are v2.15's): Zeff
+  under dense objects averaged over a wider neighbourhood of like Zeff (`dense_zeff_denoise`),
+  where its noise left blotches of blue and teal that readers called "camouflage" and
+  "leopard" spots, and the local contrast of thin material lifted (`local_contrast`), so
+  packed clothes show their folds and the rims carry the real scans' edges.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
-sim_v2_14.yaml, sim_v2_15.yaml (today's defaults).
+sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %); the real scans' greens in the mid

@@ -25,6 +25,7 @@ from engine.colour import (
     SIM_STYLE,
     SIM_STYLE_V2_5,
     SIM_STYLE_V2_7,
+    SIM_STYLE_V2_11,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -65,7 +66,8 @@ class SynthConfig:
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
     # patches solid and each material evenly coloured, and sharpens more, since v2.11 its
-    # sharpening stops short of black (`colour.SIM_STYLE`)
+    # sharpening stops short of black, since v2.16 it paints dense objects evenly
+    # (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
@@ -115,16 +117,19 @@ SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9), colour=SIM_S
 SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10), colour=SIM_STYLE_V2_7)
 # Simulator v2.11 (2026-12-03), the defaults before v2.12 (configs/synth/sim_v2_11.yaml says the
 # same): clothes cut sharp at their edges.
-SIM_V2_11_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_11), colour=SIM_STYLE)
+SIM_V2_11_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_11), colour=SIM_STYLE_V2_11)
 # Simulator v2.12 (2026-12-03), the defaults before v2.13 (configs/synth/sim_v2_12.yaml says the
 # same): no cloth filling the bag's depth, fewer ribs and creases round its walls.
-SIM_V2_12_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_12), colour=SIM_STYLE)
+SIM_V2_12_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_12), colour=SIM_STYLE_V2_11)
 # Simulator v2.13 (2026-12-03), the defaults before v2.14 (configs/synth/sim_v2_13.yaml says the
 # same): umbrellas a ladder of eight even ribs, packed as often as v2.12's.
-SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM_STYLE)
+SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM_STYLE_V2_11)
 # Simulator v2.14 (2026-12-03), the defaults before v2.15 (configs/synth/sim_v2_14.yaml says the
 # same): rounded corners in 4 facets of 22.5°, the bag's box 1.02-1.08 of the frame.
-SIM_V2_14_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_14), colour=SIM_STYLE)
+SIM_V2_14_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_14), colour=SIM_STYLE_V2_11)
+# Simulator v2.15 (2026-12-03), the defaults before v2.16 (configs/synth/sim_v2_15.yaml says the
+# same): Zeff under dense objects averaged as elsewhere, blotched blue and teal.
+SIM_V2_15_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_11)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -7,11 +7,13 @@ import numpy as np
 import pytest
 
 from engine.colour import (
+    DEFAULT_STYLE,
     INORGANIC,
     INORGANIC_MAX_ZEFF,
     METAL,
     ORGANIC,
     ORGANIC_MAX_ZEFF,
+    ColourStyle,
     dual_energy_display,
     false_colour,
     material_classes,
@@ -224,6 +226,67 @@ def test_the_console_applies_zeff_denoise_and_keeps_it_when_jittered():
         return float(cv2.cvtColor(image, cv2.COLOR_RGB2HSV)[4:36, 4:36, 0].astype(float).std())
 
     assert hue_spread(false_colour(t, z, style)) < hue_spread(false_colour(t, z, DEFAULT_STYLE)) / 2
+
+
+def test_a_console_paints_a_dense_object_evenly_and_leaves_the_rest_as_it_was():
+    """`dense_zeff_denoise` (simulator v2.16): under a dense object (T_high < 0.1) Zeff's
+    noise, spatially correlated as the scanner's blur leaves it, survives the 1.5 px average
+    as blotches; the wider average of like Zeff removes them, keeps an organic-metal edge, and
+    leaves every pixel where T_high is 0.3 or more exactly as it was."""
+    from dataclasses import replace
+
+    from engine.colour import _denoised_dense_zeff, _denoised_zeff
+
+    rng = np.random.default_rng(0)
+    z = np.full((80, 80), 8.0, np.float32)
+    z[:, 40:] = 26.0
+    blotches = cv2.GaussianBlur(rng.normal(0, 1.0, z.shape).astype(np.float32), (0, 0), 2.0)
+    noisy = z + blotches * (2.0 / blotches.std())  # σ 2 Zeff in blotches ~5 px across
+    t = np.full(z.shape, 0.05, np.float32)
+    t[:10] = 0.5  # a bright band across the top: left alone
+    once = _denoised_zeff(noisy, 1.5)
+    twice = _denoised_zeff(_denoised_dense_zeff(noisy, t, 5.0), 1.5)
+    for side in (slice(4, 34), slice(46, 76)):
+        assert twice[14:, side].std() < once[14:, side].std() / 1.5
+    np.testing.assert_allclose(twice[14:, 38].mean(), 8.0, atol=1.0)  # beside the edge
+    np.testing.assert_allclose(twice[14:, 41].mean(), 26.0, atol=1.0)
+    assert np.array_equal(_denoised_dense_zeff(noisy, t, 5.0)[:10], noisy[:10])
+    light = np.full(z.shape, 0.3, np.float32)
+    assert _denoised_dense_zeff(noisy, light, 5.0) is noisy  # nothing dense: nothing done
+
+    style = replace(DEFAULT_STYLE, dense_zeff_denoise=5.0)
+    assert style.jittered(np.random.default_rng(1)).dense_zeff_denoise == 5.0
+    assert np.array_equal(false_colour(t[:10], noisy[:10], style), false_colour(t[:10], noisy[:10]))
+    assert not np.array_equal(false_colour(t, noisy, style), false_colour(t, noisy))
+
+
+def test_a_console_lifts_the_local_contrast_of_thin_material_and_not_of_dense():
+    """`local_contrast` (simulator v2.16): a fold a cm or two across in thin cloth (T_high 0.5)
+    stands out more against its surroundings; under a dense object (T_high < 0.1), where the
+    detail would be photon noise, brightness is as it was; the mean is kept."""
+    from dataclasses import replace
+
+    xx = np.mgrid[0:80, 0:80][1]
+    fold = np.exp(-np.square((xx - 40) / 4.0)).astype(np.float32)  # a ridge 8 px across
+    z = np.full((80, 80), 7.0, np.float32)
+    style = ColourStyle()  # no sharpening: only the local contrast differs
+
+    def value(t: np.ndarray, amount: float) -> np.ndarray:
+        rgb = false_colour(t, z, replace(style, local_contrast=amount))
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 2].astype(float) / 255.0
+
+    thin = 0.5 - 0.05 * fold  # a fold: a little more cloth
+    plain, lifted = value(thin, 0.0), value(thin, 0.6)
+    depth = {
+        k: v[:, 10].mean() - v[:, 40].mean() for k, v in (("plain", plain), ("lifted", lifted))
+    }
+    assert depth["lifted"] > 1.3 * depth["plain"] > 0
+    assert abs(lifted.mean() - plain.mean()) < 0.01
+    dense = 0.05 - 0.005 * fold
+    assert np.array_equal(value(dense, 0.0), value(dense, 0.6))
+    assert (
+        replace(style, local_contrast=0.6).jittered(np.random.default_rng(0)).local_contrast == 0.6
+    )
 
 
 def test_halo_floor_keeps_sharpening_from_painting_an_edge_s_dark_side_black():
