@@ -304,6 +304,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "halo_floor": _between(0, 1),
         "smooth_dark": _at_least(0),
         "zeff_denoise": _at_least(0),
+        "dense_zeff_denoise": _between(0, 20),
+        "local_contrast": _between(0, 3),
     },
     "engine.classification.config.ClassifierRunConfig": {
         **_RUN,

@@ -66,8 +66,8 @@ class SynthConfig:
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
     # patches solid and each material evenly coloured, and sharpens more, since v2.11 its
-    # sharpening stops short of black, since v2.16 it paints dense objects evenly
-    # (`colour.SIM_STYLE`)
+    # sharpening stops short of black, since v2.16 it paints dense objects evenly and lifts
+    # the local contrast of thin material (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 

@@ -253,6 +253,21 @@ def test_a_console_paints_a_dense_object_evenly_and_leaves_the_rest_as_it_was():
     assert np.array_equal(_denoised_dense_zeff(noisy, t, 5.0)[:10], noisy[:10])
     light = np.full(z.shape, 0.3, np.float32)
     assert _denoised_dense_zeff(noisy, light, 5.0) is noisy  # nothing dense: nothing done
+    partly = _denoised_dense_zeff(noisy, np.full(z.shape, 0.2, np.float32), 5.0)
+    full = _denoised_dense_zeff(noisy, np.full(z.shape, 0.05, np.float32), 5.0)
+    middle = np.s_[14:, 4:34]  # at T 0.2 it acts about half as much as at 0.1 and below
+    ratio = np.abs(partly - noisy)[middle].sum() / np.abs(full - noisy)[middle].sum()
+    assert 0.35 < ratio < 0.65
+
+    toaster = np.full((40, 40), 18.0, np.float32)
+    toaster += rng.normal(0, 1.0, toaster.shape).astype(np.float32)
+    toaster[:, 20] = 30.0  # a wire 1 px wide over it
+    kept = _denoised_dense_zeff(toaster, np.full(toaster.shape, 0.05, np.float32), 5.0)
+    assert kept[5:35, 20].min() > 28.0  # stays metal: blue, not smeared into the teal
+    assert kept[5:35, 5:15].std() < toaster[5:35, 5:15].std()  # while the noise beside it goes
+    spoilt = noisy.copy()
+    spoilt[40, 40] = np.nan  # a NaN spreads only where the average acts
+    assert np.array_equal(_denoised_dense_zeff(spoilt, t, 5.0)[:10], spoilt[:10])
 
     style = replace(DEFAULT_STYLE, dense_zeff_denoise=5.0)
     assert style.jittered(np.random.default_rng(1)).dense_zeff_denoise == 5.0
@@ -287,6 +302,22 @@ def test_a_console_lifts_the_local_contrast_of_thin_material_and_not_of_dense():
     assert (
         replace(style, local_contrast=0.6).jittered(np.random.default_rng(0)).local_contrast == 0.6
     )
+    lower = 0.2 - 0.01 * fold  # at T 0.2 it acts, half as much
+    half = value(lower, 0.6) - value(lower, 0.0)
+    assert 0 < np.abs(half).max() < np.abs(lifted - plain).max()
+
+
+def test_the_console_s_dense_average_and_local_contrast_are_checked_when_loaded():
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    loaded = load_config(SynthConfig, None, ["colour.local_contrast=0.5"])
+    assert loaded.colour.local_contrast == 0.5
+    for bad in ("colour.local_contrast=-1", "colour.local_contrast=.nan"):
+        with pytest.raises(ConfigError, match="local_contrast"):
+            load_config(SynthConfig, None, [bad])
+    with pytest.raises(ConfigError, match="dense_zeff_denoise"):
+        load_config(SynthConfig, None, ["colour.dense_zeff_denoise=.inf"])
 
 
 def test_halo_floor_keeps_sharpening_from_painting_an_edge_s_dark_side_black():
