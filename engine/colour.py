@@ -194,16 +194,28 @@ SIM_STYLE_V2_11 = replace(SIM_STYLE_V2_7, halo_floor=0.21)
 # painted evenly, not in blotches of blue and teal, and the local contrast of thin material
 # lifted (`local_contrast`), so packed clothes show their folds (README, "Simulator realism")
 SIM_STYLE_V2_16 = replace(SIM_STYLE_V2_11, dense_zeff_denoise=5.0, local_contrast=0.3)
-# Simulator v2.17's console (`SynthConfig.colour`): v2.16's, its metal bluer and its greens leafier
+# Simulator v2.17's console: v2.16's, its metal bluer and its greens leafier
 # and less saturated, as in the real scans (sixray_benign backgrounds, 48 of them; blue pixels'
 # hue quartiles 188 / 201 / 207°, v2.16 176 / 189 / 201°; green 85 / 95 / 114°, v2.16
 # 85 / 106 / 135°, saturation median 0.59, v2.16 0.70): Zeff 16 paints 118° (was 145°), Zeff
 # 18 185° (172°), Zeff 20 208° (200°); greens saturate to 0.64-0.7 (0.72-0.74), more slowly
-SIM_STYLE = replace(
+SIM_STYLE_V2_17 = replace(
     SIM_STYLE_V2_16,
     hue=(34.0, 37.0, 44.0, 75.0, 88.0, 100.0, 118.0, 185.0, 208.0, 212.0, 215.0),
     saturation_max=(0.78, 0.78, 0.76, 0.7, 0.66, 0.64, 0.66, 0.76, 0.8, 0.82, 0.82),
     saturation_scale=(0.35, 0.35, 0.4, 0.55, 0.6, 0.6, 0.5, 0.35, 0.3, 0.25, 0.25),
+)
+
+
+# Simulator v2.18's console (`SynthConfig.colour`): v2.17's, its dense organics more saturated
+# and its thin ones paler, as in the real scans (48 of the backgrounds, orange pixels' median
+# saturation by brightness band V 0.5 / 0.7 / 0.8 / 0.9: 0.81 / 0.68 / 0.62 / 0.32; v2.17 0.74
+# / 0.71 / 0.64 / 0.47): organics (Zeff 5-8.5) saturate to 0.84-0.88 (0.76-0.78), more slowly
+# (`saturation_scale` 0.62, was 0.35-0.4)
+SIM_STYLE = replace(
+    SIM_STYLE_V2_17,
+    saturation_max=(0.88, 0.88, 0.84, *SIM_STYLE_V2_17.saturation_max[3:]),
+    saturation_scale=(0.62, 0.62, 0.62, *SIM_STYLE_V2_17.saturation_scale[3:]),
 )
 
 

@@ -159,10 +159,13 @@ evaluation list):
 - The palette (v2.17): metal bluer (Zeff 18 paints 185°, was 172°; Zeff 20 208°, was 200°) and
   greens leafier and less saturated (Zeff 16 118°, was 145°), where readers saw v2.16's metal
   as "a dull teal" and its greens as lime.
+- Organics (v2.18): dense organics saturate to 0.84-0.88 and thin ones stay paler (saturation
+  rising more slowly with attenuation), as the real scans' orange pixels do band by band.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
-sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml (today's defaults).
+sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml (today's
+defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %); the real scans' greens in the mid

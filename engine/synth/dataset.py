@@ -27,6 +27,7 @@ from engine.colour import (
     SIM_STYLE_V2_7,
     SIM_STYLE_V2_11,
     SIM_STYLE_V2_16,
+    SIM_STYLE_V2_17,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -68,8 +69,8 @@ class SynthConfig:
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
     # patches solid and each material evenly coloured, and sharpens more, since v2.11 its
     # sharpening stops short of black, since v2.16 it paints dense objects evenly and lifts
-    # the local contrast of thin material, since v2.17 metal bluer and greens leafier
-    # (`colour.SIM_STYLE`)
+    # the local contrast of thin material, since v2.17 metal bluer and greens leafier, since
+    # v2.18 dense organics more saturated and thin ones paler (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
@@ -135,6 +136,9 @@ SIM_V2_15_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_11)
 # Simulator v2.16 (2026-12-03), the defaults before v2.17 (configs/synth/sim_v2_16.yaml says the
 # same): metal tealer, greens more saturated and spread towards teal.
 SIM_V2_16_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_16)
+# Simulator v2.17 (2026-12-03), the defaults before v2.18 (configs/synth/sim_v2_17.yaml says the
+# same): dense organics less saturated, thin ones deeper orange.
+SIM_V2_17_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_17)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
