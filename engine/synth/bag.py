@@ -161,11 +161,14 @@ evaluation list):
   as "a dull teal" and its greens as lime.
 - Organics (v2.18): dense organics saturate to 0.84-0.88 and thin ones stay paler (saturation
   rising more slowly with attenuation), as the real scans' orange pixels do band by band.
+- Toasters' slot guards as built (v2.19, `wire_guards`): cages of steel wire, which the beam
+  sees end-on as rows of dots, where v2.0-v2.18's solid plates, 11-13 cm of steel edge-on,
+  drew black lines across every toaster (a quarter of seed 0's black pixels).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
-sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml (today's
-defaults).
+sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
+sim_v2_19.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %); the real scans' greens in the mid
@@ -273,6 +276,9 @@ class BagConfig:
     corner_points: int = 9  # points round each rounded corner of the shell's outline, which
     # its walls, piping, zip and ribs follow (`shell.shell_parts`): facets of 11.25°; 5
     # (v2.0-v2.14): 22.5°, which readers saw as piping turning a corner in straight segments
+    wire_guards: bool = True  # a toaster's slot guards as built, cages of steel wire
+    # (`objects.toaster`); False: solid plates that the beam sees edge-on as black lines, a
+    # quarter of seed 0's black pixels (v2.0-v2.18)
     folded_umbrellas: bool = True  # umbrellas as built: telescoped shaft, ribs folded unevenly
     # round it (`clutter.umbrella`); False: eight ribs evenly round it, a ladder (v2.0-v2.13)
     wound_coils: bool = True  # chargers' transformers as built: an E-core with half-filled
@@ -374,9 +380,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.18 that have changed since (configs/synth/sim_v2_18.yaml
+# holds the same; v2.15-v2.18 changed only the console): v2.19 (2026-12-03) made them the
+# defaults.
+SIM_V2_18 = {"wire_guards": False}
 # The bag settings of simulator v2.14 that have changed since (configs/synth/sim_v2_14.yaml
 # holds the same): v2.15 (2026-12-03) made them the defaults.
-SIM_V2_14 = {"corner_points": 5, "fill": (1.02, 1.08)}
+SIM_V2_14 = {**SIM_V2_18, "corner_points": 5, "fill": (1.02, 1.08)}
 # The bag settings of simulator v2.13 that have changed since (configs/synth/sim_v2_13.yaml
 # holds the same): v2.14 (2026-12-03) made them the defaults.
 SIM_V2_13 = {**SIM_V2_14, "folded_umbrellas": False, "clutter_mix": HEAVY_MIX}
@@ -743,7 +753,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     cfg = config or BagConfig()
     models = []  # the objects of interest first: the bag must be big enough to hold them
     for _ in range(int(rng.integers(cfg.min_objects, cfg.max_objects, endpoint=True))):
-        model = build(str(rng.choice(cfg.categories)), rng, designs=cfg.designs)
+        category = str(rng.choice(cfg.categories))
+        model = build(category, rng, designs=cfg.designs, wire_guards=cfg.wire_guards)
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
         models.append(model)

@@ -46,6 +46,7 @@ from engine.synth.bag import (
     SIM_V2_12,
     SIM_V2_13,
     SIM_V2_14,
+    SIM_V2_18,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -132,13 +133,16 @@ SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM
 SIM_V2_14_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_14), colour=SIM_STYLE_V2_11)
 # Simulator v2.15 (2026-12-03), the defaults before v2.16 (configs/synth/sim_v2_15.yaml says the
 # same): Zeff under dense objects averaged as elsewhere, blotched blue and teal.
-SIM_V2_15_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_11)
+SIM_V2_15_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_11)
 # Simulator v2.16 (2026-12-03), the defaults before v2.17 (configs/synth/sim_v2_16.yaml says the
 # same): metal tealer, greens more saturated and spread towards teal.
-SIM_V2_16_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_16)
+SIM_V2_16_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_16)
 # Simulator v2.17 (2026-12-03), the defaults before v2.18 (configs/synth/sim_v2_17.yaml says the
 # same): dense organics less saturated, thin ones deeper orange.
-SIM_V2_17_CONFIG = SynthConfig(bag=BagConfig(), colour=SIM_STYLE_V2_17)
+SIM_V2_17_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_17)
+# Simulator v2.18 (2026-12-03), the defaults before v2.19 (configs/synth/sim_v2_18.yaml says the
+# same): a toaster's slot guards solid plates.
+SIM_V2_18_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18))
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

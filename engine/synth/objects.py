@@ -388,7 +388,15 @@ def iron(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
     return ObjectModel("iron", parts, size, cavity=(w * 0.25, d * 0.25, h * 0.15))
 
 
-def toaster(design: np.random.Generator, unit: np.random.Generator) -> ObjectModel:
+def toaster(
+    design: np.random.Generator, unit: np.random.Generator, wire_guards: bool = False
+) -> ObjectModel:
+    """A pop-up toaster: a sheet-steel body, mica elements wound with nichrome in each slot,
+    the guards that keep the bread off them, a carriage, base, crumb tray and controls.
+
+    `wire_guards`: each guard as built, a cage of 1.6 mm steel wire (`_wire_guard`); otherwise
+    (v2.0-v2.18) a solid plate, 0.5 mm thick and 11-13 cm tall, which the beam sees edge-on as
+    a black line across the toaster. Draws the same random numbers either way."""
     w, d, h = design.uniform(26, 32), design.uniform(15, 19), design.uniform(18, 21)
     body = "stainless" if design.random() < 0.7 else "steel"
     parts = shell("body", body, (w, d, h), design.uniform(0.04, 0.07))
@@ -403,7 +411,12 @@ def toaster(design: np.random.Generator, unit: np.random.Generator) -> ObjectMod
             for k in range(8):  # nichrome ribbon wound round each mica plate
                 z = -h * 0.32 + k * h * 0.09
                 parts.append(path("element", "nichrome", zig, 0.05, z))
-            parts.append(box("guard", "steel", (0, y + side * 2.2, 0), (w * 0.8, 0.05, h * 0.6)))
+            if wire_guards:
+                parts += _wire_guard(w * 0.8, h * 0.6, y + side * 2.2)
+            else:
+                parts.append(
+                    box("guard", "steel", (0, y + side * 2.2, 0), (w * 0.8, 0.05, h * 0.6))
+                )
         parts.append(box("carriage", "steel", (0, y, carriage_z), (w * 0.75, 2.6, 0.08)))
     parts += [
         box("base", "steel", (0, 0, -h / 2 + 0.6), (w * 0.95, d * 0.95, 0.06)),
@@ -422,6 +435,22 @@ def toaster(design: np.random.Generator, unit: np.random.Generator) -> ObjectMod
         0.6,
     )
     return ObjectModel("toaster", parts, (w + 2.5, d, h), cavity=(w * 0.3, d * 0.3, h * 0.25))
+
+
+GUARD_WIRE_CM = 0.08  # radius of a toaster guard's wire
+GUARD_PITCH_CM = 2.5  # between its upright wires
+
+
+def _wire_guard(length: float, height: float, y: float) -> list[Part]:
+    """A toaster's slot guard as built, `length` × `height` cm at `y`, upright: a steel wire
+    frame along its top and bottom and an upright wire every `GUARD_PITCH_CM`, which the beam
+    sees end-on as a row of dots, not a line."""
+    half, top = length / 2, height / 2
+    parts = [rod("guard", "steel", (-half, y, z), (half, y, z), GUARD_WIRE_CM) for z in (-top, top)]
+    count = max(int(length / GUARD_PITCH_CM), 1)
+    for x in np.linspace(-half, half, count + 1):
+        parts.append(rod("guard", "steel", (x, y, -top), (x, y, top), GUARD_WIRE_CM))
+    return parts
 
 
 BUILDERS: dict[str, Callable[[np.random.Generator, np.random.Generator], ObjectModel]] = {
@@ -461,12 +490,14 @@ def build(
     design: int | None = None,
     designs: DesignCounts | None = None,
     tolerance_cm: float = TOLERANCE_CM,
+    wire_guards: bool = False,
 ) -> ObjectModel:
     """A unit of `category`: its product design (drawn from `rng` when None) and its own state.
 
     Design k's layout comes from `default_rng([CATALOGUE_SEED, class, k])` alone, so it is the
     same in any bag and any dataset; `rng` gives only the unit's state (fill level, water in
-    the tank, the toaster's lever) and its manufacturing tolerance.
+    the tank, the toaster's lever) and its manufacturing tolerance. `wire_guards`: a toaster's
+    slot guards as built (`toaster`), the same design otherwise.
     """
     try:
         builder = BUILDERS[category]
@@ -480,7 +511,10 @@ def build(
     if not 0 <= design < count:
         raise ValueError(f"{category}: design must be in 0..{count - 1}, got {design}")
     layout = np.random.default_rng([CATALOGUE_SEED, CATEGORIES.index(category), design])
-    model = builder(layout, rng)
+    if wire_guards and builder is toaster:
+        model = toaster(layout, rng, wire_guards=True)
+    else:
+        model = builder(layout, rng)
     model = _with_tolerance(model, rng, tolerance_cm)
     return replace(model, design=design_name(category, design))
 

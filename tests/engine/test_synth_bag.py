@@ -1061,3 +1061,17 @@ def test_corner_points_round_a_shell_s_corners_in_finer_facets():
             assert turns(coarse).max() == pytest.approx(22.5, abs=0.2)  # scaled to its size
             assert turns(fine).max() == pytest.approx(90.0 / 8, abs=0.2)
     assert hard_seen
+
+
+def test_a_bag_s_toasters_get_wire_guards_and_nothing_else_changes():
+    """`wire_guards` reaches the toasters a bag is packed with: only steel differs, and the
+    objects, their masks and every other material are as without it."""
+    cfg = replace(SMALL, categories=("toaster",), min_objects=1, max_objects=1)
+    plate = compose_bag(np.random.default_rng(4), replace(cfg, wire_guards=False))
+    cage = compose_bag(np.random.default_rng(4), cfg)
+    assert [o.design for o in plate.objects] == [o.design for o in cage.objects]
+    pairs = zip(plate.objects, cage.objects, strict=True)
+    assert all(np.array_equal(a.mask, b.mask) for a, b in pairs)
+    for material, drawn in plate.canvas.maps.items():
+        same = np.array_equal(drawn, cage.canvas.maps[material])
+        assert same == (material != "steel"), material

@@ -154,3 +154,50 @@ def test_a_swapped_part_departs_from_the_design_exactly_where_its_mask_says(cate
     assert differs.any()
     assert not (differs & ~mask).any()  # nothing changed outside the anomaly's mask
     assert (differs & mask).sum() / mask.sum() > 0.5
+
+
+def test_a_toasters_guards_as_built_are_wire_cages_seen_as_dots_not_black_lines():
+    """`wire_guards` (simulator v2.19): each slot guard a cage of steel wire, seen end-on from
+    above as a row of dots, where the solid plate of v2.0-v2.18 is a line of 11-13 cm of steel;
+    the same design and the same random numbers otherwise, and only toasters change."""
+    from engine.synth.objects import GUARD_PITCH_CM
+    from engine.synth.parts import ObjectModel, move
+
+    pitch = 0.02  # fine enough for a 0.5 mm plate
+
+    def guards(model) -> np.ndarray:
+        """cm of steel along the beam through the guards alone, drawn from above."""
+        parts = [p for p in model.parts if p.role == "guard"]
+        canvas = Canvas(1100, 1800, pitch)
+        canvas.draw([move(p, (18.0, 11.0, 0.0), np.eye(3)) for p in parts])
+        return canvas.maps["steel"]
+
+    for seed in range(3):
+        plate = build("toaster", np.random.default_rng(seed), design=2)
+        rng = np.random.default_rng(seed)
+        cage = build("toaster", rng, design=2, wire_guards=True)
+        assert rng.random() == _after(lambda r: build("toaster", r, design=2), seed)
+        rest = [(p.role, p.material) for p in plate.parts if p.role != "guard"]
+        assert rest == [(p.role, p.material) for p in cage.parts if p.role != "guard"]
+        assert cage.size == plate.size and cage.design == plate.design
+        solid, wires = guards(plate), guards(cage)
+        assert solid.max() > 10.0  # the plate edge-on: 11-13 cm of steel
+        assert (wires > 5.0).sum() < (solid > 5.0).sum() / 4  # only the uprights, end-on
+        upright = wires > 5.0
+        cols = np.flatnonzero(upright.any(axis=0))
+        gaps = np.diff(cols)[np.diff(cols) > 1] * pitch
+        assert gaps.size and abs(np.median(gaps) - GUARD_PITCH_CM) < 0.6  # dots a pitch apart
+        assert (wires > 0).sum() > 0.5 * (solid > 0).sum()  # top and bottom wires: the line stays
+    for category in ("laptop", "iron", "bottle"):
+        plain = build(category, np.random.default_rng(0), design=1)
+        assert [repr(p.solid) for p in plain.parts] == [
+            repr(p.solid)
+            for p in build(category, np.random.default_rng(0), design=1, wire_guards=True).parts
+        ]
+    assert isinstance(plate, ObjectModel)
+
+
+def _after(builder, seed: int) -> float:
+    rng = np.random.default_rng(seed)
+    builder(rng)
+    return float(rng.random())
