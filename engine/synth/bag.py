@@ -171,17 +171,19 @@ sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
-0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %); the real scans' greens in the mid
-brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %; v2.13's content is as dark as theirs,
-52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
-hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag,
-grain in thin organics, so at one pixel pitch (images of one longer side) the real scans carry
-more edges than ours in their rims and fewer in their middles: the real scans' edges thin out
-from the walls inwards, ours still gather in the middle with the clutter (per-image medians,
-rim / core: real 0.23 / 0.17, v2.10 0.17-0.18 / 0.23, v2.11 0.18-0.20 / 0.21-0.23), though the
-totals match (v2.11: 0.97-1.04 of theirs). Objects of interest (0-4 a bag) are drawn as built,
-often large flat metal boxes, which real benign bags seldom hold. A blind reader still tells
-simulated bags from real ones (README, "Simulator realism").
+0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
+a few black specks where small dense things overlap, a median 4 times the real scans'); the
+real scans' greens in the mid brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %; v2.13's
+content is as dark as theirs, 52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
+hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, and
+metal darker than the real scans' (blue pixels' median brightness 0.53 against 0.64: ours is
+thicker or denser); the concentric lines of the walls, which readers see as "stacked rings",
+though readers preferred them to fewer ribs; folded clothes as dense, irregular masses: ours
+read as translucent cut-outs. Since v2.16 the console's local contrast gives the rims the real
+scans' edges (per-image medians, rim / core: real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23,
+v2.19 0.21-0.22 / 0.20-0.22), so the middles still carry more than theirs. Objects of interest
+(0-4 a bag) are drawn as built, often large flat metal boxes, which real benign bags seldom
+hold. A blind reader still tells simulated bags from real ones (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both
 counted at 640 px wide (the benchmark's rule before v2.8).
