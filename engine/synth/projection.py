@@ -383,7 +383,7 @@ def project_objects(
     placed: list[_Placed] = []
     skipped = 0
     for _ in range(count):
-        model = build(str(rng.choice(config.categories)), rng)
+        model = build(str(rng.choice(config.categories)), rng, wire_guards=config.wire_guards)
         if rng.random() < config.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(config.anomaly_types)), rng)
         # A random turn first; an item that does not fit is lined up with the bag's long axis,

@@ -313,3 +313,26 @@ def test_projection_records_its_own_palette_and_refuses_another(backgrounds, tmp
         assert main([*args, override]) == 2
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1 and override in err[0] and "--backgrounds" in err[0]
+
+
+def test_projected_toasters_are_built_as_the_config_says(backgrounds, scanner, monkeypatch):
+    """Projection builds its objects from the same catalogue and settings as a simulated bag:
+    `bag.wire_guards` reaches them (toasters' guards as wire cages since simulator v2.19)."""
+    from engine.synth import projection
+
+    asked = []
+    real_build = projection.build
+
+    def spy(category, rng, **kwargs):
+        asked.append(kwargs.get("wire_guards"))
+        return real_build(category, rng, **kwargs)
+
+    monkeypatch.setattr(projection, "build", spy)
+    background = load_background(backgrounds / "bag_a.jpg")
+    for guards in (True, False):
+        config = BagConfig(
+            min_objects=1, max_objects=1, categories=("toaster",), wire_guards=guards
+        )
+        asked.clear()
+        projection.project_objects(background, np.random.default_rng(0), config, scanner)
+        assert asked == [guards]
