@@ -205,18 +205,17 @@ SIM_STYLE_V2_17 = replace(
     saturation_max=(0.78, 0.78, 0.76, 0.7, 0.66, 0.64, 0.66, 0.76, 0.8, 0.82, 0.82),
     saturation_scale=(0.35, 0.35, 0.4, 0.55, 0.6, 0.6, 0.5, 0.35, 0.3, 0.25, 0.25),
 )
-
-
-# Simulator v2.18's console (`SynthConfig.colour`): v2.17's, its dense organics more saturated
-# and its thin ones paler, as in the real scans (48 of the backgrounds, orange pixels' median
-# saturation by brightness band V 0.5 / 0.7 / 0.8 / 0.9: 0.81 / 0.68 / 0.62 / 0.32; v2.17 0.74
-# / 0.71 / 0.64 / 0.47): organics (Zeff 5-8.5) saturate to 0.84-0.88 (0.76-0.78), more slowly
+# Simulator v2.18's console (v2.18-v2.19): v2.17's, its dense organics more saturated and its
+# thin ones paler, as in the real scans (48 of the backgrounds, orange pixels' median saturation
+# by brightness band V 0.5 / 0.7 / 0.8 / 0.9: 0.81 / 0.68 / 0.62 / 0.32; v2.17 0.74 / 0.71 /
+# 0.64 / 0.47): organics (Zeff 5-8.5) saturate to 0.84-0.88 (0.76-0.78), more slowly
 # (`saturation_scale` 0.62, was 0.35-0.4)
-SIM_STYLE = replace(
+SIM_STYLE_V2_18 = replace(
     SIM_STYLE_V2_17,
     saturation_max=(0.88, 0.88, 0.84, *SIM_STYLE_V2_17.saturation_max[3:]),
     saturation_scale=(0.62, 0.62, 0.62, *SIM_STYLE_V2_17.saturation_scale[3:]),
 )
+SIM_STYLE = SIM_STYLE_V2_18  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -295,6 +294,12 @@ def _denoised_zeff(z: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.bilateralFilter(np.asarray(z, np.float32), 2 * radius + 1, ZEFF_DENOISE_RANGE, sigma)
 
 
+def _ramp(t: np.ndarray, start: float, full: float) -> np.ndarray:
+    """0 at and beyond `start`, rising linearly to 1 at and beyond `full` (either order): how
+    much of an effect that depends on T_high acts at each pixel."""
+    return np.clip((t - start) / (full - start), 0.0, 1.0)
+
+
 LOCAL_CONTRAST_PX = 6.0  # σ of `_local_contrast`'s blur: folds and creases a cm or two across
 LOCAL_CONTRAST_T_HIGH = (0.1, 0.3)  # `_local_contrast` starts above the first, in full above the
 # second: below, what it would lift is photon noise
@@ -303,8 +308,7 @@ LOCAL_CONTRAST_T_HIGH = (0.1, 0.3)  # `_local_contrast` starts above the first, 
 def _local_contrast(val: np.ndarray, t: np.ndarray, amount: float) -> None:
     """Lift `val`'s detail against its `LOCAL_CONTRAST_PX` surroundings by `amount`, in place,
     where T_high is above `LOCAL_CONTRAST_T_HIGH`: a console's enhancement of thin material."""
-    start, full = LOCAL_CONTRAST_T_HIGH
-    weight = np.clip((t - start) / (full - start), 0.0, 1.0)
+    weight = _ramp(t, *LOCAL_CONTRAST_T_HIGH)
     lifted = weight > 0
     if not lifted.any():
         return
@@ -327,8 +331,7 @@ def _denoised_dense_zeff(z: np.ndarray, t: np.ndarray, sigma: float) -> np.ndarr
     channels leave blotches that the 1.5 px `_denoised_zeff` keeps. Computed at half resolution
     (a few ms, where a full-size kernel of this reach costs 70 ms a bag) and scaled back;
     elsewhere Zeff is left as it is."""
-    start, full = DENSE_T_HIGH
-    weight = np.clip((start - t) / (start - full), 0.0, 1.0)
+    weight = _ramp(t, *DENSE_T_HIGH)
     if not weight.any():
         return z
     h, w = z.shape

@@ -28,6 +28,7 @@ from engine.colour import (
     SIM_STYLE_V2_11,
     SIM_STYLE_V2_16,
     SIM_STYLE_V2_17,
+    SIM_STYLE_V2_18,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -80,9 +81,15 @@ class SynthConfig:
         return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
 
 
+def _pinned(bag: dict, colour: ColourStyle) -> SynthConfig:
+    """An earlier simulator version: today's bag with the settings `bag` changed back, and
+    that version's console."""
+    return SynthConfig(bag=replace(BagConfig(), **bag), colour=colour)
+
+
 # Simulator v2.0 (2026-12-01), demo model v2's domain and the demo scans': bags and palette
 # (configs/synth/sim_v2_0.yaml says the same; a test keeps them equal).
-SIM_V2_0_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_0), colour=STYLE_V2_0)
+SIM_V2_0_CONFIG = _pinned(SIM_V2_0, STYLE_V2_0)
 # Simulator v2.2 (2026-12-02), demo model v3's domain: v2.1's bags with box shells and the
 # palette with a brightness floor (configs/synth/sim_v2_2.yaml says the same).
 SIM_V2_2_CONFIG = SynthConfig(
@@ -95,54 +102,52 @@ SIM_V2_2_CONFIG = SynthConfig(
 # Simulator v2.4 (2026-12-02), the defaults before v2.5 (configs/synth/sim_v2_4.yaml says the
 # same): rounded shells, clutter spread into the gaps, an upright fan with its source in the
 # middle, the console that averages its darkest pixels.
-SIM_V2_4_CONFIG = SynthConfig(
-    bag=replace(BagConfig(), **SIM_V2_4), colour=ColourStyle(smooth_dark=SIM_SMOOTH_DARK)
-)
+SIM_V2_4_CONFIG = _pinned(SIM_V2_4, ColourStyle(smooth_dark=SIM_SMOOTH_DARK))
 
 # Simulator v2.5 (2026-12-02), the defaults before v2.6 (configs/synth/sim_v2_5.yaml says the
 # same): soft bags end on their piping.
-SIM_V2_5_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_5), colour=SIM_STYLE_V2_5)
+SIM_V2_5_CONFIG = _pinned(SIM_V2_5, SIM_STYLE_V2_5)
 # Simulator v2.6 (2026-12-02), the defaults before v2.7 (configs/synth/sim_v2_6.yaml says the
 # same): objects of interest laid in where they fall; dark patches speckled, metal mottled.
-SIM_V2_6_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_6), colour=SIM_STYLE_V2_5)
+SIM_V2_6_CONFIG = _pinned(SIM_V2_6, SIM_STYLE_V2_5)
 # Simulator v2.7 (2026-12-03), the defaults before v2.8 (configs/synth/sim_v2_7.yaml says the
 # same): nine bags in ten across the belt, in the configured (landscape) frame.
-SIM_V2_7_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_7), colour=SIM_STYLE_V2_7)
+SIM_V2_7_CONFIG = _pinned(SIM_V2_7, SIM_STYLE_V2_7)
 # Simulator v2.8 (2026-12-03), the defaults before v2.9 (configs/synth/sim_v2_8.yaml says the
 # same): a soft bag's walls show only their 1-3 folds, and every screw along a bag's edges is
 # seen face-on.
-SIM_V2_8_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_8), colour=SIM_STYLE_V2_7)
+SIM_V2_8_CONFIG = _pinned(SIM_V2_8, SIM_STYLE_V2_7)
 # Simulator v2.9 (2026-12-03), the defaults before v2.10 (configs/synth/sim_v2_9.yaml says the
 # same): half the bags trolleys, two in three of their frame plates PVC, bags cropped tighter.
-SIM_V2_9_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_9), colour=SIM_STYLE_V2_7)
+SIM_V2_9_CONFIG = _pinned(SIM_V2_9, SIM_STYLE_V2_7)
 # Simulator v2.10 (2026-12-03), the defaults before v2.11 (configs/synth/sim_v2_10.yaml says the
 # same): all clothes folded, 38-66 clutter items, bare side walls, hardware that could stand out
 # of the shell, wide handle tubes, half of them steel, keys in pinwheels.
-SIM_V2_10_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_10), colour=SIM_STYLE_V2_7)
+SIM_V2_10_CONFIG = _pinned(SIM_V2_10, SIM_STYLE_V2_7)
 # Simulator v2.11 (2026-12-03), the defaults before v2.12 (configs/synth/sim_v2_11.yaml says the
 # same): clothes cut sharp at their edges.
-SIM_V2_11_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_11), colour=SIM_STYLE_V2_11)
+SIM_V2_11_CONFIG = _pinned(SIM_V2_11, SIM_STYLE_V2_11)
 # Simulator v2.12 (2026-12-03), the defaults before v2.13 (configs/synth/sim_v2_12.yaml says the
 # same): no cloth filling the bag's depth, fewer ribs and creases round its walls.
-SIM_V2_12_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_12), colour=SIM_STYLE_V2_11)
+SIM_V2_12_CONFIG = _pinned(SIM_V2_12, SIM_STYLE_V2_11)
 # Simulator v2.13 (2026-12-03), the defaults before v2.14 (configs/synth/sim_v2_13.yaml says the
 # same): umbrellas a ladder of eight even ribs, packed as often as v2.12's.
-SIM_V2_13_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_13), colour=SIM_STYLE_V2_11)
+SIM_V2_13_CONFIG = _pinned(SIM_V2_13, SIM_STYLE_V2_11)
 # Simulator v2.14 (2026-12-03), the defaults before v2.15 (configs/synth/sim_v2_14.yaml says the
 # same): rounded corners in 4 facets of 22.5°, the bag's box 1.02-1.08 of the frame.
-SIM_V2_14_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_14), colour=SIM_STYLE_V2_11)
+SIM_V2_14_CONFIG = _pinned(SIM_V2_14, SIM_STYLE_V2_11)
 # Simulator v2.15 (2026-12-03), the defaults before v2.16 (configs/synth/sim_v2_15.yaml says the
 # same): Zeff under dense objects averaged as elsewhere, blotched blue and teal.
-SIM_V2_15_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_11)
+SIM_V2_15_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_11)
 # Simulator v2.16 (2026-12-03), the defaults before v2.17 (configs/synth/sim_v2_16.yaml says the
 # same): metal tealer, greens more saturated and spread towards teal.
-SIM_V2_16_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_16)
+SIM_V2_16_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_16)
 # Simulator v2.17 (2026-12-03), the defaults before v2.18 (configs/synth/sim_v2_17.yaml says the
 # same): dense organics less saturated, thin ones deeper orange.
-SIM_V2_17_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18), colour=SIM_STYLE_V2_17)
+SIM_V2_17_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_17)
 # Simulator v2.18 (2026-12-03), the defaults before v2.19 (configs/synth/sim_v2_18.yaml says the
 # same): a toaster's slot guards solid plates.
-SIM_V2_18_CONFIG = SynthConfig(bag=replace(BagConfig(), **SIM_V2_18))
+SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
