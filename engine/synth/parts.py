@@ -7,11 +7,20 @@ x) and return `Part`s; an `ObjectModel` is a named list of them with its outer s
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from engine.synth.shapes import Box, Cylinder, Part, Sheet, Wire
+
+
+def own_rng(key: np.ndarray, person: bytes = b"") -> np.random.Generator:
+    """A generator seeded by `key` (a bag's walls, a garment's place; `person`: one stream per
+    feature): a feature drawn from it leaves the bag's own random numbers, and so the rest of
+    the bag, as they were."""
+    digest = hashlib.blake2b(np.ascontiguousarray(key).tobytes(), digest_size=8, person=person)
+    return np.random.default_rng(int.from_bytes(digest.digest(), "little"))
 
 
 @dataclass

@@ -3,19 +3,18 @@ hardware on its faces and edges, a trolley's frame and wheels (`shell_parts`).
 
 `bag.compose_bag` places them and packs the bag; the module docstring of `bag.py` has the
 physics notes, version by version. The parts added since v2.6 (a soft bag's fringe and
-creases, side-on screws, side ribs) draw random numbers of their own (`_walls_rng`), so a bag
-is otherwise the same without them.
+creases, side-on screws, side ribs) draw random numbers of their own (`parts.own_rng`, seeded
+by the walls), so a bag is otherwise the same without them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from dataclasses import replace
 
 import numpy as np
 
-from engine.synth.parts import box, disc, outline_sheet, path, ring, rod, sheet, shell
+from engine.synth.parts import box, disc, outline_sheet, own_rng, path, ring, rod, sheet, shell
 from engine.synth.shapes import Cylinder, Part, rotation
 
 TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes may be made of
@@ -56,13 +55,6 @@ def _inward(outline: np.ndarray, at: int) -> np.ndarray:
     gap = outline[(at + 1) % len(outline)] - outline[at - 1]
     inward = np.array([-gap[1], gap[0]]) if anticlockwise else np.array([gap[1], -gap[0]])
     return inward / max(float(np.hypot(*gap)), 1e-9)
-
-
-def _walls_rng(walls: np.ndarray, person: bytes = b"") -> np.random.Generator:
-    """A generator seeded by a bag's `walls` (and `person`, one stream per feature): a feature
-    drawn from it leaves the bag's own random numbers, and so the rest of the bag, as they were."""
-    digest = hashlib.blake2b(walls.tobytes(), digest_size=8, person=person).digest()
-    return np.random.default_rng(int.from_bytes(digest, "little"))
 
 
 def _ring(outline: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -235,18 +227,18 @@ def shell_parts(
     # otherwise the same without them), drawn first: the fringe's cavity carves only the fringe
     first = []
     if rounded and not hard and fringe[1] > 0:
-        first += _fringe(walls, depth, fabric, fringe, _walls_rng(walls))
+        first += _fringe(walls, depth, fabric, fringe, own_rng(walls))
     if rounded and not hard and creases[1] > 0:
-        first += _creases(walls, depth, wall, fabric, creases, _walls_rng(walls, b"creases"))
+        first += _creases(walls, depth, wall, fabric, creases, own_rng(walls, b"creases"))
     parts = first + parts
     if moulding:
         # which screw groups go through the walls: random numbers of their own too
-        sideways = _walls_rng(walls, b"fittings") if side_fittings else None
+        sideways = own_rng(walls, b"fittings") if side_fittings else None
         parts += _fittings(walls, depth, rng, sideways, side_fittings, follow=on_walls)
         if hard:
             parts += _moulding(walls, depth, rng)
     if rounded and side_ribs[1] > 0:
-        ribs_rng = _walls_rng(walls, b"side ribs")
+        ribs_rng = own_rng(walls, b"side ribs")
         parts += _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
