@@ -284,6 +284,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "packed_fill": _low_high(_between(0, 5)),  # cm of solid cloth: 5 is 7.7 g/cm²
+        "cloth_creases": _between(0, 3),  # 3: a crease line takes all but the floor of 0.2
         "corner_points": _at_least(2, _WHOLE),
         "handle_tubes": _low_high(_between(0.5, 10)),
         "tube_metals": lambda v: (

@@ -164,11 +164,18 @@ evaluation list):
 - Toasters' slot guards as built (v2.19, `wire_guards`): cages of steel wire, which the beam
   sees end-on as rows of dots, where v2.0-v2.18's solid plates, 11-13 cm of steel edge-on,
   drew black lines across every toaster (a quarter of seed 0's black pixels).
+- Creased clothes (v2.20, `cloth_creases`, `_creases`): along the zero lines of a random field
+  stretched 10 cm along a heading (a roll's axis, or drawn) and 2.5 cm across, a garment's
+  cloth thins to a pale line a few mm wide (to a fifth) and on one side of it thickens by up
+  to 90 %, the lines fading in and out over about 6 cm; the cloth is moved, not lost, and its
+  metal bits are untouched. Real scans' clothes show such wispy pale lines with a shaded side, where
+  v2.0-v2.19's even cloth read to readers as flat, translucent cut-outs. On random numbers of
+  their own (seeded by where the garment lies), so a bag is otherwise the same without them.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
-sim_v2_19.yaml (today's defaults).
+sim_v2_19.yaml, sim_v2_20.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -178,8 +185,9 @@ content is as dark as theirs, 52 % darker than V 0.8 against 55 %, v2.12 46-48 %
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, and
 metal darker than the real scans' (blue pixels' median brightness 0.53 against 0.64: ours is
 thicker or denser); the concentric lines of the walls, which readers see as "stacked rings",
-though readers preferred them to fewer ribs; folded clothes as dense, irregular masses: ours
-read as translucent cut-outs. Since v2.16 the console's local contrast gives the rims the real
+though readers preferred them to fewer ribs; clothes as dense, crumpled masses: v2.20's
+creases moved readers towards ours, but they still see smooth gradients crossed by straight
+parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the console's local contrast gives the rims the real
 scans' edges (per-image medians, rim / core: real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23,
 v2.19 0.21-0.22 / 0.20-0.22), so the middles still carry more than theirs. Objects of interest
 (0-4 a bag) are drawn as built, often large flat metal boxes, which real benign bags seldom
@@ -209,6 +217,7 @@ from engine.synth.objects import (
 from engine.synth.parts import (
     ObjectModel,
     outline_sheet,
+    own_rng,
     place,
 )
 from engine.synth.scanner import Scanner
@@ -350,6 +359,10 @@ class BagConfig:
     # outline, and its seams and fold steps smooth out, as folded and rolled cloth is rounded
     # and real clothes show soft, fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers
     # called flat cut-out shapes
+    cloth_creases: float = 2.5  # how strongly a garment's cloth shows creases (`_creases`):
+    # pale lines where a fold thins it, a shaded side where it doubles, both fading in and out,
+    # as the wispy lines of real scans' clothes; 0: none (v2.0-v2.19), which readers called
+    # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -382,10 +395,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.19 that have changed since (configs/synth/sim_v2_19.yaml
+# holds the same): v2.20 (2026-12-03) made them the defaults.
+SIM_V2_19 = {"cloth_creases": 0.0}
 # The bag settings of simulator v2.18 that have changed since (configs/synth/sim_v2_18.yaml
 # holds the same; v2.15-v2.18 changed only the console): v2.19 (2026-12-03) made them the
 # defaults.
-SIM_V2_18 = {"wire_guards": False}
+SIM_V2_18 = {**SIM_V2_19, "wire_guards": False}
 # The bag settings of simulator v2.14 that have changed since (configs/synth/sim_v2_14.yaml
 # holds the same): v2.15 (2026-12-03) made them the defaults.
 SIM_V2_14 = {**SIM_V2_18, "corner_points": 5, "fill": (1.02, 1.08)}
@@ -820,7 +836,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
     for garment in _clothes(rng, _packed(rng, cfg.garments, share), cfg.rolled_clothes):
         placed = _place_clutter(frame, garment, rng, load, aligned=cfg.stacked_clothes)
-        _draw_garment(canvas, placed, rng, inside, cfg.soft_cloth)
+        _draw_garment(canvas, placed, rng, inside, cfg.soft_cloth, cfg.cloth_creases)
     rigid = []
     for _ in range(_packed(rng, cfg.clutter, share)):
         item = random_clutter(
@@ -965,10 +981,16 @@ def _place_clutter(
 
 
 def _draw_garment(
-    canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None, soft_cm: float = 0.0
+    canvas: Canvas,
+    placed: ObjectModel,
+    rng,
+    inside: np.ndarray | None,
+    soft_cm: float = 0.0,
+    creases: float = 0.0,
 ) -> None:
     """Draw a placed garment crumpled, and cut to `inside` (the canvas's pixels within the
-    shell) when given; its cloth's edges softened over `soft_cm` (`BagConfig.soft_cloth`)."""
+    shell) when given; its cloth's edges softened over `soft_cm` (`BagConfig.soft_cloth`), its
+    creases as strong as `creases` (`BagConfig.cloth_creases`, random numbers of their own)."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
@@ -977,11 +999,19 @@ def _draw_garment(
         for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
             window.maps[material] = _softened(window.maps[material], soft_cm / window.pitch)
     first = placed.parts[0].solid
+    along = None
     if isinstance(first, Cylinder):  # rolled clothes (`rolled_clothes`): streaked along
         axis = np.asarray(first.rot)[:2, 2]
-        _crumple(window, rng, along=float(np.arctan2(axis[1], axis[0])))
-    else:
-        _crumple(window, rng)
+        along = float(np.arctan2(axis[1], axis[0]))
+    _crumple(window, rng, along=along)
+    if creases > 0:  # seeded by where the garment lies: the bag's own numbers as without them
+        place = np.array([window.row0, window.col0, window.height, window.width])
+        folds = _creases(window, own_rng(place, b"cloth creases"), creases, along)
+        for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
+            t = window.maps[material]  # the cloth: its buttons and rivets keep their metal
+            folded = t * folds
+            folded *= t.sum() / max(float(folded.sum()), 1e-9)  # moved, not lost
+            window.maps[material] = folded
     if inside is not None:
         held = inside[canvas.region(window)]
         for t in window.maps.values():
@@ -1033,6 +1063,53 @@ def _draw_packed_fill(
     window.maps[material] = t.astype(np.float32, copy=False)
     canvas.merge(window)
     return material, total
+
+
+def _creases(
+    window: Canvas, rng: np.random.Generator, amount: float, along: float | None = None
+) -> np.ndarray:
+    """A multiplier on a garment's cloth: its creases. They follow the zero lines of a random
+    field 2.5 cm across and 10 cm along a heading (`along`, radians, for a roll; drawn
+    otherwise), so they run roughly side by side: on each the cloth thins to a pale line 2-3 mm
+    wide, and it is thicker on one side of the line than on the other (a fold's extra layers),
+    both fading in and out over about 6 cm; and the cloth is uneven over about 3 cm. `amount`
+    1: the line thins the cloth by 60 %, the sides differ by ±35 %, the unevenness is ±15 %
+    (1 σ); the multiplier is floored at 0.2."""
+    shape, pitch = (window.height, window.width), window.pitch
+    heading = float(rng.uniform(0, np.pi)) if along is None else along
+    field = _stretched_noise(shape, pitch, rng, across_cm=2.5, along_cm=10.0, heading=heading)
+    field /= max(float(field.std()), 1e-6)
+    fade = _smooth_noise(shape, 6.0 / pitch, rng)
+    fade += 0.3
+    np.clip(fade, 0.0, 1.0, out=fade)
+    line = np.exp(-np.square(field / 0.06))  # |field| < 0.06: a few px at a field's 2.5 cm
+    fold = np.tanh(field / 0.3)
+    out = 1.0 + amount * (fade * (0.35 * fold - 0.6 * line))
+    out += (0.15 * amount) * _smooth_noise(shape, 3.0 / pitch, rng)
+    np.clip(out, 0.2, None, out=out)
+    return out.astype(np.float32, copy=False)
+
+
+def _stretched_noise(
+    shape, pitch: float, rng: np.random.Generator, across_cm: float, along_cm: float, heading: float
+) -> np.ndarray:
+    """A smooth random field of `shape` (pixels of `pitch` cm) whose cells are `along_cm` long
+    at `heading` (radians, image axes) and `across_cm` wide: a grid of random values read at
+    each pixel's place along and across the heading (bicubic)."""
+    h, w = shape
+    reach = np.hypot(h, w) * pitch  # cm across the window's diagonal
+    grid = rng.standard_normal((int(reach / across_cm) + 4, int(reach / along_cm) + 4))
+    cos_h, sin_h = np.cos(heading), np.sin(heading)
+    to_grid = np.array(  # pixel (x, y) → grid (column, row): cells along and across the heading
+        [
+            [cos_h * pitch / along_cm, sin_h * pitch / along_cm, 0.0],
+            [-sin_h * pitch / across_cm, cos_h * pitch / across_cm, 0.0],
+        ]
+    )
+    centre = np.array([grid.shape[1], grid.shape[0]]) / 2 - to_grid[:, :2] @ (w / 2, h / 2)
+    to_grid[:, 2] = centre  # the window's centre on the grid's
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(grid.astype(np.float32), to_grid, (w, h), flags=flags)
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:

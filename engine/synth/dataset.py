@@ -48,6 +48,7 @@ from engine.synth.bag import (
     SIM_V2_13,
     SIM_V2_14,
     SIM_V2_18,
+    SIM_V2_19,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -148,6 +149,9 @@ SIM_V2_17_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_17)
 # Simulator v2.18 (2026-12-03), the defaults before v2.19 (configs/synth/sim_v2_18.yaml says the
 # same): a toaster's slot guards solid plates.
 SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18)
+# Simulator v2.19 (2026-12-03), the defaults before v2.20 (configs/synth/sim_v2_19.yaml says the
+# same): garments without creases.
+SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -1075,3 +1075,75 @@ def test_a_bag_s_toasters_get_wire_guards_and_nothing_else_changes():
     for material, drawn in plate.canvas.maps.items():
         same = np.array_equal(drawn, cage.canvas.maps[material])
         assert same == (material != "steel"), material
+
+
+def test_cloth_creases_line_a_garment_s_cloth_and_leave_its_metal():
+    """`cloth_creases`: pale lines where the cloth thins and folds where it doubles, holding
+    about the same cloth; the garment's buttons, zips and rivets (seeds 0-2: trousers and jeans)
+    are as they were, and the same garment in the same place creases the same way."""
+    import cv2
+
+    from engine.synth.bag import _draw_garment
+    from engine.synth.clutter import garment
+    from engine.synth.parts import place
+    from engine.synth.shapes import Canvas
+
+    for seed in range(3):
+        model = garment(np.random.default_rng(seed))
+        placed = place(model, (30.0, 25.0, 0.0), np.eye(3))
+        drawn = []
+        for creases in (0.0, 1.0, 1.0):
+            canvas = Canvas(500, 600, 0.1)
+            _draw_garment(canvas, placed, np.random.default_rng(seed), None, 1.2, creases)
+            drawn.append(canvas.maps)
+        cloth = model.parts[0].material
+        for material in drawn[1]:
+            np.testing.assert_array_equal(drawn[1][material], drawn[2][material])
+        for material in drawn[0].keys() - {cloth}:
+            np.testing.assert_array_equal(drawn[0][material], drawn[1][material])
+        even, creased = drawn[0][cloth], drawn[1][cloth]
+        assert creased.sum() == pytest.approx(even.sum(), rel=1e-4)
+        body = even > 0.5 * even.max()
+        ratio = np.where(body, creased / np.maximum(even, 1e-9), 1.0).astype(np.float32)
+        pale = body & (ratio < 0.8 * cv2.blur(ratio, (15, 15)))  # below its surroundings
+        assert pale[body].mean() > 0.01
+        thick = cv2.erode(pale.astype(np.uint8), np.ones((5, 5), np.uint8))
+        assert thick.sum() < 0.1 * pale.sum()  # thin lines ...
+        assert np.mean(ratio[body] > 1.25) > 0.05  # ... beside folds of doubled cloth
+
+
+@pytest.mark.parametrize("heading", [0.0, 0.5, 1.2, 2.8])
+def test_creases_run_along_their_heading(heading):
+    """The field whose zero lines are the creases is smooth 10 cm along `heading` and 2.5 cm
+    across it, so its gradients point across: the structure tensor's weak axis is the heading."""
+    from engine.synth.bag import _stretched_noise
+
+    field = _stretched_noise((400, 400), 0.1, np.random.default_rng(1), 2.5, 10.0, heading)
+    gy, gx = np.gradient(field)
+    tensor = [[np.mean(gx * gx), np.mean(gx * gy)], [np.mean(gx * gy), np.mean(gy * gy)]]
+    strength, axes = np.linalg.eigh(tensor)
+    along = np.arctan2(axes[1, 0], axes[0, 0])
+    assert abs(np.angle(np.exp(2j * (along - heading)))) / 2 < 0.15
+    assert strength[1] > 4 * strength[0]
+
+
+def test_a_bag_s_creases_change_its_clothes_and_nothing_else():
+    """Creases draw random numbers of their own: only the cloth of clothes (cotton, polyester)
+    differs, and the objects, their masks and every other material are as without them."""
+    cfg = replace(SMALL, width=320, height=240, pitch_cm=0.2)
+    even = compose_bag(np.random.default_rng(3), replace(cfg, cloth_creases=0.0))
+    creased = compose_bag(np.random.default_rng(3), cfg)
+    assert [o.design for o in even.objects] == [o.design for o in creased.objects]
+    pairs = zip(even.objects, creased.objects, strict=True)
+    assert all(np.array_equal(a.mask, b.mask) for a, b in pairs)
+    changed = {
+        m for m, t in even.canvas.maps.items() if not np.array_equal(t, creased.canvas.maps[m])
+    }
+    assert changed and changed <= {"cotton", "pet"}
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    for bad in ("-1", "4", "nan"):
+        with pytest.raises(ConfigError, match="cloth_creases"):
+            load_config(SynthConfig, None, [f"bag.cloth_creases={bad}"])
