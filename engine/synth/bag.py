@@ -187,9 +187,10 @@ metal darker than the real scans' (blue pixels' median brightness 0.53 against 0
 thicker or denser); the concentric lines of the walls, which readers see as "stacked rings",
 though readers preferred them to fewer ribs; clothes as dense, crumpled masses: v2.20's
 creases moved readers towards ours, but they still see smooth gradients crossed by straight
-parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the console's local contrast gives the rims the real
-scans' edges (per-image medians, rim / core: real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23,
-v2.19 0.21-0.22 / 0.20-0.22), so the middles still carry more than theirs. Objects of interest
+parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the
+console's local contrast gives the rims the real scans' edges (per-image medians, rim / core:
+real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23, v2.19 0.21-0.22 / 0.20-0.22, v2.20 0.20-0.22 /
+0.21-0.23), so the middles still carry more than theirs. Objects of interest
 (0-4 a bag) are drawn as built, often large flat metal boxes, which real benign bags seldom
 hold. A blind reader still tells simulated bags from real ones (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
