@@ -139,6 +139,11 @@ class ColourStyle:
     # material, which shows packed clothes as crumpled folds where a plain map of transmission
     # shows them as smooth, flat sheets. 0 here
     local_contrast: float = 0.0
+    # T_high (smoothed over `AIR_SMOOTH_PX`) from which a console shows pure white, fading in
+    # over the `AIR_RAMP` below it (`_air_white`): consoles normalise air to white, so the
+    # real scans' background is flat (grey-level σ 0.4 against our 1.6); per-pixel noise
+    # left it speckled with pale, tinted dots. 0 here: no such step
+    air_white: float = 0.0
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -162,6 +167,7 @@ class ColourStyle:
             zeff_denoise=self.zeff_denoise,
             dense_zeff_denoise=self.dense_zeff_denoise,
             local_contrast=self.local_contrast,
+            air_white=self.air_white,
         )
 
 
@@ -215,7 +221,11 @@ SIM_STYLE_V2_18 = replace(
     saturation_max=(0.88, 0.88, 0.84, *SIM_STYLE_V2_17.saturation_max[3:]),
     saturation_scale=(0.62, 0.62, 0.62, *SIM_STYLE_V2_17.saturation_scale[3:]),
 )
-SIM_STYLE = SIM_STYLE_V2_18  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.21's console: v2.18's, air shown pure white from T_high 0.975 (`air_white`):
+# the background of our scans was speckled with pale blue and yellow dots (1.7 % of its pixels
+# below grey level 250, the real scans' none), which readers named
+SIM_STYLE_V2_21 = replace(SIM_STYLE_V2_18, air_white=0.975)
+SIM_STYLE = SIM_STYLE_V2_21  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -255,6 +265,8 @@ def false_colour(
         if floor is not None:
             np.maximum(val, floor, out=val)
     np.clip(val, 0.0, 1.0, out=val)
+    if style.air_white > 0:
+        _air_white(val, sat, t, style.air_white)
     val[t < IMPENETRABLE_T_HIGH] = 0.0
     if hue.size and not (hue.min() >= 0 and hue.max() < 360):  # mod is exact inside
         np.mod(hue, 360.0, out=hue)
@@ -263,6 +275,20 @@ def false_colour(
     np.add(rgb, 0.5, out=rgb)
     np.clip(rgb, 0, 255, out=rgb)
     return rgb.astype(np.uint8)
+
+
+AIR_SMOOTH_PX = 1.5  # `_air_white` judges air on T_high smoothed this much: air's noise, σ
+# 0.008 a pixel, falls to 0.0015, so no pixel of air stays grey
+AIR_RAMP = 0.015  # and fades white in over this much T_high below `ColourStyle.air_white`
+
+
+def _air_white(val: np.ndarray, sat: np.ndarray, t: np.ndarray, air: float) -> None:
+    """Show air white, in place: where T_high smoothed over `AIR_SMOOTH_PX` reaches `air`,
+    brightness 1 and no saturation, fading in over `AIR_RAMP` below it, as consoles
+    normalise the empty tunnel; thinner content than that stays as it was."""
+    white = _ramp(cv2.GaussianBlur(t, (0, 0), AIR_SMOOTH_PX), air - AIR_RAMP, air)
+    val += white * (1.0 - val)
+    sat *= 1.0 - white
 
 
 DARK_T_HIGH = 0.02  # below it a console's denoising shows (`_smoothed_dark`)

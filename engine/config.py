@@ -297,6 +297,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "frame_plates": _materials,
     },
     "engine.colour.ColourStyle": {
+        "air_white": _between(0, 1),  # a T_high: 0 off
         "gamma": _above(0),
         "gain": _above(0),
         "floor": _between(0, 1, open_high=True),

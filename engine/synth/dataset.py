@@ -152,6 +152,9 @@ SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18)
 # Simulator v2.19 (2026-12-03), the defaults before v2.20 (configs/synth/sim_v2_19.yaml says the
 # same): garments without creases.
 SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18)
+# Simulator v2.20 (2026-12-03), the defaults before v2.21 (configs/synth/sim_v2_20.yaml says the
+# same): today's bags, air shown as the detector saw it.
+SIM_V2_20_CONFIG = _pinned({}, SIM_STYLE_V2_18)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

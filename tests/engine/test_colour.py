@@ -357,3 +357,32 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
     assert load_config(SynthConfig, None, ["colour.halo_floor=0.3"]).colour.halo_floor == 0.3
     with pytest.raises(ConfigError, match="halo_floor"):
         load_config(SynthConfig, None, ["colour.halo_floor=2"])
+
+
+def test_a_console_shows_air_white_and_thin_cloth_as_it_was():
+    """`air_white` (simulator v2.21): noisy air (T_high 0.996, σ 0.008, some pixels below 0.975)
+    comes out flat white, every pixel 255, where without it the sharpening leaves pale tinted
+    dots; a strip of thin cloth (T_high 0.9) keeps its colour away from its edges."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(0)
+    t = np.clip(0.996 + 0.008 * rng.standard_normal((60, 90)), 0, 1).astype(np.float32)
+    t[20:40, 30:60] *= 0.9 / 0.996  # the strip
+    z = (7.0 + 3.0 * rng.standard_normal(t.shape)).astype(np.float32)  # air's Zeff is noise
+    style = replace(ColourStyle(), sharpen=3.0)
+    speckled = false_colour(t, z, style)
+    clean = false_colour(t, z, replace(style, air_white=0.975))
+    air = np.ones(t.shape, bool)
+    air[15:45, 25:65] = False  # away from the strip
+    assert speckled[air].min() < 250
+    assert (clean[air] == 255).all()
+    inner = (slice(24, 36), slice(34, 56))
+    np.testing.assert_array_equal(clean[inner], speckled[inner])
+    assert replace(style, air_white=0.97).jittered(rng).air_white == 0.97
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    for bad in ("colour.air_white=-0.1", "colour.air_white=1.5", "colour.air_white=.nan"):
+        with pytest.raises(ConfigError, match="air_white"):
+            load_config(SynthConfig, None, [bad])
