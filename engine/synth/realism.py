@@ -42,6 +42,10 @@ BAG_CLOSE_PX = 5  # square closing of the content mask (at SIDE) before finding 
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
 BLOCK_PX = 32  # side (at SIDE) of the blocks of `_block_figures`: about 4 cm of a bag
 BRIGHT_BLOCK_V = 0.9  # a content block brighter than this on average holds almost nothing
+# pale yellow-green (`_pale_yellow_share`): coloured content brighter than this, of a hue in
+# this range, which real consoles seldom show (thin content is orange, or clearly green)
+PALE_YELLOW_V = 0.88
+PALE_YELLOW_HUE = (50.0, 90.0)
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
@@ -404,6 +408,7 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "edge_density_core": "edge density, bag's core (inner half of its depth)",
     "block_brightness_median": "median brightness of content blocks (~4 cm)",
     "bright_block_share": "content blocks brighter than V 0.9 (gaps)",
+    "pale_yellow_share": "pale yellow-green content (V > 0.88, hue 50-90°)",
     "bag_width": "bag box width / image width",
     "bag_height": "bag box height / image height",
     "bag_area": "bag box area / image area",
@@ -494,6 +499,18 @@ def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
     }
 
 
+def _pale_yellow_share(hue: np.ndarray, v: np.ndarray, labels: np.ndarray) -> float:
+    """The share of content pixels that are coloured, brighter than `PALE_YELLOW_V` and of a
+    hue in `PALE_YELLOW_HUE`: the lime wash readers see on simulated bags (thin mixtures and
+    sharpening halos), where the real scans' bright content is orange or clearly green."""
+    content = labels != CLASSES.index("white")
+    if not content.any():
+        return math.nan
+    low, high = PALE_YELLOW_HUE
+    pale = (labels >= CLASSES.index("orange")) & (v > PALE_YELLOW_V) & (hue >= low) & (hue < high)
+    return float(pale.sum() / content.sum())
+
+
 def _item_figures(dense: np.ndarray) -> dict[str, float]:
     """Count and median areas (shares of the image) of the connected blobs of a dense mask.
 
@@ -536,6 +553,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     bag = _largest_region(content)
     figures.update(_depth_figures(bag, edges))
     figures.update(_block_figures(v, content))
+    figures["pale_yellow_share"] = _pale_yellow_share(hue, v, labels)
     h, w = labels.shape
     x0, y0, x1, y1 = _box_of(bag) or (0, 0, 0, 0)
     figures["bag_width"] = (x1 - x0) / w

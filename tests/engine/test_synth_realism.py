@@ -564,3 +564,16 @@ def test_block_figures_find_the_bright_gaps_a_bag_s_contents_leave():
     edge[3:477, 3:637] = (228, 190, 150)
     assert image_figures(edge)["bright_block_share"] == 0.0
     assert math.isnan(image_figures(solid(WHITE))["bright_block_share"])
+
+
+def test_pale_yellow_share_counts_bright_lime_content_only():
+    """`pale_yellow_share`: of the content pixels, those coloured, brighter than V 0.88 and of a
+    hue between 50 and 90°: a pale lime patch counts, pale orange, dark lime and clear green do
+    not; with no content it is nan."""
+    bag = solid(WHITE)
+    bag[100:400, 100:200] = (240, 250, 170)  # pale lime: hue ~68°, V 0.98, S 0.32
+    bag[100:400, 200:300] = (250, 215, 160)  # pale orange: hue ~37°
+    bag[100:400, 300:400] = (150, 170, 60)  # dark lime: V 0.67
+    bag[100:400, 400:500] = (170, 245, 170)  # pale green: hue 120°
+    assert image_figures(bag)["pale_yellow_share"] == pytest.approx(0.25, abs=0.01)
+    assert math.isnan(image_figures(solid(WHITE))["pale_yellow_share"])
