@@ -298,6 +298,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     },
     "engine.colour.ColourStyle": {
         "air_white": _between(0, 1),  # a T_high: 0 off
+        "thin_organic": _between(0, 1),  # 1: thin mixtures of Zeff 8-9.5 painted as 8
         "gamma": _above(0),
         "gain": _above(0),
         "floor": _between(0, 1, open_high=True),

@@ -29,6 +29,7 @@ from engine.colour import (
     SIM_STYLE_V2_16,
     SIM_STYLE_V2_17,
     SIM_STYLE_V2_18,
+    SIM_STYLE_V2_21,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -155,6 +156,9 @@ SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18)
 # Simulator v2.20 (2026-12-03), the defaults before v2.21 (configs/synth/sim_v2_20.yaml says the
 # same): today's bags, air shown as the detector saw it.
 SIM_V2_20_CONFIG = _pinned({}, SIM_STYLE_V2_18)
+# Simulator v2.21 (2026-12-03), the defaults before v2.22 (configs/synth/sim_v2_21.yaml says the
+# same): today's bags, thin mixtures coloured by their Zeff alone.
+SIM_V2_21_CONFIG = _pinned({}, SIM_STYLE_V2_21)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

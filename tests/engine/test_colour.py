@@ -386,3 +386,30 @@ def test_a_console_shows_air_white_and_thin_cloth_as_it_was():
     for bad in ("colour.air_white=-0.1", "colour.air_white=1.5", "colour.air_white=.nan"):
         with pytest.raises(ConfigError, match="air_white"):
             load_config(SynthConfig, None, [bad])
+
+
+def test_a_console_paints_thin_mixtures_towards_organic_and_leaves_the_rest():
+    """`thin_organic` (simulator v2.22): thin content (T_high 0.8) of Zeff 9.5, which Zeff alone
+    paints pale yellow-green, comes out orange; clear green (Zeff 14), metal (Zeff 26) and dense
+    mixtures (T_high 0.2) keep their colour; halfway through the fade (T 0.475) it acts half."""
+    from dataclasses import replace
+
+    style = ColourStyle()
+    pulled = replace(style, thin_organic=1.0)
+
+    def hue(t: float, z: float, s: ColourStyle) -> float:
+        rgb = false_colour(np.array([[t]], np.float32), np.array([[z]], np.float32), s)
+        return float(cv2.cvtColor(rgb.astype(np.float32) / 255, cv2.COLOR_RGB2HSV)[0, 0, 0])
+
+    assert hue(0.8, 9.5, style) > 55 and hue(0.8, 9.5, pulled) < 45
+    for t, z in ((0.8, 14.0), (0.8, 26.0), (0.2, 9.5), (0.2, 11.5)):
+        assert hue(t, z, pulled) == hue(t, z, style), (t, z)
+    half = hue(0.475, 9.5, pulled)
+    assert hue(0.475, 8.75, style) - 1 < half < hue(0.475, 9.5, style)
+    assert pulled.jittered(np.random.default_rng(0)).thin_organic == 1.0
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    with pytest.raises(ConfigError, match="thin_organic"):
+        load_config(SynthConfig, None, ["colour.thin_organic=2"])
