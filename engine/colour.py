@@ -236,7 +236,18 @@ SIM_STYLE_V2_21 = replace(SIM_STYLE_V2_18, air_white=0.975)
 # readers saw a "lime wash" over shells, floors and wheels, and preferred the orange side of
 # every pair (README, "Simulator realism")
 SIM_STYLE_V2_22 = replace(SIM_STYLE_V2_21, thin_organic=1.0)
-SIM_STYLE = SIM_STYLE_V2_22  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.23's console: v2.22's, light greens sage, not lime: mixtures of Zeff 10-16 paint
+# 84 / 97 / 106 / 120° (were 75 / 88 / 100 / 118°) and saturate more slowly (`saturation_scale`
+# 1.4-1.6, was 0.55-0.6), to 0.8. The real scans' greens (48 of the backgrounds, hue 60-165°)
+# by brightness band V 0.65-0.8 / 0.8-0.9 / 0.9-1: hue medians 89 / 90 / 90°, saturation 0.53
+# / 0.29 / 0.16; v2.22 81 / 79 / 88°, 0.64 / 0.57 / 0.42, which a reader called highlighter
+SIM_STYLE_V2_23 = replace(
+    SIM_STYLE_V2_22,
+    hue=(34.0, 37.0, 44.0, 84.0, 97.0, 106.0, 120.0, 185.0, 208.0, 212.0, 215.0),
+    saturation_max=(0.88, 0.88, 0.84, 0.8, 0.8, 0.8, 0.72, 0.76, 0.8, 0.82, 0.82),
+    saturation_scale=(0.62, 0.62, 0.62, 1.6, 1.6, 1.4, 0.8, 0.35, 0.3, 0.25, 0.25),
+)
+SIM_STYLE = SIM_STYLE_V2_23  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(

@@ -30,6 +30,7 @@ from engine.colour import (
     SIM_STYLE_V2_17,
     SIM_STYLE_V2_18,
     SIM_STYLE_V2_21,
+    SIM_STYLE_V2_22,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -159,6 +160,9 @@ SIM_V2_20_CONFIG = _pinned({}, SIM_STYLE_V2_18)
 # Simulator v2.21 (2026-12-03), the defaults before v2.22 (configs/synth/sim_v2_21.yaml says the
 # same): today's bags, thin mixtures coloured by their Zeff alone.
 SIM_V2_21_CONFIG = _pinned({}, SIM_STYLE_V2_21)
+# Simulator v2.22 (2026-12-03), the defaults before v2.23 (configs/synth/sim_v2_22.yaml says the
+# same): today's bags, light greens lime.
+SIM_V2_22_CONFIG = _pinned({}, SIM_STYLE_V2_22)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
