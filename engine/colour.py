@@ -150,6 +150,12 @@ class ColourStyle:
     # aluminium under thin cloth, or an edge's halo, paints (coloured pixels brighter than V
     # 0.88 of hue 50-90°: real 1 % of content, v2.21 6 %). 0 here: hue from Zeff alone
     thin_organic: float = 0.0
+    # the brightness curve's `gamma` for metal is this times the rest's, ramping in between
+    # Zeff `METAL_GAMMA_ZEFF` (`_metal_brightness`): below 1, metal is lighter than organics of
+    # its transmission, as a console's two-dimensional table paints it. The real scans' blue
+    # pixels' brightness quartiles are 0.52 / 0.65 / 0.79, one curve for every Zeff gives 0.47
+    # / 0.54 / 0.63, which readers called navy where real metal is sky blue. 1 here
+    metal_gamma: float = 1.0
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -175,6 +181,7 @@ class ColourStyle:
             local_contrast=self.local_contrast,
             air_white=self.air_white,
             thin_organic=self.thin_organic,
+            metal_gamma=self.metal_gamma,
         )
 
 
@@ -247,7 +254,10 @@ SIM_STYLE_V2_23 = replace(
     saturation_max=(0.88, 0.88, 0.84, 0.8, 0.8, 0.8, 0.72, 0.76, 0.8, 0.82, 0.82),
     saturation_scale=(0.62, 0.62, 0.62, 1.6, 1.6, 1.4, 0.8, 0.35, 0.3, 0.25, 0.25),
 )
-SIM_STYLE = SIM_STYLE_V2_23  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.24's console: v2.23's, metal lighter (`metal_gamma` 0.65): blue pixels'
+# brightness quartiles 0.55 / 0.63 / 0.72 (v2.23 0.47 / 0.54 / 0.63, real 0.52 / 0.65 / 0.79)
+SIM_STYLE_V2_24 = replace(SIM_STYLE_V2_23, metal_gamma=0.65)
+SIM_STYLE = SIM_STYLE_V2_24  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -274,6 +284,8 @@ def false_colour(
     np.subtract(1, sat, out=sat)
     np.multiply(sat_max, sat, out=sat)
     val = np.power(t, style.gamma)
+    if style.metal_gamma != 1.0:
+        _metal_brightness(val, t, z, style.gamma, style.metal_gamma)
     val *= style.gain
     if style.floor:
         val *= 1.0 - style.floor
@@ -317,7 +329,23 @@ def _thin_organic(z: np.ndarray, t: np.ndarray, amount: float) -> np.ndarray:
     pull = np.clip(z - organic, 0.0, None)
     pull *= np.clip((clear - z) / (clear - full), 0.0, 1.0)
     pull *= _ramp(t, *THIN_T_HIGH)
-    return z - amount * pull
+    pull *= amount
+    return z - pull
+
+
+METAL_GAMMA_ZEFF = (16.0, 20.0)  # `metal_gamma` ramps in between: metals in full
+
+
+def _metal_brightness(
+    val: np.ndarray, t: np.ndarray, z: np.ndarray, gamma: float, factor: float
+) -> None:
+    """`val` (T_high ** `gamma`) with metal's curve, in place: where Zeff passes
+    `METAL_GAMMA_ZEFF`, T_high ** (`gamma` × a factor ramping from 1 to `factor`)."""
+    metal = z > METAL_GAMMA_ZEFF[0]
+    if not metal.any():
+        return
+    ramp = np.interp(z[metal], METAL_GAMMA_ZEFF, (1.0, factor)).astype(np.float32)
+    val[metal] = np.power(t[metal], gamma * ramp)
 
 
 AIR_SMOOTH_PX = 1.5  # `_air_white` judges air on T_high smoothed this much: air's noise, σ

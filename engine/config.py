@@ -284,7 +284,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "packed_fill": _low_high(_between(0, 5)),  # cm of solid cloth: 5 is 7.7 g/cm²
-        "cloth_creases": _between(0, 3),  # 3: a crease line takes all but the floor of 0.2
+        "cloth_creases": _between(0, 3),  # from 1.33 a crease line reaches the floor of 0.2
         "corner_points": _at_least(2, _WHOLE),
         "handle_tubes": _low_high(_between(0.5, 10)),
         "tube_metals": lambda v: (
@@ -299,6 +299,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
     "engine.colour.ColourStyle": {
         "air_white": _between(0, 1),  # a T_high: 0 off
         "thin_organic": _between(0, 1),  # 1: thin mixtures of Zeff 8-9.5 painted as 8
+        "metal_gamma": _between(0.2, 2),  # a factor on `gamma`
         "gamma": _above(0),
         "gain": _above(0),
         "floor": _between(0, 1, open_high=True),

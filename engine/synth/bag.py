@@ -166,11 +166,13 @@ evaluation list):
   drew black lines across every toaster (a quarter of seed 0's black pixels).
 - Creased clothes (v2.20, `cloth_creases`, `_creases`): along the zero lines of a random field
   stretched 10 cm along a heading (a roll's axis, or drawn) and 2.5 cm across, a garment's
-  cloth thins to a pale line a few mm wide (to a fifth) and on one side of it thickens by up
-  to 90 %, the lines fading in and out over about 6 cm; the cloth is moved, not lost, and its
-  metal bits are untouched. Real scans' clothes show such wispy pale lines with a shaded side, where
-  v2.0-v2.19's even cloth read to readers as flat, translucent cut-outs. On random numbers of
-  their own (seeded by where the garment lies), so a bag is otherwise the same without them.
+  cloth thins to a pale line a few mm wide (to a fifth), and between the lines it is thicker
+  on one side and thinner on the other (by up to 90 %, floored at a fifth: at 2.5 a tenth of
+  the cloth's pixels sit on the floor), the lines fading in and out over about 6 cm; the
+  cloth is moved, not lost, and its metal bits are untouched. Real scans' clothes show such
+  wispy pale lines with a shaded side, where v2.0-v2.19's even cloth read to readers as flat,
+  translucent cut-outs. On random numbers of their own (seeded by where the garment lies),
+  so a bag is otherwise the same without them.
 - Air shown white (v2.21, the console's `air_white`; the bags are v2.20's): where T_high,
   smoothed over 1.5 px, reaches 0.975, the console shows pure white, as consoles normalise
   the empty tunnel; v2.0-v2.20's background was speckled with pale tinted dots (the real
@@ -185,12 +187,17 @@ evaluation list):
   10-16 paint 84 / 97 / 106 / 120° (were 75 / 88 / 100 / 118°) and saturate more slowly, as
   the real scans' light greens do (V 0.8-0.9: hue 90°, saturation 0.29; v2.22 79°, 0.57, which
   a reader called highlighter lime).
+- Lighter metal (v2.24, the console's `metal_gamma` 0.65; the bags are v2.23's): metal's
+  brightness curve is flatter than the organics', as a console's two-dimensional table
+  paints metal sky blue where one curve for every Zeff paints it navy (blue pixels'
+  brightness quartiles: real 0.52 / 0.65 / 0.79, v2.23 0.47 / 0.54 / 0.63, v2.24 0.55 / 0.63 /
+  0.72).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
-sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml (today's
-defaults).
+sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
+sim_v2_24.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -198,8 +205,9 @@ a few black specks where small dense things overlap, a median 4 times the real s
 real scans' greens in the mid brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %; v2.13's
 content is as dark as theirs, 52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
 hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, and
-metal darker than the real scans' (blue pixels' median brightness 0.53 against 0.64: ours is
-thicker or denser); the concentric lines of the walls, which readers see as "stacked rings",
+metal of one flat shade where real hardware shows dark outlines round lighter cores (v2.24
+lifted its brightness to the real scans' median; the brightest quarter is still darker: 0.72
+against 0.79); the concentric lines of the walls, which readers see as "stacked rings",
 though readers preferred them to fewer ribs; clothes as dense, crumpled masses: v2.20's
 creases moved readers towards ours, but they still see smooth gradients crossed by straight
 parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the
@@ -379,7 +387,7 @@ class BagConfig:
     # and real clothes show soft, fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers
     # called flat cut-out shapes
     cloth_creases: float = 2.5  # how strongly a garment's cloth shows creases (`_creases`):
-    # pale lines where a fold thins it, a shaded side where it doubles, both fading in and out,
+    # pale lines where a fold thins it, thicker on one side and thinner on the other, fading,
     # as the wispy lines of real scans' clothes; 0: none (v2.0-v2.19), which readers called
     # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
@@ -1014,8 +1022,9 @@ def _draw_garment(
     if window is None:
         return
     window.add_parts(placed.parts)
+    cloth = {p.material for p in placed.parts if p.role in ("fabric", "seam")}  # not its metal
     if soft_cm > 0:  # fold edges rounded: the cloth's edges spread over about 2.5 `soft_cm`
-        for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
+        for material in cloth:
             window.maps[material] = _softened(window.maps[material], soft_cm / window.pitch)
     first = placed.parts[0].solid
     along = None
@@ -1024,10 +1033,10 @@ def _draw_garment(
         along = float(np.arctan2(axis[1], axis[0]))
     _crumple(window, rng, along=along)
     if creases > 0:  # seeded by where the garment lies: the bag's own numbers as without them
-        place = np.array([window.row0, window.col0, window.height, window.width])
+        place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
         folds = _creases(window, own_rng(place, b"cloth creases"), creases, along)
-        for material in {p.material for p in placed.parts if p.role in ("fabric", "seam")}:
-            t = window.maps[material]  # the cloth: its buttons and rivets keep their metal
+        for material in cloth:  # its buttons and rivets keep their metal
+            t = window.maps[material]
             folded = t * folds
             folded *= t.sum() / max(float(folded.sum()), 1e-9)  # moved, not lost
             window.maps[material] = folded

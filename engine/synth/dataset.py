@@ -31,6 +31,7 @@ from engine.colour import (
     SIM_STYLE_V2_18,
     SIM_STYLE_V2_21,
     SIM_STYLE_V2_22,
+    SIM_STYLE_V2_23,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -163,6 +164,9 @@ SIM_V2_21_CONFIG = _pinned({}, SIM_STYLE_V2_21)
 # Simulator v2.22 (2026-12-03), the defaults before v2.23 (configs/synth/sim_v2_22.yaml says the
 # same): today's bags, light greens lime.
 SIM_V2_22_CONFIG = _pinned({}, SIM_STYLE_V2_22)
+# Simulator v2.23 (2026-12-03), the defaults before v2.24 (configs/synth/sim_v2_23.yaml says the
+# same): today's bags, metal on the organics' brightness curve.
+SIM_V2_23_CONFIG = _pinned({}, SIM_STYLE_V2_23)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -406,6 +406,9 @@ def test_a_console_paints_thin_mixtures_towards_organic_and_leaves_the_rest():
         assert hue(t, z, pulled) == hue(t, z, style), (t, z)
     half = hue(0.475, 9.5, pulled)
     assert hue(0.475, 8.75, style) - 1 < half < hue(0.475, 9.5, style)
+    # less and less above Zeff 9.5: 10.5 painted as about 9.7, 11 as it was
+    assert abs(hue(0.8, 10.5, pulled) - hue(0.8, 9.67, style)) < 2
+    assert hue(0.8, 11.0, pulled) == hue(0.8, 11.0, style)
     assert pulled.jittered(np.random.default_rng(0)).thin_organic == 1.0
 
     from engine.config import ConfigError, load_config
@@ -413,3 +416,28 @@ def test_a_console_paints_thin_mixtures_towards_organic_and_leaves_the_rest():
 
     with pytest.raises(ConfigError, match="thin_organic"):
         load_config(SynthConfig, None, ["colour.thin_organic=2"])
+
+
+def test_a_console_paints_metal_lighter_and_leaves_the_rest():
+    """`metal_gamma` (simulator v2.24): steel (Zeff 26) at T_high 0.1 comes out lighter than
+    organics of the same transmission, which keep their brightness; Zeff 18, halfway up the
+    ramp, is lightened less than full metal."""
+    from dataclasses import replace
+
+    style = ColourStyle()
+    light = replace(style, metal_gamma=0.65)
+
+    def value(z: float, s: ColourStyle) -> int:
+        rgb = false_colour(np.array([[0.1]], np.float32), np.array([[z]], np.float32), s)
+        return int(rgb.max())
+
+    assert value(26.0, light) > value(26.0, style) + 15
+    assert value(7.0, light) == value(7.0, style)
+    assert value(26.0, style) < value(18.0, light) < value(26.0, light)
+    assert light.jittered(np.random.default_rng(0)).metal_gamma == 0.65
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    with pytest.raises(ConfigError, match="metal_gamma"):
+        load_config(SynthConfig, None, ["colour.metal_gamma=0"])

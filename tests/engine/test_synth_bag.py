@@ -1110,6 +1110,12 @@ def test_cloth_creases_line_a_garment_s_cloth_and_leave_its_metal():
         thick = cv2.erode(pale.astype(np.uint8), np.ones((5, 5), np.uint8))
         assert thick.sum() < 0.1 * pale.sum()  # thin lines ...
         assert np.mean(ratio[body] > 1.25) > 0.05  # ... beside folds of doubled cloth
+        canvas = Canvas(500, 600, 0.1)  # as shipped: the cloth kept, the metal untouched
+        _draw_garment(canvas, placed, np.random.default_rng(seed), None, 1.2, 2.5)
+        assert canvas.maps[cloth].sum() == pytest.approx(even.sum(), rel=1e-4)
+        assert canvas.maps[cloth].min() >= 0
+        for material in drawn[0].keys() - {cloth}:
+            np.testing.assert_array_equal(drawn[0][material], canvas.maps[material])
 
 
 @pytest.mark.parametrize("heading", [0.0, 0.5, 1.2, 2.8])

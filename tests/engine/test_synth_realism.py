@@ -575,5 +575,6 @@ def test_pale_yellow_share_counts_bright_lime_content_only():
     bag[100:400, 200:300] = (250, 215, 160)  # pale orange: hue ~37°
     bag[100:400, 300:400] = (150, 170, 60)  # dark lime: V 0.67
     bag[100:400, 400:500] = (170, 245, 170)  # pale green: hue 120°
+    bag[100:400, 500:600] = (228, 232, 222)  # near grey of a lime hue: background, not content
     assert image_figures(bag)["pale_yellow_share"] == pytest.approx(0.25, abs=0.01)
     assert math.isnan(image_figures(solid(WHITE))["pale_yellow_share"])
