@@ -257,7 +257,11 @@ SIM_STYLE_V2_23 = replace(
 # Simulator v2.24's console: v2.23's, metal lighter (`metal_gamma` 0.65): blue pixels'
 # brightness quartiles 0.55 / 0.63 / 0.72 (v2.23 0.47 / 0.54 / 0.63, real 0.52 / 0.65 / 0.79)
 SIM_STYLE_V2_24 = replace(SIM_STYLE_V2_23, metal_gamma=0.65)
-SIM_STYLE = SIM_STYLE_V2_24  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.25's console: v2.24's, sharpened a sixth less (`sharpen_range` 1.5-3.75, v2.7-v2.24
+# 1.8-4.5): readers saw our outlines crisp and our tan areas grainy where the real scans are
+# soft, and the creases (v2.20) had lifted the core's edges to 0.21-0.24 against the real 0.17
+SIM_STYLE_V2_25 = replace(SIM_STYLE_V2_24, sharpen_range=(1.5, 3.75))
+SIM_STYLE = SIM_STYLE_V2_25  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(

@@ -192,12 +192,14 @@ evaluation list):
   paints metal sky blue where one curve for every Zeff paints it navy (blue pixels'
   brightness quartiles: real 0.52 / 0.65 / 0.79, v2.23 0.47 / 0.54 / 0.63, v2.24 0.55 / 0.63 /
   0.72).
+- A softer console (v2.25, `sharpen_range` 1.5-3.75, was 1.8-4.5; the bags are v2.24's):
+  readers saw our outlines crisp and our tan areas grainy where the real scans are soft.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
-sim_v2_24.yaml (today's defaults).
+sim_v2_24.yaml, sim_v2_25.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -213,12 +215,13 @@ creases moved readers towards ours, but they still see smooth gradients crossed 
 parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the
 console's local contrast gives the rims the real scans' edges (per-image medians, rim / core:
 real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23, v2.19 0.21-0.22 / 0.20-0.22, v2.20 0.20-0.22 /
-0.21-0.23), so the middles still carry more than theirs. The colours by brightness: the
-real scans' dense organics are a vivid orange that ours turn brown or olive, and their
-thinnest content near-white cream where ours is peach (v2.21-v2.23 made air white, thin
-mixtures orange and light greens sage; readers still name these). Objects of interest (0-4 a
-bag) are drawn as built, often large flat metal boxes, which real benign bags seldom hold. A
-blind reader still tells simulated bags from real ones (README, "Simulator realism").
+0.21-0.23, v2.25 0.20-0.21 / 0.20-0.22), so the middles still carry more than theirs. The
+colours by brightness: the real scans' dense organics are a vivid orange that ours turn
+brown or olive, and their thinnest content near-white cream where ours is peach (v2.21-v2.24
+made air white, thin mixtures orange, light greens sage and metal lighter; readers still
+name these). Objects of interest (0-4 a bag) are drawn as built, often large flat metal
+boxes, which real benign bags seldom hold. A blind reader still tells simulated bags from
+real ones (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both
 counted at 640 px wide (the benchmark's rule before v2.8).

@@ -32,6 +32,7 @@ from engine.colour import (
     SIM_STYLE_V2_21,
     SIM_STYLE_V2_22,
     SIM_STYLE_V2_23,
+    SIM_STYLE_V2_24,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -167,6 +168,9 @@ SIM_V2_22_CONFIG = _pinned({}, SIM_STYLE_V2_22)
 # Simulator v2.23 (2026-12-03), the defaults before v2.24 (configs/synth/sim_v2_23.yaml says the
 # same): today's bags, metal on the organics' brightness curve.
 SIM_V2_23_CONFIG = _pinned({}, SIM_STYLE_V2_23)
+# Simulator v2.24 (2026-12-03), the defaults before v2.25 (configs/synth/sim_v2_24.yaml says the
+# same): today's bags, sharpened as since v2.7.
+SIM_V2_24_CONFIG = _pinned({}, SIM_STYLE_V2_24)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
