@@ -160,8 +160,8 @@ class ColourStyle:
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
         shift = rng.normal(0, 3.0)
-        return ColourStyle(
-            zeff=self.zeff,
+        return replace(  # every field not drawn here (the console's steps) carried as it is
+            self,
             hue=tuple(float(h + shift + rng.normal(0, 2.0)) for h in self.hue),
             saturation_max=tuple(
                 float(np.clip(v * rng.uniform(0.9, 1.1), 0, 1)) for v in self.saturation_max
@@ -171,17 +171,7 @@ class ColourStyle:
             ),
             gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
             gain=float(rng.uniform(1.0, 1.08)),
-            floor=self.floor,
             sharpen=float(rng.uniform(*self.sharpen_range)),
-            sharpen_range=self.sharpen_range,
-            halo_floor=self.halo_floor,
-            smooth_dark=self.smooth_dark,
-            zeff_denoise=self.zeff_denoise,
-            dense_zeff_denoise=self.dense_zeff_denoise,
-            local_contrast=self.local_contrast,
-            air_white=self.air_white,
-            thin_organic=self.thin_organic,
-            metal_gamma=self.metal_gamma,
         )
 
 
