@@ -164,7 +164,7 @@ evaluation list):
 - Toasters' slot guards as built (v2.19, `wire_guards`): cages of steel wire, which the beam
   sees end-on as rows of dots, where v2.0-v2.18's solid plates, 11-13 cm of steel edge-on,
   drew black lines across every toaster (a quarter of seed 0's black pixels).
-- Creased clothes (v2.20, `cloth_creases`, `_creases`): along the zero lines of a random field
+- Creased clothes (v2.20, `cloth_creases`, `_cloth_folds`): along the zero lines of a random field
   stretched 10 cm along a heading (a roll's axis, or drawn) and 2.5 cm across, a garment's
   cloth thins to a pale line a few mm wide (to a fifth), and between the lines it is thicker
   on one side and thinner on the other (by up to 90 %, floored at a fifth: at 2.5 a tenth of
@@ -389,7 +389,7 @@ class BagConfig:
     # outline, and its seams and fold steps smooth out, as folded and rolled cloth is rounded
     # and real clothes show soft, fuzzy outlines; 0: cut sharp (v2.0-v2.11), which readers
     # called flat cut-out shapes
-    cloth_creases: float = 2.5  # how strongly a garment's cloth shows creases (`_creases`):
+    cloth_creases: float = 2.5  # how strongly a garment's cloth shows creases (`_cloth_folds`):
     # pale lines where a fold thins it, thicker on one side and thinner on the other, fading,
     # as the wispy lines of real scans' clothes; 0: none (v2.0-v2.19), which readers called
     # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
@@ -1037,7 +1037,7 @@ def _draw_garment(
     _crumple(window, rng, along=along)
     if creases > 0:  # seeded by where the garment lies: the bag's own numbers as without them
         place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
-        folds = _creases(window, own_rng(place, b"cloth creases"), creases, along)
+        folds = _cloth_folds(window, own_rng(place, b"cloth creases"), creases, along)
         for material in cloth:  # its buttons and rivets keep their metal
             t = window.maps[material]
             folded = t * folds
@@ -1096,7 +1096,7 @@ def _draw_packed_fill(
     return material, total
 
 
-def _creases(
+def _cloth_folds(
     window: Canvas, rng: np.random.Generator, amount: float, along: float | None = None
 ) -> np.ndarray:
     """A multiplier on a garment's cloth: its creases. They follow the zero lines of a random
