@@ -287,6 +287,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "cloth_creases": _between(0, 3),  # from 1.33 a crease line reaches the floor of 0.2
         "corner_points": _at_least(2, _WHOLE),
         "handle_tubes": _low_high(_between(0.5, 10)),
+        "tube_walls": _between(0.1, 10),  # 10: 12 mm aluminium walls, a solid bar of a 2.4 cm tube
         "tube_metals": lambda v: (
             _not_empty(v) or _each(_from("engine.synth.shell", "TUBE_METALS"))(v)
         ),

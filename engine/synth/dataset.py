@@ -33,6 +33,7 @@ from engine.colour import (
     SIM_STYLE_V2_22,
     SIM_STYLE_V2_23,
     SIM_STYLE_V2_24,
+    SIM_STYLE_V2_25,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -53,6 +54,7 @@ from engine.synth.bag import (
     SIM_V2_14,
     SIM_V2_18,
     SIM_V2_19,
+    SIM_V2_25,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -157,20 +159,24 @@ SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18)
 # same): garments without creases.
 SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18)
 # Simulator v2.20 (2026-12-03), the defaults before v2.21 (configs/synth/sim_v2_20.yaml says the
-# same): today's bags, air shown as the detector saw it.
-SIM_V2_20_CONFIG = _pinned({}, SIM_STYLE_V2_18)
+# same): v2.25's bags, air shown as the detector saw it.
+SIM_V2_20_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_18)
 # Simulator v2.21 (2026-12-03), the defaults before v2.22 (configs/synth/sim_v2_21.yaml says the
-# same): today's bags, thin mixtures coloured by their Zeff alone.
-SIM_V2_21_CONFIG = _pinned({}, SIM_STYLE_V2_21)
+# same): v2.25's bags, thin mixtures coloured by their Zeff alone.
+SIM_V2_21_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_21)
 # Simulator v2.22 (2026-12-03), the defaults before v2.23 (configs/synth/sim_v2_22.yaml says the
-# same): today's bags, light greens lime.
-SIM_V2_22_CONFIG = _pinned({}, SIM_STYLE_V2_22)
+# same): v2.25's bags, light greens lime.
+SIM_V2_22_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_22)
 # Simulator v2.23 (2026-12-03), the defaults before v2.24 (configs/synth/sim_v2_23.yaml says the
-# same): today's bags, metal on the organics' brightness curve.
-SIM_V2_23_CONFIG = _pinned({}, SIM_STYLE_V2_23)
+# same): v2.25's bags, metal on the organics' brightness curve.
+SIM_V2_23_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_23)
 # Simulator v2.24 (2026-12-03), the defaults before v2.25 (configs/synth/sim_v2_24.yaml says the
-# same): today's bags, sharpened as since v2.7.
-SIM_V2_24_CONFIG = _pinned({}, SIM_STYLE_V2_24)
+# same): v2.25's bags, sharpened as since v2.7.
+SIM_V2_24_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_24)
+# Simulator v2.25 (2026-12-03), the defaults before v2.26 (configs/synth/sim_v2_25.yaml says the
+# same): handle tubes 2.0-3.6 cm wide, three in four aluminium, with walls of 1.2 mm (0.5 mm of
+# steel).
+SIM_V2_25_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

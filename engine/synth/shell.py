@@ -159,6 +159,7 @@ def shell_parts(
     tubes: tuple[float, float] = (2.8, 4.5),
     tube_metals: tuple[str, ...] = ("aluminium", "steel"),
     corner_points: int = 5,
+    tube_walls: float = 1.0,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -177,7 +178,8 @@ def shell_parts(
     the shell (v2.0-v2.10: all could). `side_ribs`: a rounded shell's side wall has this many ribs
     or seams round it (a range, `_side_ribs`, on random numbers of their own; none: v2.0-v2.10).
     `tubes`, `tube_metals`: how wide a trolley's handle tubes are and the metals they are made
-    of, one drawn (`_trolley_frame`). `corner_points`: the points round each rounded corner of
+    of, one drawn, with walls `tube_walls` times 1.2 mm (aluminium) or 0.5 mm (steel) thick
+    (`_trolley_frame`). `corner_points`: the points round each rounded corner of
     the outline that walls, piping, zip and ribs follow (5, v2.0-v2.14: facets of 22.5°)."""
     length, width, depth = size
     rounded = corner is not None
@@ -288,7 +290,7 @@ def shell_parts(
     if kind == "trolley":
         rounded_corner = corner if rounded else None
         parts += _trolley_frame(
-            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals
+            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls
         )
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
@@ -434,9 +436,11 @@ def _trolley_frame(
     plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
     tubes: tuple[float, float] = (2.8, 4.5),
     metals: tuple[str, ...] = ("aluminium", "steel"),
+    walls: float = 1.0,
 ) -> list[Part]:
-    """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn), a
-    frame plate (of one of `plates`), the grip and wheels of a trolley.
+    """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
+    walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
+    `plates`), the grip and wheels of a trolley.
 
     `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
     its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
@@ -449,7 +453,7 @@ def _trolley_frame(
         for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
             center = (length * (0.46 - length_share / 2), y, z)
-            wall = 0.12 if metal == "aluminium" else 0.05
+            wall = (0.12 if metal == "aluminium" else 0.05) * walls
             parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
     parts.append(
         box(

@@ -878,6 +878,32 @@ def test_tube_metals_set_what_a_trolley_s_handle_tubes_are_made_of_and_nothing_e
     assert 2.0 <= tube_width((2.0, 3.6)) <= 3.6 and 2.8 <= tube_width((2.8, 4.5)) <= 4.5
 
 
+def test_tube_walls_thicken_the_handle_tubes_walls_and_change_nothing_else():
+    """`tube_walls` (v2.26: 2) scales the handle tubes' walls, 1.2 mm of aluminium or 0.5 mm of
+    steel at 1: each tube's cavity shrinks by twice the wall, its outside stays, and the bag is
+    otherwise the same, masks included."""
+    from engine.synth.shell import _trolley_frame
+
+    for metal, wall in (("aluminium", 0.12), ("steel", 0.05)):
+        for walls in (1.0, 2.0):
+            parts = _trolley_frame(
+                60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, metals=(metal,), walls=walls
+            )
+            tubes = [p for p in parts if p.role == "handle_tube"]
+            for outer, cavity in zip(tubes[::2], tubes[1::2], strict=True):
+                assert outer.sign > 0 > cavity.sign
+                across = np.subtract(outer.solid.size[1:], cavity.solid.size[1:])
+                assert np.allclose(across, 2 * wall * walls)
+    trolley = replace(BagConfig(), bag_kinds=("trolley",), max_objects=1, tube_metals=("steel",))
+    thin, thick = (
+        compose_bag(np.random.default_rng(4), replace(trolley, tube_walls=w)) for w in (1.0, 2.0)
+    )
+    a, b = thin.canvas.maps, thick.canvas.maps
+    assert {m for m in a | b if not np.array_equal(a.get(m, 0), b.get(m, 0))} == {"steel"}
+    assert b["steel"].sum() > a["steel"].sum()
+    assert [o.mask.sum() for o in thin.objects] == [o.mask.sum() for o in thick.objects]
+
+
 def test_fanned_keys_hang_to_one_side_of_their_ring_on_the_same_draws():
     from engine.synth.clutter import keys
 
