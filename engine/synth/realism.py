@@ -17,6 +17,7 @@ the simulator's realism goals a simulated set meets against a real one.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ PALE_YELLOW_V = 0.88
 PALE_YELLOW_HUE = (50.0, 90.0)
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
+# depth bands into the bag (a pixel's distance from its outline over the deepest one's) of the
+# colour-by-depth counts: the outermost two are its walls as a leaning fan shows them
+DEPTH_EDGES = (0.0, 0.05, 0.12, 0.25, 0.5, 1.0)
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
@@ -80,6 +84,11 @@ class ImageStats:
     # content pixels by brightness band (`V_BANDS`) and class: which colours dark pixels carry
     class_by_brightness: np.ndarray = field(
         default_factory=lambda: np.zeros((V_BANDS, len(CLASSES)), np.int64)
+    )
+    # the bag's pixels (holes and all) by depth band (`DEPTH_EDGES`) and class: whether its
+    # walls and its middle carry the colours they do in real scans
+    class_by_depth: np.ndarray = field(
+        default_factory=lambda: np.zeros((len(DEPTH_EDGES) - 1, len(CLASSES)), np.int64)
     )
 
     @property
@@ -206,8 +215,7 @@ def _class_by_brightness(v: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def image_statistics(rgb: np.ndarray, side: int = SIDE) -> ImageStats:
     """Counts of one uint8 RGB (H×W×3) false-colour image after resizing it to `side`."""
-    _check_rgb(rgb)
-    return _counts(np.ascontiguousarray(resize_to_side(rgb, side)))[0]
+    return measure_image(rgb, side)[0]
 
 
 def pool(stats: Iterable[ImageStats]) -> ImageStats:
@@ -225,6 +233,7 @@ def pool(stats: Iterable[ImageStats]) -> ImageStats:
         out.edge_pixels += st.edge_pixels
         out.content_edge_pixels += st.content_edge_pixels
         out.class_by_brightness = out.class_by_brightness + st.class_by_brightness
+        out.class_by_depth = out.class_by_depth + st.class_by_depth
     return out
 
 
@@ -267,7 +276,8 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
     `content_share_diff`: ours − real share of non-white pixels; `class_brightness_tv`:
     total-variation distance of the content pixels' joint (brightness band, class) shares, which
     says whether dark pixels carry the colours they do in real scans (the class shares alone
-    do not: pale green and dark green count alike).
+    do not: pale green and dark green count alike); `class_depth_tv`: the same for the bag's
+    pixels by depth band into it, which says whether its walls and its middle do.
     """
     return {
         "hue_js": js_divergence(real.hue_hist, ours.hue_hist),
@@ -277,6 +287,7 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
         "content_edge_density_ratio": _ratio(ours.content_edge_density, real.content_edge_density),
         "content_share_diff": ours.content_share - real.content_share,
         "class_brightness_tv": _tv(real.class_by_brightness, ours.class_by_brightness),
+        "class_depth_tv": _tv(real.class_by_depth, ours.class_by_depth),
     }
 
 
@@ -339,6 +350,7 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
         )
     )
     rows += _brightness_rows(real, ours, distances)
+    rows += _depth_rows(real, ours, distances)
     rows.append(
         (
             "edge density (all pixels)",
@@ -391,6 +403,30 @@ def _brightness_rows(real: ImageStats, ours: ImageStats, distances: dict[str, fl
         )
     tv = distances["class_brightness_tv"]
     rows.append(("class by brightness band (TV distance)", "", "", f"class_brightness_tv {_f(tv)}"))
+    return rows
+
+
+def _depth_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float]) -> list:
+    """Rows of the summary: the white / orange / green / blue shares of the bag's pixels in each
+    depth band into it, then the joint distance (`class_depth_tv`)."""
+    rows = []
+    shown = [CLASSES.index(c) for c in ("white", "orange", "green", "blue")]
+
+    def cell(counts: np.ndarray, band: int) -> str:
+        n = counts[band].sum()
+        return " / ".join(f"{counts[band, k] / n:.2f}" if n else "–" for k in shown)
+
+    for band, (lo, hi) in enumerate(itertools.pairwise(DEPTH_EDGES)):
+        rows.append(
+            (
+                f"bag {lo:.0%}–{hi:.0%} deep: white / orange / green / blue",
+                cell(real.class_by_depth, band),
+                cell(ours.class_by_depth, band),
+                "",
+            )
+        )
+    tv = distances["class_depth_tv"]
+    rows.append(("class by depth into the bag (TV distance)", "", "", f"class_depth_tv {_f(tv)}"))
     return rows
 
 
@@ -456,26 +492,43 @@ def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
 RIM_DEPTH, CORE_DEPTH = 0.35, 0.5  # shares of the bag's depth (its deepest pixel: 1)
 
 
-def _depth_figures(largest: np.ndarray | None, edges: np.ndarray) -> dict[str, float]:
-    """Edge density in the bag's rim and in its core, by depth into the bag: a pixel's distance
-    from the bag's outline over the largest such distance. The real scans' edges are densest at
-    the walls and thin out inwards (0.22 → 0.17); a simulator that piles its clutter in the
-    middle and draws plain walls shows the reverse with the same total. `largest`: the bag's
-    region (`_largest_region`)."""
+def _bag_depth(largest: np.ndarray | None) -> np.ndarray | None:
+    """Each pixel's distance from the bag's outline over the largest such distance (0 outside,
+    holes filled; the image's border counts as outside, as a wall on the frame's edge is a
+    wall too); None without a bag. `largest`: the bag's region (`_largest_region`)."""
     if largest is None:
-        return {"edge_density_rim": math.nan, "edge_density_core": math.nan}
+        return None
     outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
-    # a wall on the frame's edge is a wall too: the image's border counts as outside
     depth = cv2.distanceTransform(
         cv2.copyMakeBorder(bag, 1, 1, 1, 1, cv2.BORDER_CONSTANT), cv2.DIST_L2, 5
     )
-    depth = depth[1:-1, 1:-1] / max(float(depth.max()), 1e-9)
+    return depth[1:-1, 1:-1] / max(float(depth.max()), 1e-9)
+
+
+def _depth_figures(depth: np.ndarray | None, edges: np.ndarray) -> dict[str, float]:
+    """Edge density in the bag's rim and in its core, by depth into the bag (`_bag_depth`). The
+    real scans' edges are densest at the walls and thin out inwards (0.22 → 0.17); a simulator
+    that piles its clutter in the middle and draws plain walls shows the reverse with the same
+    total."""
+    if depth is None:
+        return {"edge_density_rim": math.nan, "edge_density_core": math.nan}
     rim, core = (depth > 0) & (depth <= RIM_DEPTH), depth > CORE_DEPTH
     return {
         "edge_density_rim": float(edges[rim].mean()) if rim.any() else math.nan,
         "edge_density_core": float(edges[core].mean()) if core.any() else math.nan,
     }
+
+
+def _class_by_depth(depth: np.ndarray | None, labels: np.ndarray) -> np.ndarray:
+    """(depth bands, classes) counts of the bag's pixels (`_bag_depth` > 0) by `DEPTH_EDGES`."""
+    bands = len(DEPTH_EDGES) - 1
+    if depth is None:
+        return np.zeros((bands, len(CLASSES)), np.int64)
+    inside = depth > 0
+    band = np.clip(np.searchsorted(DEPTH_EDGES, depth[inside], side="left") - 1, 0, bands - 1)
+    cells = np.bincount(band * len(CLASSES) + labels[inside], minlength=bands * len(CLASSES))
+    return cells.reshape(bands, len(CLASSES)).astype(np.int64)
 
 
 def _block_figures(v: np.ndarray, content: np.ndarray) -> dict[str, float]:
@@ -551,7 +604,9 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures["edge_density"] = stats.edge_density
     figures["content_edge_density"] = stats.content_edge_density
     bag = _largest_region(content)
-    figures.update(_depth_figures(bag, edges))
+    depth = _bag_depth(bag)
+    figures.update(_depth_figures(depth, edges))
+    stats.class_by_depth = _class_by_depth(depth, labels)
     figures.update(_block_figures(v, content))
     figures["pale_yellow_share"] = _pale_yellow_share(hue, v, labels)
     h, w = labels.shape
@@ -677,6 +732,11 @@ def pooled_figures(st: ImageStats) -> dict[str, float]:
     figures["edge_density"] = st.edge_density
     figures["content_edge_density"] = st.content_edge_density
     figures["content_share"] = st.content_share
+    for band, (lo, hi) in enumerate(itertools.pairwise(DEPTH_EDGES)):
+        n = max(int(st.class_by_depth[band].sum()), 1)
+        for c in ("white", "orange", "green", "blue"):
+            share = st.class_by_depth[band, CLASSES.index(c)] / n
+            figures[f"bag_{lo:g}_{hi:g}_deep_{c}_share"] = float(share)
     return figures
 
 

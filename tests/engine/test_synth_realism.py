@@ -578,3 +578,29 @@ def test_pale_yellow_share_counts_bright_lime_content_only():
     bag[100:400, 500:600] = (228, 232, 222)  # near grey of a lime hue: background, not content
     assert image_figures(bag)["pale_yellow_share"] == pytest.approx(0.25, abs=0.01)
     assert math.isnan(image_figures(solid(WHITE))["pale_yellow_share"])
+
+
+def test_class_by_depth_tells_a_green_walled_bag_from_one_green_in_the_middle():
+    """`class_by_depth`: the bag's pixels by depth band into it and class, so a bag with green
+    walls round orange contents and one with an orange rim round a green middle differ there
+    (`class_depth_tv`) while their pooled class shares can be alike."""
+    from engine.synth.realism import DEPTH_EDGES, pooled_figures
+
+    def bag(rim: tuple, middle: tuple) -> np.ndarray:
+        img = solid((255, 255, 255))
+        img[40:440, 60:580] = rim
+        img[70:410, 90:550] = middle  # 30 px in: ~15 % of the 200 px to the bag's middle
+        return img
+
+    walled, cored = image_statistics(bag(GREEN, ORANGE)), image_statistics(bag(ORANGE, GREEN))
+    assert walled.class_by_depth.shape == (len(DEPTH_EDGES) - 1, len(CLASSES))
+    assert walled.class_by_depth.sum() == 400 * 520  # every pixel of the bag, none outside
+    orange, green = CLASSES.index("orange"), CLASSES.index("green")
+    assert walled.class_by_depth[0, green] == walled.class_by_depth[0].sum()  # 0-5 %: the wall
+    assert walled.class_by_depth[-1, orange] == walled.class_by_depth[-1].sum()  # the middle
+    assert cored.class_by_depth[-1, green] == cored.class_by_depth[-1].sum()
+    assert compare(walled, cored)["class_depth_tv"] > 0.9
+    assert compare(walled, walled)["class_depth_tv"] == 0
+    figures = pooled_figures(pool([walled, cored]))
+    assert figures["bag_0_0.05_deep_green_share"] == pytest.approx(0.5, abs=1e-9)
+    assert "class by depth into the bag" in summary_table(walled, cored, compare(walled, cored))
