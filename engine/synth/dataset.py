@@ -55,6 +55,7 @@ from engine.synth.bag import (
     SIM_V2_18,
     SIM_V2_19,
     SIM_V2_25,
+    SIM_V2_26,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -177,6 +178,10 @@ SIM_V2_24_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_24)
 # same): handle tubes 2.0-3.6 cm wide, three in four aluminium, with walls of 1.2 mm (0.5 mm of
 # steel).
 SIM_V2_25_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_25)
+# Simulator v2.26 (2026-12-03), the defaults before v2.27 (configs/synth/sim_v2_26.yaml says the
+# same): items placed within the room their box leaves, so they crowd the bag's middle, and a
+# soft bag's folds and seams of bare fabric.
+SIM_V2_26_CONFIG = _pinned(SIM_V2_26, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

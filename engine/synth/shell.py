@@ -125,6 +125,14 @@ def _creases(
     return parts
 
 
+def _coated(parts: list[Part], share: float) -> list[Part]:
+    """The PVC coating of fabric `parts`: each again in PVC at `share` of its thickness (the
+    coating's share of the coated cloth; `Part.sign` scales what a part adds). 0: none."""
+    if share <= 0:
+        return []
+    return [replace(p, material="pvc", sign=p.sign * share) for p in parts]
+
+
 def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, wall: float):
     """A closed shell of `wall` cm around the prism of `outline` (x, y cm) and `depth`: its two
     faces as sheets, its side wall as one upright slab per edge of the outline."""
@@ -160,6 +168,7 @@ def shell_parts(
     tube_metals: tuple[str, ...] = ("aluminium", "steel"),
     corner_points: int = 5,
     tube_walls: float = 1.0,
+    coated_folds: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -180,7 +189,9 @@ def shell_parts(
     `tubes`, `tube_metals`: how wide a trolley's handle tubes are and the metals they are made
     of, one drawn, with walls `tube_walls` times 1.2 mm (aluminium) or 0.5 mm (steel) thick
     (`_trolley_frame`). `corner_points`: the points round each rounded corner of
-    the outline that walls, piping, zip and ribs follow (5, v2.0-v2.14: facets of 22.5°)."""
+    the outline that walls, piping, zip and ribs follow (5, v2.0-v2.14: facets of 22.5°).
+    `coated_folds`: a PVC-coated soft bag's fringe, bulges, creases and seams carry the coating
+    in the share it has of the wall (`_coated`; False: bare fabric, v2.0-v2.26)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -200,6 +211,7 @@ def shell_parts(
             parts += shell("coating", "pvc", (length, width, depth), coating)
     corner = rng.uniform(2, 7) if corner is None else corner
     outline = rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner, n=corner_points)
+    folds = []  # a soft bag's wall cloth folded or seen edge-on: fringe, bulges, creases, seams
     if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
         r = rng.uniform(0.2, 0.4)
         wired = rng.random() < 0.5
@@ -213,7 +225,8 @@ def shell_parts(
         for _ in range(int(rng.integers(1, 4))):  # soft sides bulge: seams and folds of the wall
             bulge = _squashed(outline, rng) * rng.uniform(1.0, 1.04)
             z = rng.uniform(-0.4, 0.4) * depth
-            parts.append(path("side_wall", fabric, bulge, rng.uniform(0.15, 0.4), z))
+            folds.append(path("side_wall", fabric, bulge, rng.uniform(0.15, 0.4), z))
+            parts.append(folds[-1])
     else:
         walls = outline
     if rounded:
@@ -232,7 +245,8 @@ def shell_parts(
         first += _fringe(walls, depth, fabric, fringe, own_rng(walls))
     if rounded and not hard and creases[1] > 0:
         first += _creases(walls, depth, wall, fabric, creases, own_rng(walls, b"creases"))
-    parts = first + parts
+    share = coating / wall if coated_folds and coating is not None else 0.0
+    parts = first + _coated(first, share) + parts + _coated(folds, share)
     if moulding:
         # which screw groups go through the walls: random numbers of their own too
         sideways = own_rng(walls, b"fittings") if side_fittings else None
@@ -241,7 +255,8 @@ def shell_parts(
             parts += _moulding(walls, depth, rng)
     if rounded and side_ribs[1] > 0:
         ribs_rng = own_rng(walls, b"side ribs")
-        parts += _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
+        ribs = _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
+        parts += ribs + _coated([p for p in ribs if p.role == "side_seam"], share)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else rounded_rect(length * 0.4, 1.0, 0.5)

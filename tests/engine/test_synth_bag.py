@@ -376,6 +376,7 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
     from engine.synth.shell import shell_parts
 
     plain = replace(BagConfig(), fringe=(0.0, 0.0), bag_kinds=("backpack",), max_objects=1)
+    plain = replace(plain, coated_folds=False)  # its coating: test_coated_folds_give_...
     for seed in range(2):
         without = compose_bag(np.random.default_rng([4, seed]), plain)
         fringed = compose_bag(np.random.default_rng([4, seed]), replace(plain, fringe=(0.4, 1.2)))
@@ -414,6 +415,7 @@ def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_
     from engine.synth.shell import _ring, shell_parts
 
     plain = replace(BagConfig(), wall_creases=(0, 0), bag_kinds=("backpack",), max_objects=1)
+    plain = replace(plain, coated_folds=False)  # their coating: test_coated_folds_give_...
     for seed in range(2):
         without = compose_bag(np.random.default_rng([5, seed]), plain)
         creased = compose_bag(np.random.default_rng([5, seed]), replace(plain, wall_creases=(3, 8)))
@@ -1179,3 +1181,77 @@ def test_a_bag_s_creases_change_its_clothes_and_nothing_else():
     for bad in ("-1", "4", "nan"):
         with pytest.raises(ConfigError, match="cloth_creases"):
             load_config(SynthConfig, None, [f"bag.cloth_creases={bad}"])
+
+
+def test_against_walls_covers_the_bag_evenly_from_wall_to_wall_on_the_same_draws():
+    """`against_walls` (v2.27): an item's box covers the cells at the walls about as often as
+    those in the middle, where positions drawn within the room cover the walls least; the
+    turn, the random numbers drawn and the room's bounds stay as they were."""
+    from engine.synth.bag import _fit
+
+    inner, size = np.array([20.0, 15.0, 6.0]), (8.0, 6.0, 2.0)
+    edges = np.linspace(-inner[0], inner[0], 21)  # 2 cm cells across the bag
+    middle = (edges[:-1] + edges[1:]) / 2
+
+    def coverage(to_walls: bool) -> tuple[np.ndarray, list]:
+        rng = np.random.default_rng(5)
+        hits, turns = np.zeros(len(middle)), []
+        for _ in range(3000):
+            turn, position = _fit(inner, size, rng, 0.08, aligned=True, to_walls=to_walls)
+            extent = np.abs(turn) @ (np.asarray(size) / 2)
+            assert np.all(np.abs(position) <= np.maximum(inner - extent, 0) + 1e-9)
+            hits += np.abs(middle - position[0]) < extent[0]
+            turns.append(turn)
+        return hits / 3000, turns
+
+    within, turns_within = coverage(False)
+    packed, turns_packed = coverage(True)
+    assert np.allclose(turns_within, turns_packed)  # the same draws: only the position moves
+    ends, centre = [0, -1], slice(8, 12)
+    assert within[ends].mean() < 0.35 * within[centre].mean()  # the walls seldom reached
+    assert packed[ends].mean() > 0.8 * packed[centre].mean()  # reached as often as the middle
+    assert packed[ends].mean() > 2 * within[ends].mean()
+
+
+def _part_key(part) -> tuple:
+    """A part as a hashable value: role, material, sign and its solid's fields' bytes."""
+    from dataclasses import astuple
+
+    fields = (v for v in astuple(part.solid) if v is not None)
+    solid = tuple(np.asarray(v, dtype=float).tobytes() for v in fields)
+    return part.role, part.material, part.sign, type(part.solid).__name__, solid
+
+
+def test_coated_folds_give_a_coated_soft_bag_s_folds_its_coating_and_change_nothing_else():
+    """`coated_folds` (v2.27): each fabric fringe, bulge, buckled band and seam of a PVC-coated
+    soft bag comes again in PVC at the coating's share of the wall; a hard or uncoated bag is
+    as before, and so is everything else."""
+    from engine.synth.shell import shell_parts
+
+    kw = dict(corner=8.0, fringe=(0.4, 1.2), creases=(5, 10), side_ribs=(8, 16))
+    checked = {"coated": 0, "bare": 0}
+    for seed in range(12):
+        bare, coated = (
+            [(_part_key(p), p) for p in shell_parts(
+                "trolley", (60.0, 42.0, 24.0), np.random.default_rng(seed), **kw, coated_folds=on
+            )]
+            for on in (False, True)
+        )  # fmt: skip
+        bare_keys = [k for k, _ in bare]
+        if not any(p.role == "coating" for _, p in bare):  # hard or uncoated: nothing to carry
+            assert [k for k, _ in coated] == bare_keys
+            checked["bare"] += 1
+            continue
+        checked["coated"] += 1
+        assert [k for k, _ in coated if k in set(bare_keys)] == bare_keys  # the rest, in order
+        extra = [p for k, p in coated if k not in set(bare_keys)]
+        folds = [p for _, p in bare if p.role in ("fringe", "side_wall", "side_seam")]
+        folds = [p for p in folds if p.material != "pvc"]
+        assert len(extra) == len(folds) > 0
+        assert {p.material for p in extra} == {"pvc"}
+        assert sorted(_part_key(replace(p, material="", sign=1.0)) for p in extra) == sorted(
+            _part_key(replace(p, material="", sign=1.0)) for p in folds
+        )  # each fold once, the same solid
+        shares = {round(c.sign / f.sign, 9) for f, c in zip(folds, extra, strict=False)}
+        assert len(shares) == 1 and 0.05 < abs(shares.pop()) < 0.55
+    assert checked["coated"] and checked["bare"]
