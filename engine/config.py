@@ -298,7 +298,9 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "frame_plates": _materials,
     },
     "engine.colour.ColourStyle": {
-        "air_white": _between(0, 1),  # a T_high: 0 off
+        # a T_high from which air shows white: 0 off; below 0.5, half the beam is stopped and
+        # content, not air, would turn white
+        "air_white": lambda v: None if v == 0 else _between(0.5, 1)(v),
         "thin_organic": _between(0, 1),  # 1: thin mixtures of Zeff 8-9.5 painted as 8
         "metal_gamma": _between(0.2, 2),  # a factor on `gamma`
         "gamma": _above(0),

@@ -383,9 +383,11 @@ def test_a_console_shows_air_white_and_thin_cloth_as_it_was():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
 
-    for bad in ("colour.air_white=-0.1", "colour.air_white=1.5", "colour.air_white=.nan"):
+    bad_values = ("-0.1", "1.5", ".nan", "0.05")  # 0.05: everything but metal would turn white
+    for bad in (f"colour.air_white={v}" for v in bad_values):
         with pytest.raises(ConfigError, match="air_white"):
             load_config(SynthConfig, None, [bad])
+    assert load_config(SynthConfig, None, ["colour.air_white=0"]).colour.air_white == 0
 
 
 def test_a_console_paints_thin_mixtures_towards_organic_and_leaves_the_rest():
