@@ -383,50 +383,50 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
 def _brightness_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float]) -> list:
     """Rows of the summary: the orange / green / blue shares of content pixels in each brightness
     band, then the joint distance (`class_brightness_tv`)."""
-    rows = []
-    shown = [CLASSES.index(c) for c in ("orange", "green", "blue")]
-
-    def cell(counts: np.ndarray, band: int) -> str:
-        n = counts[band].sum()
-        return " / ".join(f"{counts[band, k] / n:.2f}" if n else "–" for k in shown)
-
+    labels = []
     for band in range(V_BANDS):
         lo, hi = band / V_BANDS, (band + 1) / V_BANDS
         share = real.class_by_brightness[band].sum() / max(real.class_by_brightness.sum(), 1)
-        rows.append(
-            (
-                f"content with V {lo:.1f}–{hi:.1f} ({share:.0%} of real): orange / green / blue",
-                cell(real.class_by_brightness, band),
-                cell(ours.class_by_brightness, band),
-                "",
-            )
-        )
-    tv = distances["class_brightness_tv"]
-    rows.append(("class by brightness band (TV distance)", "", "", f"class_brightness_tv {_f(tv)}"))
-    return rows
+        labels.append(f"content with V {lo:.1f}–{hi:.1f} ({share:.0%} of real)")
+    return _class_rows(
+        real.class_by_brightness,
+        ours.class_by_brightness,
+        labels,
+        ("orange", "green", "blue"),
+        ("class by brightness band", distances["class_brightness_tv"], "class_brightness_tv"),
+    )
 
 
 def _depth_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float]) -> list:
     """Rows of the summary: the white / orange / green / blue shares of the bag's pixels in each
     depth band into it, then the joint distance (`class_depth_tv`)."""
-    rows = []
-    shown = [CLASSES.index(c) for c in ("white", "orange", "green", "blue")]
+    labels = [f"bag {lo:.0%}–{hi:.0%} deep" for lo, hi in itertools.pairwise(DEPTH_EDGES)]
+    return _class_rows(
+        real.class_by_depth,
+        ours.class_by_depth,
+        labels,
+        ("white", "orange", "green", "blue"),
+        ("class by depth into the bag", distances["class_depth_tv"], "class_depth_tv"),
+    )
+
+
+def _class_rows(
+    real: np.ndarray, ours: np.ndarray, labels: list[str], shown: tuple[str, ...], total: tuple
+) -> list:
+    """One summary row per band (row of the (band, class) counts `real` and `ours`) with the
+    shares of the `shown` classes, then `total`'s (label, distance, name) row."""
+    columns = [CLASSES.index(c) for c in shown]
 
     def cell(counts: np.ndarray, band: int) -> str:
         n = counts[band].sum()
-        return " / ".join(f"{counts[band, k] / n:.2f}" if n else "–" for k in shown)
+        return " / ".join(f"{counts[band, k] / n:.2f}" if n else "–" for k in columns)
 
-    for band, (lo, hi) in enumerate(itertools.pairwise(DEPTH_EDGES)):
-        rows.append(
-            (
-                f"bag {lo:.0%}–{hi:.0%} deep: white / orange / green / blue",
-                cell(real.class_by_depth, band),
-                cell(ours.class_by_depth, band),
-                "",
-            )
-        )
-    tv = distances["class_depth_tv"]
-    rows.append(("class by depth into the bag (TV distance)", "", "", f"class_depth_tv {_f(tv)}"))
+    rows = [
+        (f"{label}: {' / '.join(shown)}", cell(real, band), cell(ours, band), "")
+        for band, label in enumerate(labels)
+    ]
+    label, distance, name = total
+    rows.append((f"{label} (TV distance)", "", "", f"{name} {_f(distance)}"))
     return rows
 
 
