@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from engine.synth.shapes import Box, Cylinder, Part, Sheet, Wire
+from engine.synth.shapes import Box, Cylinder, Part, Shape, Sheet, Wire
 
 
 def own_rng(key: np.ndarray, person: bytes = b"") -> np.random.Generator:
@@ -133,15 +133,24 @@ def wander(rng: np.random.Generator, start, n: int, step: float, turn: float) ->
     return np.asarray(pts)
 
 
-def move(part: Part, position, rot: np.ndarray) -> Part:
-    """`part` turned by `rot` about the origin and moved to `position` (cm)."""
+def move(part: Part, position, rot: np.ndarray, moved: dict | None = None) -> Part:
+    """`part` turned by `rot` about the origin and moved to `position` (cm).
+
+    `moved` (id of a solid → the solid moved) lets parts that share a solid share it moved
+    too, so a canvas computes its thickness once (`Canvas._thickness_maps`)."""
     s = part.solid
+    if moved is not None and id(s) in moved:
+        return _evolved(part, solid=moved[id(s)])
     position = np.asarray(position, float)
     if isinstance(s, Wire | Sheet):  # wires and sheets stay flat: turn their points about z
         pts = np.asarray(s.points) @ np.asarray(rot)[:2, :2].T + position[:2]
-        return _evolved(part, solid=_evolved(s, points=tuple(map(tuple, pts)), z=s.z + position[2]))
-    center = tuple(rot @ np.asarray(s.center) + position)
-    return _evolved(part, solid=_evolved(s, center=center, rot=rot @ np.asarray(s.rot)))
+        solid = _evolved(s, points=tuple(map(tuple, pts)), z=s.z + position[2])
+    else:
+        center = tuple(rot @ np.asarray(s.center) + position)
+        solid = _evolved(s, center=center, rot=rot @ np.asarray(s.rot))
+    if moved is not None:
+        moved[id(s)] = solid
+    return _evolved(part, solid=solid)
 
 
 def _evolved(item, **changes):
@@ -157,9 +166,10 @@ def _evolved(item, **changes):
 
 def place(model: ObjectModel, position, rot: np.ndarray) -> ObjectModel:
     """`model` turned by `rot` and moved to `position` (cm, bag coordinates)."""
+    moved: dict[int, Shape] = {}  # the model's parts that share a solid keep sharing it
     return replace(
         model,
-        parts=[move(p, position, rot) for p in model.parts],
-        anomaly=[move(p, position, rot) for p in model.anomaly],
-        replaced=[move(p, position, rot) for p in model.replaced],
+        parts=[move(p, position, rot, moved) for p in model.parts],
+        anomaly=[move(p, position, rot, moved) for p in model.anomaly],
+        replaced=[move(p, position, rot, moved) for p in model.replaced],
     )

@@ -573,8 +573,9 @@ class Canvas:
         one set of pieces; the maps are the same as one by one, and they are added in order.
         """
         parts = list(parts)
-        spans = [self._draw_span(p.solid) for p in parts]
-        maps = self._thickness_maps([p.solid for p in parts], spans)
+        solids = [p.solid for p in parts]
+        spans = self._draw_spans(solids)
+        maps = self._thickness_maps(solids, spans)
         for part, span, local in zip(parts, spans, maps, strict=True):
             if span is not None:
                 self._accumulate(part, span, local)
@@ -588,9 +589,15 @@ class Canvas:
         """Each shape's float32 thickness over its span (None without one), batched."""
         maps: list[np.ndarray | None] = [None] * len(shapes)
         kinds: dict[tuple, list[int]] = {}
+        first: dict[int, int] = {}  # a solid object drawn by several parts is computed once
+        again: list[tuple[int, int]] = []
         for i, (shape, span) in enumerate(zip(shapes, spans, strict=True)):
             if span is None:
                 continue
+            if id(shape) in first:
+                again.append((i, first[id(shape)]))
+                continue
+            first[id(shape)] = i
             if isinstance(shape, Sheet):
                 maps[i] = self._sheet(shape, span, _size(span))
             elif isinstance(shape, Wire):
@@ -608,6 +615,8 @@ class Canvas:
                     results = self._solids(group, group_spans)
                 for i, local in zip(batch, results, strict=True):
                     maps[i] = local
+        for i, k in again:  # read-only from here: parts add their maps, never into them
+            maps[i] = maps[k]
         return maps
 
     def _solids(self, solids: list[Solid], spans: list) -> list[np.ndarray]:
@@ -879,8 +888,17 @@ class Canvas:
         """(objects as lists, every part's span, every part's map), the maps computed together."""
         objects = [list(parts) for parts in objects]
         solids = [part.solid for group in objects for part in group]
-        spans = [self._draw_span(solid) for solid in solids]
+        spans = self._draw_spans(solids)
         return objects, spans, self._thickness_maps(solids, spans)
+
+    def _draw_spans(self, solids: list[Shape]) -> list:
+        """`_draw_span` of each solid, once per solid object: parts that share one (a coating
+        drawn again in PVC, `parts.place` keeps it shared) share its span."""
+        first: dict[int, tuple] = {}
+        return [
+            first[id(s)] if id(s) in first else first.setdefault(id(s), self._draw_span(s))
+            for s in solids
+        ]
 
     def region(self, window: Canvas) -> tuple[slice, slice]:
         """This canvas's slices covered by `window`, one of its sub-canvases."""

@@ -255,6 +255,37 @@ def test_drawing_objects_all_at_once_equals_drawing_each_in_turn():
             assert all(np.array_equal(one.maps[m], canvas.maps[m]) for m in one.maps)
 
 
+def test_parts_sharing_a_solid_draw_as_copies_of_it_would():
+    """A solid shared by several parts (a coating: the same fold again in PVC, at a share) is
+    ray-cast once; the bits are those of drawing an equal copy for each part, and placing the
+    model keeps the parts sharing it."""
+    from dataclasses import replace
+
+    from engine.synth.parts import ObjectModel, place
+    from engine.synth.shapes import FanBeam, Part, Sheet
+
+    rng = np.random.default_rng(5)
+    wire = Wire(tuple(map(tuple, rng.uniform(1, 11, (6, 2)))), 0.2, 1.0)
+    solids = [*_random_solids(rng, 2), wire, Sheet(((2.0, 2.0), (9.0, 3.0), (8.0, 9.0)), 0.3, 1.0)]
+    parts = [Part("p", "nylon", s) for s in solids]
+    shared = parts + [Part("c", "pvc", p.solid, 0.3) for p in parts]
+    model = place(
+        ObjectModel("bag", shared, (12.0, 12.0, 6.0)), (0.5, 0.2, 0.0), rotation(0, 0, 0.4)
+    )
+    placed = model.parts
+    assert all(a.solid is b.solid for a, b in zip(placed[:8], placed[8:], strict=True))
+    copies = placed[:8] + [replace(p, solid=replace(p.solid)) for p in placed[8:]]
+    assert not any(a.solid is b.solid for a, b in zip(copies[:8], copies[8:], strict=True))
+    for fan in (None, FanBeam(100.0, 1.25, -20.0, shear=0.3)):
+        for draw in ("draw_all", "draw_unseen"):
+            a, b = Canvas(240, 240, PITCH, fan), Canvas(240, 240, PITCH, fan)
+            getattr(a, draw)([placed])
+            getattr(b, draw)([copies])
+            assert sorted(a.maps) == sorted(b.maps) == ["nylon", "pvc"]
+            assert all(np.array_equal(a.maps[m], b.maps[m]) for m in a.maps)
+            assert a.maps["pvc"].max() > 0
+
+
 @pytest.mark.parametrize("radius", [0.03, 0.2])
 def test_wires_in_pieces_match_the_segment_by_segment_chords(radius):
     from engine.synth.shapes import FanBeam
