@@ -11,10 +11,10 @@ its bag) with a key file beside it; with `--json` every figure, for before/after
 With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
 of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
 numbered pairs "A | B" of the same bag from both datasets, the sides drawn at random, each the
-same quarter of the bag in both (the whole bag with `--pairs-whole`), and a key beside it. Give
-the sheet alone to a reader who has seen neither the key nor the change and ask, pair by pair,
-which side looks more like the real scans and why; readers tell a change far better this way
-than on a blind sheet (README, "Simulator realism").
+same quarter of the bag in both (the whole bag with `--pairs-whole`; bags the two draw the same
+are left out), and a key beside it. Give the sheet alone to a reader who has seen neither the
+key nor the change and ask, pair by pair, which side looks more like the real scans and why;
+readers tell a change far better this way than on a blind sheet (README, "Simulator realism").
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
 [--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]
@@ -223,7 +223,8 @@ def paired_sheet(
     """A sheet for judging a change: `PAIRS_REAL` real tiles, then `n` pairs "A | B" of the same
     bags from the datasets `first` and `second`, sides at random, two pairs a row; and its key.
 
-    Each pair shows one random quarter of the image, the same in both (with `whole`, the bag);
+    The bags are drawn among those the two draw differently (all, when none differ). Each pair
+    shows one random quarter of the image, the same in both (with `whole`, the bag);
     the real tiles are random quarters of their bags, so no side is told by its framing.
     """
     rng = np.random.default_rng(seed)
@@ -232,6 +233,13 @@ def paired_sheet(
     )
     if not names:
         raise ValueError(f"{first} and {second} hold no bag of the same name")
+    # a bag both draw the same says nothing about the change: pairs come from the others
+    differ = [
+        n
+        for n in names
+        if (first / "images" / n).read_bytes() != (second / "images" / n).read_bytes()
+    ]
+    names = differ or names
     chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
 
     def cut(rgb: np.ndarray, quarter: tuple[int, int]) -> np.ndarray:

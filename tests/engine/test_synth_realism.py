@@ -533,6 +533,14 @@ def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path,
     assert all(sorted(p[1:3]) == ["first", "second"] for p in pairs)
     assert sorted(p[3] for p in pairs) == [f"bag_00000{i}.png" for i in range(3)]
 
+    _write_png(second / "images" / "bag_000001.png", busy(41))  # drawn the same: left out
+    assert bench.main([*argv, "--pairs-with", str(second), "--pairs", "3"]) == 0
+    key = (tmp_path / "out" / "sheet_pairs_key.txt").read_text(encoding="utf-8").splitlines()
+    assert sorted(line.split()[3] for line in key if not line.startswith("#")) == [
+        "bag_000000.png",
+        "bag_000002.png",
+    ]
+
     other = tmp_path / "other"
     _write_png(other / "images" / "bag_000009.png", busy(60))
     assert bench.main([*argv, "--pairs-with", str(other)]) == 2
