@@ -1255,3 +1255,36 @@ def test_coated_folds_give_a_coated_soft_bag_s_folds_its_coating_and_change_noth
         shares = {round(c.sign / f.sign, 9) for f, c in zip(folds, extra, strict=False)}
         assert len(shares) == 1 and 0.05 < abs(shares.pop()) < 0.55
     assert checked["coated"] and checked["bare"]
+
+
+def test_soft_walls_smooth_a_soft_bag_s_wall_cloth_and_keep_its_mass_and_the_rest():
+    """`soft_walls` (a candidate): a soft bag's fringe, buckled bands, bulges and seams are
+    blurred by a Gaussian of that σ; the bag is otherwise drawn the same (its items, objects and
+    metal to the bit), its cloth's mass is kept and its outline still holds every crisp pixel."""
+    import cv2
+
+    base = replace(SMALL, against_walls=False, coated_folds=False)
+    soft_seen = 0
+    for seed in range(6):
+        crisp = compose_bag(np.random.default_rng(seed), base)
+        soft = compose_bag(np.random.default_rng(seed), replace(base, soft_walls=0.4))
+        assert [o.category for o in soft.objects] == [o.category for o in crisp.objects]
+        assert all(
+            np.array_equal(a.mask, b.mask) for a, b in zip(soft.objects, crisp.objects, strict=True)
+        )
+        assert sorted(soft.canvas.maps) == sorted(crisp.canvas.maps)
+        assert (soft.outline | crisp.outline).sum() == soft.outline.sum()  # holds the crisp one
+        for metal in ("steel", "brass", "stainless", "aluminium"):
+            if metal in crisp.canvas.maps:
+                assert np.array_equal(soft.canvas.maps[metal], crisp.canvas.maps[metal]), metal
+        fabric = [m for m in ("nylon", "pet") if m in crisp.canvas.maps]
+        for m in fabric:
+            a, b = crisp.canvas.maps[m], soft.canvas.maps[m]
+            assert b.sum() == pytest.approx(a.sum(), rel=0.01)  # blurred, not lost
+            if not np.array_equal(a, b):  # a soft bag: its wall band has fewer sharp steps
+                soft_seen += 1
+                assert (
+                    np.abs(cv2.Laplacian(b, cv2.CV_32F)).sum()
+                    < 0.8 * np.abs(cv2.Laplacian(a, cv2.CV_32F)).sum()
+                )
+    assert soft_seen
