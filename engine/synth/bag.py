@@ -208,20 +208,22 @@ evaluation list):
   seams are of the coated cloth, so they carry its coating in the share it has of the wall
   (0.07-0.5): the real rims are greener (outer 5 % of the depth: 0.26 green), though this
   moves ours only from 0.13-0.14 to 0.15-0.16.
-- Soft walls (a candidate, not a version: `soft_walls`, configs/synth/soft_walls.yaml): a soft
-  bag's fringe, buckled bands, bulges and seams each drew a sharp outline, and the fan's lean
-  stacks them into a band of concentric lines, read as "onion rings" and "wood grain" by most
-  readers since v2.9. Softened by a Gaussian of 4 mm (the cloth's folds are never exact), the
-  band shades smoothly: a reader preferred it in 8 of 8 pairs. But those lines were also most
-  of the rim's edges (rim edge density 0.216 → 0.17, real 0.226), and the edge density ratio
-  falls to 0.90-0.92, at the floor of its target, so it waits for what gives real rims their
-  edges (a crisp outline, hardware along the frame).
+- Soft walls (v2.28, `soft_walls`, `soft_grain`): a soft bag's fringe, buckled bands, bulges
+  and seams each drew a sharp outline, and the fan's lean stacks them into a band of
+  concentric lines, which readers had called "onion rings" and "wood grain" since v2.9. Cloth
+  never folds in exact outlines: they are now softened by a Gaussian of 4 mm (metal and piping
+  crisp), and the cloth's thickness varies by a fifth over 2.5 mm, the fine grain of woven and
+  padded cloth. Softened alone, a reader preferred the walls 8 to 0, but those lines had been
+  most of the rim's edges (rim edge density 0.216 → 0.17, real 0.226; edge ratio 0.90-0.92);
+  with the grain the rim's edges are v2.27's again (0.217) and a reader again preferred it 8
+  to 0: "soft, fuzzy, finely grainy" against "sharp, parallel, nested outline rings".
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
-sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml (today's defaults).
+sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml (today's
+defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -435,11 +437,12 @@ class BagConfig:
     coated_folds: bool = True  # a PVC-coated soft bag's fringe, bulges, buckled bands and
     # seams are of the coated cloth, coating and all (`shell._coated`); False: of bare fabric
     # (v2.0-v2.26). The bag's outer 5 % (of its depth) 0.15 green, v2.26 0.13, the real scans 0.26
-    soft_walls: float = 0.0  # a soft bag's wall cloth (ragged edge, buckled bands, bulges,
+    soft_walls: float = 0.4  # a soft bag's wall cloth (ragged edge, buckled bands, bulges,
     # seams: `_WALL_CLOTH`) softened by a Gaussian of this σ (cm), its metal and piping crisp:
-    # cloth is never folded in exact outlines. 0: crisp, every fold a sharp outline (v2.0-v2.27,
-    # the defaults). A candidate (configs/synth/soft_walls.yaml): readers preferred it 8 to 0,
-    # but it takes the edge density ratio to 0.90-0.92, at the edge of its 0.9-1.1 target
+    # cloth never folds in exact outlines (`_draw_soft`). 0: every fold a sharp outline, stacked
+    # by the fan's lean into concentric rings (v2.0-v2.27)
+    soft_grain: float = 0.2  # the softened wall cloth's thickness varies by this share (σ) over
+    # 2.5 mm, as woven and padded cloth does: the fine grain of real soft walls. 0: even
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -462,9 +465,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.27 that have changed since (configs/synth/sim_v2_27.yaml
+# holds the same): v2.28 (2026-12-04) softened a soft bag's wall cloth.
+SIM_V2_27 = {"soft_walls": 0.0, "soft_grain": 0.0}
 # The bag settings of simulator v2.26 that have changed since (configs/synth/sim_v2_26.yaml
-# holds the same): v2.27 (2026-12-04) made them the defaults.
-SIM_V2_26 = {"against_walls": False, "coated_folds": False}
+# holds the same): v2.27 (2026-12-04) packed the bag to its walls.
+SIM_V2_26 = {**SIM_V2_27, "against_walls": False, "coated_folds": False}
 # The bag settings of simulator v2.25 that have changed since (configs/synth/sim_v2_25.yaml
 # holds the same). v2.20-v2.25 share these bags, which differ from v2.19's only in v2.20's
 # garment creases; v2.26 (2026-12-03) changed the handle tubes.
@@ -918,7 +924,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     shell_window = canvas.draw(placed_shell)
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     if cfg.soft_walls > 0 and folds:
-        outline |= _draw_soft(canvas, folds, cfg.soft_walls)
+        outline |= _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
     if corner is not None:
         scratch = Canvas(cfg.height, cfg.width, pitch, fan)
@@ -1232,17 +1238,27 @@ def _stretched_noise(
 _WALL_CLOTH = frozenset({"fringe", "side_wall", "side_seam"})
 
 
-def _draw_soft(canvas: Canvas, parts: list, sigma_cm: float) -> np.ndarray:
-    """Draw `parts` in a window of their own, blur each material's map by `sigma_cm` and merge
-    it; gives the full-size mask of what they drew before the blur."""
+def _draw_soft(canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0) -> np.ndarray:
+    """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
+    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm and merge it; gives the full-size
+    mask of what they drew before the blur."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
         return np.zeros((canvas.height, canvas.width), bool)
     window.add_parts(parts)
     drawn = canvas.full_mask(window, window.footprint())
+    weave = None
+    if grain > 0:  # on random numbers of its own, seeded by the first fold's outline
+        key = np.asarray(parts[0].solid.points, float)
+        weave = 1.0 + grain * _smooth_noise(
+            (window.height, window.width), 0.25 / window.pitch, own_rng(key, b"wall grain")
+        )
+        np.maximum(weave, 0.0, out=weave)
     for material, t in window.maps.items():
         window.maps[material] = _softened(t, sigma_px)
+        if weave is not None:
+            window.maps[material] *= weave
     canvas.merge(window)
     return drawn
 

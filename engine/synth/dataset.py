@@ -56,6 +56,7 @@ from engine.synth.bag import (
     SIM_V2_19,
     SIM_V2_25,
     SIM_V2_26,
+    SIM_V2_27,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -182,6 +183,9 @@ SIM_V2_25_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_25)
 # same): items placed within the room their box leaves, so they crowd the bag's middle, and a
 # soft bag's folds and seams of bare fabric.
 SIM_V2_26_CONFIG = _pinned(SIM_V2_26, SIM_STYLE_V2_25)
+# Simulator v2.27 (2026-12-04), the defaults before v2.28 (configs/synth/sim_v2_27.yaml says the
+# same): a soft bag's wall cloth folded in sharp outlines, stacked by the fan's lean into rings.
+SIM_V2_27_CONFIG = _pinned(SIM_V2_27, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -377,6 +377,7 @@ def test_a_soft_bag_s_fringe_adds_cloth_outside_its_walls_and_changes_nothing_el
 
     plain = replace(BagConfig(), fringe=(0.0, 0.0), bag_kinds=("backpack",), max_objects=1)
     plain = replace(plain, coated_folds=False)  # its coating: test_coated_folds_give_...
+    plain = replace(plain, soft_walls=0.0)  # its softening: test_soft_walls_smooth_...
     for seed in range(2):
         without = compose_bag(np.random.default_rng([4, seed]), plain)
         fringed = compose_bag(np.random.default_rng([4, seed]), replace(plain, fringe=(0.4, 1.2)))
@@ -416,6 +417,7 @@ def test_a_soft_bag_s_wall_creases_add_bands_along_its_walls_and_change_nothing_
 
     plain = replace(BagConfig(), wall_creases=(0, 0), bag_kinds=("backpack",), max_objects=1)
     plain = replace(plain, coated_folds=False)  # their coating: test_coated_folds_give_...
+    plain = replace(plain, soft_walls=0.0)  # their softening: test_soft_walls_smooth_...
     for seed in range(2):
         without = compose_bag(np.random.default_rng([5, seed]), plain)
         creased = compose_bag(np.random.default_rng([5, seed]), replace(plain, wall_creases=(3, 8)))
@@ -1258,33 +1260,41 @@ def test_coated_folds_give_a_coated_soft_bag_s_folds_its_coating_and_change_noth
 
 
 def test_soft_walls_smooth_a_soft_bag_s_wall_cloth_and_keep_its_mass_and_the_rest():
-    """`soft_walls` (a candidate): a soft bag's fringe, buckled bands, bulges and seams are
-    blurred by a Gaussian of that σ; the bag is otherwise drawn the same (its items, objects and
-    metal to the bit), its cloth's mass is kept and its outline still holds every crisp pixel."""
+    """`soft_walls` (v2.28): a soft bag's fringe, buckled bands, bulges and seams are blurred by
+    a Gaussian of that σ, and with `soft_grain` vary finely about it; the bag is otherwise drawn
+    the same (its items, objects and metal to the bit), its cloth's mass is kept and its outline
+    still holds every crisp pixel."""
     import cv2
 
-    base = replace(SMALL, against_walls=False, coated_folds=False)
+    base = replace(SMALL, against_walls=False, coated_folds=False, soft_walls=0.0, soft_grain=0.0)
     soft_seen = 0
     for seed in range(6):
         crisp = compose_bag(np.random.default_rng(seed), base)
         soft = compose_bag(np.random.default_rng(seed), replace(base, soft_walls=0.4))
-        assert [o.category for o in soft.objects] == [o.category for o in crisp.objects]
-        assert all(
-            np.array_equal(a.mask, b.mask) for a, b in zip(soft.objects, crisp.objects, strict=True)
+        grainy = compose_bag(
+            np.random.default_rng(seed), replace(base, soft_walls=0.4, soft_grain=0.2)
         )
-        assert sorted(soft.canvas.maps) == sorted(crisp.canvas.maps)
-        assert (soft.outline | crisp.outline).sum() == soft.outline.sum()  # holds the crisp one
-        for metal in ("steel", "brass", "stainless", "aluminium"):
-            if metal in crisp.canvas.maps:
-                assert np.array_equal(soft.canvas.maps[metal], crisp.canvas.maps[metal]), metal
-        fabric = [m for m in ("nylon", "pet") if m in crisp.canvas.maps]
-        for m in fabric:
-            a, b = crisp.canvas.maps[m], soft.canvas.maps[m]
+        for bag in (soft, grainy):
+            assert [o.category for o in bag.objects] == [o.category for o in crisp.objects]
+            assert all(
+                np.array_equal(a.mask, b.mask)
+                for a, b in zip(bag.objects, crisp.objects, strict=True)
+            )
+            assert sorted(bag.canvas.maps) == sorted(crisp.canvas.maps)
+            assert (bag.outline | crisp.outline).sum() == bag.outline.sum()  # holds the crisp one
+            for metal in ("steel", "brass", "stainless", "aluminium"):
+                if metal in crisp.canvas.maps:
+                    assert np.array_equal(bag.canvas.maps[metal], crisp.canvas.maps[metal]), metal
+        for m in (m for m in ("nylon", "pet") if m in crisp.canvas.maps):
+            a, b, g = crisp.canvas.maps[m], soft.canvas.maps[m], grainy.canvas.maps[m]
             assert b.sum() == pytest.approx(a.sum(), rel=0.01)  # blurred, not lost
+            assert g.sum() == pytest.approx(a.sum(), rel=0.05)  # grain about an even mean
             if not np.array_equal(a, b):  # a soft bag: its wall band has fewer sharp steps
                 soft_seen += 1
                 assert (
                     np.abs(cv2.Laplacian(b, cv2.CV_32F)).sum()
                     < 0.8 * np.abs(cv2.Laplacian(a, cv2.CV_32F)).sum()
                 )
+                assert not np.array_equal(g, b)
+                assert np.array_equal(g > 0, b > 0)  # the grain only varies what is there
     assert soft_seen
