@@ -918,12 +918,13 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     rounded = np.asarray(lining[0].points) if corner is not None and lining else None
     frame = _Frame(center, rot, size / 2 - [1.0, 1.0, 1.0], rounded)
     placed_shell = frame.place(shell_model, (0, 0, 0), np.eye(3)).parts
-    if cfg.soft_walls > 0:  # the wall cloth's folds in a window of their own, softened
+    folds = []  # the wall cloth's folds, drawn in a window of their own and softened
+    if cfg.soft_walls > 0:
         folds = [p for p in placed_shell if p.role in _WALL_CLOTH]
         placed_shell = [p for p in placed_shell if p.role not in _WALL_CLOTH]
     shell_window = canvas.draw(placed_shell)
     outline = canvas.full_mask(shell_window, shell_window.footprint())
-    if cfg.soft_walls > 0 and folds:
+    if folds:
         outline |= _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
     if corner is not None:
