@@ -141,8 +141,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     synth.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
     synth.add_argument(
         "--size",
-        help="image size WxH (default: 640x480, or the config's); each bag is imaged in WxH "
-        "or HxW, portrait where it travels lengthwise along the belt (bag.lengthwise_share)",
+        help="image size WxH (default: 640x480, or the config's): each bag's frame has W·H "
+        "pixels and the shape of the bag's image, as an export cropped to the bag has "
+        "(bag.frame_to_bag; bag.frame_to_bag=null: WxH, or HxW where the bag travels lengthwise)",
     )
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")

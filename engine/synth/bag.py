@@ -8,21 +8,25 @@ causes over the noise). Everything inside the bag is placed in the bag's own coo
 Physics notes: how bags are packed and lie, tuned against the 136 real benign SIXray bags of
 `sixray_benign_backgrounds.txt` with `benchmarks/synth_realism.py` (never against the
 evaluation list):
-- The export is cropped to the bag: its box spans 102-108 % of the frame on its limiting axis
-  (faint rims and handles may run off; v2.0-v2.4: 100-106 %, v2.5-v2.9: 104-110 %), as the
-  real scans' content spans
-  ~99 % of theirs. The frame is 4:3 while real exports take the bag's own shape, so the bag's
-  side that leaves white is lengthened until its image, as the fan draws it (stretched
-  1.1-1.3× across the belt, the faces apart), is at most 12 % wider or taller than the frame
-  (`frame_fit`, `fit_projection`; v2.1-v2.4 fitted the bag's box before its pose).
+- The export is cropped to the bag: its box spans 99-105 % of the frame on its limiting axis
+  (faint rims and handles may run off; v2.0-v2.4: 100-106 %, v2.5-v2.9: 104-110 %, v2.15-v2.28:
+  101-107 %), as the real scans' content spans ~99 % of theirs. The bag's side that leaves
+  white in a 4:3 frame is lengthened until its image, as the fan draws it (stretched 1.1-1.3×
+  across the belt, the faces apart), is at most 12 % wider or taller than that frame
+  (`frame_fit`, `fit_projection`; v2.1-v2.4 fitted the bag's box before its pose); then
+  (v2.29, `frame_to_bag`) the frame takes the shape of the bag's image, width over height
+  0.57-1.45, with the configured pixel count, as a real export is the bag's box (0.57-1.43,
+  77 % portrait). v2.0-v2.28 kept every frame 4:3 or 3:4, so a turned bag floated in white.
 - Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the
   rest across it (`lengthwise_share`), and the frame's long side follows the bag's image as the
   fan draws it, turn included, as an export cropped to the bag does: a 640×480 config makes
   480×640 images of ~80 % of the bags (77 % of the real exports are portrait; their height /
   width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To fill the 4:3 frame a
   bag's side grows by at most 1.3× and the bag to at most 1.7× as long as wide
-  (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`); a bag turned near 45° keeps some white. Either way
-  ± 8°, half the bags turned by up to 35° (v2.0-v2.4: one in seven). v2.0-v2.7 laid nine bags
+  (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`). Either way, 55 % of the bags lie within 10° of
+  straight and 45 % are turned by 12-40° (v2.29; the real bags' tightest rectangles: 27 % under
+  4°, 23 % beyond 32°, few at 12-27°; v2.5-v2.28: ± 8°, half turned by up to 35°, 3 % beyond
+  32°; v2.0-v2.4: one in seven turned). v2.0-v2.7 laid nine bags
   in ten across the belt in a landscape frame (image rows are the belt's direction), so their
   trolley rails ran across the image where the real scans' run down it.
 - The fan (v2.5): its plane leans along the belt by s = 0.1-0.35 either way (`fan_lean`,
@@ -313,11 +317,11 @@ class BagConfig:
     width: int = 640
     height: int = 480
     pitch_cm: float = 0.08  # the finest image pixel (the detector's); coarser to fit the bag
-    fill: tuple[float, float] = (1.01, 1.07)  # the bag's box against the frame: cropped tight,
+    fill: tuple[float, float] = (0.99, 1.05)  # the bag's box against the frame: cropped tight,
     # as a scanner's export is; its faint rims may run just off the edge (v2.0-v2.4: 1.0-1.06,
     # v2.5-v2.9: 1.04-1.1; with v2.10's trolleys, 1.04-1.1 left seed 0's background share at
     # -0.057 of the real scans', outside its target; v2.10-v2.14: 1.02-1.08, which with v2.15's
-    # rounder corners left it at -0.049)
+    # rounder corners left it at -0.049; v2.15-v2.28: 1.01-1.07, in a frame of fixed shape)
     min_objects: int = 0
     max_objects: int = 4
     anomaly_share: float = 0.5
@@ -373,10 +377,18 @@ class BagConfig:
     # image, stretched across the belt by the fan, is at most this much wider (by width/height)
     # than the frame: an export is cropped to the bag both ways (sixray_benign: bag box ≈ 0.99
     # of the image); None keeps the sizes as drawn
-    max_angle_deg: float = 8.0  # the bag's turn on the belt: most lie along it ...
-    turned_share: float = 0.5  # ... some are turned by up to `max_turned_deg` (sixray_benign:
-    # about half by 15-35°; v2.0-v2.4: one in seven)
-    max_turned_deg: float = 35.0
+    max_angle_deg: float = 10.0  # the bag's turn on the belt: about half lie along it ...
+    turned_share: float = 0.45  # ... the rest are turned by `min_turned_deg` to `max_turned_deg`
+    # (sixray_benign, the turn of the bag's tightest rectangle: 27 % under 4°, 23 % beyond 32°;
+    # v2.5-v2.28: half by up to 35°, the rest by up to 8°, which gave 3 % beyond 32°;
+    # v2.0-v2.4: one in seven)
+    max_turned_deg: float = 40.0
+    min_turned_deg: float = 12.0  # 0: a turned bag's turn from 0 (v2.0-v2.28)
+    frame_to_bag: tuple[float, float] | None = (0.57, 1.45)  # the frame takes the shape of the
+    # bag's image, its width over height clipped to this range, with `width` × `height`'s pixel
+    # count: a real export is the bag's box (sixray_benign: 0.57-1.43, 77 % portrait); the bag
+    # is shaped by `frame_fit` first. None: every frame `width` × `height` or turned, so a
+    # turned or squat bag leaves white bands (v2.0-v2.28)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -441,8 +453,10 @@ class BagConfig:
     # seams: `_WALL_CLOTH`) softened by a Gaussian of this σ (cm), its metal and piping crisp:
     # cloth never folds in exact outlines (`_draw_soft`). 0: every fold a sharp outline, stacked
     # by the fan's lean into concentric rings (v2.0-v2.27)
-    soft_grain: float = 0.2  # the softened wall cloth's thickness varies by this share (σ) over
-    # 2.5 mm, as woven and padded cloth does: the fine grain of real soft walls. 0: even
+    soft_grain: float = 0.4  # the softened wall cloth's thickness varies by this share (σ) over
+    # 2.5 mm, as woven and padded cloth does: the fine grain of real soft walls (v2.28: 0.2,
+    # which in frames cropped to the bag left the rim's edge density at 0.18-0.20, real 0.226).
+    # 0: even
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -465,9 +479,21 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.28 that have changed since (configs/synth/sim_v2_28.yaml
+# holds the same): v2.29 (2026-12-04) framed each bag as its image is shaped and turned bags
+# on the belt as often as real ones lie.
+SIM_V2_28 = {
+    "max_angle_deg": 8.0,
+    "turned_share": 0.5,
+    "max_turned_deg": 35.0,
+    "min_turned_deg": 0.0,
+    "frame_to_bag": None,
+    "fill": (1.01, 1.07),
+    "soft_grain": 0.2,
+}
 # The bag settings of simulator v2.27 that have changed since (configs/synth/sim_v2_27.yaml
 # holds the same): v2.28 (2026-12-04) softened a soft bag's wall cloth.
-SIM_V2_27 = {"soft_walls": 0.0, "soft_grain": 0.0}
+SIM_V2_27 = {**SIM_V2_28, "soft_walls": 0.0, "soft_grain": 0.0}
 # The bag settings of simulator v2.26 that have changed since (configs/synth/sim_v2_26.yaml
 # holds the same): v2.27 (2026-12-04) packed the bag to its walls.
 SIM_V2_26 = {**SIM_V2_27, "against_walls": False, "coated_folds": False}
@@ -620,6 +646,14 @@ def _oriented(cfg: BagConfig, portrait: bool) -> BagConfig:
     return cfg
 
 
+def _framed(cfg: BagConfig, aspect: float) -> BagConfig:
+    """`cfg` with a frame of as many pixels, its width over height `aspect` within
+    `cfg.frame_to_bag`: an export cropped to the bag's box."""
+    pixels = cfg.width * cfg.height
+    width = round(float(np.sqrt(pixels * np.clip(aspect, *cfg.frame_to_bag))))
+    return replace(cfg, width=width, height=round(pixels / width))
+
+
 def _pose(
     cfg: BagConfig,
     size,
@@ -646,8 +680,13 @@ def _pose(
         base += np.pi / 2 if rng.random() < 0.1 else 0.0
     elif lengthwise:
         base += np.pi / 2
-    turn = cfg.max_turned_deg if rng.random() < cfg.turned_share else cfg.max_angle_deg
-    angle = base + np.deg2rad(rng.uniform(-turn, turn))
+    is_turned = rng.random() < cfg.turned_share
+    turn = cfg.max_turned_deg if is_turned else cfg.max_angle_deg
+    turned = rng.uniform(-turn, turn)
+    if is_turned and cfg.min_turned_deg > 0:  # the same draw, from ±[min, max]
+        turned = np.sign(turned) * np.interp(abs(turned), [0, turn], [cfg.min_turned_deg, turn])
+    turned = np.deg2rad(turned)
+    angle = base + turned
     rot = rotation(rng.normal(0, 0.04), rng.normal(0, 0.04), angle)
     stretch = float(rng.uniform(*cfg.fan_stretch))
     a = cfg.fan_source_cm
@@ -667,6 +706,8 @@ def _pose(
         growth = None if lengthwise is None else FIT_MAX_GROWTH
         size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit, growth)
     local, lift, k, along = _projected(size, rot, corner, stretch, a, shear)
+    if cfg.frame_to_bag is not None:  # the frame then takes the shape of the bag's image
+        cfg = _framed(cfg, _across(local, k, apex_share) / np.ptp(along))
     # the image's width: as the fan draws it, or (v2.0-v2.4) as if the source sat at its middle
     width = _across(local, k, apex_share) if cfg.fit_projection else np.ptp(local[:, 0] * k)
     pitch = max(cfg.pitch_cm, width / (fill * cfg.width), np.ptp(along) / (fill * cfg.height))

@@ -154,7 +154,9 @@ def _bag_with_every_material() -> dict[str, np.ndarray]:
     """A composed bag's maps, plus a band of each material rising to opaque over the bag."""
     from engine.synth.bag import BagConfig, compose_bag
 
-    config = BagConfig(width=200, height=150, pitch_cm=0.3, lengthwise_share=0.0)  # 200 wide
+    config = BagConfig(
+        width=200, height=150, pitch_cm=0.3, lengthwise_share=0.0, frame_to_bag=None
+    )  # 200 wide
     bag = compose_bag(np.random.default_rng(5), config)
     maps = {m: t.copy() for m, t in bag.canvas.maps.items()}
     rows = np.array_split(np.arange(150), len(MATERIALS))
