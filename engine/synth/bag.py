@@ -53,9 +53,12 @@ evaluation list):
   following the wobble of its piping (at most ±10 %), its clothes cut to the walls (crumpled,
   they would reach past a rounded corner), its front pocket sewn on the face; the bag's fit to
   the frame takes the rounded corners into account; objects and rigid clutter are pulled in
-  until their footprint lies within the shell's outline. v2.0-v2.2 drew a box. A rounded
-  trolley rolls on spinner wheels: a round turret on each corner's arc, half outside the
-  shell, seen from above as a ring with a dot (v2.0-v2.2: wheels in box housings).
+  until their footprint lies within the shell's outline. v2.0-v2.2 drew a box. A trolley lies
+  on its back, so its wheels stand on its bottom end (v2.30, `wheels_at_end`): a pair (two
+  pairs, doubled by the fan's lean) of spinners or fixed wheels at one end of its image,
+  standing out of it by up to 7.5 cm, the frame holding 4 cm of that (`WHEEL_REACH`).
+  v2.3-v2.29 put a spinner's round turret on each corner's arc of the outline, its steel pin
+  seen end-on as a black dot; v2.0-v2.2: wheels in box housings inside the corners.
 - Gaps filled (`spread`, v2.4): each rigid clutter item goes to the least packed of 4 places
   drawn (the summed height of the items' boxes over 2 cm cells), as a packer fills the gaps;
   before, clutter piled up on the clothes in the middle of the bag, where overlapping metal
@@ -310,6 +313,13 @@ HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5)
 PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 
 
+# cm: how far beyond a trolley's bottom end the frame holds (`wheels_at_end`): its wheels'
+# turrets. The tyres stand out up to `shell.END_WHEEL_REACH` and may run off the frame as far as
+# faint rims and handles may: holding all of them left a band of white along the end, and the
+# background share 0.04-0.07 over the real scans' (their wheels are often cropped too)
+WHEEL_REACH = 4.0
+
+
 @dataclass(frozen=True)
 class BagConfig:
     """What goes into a bag and how it lies on the belt; all randomised per bag from the seed."""
@@ -317,11 +327,12 @@ class BagConfig:
     width: int = 640
     height: int = 480
     pitch_cm: float = 0.08  # the finest image pixel (the detector's); coarser to fit the bag
-    fill: tuple[float, float] = (0.99, 1.05)  # the bag's box against the frame: cropped tight,
+    fill: tuple[float, float] = (1.0, 1.06)  # the bag's box against the frame: cropped tight,
     # as a scanner's export is; its faint rims may run just off the edge (v2.0-v2.4: 1.0-1.06,
     # v2.5-v2.9: 1.04-1.1; with v2.10's trolleys, 1.04-1.1 left seed 0's background share at
     # -0.057 of the real scans', outside its target; v2.10-v2.14: 1.02-1.08, which with v2.15's
-    # rounder corners left it at -0.049; v2.15-v2.28: 1.01-1.07, in a frame of fixed shape)
+    # rounder corners left it at -0.049; v2.15-v2.28: 1.01-1.07, in a frame of fixed shape;
+    # v2.29: 0.99-1.05, before a trolley's frame held its wheels at one end)
     min_objects: int = 0
     max_objects: int = 4
     anomaly_share: float = 0.5
@@ -389,6 +400,9 @@ class BagConfig:
     # count: a real export is the bag's box (sixray_benign: 0.57-1.43, 77 % portrait); the bag
     # is shaped by `frame_fit` first. None: every frame `width` × `height` or turned, so a
     # turned or squat bag leaves white bands (v2.0-v2.28)
+    wheels_at_end: bool = True  # a rounded trolley's wheels stand on its bottom end, as on a
+    # case lying on its back: a pair at one end of its image, sticking out of it (sixray_benign).
+    # False: one on each corner of the outline (v2.0-v2.29)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -479,10 +493,14 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.29 that have changed since (configs/synth/sim_v2_29.yaml
+# holds the same): v2.30 (2026-12-04) stood a trolley's wheels on its bottom end.
+SIM_V2_29 = {"wheels_at_end": False, "fill": (0.99, 1.05)}
 # The bag settings of simulator v2.28 that have changed since (configs/synth/sim_v2_28.yaml
 # holds the same): v2.29 (2026-12-04) framed each bag as its image is shaped and turned bags
 # on the belt as often as real ones lie.
 SIM_V2_28 = {
+    **SIM_V2_29,
     "max_angle_deg": 8.0,
     "turned_share": 0.5,
     "max_turned_deg": 35.0,
@@ -629,14 +647,20 @@ class _Frame:
         return place(model, self.center + self.rot @ np.asarray(local_xyz), self.rot @ local_rot)
 
 
-def _hull(size, rot: np.ndarray, corner: float | None) -> np.ndarray:
+def _hull(size, rot: np.ndarray, corner: float | None, reach: float = 0.0) -> np.ndarray:
     """Points (world cm, about the bag's centre) whose projection covers the bag turned by
-    `rot`, with the 2 cm that handles stick out: a box's corners, or a rounded outline's."""
+    `rot`, with the 2 cm that handles stick out: a box's corners, or a rounded outline's, and
+    with `reach` > 0 what stands that far out of its −x end (a trolley's wheels)."""
     if corner is None:
         corners = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)])
         return corners * (np.asarray(size) / 2 + [2.0, 2.0, 0.0]) @ rot.T
     rim = rounded_rect(size[0] / 2 + 2.0, size[1] / 2 + 2.0, corner + 2.0, n=9)
-    return np.array([(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]) @ rot.T
+    points = [(x, y, sz * size[2] / 2) for x, y in rim for sz in (-1, 1)]
+    if reach > 0:
+        end = -size[0] / 2 - reach
+        side = size[1] / 2 - 3.0  # the wheels sit inside the end's rounded corners
+        points += [(end, sy * side, sz * size[2] / 2) for sy in (-1, 1) for sz in (-1, 1)]
+    return np.array(points) @ rot.T
 
 
 def _oriented(cfg: BagConfig, portrait: bool) -> BagConfig:
@@ -660,6 +684,7 @@ def _pose(
     rng: np.random.Generator,
     corner: float | None = None,
     lengthwise: bool | None = None,
+    reach: float = 0.0,
 ):
     """Pixel pitch, fan beam, centre (world cm), turn and size of a bag that fills the frame,
     and `cfg` with the frame's width and height (turned to the bag's image, see below).
@@ -698,14 +723,16 @@ def _pose(
     if cfg.fan_apex_mirror and rng.random() < 0.5:  # drawn only then: v2.0-v2.4 bags stay
         apex_share = 1.0 - apex_share
     if lengthwise is not None and cfg.fit_projection:
-        local, _, k, along = _projected(size, rot, corner, stretch, a, shear)
+        local, _, k, along = _projected(size, rot, corner, stretch, a, shear, reach)
         wide = _across(local, k, apex_share) >= np.ptp(along)
         cfg = _oriented(cfg, portrait=not wide)
     if cfg.fit_projection and cfg.frame_fit is not None:
         fit = float(rng.uniform(*cfg.frame_fit))
         growth = None if lengthwise is None else FIT_MAX_GROWTH
-        size = _fit_projection(cfg, size, rot, corner, (stretch, shear, apex_share), fit, growth)
-    local, lift, k, along = _projected(size, rot, corner, stretch, a, shear)
+        size = _fit_projection(
+            cfg, size, rot, corner, (stretch, shear, apex_share), fit, growth, reach
+        )
+    local, lift, k, along = _projected(size, rot, corner, stretch, a, shear, reach)
     if cfg.frame_to_bag is not None:  # the frame then takes the shape of the bag's image
         cfg = _framed(cfg, _across(local, k, apex_share) / np.ptp(along))
     # the image's width: as the fan draws it, or (v2.0-v2.4) as if the source sat at its middle
@@ -725,10 +752,10 @@ def _pose(
     return pitch, fan, center, rot, size, cfg
 
 
-def _projected(size, rot, corner, stretch: float, source_cm: float, shear: float):
+def _projected(size, rot, corner, stretch: float, source_cm: float, shear: float, reach=0.0):
     """(hull points, lift onto the belt, across-belt scale k per point, along-belt image
     coordinate per point) of a bag of `size` turned by `rot`, as the fan draws it."""
-    local = _hull(size, rot, corner)
+    local = _hull(size, rot, corner, reach)
     lift = 0.5 - local[:, 2].min()  # the bag rests on the belt
     k = stretch * source_cm / (source_cm + local[:, 2] + lift)
     along = local[:, 1] - shear * (local[:, 2] + lift)  # FanBeam.image_y
@@ -752,6 +779,7 @@ def _fit_projection(
     fan: tuple,
     fit: float,
     max_growth: float | None = None,
+    reach: float = 0.0,
 ) -> np.ndarray:
     """`size` with the side lying most along (or across) the belt lengthened until the bag's
     image, as the fan (stretch, shear, apex share) draws it, is at most `fit` times wider (or
@@ -771,7 +799,9 @@ def _fit_projection(
     aspect = cfg.width / cfg.height
 
     def ratio_of(sides: np.ndarray) -> float:
-        local, _, k, along = _projected(sides, rot, corner, stretch, cfg.fan_source_cm, shear)
+        local, _, k, along = _projected(
+            sides, rot, corner, stretch, cfg.fan_source_cm, shear, reach
+        )
         return float(_across(local, k, apex_share) / np.ptp(along) / aspect)
 
     def misfit(r: float) -> float:  # how far outside [1/fit, fit], in log units
@@ -934,7 +964,10 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         fit = rng.uniform(*cfg.frame_fit)
         size[1] = max(size[1], size[0] / (aspect * fit))
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
-    pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise)
+    reach = 0.0  # a trolley's wheels on its end stand out of it: the frame holds them
+    if cfg.wheels_at_end and kind == "trolley" and corner is not None:
+        reach = WHEEL_REACH
+    pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise, reach)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     bag_parts = shell_parts(
         kind,
@@ -953,6 +986,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         tube_walls=cfg.tube_walls,
         coated_folds=cfg.coated_folds,
         corner_points=cfg.corner_points,
+        wheels_at_end=cfg.wheels_at_end,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -58,6 +58,7 @@ from engine.synth.bag import (
     SIM_V2_26,
     SIM_V2_27,
     SIM_V2_28,
+    SIM_V2_29,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -190,6 +191,9 @@ SIM_V2_27_CONFIG = _pinned(SIM_V2_27, SIM_STYLE_V2_25)
 # Simulator v2.28 (2026-12-04), the defaults before v2.29 (configs/synth/sim_v2_28.yaml says the
 # same): half the bags turned by up to 35° on the belt, the rest by up to 8°, framed whole.
 SIM_V2_28_CONFIG = _pinned(SIM_V2_28, SIM_STYLE_V2_25)
+# Simulator v2.29 (2026-12-04), the defaults before v2.30 (configs/synth/sim_v2_29.yaml says the
+# same): a trolley's wheels on the four corners of its outline.
+SIM_V2_29_CONFIG = _pinned(SIM_V2_29, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -169,6 +169,7 @@ def shell_parts(
     corner_points: int = 5,
     tube_walls: float = 1.0,
     coated_folds: bool = False,
+    wheels_at_end: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -191,7 +192,9 @@ def shell_parts(
     (`_trolley_frame`). `corner_points`: the points round each rounded corner of
     the outline that walls, piping, zip and ribs follow (5, v2.0-v2.14: facets of 22.5°).
     `coated_folds`: a PVC-coated soft bag's fringe, bulges, creases and seams carry the coating
-    in the share it has of the wall (`_coated`; False: bare fabric, v2.0-v2.26)."""
+    in the share it has of the wall (`_coated`; False: bare fabric, v2.0-v2.26). `wheels_at_end`:
+    a rounded trolley's wheels stand on its bottom end, as on a case lying on its back
+    (`_end_wheel`; False: on the four corners of its outline, v2.0-v2.29)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -305,8 +308,9 @@ def shell_parts(
     if kind == "trolley":
         rounded_corner = corner if rounded else None
         parts += _trolley_frame(
-            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls
-        )
+            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
+            wheels_at_end,
+        )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
             x0, x1 = -length * 0.2, length * 0.2
@@ -452,6 +456,7 @@ def _trolley_frame(
     tubes: tuple[float, float] = (2.8, 4.5),
     metals: tuple[str, ...] = ("aluminium", "steel"),
     walls: float = 1.0,
+    at_end: bool = False,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -486,6 +491,10 @@ def _trolley_frame(
     wheels = 4 if rng.random() < 0.6 else 2
     corners = [(-1, -1), (-1, 1)] + ([(1, -1), (1, 1)] if wheels == 4 else [])
     r = rng.uniform(2.2, 3.5)
+    if corner is not None and at_end:  # on the bottom end, at the back or all four corners
+        for sy, sz in ((-1, -1), (1, -1)) + (((-1, 1), (1, 1)) if wheels == 4 else ()):
+            parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner=wheels == 4)
+        return parts
     if corner is not None:
         for sx, sy in corners:
             parts += _spinner(sx, sy, length, width, depth, corner, r)
@@ -523,6 +532,46 @@ def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
     for dy in (-0.9, 0.9):  # twin wheels on one axle, below the turret
         parts.append(Part("wheel", "rubber", _wheel(x, y + dy, z - 1.5, wheel, width=1.4)))
     parts.append(rod("axle", "steel", (x, y - 1.8, z - 1.5), (x, y + 1.8, z - 1.5), 0.3))
+    return parts
+
+
+END_WHEEL_REACH = 7.5  # cm: the most a wheel on a trolley's bottom end stands out of it
+
+
+def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[Part]:
+    """A wheel on a trolley's bottom end (x = −length/2, or on the arc of its corner rounded by
+    `corner`), at its back (`sz` −1) or front (+1) corner on side `sy`, as a case lying on its
+    back carries them: a spinner's round turret on the end face, its pin and twin wheels
+    standing out beyond it; a fixed (inline) wheel half sunk into the corner in a box housing.
+    Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
+    there are four, and their tyres show edge-on."""
+    y, z = sy * (width / 2 - r - 1.0), sz * (depth / 2 - r - 1.0)
+    into = abs(y) - (width / 2 - corner)  # how far into the end's rounded corner: on its arc
+    end = -length / 2
+    if into > 0:
+        end += corner - np.sqrt(max(corner**2 - into**2, 0.0))
+    across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
+    if not spinner:
+        x = end + r * 0.4  # half sunk into the case, its housing round it
+        return [
+            *shell("wheel_housing", "abs", (2 * r + 1.0, 2 * r + 1.5, 2 * r + 1.0), 0.3, (x, y, z)),
+            Part("wheel", "rubber", _wheel(x - r * 0.3, y, z, r)),
+            rod("axle", "steel", (x - r * 0.3, y - 1.2, z), (x - r * 0.3, y + 1.2, z), 0.4),
+        ]
+    turret = r + 0.8
+    on_face = rotation(0, np.pi / 2, 0)  # a disc whose axis is x: flat against the end face
+    wheel = 0.7 * r
+    axle_x = end - 2.6 - wheel
+    parts = [
+        disc("wheel_housing", "abs", (end - 1.3, y, z), turret, 2.6, on_face),
+        Part(
+            "wheel_housing", "abs", Cylinder((end - 1.3, y, z), on_face, turret - 0.35, 2.0), -1.0
+        ),
+        rod("swivel_pin", "steel", (end, y, z), (axle_x, y, z), 0.5),
+    ]
+    for dy in (-0.9, 0.9):  # twin wheels on one axle
+        parts.append(Part("wheel", "rubber", Cylinder((axle_x, y + dy, z), across, wheel, 1.4)))
+    parts.append(rod("axle", "steel", (axle_x, y - 1.8, z), (axle_x, y + 1.8, z), 0.3))
     return parts
 
 

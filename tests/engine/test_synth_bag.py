@@ -260,6 +260,43 @@ def test_a_rounded_trolley_has_spinner_wheels_on_its_corners():
         assert housings and all(isinstance(h, Box) for h in housings)
 
 
+def test_wheels_at_end_stand_a_trolley_s_wheels_on_its_bottom_end_and_change_nothing_else():
+    """`wheels_at_end` (v2.30): a case lying on its back carries its wheels on its bottom end (−x),
+    at the back or at all four corners of that end, standing out of it by at most 7.5 cm,
+    their swivel pins along x (no steel pin seen end-on, which drew a black dot); every other
+    part is drawn the same, on the same random numbers."""
+    from engine.synth.shapes import Cylinder
+    from engine.synth.shell import END_WHEEL_REACH, shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    wheel_roles = {"wheel_housing", "wheel", "swivel_pin", "axle"}
+    for seed in range(6):
+        corners = shell_parts("trolley", size, np.random.default_rng(seed), corner=8.0)
+        ends = shell_parts(
+            "trolley", size, np.random.default_rng(seed), corner=8.0, wheels_at_end=True
+        )
+        with np.printoptions(threshold=10_000, precision=17):
+            assert [repr(p) for p in ends if p.role not in wheel_roles] == [
+                repr(p) for p in corners if p.role not in wheel_roles
+            ]
+        wheels = [p.solid for p in ends if p.role in wheel_roles]
+        assert wheels
+        for w in wheels:
+            rot = np.asarray(w.rot)
+            if isinstance(w, Cylinder):
+                axis = rot[:, 2]
+                reach = abs(axis[0]) * w.length / 2 + w.radius_cm * np.sqrt(1 - axis[0] ** 2)
+            else:  # a fixed wheel's box housing
+                reach = float(np.abs(rot[0]) @ np.asarray(w.size)) / 2
+            assert w.center[0] < -size[0] / 2 + 3.5  # at the bottom end
+            assert w.center[0] - reach >= -size[0] / 2 - END_WHEEL_REACH - 1e-6
+        pins = [p.solid for p in ends if p.role == "swivel_pin"]
+        assert all(abs(np.asarray(p.rot)[0, 2]) > 0.99 for p in pins)  # along x, seen side-on
+        tyres = [p.solid for p in ends if p.role == "wheel"]
+        assert len(tyres) in (2, 8)  # two fixed wheels, or four twin spinners
+        assert len({round(float(t.center[2]), 3) for t in tyres}) == (1 if len(tyres) == 2 else 2)
+
+
 def test_spread_clutter_goes_where_the_bag_is_least_packed():
     from engine.synth.bag import _Frame, _Load, _place_clutter
     from engine.synth.clutter import random_clutter

