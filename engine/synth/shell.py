@@ -542,7 +542,8 @@ def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[P
     """A wheel on a trolley's bottom end (x = −length/2, or on the arc of its corner rounded by
     `corner`), at its back (`sz` −1) or front (+1) corner on side `sy`, as a case lying on its
     back carries them: a spinner's round turret on the end face, its pin and twin wheels
-    standing out beyond it; a fixed (inline) wheel half sunk into the corner in a box housing.
+    standing out beyond it; a fixed (inline) wheel half sunk into the end in a box housing, on
+    its flat clear of the rounded corner.
     Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
     there are four, and their tyres show edge-on."""
     y, z = sy * (width / 2 - r - 1.0), sz * (depth / 2 - r - 1.0)
@@ -551,8 +552,9 @@ def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[P
     if into > 0:
         end += corner - np.sqrt(max(corner**2 - into**2, 0.0))
     across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
-    if not spinner:
-        x = end + r * 0.4  # half sunk into the case, its housing round it
+    if not spinner:  # on the flat of the end, clear of its rounded corner: the box fits in
+        y = sy * max(width / 2 - corner - 0.5, r + 1.0)
+        x = -length / 2 + r * 0.4  # half sunk into the case, its housing round it
         return [
             *shell("wheel_housing", "abs", (2 * r + 1.0, 2 * r + 1.5, 2 * r + 1.0), 0.3, (x, y, z)),
             Part("wheel", "rubber", _wheel(x - r * 0.3, y, z, r)),
