@@ -316,7 +316,7 @@ PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 # cm: how far beyond a trolley's bottom end the frame holds (`wheels_at_end`): its wheels'
 # turrets. The tyres stand out up to `shell.END_WHEEL_REACH` and may run off the frame as far as
 # faint rims and handles may: holding all of them left a band of white along the end, and the
-# background share 0.04-0.07 over the real scans' (their wheels are often cropped too)
+# background share 0.04-0.07 over the real scans' (where readers never saw a wheel cut off)
 WHEEL_REACH = 4.0
 
 
@@ -698,7 +698,8 @@ def _pose(
     belt (the image's rows) or across it, and the frame's long side follows the bag's image as
     the fan draws it, turn included, as an export cropped to the bag does (fitting a turned bag
     to a frame of the wrong shape would stretch it thin); None: the frame as configured, the
-    bag across the belt, bar one in ten (v2.0-v2.7).
+    bag across the belt, bar one in ten (v2.0-v2.7). `reach`: what stands out of the bag's −x
+    end (cm, its wheels), which the frame holds too (`_hull`).
     """
     base = float(rng.choice([0.0, np.pi]))
     if lengthwise is None:
@@ -964,7 +965,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         fit = rng.uniform(*cfg.frame_fit)
         size[1] = max(size[1], size[0] / (aspect * fit))
     corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
-    reach = 0.0  # a trolley's wheels on its end stand out of it: the frame holds them
+    reach = 0.0  # a trolley's wheels on its end stand out of it: the frame holds their turrets
     if cfg.wheels_at_end and kind == "trolley" and corner is not None:
         reach = WHEEL_REACH
     pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise, reach)
