@@ -25,6 +25,10 @@ always writes the summary, and the bundle when a detector exists. `--tiny` runs 
 on the CPU in a few minutes: a few small bags, two steps per training, each judge evaluated on
 test only (the test suite's check).
 
+`--judges-only` leaves out the detector, the bundle and calibration: the judges of `--classes`
+alone, trained on `--synth-config`'s bags and scored on seen and unseen designs. That is the
+simulator's learnability check (`make learnability`) with a GPU's crops and steps.
+
 This script imports no engine code: it orchestrates the CLI, as a user would.
 """
 
@@ -55,6 +59,8 @@ JUDGE_CONFIG = "configs/classification/gpu_judge.yaml"
 # 9 minutes: synth 151 s, split 11 s, training 297 s, final 65 s, reserve 16 s.
 SHARES = {"synth": 0.28, "split": 0.02, "train": 0.55, "final": 0.12}
 SEQUENTIAL_SHARES = {"synth": 0.28, "split": 0.02, "detector": 0.40, "judges": 0.15, "final": 0.12}
+# --judges-only: the crops are what a judge lacks, so synthesis gets as long as training
+JUDGES_ONLY_SHARES = {"synth": 0.44, "split": 0.03, "judges": 0.44, "final": 0.06}
 RESERVE = 0.03
 # Seconds a stage gets at least, from the reserve if need be (never past the budget): merging
 # and splitting cost seconds whatever the data, and a bundle needs a few.
@@ -288,6 +294,8 @@ def synthesise(args, clock: Clock, runner: Runner, data: Path) -> dict:
                 if args.exclude_backgrounds:
                     cmd += ["--exclude-backgrounds", str(args.exclude_backgrounds)]
             cmd += ["--size", args.size] if kind == "sim" else []
+            cmd += ["--config", str(args.synth_config)] if args.synth_config else []
+            cmd += args.synth_overrides
             jobs.append(Job(name, cmd, deadline))
         for job in runner.run(jobs, parallel=len(jobs)):
             kind, folder, n = planned[job.name]
@@ -388,7 +396,13 @@ def train(args, clock: Clock, runner: Runner, data: Path, runs: Path, classes: l
             jobs.append(Job(f"train_judge_{name}", cmd + args.judge_overrides, deadline))
         return jobs
 
-    if args.overlap:
+    if args.judges_only:  # the CPU cores that made the bags now load the judges' crops
+        if args.judge_workers is None:
+            args.judge_workers = max(1, (os.cpu_count() or 1) // len(classes))
+        deadline = clock.begin("judges")
+        runner.run(judges(deadline), parallel=len(classes))
+        clock.finish("judges")
+    elif args.overlap:
         deadline = clock.begin("train")
         runner.run([detector(deadline), *judges(deadline)], parallel=1 + len(classes))
         clock.finish("train")
@@ -454,7 +468,11 @@ def final(args, clock: Clock, runner: Runner, data: Path, runs: Path, classes, o
         runner.run([Job("bundle_detector_only", cmd, last)])
     if raw.is_file() and not bundle.is_file():  # calibration failed or had no time: say so
         shutil.copyfile(raw, bundle)
-    clock.finish("final", "done" if bundle.is_file() else "no bundle")
+    if args.judges_only:
+        scored = all((evals / f"judge_{c}_test.json").is_file() for c in judges)
+        clock.finish("final", "done" if judges and scored else "judges not scored")
+    else:
+        clock.finish("final", "done" if bundle.is_file() else "no bundle")
     return {
         "detector_checkpoint": None if detector is None else str(detector),
         "judge_checkpoints": judges,
@@ -563,7 +581,7 @@ def _anomaly(result: dict | None) -> dict | None:
 def summarise(args, clock, runner, out, data, runs, synth, split_info, final_info, error) -> dict:
     by_name = {j.name: j for j in runner.jobs}
     evals = out / "eval"
-    classes = split_info.get("classes", [])
+    classes = [c for c in split_info.get("classes", []) if c in (args.classes or [c])]
     bundle = out / "gpu.xsb"
     summary = {
         "recipe": {
@@ -583,6 +601,11 @@ def summarise(args, clock, runner, out, data, runs, synth, split_info, final_inf
             "seed": args.seed,
             "detector_config": args.detector_config,
             "judge_config": args.judge_config,
+            "judge_overrides": args.judge_overrides,
+            "synth_config": str(args.synth_config) if args.synth_config else None,
+            "synth_overrides": args.synth_overrides,
+            "judges_only": args.judges_only,
+            "classes": args.classes,
         },
         "wall_s": round(clock.now(), 1),
         "within_budget": clock.now() <= args.budget_min * 60,
@@ -673,9 +696,18 @@ def markdown(s: dict) -> str:
         )
     det = s["detector"]
     t = det["train"]
-    if "steps" not in t:
-        return "\n".join(lines) + "\n" + _failures(s)
-    lines += [
+    if "steps" in t:
+        lines += _detector_lines(det)
+    if any("steps" in j["train"] for j in s["judges"].values()):
+        lines += _judge_lines(s["judges"])
+    if "steps" in t:
+        lines += _bundle_lines(s["bundle"])
+    return "\n".join(lines) + "\n" + _failures(s)
+
+
+def _detector_lines(det: dict) -> list[str]:
+    t = det["train"]
+    lines = [
         "",
         "## Detector (Mask R-CNN R50-FPN, from scratch)",
         "",
@@ -696,14 +728,18 @@ def markdown(s: dict) -> str:
         if m and m.get("bbox", {}).get("per_class"):
             ap = ", ".join(f"{c} {_f(v)}" for c, v in m["bbox"]["per_class"].items())
             lines.append(f"\nbbox AP per class, {part}: {ap}.")
-    lines += [
+    return lines
+
+
+def _judge_lines(judges: dict) -> list[str]:
+    lines = [
         "",
         "## Judges (each at its own validation threshold)",
         "",
         "| class | steps | val AUC | test AUC | TP | FP | unseen designs AUC |",
         "|---|---|---|---|---|---|---|",
     ]
-    for c, j in s["judges"].items():
+    for c, j in judges.items():
         test, unseen = j["test"] or {}, j["test_unseen_designs"] or {}
         cells = [
             str(j["train"].get("steps", 0)),
@@ -714,8 +750,11 @@ def markdown(s: dict) -> str:
             _f(unseen.get("roc_auc")),
         ]
         lines.append(f"| {c} | {' | '.join(cells)} |")
-    b = s["bundle"]
-    lines += ["", "## Bundle", ""]
+    return lines
+
+
+def _bundle_lines(b: dict) -> list[str]:
+    lines = ["", "## Bundle", ""]
     lines.append(
         f"- {b['path'] or 'no bundle'}"
         + (f", {b['mb']} MB" if b["mb"] else "")
@@ -730,7 +769,7 @@ def markdown(s: dict) -> str:
                 f"TP {_pct(m['tp_rate'])}, FP {_pct(m['fp_rate'])}, "
                 f"TP at 5 % FP {_pct(m.get('tpr_at_fpr_5'))}, n {m['n']}"
             )
-    return "\n".join(lines) + "\n" + _failures(s)
+    return lines
 
 
 def _failures(s: dict) -> str:
@@ -806,6 +845,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="override for train-classifier (repeat)",
     )
+    p.add_argument(
+        "--synth-config", type=Path, help="YAML of changes to the simulator's defaults (synth)"
+    )
+    p.add_argument(
+        "--synth-set",
+        dest="synth_overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override for synth (repeat), e.g. bag.categories=[laptop]",
+    )
+    p.add_argument(
+        "--judges-only",
+        action="store_true",
+        help="no detector, bundle or calibration: the judges of --classes, scored on seen and "
+        "unseen designs (the learnability check)",
+    )
+    p.add_argument("--classes", help="comma-separated classes to judge (default: every class)")
     p.add_argument("--name", default="gpu", help="the bundle's name in the GUI")
     p.add_argument("--python", default=sys.executable, help="the Python that runs engine.cli")
     p.add_argument(
@@ -814,6 +871,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="the whole chain on the CPU in minutes: a few small bags, two steps",
     )
     args = p.parse_args(argv)
+    if args.synth_config is not None and not args.synth_config.is_file():
+        p.error(f"--synth-config {args.synth_config}: no such file")
+    if args.synth_config is not None:
+        args.synth_config = args.synth_config.resolve()
+    args.classes = [c for c in (args.classes or "").split(",") if c.strip()] or None
     tiny = args.tiny
     defaults = {
         "out": Path("runs/gpu-tiny" if tiny else "runs/gpu"),
@@ -851,7 +913,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.parallel = args.parallel or (min(cores, 8) if args.cuda else max(1, min(cores, 2)))
     # CPU cores: the detector's loaders get a quarter, each judge one (crops are the work)
     args.detector_workers = 0 if tiny else max(2, cores // 4)
-    args.judge_workers = 0 if tiny else 1
+    args.judge_workers = 0 if tiny else None if args.judges_only else 1
     return args
 
 
@@ -889,7 +951,8 @@ def main(argv: list[str] | None = None) -> int:
     data, runs, logs = out / "data", out / "runs", out / "logs"
     for folder in (data, runs, logs):
         folder.mkdir(parents=True, exist_ok=True)
-    clock = Clock(60 * args.budget_min, SHARES if args.overlap else SEQUENTIAL_SHARES)
+    shares = SHARES if args.overlap else SEQUENTIAL_SHARES
+    clock = Clock(60 * args.budget_min, JUDGES_ONLY_SHARES if args.judges_only else shares)
     threads = 1 if args.overlap or args.tiny else 2
     runner = Runner([args.python, "-m", "engine.cli"], logs, args.parallel, threads)
     print(f"gpu_model: {args.device_name}, {args.budget_min:g} min, into {out}", flush=True)
@@ -903,10 +966,15 @@ def main(argv: list[str] | None = None) -> int:
         synth = synthesise(args, clock, runner, data)
         split_info = split(args, clock, runner, data, synth)
         classes = split_info.get("classes", [])
-        if classes:
+        if classes and args.classes:
+            missing = sorted(set(args.classes) - set(classes))
+            classes = [c for c in classes if c in args.classes]
+            if missing:
+                error = f"--classes {','.join(missing)}: not in the data"
+        if classes and not error:
             train(args, clock, runner, data, runs, classes)
             final_info = final(args, clock, runner, data, runs, classes, out)
-        else:
+        elif not error:
             error = "no data to train on"
     except (Interrupted, KeyboardInterrupt) as exc:
         error = f"interrupted ({exc or 'Ctrl-C'})"
@@ -914,6 +982,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(args, clock, runner, out, data, runs, synth, split_info, final_info, error)
     print((out / "summary.md").read_text())
     print(out / "summary.json")
+    if args.judges_only:
+        scored = summary["judges"] and all(j["test"] for j in summary["judges"].values())
+        return 0 if scored and not error else 1
     return 0 if summary["bundle"]["path"] and not error else 1
 
 

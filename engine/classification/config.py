@@ -27,6 +27,9 @@ class ClassifierDataConfig:
     min_visibility: float | None = None
     categories: tuple[str, ...] | None = None  # object crops of these classes only (default: all)
     num_workers: int = 2
+    # read every object's neighbourhood into memory first (num_workers processes): epochs and
+    # evaluations then decode no scans, which keeps a GPU fed (ObjectCrops.preload)
+    preload: bool = False
 
 
 @dataclass(frozen=True)

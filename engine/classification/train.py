@@ -157,10 +157,14 @@ def _train(config, resume, progress, ddp, device, started) -> ClassifierResult:
     if ddp.is_main and train_src != Path(config.data.train):
         print(f"training on {train_src}, validating on {val_src}", file=sys.stderr)
     val_set = make_dataset(val_src, config, size, train=False) if val_src else None
+    if val_set is not None and config.data.preload and hasattr(val_set, "preload"):
+        val_set.preload(config.data.num_workers)
     if callable(getattr(model, "fit", None)):  # a memory bank (PatchCore): no gradient steps
         return _fit_patchcore(config, model, arch, train_src, val_set, run_dir, device)
     wants_maps = getattr(model, "needs_anomaly_maps", False) and not config.data.whole_image
     train_set = make_dataset(train_src, config, size, train=True, anomaly_maps=wants_maps)
+    if config.data.preload and hasattr(train_set, "preload"):
+        train_set.preload(config.data.num_workers)
     labels = np.asarray(train_set.labels)
     if labels.min() == labels.max():
         raise TrainingError(

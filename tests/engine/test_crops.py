@@ -317,6 +317,34 @@ def test_aligned_object_crops_only_flip_in_training(synth: Path) -> None:
             assert any(torch.equal(training[i][0], f) for f in flips)  # never a quarter turn
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"train": True, "anomaly_maps": True, "seed": 2},  # the judges' recipe
+        {"mode": "dual", "masks": True},
+        {"train": True, "align": True, "margin": 0.3, "seed": 5},
+    ],
+    ids=["maps", "dual-masks", "align"],
+)
+def test_preloaded_crops_are_the_crops_read_from_the_scans(synth: Path, options: dict) -> None:
+    read = ObjectCrops(synth, size=S, **options)
+    held = ObjectCrops(synth, size=S, **options)
+    held.preload(workers=2)
+    windows = [w for _, _, w, _ in held._windows]
+    assert all(w.shape[0] < 72 or w.shape[1] < 96 for w in windows)  # windows, not whole scans
+    for epoch in (0, 3):
+        read.set_epoch(epoch)
+        held.set_epoch(epoch)
+        for i in range(len(read)):
+            a, b = read[i], held[i]
+            assert a[1] == b[1]
+            for x, y in zip(a[::2], b[::2], strict=True):  # the crop, and the map if any
+                torch.testing.assert_close(x, y, rtol=0, atol=1e-5)
+    inline = ObjectCrops(synth, size=S, **options)
+    inline.preload(workers=0)  # in this process: the same windows
+    assert all(np.array_equal(w, v) for (*_, w, _), v in zip(inline._windows, windows, strict=True))
+
+
 def test_category_subset_and_missing_attributes(synth: Path, tmp_path: Path) -> None:
     data = json.loads(synth.read_text())
     name = data["categories"][data["annotations"][0]["category_id"] - 1]["name"]

@@ -123,3 +123,37 @@ def test_the_tiny_recipe_runs_the_whole_chain_and_writes_bundle_and_summary(tmp_
     assert sorted(c for j in bundle["classifiers"] for c in j["categories"]) == sorted(trained)
     report = (out / "summary.md").read_text()
     assert "| stage | planned s | wall s | status |" in report and "## Judges" in report
+
+
+def test_judges_only_trains_the_named_classes_on_the_given_synth_config(tmp_path):
+    """The learnability check on a GPU: no detector or bundle, the judges of --classes on
+    --synth-config's bags (preloaded crops), scored on seen and unseen designs."""
+    out = tmp_path / "learn"
+    cmd = [sys.executable, str(SCRIPT), "--tiny", "--judges-only", "--classes", "laptop,iron"]
+    cmd += ["--synth-config", str(REPO / "configs/synth/learnability.yaml"), "--out", str(out)]
+    cmd += ["--backgrounds", "none", "--budget-min", "3", "--judge-set", "data.preload=true"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=400, cwd=REPO)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["stages"]) == {"synth", "split", "judges", "final"}
+    assert summary["recipe"]["judges_only"] and summary["recipe"]["classes"] == ["laptop", "iron"]
+    split = summary["data"]["split"]
+    assert split["train"]["objects"] == split["train"]["images"]  # one host a bag, as configured
+    assert set(summary["judges"]) == {"laptop", "iron"}
+    assert all(j["train"]["steps"] == 2 and j["test"]["n"] > 0 for j in summary["judges"].values())
+    assert summary["bundle"]["path"] is None and not (out / "runs" / "detector").exists()
+    assert "objects in memory" in (out / "logs" / "train_judge_laptop.log").read_text()
+    assert "## Judges" in (out / "summary.md").read_text()
+
+
+def test_judges_only_names_a_class_the_data_lacks(tmp_path):
+    out = tmp_path / "learn"
+    cmd = [sys.executable, str(SCRIPT), "--tiny", "--judges-only", "--classes", "laptop,kettle"]
+    cmd += ["--synth-config", str(REPO / "configs/synth/learnability.yaml"), "--out", str(out)]
+    cmd += ["--backgrounds", "none", "--budget-min", "2", "--bags", "24"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert proc.returncode == 1
+    assert json.loads((out / "summary.json").read_text())["error"] == (
+        "--classes kettle: not in the data"
+    )
