@@ -3,7 +3,9 @@
 A judge on a GPU is fed by its DataLoader workers: each crop read from the scans decodes a whole
 scan (a dual-energy one is four PNGs), while `data.preload` (`ObjectCrops.preload`) reads each
 object's neighbourhood once and cuts every later crop from memory. This times one training
-epoch of both in the same run, with the same workers, and prints crops/s and their ratio.
+epoch of both in the same run, with the same workers, and prints crops/s and their ratio; then
+the seconds per training epoch with a new DataLoader per epoch against one whose workers last
+(`EpochLoader`), which is what a judge's short epochs cost.
 
     python benchmarks/judge_crops.py --data DIR_OR_COCO [--category laptop] [--mode dual]
                                      [--workers 2] [--size 192]
@@ -102,7 +104,37 @@ def main() -> int:
     print(f"read from the scans: {n / from_scans:7.1f} crops/s")
     print(f"preloaded windows:   {n / from_memory:7.1f} crops/s  (preload {preload_s:.1f} s once)")
     print(f"ratio: {from_scans / from_memory:.1f}x")
+    fresh, lasting = _training_epochs(held, args.workers, args.batch)
+    print(f"training epochs, preloaded: a DataLoader per epoch {fresh:.2f} s/epoch,")
+    print(f"  one whose workers last (EpochLoader) {lasting:.2f} s/epoch: {fresh / lasting:.1f}x")
     return 0
+
+
+EPOCHS = 8
+
+
+def _training_epochs(dataset: ObjectCrops, workers: int, batch: int) -> tuple[float, float]:
+    """Seconds per epoch as training draws them: a new DataLoader each epoch (`epoch_loader`)
+    against one whose workers serve every epoch (`EpochLoader`)."""
+    from engine.runtime import Distributed
+    from engine.training import EpochLoader, epoch_loader
+
+    one = Distributed()
+    times = []
+    for lasting in (False, True):
+        loader = EpochLoader(dataset, batch_size=batch, seed=0, ddp=one, num_workers=workers)
+        started = time.perf_counter()
+        for epoch in range(EPOCHS):
+            if lasting:
+                batches = loader(epoch, 0)
+            else:
+                batches = epoch_loader(
+                    dataset, epoch, 0, batch_size=batch, seed=0, ddp=one, num_workers=workers
+                )
+            for _ in batches:
+                pass
+        times.append((time.perf_counter() - started) / EPOCHS)
+    return times[0], times[1]
 
 
 if __name__ == "__main__":

@@ -202,6 +202,78 @@ def epoch_loader(
     )
 
 
+class _EpochItems(torch.utils.data.Dataset):
+    """`dataset[(epoch, index)]`: item `index` as epoch `epoch` draws it, so that one set of
+    DataLoader workers can serve every epoch (`EpochLoader`)."""
+
+    def __init__(self, dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]):
+        epoch, index = key
+        if getattr(self.dataset, "epoch", None) != epoch:
+            self.dataset.set_epoch(epoch)
+        return self.dataset[index]
+
+
+class EpochLoader:
+    """`epoch_loader`'s batches, epoch after epoch, from one DataLoader whose workers live on.
+
+    A DataLoader per epoch starts its workers anew, each a fork of a process that may hold a
+    model on a GPU and gigabytes of preloaded crops; with a judge's small epochs (a few hundred
+    crops) those starts cost as much as the steps. Each item carries its epoch, so the batches
+    are exactly `epoch_loader`'s. Without workers it is `epoch_loader` itself.
+    """
+
+    def __init__(
+        self,
+        dataset,
+        *,
+        batch_size: int,
+        seed: int,
+        ddp: Distributed,
+        num_workers: int,
+        weights: Sequence[float] | None = None,
+        collate_fn=None,
+    ) -> None:
+        self.dataset, self.batch_size, self.seed, self.ddp = dataset, batch_size, seed, ddp
+        self.num_workers, self.weights, self.collate_fn = num_workers, weights, collate_fn
+        self._order: list[tuple[int, int]] = []  # the sampler: refilled in place each epoch
+        self._loader: DataLoader | None = None
+
+    def __call__(self, epoch: int, skip_steps: int) -> DataLoader:
+        """This process's batches of `epoch`, without the first `skip_steps`."""
+        if self.num_workers == 0:
+            return epoch_loader(
+                self.dataset,
+                epoch,
+                skip_steps,
+                batch_size=self.batch_size,
+                seed=self.seed,
+                ddp=self.ddp,
+                num_workers=0,
+                weights=self.weights,
+                collate_fn=self.collate_fn,
+            )
+        order = epoch_indices(len(self.dataset), epoch, self.seed, self.ddp, self.weights)
+        self._order[:] = [(epoch, i) for i in order[skip_steps * self.batch_size :]]
+        self.dataset.set_epoch(epoch)  # as epoch_loader does, for whoever reads it here
+        if self._loader is None:
+            self._loader = DataLoader(
+                _EpochItems(self.dataset),
+                batch_size=self.batch_size,
+                sampler=self._order,
+                num_workers=self.num_workers,
+                collate_fn=self.collate_fn,
+                persistent_workers=True,
+                generator=torch.Generator().manual_seed(self.seed),
+            )
+        return self._loader
+
+
 @dataclass
 class Evaluation:
     """One validation pass: the score that picks `best.pt` (None: no verdict), the CSV log's

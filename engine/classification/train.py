@@ -39,11 +39,11 @@ from engine.runtime import (
 )
 from engine.training import (
     CsvLog,
+    EpochLoader,
     Evaluation,
     HookBase,
     Trainer,
     TrainingError,
-    epoch_loader,
     from_main,
     open_run,
     wrap_distributed,
@@ -254,18 +254,18 @@ class _ClassifierTask:
         self.norm = normaliser(config.crops.mode)
         self.net: torch.nn.Module = _Loss(model)  # or, under torchrun, its DDP wrapper
         self.checkpoint_extra = extra
+        # one set of workers for the whole run: a judge's epochs are short (EpochLoader)
+        self.loader = EpochLoader(
+            train_set,
+            batch_size=config.solver.batch_size,
+            seed=config.run.seed,
+            ddp=ddp,
+            num_workers=config.data.num_workers,
+            weights=weights,
+        )
 
     def batches(self, epoch: int, skip_steps: int):
-        return epoch_loader(
-            self.train_set,
-            epoch,
-            skip_steps,
-            batch_size=self.config.solver.batch_size,
-            seed=self.config.run.seed,
-            ddp=self.ddp,
-            num_workers=self.config.data.num_workers,
-            weights=self.weights,
-        )
+        return self.loader(epoch, skip_steps)
 
     def loss(self, batch) -> tuple[torch.Tensor, dict[str, float]]:
         x, y, *maps = batch  # object crops for map-trained models also carry maps

@@ -7,7 +7,15 @@ import torch
 from engine.checkpoint import load_checkpoint
 from engine.hooks import BudgetHook, CheckpointHook, CsvLogHook, EvalHook, LRScheduleHook
 from engine.runtime import Distributed
-from engine.training import CsvLog, Evaluation, HookBase, TimeBudget, Trainer, epoch_loader
+from engine.training import (
+    CsvLog,
+    EpochLoader,
+    Evaluation,
+    HookBase,
+    TimeBudget,
+    Trainer,
+    epoch_loader,
+)
 
 ONE = Distributed()
 
@@ -183,3 +191,39 @@ def test_early_stop_ends_the_run_after_patience_evaluations_without_a_better_sco
     assert trainer.iteration == 24 and trainer.task.evaluated == 4
     state = load_checkpoint(tmp_path / "last.pt", kind="toy")
     assert (state["best"], state["evaluations_since_best"]) == (0.7, 2)
+
+
+class _Drawn(torch.utils.data.Dataset):
+    """Items that depend on the epoch, as augmented crops do."""
+
+    def __init__(self, n: int = 20) -> None:
+        self.n, self.epoch = n, 0
+
+    def __len__(self) -> int:
+        return self.n
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, i: int):
+        return torch.tensor([i, self.epoch, 1000 * self.epoch + i])
+
+
+def test_an_epoch_loader_s_lasting_workers_give_each_epoch_s_batches() -> None:
+    kept = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=2, weights=[1] * 20)
+    for epoch, skip in [(0, 0), (1, 2), (2, 0), (3, 1)]:
+        fresh = epoch_loader(
+            _Drawn(), epoch, skip, batch_size=3, seed=5, ddp=ONE, num_workers=0, weights=[1] * 20
+        )
+        expected = [b.tolist() for b in fresh]
+        loader = kept(epoch, skip)
+        if epoch == 2:  # a run stopped mid-epoch leaves batches in flight: the next is clean
+            next(iter(loader))
+            continue
+        assert [b.tolist() for b in loader] == expected
+        if epoch == 0:
+            pids = [w.pid for w in loader._iterator._workers]
+    workers = kept._loader._iterator._workers
+    assert [w.pid for w in workers] == pids and all(w.is_alive() for w in workers)
+    serial = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=0)
+    assert isinstance(serial(0, 0), torch.utils.data.DataLoader) and serial._loader is None
