@@ -16,8 +16,6 @@ With no --data it simulates 96 bags of `configs/synth/learnability.yaml` first (
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,17 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from engine.classification.data import ObjectCrops  # noqa: E402
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
+from engine.machine import cpu_summary  # noqa: E402
 
 REPEATS = 5  # passes over the crops per timing, so the workers' start is a small share
 
@@ -98,7 +86,7 @@ def main() -> int:
     preload_s = time.perf_counter() - started
     from_memory = _epoch(held, args.workers, args.batch)
     print(
-        f"{_cpu()}, {os.cpu_count()} cores, {args.workers} workers; {n} {args.category} crops, "
+        f"{cpu_summary()}, {args.workers} workers; {n} {args.category} crops, "
         f"{args.mode}, {args.size} px"
     )
     print(f"read from the scans: {n / from_scans:7.1f} crops/s")

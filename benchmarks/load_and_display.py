@@ -31,23 +31,12 @@ from PySide6.QtWidgets import QApplication
 
 from engine.io import list_scans, load_scan
 from engine.io.write import encode_png, save_scan
+from engine.machine import cpu_summary
 from engine.phantom import render_test_piece
 from xray_gui.main_window import MainWindow
 from xray_gui.viewer import ScanView
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-
-def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def time_load(path: Path, repeats: int) -> float:
@@ -117,7 +106,7 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     print(f"# load_and_display — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
-        f"# {machine()}; Python {platform.python_version()}, numpy {np.__version__}, "
+        f"# {cpu_summary()}; Python {platform.python_version()}, numpy {np.__version__}, "
         f"OpenCV {cv2.__version__}, PySide6 {pyside_version}"
     )
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import platform
 import re
 import sys
@@ -41,6 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from engine.machine import cpu_summary
 from engine.synth.realism import (
     FIGURES,
     SIDE,
@@ -70,15 +70,7 @@ _SIM_NAME = re.compile(r"bag_\d{6}\.png")  # the false-colour image, not _low/_h
 
 def machine() -> str:
     """Platform, CPU model and core count, for the report's header."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{platform.platform()}; {model}, {os.cpu_count()} cores"
+    return f"{platform.platform()}; {cpu_summary()}"
 
 
 def real_images(folder: Path) -> list[Path]:

@@ -24,19 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from engine.machine import cpu_summary
+
 PAPER_SCANS = 3534
 STAGES = ("compose", "visibility", "render", "save")
-
-
-def _cpu_name() -> str:
-    """The CPU's model name (Linux), else what `platform` knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _renderers():
@@ -114,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     cv2.setNumThreads(1)
 
     print(f"# synth_speed — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"# {_cpu_name()}, {os.cpu_count()} cores; {platform.platform()}")
+    print(f"# {cpu_summary()}; {platform.platform()}")
     print(
         f"# Python {platform.python_version()}, NumPy {np.__version__}, OpenCV {cv2.__version__};"
         " scans of 640×480 px (either way up)"
