@@ -187,6 +187,21 @@ gpu-model: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
 		$(if $(GPU_BAGS),--bags $(GPU_BAGS)) $(if $(GPU_TIP_BAGS),--tip-bags $(GPU_TIP_BAGS)) \
 		$(if $(GPU_BACKGROUNDS),--backgrounds $(GPU_BACKGROUNDS)) $(GPU_ARGS)
 
+# `make gpu-learnability`: `make learnability` on one GPU in GPU_BUDGET_MIN (8.4) minutes: the
+# laptop and iron judges on the dual channels, crops preloaded, no detector (gpu_model.py
+# --judges-only). GPU_OUT (default runs/gpu_learn) must be new or empty.
+GPU_LEARN_BAGS ?= 12000
+
+.PHONY: gpu-learnability
+gpu-learnability: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
+	$(GPU_PYTHON) scripts/gpu_model.py --judges-only --classes laptop,iron \
+		--synth-config $(LEARN_CONFIG) --backgrounds none --hold-out-designs $(LEARN_HOLD_OUT) \
+		$(if $(GPU_TINY),--tiny,--bags $(GPU_LEARN_BAGS)) --device $(GPU_DEVICE) \
+		--out $(or $(GPU_OUT),$(if $(GPU_TINY),runs/gpu_learn_tiny,runs/gpu_learn)) \
+		--budget-min $(or $(GPU_BUDGET_MIN),8.4) --judge-set crops.mode=dual \
+		--judge-set data.min_visibility=2.0 --judge-set data.preload=true \
+		--judge-set run.eval_every=6 $(GPU_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
 
