@@ -257,9 +257,10 @@ class ObjectCrops(_CropDataset):
         x, y, bw, bh = (float(v) for v in ann["bbox"])
         side = max(bw, bh)
         # how far a crop reaches from the box centre: the jittered centre, then half the
-        # jittered, margined square; a turned crop's square is at most the box's diagonal
-        reach = self.jitter * side + 0.5 * side * (1 + self.jitter) * (1 + 2 * self.margin)
-        reach = reach * (math.sqrt(2) if self.align else 1.0) + 4  # + interpolation taps
+        # jittered, margined square. A turned crop's square has up to the mask's long side, at
+        # most the box's diagonal, and reaches its half-diagonal: twice as far at most.
+        half = 0.5 * side * (1 + self.jitter) * (1 + 2 * self.margin)
+        reach = self.jitter * side + half * (2 if self.align else 1) + 6  # + rounding, taps
         cx, cy = x + bw / 2, y + bh / 2
         x0, y0 = max(0, math.floor(cx - reach)), max(0, math.floor(cy - reach))
         x1, y1 = math.ceil(cx + reach), math.ceil(cy + reach)  # slicing stops at the edge
