@@ -228,8 +228,8 @@ class ObjectCrops(_CropDataset):
         """Keep each object's neighbourhood in memory, read by `workers` processes (0: this one).
 
         The neighbourhood is the window every crop of the object can reach (margin, box jitter,
-        turning), so crops stay exactly the same; an epoch then decodes no image, which is what
-        keeps a GPU fed (a dual-energy scan costs ~20 ms to read, a crop from memory ~1 ms).
+        turning), so crops stay the same (to float32 rounding); an epoch then decodes no image,
+        which keeps a GPU fed (a dual-energy scan costs ~20 ms to read, a crop from memory ~3).
         """
         started = time.monotonic()
         tasks = [self._window_task(i) for i in range(len(self))]
