@@ -188,13 +188,15 @@ gpu-model: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
 		$(if $(GPU_BACKGROUNDS),--backgrounds $(GPU_BACKGROUNDS)) $(GPU_ARGS)
 
 # `make gpu-learnability`: `make learnability` on one GPU in GPU_BUDGET_MIN (8.4) minutes: the
-# laptop and iron judges on the dual channels, crops preloaded, no detector (gpu_model.py
-# --judges-only). GPU_OUT (default runs/gpu_learn) must be new or empty.
+# LEARN_HOSTS judges on the dual channels, crops preloaded, no detector (gpu_model.py
+# --judges-only), on LEARN_CONFIG's bags. GPU_OUT (default runs/gpu_learn) must be new or empty.
 GPU_LEARN_BAGS ?= 12000
+comma := ,
+space := $(subst ,, )
 
 .PHONY: gpu-learnability
 gpu-learnability: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
-	$(GPU_PYTHON) scripts/gpu_model.py --judges-only --classes laptop,iron \
+	$(GPU_PYTHON) scripts/gpu_model.py --judges-only --classes $(subst $(space),$(comma),$(strip $(LEARN_HOSTS))) \
 		--synth-config $(LEARN_CONFIG) --backgrounds none --hold-out-designs $(LEARN_HOLD_OUT) \
 		$(if $(GPU_TINY),--tiny,--bags $(GPU_LEARN_BAGS)) --device $(GPU_DEVICE) \
 		--out $(or $(GPU_OUT),$(if $(GPU_TINY),runs/gpu_learn_tiny,runs/gpu_learn)) \

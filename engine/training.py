@@ -225,7 +225,8 @@ class EpochLoader:
     A DataLoader per epoch starts its workers anew, each a fork of a process that may hold a
     model on a GPU and gigabytes of preloaded crops; with a judge's small epochs (a few hundred
     crops) those starts cost as much as the steps. Each item carries its epoch, so the batches
-    are exactly `epoch_loader`'s. Without workers it is `epoch_loader` itself.
+    are `epoch_loader`'s for datasets that seed each item (ours do: the workers' own seeds
+    differ). Without workers it is `epoch_loader` itself. `close` stops the workers.
     """
 
     def __init__(
@@ -272,6 +273,13 @@ class EpochLoader:
                 generator=torch.Generator().manual_seed(self.seed),
             )
         return self._loader
+
+    def close(self) -> None:
+        """Stop the workers now (they would last until the loader is garbage-collected)."""
+        iterator = None if self._loader is None else self._loader._iterator
+        if iterator is not None:
+            iterator._shutdown_workers()
+        self._loader = None
 
 
 @dataclass

@@ -875,7 +875,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"--synth-config {args.synth_config}: no such file")
     if args.synth_config is not None:
         args.synth_config = args.synth_config.resolve()
-    args.classes = [c for c in (args.classes or "").split(",") if c.strip()] or None
+    args.classes = [c.strip() for c in (args.classes or "").split(",") if c.strip()] or None
     tiny = args.tiny
     defaults = {
         "out": Path("runs/gpu-tiny" if tiny else "runs/gpu"),
@@ -982,8 +982,12 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(args, clock, runner, out, data, runs, synth, split_info, final_info, error)
     print((out / "summary.md").read_text())
     print(out / "summary.json")
-    if args.judges_only:
-        scored = summary["judges"] and all(j["test"] for j in summary["judges"].values())
+    if args.judges_only:  # every judge scored on seen designs, and on unseen ones where held out
+        unseen = not args.tiny and "test_unseen_designs" in (split_info.get("files") or {})
+        scored = summary["judges"] and all(
+            j["test"] and (j["test_unseen_designs"] or not unseen)
+            for j in summary["judges"].values()
+        )
         return 0 if scored and not error else 1
     return 0 if summary["bundle"]["path"] and not error else 1
 

@@ -230,7 +230,10 @@ def _train(config, resume, progress, ddp, device, started) -> ClassifierResult:
         }
         write_run_config(run_dir, resolved)
     task.net.train()
-    trainer.train()
+    try:
+        trainer.train()
+    finally:  # the workers hold forks of the preloaded crops: give their memory back now
+        task.loader.close()
     threshold = evaluation.kept.get("threshold")
     if best_path.is_file():  # the threshold chosen with the best weights, not the last ones
         threshold = load_checkpoint(best_path, kind=KIND).get("threshold", threshold)

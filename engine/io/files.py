@@ -32,6 +32,11 @@ class FileCheckError(EngineError, ValueError):
         self.problem = problem
         super().__init__(f"{quote_path(path)}: {problem}")
 
+    def __reduce__(self):
+        """(path, problem) again, so the error crosses a process pool whole (a worker's
+        exception is pickled; the default would call __init__ with the message alone)."""
+        return type(self), (self.path, self.problem)
+
 
 def quote_path(path: str | Path) -> str:
     """The path as printed in a one-line message: as is, or quoted (repr) when it holds a

@@ -19,6 +19,11 @@ class ScanLoadError(EngineError):
         self.problem = " ".join(str(problem).split())  # always one line
         super().__init__(f"{quote_path(self.path)}: {self.problem}")  # a newline in a name too
 
+    def __reduce__(self):
+        """(path, problem) again, so the error crosses a process pool whole (a worker's
+        exception is pickled; the default would call __init__ with the message alone)."""
+        return type(self), (self.path, self.problem)
+
 
 @dataclass(frozen=True)
 class ScanMeta:

@@ -114,6 +114,11 @@ class BackgroundError(EngineError, ValueError):
         self.problem = " ".join(str(problem).split())
         super().__init__(f"{self.path}: {self.problem}")
 
+    def __reduce__(self):
+        """(path, problem) again, so the error crosses a process pool whole (a worker's
+        exception is pickled; the default would call __init__ with the message alone)."""
+        return type(self), (self.path, self.problem)
+
 
 @dataclass(frozen=True, eq=False)
 class Background:

@@ -359,6 +359,32 @@ def test_preloaded_crops_are_the_crops_read_from_the_scans(roomy: Path, options:
     assert all(np.array_equal(w, v) for (*_, w, _), v in zip(inline._windows, windows, strict=True))
 
 
+def test_a_scan_that_cannot_be_read_fails_the_preload_with_its_name(
+    synth: Path, tmp_path: Path
+) -> None:
+    """A worker's error crosses the pool whole: it fails at once rather than hanging."""
+    import threading
+
+    shutil.copytree(synth.parent, tmp_path / "data")
+    data = tmp_path / "data" / synth.name
+    victim = sorted((tmp_path / "data" / "images").glob("bag_*_low.png"))[0]
+    victim.write_bytes(b"not a png")
+    crops = ObjectCrops(data, size=S, mode="dual")
+    raised: list[BaseException] = []
+
+    def preload() -> None:
+        try:
+            crops.preload(workers=2)
+        except Exception as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=preload, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "preload hung on a worker's error"
+    assert len(raised) == 1 and victim.name in str(raised[0]), raised
+
+
 def test_category_subset_and_missing_attributes(synth: Path, tmp_path: Path) -> None:
     data = json.loads(synth.read_text())
     name = data["categories"][data["annotations"][0]["category_id"] - 1]["name"]

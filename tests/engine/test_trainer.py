@@ -225,5 +225,7 @@ def test_an_epoch_loader_s_lasting_workers_give_each_epoch_s_batches() -> None:
             pids = [w.pid for w in loader._iterator._workers]
     workers = kept._loader._iterator._workers
     assert [w.pid for w in workers] == pids and all(w.is_alive() for w in workers)
+    kept.close()
+    assert not any(w.is_alive() for w in workers) and kept._loader is None
     serial = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=0)
     assert isinstance(serial(0, 0), torch.utils.data.DataLoader) and serial._loader is None
