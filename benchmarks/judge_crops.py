@@ -4,8 +4,8 @@ A judge on a GPU is fed by its DataLoader workers: each crop read from the scans
 scan (a dual-energy one is four PNGs), while `data.preload` (`ObjectCrops.preload`) reads each
 object's neighbourhood once and cuts every later crop from memory. This times one training
 epoch of both in the same run, with the same workers, and prints crops/s and their ratio; then
-the seconds per training epoch with a new DataLoader per epoch against one whose workers last
-(`EpochLoader`), which is what a judge's short epochs cost.
+the seconds per training epoch with a new DataLoader per epoch against one stream of batches
+from one set of workers (`EpochLoader`), which is what a judge's short epochs cost.
 
     python benchmarks/judge_crops.py --data DIR_OR_COCO [--category laptop] [--mode dual]
                                      [--workers 2] [--size 192]
@@ -94,7 +94,8 @@ def main() -> int:
     print(f"ratio: {from_scans / from_memory:.1f}x")
     fresh, lasting = _training_epochs(held, args.workers, args.batch)
     print(f"training epochs, preloaded: a DataLoader per epoch {fresh:.2f} s/epoch,")
-    print(f"  one whose workers last (EpochLoader) {lasting:.2f} s/epoch: {fresh / lasting:.1f}x")
+    stream = "one stream from one set of workers (EpochLoader)"
+    print(f"  {stream} {lasting:.2f} s/epoch: {fresh / lasting:.1f}x")
     return 0
 
 
@@ -103,7 +104,7 @@ EPOCHS = 8
 
 def _training_epochs(dataset: ObjectCrops, workers: int, batch: int) -> tuple[float, float]:
     """Seconds per epoch as training draws them: a new DataLoader each epoch (`epoch_loader`)
-    against one whose workers serve every epoch (`EpochLoader`)."""
+    against one stream from one set of workers (`EpochLoader`)."""
     from engine.runtime import Distributed
     from engine.training import EpochLoader, epoch_loader
 

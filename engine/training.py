@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -220,13 +220,16 @@ class _EpochItems(torch.utils.data.Dataset):
 
 
 class EpochLoader:
-    """`epoch_loader`'s batches, epoch after epoch, from one DataLoader whose workers live on.
+    """`epoch_loader`'s batches, epoch after epoch, as one stream from one set of workers.
 
     A DataLoader per epoch starts its workers anew, each a fork of a process that may hold a
-    model on a GPU and gigabytes of preloaded crops; with a judge's small epochs (a few hundred
-    crops) those starts cost as much as the steps. Each item carries its epoch, so the batches
-    are `epoch_loader`'s for datasets that seed each item (ours do: the workers' own seeds
-    differ). Without workers it is `epoch_loader` itself. `close` stops the workers.
+    model on a GPU and gigabytes of preloaded crops, and its prefetch runs dry at each epoch's
+    end; with a judge's short epochs (a few hundred crops) both cost as much as the steps.
+    Here the workers run on into the next epoch while this one's last steps train. Each item
+    carries its epoch, so the batches are `epoch_loader`'s for datasets that seed each item
+    (ours do; the workers' own seeds differ). A call that does not continue where the last
+    one ended (a resumed run, a stop mid-epoch) starts a new stream. Without workers it is
+    `epoch_loader` itself. `close` stops the workers.
     """
 
     def __init__(
@@ -242,44 +245,73 @@ class EpochLoader:
     ) -> None:
         self.dataset, self.batch_size, self.seed, self.ddp = dataset, batch_size, seed, ddp
         self.num_workers, self.weights, self.collate_fn = num_workers, weights, collate_fn
-        self._order: list[tuple[int, int]] = []  # the sampler: refilled in place each epoch
-        self._loader: DataLoader | None = None
+        self._stream: Iterator | None = None  # batches from `_next` on, every epoch after
+        self._next: tuple[int, int] | None = None  # (epoch, step) the stream is at
 
-    def __call__(self, epoch: int, skip_steps: int) -> DataLoader:
+    def __call__(self, epoch: int, skip_steps: int) -> Iterable:
         """This process's batches of `epoch`, without the first `skip_steps`."""
+        kwargs = {"batch_size": self.batch_size, "seed": self.seed, "ddp": self.ddp}
         if self.num_workers == 0:
             return epoch_loader(
                 self.dataset,
                 epoch,
                 skip_steps,
-                batch_size=self.batch_size,
-                seed=self.seed,
-                ddp=self.ddp,
+                **kwargs,
                 num_workers=0,
                 weights=self.weights,
                 collate_fn=self.collate_fn,
             )
-        order = epoch_indices(len(self.dataset), epoch, self.seed, self.ddp, self.weights)
-        self._order[:] = [(epoch, i) for i in order[skip_steps * self.batch_size :]]
         self.dataset.set_epoch(epoch)  # as epoch_loader does, for whoever reads it here
-        if self._loader is None:
-            self._loader = DataLoader(
+        if self._stream is None or self._next != (epoch, skip_steps):
+            self.close()
+            loader = DataLoader(
                 _EpochItems(self.dataset),
-                batch_size=self.batch_size,
-                sampler=self._order,
+                batch_sampler=_EpochBatches(self, epoch, skip_steps),
                 num_workers=self.num_workers,
                 collate_fn=self.collate_fn,
-                persistent_workers=True,
-                generator=torch.Generator().manual_seed(self.seed),
+                generator=torch.Generator().manual_seed(self.seed + epoch),
             )
-        return self._loader
+            self._stream = iter(loader)
+        steps = math.ceil(len(self._order(epoch)) / self.batch_size) - skip_steps
+        return self._take(epoch, skip_steps, steps)
+
+    def _order(self, epoch: int) -> list[int]:
+        return epoch_indices(len(self.dataset), epoch, self.seed, self.ddp, self.weights)
+
+    def _take(self, epoch: int, skip_steps: int, steps: int) -> Iterator:
+        """`steps` batches off the stream; a consumer that stops early ends the stream."""
+        self._next = None
+        for done in range(steps):
+            try:
+                yield next(self._stream)
+            except GeneratorExit:
+                self._next = (epoch, skip_steps + done + 1)  # where the stream now is
+                self.close()
+                raise
+        self._next = (epoch + 1, 0)
 
     def close(self) -> None:
-        """Stop the workers now (they would last until the loader is garbage-collected)."""
-        iterator = None if self._loader is None else self._loader._iterator
-        if iterator is not None:
-            iterator._shutdown_workers()
-        self._loader = None
+        """Stop the stream's workers now (they would last until it is garbage-collected)."""
+        stream, self._stream, self._next = self._stream, None, None
+        if stream is not None and hasattr(stream, "_shutdown_workers"):
+            stream._shutdown_workers()
+
+
+class _EpochBatches:
+    """`EpochLoader`'s batch sampler: (epoch, index) keys a batch at a time, each epoch's
+    order from its first unskipped step, and each epoch's last batch short as `epoch_loader`
+    gives it; endless."""
+
+    def __init__(self, loader: EpochLoader, epoch: int, skip_steps: int) -> None:
+        self.loader, self.epoch, self.skip_steps = loader, epoch, skip_steps
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch, skip, size = self.epoch, self.skip_steps, self.loader.batch_size
+        while True:
+            order = self.loader._order(epoch)
+            for start in range(skip * size, len(order), size):
+                yield [(epoch, i) for i in order[start : start + size]]
+            epoch, skip = epoch + 1, 0
 
 
 @dataclass

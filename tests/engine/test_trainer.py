@@ -209,23 +209,29 @@ class _Drawn(torch.utils.data.Dataset):
         return torch.tensor([i, self.epoch, 1000 * self.epoch + i])
 
 
-def test_an_epoch_loader_s_lasting_workers_give_each_epoch_s_batches() -> None:
-    kept = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=2, weights=[1] * 20)
-    for epoch, skip in [(0, 0), (1, 2), (2, 0), (3, 1)]:
-        fresh = epoch_loader(
-            _Drawn(), epoch, skip, batch_size=3, seed=5, ddp=ONE, num_workers=0, weights=[1] * 20
+def test_an_epoch_loader_s_stream_gives_each_epoch_s_batches() -> None:
+    weights = [1.0] * 20
+
+    def fresh(epoch: int, skip: int) -> list:
+        loader = epoch_loader(
+            _Drawn(), epoch, skip, batch_size=3, seed=5, ddp=ONE, num_workers=0, weights=weights
         )
-        expected = [b.tolist() for b in fresh]
-        loader = kept(epoch, skip)
-        if epoch == 2:  # a run stopped mid-epoch leaves batches in flight: the next is clean
-            next(iter(loader))
-            continue
-        assert [b.tolist() for b in loader] == expected
-        if epoch == 0:
-            pids = [w.pid for w in loader._iterator._workers]
-    workers = kept._loader._iterator._workers
-    assert [w.pid for w in workers] == pids and all(w.is_alive() for w in workers)
+        return [b.tolist() for b in loader]
+
+    kept = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=2, weights=weights)
+    assert [b.tolist() for b in kept(0, 0)] == fresh(0, 0)  # 7 batches, the last one short
+    workers = [w.pid for w in kept._stream._workers]
+    assert [b.tolist() for b in kept(1, 0)] == fresh(1, 0)  # the same stream runs on
+    assert [w.pid for w in kept._stream._workers] == workers
+    batches = iter(kept(2, 0))
+    assert next(batches).tolist() == fresh(2, 0)[0]
+    batches.close()  # a run stopped mid-epoch: the stream and its workers end
+    assert kept._stream is None
+    assert [b.tolist() for b in kept(2, 1)] == fresh(2, 1)  # resumed: a new stream
+    assert [b.tolist() for b in kept(3, 0)] == fresh(3, 0)
+    assert [b.tolist() for b in kept(5, 2)] == fresh(5, 2)  # not where it was: a new stream
+    alive = kept._stream._workers
     kept.close()
-    assert not any(w.is_alive() for w in workers) and kept._loader is None
+    assert kept._stream is None and not any(w.is_alive() for w in alive)
     serial = EpochLoader(_Drawn(), batch_size=3, seed=5, ddp=ONE, num_workers=0)
-    assert isinstance(serial(0, 0), torch.utils.data.DataLoader) and serial._loader is None
+    assert isinstance(serial(0, 0), torch.utils.data.DataLoader) and serial._stream is None
