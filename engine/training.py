@@ -273,19 +273,18 @@ class EpochLoader:
             )
             self._stream = iter(loader)
         steps = math.ceil(len(self._order(epoch)) / self.batch_size) - skip_steps
-        return self._take(epoch, skip_steps, steps)
+        return self._take(epoch, steps)
 
     def _order(self, epoch: int) -> list[int]:
         return epoch_indices(len(self.dataset), epoch, self.seed, self.ddp, self.weights)
 
-    def _take(self, epoch: int, skip_steps: int, steps: int) -> Iterator:
+    def _take(self, epoch: int, steps: int) -> Iterator:
         """`steps` batches off the stream; a consumer that stops early ends the stream."""
         self._next = None
-        for done in range(steps):
+        for _ in range(steps):
             try:
                 yield next(self._stream)
-            except GeneratorExit:
-                self._next = (epoch, skip_steps + done + 1)  # where the stream now is
+            except GeneratorExit:  # the next call starts a new stream where it asks
                 self.close()
                 raise
         self._next = (epoch + 1, 0)
