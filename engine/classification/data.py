@@ -233,6 +233,13 @@ class ObjectCrops(_CropDataset):
         """
         started = time.monotonic()
         tasks = [self._window_task(i) for i in range(len(self))]
+        needed, free = sum(_window_bytes(task) for task in tasks), available_memory()
+        if free is not None and needed > 0.8 * free:
+            raise DatasetError(
+                f"{self.annotations_path}: preloading {len(self)} objects needs about "
+                f"{needed / 2**30:.1f} GB and {free / 2**30:.1f} GB of memory is free: "
+                "train with data.preload=false, or on fewer objects"
+            )
         if workers > 0 and len(tasks) > 1:
             with multiprocessing.get_context().Pool(min(workers, len(tasks))) as pool:
                 windows = pool.map(_read_window, tasks, chunksize=8)
@@ -491,6 +498,25 @@ def _load_checked(root: Path, record: dict, mode: str, source: Path) -> np.ndarr
             f"says {expected[1]}×{expected[0]}"
         )
     return channels
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free for new allocations (Linux: MemAvailable), or None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _window_bytes(task: tuple) -> int:
+    """About how many bytes `_read_window` will keep for `task` (3 float32 planes)."""
+    _, record, _, _, (x0, y0, x1, y1) = task
+    x1, y1 = min(x1, record.get("width", x1)), min(y1, record.get("height", y1))
+    return max(0, x1 - x0) * max(0, y1 - y0) * 3 * 4
 
 
 def _read_window(task: tuple) -> tuple[np.ndarray, tuple[int, int]]:

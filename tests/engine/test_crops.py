@@ -26,6 +26,7 @@ from engine.classification.data import (
     WholeScans,
     balanced_sampler,
 )
+from engine.errors import DatasetError
 from engine.io import Scan, ScanMeta, load_scan
 from engine.synth.bag import BagConfig
 from engine.synth.dataset import write_dataset
@@ -383,6 +384,20 @@ def test_a_scan_that_cannot_be_read_fails_the_preload_with_its_name(
     worker.join(timeout=60)
     assert not worker.is_alive(), "preload hung on a worker's error"
     assert len(raised) == 1 and victim.name in str(raised[0]), raised
+
+
+def test_a_preload_that_would_not_fit_in_memory_says_so_before_reading(
+    synth: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.classification.data as data
+
+    crops = ObjectCrops(synth, size=S, mode="dual")
+    assert data.available_memory() is None or data.available_memory() > 0
+    monkeypatch.setattr(data, "available_memory", lambda: 64 * 1024)
+    with pytest.raises(DatasetError, match=r"needs about .* GB .* data.preload=false"):
+        crops.preload(workers=2)
+    assert crops._windows is None  # nothing read; the crops still come from the scans
+    assert crops[0][0].shape == (3, S, S)
 
 
 def test_category_subset_and_missing_attributes(synth: Path, tmp_path: Path) -> None:
