@@ -55,16 +55,21 @@ def main() -> int:
     p.add_argument("--size", type=int, default=192)
     p.add_argument("--batch", type=int, default=32)
     args = p.parse_args()
-    data = args.data
-    if data is None:
-        from engine.config import load_config
-        from engine.synth.dataset import SynthConfig, write_dataset
+    if args.data is not None:
+        return _measure(args, args.data)
+    from engine.config import load_config
+    from engine.synth.dataset import SynthConfig, write_dataset
 
-        learnability = REPO / "configs/synth/learnability.yaml"
-        config = load_config(SynthConfig, learnability, [f"bag.categories=[{args.category}]"])
-        data = Path(tempfile.mkdtemp(prefix="judge_crops_"))
-        print(f"simulating 96 bags into {data} ...", flush=True)
-        write_dataset(data, 96, seed=7, config=config, workers=args.workers, progress=False)
+    learnability = REPO / "configs/synth/learnability.yaml"
+    config = load_config(SynthConfig, learnability, [f"bag.categories=[{args.category}]"])
+    with tempfile.TemporaryDirectory(prefix="judge_crops_") as tmp:
+        print(f"simulating 96 bags into {tmp} ...", flush=True)
+        write_dataset(Path(tmp), 96, seed=7, config=config, workers=args.workers, progress=False)
+        return _measure(args, Path(tmp))
+
+
+def _measure(args: argparse.Namespace, data: Path) -> int:
+    """Crops/s read from the scans against preloaded windows, then per-epoch stream timing."""
 
     def dataset() -> ObjectCrops:
         return ObjectCrops(

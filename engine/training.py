@@ -250,13 +250,14 @@ class EpochLoader:
 
     def __call__(self, epoch: int, skip_steps: int) -> Iterable:
         """This process's batches of `epoch`, without the first `skip_steps`."""
-        kwargs = {"batch_size": self.batch_size, "seed": self.seed, "ddp": self.ddp}
         if self.num_workers == 0:
             return epoch_loader(
                 self.dataset,
                 epoch,
                 skip_steps,
-                **kwargs,
+                batch_size=self.batch_size,
+                seed=self.seed,
+                ddp=self.ddp,
                 num_workers=0,
                 weights=self.weights,
                 collate_fn=self.collate_fn,

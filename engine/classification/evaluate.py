@@ -41,10 +41,13 @@ def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device
     model, state = load_classifier(checkpoint, device)
     config = from_dict(ClassifierConfig, state["config"])
     dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
-    if config.data.preload and hasattr(dataset, "preload"):
-        dataset.preload(config.data.num_workers)
-    labels, scores = predict_scores(
-        model, dataset, device, config.crops.mode, dtype=amp_dtype("auto", device)
+    labels, scores = predict_scores(  # one pass: workers read the crops, none held in memory
+        model,
+        dataset,
+        device,
+        config.crops.mode,
+        dtype=amp_dtype("auto", device),
+        num_workers=config.data.num_workers,
     )
     threshold = state["threshold"]
     attributes = getattr(dataset, "attributes", None)  # object crops only

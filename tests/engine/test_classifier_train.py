@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from engine.checkpoint import load_checkpoint
 from engine.classification.config import ClassifierConfig
@@ -178,3 +179,20 @@ def test_a_folder_without_splits_trains_on_its_train_split_and_bundles(
     detector = next(tiny_bundle.parent.rglob("maskrcnn_resnet18_fpn/last.pt"))
     bundle = ["bundle", "--detector", str(detector), "--classifier", str(run / "best.pt")]
     assert main([*bundle, "--out", str(tmp_path / "m.xsb")]) == 0
+
+
+def test_scores_read_by_workers_are_the_scores_read_in_process(crop_tree, tmp_path):
+    """eval-classifier reads its one pass in data.num_workers processes: same items, same order."""
+    from engine.classification.data import make_dataset
+    from engine.classification.predict import predict_scores
+
+    run = train_classifier(
+        _config(crop_tree, tmp_path, "solver.max_iters=2", f"data.val={crop_tree}"), progress=False
+    )
+    model, state = load_classifier(run.run_dir / "best.pt", "cpu")
+    config = _config(crop_tree, tmp_path)
+    dataset = make_dataset(crop_tree, config, int(state["crops"]["size"]), train=False)
+    inline = predict_scores(model, dataset, torch.device("cpu"), "rgb", batch_size=5)
+    read = predict_scores(model, dataset, torch.device("cpu"), "rgb", batch_size=5, num_workers=2)
+    assert np.array_equal(inline[0], read[0])
+    np.testing.assert_allclose(inline[1], read[1], rtol=1e-6)
