@@ -275,7 +275,10 @@ def finetune_judge(
             num_workers=0,
         ),
         model=ClassifierModelConfig(
-            name=arch["name"], input_size=arch.get("input_size"), init_from=str(bundle_path)
+            name=arch["name"],
+            input_size=arch.get("input_size"),
+            init_from=str(bundle_path),
+            views=int(arch.get("views", 1)),
         ),
         solver=ClassifierSolverConfig(
             batch_size=16, lr=1e-4, epochs=settings.max_epochs, max_minutes=minutes, warmup_iters=10

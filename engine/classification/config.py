@@ -40,6 +40,9 @@ class ClassifierModelConfig:
     k: int | None = None  # DFL-CNN filters per class (10)
     # start from a classifier checkpoint's weights, or a bundle's judge of data.categories[0]
     init_from: str | None = None
+    # test-time views: the mean logits of 1, 2, 4 or 8 flips and quarter turns of each crop,
+    # in validation (so the threshold is placed on them), evaluation and screening (ViewMean)
+    views: int = 1
 
 
 @dataclass(frozen=True)

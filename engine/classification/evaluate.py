@@ -11,13 +11,16 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_checkpoint
-from engine.classification.models import KIND, build_from_architecture
+from engine.classification.models import KIND, VIEWS, build_from_architecture, with_views
 from engine.classification.predict import predict_scores
 from engine.runtime import prepare_for_inference, resolve_device
 
 
-def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch.nn.Module, dict]:
-    """A trained classifier (eval mode) and its checkpoint state, with a clear error if broken."""
+def load_classifier(
+    path: str | Path, device: torch.device | str, *, views: int | None = None
+) -> tuple[torch.nn.Module, dict]:
+    """A trained classifier (eval mode), asked with its recorded test-time views or `views`, and
+    its checkpoint state, with a clear error if broken."""
     from engine.checkpoint import rebuilding
 
     device = resolve_device(device) if isinstance(device, str) else device
@@ -25,20 +28,27 @@ def load_classifier(path: str | Path, device: torch.device | str) -> tuple[torch
     with rebuilding(f"{path}: does not rebuild into its classifier"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
-    return prepare_for_inference(model, device), state
+    views = views or int(state["architecture"].get("views", 1))
+    return with_views(prepare_for_inference(model, device), views), state
 
 
-def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device) -> dict:
+def evaluate_checkpoint(
+    checkpoint: str | Path, data: Path, device: torch.device, *, views: int | None = None
+) -> dict:
     """A classifier checkpoint on a split at its stored threshold: the paper's figures, ROC AUC,
     FP rate at 90 % TP and, where annotations record them, figures per anomaly type and
-    visibility band (the `eval-classifier` JSON)."""
+    visibility band (the `eval-classifier` JSON). `views` overrides the test-time views the
+    run was validated with; the threshold stays the one placed with those."""
     from engine.classification.config import ClassifierConfig
     from engine.classification.data import make_dataset
     from engine.config import from_dict
     from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
     from engine.runtime import amp_dtype
 
-    model, state = load_classifier(checkpoint, device)
+    if views is not None and views not in VIEWS:
+        raise ValueError(f"views must be one of {VIEWS}, not {views}")
+    model, state = load_classifier(checkpoint, device, views=views)
+    trained_views = int(state["architecture"].get("views", 1))
     config = from_dict(ClassifierConfig, state["config"])
     dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
     labels, scores = predict_scores(  # one pass: workers read the crops, none held in memory
@@ -57,6 +67,8 @@ def evaluate_checkpoint(checkpoint: str | Path, data: Path, device: torch.device
         "run": checkpoint.parent.name,
         "method": state["architecture"]["name"],
         "input": "scan" if state["crops"].get("whole_image") else state["crops"]["mode"],
+        "views": views or trained_views,
+        "threshold_views": trained_views,  # the views the stored threshold was placed with
         "masks": bool(state["crops"].get("masks")),
         "align": bool(state["crops"].get("align")),
         "checkpoint": str(checkpoint),

@@ -36,8 +36,42 @@ KIND = "classifier"  # the checkpoint kind of a trained classifier
 
 
 def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
-    """A classifier of the shape a checkpoint's `architecture` recorded (weights not loaded)."""
-    return CLASSIFIERS.build_from_architecture(arch, **extra)
+    """A classifier of the shape a checkpoint's `architecture` recorded (weights not loaded);
+    its `views` are how it is asked, not its shape (`with_views`)."""
+    return CLASSIFIERS.build_from_architecture(
+        {k: v for k, v in arch.items() if k != "views"}, **extra
+    )
+
+
+VIEWS = (1, 2, 4, 8)  # test-time views a judge may average (model.views)
+
+
+class ViewMean(nn.Module):
+    """A judge that scores the mean logits of `views` flipped or turned copies of each square
+    crop: view k is k // 2 quarter turns, mirrored when k is odd (2: the crop and its mirror,
+    8: every one training augments with). A steadier score for `views` times the compute."""
+
+    def __init__(self, net: nn.Module, views: int) -> None:
+        super().__init__()
+        if views not in VIEWS:
+            raise ValueError(f"model.views must be one of {VIEWS}, not {views}")
+        self.net = net
+        self.views = views
+        self.input_size = getattr(net, "input_size", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            return self.net(x)
+        total = 0
+        for k in range(self.views):
+            view = torch.rot90(x, k // 2, (2, 3))
+            total = total + self.net(torch.flip(view, (3,)) if k % 2 else view).float()
+        return total / self.views
+
+
+def with_views(model: nn.Module, views: int) -> nn.Module:
+    """`model` asked with `views` test-time views (ViewMean), in the model's mode; 1: itself."""
+    return model if views == 1 else ViewMean(model, views).train(model.training)
 
 
 def register_classifier(name: str) -> Callable:

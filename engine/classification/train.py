@@ -23,7 +23,7 @@ from torch.nn import functional as F
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
 from engine.classification.data import make_dataset
-from engine.classification.models import KIND, build_from_architecture
+from engine.classification.models import KIND, VIEWS, build_from_architecture, with_views
 from engine.classification.predict import normaliser, predict_scores
 from engine.config import from_dict, to_dict
 from engine.data import training_files
@@ -70,6 +70,8 @@ def architecture(config: ClassifierConfig) -> dict:
     arch["batch_norm"] = m.weights is None  # from scratch VGG-16 is built with batch norm
     if not m.name.startswith(("vgg16", "dfl")):
         arch.pop("batch_norm")
+    if m.views != 1:  # recorded only where asked: older checkpoints' architectures unchanged
+        arch["views"] = m.views
     return {k: v for k, v in arch.items() if v is not None}
 
 
@@ -135,6 +137,11 @@ def train_classifier(
 ) -> ClassifierResult:
     """Train (or continue) the run `config` describes; see the module docstring."""
     started = time.monotonic()
+    views = config.model.views
+    if views not in VIEWS or (views != 1 and config.model.name == "patchcore"):
+        raise TrainingError(
+            f"model.views={views}: must be one of {VIEWS} (1 for patchcore, which scores patches)"
+        )
     device = resolve_device(config.run.device)
     with distributed(device) as ddp:
         return _train(config, resume, progress, ddp, device_for(device, ddp), started)
@@ -278,7 +285,11 @@ class _ClassifierTask:
 
     def evaluate(self) -> Evaluation:
         y, p = predict_scores(
-            self.model, self.val_set, self.device, self.config.crops.mode, dtype=self.dtype
+            with_views(self.model, self.config.model.views),
+            self.val_set,
+            self.device,
+            self.config.crops.mode,
+            dtype=self.dtype,
         )
         t = threshold_for_fpr(y, p, self.config.run.target_fpr) if (y == 0).any() else 0.5
         m = anomaly_metrics(y, p, t)

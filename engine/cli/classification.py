@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from engine.cli.common import report, split_file
@@ -39,10 +40,13 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     checkpoint = Path(args.checkpoint)
     device = resolve_device(args.device)
     if checkpoint.suffix == SUFFIX:
+        if args.views:
+            print("xray-engine eval-classifier: --views is for a run's checkpoint", file=sys.stderr)
+            return 2
         result = evaluate_bundle_judges(checkpoint, data, device)
         default = checkpoint.with_name(f"{checkpoint.stem}_eval.json")
     else:
-        result = evaluate_checkpoint(checkpoint, data, device)
+        result = evaluate_checkpoint(checkpoint, data, device, views=args.views)
         default = checkpoint.parent / f"eval_{data.stem}.json"
     out = Path(args.out) if args.out else default
     atomic_write_bytes(out, json.dumps(result, indent=1).encode())
@@ -100,6 +104,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     eval_cls.add_argument("--data", required=True, help="COCO JSON, split folder or crop tree")
     eval_cls.add_argument("--out", help="JSON file (default: eval_<data>.json beside it)")
     eval_cls.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    eval_cls.add_argument(
+        "--views",
+        type=int,
+        choices=(1, 2, 4, 8),
+        help="average this many flips and quarter turns of each crop instead of the run's "
+        "model.views (ROC AUC is threshold-free; the stored threshold was placed with the run's)",
+    )
     eval_cls.set_defaults(func=_cmd_eval_classifier)
 
     report_a = sub.add_parser(

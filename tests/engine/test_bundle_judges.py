@@ -297,3 +297,40 @@ def test_a_bundle_without_judges_has_none_to_give(tiny_bundle, tmp_path):
     bare = make_bundle(tiny_bundle, None, tmp_path / "bare.xsb")
     with pytest.raises(BundleError, match="without judges"):
         make_bundle(tiny_bundle, [bare], tmp_path / "b.xsb")
+
+
+def test_a_judge_trained_with_views_is_asked_with_them_wherever_it_scores(
+    per_class, tiny_coco, tmp_path
+):
+    """model.views reaches the checkpoint, eval-classifier's judge and a bundle's screening."""
+    from engine.classification.config import ClassifierConfig
+    from engine.classification.evaluate import load_classifier
+    from engine.classification.models import ViewMean
+    from engine.classification.train import TrainingError, train_classifier
+    from engine.config import load_config
+
+    detector, *_ = per_class
+    settings = [
+        f"data.train={tiny_coco}",
+        f"data.val={tiny_coco}",
+        f"run.out={tmp_path}",
+        "data.num_workers=0",
+        "model.input_size=32",
+        "solver.batch_size=8",
+        "solver.max_iters=2",
+        "solver.warmup_iters=1",
+    ]
+    run = train_classifier(
+        load_config(ClassifierConfig, None, [*settings, "model.views=2"]), progress=False
+    )
+    model, state = load_classifier(run.run_dir / "best.pt", "cpu")
+    assert state["architecture"]["views"] == 2
+    assert isinstance(model, ViewMean) and model.views == 2 and not model.training
+    screener = Screener.from_bundle(
+        make_bundle(detector, [run.run_dir / "best.pt"], tmp_path / "b.xsb")
+    )
+    assert [type(j.model) for j in screener.judges] == [ViewMean]
+    with pytest.raises(TrainingError, match="views"):
+        train_classifier(
+            load_config(ClassifierConfig, None, [*settings, "model.views=3"]), progress=False
+        )

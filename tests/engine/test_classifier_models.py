@@ -87,3 +87,29 @@ def test_from_scratch_batch_norm_keeps_up_with_training():
     model = build_classifier("mobilenet_v3_large", num_classes=2, input_size=64)
     norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert norms and all(m.momentum == 0.1 for m in norms)
+
+
+def test_view_mean_scores_every_flip_and_turn_alike_and_trains_as_its_net():
+    """model.views: 8 views average the whole group of flips and quarter turns, so a turned or
+    mirrored crop scores exactly as the crop; in training the net sees the crop alone."""
+    from engine.classification.models import ViewMean, with_views
+
+    torch.manual_seed(0)
+    net = build_classifier("mobilenet_v3_large", num_classes=2, input_size=32).eval()
+    x = torch.rand(3, 3, 32, 32)
+    judge = with_views(net, 8)
+    assert isinstance(judge, ViewMean) and not judge.training and judge.input_size == 32
+    with torch.no_grad():
+        scores = judge(x)
+        views = [torch.rot90(x, k, (2, 3)) for k in range(4)]
+        expected = torch.stack([net(v) for v in views + [torch.flip(v, (3,)) for v in views]])
+        torch.testing.assert_close(scores, expected.mean(0))
+        torch.testing.assert_close(judge(torch.rot90(x, 1, (2, 3))), scores)
+        torch.testing.assert_close(judge(torch.flip(x, (2,))), scores)
+        mirrored = with_views(net, 2)
+        torch.testing.assert_close(mirrored(x), (net(x) + net(torch.flip(x, (3,)))) / 2)
+    assert with_views(net, 1) is net
+    judge.train()
+    assert net.training and judge(x).shape == net(x).shape
+    with pytest.raises(ValueError, match="views"):
+        ViewMean(net, 3)

@@ -132,6 +132,10 @@ def test_eval_classifier_and_report_anomaly(crop_tree, tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["method"] == "resnet18" and result["metrics"]["n"] == 48
+    assert result["views"] == result["threshold_views"] == 1
+    turned = tmp_path / "turned.json"
+    assert main([*args, "--views", "8", "--out", str(turned)]) == 0
+    assert json.loads(turned.read_text())["views"] == 8
     assert "per_anomaly_type" not in result  # a folder tree records no anomaly types
     csv_path = tmp_path / "t2.csv"
     assert main(["report-anomaly", str(out), "--csv", str(csv_path)]) == 0
