@@ -454,7 +454,11 @@ def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
             models.append(model)
     return [
         Judge(
-            with_views(prepare_for_inference(model, device), info["architecture"].get("views", 1)),
+            with_views(
+                prepare_for_inference(model, device),
+                info["architecture"].get("views", 1),
+                align=bool(bundle["crops"].get("align")),
+            ),
             None if info.get("categories") is None else frozenset(info["categories"]),
             float(info["threshold"]),
         )

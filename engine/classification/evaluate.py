@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_checkpoint
-from engine.classification.models import KIND, VIEWS, build_from_architecture, with_views
+from engine.classification.models import KIND, build_from_architecture, check_views, with_views
 from engine.classification.predict import predict_scores
 from engine.runtime import prepare_for_inference, resolve_device
 
@@ -28,8 +28,10 @@ def load_classifier(
     with rebuilding(f"{path}: does not rebuild into its classifier"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
-    views = views or int(state["architecture"].get("views", 1))
-    return with_views(prepare_for_inference(model, device), views), state
+    arch, align = state["architecture"], bool(state["crops"].get("align"))
+    views = views or int(arch.get("views", 1))
+    check_views(views, name=arch["name"], align=align)
+    return with_views(prepare_for_inference(model, device), views, align=align), state
 
 
 def evaluate_checkpoint(
@@ -45,8 +47,6 @@ def evaluate_checkpoint(
     from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
     from engine.runtime import amp_dtype
 
-    if views is not None and views not in VIEWS:
-        raise ValueError(f"views must be one of {VIEWS}, not {views}")
     model, state = load_classifier(checkpoint, device, views=views)
     trained_views = int(state["architecture"].get("views", 1))
     config = from_dict(ClassifierConfig, state["config"])

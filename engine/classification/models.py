@@ -46,17 +46,34 @@ def build_from_architecture(arch: dict, **extra: Any) -> nn.Module:
 VIEWS = (1, 2, 4, 8)  # test-time views a judge may average (model.views)
 
 
+def check_views(views: int, *, name: str = "", align: bool = False) -> None:
+    """Raise ConfigError unless a judge of `name` on crops turned along their masks (`align`)
+    can be asked with `views`: patchcore scores patches, aligned crops train on flips only."""
+    from engine.config import ConfigError
+
+    if views not in VIEWS:
+        raise ConfigError(f"model.views must be one of {VIEWS}, not {views}")
+    if views != 1 and name == "patchcore":
+        raise ConfigError("model.views must be 1 for patchcore, which scores patches")
+    if views > 4 and align:
+        raise ConfigError(
+            "model.views is at most 4 with crops.align: aligned crops are flipped and half-turned"
+            " in training, never quarter-turned"
+        )
+
+
 class ViewMean(nn.Module):
     """A judge that scores the mean logits of `views` flipped or turned copies of each square
-    crop: view k is k // 2 quarter turns, mirrored when k is odd (2: the crop and its mirror,
-    8: every one training augments with). A steadier score for `views` times the compute."""
+    crop: view k is k // 2 quarter turns (half turns for aligned crops, `quarter=False`),
+    mirrored when k is odd; 2 views are the crop and its mirror, 8 every one training augments
+    with. A steadier score for `views` times the compute."""
 
-    def __init__(self, net: nn.Module, views: int) -> None:
+    def __init__(self, net: nn.Module, views: int, *, quarter: bool = True) -> None:
         super().__init__()
-        if views not in VIEWS:
-            raise ValueError(f"model.views must be one of {VIEWS}, not {views}")
+        check_views(views, align=not quarter)
         self.net = net
         self.views = views
+        self.turn = 1 if quarter else 2  # quarter turns per step
         self.input_size = getattr(net, "input_size", None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,14 +81,17 @@ class ViewMean(nn.Module):
             return self.net(x)
         total = 0
         for k in range(self.views):
-            view = torch.rot90(x, k // 2, (2, 3))
+            view = torch.rot90(x, self.turn * (k // 2), (2, 3))
             total = total + self.net(torch.flip(view, (3,)) if k % 2 else view).float()
         return total / self.views
 
 
-def with_views(model: nn.Module, views: int) -> nn.Module:
-    """`model` asked with `views` test-time views (ViewMean), in the model's mode; 1: itself."""
-    return model if views == 1 else ViewMean(model, views).train(model.training)
+def with_views(model: nn.Module, views: int, *, align: bool = False) -> nn.Module:
+    """`model` asked with `views` test-time views (ViewMean), in the model's mode; 1: itself.
+    `align`: the crops were turned along their masks, so views turn by halves only."""
+    if views == 1:
+        return model
+    return ViewMean(model, views, quarter=not align).train(model.training)
 
 
 def register_classifier(name: str) -> Callable:

@@ -23,7 +23,12 @@ from torch.nn import functional as F
 from engine.checkpoint import load_checkpoint, load_matching_weights, save_checkpoint
 from engine.classification.config import ClassifierConfig
 from engine.classification.data import make_dataset
-from engine.classification.models import KIND, VIEWS, build_from_architecture, with_views
+from engine.classification.models import (
+    KIND,
+    build_from_architecture,
+    check_views,
+    with_views,
+)
 from engine.classification.predict import normaliser, predict_scores
 from engine.config import from_dict, to_dict
 from engine.data import training_files
@@ -137,11 +142,7 @@ def train_classifier(
 ) -> ClassifierResult:
     """Train (or continue) the run `config` describes; see the module docstring."""
     started = time.monotonic()
-    views = config.model.views
-    if views not in VIEWS or (views != 1 and config.model.name == "patchcore"):
-        raise TrainingError(
-            f"model.views={views}: must be one of {VIEWS} (1 for patchcore, which scores patches)"
-        )
+    check_views(config.model.views, name=config.model.name, align=config.crops.align)
     device = resolve_device(config.run.device)
     with distributed(device) as ddp:
         return _train(config, resume, progress, ddp, device_for(device, ddp), started)
@@ -285,7 +286,7 @@ class _ClassifierTask:
 
     def evaluate(self) -> Evaluation:
         y, p = predict_scores(
-            with_views(self.model, self.config.model.views),
+            with_views(self.model, self.config.model.views, align=self.config.crops.align),
             self.val_set,
             self.device,
             self.config.crops.mode,

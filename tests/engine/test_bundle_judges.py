@@ -306,8 +306,8 @@ def test_a_judge_trained_with_views_is_asked_with_them_wherever_it_scores(
     from engine.classification.config import ClassifierConfig
     from engine.classification.evaluate import load_classifier
     from engine.classification.models import ViewMean
-    from engine.classification.train import TrainingError, train_classifier
-    from engine.config import load_config
+    from engine.classification.train import train_classifier
+    from engine.config import ConfigError, load_config
 
     detector, *_ = per_class
     settings = [
@@ -330,7 +330,6 @@ def test_a_judge_trained_with_views_is_asked_with_them_wherever_it_scores(
         make_bundle(detector, [run.run_dir / "best.pt"], tmp_path / "b.xsb")
     )
     assert [type(j.model) for j in screener.judges] == [ViewMean]
-    with pytest.raises(TrainingError, match="views"):
-        train_classifier(
-            load_config(ClassifierConfig, None, [*settings, "model.views=3"]), progress=False
-        )
+    for wrong in (["model.views=3"], ["model.views=8", "crops.align=true"]):
+        with pytest.raises(ConfigError, match="views"):
+            train_classifier(load_config(ClassifierConfig, None, [*settings, *wrong]))

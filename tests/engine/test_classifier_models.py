@@ -113,3 +113,19 @@ def test_view_mean_scores_every_flip_and_turn_alike_and_trains_as_its_net():
     assert net.training and judge(x).shape == net(x).shape
     with pytest.raises(ValueError, match="views"):
         ViewMean(net, 3)
+
+
+def test_aligned_crops_are_asked_with_flips_and_half_turns_only():
+    """Crops turned along their masks train on flips alone: their views never quarter-turn."""
+    from engine.classification.models import with_views
+
+    torch.manual_seed(0)
+    net = build_classifier("mobilenet_v3_large", num_classes=2, input_size=32).eval()
+    x = torch.rand(2, 3, 32, 32)
+    half = torch.rot90(x, 2, (2, 3))
+    with torch.no_grad():
+        views = [x, torch.flip(x, (3,)), half, torch.flip(half, (3,))]
+        expected = torch.stack([net(v) for v in views]).mean(0)
+        torch.testing.assert_close(with_views(net, 4, align=True)(x), expected)
+    with pytest.raises(ValueError, match="at most 4"):
+        with_views(net, 8, align=True)

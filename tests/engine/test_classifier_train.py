@@ -135,7 +135,9 @@ def test_eval_classifier_and_report_anomaly(crop_tree, tmp_path, capsys):
     assert result["views"] == result["threshold_views"] == 1
     turned = tmp_path / "turned.json"
     assert main([*args, "--views", "8", "--out", str(turned)]) == 0
-    assert json.loads(turned.read_text())["views"] == 8
+    averaged = json.loads(turned.read_text())
+    assert averaged["views"] == 8 and averaged["threshold_views"] == 1
+    assert load_classifier(run.run_dir / "best.pt", "cpu", views=8)[0].views == 8
     assert "per_anomaly_type" not in result  # a folder tree records no anomaly types
     csv_path = tmp_path / "t2.csv"
     assert main(["report-anomaly", str(out), "--csv", str(csv_path)]) == 0
