@@ -135,6 +135,9 @@ endif
 # the dual channels at 352 px, where a laptop's crop is not shrunk (README: test 0.80 against
 # 0.73 at the demo's 192 px); LEARN_JUDGE= is the demo recipe of the earlier figures.
 LEARN_JUDGE ?= crops.mode=dual model.input_size=352 data.preload=true
+# test-time views (README, "model.views"): the CPU recipe trains with one and is measured with
+# LEARN_VIEWS (8 validations would cost 8× each epoch); the GPU recipe validates with them too
+LEARN_VIEWS ?= 8
 LEARN_OUT ?= runs/learnability
 LEARN_BAGS ?= 3000
 LEARN_HOSTS ?= laptop iron
@@ -162,7 +165,7 @@ learnability: $(STAMP)
 		} || exit 1; \
 		for split in test test_unseen_designs; do \
 			$(BIN)/xray-engine eval-classifier --checkpoint $(LEARN_OUT)/judge_$$host/best.pt \
-				--data $(LEARN_OUT)/data/$$split.json \
+				--data $(LEARN_OUT)/data/$$split.json $(if $(LEARN_VIEWS),--views $(LEARN_VIEWS)) \
 				--out $(LEARN_OUT)/eval_$${host}_$$split.json || exit 1; \
 		done; \
 	done
@@ -204,7 +207,8 @@ gpu-learnability: $(if $(filter $(BIN)/python,$(GPU_PYTHON)),$(STAMP))
 		$(if $(GPU_TINY),--tiny,--bags $(GPU_LEARN_BAGS)) --device $(GPU_DEVICE) \
 		--out $(or $(GPU_OUT),$(if $(GPU_TINY),runs/gpu_learn_tiny,runs/gpu_learn)) \
 		--budget-min $(or $(GPU_BUDGET_MIN),8.4) $(foreach o,$(LEARN_JUDGE),--judge-set $(o)) \
-		--judge-set data.min_visibility=2.0 --judge-set run.eval_every=6 $(GPU_ARGS)
+		--judge-set data.min_visibility=2.0 --judge-set run.eval_every=6 \
+		$(if $(LEARN_VIEWS),--judge-set model.views=$(LEARN_VIEWS)) $(GPU_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
