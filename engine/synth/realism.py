@@ -49,6 +49,10 @@ PALE_YELLOW_V = 0.88
 PALE_YELLOW_HUE = (50.0, 90.0)
 DARK_V = (0.2, 0.3, 0.4, 0.5)  # the dark tail: share of content pixels darker than each
 V_BANDS = 5  # brightness bands of the colour-by-brightness counts, 0.2 wide over [0, 1]
+# orange pixels are counted by brightness and saturation in bands this wide (`orange_sv`):
+# whether thin cloth is as vivid an orange as in real scans, or a pale tan at the same V
+ORANGE_SV_BANDS = 10
+ORANGE_V_SHOWN = 0.5  # the summary shows the orange bands from this brightness up
 # depth bands into the bag (a pixel's distance from its outline over the deepest one's) of the
 # colour-by-depth counts: the outermost two are its walls as a leaning fan shows them
 DEPTH_EDGES = (0.0, 0.05, 0.12, 0.25, 0.5, 1.0)
@@ -89,6 +93,10 @@ class ImageStats:
     # walls and its middle carry the colours they do in real scans
     class_by_depth: np.ndarray = field(
         default_factory=lambda: np.zeros((len(DEPTH_EDGES) - 1, len(CLASSES)), np.int64)
+    )
+    # orange pixels by (brightness band, saturation band), `ORANGE_SV_BANDS` each over [0, 1]
+    orange_sv: np.ndarray = field(
+        default_factory=lambda: np.zeros((ORANGE_SV_BANDS, ORANGE_SV_BANDS), np.int64)
     )
 
     @property
@@ -202,8 +210,19 @@ def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.nda
         edge_pixels=int(edges.sum()),
         content_edge_pixels=int((edges & content).sum()),
         class_by_brightness=_class_by_brightness(v[content], labels[content]),
+        orange_sv=_orange_sv(
+            s[labels == CLASSES.index("orange")], v[labels == CLASSES.index("orange")]
+        ),
     )
     return stats, hue, v, labels, edges
+
+
+def _orange_sv(s: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(V band, S band) counts of orange pixels of saturation `s` and brightness `v`."""
+    n = ORANGE_SV_BANDS
+    vb = np.clip((v * n).astype(np.int64), 0, n - 1)
+    sb = np.clip((s * n).astype(np.int64), 0, n - 1)
+    return np.bincount(vb * n + sb, minlength=n * n).reshape(n, n).astype(np.int64)
 
 
 def _class_by_brightness(v: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -234,6 +253,7 @@ def pool(stats: Iterable[ImageStats]) -> ImageStats:
         out.content_edge_pixels += st.content_edge_pixels
         out.class_by_brightness = out.class_by_brightness + st.class_by_brightness
         out.class_by_depth = out.class_by_depth + st.class_by_depth
+        out.orange_sv = out.orange_sv + st.orange_sv
     return out
 
 
@@ -277,7 +297,9 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
     total-variation distance of the content pixels' joint (brightness band, class) shares, which
     says whether dark pixels carry the colours they do in real scans (the class shares alone
     do not: pale green and dark green count alike); `class_depth_tv`: the same for the bag's
-    pixels by depth band into it, which says whether its walls and its middle do.
+    pixels by depth band into it, which says whether its walls and its middle do;
+    `orange_sv_tv`: the same for orange pixels by brightness and saturation band, which says
+    whether thin cloth is as vivid an orange at each brightness (or a paler tan).
     """
     return {
         "hue_js": js_divergence(real.hue_hist, ours.hue_hist),
@@ -288,6 +310,7 @@ def compare(real: ImageStats, ours: ImageStats) -> dict[str, float]:
         "content_share_diff": ours.content_share - real.content_share,
         "class_brightness_tv": _tv(real.class_by_brightness, ours.class_by_brightness),
         "class_depth_tv": _tv(real.class_by_depth, ours.class_by_depth),
+        "orange_sv_tv": _tv(real.orange_sv, ours.orange_sv),
     }
 
 
@@ -351,6 +374,7 @@ def summary_table(real: ImageStats, ours: ImageStats, distances: dict[str, float
     )
     rows += _brightness_rows(real, ours, distances)
     rows += _depth_rows(real, ours, distances)
+    rows += _orange_rows(real, ours, distances)
     rows.append(
         (
             "edge density (all pixels)",
@@ -408,6 +432,50 @@ def _depth_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float])
         ("white", "orange", "green", "blue"),
         ("class by depth into the bag", distances["class_depth_tv"], "class_depth_tv"),
     )
+
+
+def _orange_band(st: ImageStats, band: int) -> tuple[float, float]:
+    """(share of the orange pixels, their mean saturation at band centres) in brightness band
+    `band` of `st.orange_sv`; nan where there are none."""
+    row, total = st.orange_sv[band], st.orange_sv.sum()
+    if not row.sum():
+        return (0.0 if total else math.nan), math.nan
+    centres = (np.arange(ORANGE_SV_BANDS) + 0.5) / ORANGE_SV_BANDS
+    return float(row.sum() / total), float(row @ centres / row.sum())
+
+
+def _orange_bands() -> range:
+    """The brightness bands of `orange_sv` that reports show (from `ORANGE_V_SHOWN` up)."""
+    return range(round(ORANGE_V_SHOWN * ORANGE_SV_BANDS), ORANGE_SV_BANDS)
+
+
+def _orange_rows(real: ImageStats, ours: ImageStats, distances: dict[str, float]) -> list:
+    """Rows of the summary: per brightness band from `ORANGE_V_SHOWN`, the share of orange pixels
+    in it and their mean saturation, then the joint distance (`orange_sv_tv`)."""
+    n = ORANGE_SV_BANDS
+
+    def cell(st: ImageStats, band: int) -> str:
+        share, saturation = _orange_band(st, band)
+        return f"{share:.2f} / S {saturation:.2f}"
+
+    rows = [
+        (
+            f"orange with V {band / n:.1f}–{(band + 1) / n:.1f}: share / mean S",
+            cell(real, band),
+            cell(ours, band),
+            "",
+        )
+        for band in _orange_bands()
+    ]
+    rows.append(
+        (
+            "orange by brightness and saturation (TV distance)",
+            "",
+            "",
+            f"orange_sv_tv {_f(distances['orange_sv_tv'])}",
+        )
+    )
+    return rows
 
 
 def _class_rows(
@@ -737,6 +805,11 @@ def pooled_figures(st: ImageStats) -> dict[str, float]:
         for c in ("white", "orange", "green", "blue"):
             share = st.class_by_depth[band, CLASSES.index(c)] / n
             figures[f"bag_{lo:g}_{hi:g}_deep_{c}_share"] = float(share)
+    for band in _orange_bands():
+        lo, hi = band / ORANGE_SV_BANDS, (band + 1) / ORANGE_SV_BANDS
+        share, saturation = _orange_band(st, band)
+        figures[f"orange_v{lo:g}_{hi:g}_share"] = share
+        figures[f"orange_v{lo:g}_{hi:g}_saturation"] = saturation
     return figures
 
 

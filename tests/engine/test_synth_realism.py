@@ -612,3 +612,30 @@ def test_class_by_depth_tells_a_green_walled_bag_from_one_green_in_the_middle():
     figures = pooled_figures(pool([walled, cored]))
     assert figures["bag_0_0.05_deep_green_share"] == pytest.approx(0.5, abs=1e-9)
     assert "class by depth into the bag" in summary_table(walled, cored, compare(walled, cored))
+
+
+def test_orange_by_brightness_and_saturation_tells_vivid_cloth_from_pale_tan():
+    """`orange_sv`: orange pixels by brightness and saturation band, so cloth of one hue and
+    brightness painted vivid or pale tan differs there (`orange_sv_tv`), not in class shares."""
+    from engine.synth.realism import ORANGE_SV_BANDS, pooled_figures
+
+    def bag(saturation: float) -> np.ndarray:
+        img = solid((255, 255, 255))
+        hsv = np.full((300, 400, 3), (15, round(255 * saturation), round(255 * 0.85)), np.uint8)
+        img[90:390, 120:520] = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)  # hue 30°, V 0.85
+        return img
+
+    vivid, tan = image_statistics(bag(0.7)), image_statistics(bag(0.35))
+    assert vivid.orange_sv.shape == (ORANGE_SV_BANDS, ORANGE_SV_BANDS)
+    assert vivid.orange_sv.sum() == vivid.class_counts[CLASSES.index("orange")]
+    assert compare(vivid, tan)["class_tv"] == 0  # orange both: the class shares cannot tell
+    assert compare(vivid, tan)["orange_sv_tv"] == 1.0
+    assert compare(vivid, vivid)["orange_sv_tv"] == 0
+    figures = pooled_figures(vivid)
+    assert figures["orange_v0.8_0.9_share"] == 1.0
+    assert figures["orange_v0.8_0.9_saturation"] == pytest.approx(0.75, abs=0.01)
+    assert figures["orange_v0.5_0.6_share"] == 0 and math.isnan(
+        figures["orange_v0.5_0.6_saturation"]
+    )
+    table = summary_table(vivid, tan, compare(vivid, tan))
+    assert "orange with V 0.8–0.9: share / mean S | 1.00 / S 0.75 | 1.00 / S 0.35" in table
