@@ -442,7 +442,7 @@ def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn
 def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
     """The bundle's anomaly classifiers in eval mode on `device`, with what each judges."""
     from engine.classification.models import build_from_architecture as build_classifier_arch
-    from engine.classification.models import with_views
+    from engine.classification.models import recorded_views
     from engine.runtime import prepare_for_inference
 
     where = bundle.get("path", "bundle")
@@ -454,10 +454,8 @@ def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
             models.append(model)
     return [
         Judge(
-            with_views(
-                prepare_for_inference(model, device),
-                info["architecture"].get("views", 1),
-                align=bool(bundle["crops"].get("align")),
+            recorded_views(
+                prepare_for_inference(model, device), info["architecture"], bundle["crops"]
             ),
             None if info.get("categories") is None else frozenset(info["categories"]),
             float(info["threshold"]),

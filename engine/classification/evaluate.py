@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_checkpoint
-from engine.classification.models import KIND, build_from_architecture, check_views, with_views
+from engine.classification.models import KIND, build_from_architecture, recorded_views
 from engine.classification.predict import predict_scores
 from engine.runtime import prepare_for_inference, resolve_device
 
@@ -28,10 +28,8 @@ def load_classifier(
     with rebuilding(f"{path}: does not rebuild into its classifier"):
         model = build_from_architecture(state["architecture"])
         model.load_state_dict(state["model"])
-    arch, align = state["architecture"], bool(state["crops"].get("align"))
-    views = views or int(arch.get("views", 1))
-    check_views(views, name=arch["name"], align=align)
-    return with_views(prepare_for_inference(model, device), views, align=align), state
+    model = prepare_for_inference(model, device)
+    return recorded_views(model, state["architecture"], state["crops"], views), state
 
 
 def evaluate_checkpoint(

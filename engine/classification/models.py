@@ -86,6 +86,17 @@ class ViewMean(nn.Module):
         return total / self.views
 
 
+def recorded_views(
+    model: nn.Module, architecture: dict, crops: dict, views: int | None = None
+) -> nn.Module:
+    """`model` asked with the test-time views its checkpoint's `architecture` records (or
+    `views`), checked against its kind and its `crops` (aligned ones turn by halves)."""
+    align = bool(crops.get("align"))
+    views = views or int(architecture.get("views", 1))
+    check_views(views, name=architecture["name"], align=align)
+    return with_views(model, views, align=align)
+
+
 def with_views(model: nn.Module, views: int, *, align: bool = False) -> nn.Module:
     """`model` asked with `views` test-time views (ViewMean), in the model's mode; 1: itself.
     `align`: the crops were turned along their masks, so views turn by halves only."""

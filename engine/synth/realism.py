@@ -196,6 +196,7 @@ def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.nda
     hue, s, v = hsv_degrees(rgb)
     labels = _classify(hue, s, v)
     coloured = labels >= CLASSES.index("orange")
+    orange = labels == CLASSES.index("orange")
     content = labels != CLASSES.index("white")
     edges = cv2.Canny(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), CANNY_LOW, CANNY_HIGH) > 0
     stats = ImageStats(
@@ -210,9 +211,7 @@ def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.nda
         edge_pixels=int(edges.sum()),
         content_edge_pixels=int((edges & content).sum()),
         class_by_brightness=_class_by_brightness(v[content], labels[content]),
-        orange_sv=_orange_sv(
-            s[labels == CLASSES.index("orange")], v[labels == CLASSES.index("orange")]
-        ),
+        orange_sv=_orange_sv(s[orange], v[orange]),
     )
     return stats, hue, v, labels, edges
 
