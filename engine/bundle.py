@@ -80,14 +80,19 @@ def route(labels: Sequence[str], judges: Sequence[Judge]) -> list[list[int]]:
 
 
 def _judged_margins(
-    bundle: dict[str, Any], source: str | Path, device: torch.device, dtype: torch.dtype | None
+    bundle: dict[str, Any],
+    source: str | Path,
+    device: torch.device,
+    dtype: torch.dtype | None,
+    views: int | None = None,
 ) -> tuple[list[Judge], list[tuple[np.ndarray, np.ndarray, list[int]]], Any]:
     """(judges, per judge (labels, logit margins, dataset indices), dataset) for the ground-truth
-    objects of a COCO file whose classes the detector knows, cropped as the bundle crops."""
+    objects of a COCO file whose classes the detector knows, cropped as the bundle crops; the
+    judges asked with their recorded views or `views`."""
     from engine.classification.data import ObjectCrops
     from engine.classification.predict import predict_scores
 
-    judges = build_judges(bundle, device)
+    judges = build_judges(bundle, device, views)
     c = bundle["crops"]
     dataset = ObjectCrops(
         source,
@@ -123,11 +128,13 @@ def judge_objects(
     device: torch.device,
     *,
     dtype: torch.dtype | None = None,
+    views: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[dict]]:
     """(labels, scores, class names, annotation attributes) of the ground-truth objects of a COCO
     file, each cropped as the bundle crops and scored by the judge of its class (re-centred, so
-    0.5 is the operating point): the bundle's stage 2 on its own, without detection errors."""
-    judges, judged, dataset = _judged_margins(bundle, source, device, dtype)
+    0.5 is the operating point): the bundle's stage 2 on its own, without detection errors.
+    `views`: every judge asked with this many test-time views instead of its recorded ones."""
+    judges, judged, dataset = _judged_margins(bundle, source, device, dtype, views)
     labels, scores, classes, attributes = [], [], [], []
     for judge, (y, margins, index) in zip(judges, judged, strict=True):
         labels.append(y)
@@ -439,8 +446,11 @@ def build_models(bundle: dict[str, Any], device: torch.device) -> tuple[torch.nn
     return prepare_for_inference(detector, device), build_judges(bundle, device)
 
 
-def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
-    """The bundle's anomaly classifiers in eval mode on `device`, with what each judges."""
+def build_judges(
+    bundle: dict[str, Any], device: torch.device, views: int | None = None
+) -> list[Judge]:
+    """The bundle's anomaly classifiers in eval mode on `device`, with what each judges, each
+    asked with its recorded test-time views or `views` (thresholds stay as calibrated)."""
     from engine.classification.models import build_from_architecture as build_classifier_arch
     from engine.classification.models import recorded_views
     from engine.runtime import prepare_for_inference
@@ -455,7 +465,7 @@ def build_judges(bundle: dict[str, Any], device: torch.device) -> list[Judge]:
     return [
         Judge(
             recorded_views(
-                prepare_for_inference(model, device), info["architecture"], bundle["crops"]
+                prepare_for_inference(model, device), info["architecture"], bundle["crops"], views
             ),
             None if info.get("categories") is None else frozenset(info["categories"]),
             float(info["threshold"]),

@@ -78,9 +78,13 @@ def evaluate_checkpoint(
     }
 
 
-def evaluate_bundle_judges(bundle_path: str | Path, data: Path, device: torch.device) -> dict:
+def evaluate_bundle_judges(
+    bundle_path: str | Path, data: Path, device: torch.device, *, views: int | None = None
+) -> dict:
     """A bundle's judges on the ground-truth objects, each judged by its class's: pooled and
-    per-class figures at the bundle's anomaly threshold (the `eval-classifier` JSON)."""
+    per-class figures at the bundle's anomaly threshold (the `eval-classifier` JSON). `views`
+    asks every judge with that many test-time views instead of its recorded ones; the
+    thresholds stay those calibrated with the recorded views (ROC AUC does not use them)."""
     from engine.bundle import BundleError, judge_objects, load_bundle
     from engine.evaluation.anomaly import anomaly_metrics, fpr_at_tpr
     from engine.runtime import amp_dtype
@@ -89,7 +93,7 @@ def evaluate_bundle_judges(bundle_path: str | Path, data: Path, device: torch.de
     if not bundle["classifiers"]:
         raise BundleError(f"{bundle_path}: a detector-only bundle judges no anomalies")
     labels, scores, classes, attributes = judge_objects(
-        bundle, data, device, dtype=amp_dtype("auto", device)
+        bundle, data, device, dtype=amp_dtype("auto", device), views=views
     )
     threshold = float(bundle["thresholds"]["anomaly"])
     classes = np.asarray(classes)
@@ -103,7 +107,12 @@ def evaluate_bundle_judges(bundle_path: str | Path, data: Path, device: torch.de
         "bundle": str(bundle_path),
         "data": str(data),
         "classifiers": [
-            {"method": c["architecture"]["name"], "categories": c["categories"]}
+            {
+                "method": c["architecture"]["name"],
+                "categories": c["categories"],
+                "views": views or int(c["architecture"].get("views", 1)),
+                "threshold_views": int(c["architecture"].get("views", 1)),
+            }
             for c in bundle["classifiers"]
         ],
         "metrics": figures.pop("all"),

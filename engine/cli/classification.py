@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from engine.cli.common import report, split_file
@@ -40,10 +39,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
     checkpoint = Path(args.checkpoint)
     device = resolve_device(args.device)
     if checkpoint.suffix == SUFFIX:
-        if args.views:
-            print("xray-engine eval-classifier: --views is for a run's checkpoint", file=sys.stderr)
-            return 2
-        result = evaluate_bundle_judges(checkpoint, data, device)
+        result = evaluate_bundle_judges(checkpoint, data, device, views=args.views)
         default = checkpoint.with_name(f"{checkpoint.stem}_eval.json")
     else:
         result = evaluate_checkpoint(checkpoint, data, device, views=args.views)
@@ -109,7 +105,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         choices=(1, 2, 4, 8),
         help="average this many flips and quarter turns of each crop instead of the run's "
-        "model.views (ROC AUC is threshold-free; the stored threshold was placed with the run's)",
+        "model.views (a bundle: every judge's; ROC AUC is threshold-free, the stored thresholds "
+        "were placed with the recorded views)",
     )
     eval_cls.set_defaults(func=_cmd_eval_classifier)
 

@@ -243,6 +243,14 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     assert sum(g["n"] for g in result["per_visibility"].values()) == positives
     printed = capsys.readouterr().out
     assert "all" in printed and "per anomaly type:" in printed
+    assert [(c["views"], c["threshold_views"]) for c in result["classifiers"]] == [(1, 1)] * 2
+    # every judge asked with 8 views: the same objects, the thresholds still the recorded ones
+    turned = tmp_path / "turned.json"
+    assert main([*args, "--out", str(turned), "--device", "cpu", "--views", "8"]) == 0
+    averaged = json.loads(turned.read_text())
+    assert [(c["views"], c["threshold_views"]) for c in averaged["classifiers"]] == [(8, 1)] * 2
+    assert averaged["metrics"]["n"] == result["metrics"]["n"]
+    assert averaged["metrics"]["threshold"] == 0.5
     assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2
 
 
