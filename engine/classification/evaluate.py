@@ -123,17 +123,24 @@ def evaluate_bundle_judges(
 
 
 def anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | None) -> dict:
-    """Figures per anomaly type and per visibility band, where the annotations record them (the
-    simulator does): each group of anomalies against all benign objects."""
-    from engine.evaluation.anomaly import VISIBILITY_BANDS, by_group, visibility_band
+    """Figures per anomaly type, visibility band and cover band, where the annotations record
+    them (the simulator does): each group of anomalies against all benign objects."""
+    from engine.evaluation.anomaly import (
+        COVER_BANDS,
+        VISIBILITY_BANDS,
+        by_group,
+        cover_band,
+        visibility_band,
+    )
 
     if not attributes:
         return {}
     groups = {
         "per_anomaly_type": [a.get("anomaly_type") for a in attributes],
         "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
+        "per_cover": [cover_band(a.get("anomaly_cover")) for a in attributes],
     }
-    bands = [name for _, name in VISIBILITY_BANDS]
+    bands = [name for _, name in (*VISIBILITY_BANDS, *COVER_BANDS)]
     return {
         key: by_group(labels, scores, threshold, names, bands)
         for key, names in groups.items()

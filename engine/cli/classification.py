@@ -54,12 +54,12 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
             f"R {m['recall']:.3f}  F1 {m['f1']:.3f}  TP {100 * m['tp_rate']:5.1f} %  "
             f"FP {100 * m['fp_rate']:5.1f} %  AUC {auc}"
         )
-    for key in ("per_anomaly_type", "per_visibility"):
+    for key in ("per_anomaly_type", "per_visibility", "per_cover"):
         if key in result:
             print(key.replace("_", " ") + ":")
             for name, g in result[key].items():
                 auc = "–" if g["roc_auc"] is None else f"{g['roc_auc']:.3f}"
-                print(f"  {name:12s} n {g['n']:4d}  TP {100 * g['tp_rate']:5.1f} %  AUC {auc}")
+                print(f"  {name:14s} n {g['n']:4d}  TP {100 * g['tp_rate']:5.1f} %  AUC {auc}")
     print(out)
     return 0
 

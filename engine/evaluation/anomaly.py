@@ -40,10 +40,12 @@ from sklearn.metrics import (
 )
 
 __all__ = [
+    "COVER_BANDS",
     "VISIBILITY_BANDS",
     "AnomalyMetrics",
     "anomaly_metrics",
     "by_group",
+    "cover_band",
     "fpr_at_tpr",
     "threshold_for_benign",
     "threshold_for_fpr",
@@ -221,6 +223,19 @@ def visibility_band(visibility: float | None) -> str | None:
     if not math.isfinite(visibility):
         return None
     return next(name for upper, name in VISIBILITY_BANDS if visibility < upper)
+
+
+COVER_BANDS = ((0.1, "cover < 10 %"), (0.5, "cover 10–50 %"), (math.inf, "cover ≥ 50 %"))
+
+
+def cover_band(cover: float | None) -> str | None:
+    """The band of an anomaly's cover (the share of its pixels that other dense contents
+    overlap, as the simulator records it): clear, partly or mostly covered; None when unknown."""
+    if isinstance(cover, bool) or not isinstance(cover, int | float):
+        return None
+    if not math.isfinite(cover):
+        return None
+    return next(name for upper, name in COVER_BANDS if cover < upper)
 
 
 def tpr_at_fpr(labels: Any, scores: Any, fpr: float) -> float | None:

@@ -270,6 +270,7 @@ import cv2
 import numpy as np
 
 from engine.synth.clutter import as_cotton, random_clutter, rolled_clothes
+from engine.synth.materials import MATERIALS
 from engine.synth.objects import (
     ANOMALY_TYPES,
     CATEGORIES,
@@ -625,6 +626,8 @@ class ObjectTruth:
     anomaly_window: Canvas | None = field(default=None, repr=False)
     replaced_window: Canvas | None = field(default=None, repr=False)
     design: str | None = None
+    host_window: Canvas | None = field(default=None, repr=False)
+    anomaly_cover: float | None = None  # see `anomaly_cover`; None: not known (projection)
 
 
 @dataclass
@@ -633,6 +636,7 @@ class Bag:
     outline: np.ndarray  # bool H×W: where the bag's own shell, handles and frame lie
     objects: list[ObjectTruth] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # bag kind, angle, fan stretch: for the record
+    shell: list[Canvas] = field(default_factory=list, repr=False)  # the bag's own maps
 
 
 @dataclass(frozen=True)
@@ -1002,9 +1006,12 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         folds = [p for p in placed_shell if p.role in _WALL_CLOTH]
         placed_shell = [p for p in placed_shell if p.role not in _WALL_CLOTH]
     shell_window = canvas.draw(placed_shell)
+    own = [shell_window]  # the bag's own windows, which an anomaly's cover leaves out
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     if folds:
-        outline |= _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain)
+        drawn, soft = _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain)
+        outline |= drawn
+        own.append(soft)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
     if corner is not None:
         scratch = Canvas(cfg.height, cfg.width, pitch, fan)
@@ -1045,7 +1052,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         info["fan_shear"] = fan.shear
     if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
         info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
-    bag = Bag(canvas, outline=outline, info=info)
+    bag = Bag(canvas, outline=outline, info=info, shell=[w for w in own if w is not None])
     poses = poses or _host_poses(cfg, frame, models, rng)
     for model, (turn, position, _) in zip(models, poses, strict=True):
         placed = frame.place(model, position, turn)
@@ -1062,6 +1069,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
                 anomaly_window=drawn.anomaly_window,
                 replaced_window=drawn.replaced_window,
                 design=model.design,
+                host_window=drawn.host_window,
             )
         )
     if cfg.packed_fill[1] > 0:  # last: every other draw as without it
@@ -1318,14 +1326,16 @@ def _stretched_noise(
 _WALL_CLOTH = frozenset({"fringe", "side_wall", "side_seam"})
 
 
-def _draw_soft(canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0) -> np.ndarray:
+def _draw_soft(
+    canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0
+) -> tuple[np.ndarray, Canvas | None]:
     """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
     `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm and merge it; gives the full-size
-    mask of what they drew before the blur."""
+    mask of what they drew before the blur, and the window."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
-        return np.zeros((canvas.height, canvas.width), bool)
+        return np.zeros((canvas.height, canvas.width), bool), None
     window.add_parts(parts)
     drawn = canvas.full_mask(window, window.footprint())
     weave = None
@@ -1340,7 +1350,7 @@ def _draw_soft(canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0)
         if weave is not None:
             window.maps[material] *= weave
     canvas.merge(window)
-    return drawn
+    return drawn, window
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -1455,3 +1465,57 @@ def anomaly_visibility(bag: Bag, scanner: Scanner) -> None:
         sigma_ln = np.sqrt(variance / photons + cfg.electronic_noise**2) / t
         m = obj.anomaly_mask[region]
         obj.anomaly_visibility = float((delta[m] / sigma_ln[m]).mean())
+
+
+# `anomaly_cover`: what counts as a look-alike over an inserted item: at least this mass
+# thickness (g/cm²) of material of at least this Zeff (metal, glass, PVC, circuit board; about
+# 0.4 mm of aluminium, 0.13 mm of steel or 0.7 mm of PVC)
+COVER_ZEFF = 12.0
+COVER_G_CM2 = 0.1
+
+
+def anomaly_cover(bag: Bag) -> None:
+    """Fill each anomalous object's cover: the share of its anomaly's pixels over (or under)
+    which the bag's other contents (clutter, clothes, other objects; not the bag's own shell,
+    frame and wall cloth, not the host, not the anomaly) hold at least COVER_G_CM2 of material
+    of Zeff ≥ COVER_ZEFF. In one projection a cable over a laptop and wires inside it look
+    alike, so a judge can be measured apart on the anomalies nothing covers."""
+    canvas = bag.canvas
+    dense = {m: MATERIALS[m].density for m in canvas.maps if MATERIALS[m].zeff >= COVER_ZEFF}
+    for obj in bag.objects:
+        window = obj.anomaly_window
+        if not obj.anomalous or window is None or obj.anomaly_mask is None:
+            continue
+        region = canvas.region(window)
+        mask = obj.anomaly_mask[region]
+        if not mask.any():
+            obj.anomaly_cover = 0.0
+            continue
+        others = np.zeros(mask.shape, np.float64)
+        for m, density in dense.items():
+            others += density * canvas.maps[m][region]
+        for own in (window, obj.host_window, *bag.shell):
+            if own is None:
+                continue
+            at_own, at_anomaly = _overlap(canvas.region(own), region)
+            for m, density in dense.items():
+                if m in own.maps and at_own is not None:
+                    others[at_anomaly] -= density * own.maps[m][at_own]
+        obj.anomaly_cover = float((others[mask] >= COVER_G_CM2).mean())
+
+
+def _overlap(a: tuple[slice, slice], b: tuple[slice, slice]):
+    """Where two regions of one canvas meet, as slices into `a` and into `b`; (None, None) when
+    they do not."""
+    rows = slice(max(a[0].start, b[0].start), min(a[0].stop, b[0].stop))
+    cols = slice(max(a[1].start, b[1].start), min(a[1].stop, b[1].stop))
+    if rows.start >= rows.stop or cols.start >= cols.stop:
+        return None, None
+
+    def local(r: tuple[slice, slice]) -> tuple[slice, slice]:
+        return (
+            slice(rows.start - r[0].start, rows.stop - r[0].start),
+            slice(cols.start - r[1].start, cols.stop - r[1].start),
+        )
+
+    return local(a), local(b)

@@ -62,6 +62,7 @@ from engine.synth.bag import (
     Bag,
     BagConfig,
     ObjectTruth,
+    anomaly_cover,
     anomaly_visibility,
     compose_bag,
 )
@@ -237,6 +238,7 @@ def object_annotation(obj: ObjectTruth, image_id: int) -> dict:
             "anomaly_bbox": _bbox(anomaly) if anomaly is not None and anomaly.any() else None,
             "anomaly_segmentation": _rle(anomaly) if anomaly is not None else None,
             "anomaly_visibility": obj.anomaly_visibility,
+            "anomaly_cover": obj.anomaly_cover,
             "design": obj.design,
         },
     }
@@ -251,6 +253,7 @@ def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]
     style = config.colour.jittered(rng) if config.jitter_colour else config.colour
     bag = compose_bag(rng, config.bag)
     anomaly_visibility(bag, scanner)
+    anomaly_cover(bag)
     name = f"bag_{index:06d}"
     scan = scanner.scan(bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style)
     save_scan(scan, out / "images" / name, durable=False)  # made again from the seed

@@ -691,6 +691,7 @@ class Drawn:
     anomaly: np.ndarray | None = None  # bool H×W: the concealed item alone
     anomaly_window: Canvas | None = None  # its thickness maps, for its visibility
     replaced_window: Canvas | None = None  # what the design had there instead (not drawn)
+    host_window: Canvas | None = None  # the host's own thickness maps, for its anomaly's cover
 
 
 def draw(canvas: Canvas, model: ObjectModel) -> Drawn:
@@ -699,7 +700,7 @@ def draw(canvas: Canvas, model: ObjectModel) -> Drawn:
     host = canvas.draw(model.parts)
     if host is not None:
         instance |= canvas.full_mask(host, host.footprint())
-    drawn = Drawn(instance)
+    drawn = Drawn(instance, host_window=host)
     if model.anomaly:
         window = canvas.draw(model.anomaly)
         anomaly = np.zeros_like(instance)

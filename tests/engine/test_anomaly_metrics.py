@@ -13,6 +13,7 @@ from engine.evaluation.anomaly import (
     AnomalyMetrics,
     anomaly_metrics,
     by_group,
+    cover_band,
     fpr_at_tpr,
     threshold_for_benign,
     threshold_for_fpr,
@@ -297,3 +298,15 @@ def test_threshold_for_benign_uses_the_fp_budget_without_splitting_ties() -> Non
         assert (s >= np.nextafter(t, -np.inf)).mean() <= target  # not on any score
     with pytest.raises(ValueError, match="target_fpr"):
         threshold_for_benign(scores, 1.2)
+
+
+def test_cover_bands() -> None:
+    assert [cover_band(c) for c in (0.0, 0.099, 0.1, 0.49, 0.5, 1.0)] == [
+        "cover < 10 %",
+        "cover < 10 %",
+        "cover 10–50 %",
+        "cover 10–50 %",
+        "cover ≥ 50 %",
+        "cover ≥ 50 %",
+    ]
+    assert [cover_band(c) for c in (None, float("nan"), "all", False)] == [None] * 4

@@ -241,6 +241,7 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     positives = result["metrics"]["positives"]
     assert sum(g["n"] for g in result["per_anomaly_type"].values()) == positives
     assert sum(g["n"] for g in result["per_visibility"].values()) == positives
+    assert sum(g["n"] for g in result["per_cover"].values()) == positives
     printed = capsys.readouterr().out
     assert "all" in printed and "per anomaly type:" in printed
     assert [(c["views"], c["threshold_views"]) for c in result["classifiers"]] == [(1, 1)] * 2

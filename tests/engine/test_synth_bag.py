@@ -8,7 +8,7 @@ from itertools import product
 import numpy as np
 import pytest
 
-from engine.synth.bag import SIM_V2_4, BagConfig, anomaly_visibility, compose_bag
+from engine.synth.bag import SIM_V2_4, BagConfig, anomaly_cover, anomaly_visibility, compose_bag
 from engine.synth.clutter import COTTON_DENSITY
 from engine.synth.parts import ObjectModel
 from engine.synth.scanner import Scanner
@@ -59,6 +59,26 @@ def test_anomaly_masks_sit_in_their_host_and_their_visibility_is_measured(scanne
     for obj in bag.objects:
         assert obj.anomaly_visibility is not None and obj.anomaly_visibility >= 0
         assert (obj.anomaly_mask & obj.mask).sum() == obj.anomaly_mask.sum()
+
+
+def test_an_anomalys_cover_counts_other_contents_not_its_host_or_the_shell():
+    # nothing but the shell and one host (metal both): nothing covers the anomaly
+    cfg = replace(SMALL, min_objects=1, max_objects=1, anomaly_share=1.0, clutter=(0, 0))
+    cfg = replace(cfg, fill_by_volume=False)  # else a small bag still holds one clutter item
+    bags = [compose_bag(np.random.default_rng(s), replace(cfg, garments=(0, 0))) for s in range(3)]
+    anomalies = []
+    for bag in bags:
+        anomaly_cover(bag)
+        anomalies += [(bag, o) for o in bag.objects if o.anomaly_mask.any()]
+    assert anomalies and all(o.anomaly_cover == 0.0 for _, o in anomalies)
+    # half a millimetre of steel (0.39 g/cm²) laid over the left half of each anomaly's pixels
+    for bag, obj in anomalies:
+        steel = bag.canvas.maps.setdefault("steel", np.zeros(bag.outline.shape, np.float32))
+        cols = np.nonzero(obj.anomaly_mask)[1]
+        left = obj.anomaly_mask & (np.arange(steel.shape[1]) < np.median(cols))[None, :]
+        steel[left] += 0.05
+        anomaly_cover(bag)
+        assert obj.anomaly_cover == pytest.approx(left.sum() / obj.anomaly_mask.sum())
 
 
 @pytest.mark.parametrize("kind", ["metal_plate", "knife", "screws"])

@@ -48,10 +48,14 @@ def test_pycocotools_loads_it_with_six_categories(dataset):
             "anomaly_bbox",
             "anomaly_segmentation",
             "anomaly_visibility",
+            "anomaly_cover",
             "design",
         }
         if attrs["anomalous"]:
             assert attrs["anomaly_type"] and attrs["anomaly_visibility"] is not None
+            assert 0.0 <= attrs["anomaly_cover"] <= 1.0
+        else:
+            assert attrs["anomaly_cover"] is None
 
 
 def test_images_load_with_their_channels(dataset):
