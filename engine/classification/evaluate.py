@@ -123,8 +123,9 @@ def evaluate_bundle_judges(
 
 
 def anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | None) -> dict:
-    """Figures per anomaly type, visibility band and cover band, where the annotations record
-    them (the simulator does): each group of anomalies against all benign objects."""
+    """Figures per anomaly type, visibility band and cover band, and for every anomaly of 3 σ
+    and over together (`visible`), where the annotations record them (the simulator does): each
+    group of anomalies against all benign objects."""
     from engine.evaluation.anomaly import (
         COVER_BANDS,
         VISIBILITY_BANDS,
@@ -140,6 +141,12 @@ def anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | No
         "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
         "per_cover": [cover_band(a.get("anomaly_cover")) for a in attributes],
     }
+    # all the anomalies that show (3 σ and over) together: what a judge can be asked to find
+    shown = VISIBILITY_BANDS[0][0]
+    groups["visible"] = [
+        None if v is None or v == VISIBILITY_BANDS[0][1] else f"≥ {shown:g} σ"
+        for v in groups["per_visibility"]
+    ]
     bands = [name for _, name in (*VISIBILITY_BANDS, *COVER_BANDS)]
     return {
         key: by_group(labels, scores, threshold, names, bands)

@@ -242,6 +242,8 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     assert sum(g["n"] for g in result["per_anomaly_type"].values()) == positives
     assert sum(g["n"] for g in result["per_visibility"].values()) == positives
     assert sum(g["n"] for g in result["per_cover"].values()) == positives
+    shown = sum(g["n"] for band, g in result["per_visibility"].items() if band != "< 3 σ")
+    assert result.get("visible", {}).get("≥ 3 σ", {"n": 0})["n"] == shown
     printed = capsys.readouterr().out
     assert "all" in printed and "per anomaly type:" in printed
     assert [(c["views"], c["threshold_views"]) for c in result["classifiers"]] == [(1, 1)] * 2
