@@ -59,6 +59,7 @@ from engine.synth.bag import (
     SIM_V2_27,
     SIM_V2_28,
     SIM_V2_29,
+    SIM_V2_30,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -195,6 +196,9 @@ SIM_V2_28_CONFIG = _pinned(SIM_V2_28, SIM_STYLE_V2_25)
 # Simulator v2.29 (2026-12-04), the defaults before v2.30 (configs/synth/sim_v2_29.yaml says the
 # same): a trolley's wheels on the four corners of its outline.
 SIM_V2_29_CONFIG = _pinned(SIM_V2_29, SIM_STYLE_V2_25)
+# Simulator v2.30 (2026-12-04), the defaults before v2.31 (configs/synth/sim_v2_30.yaml says the
+# same): a soft bag's wall cloth twice as grainy as v2.28's.
+SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
