@@ -453,6 +453,7 @@ def build_judges(
     asked with its recorded test-time views or `views` (thresholds stay as calibrated)."""
     from engine.classification.models import build_from_architecture as build_classifier_arch
     from engine.classification.models import recorded_views
+    from engine.config import ConfigError
     from engine.runtime import prepare_for_inference
 
     where = bundle.get("path", "bundle")
@@ -462,13 +463,16 @@ def build_judges(
             model = build_classifier_arch(info["architecture"])
             model.load_state_dict(_float(state))
             models.append(model)
-    return [
-        Judge(
-            recorded_views(
+    judges = []
+    for info, model in zip(bundle["classifiers"], models, strict=True):
+        classes = None if info.get("categories") is None else frozenset(info["categories"])
+        try:
+            asked = recorded_views(
                 prepare_for_inference(model, device), info["architecture"], bundle["crops"], views
-            ),
-            None if info.get("categories") is None else frozenset(info["categories"]),
-            float(info["threshold"]),
-        )
-        for info, model in zip(bundle["classifiers"], models, strict=True)
-    ]
+            )
+        except ConfigError as e:  # e.g. `--views 8` for a patchcore judge
+            judged = "every class" if classes is None else ", ".join(sorted(classes))
+            asked_for = "its recorded views" if views is None else f"{views} views"
+            raise BundleError(f"{where}: the judge of {judged} cannot take {asked_for}: {e}") from e
+        judges.append(Judge(asked, classes, float(info["threshold"])))
+    return judges

@@ -36,8 +36,9 @@ def evaluate_checkpoint(
     checkpoint: str | Path, data: Path, device: torch.device, *, views: int | None = None
 ) -> dict:
     """A classifier checkpoint on a split at its stored threshold: the paper's figures, ROC AUC,
-    FP rate at 90 % TP and, where annotations record them, figures per anomaly type and
-    visibility band (the `eval-classifier` JSON). `views` overrides the test-time views the
+    FP rate at 90 % TP and, where annotations record them, figures per anomaly type, visibility
+    band and cover band and for the anomalies that show (`anomaly_groups`; the `eval-classifier`
+    JSON). `views` overrides the test-time views the
     run was validated with; the threshold stays the one placed with those."""
     from engine.classification.config import ClassifierConfig
     from engine.classification.data import make_dataset
@@ -136,17 +137,15 @@ def anomaly_groups(labels, scores, threshold: float, attributes: list[dict] | No
 
     if not attributes:
         return {}
+    bands = [visibility_band(a.get("anomaly_visibility")) for a in attributes]
+    faint, shown = VISIBILITY_BANDS[0][1], f"≥ {VISIBILITY_BANDS[0][0]:g} σ"
     groups = {
         "per_anomaly_type": [a.get("anomaly_type") for a in attributes],
-        "per_visibility": [visibility_band(a.get("anomaly_visibility")) for a in attributes],
+        "per_visibility": bands,
+        # all the anomalies that show (3 σ and over) together: what a judge can be asked to find
+        "visible": [None if b is None or b == faint else shown for b in bands],
         "per_cover": [cover_band(a.get("anomaly_cover")) for a in attributes],
     }
-    # all the anomalies that show (3 σ and over) together: what a judge can be asked to find
-    shown = VISIBILITY_BANDS[0][0]
-    groups["visible"] = [
-        None if v is None or v == VISIBILITY_BANDS[0][1] else f"≥ {shown:g} σ"
-        for v in groups["per_visibility"]
-    ]
     bands = [name for _, name in (*VISIBILITY_BANDS, *COVER_BANDS)]
     return {
         key: by_group(labels, scores, threshold, names, bands)

@@ -54,7 +54,7 @@ def _cmd_eval_classifier(args: argparse.Namespace) -> int:
             f"R {m['recall']:.3f}  F1 {m['f1']:.3f}  TP {100 * m['tp_rate']:5.1f} %  "
             f"FP {100 * m['fp_rate']:5.1f} %  AUC {auc}"
         )
-    for key in ("per_anomaly_type", "per_visibility", "visible", "per_cover"):
+    for key in ("per_anomaly_type", "per_visibility", "visible", "per_cover"):  # JSON's order
         if key in result:
             print(key.replace("_", " ") + ":")
             for name, g in result[key].items():

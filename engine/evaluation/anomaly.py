@@ -225,12 +225,12 @@ def visibility_band(visibility: float | None) -> str | None:
     return next(name for upper, name in VISIBILITY_BANDS if visibility < upper)
 
 
-COVER_BANDS = ((0.1, "cover < 10 %"), (0.5, "cover 10–50 %"), (math.inf, "cover ≥ 50 %"))
+COVER_BANDS = ((0.25, "< 25 %"), (0.5, "25–50 %"), (0.75, "50–75 %"), (math.inf, "≥ 75 %"))
 
 
 def cover_band(cover: float | None) -> str | None:
     """The band of an anomaly's cover (the share of its pixels that other dense contents
-    overlap, as the simulator records it): clear, partly or mostly covered; None when unknown."""
+    overlap, as the simulator records it), in quarters; None when unknown."""
     if isinstance(cover, bool) or not isinstance(cover, int | float):
         return None
     if not math.isfinite(cover):

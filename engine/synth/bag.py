@@ -268,7 +268,7 @@ counted at 640 px wide (the benchmark's rule before v2.8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
 import cv2
@@ -634,8 +634,9 @@ class ObjectTruth:
     anomaly_window: Canvas | None = field(default=None, repr=False)
     replaced_window: Canvas | None = field(default=None, repr=False)
     design: str | None = None
-    host_window: Canvas | None = field(default=None, repr=False)
-    anomaly_cover: float | None = None  # see `anomaly_cover`; None: not known (projection)
+    # `anomaly_cover`, filled by `compose_bag`; None: benign, an anomaly of no pixels, or one
+    # projected into a real scan, whose contents are unknown
+    anomaly_cover: float | None = None
 
 
 @dataclass
@@ -644,7 +645,6 @@ class Bag:
     outline: np.ndarray  # bool H×W: where the bag's own shell, handles and frame lie
     objects: list[ObjectTruth] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # bag kind, angle, fan stretch: for the record
-    shell: list[Canvas] = field(default_factory=list, repr=False)  # the bag's own maps
 
 
 @dataclass(frozen=True)
@@ -1060,8 +1060,9 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         info["fan_shear"] = fan.shear
     if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
         info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
-    bag = Bag(canvas, outline=outline, info=info, shell=[w for w in own if w is not None])
+    bag = Bag(canvas, outline=outline, info=info)
     poses = poses or _host_poses(cfg, frame, models, rng)
+    hosts = []  # each object's own window, which its anomaly's cover leaves out
     for model, (turn, position, _) in zip(models, poses, strict=True):
         placed = frame.place(model, position, turn)
         drawn = draw(canvas, placed)
@@ -1077,13 +1078,18 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
                 anomaly_window=drawn.anomaly_window,
                 replaced_window=drawn.replaced_window,
                 design=model.design,
-                host_window=drawn.host_window,
             )
         )
+        hosts.append(drawn.host_window)
     if cfg.packed_fill[1] > 0:  # last: every other draw as without it
         held = inside if inside is not None else outline  # a box shell: its whole footprint
         material, solid = _draw_packed_fill(canvas, frame, rng, held, cfg.packed_fill)
         bag.info["packed_fill"] = {"material": material, "solid_cm": round(solid, 4)}
+    for obj, host in zip(bag.objects, hosts, strict=True):  # all drawn: what lies over each
+        if obj.anomalous and obj.anomaly_window is not None and obj.anomaly_mask is not None:
+            obj.anomaly_cover = anomaly_cover(
+                canvas, obj.anomaly_window, obj.anomaly_mask, [host, *own]
+            )
     return bag
 
 
@@ -1482,34 +1488,33 @@ COVER_ZEFF = 12.0
 COVER_G_CM2 = 0.1
 
 
-def anomaly_cover(bag: Bag) -> None:
-    """Fill each anomalous object's cover: the share of its anomaly's pixels over (or under)
-    which the bag's other contents (clutter, clothes, other objects; not the bag's own shell,
-    frame and wall cloth, not the host, not the anomaly) hold at least COVER_G_CM2 of material
-    of Zeff ≥ COVER_ZEFF. In one projection a cable over a laptop and wires inside it look
-    alike, so a judge can be measured apart on the anomalies nothing covers."""
-    canvas = bag.canvas
+def anomaly_cover(
+    canvas: Canvas, window: Canvas, mask: np.ndarray, own: Iterable[Canvas | None]
+) -> float | None:
+    """The share of an anomaly's pixels (`mask`, full size; its drawn `window`) over or under
+    which the rest of `canvas` holds at least COVER_G_CM2 of material of Zeff ≥ COVER_ZEFF,
+    leaving out the anomaly's window and the `own` windows (its host's; the bag's shell and
+    wall cloth): the clutter, clothes and other objects over it. None for an anomaly of no
+    pixels. In one projection a cable over a laptop and wires inside it look alike, so a judge
+    can be measured apart on the anomalies nothing covers."""
+    region = canvas.region(window)
+    inside = mask[region]
+    if not inside.any():
+        return None
     dense = {m: MATERIALS[m].density for m in canvas.maps if MATERIALS[m].zeff >= COVER_ZEFF}
-    for obj in bag.objects:
-        window = obj.anomaly_window
-        if not obj.anomalous or window is None or obj.anomaly_mask is None:
+    others = np.zeros(inside.shape, np.float64)
+    for m, density in dense.items():
+        others += density * canvas.maps[m][region]
+    for left_out in (window, *own):
+        if left_out is None:
             continue
-        region = canvas.region(window)
-        mask = obj.anomaly_mask[region]
-        if not mask.any():
-            obj.anomaly_cover = 0.0
+        at_own, at_anomaly = _overlap(canvas.region(left_out), region)
+        if at_own is None:
             continue
-        others = np.zeros(mask.shape, np.float64)
         for m, density in dense.items():
-            others += density * canvas.maps[m][region]
-        for own in (window, obj.host_window, *bag.shell):
-            if own is None:
-                continue
-            at_own, at_anomaly = _overlap(canvas.region(own), region)
-            for m, density in dense.items():
-                if m in own.maps and at_own is not None:
-                    others[at_anomaly] -= density * own.maps[m][at_own]
-        obj.anomaly_cover = float((others[mask] >= COVER_G_CM2).mean())
+            if m in left_out.maps:
+                others[at_anomaly] -= density * left_out.maps[m][at_own]
+    return float((others[inside] >= COVER_G_CM2).mean())
 
 
 def _overlap(a: tuple[slice, slice], b: tuple[slice, slice]):

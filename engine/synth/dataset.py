@@ -63,7 +63,6 @@ from engine.synth.bag import (
     Bag,
     BagConfig,
     ObjectTruth,
-    anomaly_cover,
     anomaly_visibility,
     compose_bag,
 )
@@ -257,7 +256,6 @@ def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]
     style = config.colour.jittered(rng) if config.jitter_colour else config.colour
     bag = compose_bag(rng, config.bag)
     anomaly_visibility(bag, scanner)
-    anomaly_cover(bag)
     name = f"bag_{index:06d}"
     scan = scanner.scan(bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style)
     save_scan(scan, out / "images" / name, durable=False)  # made again from the seed

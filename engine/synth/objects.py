@@ -685,7 +685,8 @@ def _radius_of(part: Part) -> float:
 # ----- drawing --------------------------------------------------------------------------------
 @dataclass
 class Drawn:
-    """Where a drawn object landed: full-size masks, and the anomaly's own window."""
+    """Where a drawn object landed: full-size masks, and the host's and the anomaly's own
+    windows."""
 
     instance: np.ndarray  # bool H×W: any of the object's material, anomaly included
     anomaly: np.ndarray | None = None  # bool H×W: the concealed item alone

@@ -301,12 +301,13 @@ def test_threshold_for_benign_uses_the_fp_budget_without_splitting_ties() -> Non
 
 
 def test_cover_bands() -> None:
-    assert [cover_band(c) for c in (0.0, 0.099, 0.1, 0.49, 0.5, 1.0)] == [
-        "cover < 10 %",
-        "cover < 10 %",
-        "cover 10–50 %",
-        "cover 10–50 %",
-        "cover ≥ 50 %",
-        "cover ≥ 50 %",
+    assert [cover_band(c) for c in (0.0, 0.249, 0.25, 0.5, 0.74, 0.75, 1.0)] == [
+        "< 25 %",
+        "< 25 %",
+        "25–50 %",
+        "50–75 %",
+        "50–75 %",
+        "≥ 75 %",
+        "≥ 75 %",
     ]
     assert [cover_band(c) for c in (None, float("nan"), "all", False)] == [None] * 4

@@ -12,12 +12,14 @@ import torch
 from engine.bundle import (
     BundleError,
     Judge,
+    build_judges,
     calibrate_bundle,
     judge_objects,
     load_bundle,
     make_bundle,
     route,
 )
+from engine.classification.models import ViewMean
 from engine.cli import main
 from engine.data.split import is_anomalous
 from engine.pipeline import Screener
@@ -246,12 +248,17 @@ def test_eval_classifier_scores_a_bundle_per_class(per_class, tiny_coco, tmp_pat
     assert result.get("visible", {}).get("≥ 3 σ", {"n": 0})["n"] == shown
     printed = capsys.readouterr().out
     assert "all" in printed and "per anomaly type:" in printed
+    assert "visible:" in printed and "per cover:" in printed
     assert [(c["views"], c["threshold_views"]) for c in result["classifiers"]] == [(1, 1)] * 2
     # every judge asked with 8 views: the same objects, the thresholds still the recorded ones
     turned = tmp_path / "turned.json"
     assert main([*args, "--out", str(turned), "--device", "cpu", "--views", "8"]) == 0
     averaged = json.loads(turned.read_text())
     assert [(c["views"], c["threshold_views"]) for c in averaged["classifiers"]] == [(8, 1)] * 2
+    asked = build_judges(load_bundle(bundle), torch.device("cpu"), 8)
+    assert [(type(j.model), j.model.views) for j in asked] == [(ViewMean, 8)] * 2
+    with pytest.raises(BundleError, match="cannot take 3 views"):
+        build_judges(load_bundle(bundle), torch.device("cpu"), 3)
     assert averaged["metrics"]["n"] == result["metrics"]["n"]
     assert averaged["metrics"]["threshold"] == 0.5
     assert main(["eval-classifier", "--checkpoint", str(tmp_path / "none.xsb"), "--data", "x"]) == 2

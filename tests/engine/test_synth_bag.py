@@ -8,10 +8,18 @@ from itertools import product
 import numpy as np
 import pytest
 
-from engine.synth.bag import SIM_V2_4, BagConfig, anomaly_cover, anomaly_visibility, compose_bag
+from engine.synth.bag import (
+    SIM_V2_4,
+    BagConfig,
+    _overlap,
+    anomaly_cover,
+    anomaly_visibility,
+    compose_bag,
+)
 from engine.synth.clutter import COTTON_DENSITY
-from engine.synth.parts import ObjectModel
+from engine.synth.parts import ObjectModel, box
 from engine.synth.scanner import Scanner
+from engine.synth.shapes import Canvas
 
 SMALL = BagConfig(width=160, height=120, pitch_cm=0.4, min_objects=2, max_objects=3)
 SIM_V2_4_BAG = replace(BagConfig(), **SIM_V2_4)  # an upright fan, its source in the middle
@@ -61,24 +69,46 @@ def test_anomaly_masks_sit_in_their_host_and_their_visibility_is_measured(scanne
         assert (obj.anomaly_mask & obj.mask).sum() == obj.anomaly_mask.sum()
 
 
-def test_an_anomalys_cover_counts_other_contents_not_its_host_or_the_shell():
-    # nothing but the shell and one host (metal both): nothing covers the anomaly
+def test_an_anomalys_cover_counts_other_contents_not_its_host_or_the_bag():
+    # nothing in the bag but one host (metal) and the shell and its wall cloth (metal, PVC)
     cfg = replace(SMALL, min_objects=1, max_objects=1, anomaly_share=1.0, clutter=(0, 0))
-    cfg = replace(cfg, fill_by_volume=False)  # else a small bag still holds one clutter item
-    bags = [compose_bag(np.random.default_rng(s), replace(cfg, garments=(0, 0))) for s in range(3)]
-    anomalies = []
-    for bag in bags:
-        anomaly_cover(bag)
-        anomalies += [(bag, o) for o in bag.objects if o.anomaly_mask.any()]
-    assert anomalies and all(o.anomaly_cover == 0.0 for _, o in anomalies)
-    # half a millimetre of steel (0.39 g/cm²) laid over the left half of each anomaly's pixels
-    for bag, obj in anomalies:
-        steel = bag.canvas.maps.setdefault("steel", np.zeros(bag.outline.shape, np.float32))
-        cols = np.nonzero(obj.anomaly_mask)[1]
-        left = obj.anomaly_mask & (np.arange(steel.shape[1]) < np.median(cols))[None, :]
-        steel[left] += 0.05
-        anomaly_cover(bag)
-        assert obj.anomaly_cover == pytest.approx(left.sum() / obj.anomaly_mask.sum())
+    cfg = replace(cfg, garments=(0, 0), fill_by_volume=False)  # else one clutter item stays
+    objects = [o for s in range(4) for o in compose_bag(np.random.default_rng(s), cfg).objects]
+    assert objects and all(o.anomaly_cover in (0.0, None) for o in objects)
+    assert any(o.anomaly_cover == 0.0 for o in objects)
+    # a packed bag: covered in part, by clutter, clothes' metal bits and other objects
+    packed = [o for s in range(4) for o in compose_bag(np.random.default_rng(s), SMALL).objects]
+    covers = [o.anomaly_cover for o in packed if o.anomalous and o.anomaly_cover is not None]
+    assert covers and all(0.0 <= c <= 1.0 for c in covers) and max(covers) > 0.0
+    assert all(o.anomaly_cover is None for o in packed if not o.anomalous)
+
+
+def test_anomaly_cover_leaves_out_the_windows_it_is_given():
+    canvas = Canvas(40, 40, 0.5)
+    host = canvas.draw([box("host", "aluminium", (10, 10, 0), (12, 12, 1.0))])
+    item = canvas.draw([box("anomaly", "copper", (10, 10, 0), (4, 4, 0.2))])
+    mask = canvas.full_mask(item, item.footprint())
+    wall = canvas.draw([box("shell", "pvc", (10, 10, 2), (19, 19, 0.2))])  # 0.28 g/cm²
+    assert anomaly_cover(canvas, item, mask, [host, wall]) == 0.0
+    assert anomaly_cover(canvas, item, mask, [host]) == 1.0  # the PVC sheet counts now
+    assert anomaly_cover(canvas, item, mask, [wall]) == 1.0  # and the host's aluminium
+    # a steel strip over the item's left half (x < 10 cm): half its pixels covered
+    canvas.draw([box("clutter", "steel", (7, 10, 3), (6, 19, 0.05))])
+    cols = np.nonzero(mask)[1]
+    left = mask & (np.arange(40)[None, :] < 20)
+    assert cols.min() < 20 <= cols.max()
+    assert anomaly_cover(canvas, item, mask, [host, wall]) == pytest.approx(left.sum() / mask.sum())
+    assert anomaly_cover(canvas, item, np.zeros_like(mask), [host, wall]) is None
+
+
+def test_overlap_gives_where_two_regions_meet_in_each():
+    a = (slice(2, 10), slice(5, 9))
+    at_a, at_b = _overlap(a, (slice(8, 20), slice(0, 6)))
+    assert at_a == (slice(6, 8), slice(0, 1)) and at_b == (slice(0, 2), slice(5, 6))
+    assert _overlap(a, (slice(10, 12), slice(5, 9))) == (None, None)  # touching, not meeting
+    assert _overlap(a, (slice(0, 2), slice(0, 40))) == (None, None)
+    inner = (slice(3, 5), slice(6, 7))
+    assert _overlap(a, inner) == ((slice(1, 3), slice(1, 2)), (slice(0, 2), slice(0, 1)))
 
 
 @pytest.mark.parametrize("kind", ["metal_plate", "knife", "screws"])
