@@ -144,7 +144,8 @@ def test_judges_only_trains_the_named_classes_on_the_given_synth_config(tmp_path
     assert all(j["train"]["steps"] == 2 and j["test"]["n"] > 0 for j in summary["judges"].values())
     assert summary["bundle"]["path"] is None and not (out / "runs" / "detector").exists()
     assert "objects in memory" in (out / "logs" / "train_judge_laptop.log").read_text()
-    assert "## Judges" in (out / "summary.md").read_text()
+    assert "## Judges" in (report := (out / "summary.md").read_text())
+    assert "test AUC, items ≥ 3 σ" in report
 
 
 def test_judges_only_names_a_class_the_data_lacks(tmp_path):
