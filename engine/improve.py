@@ -264,6 +264,7 @@ def finetune_judge(
         ClassifierSolverConfig,
         CropConfig,
     )
+    from engine.classification.models import views_of
     from engine.classification.train import train_classifier
 
     config = ClassifierConfig(
@@ -278,7 +279,7 @@ def finetune_judge(
             name=arch["name"],
             input_size=arch.get("input_size"),
             init_from=str(bundle_path),
-            views=int(arch.get("views", 1)),
+            views=views_of(arch),
         ),
         solver=ClassifierSolverConfig(
             batch_size=16, lr=1e-4, epochs=settings.max_epochs, max_minutes=minutes, warmup_iters=10

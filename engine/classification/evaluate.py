@@ -11,7 +11,12 @@ import numpy as np
 import torch
 
 from engine.checkpoint import load_checkpoint
-from engine.classification.models import KIND, build_from_architecture, recorded_views
+from engine.classification.models import (
+    KIND,
+    build_from_architecture,
+    recorded_views,
+    views_of,
+)
 from engine.classification.predict import predict_scores
 from engine.runtime import prepare_for_inference, resolve_device
 
@@ -38,8 +43,8 @@ def evaluate_checkpoint(
     """A classifier checkpoint on a split at its stored threshold: the paper's figures, ROC AUC,
     FP rate at 90 % TP and, where annotations record them, figures per anomaly type, visibility
     band and cover band and for the anomalies that show (`anomaly_groups`; the `eval-classifier`
-    JSON). `views` overrides the test-time views the
-    run was validated with; the threshold stays the one placed with those."""
+    JSON). `views` overrides the test-time views the run was validated with; the threshold
+    stays the one placed with those."""
     from engine.classification.config import ClassifierConfig
     from engine.classification.data import make_dataset
     from engine.config import from_dict
@@ -47,7 +52,7 @@ def evaluate_checkpoint(
     from engine.runtime import amp_dtype
 
     model, state = load_classifier(checkpoint, device, views=views)
-    trained_views = int(state["architecture"].get("views", 1))
+    trained_views = views_of(state["architecture"])
     config = from_dict(ClassifierConfig, state["config"])
     dataset = make_dataset(data, config, int(state["crops"]["size"]), train=False)
     labels, scores = predict_scores(  # one pass: workers read the crops, none held in memory
@@ -66,7 +71,7 @@ def evaluate_checkpoint(
         "run": checkpoint.parent.name,
         "method": state["architecture"]["name"],
         "input": "scan" if state["crops"].get("whole_image") else state["crops"]["mode"],
-        "views": views or trained_views,
+        "views": views_of(state["architecture"], views),
         "threshold_views": trained_views,  # the views the stored threshold was placed with
         "masks": bool(state["crops"].get("masks")),
         "align": bool(state["crops"].get("align")),
@@ -111,8 +116,8 @@ def evaluate_bundle_judges(
             {
                 "method": c["architecture"]["name"],
                 "categories": c["categories"],
-                "views": views or int(c["architecture"].get("views", 1)),
-                "threshold_views": int(c["architecture"].get("views", 1)),
+                "views": views_of(c["architecture"], views),
+                "threshold_views": views_of(c["architecture"]),
             }
             for c in bundle["classifiers"]
         ],

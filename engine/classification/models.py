@@ -86,13 +86,19 @@ class ViewMean(nn.Module):
         return total / self.views
 
 
+def views_of(architecture: dict, views: int | None = None) -> int:
+    """The test-time views a judge is asked with: `views`, else those its `architecture`
+    records (1 when it records none)."""
+    return views or int(architecture.get("views", 1))
+
+
 def recorded_views(
     model: nn.Module, architecture: dict, crops: dict, views: int | None = None
 ) -> nn.Module:
     """`model` asked with the test-time views its checkpoint's `architecture` records (or
     `views`), checked against its kind and its `crops` (aligned ones turn by halves)."""
     align = bool(crops.get("align"))
-    views = views or int(architecture.get("views", 1))
+    views = views_of(architecture, views)
     check_views(views, name=architecture["name"], align=align)
     return with_views(model, views, align=align)
 

@@ -215,14 +215,18 @@ def by_group(
 VISIBILITY_BANDS = ((3.0, "< 3 σ"), (10.0, "3–10 σ"), (math.inf, "≥ 10 σ"))
 
 
+def _band(value: float | None, bands: tuple[tuple[float, str], ...]) -> str | None:
+    """The name of the first of `bands` ((upper bound, name), rising) that `value` lies under;
+    None when `value` is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return next(name for upper, name in bands if value < upper)
+
+
 def visibility_band(visibility: float | None) -> str | None:
     """The band of an anomaly's visibility (mean |Δ ln T_high| over its mask in noise σ, as the
     simulator records it): faint, clear or plain; None when unknown."""
-    if isinstance(visibility, bool) or not isinstance(visibility, int | float):
-        return None
-    if not math.isfinite(visibility):
-        return None
-    return next(name for upper, name in VISIBILITY_BANDS if visibility < upper)
+    return _band(visibility, VISIBILITY_BANDS)
 
 
 COVER_BANDS = ((0.25, "< 25 %"), (0.5, "25–50 %"), (0.75, "50–75 %"), (math.inf, "≥ 75 %"))
@@ -231,11 +235,7 @@ COVER_BANDS = ((0.25, "< 25 %"), (0.5, "25–50 %"), (0.75, "50–75 %"), (math.
 def cover_band(cover: float | None) -> str | None:
     """The band of an anomaly's cover (the share of its pixels that other dense contents
     overlap, as the simulator records it), in quarters; None when unknown."""
-    if isinstance(cover, bool) or not isinstance(cover, int | float):
-        return None
-    if not math.isfinite(cover):
-        return None
-    return next(name for upper, name in COVER_BANDS if cover < upper)
+    return _band(cover, COVER_BANDS)
 
 
 def tpr_at_fpr(labels: Any, scores: Any, fpr: float) -> float | None:
