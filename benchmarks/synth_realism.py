@@ -11,14 +11,16 @@ its bag) with a key file beside it; with `--json` every figure, for before/after
 With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
 of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
 numbered pairs "A | B" of the same bag from both datasets, the sides drawn at random, each the
-same quarter of the bag in both (the whole bag with `--pairs-whole`; bags the two draw the same
-are left out), and a key beside it. Give the sheet alone to a reader who has seen neither the
-key nor the change and ask, pair by pair, which side looks more like the real scans and why;
-readers tell a change far better this way than on a blind sheet (README, "Simulator realism").
+same quarter of the bag in both (the whole bag with `--pairs-whole`; with `--pairs-changed` the
+quarter where the two differ most, for a change to a small part such as the wheels; bags the
+two draw the same are left out), and a key beside it. Give the sheet alone to a reader who has
+seen neither the key nor the change and ask, pair by pair, which side looks more like the real
+scans and why; readers tell a change far better this way than on a blind sheet (README,
+"Simulator realism").
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
 [--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]
-[--pairs-with DIR [--pairs 6] [--pairs-whole]]`.
+[--pairs-with DIR [--pairs 6] [--pairs-whole | --pairs-changed]]`.
 """
 
 from __future__ import annotations
@@ -210,14 +212,21 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
 
 
 def paired_sheet(
-    real: Sequence[Path], first: Path, second: Path, n: int, seed: int, whole: bool = False
+    real: Sequence[Path],
+    first: Path,
+    second: Path,
+    n: int,
+    seed: int,
+    whole: bool = False,
+    changed: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
     """A sheet for judging a change: `PAIRS_REAL` real tiles, then `n` pairs "A | B" of the same
     bags from the datasets `first` and `second`, sides at random, two pairs a row; and its key.
 
     The bags are drawn among those the two draw differently (all, when none differ). Each pair
-    shows one random quarter of the image, the same in both (with `whole`, the bag);
-    the real tiles are random quarters of their bags, so no side is told by its framing.
+    shows one random quarter of the image, the same in both (with `whole`, the bag; with
+    `changed`, the quarter where they differ in the most pixels); the real tiles are random
+    quarters of their bags, so no side is told by its framing.
     """
     rng = np.random.default_rng(seed)
     names = sorted(
@@ -246,6 +255,8 @@ def paired_sheet(
     tiles = [cut(crop_to_bag(load_rgb(path)), tuple(rng.integers(0, 2, 2))) for path in picked]
     tiles += [np.full_like(tiles[0], 255)] * (PAIRS_REAL - len(tiles))
     how = "whole bags" if whole else "one quarter of each bag, the same on both sides"
+    if changed and not whole:
+        how = "the quarter of each bag where the two differ most"
     key = [
         f"# {len(picked)} real tiles on top, then {len(chosen)} pairs A | B, two a row: {how}; "
         f"seed {seed}",
@@ -254,8 +265,10 @@ def paired_sheet(
     ]
     for k, name in enumerate(chosen, start=1):
         quarter = tuple(rng.integers(0, 2, 2))
-        pair = [cut(load_rgb(first / "images" / name), quarter)]
-        pair.append(cut(load_rgb(second / "images" / name), quarter))
+        images = load_rgb(first / "images" / name), load_rgb(second / "images" / name)
+        if changed:
+            quarter = most_changed_quarter(*images)
+        pair = [cut(images[0], quarter), cut(images[1], quarter)]
         sides = ["first", "second"]
         if rng.random() < 0.5:
             pair.reverse()
@@ -263,6 +276,22 @@ def paired_sheet(
         tiles += [_label(pair[0], f"{k}A"), _label(pair[1], f"{k}B")]
         key.append(f"{k:<5} {sides[0]:<7} {sides[1]:<7} {name}")
     return grid_sheet(tiles, PAIRS_REAL), key
+
+
+def most_changed_quarter(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """The quarter (row, column) of two same-sized images where the most pixels differ by more
+    than 10 levels in some channel: where a change to a small part shows."""
+    if a.shape != b.shape:
+        raise ValueError(f"the two versions of a bag differ in size: {a.shape} and {b.shape}")
+    h, w = a.shape[:2]
+    differ = (np.abs(a.astype(np.int16) - b.astype(np.int16)) > 10).any(axis=-1)
+    counts = [
+        int(differ[qy * h // 2 : (qy + 1) * h // 2, qx * w // 2 : (qx + 1) * w // 2].sum())
+        for qy in (0, 1)
+        for qx in (0, 1)
+    ]
+    best = int(np.argmax(counts))
+    return best // 2, best % 2
 
 
 def pick(n: int, k: int) -> list[int]:
@@ -445,7 +474,13 @@ def _report(
         seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
         try:
             sheet, key = paired_sheet(
-                real_paths, data, args.pairs_with, args.pairs, seed, args.pairs_whole
+                real_paths,
+                data,
+                args.pairs_with,
+                args.pairs,
+                seed,
+                args.pairs_whole,
+                args.pairs_changed,
             )
         except (OSError, ValueError) as exc:
             print(f"error: cannot make the paired sheet: {exc}", file=sys.stderr)
@@ -494,6 +529,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=6, help="pairs on the paired sheet")
     parser.add_argument(
         "--pairs-whole", action="store_true", help="whole bags on the paired sheet, not quarters"
+    )
+    parser.add_argument(
+        "--pairs-changed",
+        action="store_true",
+        help="on the paired sheet, the quarter of each bag where the two differ most",
     )
     args = parser.parse_args(argv)
     if args.n < 1:

@@ -229,13 +229,22 @@ evaluation list):
   shallower grain in 15 of 16 pairs (one the same), all slightly: "a blotchy, sponge-like
   pattern" against streaks that follow the wall. 0.2 took the edge density below the real
   scans' (ratio 0.89 on seed 0).
+- Swivelled spinners (v2.32, `swivel_wheels`): the four spinners on a trolley's bottom end all
+  stood alike, axles across the belt, each a steel pin out to a bare axle, which a blind reader
+  saw as "the same T-shaped wheel stubs". A spinner stops turned however it last rolled, so
+  each now stands at an angle of its own about its swivel (x): its axle across the belt (tyres
+  edge-on), along the beam (wheels seen round) or between. As built: polyurethane tyres, in
+  half the casters a steel ball bearing in each wheel's hub, the swivel on a ring of 8-12
+  steel balls in the turret, the steel pin kept inside the turret and a nylon stem out to a
+  bolted axle. The real scans show such rings of dots, round tyres and capped axles; two
+  readers preferred it in 8 of 8 pairs each.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
-sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml (today's defaults).
+sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -259,7 +268,7 @@ name these). Objects of interest (0-4 a bag) are drawn as built, often large fla
 boxes, which real benign bags seldom hold. A blind reader still tells simulated bags from
 real ones: 24 of 24 tiles on a shuffled sheet of v2.30 (2026-12-04), by the speckled rim with
 thin outlines off it, the flat, even blue rails and clip-art shapes, and the wheels' T-shaped
-stubs; strands across the wall cloth, forked spinners and round handle tubes were each liked
+stubs (v2.32 turned the spinners as they swivel); strands across the wall cloth, forked spinners and round handle tubes were each liked
 less than v2.30's own by a reader side by side (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both
@@ -412,6 +421,10 @@ class BagConfig:
     wheels_at_end: bool = True  # a rounded trolley's wheels stand on its bottom end, as on a
     # case lying on its back: a pair at one end of its image, sticking out of it (sixray_benign).
     # False: one on each corner of the outline (v2.0-v2.29)
+    swivel_wheels: bool = True  # with `wheels_at_end`, each spinner stands turned as it swivelled
+    # (its tyres edge-on, seen round or between), with steel bearings in its hub and turret
+    # (`shell._swivelled`); False: all turned alike, a steel pin out to a bare axle, which a
+    # blind reader saw as T-shaped stubs (v2.30-v2.31)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -502,9 +515,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.31 that have changed since (configs/synth/sim_v2_31.yaml
+# holds the same): v2.32 (2026-12-05) turned a trolley's spinners as they swivel.
+SIM_V2_31 = {"swivel_wheels": False}
 # The bag settings of simulator v2.30 that have changed since (configs/synth/sim_v2_30.yaml
 # holds the same): v2.31 (2026-12-04) made the soft wall cloth's grain shallower.
-SIM_V2_30 = {"soft_grain": 0.4}
+SIM_V2_30 = {**SIM_V2_31, "soft_grain": 0.4}
 # The bag settings of simulator v2.29 that have changed since (configs/synth/sim_v2_29.yaml
 # holds the same): v2.30 (2026-12-04) stood a trolley's wheels on its bottom end.
 SIM_V2_29 = {**SIM_V2_30, "wheels_at_end": False, "fill": (0.99, 1.05)}
@@ -1003,6 +1019,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         coated_folds=cfg.coated_folds,
         corner_points=cfg.corner_points,
         wheels_at_end=cfg.wheels_at_end,
+        swivel_wheels=cfg.swivel_wheels,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -60,6 +60,7 @@ from engine.synth.bag import (
     SIM_V2_28,
     SIM_V2_29,
     SIM_V2_30,
+    SIM_V2_31,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -198,6 +199,9 @@ SIM_V2_29_CONFIG = _pinned(SIM_V2_29, SIM_STYLE_V2_25)
 # Simulator v2.30 (2026-12-04), the defaults before v2.31 (configs/synth/sim_v2_30.yaml says the
 # same): a soft bag's wall cloth twice as grainy as v2.28's.
 SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
+# Simulator v2.31 (2026-12-04), the defaults before v2.32 (configs/synth/sim_v2_31.yaml says the
+# same): a trolley's spinners all turned alike, a steel pin out to a bare axle.
+SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -51,6 +51,7 @@ MATERIALS: dict[str, Material] = {
         _m("nylon", 1.14, 6.1, ("C12H22N2O2", 1)),
         _m("pvc", 1.39, 13.9, ("C2H3Cl", 1)),
         _m("paper", 0.80, 8.8, ("C6H10O5", 85), ("CaCO3", 12), ("H2O", 3)),
+        _m("polyurethane", 1.20, 6.6, ("C27H36N2O10", 1), note="an elastomer: castor tyres"),
         _m("rubber", 1.15, 10.3, ("C5H8", 60), ("C", 25), ("CaCO3", 10), ("ZnO", 3), ("S", 2)),
         _m("water", 1.00, 7.4, ("H2O", 1)),
         _m("ethanol", 0.79, 6.4, ("C2H6O", 1)),

@@ -23,6 +23,14 @@ def own_rng(key: np.ndarray, person: bytes = b"") -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest.digest(), "little"))
 
 
+def side_rng(rng: np.random.Generator, person: bytes) -> np.random.Generator:
+    """A generator seeded by `rng`'s present state, which it leaves as it was: a feature drawn
+    from it leaves the bag's own random numbers as they were, yet differs from bag to bag
+    (`own_rng` of a shape repeats for two bags of the same shape)."""
+    key = np.frombuffer(repr(rng.bit_generator.state).encode(), np.uint8)
+    return own_rng(key, person)
+
+
 @dataclass
 class ObjectModel:
     """An item of named parts; `anomaly` holds a concealed item's parts when there is one."""

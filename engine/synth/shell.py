@@ -14,8 +14,19 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.synth.parts import box, disc, outline_sheet, own_rng, path, ring, rod, sheet, shell
-from engine.synth.shapes import Cylinder, Part, rotation
+from engine.synth.parts import (
+    box,
+    disc,
+    outline_sheet,
+    own_rng,
+    path,
+    ring,
+    rod,
+    sheet,
+    shell,
+    side_rng,
+)
+from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
 
 TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes may be made of
 
@@ -170,6 +181,7 @@ def shell_parts(
     tube_walls: float = 1.0,
     coated_folds: bool = False,
     wheels_at_end: bool = False,
+    swivel_wheels: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -194,7 +206,10 @@ def shell_parts(
     `coated_folds`: a PVC-coated soft bag's fringe, bulges, creases and seams carry the coating
     in the share it has of the wall (`_coated`; False: bare fabric, v2.0-v2.26). `wheels_at_end`:
     a rounded trolley's wheels stand on its bottom end, as on a case lying on its back
-    (`_end_wheel`; False: on the four corners of its outline, v2.0-v2.29)."""
+    (`_end_wheel`; False: on the four corners of its outline, v2.0-v2.29). `swivel_wheels`: those
+    spinners stand turned as they swivel, on random numbers of their own, with steel bearings in
+    their hubs and their turrets (False: all turned alike, a steel pin out to a bare axle,
+    v2.30-v2.31)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -307,9 +322,10 @@ def shell_parts(
             parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":
         rounded_corner = corner if rounded else None
+        swivel = side_rng(rng, b"swivel") if swivel_wheels and rounded else None
         parts += _trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end,
+            wheels_at_end, swivel,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
@@ -457,6 +473,7 @@ def _trolley_frame(
     metals: tuple[str, ...] = ("aluminium", "steel"),
     walls: float = 1.0,
     at_end: bool = False,
+    swivel: np.random.Generator | None = None,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -464,6 +481,8 @@ def _trolley_frame(
 
     `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
     its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
+    `swivel`: with `at_end`, the spinners' own random numbers, each turned as it swivels
+    (`_swivelled`); None: all turned alike (v2.30-v2.31).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -493,7 +512,11 @@ def _trolley_frame(
     r = rng.uniform(2.2, 3.5)
     if corner is not None and at_end:  # on the bottom end, at the back or all four corners
         for sy, sz in ((-1, -1), (1, -1)) + (((-1, 1), (1, 1)) if wheels == 4 else ()):
-            parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner=wheels == 4)
+            spinner = wheels == 4
+            if spinner and swivel is not None:
+                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel)
+            else:
+                parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner)
         return parts
     if corner is not None:
         for sx, sy in corners:
@@ -546,11 +569,7 @@ def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[P
     its flat clear of the rounded corner.
     Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
     there are four, and their tyres show edge-on."""
-    y, z = sy * (width / 2 - r - 1.0), sz * (depth / 2 - r - 1.0)
-    into = abs(y) - (width / 2 - corner)  # how far into the end's rounded corner: on its arc
-    end = -length / 2
-    if into > 0:
-        end += corner - np.sqrt(max(corner**2 - into**2, 0.0))
+    end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
     across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
     if not spinner:  # on the flat of the end, clear of its rounded corner: the box fits in
         y = sy * max(width / 2 - corner - 0.5, r + 1.0)
@@ -574,6 +593,65 @@ def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[P
     for dy in (-0.9, 0.9):  # twin wheels on one axle
         parts.append(Part("wheel", "rubber", Cylinder((axle_x, y + dy, z), across, wheel, 1.4)))
     parts.append(rod("axle", "steel", (axle_x, y - 1.8, z), (axle_x, y + 1.8, z), 0.3))
+    return parts
+
+
+def _end_spot(sy, sz, length, width, depth, corner, r) -> tuple[float, float, float]:
+    """Where a wheel of radius `r` on a trolley's bottom end stands (`_end_wheel`): the end's x
+    there, on its rounded corner's arc where it reaches into it, and the wheel's y and z."""
+    y, z = sy * (width / 2 - r - 1.0), sz * (depth / 2 - r - 1.0)
+    into = abs(y) - (width / 2 - corner)  # how far into the end's rounded corner: on its arc
+    end = -length / 2
+    if into > 0:
+        end += corner - np.sqrt(max(corner**2 - into**2, 0.0))
+    return end, y, z
+
+
+def _swivelled(sy, sz, length, width, depth, corner, r, rng: np.random.Generator) -> list[Part]:
+    """A spinner on a trolley's bottom end as it stands after rolling: its twin wheels turned
+    about the swivel (x) by an angle of their own, so their axle may lie across the belt (tyres
+    edge-on), along the beam (wheels seen round, the axle a dot) or anywhere between.
+
+    As built: the turret's swivel runs on a ring of 8-12 steel balls; the steel pin stays inside
+    the turret and a nylon stem carries the axle; the tyres are polyurethane, and in half the
+    casters each wheel turns on a steel ball bearing (a 608's 2.2 cm ring, smaller in small
+    wheels; cheaper ones turn on the axle); the axle is a bolt with a nut at each end.
+    Where `_end_wheel` drew the same wheel turned one way, with a steel pin out to a bare axle,
+    a blind reader saw T-shaped stubs; real end wheels show rings of dots and round tyres."""
+    end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
+    turret = r + 0.8
+    on_face = rotation(0, np.pi / 2, 0)  # a disc whose axis is x: flat against the end face
+    wheel = 0.7 * r
+    face = end - 1.3
+    axle_x = end - 2.6 - wheel
+    parts = [
+        disc("wheel_housing", "abs", (face, y, z), turret, 2.6, on_face),
+        Part("wheel_housing", "abs", Cylinder((face, y, z), on_face, turret - 0.35, 2.0), -1.0),
+        rod("swivel_pin", "steel", (end, y, z), (end - 2.6, y, z), 0.4),
+        rod("caster_stem", "nylon", (end - 2.6, y, z), (axle_x, y, z), 0.7),
+    ]
+    balls = int(rng.integers(8, 13))
+    ball = rng.uniform(0.2, 0.28)
+    ring_r = turret * rng.uniform(0.5, 0.65)
+    for angle in np.arange(balls) * 2 * np.pi / balls + rng.uniform(0, np.pi):
+        at = (float(face), float(y + ring_r * np.cos(angle)), float(z + ring_r * np.sin(angle)))
+        parts.append(Part("swivel_bearing", "steel", Ellipsoid(at, semi_axes=(ball,) * 3)))
+    turn = rng.uniform(0, np.pi)
+    axis = np.array([0.0, np.cos(turn), np.sin(turn)])  # the axle, at right angles to the pin
+    hub = np.array([axle_x, y, z])
+    race = min(1.1, 0.6 * wheel)  # a 608 bearing's outer ring, or less in a small wheel
+    bearings = rng.random() < 0.5
+    for offset in (-0.9, 0.9):  # twin wheels on one axle
+        c = hub + offset * axis
+        parts.append(rod("wheel", "polyurethane", c - 0.7 * axis, c + 0.7 * axis, wheel))
+        if bearings:
+            parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race))
+            parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race / 2, -1))
+    parts.append(rod("axle", "steel", hub - 1.9 * axis, hub + 1.9 * axis, 0.3))
+    for side in (-1, 1):  # the bolt's head and its nut
+        parts.append(
+            rod("axle_nut", "steel", hub + side * 1.9 * axis, hub + side * 2.3 * axis, 0.55)
+        )
     return parts
 
 

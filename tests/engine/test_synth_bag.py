@@ -347,6 +347,55 @@ def test_wheels_at_end_stand_a_trolley_s_wheels_on_its_bottom_end_and_change_not
         assert len({round(float(t.center[2]), 3) for t in tyres}) == (1 if len(tyres) == 2 else 2)
 
 
+def test_swivel_wheels_turn_each_spinner_its_own_way_and_change_nothing_else():
+    """`swivel_wheels` (v2.32): each spinner on the bottom end stands turned about its swivel
+    (x), its axle and tyres at an angle of their own, on random numbers of their own, so every
+    part but the wheels is drawn as before; the swivel runs on a ring of steel balls in the
+    turret, the steel pin stays inside it, the tyres are polyurethane and all within 7.5 cm of
+    the end; the axle is at right angles to the pin."""
+    from engine.synth.shapes import Cylinder, Ellipsoid
+    from engine.synth.shell import END_WHEEL_REACH, shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    wheel_roles = {"wheel_housing", "wheel", "swivel_pin", "axle", "axle_nut", "caster_stem"}
+    wheel_roles |= {"bearing", "swivel_bearing"}
+    angles, spinners = set(), 0
+    for seed in range(8):
+        kwargs = dict(corner=8.0, wheels_at_end=True)
+        alike = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+        turned = shell_parts(
+            "trolley", size, np.random.default_rng(seed), swivel_wheels=True, **kwargs
+        )
+        with np.printoptions(threshold=10_000, precision=17):
+            assert [repr(p) for p in turned if p.role not in wheel_roles] == [
+                repr(p) for p in alike if p.role not in wheel_roles
+            ]
+        tyres = [p for p in turned if p.role == "wheel"]
+        if len(tyres) == 2:  # two fixed wheels: drawn as before
+            assert [repr(p) for p in turned if p.role in wheel_roles] == [
+                repr(p) for p in alike if p.role in wheel_roles
+            ]
+            continue
+        spinners += 1
+        assert len(tyres) == 8 and {p.material for p in tyres} == {"polyurethane"}
+        balls = [p.solid for p in turned if p.role == "swivel_bearing"]
+        assert len(balls) >= 4 * 8 and all(isinstance(b, Ellipsoid) for b in balls)
+        assert {p.material for p in turned if p.role == "swivel_bearing"} == {"steel"}
+        for pin in (p.solid for p in turned if p.role == "swivel_pin"):
+            assert pin.length <= 2.6 + 1e-9  # inside the turret, not out to the axle
+        for axle in (p.solid for p in turned if p.role == "axle"):
+            axis = np.asarray(axle.rot)[:, 2]
+            assert abs(axis[0]) < 1e-9  # at right angles to the pin (x)
+            angles.add(round(float(np.degrees(np.arctan2(axis[2], axis[1]))) % 180, 3))
+        for w in (p.solid for p in tyres):
+            axis = np.asarray(w.rot)[:, 2]
+            assert isinstance(w, Cylinder)
+            reach = abs(axis[0]) * w.length / 2 + w.radius_cm * np.sqrt(1 - axis[0] ** 2)
+            assert w.center[0] - reach >= -size[0] / 2 - END_WHEEL_REACH - 1e-6
+    assert spinners >= 2
+    assert len(angles) == 4 * spinners  # every spinner turned its own way
+
+
 def test_spread_clutter_goes_where_the_bag_is_least_packed():
     from engine.synth.bag import _Frame, _Load, _place_clutter
     from engine.synth.clutter import random_clutter

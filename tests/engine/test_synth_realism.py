@@ -549,6 +549,40 @@ def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path,
     assert "not found" in capsys.readouterr().err
 
 
+def test_paired_sheet_can_show_the_quarter_where_the_versions_differ(tmp_path, real_dir):
+    """`--pairs-changed`: each pair shows the quarter where the two versions differ in the most
+    pixels (a change to the wheels shows, wherever they are); bags of two sizes are an error."""
+    bench = _benchmark()
+    a = busy(40)
+    b = a.copy()
+    b[300:340, 500:600] = (20, 90, 200)  # bottom right: a part drawn differently
+    b[10:14, 10:14] = (20, 90, 200)  # a few pixels top left
+    assert bench.most_changed_quarter(a, b) == (1, 1)
+    assert bench.most_changed_quarter(b, a) == (1, 1)
+    with pytest.raises(ValueError, match="differ in size"):
+        bench.most_changed_quarter(a, a[:200])
+
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    _write_png(first / "images" / "bag_000000.png", a)
+    _write_png(second / "images" / "bag_000000.png", b)
+    real = sorted(real_dir.iterdir())
+    sheet, key = bench.paired_sheet(real, first, second, 1, seed=0, changed=True)
+    assert "differ most" in key[0]
+    # the pair (second row, first two tiles) is that quarter of each version, letterboxed; the
+    # label sits in the tiles' top left corner, so the rest is compared
+    y, gap = bench.GAP + bench.TILE_H + bench.GAP, bench.GAP
+    shown = [
+        sheet[y + 40 : y + bench.TILE_H, x : x + bench.TILE_W]
+        for x in (gap, gap + bench.TILE_W + gap)
+    ]
+    quarters = [bench.letterbox(bench.load_rgb(d / "images" / "bag_000000.png")[240:, 320:])
+                for d in (first, second)]  # fmt: skip
+    expected = [q[40:] for q in quarters]
+    assert any(np.array_equal(shown[0], e) for e in expected)
+    assert any(np.array_equal(shown[1], e) for e in expected)
+    assert not np.array_equal(shown[0], shown[1])
+
+
 def test_block_figures_find_the_bright_gaps_a_bag_s_contents_leave():
     """Content blocks of about 4 cm (32 px), averaged over their content pixels: their median
     brightness, and the share brighter than V 0.9 (a gap in the packing). Blocks less than nine
