@@ -251,7 +251,16 @@ SIM_STYLE_V2_24 = replace(SIM_STYLE_V2_23, metal_gamma=0.65)
 # 1.8-4.5): readers saw our outlines crisp and our tan areas grainy where the real scans are
 # soft, and the creases (v2.20) had lifted the core's edges to 0.21-0.24 against the real 0.17
 SIM_STYLE_V2_25 = replace(SIM_STYLE_V2_24, sharpen_range=(1.5, 3.75))
-SIM_STYLE = SIM_STYLE_V2_25  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.33's console: v2.25's, dense greens yellow-green, not teal: mixtures of Zeff 11.5 /
+# 13 / 16 paint 94 / 96 / 106° (were 97 / 106 / 120°). The real scans' greens (the 136
+# backgrounds) by brightness band V 0.4 / 0.5 / 0.6 / 0.7 / 0.8 / 0.9: hue medians 106 / 96 / 96
+# / 93 / 93 / 94°; v2.32 (seed 0) 115 / 108 / 102 / 96 / 95 / 97°, v2.33 103 / 98 / 96 / 92 / 92
+# / 93°. Readers had named "greens lean teal"
+SIM_STYLE_V2_33 = replace(
+    SIM_STYLE_V2_25,
+    hue=(34.0, 37.0, 44.0, 84.0, 94.0, 96.0, 106.0, 185.0, 208.0, 212.0, 215.0),
+)
+SIM_STYLE = SIM_STYLE_V2_33  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(

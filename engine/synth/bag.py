@@ -238,13 +238,20 @@ evaluation list):
   steel balls in the turret, the steel pin kept inside the turret and a nylon stem out to a
   bolted axle. The real scans show such rings of dots, round tyres and capped axles; two
   readers preferred it in 8 of 8 pairs each.
+- Yellow-green dense greens (v2.33, the console's palette; the bags are v2.32's): mixtures of
+  Zeff 11.5 / 13 / 16 paint 94 / 96 / 106° (were 97 / 106 / 120°). A blind reader named "greens
+  lean teal"; by brightness band V 0.4-0.6 our greens' hue medians were 115 / 108 / 102°
+  against the real scans' 106 / 96 / 96° (now 103 / 98 / 96°). Two readers preferred halfway
+  (100 / 112°) to v2.32 in 8 of 8 pairs each, and two preferred this to halfway in 8 of 8 each,
+  every call slight or clear.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
 sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
-sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml (today's defaults).
+sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml (today's
+defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -266,9 +273,10 @@ brown or olive, and their thinnest content near-white cream where ours is peach 
 made air white, thin mixtures orange, light greens sage and metal lighter; readers still
 name these). Objects of interest (0-4 a bag) are drawn as built, often large flat metal
 boxes, which real benign bags seldom hold. A blind reader still tells simulated bags from
-real ones: 24 of 24 tiles on a shuffled sheet of v2.30 (2026-12-04), by the speckled rim with
-thin outlines off it, the flat, even blue rails and clip-art shapes, and the wheels' T-shaped
-stubs (v2.32 turned the spinners as they swivel); strands across the wall cloth, forked spinners and round handle tubes were each liked
+real ones: 24 of 24 tiles on a shuffled sheet of v2.30 (2026-12-04), and of v2.32
+(2026-12-05), by the speckled rim with thin outlines off it, the flat, even blue rails and
+clip-art shapes, the shell's thin parallel outlines and (until v2.32) the wheels' T-shaped
+stubs; strands across the wall cloth, forked spinners and round handle tubes were each liked
 less than v2.30's own by a reader side by side (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both

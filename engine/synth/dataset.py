@@ -85,7 +85,8 @@ class SynthConfig:
     # patches solid and each material evenly coloured, and sharpens more, since v2.11 its
     # sharpening stops short of black, since v2.16 it paints dense objects evenly and lifts
     # the local contrast of thin material, since v2.17 metal bluer and greens leafier, since
-    # v2.18 dense organics more saturated and thin ones paler (`colour.SIM_STYLE`)
+    # v2.18 dense organics more saturated and thin ones paler, since v2.33 dense greens
+    # yellow-green, not teal (`colour.SIM_STYLE`)
     colour: ColourStyle = field(default_factory=lambda: SIM_STYLE)
     jitter_colour: bool = True  # vary the console palette per scan (physics.md §3)
 
@@ -202,6 +203,9 @@ SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
 # Simulator v2.31 (2026-12-04), the defaults before v2.32 (configs/synth/sim_v2_31.yaml says the
 # same): a trolley's spinners all turned alike, a steel pin out to a bare axle.
 SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25)
+# Simulator v2.32 (2026-12-05), the defaults before v2.33 (configs/synth/sim_v2_32.yaml says the
+# same): today's bags, dense greens painted teal.
+SIM_V2_32_CONFIG = _pinned({}, SIM_STYLE_V2_25)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
