@@ -34,6 +34,7 @@ from engine.colour import (
     SIM_STYLE_V2_23,
     SIM_STYLE_V2_24,
     SIM_STYLE_V2_25,
+    SIM_STYLE_V2_33,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -61,6 +62,7 @@ from engine.synth.bag import (
     SIM_V2_29,
     SIM_V2_30,
     SIM_V2_31,
+    SIM_V2_33,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -205,7 +207,10 @@ SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
 SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25)
 # Simulator v2.32 (2026-12-05), the defaults before v2.33 (configs/synth/sim_v2_32.yaml says the
 # same): today's bags, dense greens painted teal.
-SIM_V2_32_CONFIG = _pinned({}, SIM_STYLE_V2_25)
+SIM_V2_32_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_25)
+# Simulator v2.33 (2026-12-05), the defaults before v2.34 (configs/synth/sim_v2_33.yaml says the
+# same): a trolley's handle tubes bare, without feet, screws or rivets.
+SIM_V2_33_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_33)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -182,6 +182,7 @@ def shell_parts(
     coated_folds: bool = False,
     wheels_at_end: bool = False,
     swivel_wheels: bool = False,
+    rail_fittings: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -209,7 +210,8 @@ def shell_parts(
     (`_end_wheel`; False: on the four corners of its outline, v2.0-v2.29). `swivel_wheels`: those
     spinners stand turned as they swivel, on random numbers of their own, with steel bearings in
     their hubs and their turrets (False: all turned alike, a steel pin out to a bare axle,
-    v2.30-v2.31)."""
+    v2.30-v2.31). `rail_fittings`: a trolley's handle tubes have steel feet, screws, rivets and
+    a lock clip (`_rail_fittings`; False: bare tubes, v2.0-v2.33)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -323,9 +325,10 @@ def shell_parts(
     if kind == "trolley":
         rounded_corner = corner if rounded else None
         swivel = side_rng(rng, b"swivel") if swivel_wheels and rounded else None
+        fittings = side_rng(rng, b"rail fittings") if rail_fittings else None
         parts += _trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel,
+            wheels_at_end, swivel, fittings,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
@@ -474,6 +477,7 @@ def _trolley_frame(
     walls: float = 1.0,
     at_end: bool = False,
     swivel: np.random.Generator | None = None,
+    fittings: np.random.Generator | None = None,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -482,7 +486,9 @@ def _trolley_frame(
     `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
     its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
     `swivel`: with `at_end`, the spinners' own random numbers, each turned as it swivels
-    (`_swivelled`); None: all turned alike (v2.30-v2.31).
+    (`_swivelled`); None: all turned alike (v2.30-v2.31). `fittings`: the handle tubes' own
+    random numbers for the steel that holds them (`_rail_fittings`); None: bare tubes
+    (v2.0-v2.33).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -494,6 +500,8 @@ def _trolley_frame(
             center = (length * (0.46 - length_share / 2), y, z)
             wall = (0.12 if metal == "aluminium" else 0.05) * walls
             parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
+        if fittings is not None:
+            parts += _rail_fittings(length, y, z, tube_w, fittings)
     parts.append(
         box(
             "frame_plate",
@@ -555,6 +563,31 @@ def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
     for dy in (-0.9, 0.9):  # twin wheels on one axle, below the turret
         parts.append(Part("wheel", "rubber", _wheel(x, y + dy, z - 1.5, wheel, width=1.4)))
     parts.append(rod("axle", "steel", (x, y - 1.8, z - 1.5), (x, y + 1.8, z - 1.5), 0.3))
+    return parts
+
+
+def _rail_fittings(
+    length: float, y: float, z: float, tube_w: float, rng: np.random.Generator
+) -> list[Part]:
+    """The steel that holds a telescopic handle tube (centred on `y`, `tube_w` cm wide, at
+    height `z`, its outer tube ending at ±0.46 of `length`): a foot bracket wider than the tube
+    where it ends at the bottom, screwed to the frame by two screws either side of it; a screw
+    through the grip's housing at its top; and the lock's steel clip in the inner tube, with
+    1-3 screws or rivets along the outer one. Real rails show these as flared blue feet, screw
+    heads and dots along the bar, where bare tubes read as plain bars with hard ends."""
+    bottom, top = -0.46 * length, 0.46 * length
+    foot = rng.uniform(3.5, 5.5)
+    parts = [
+        box("rail_foot", "steel", (bottom + foot / 2 - 1.0, y, z - 0.3), (foot, tube_w + 1.6, 0.25))
+    ]
+    for side in (-1, 1):  # the foot's screws, either side of the tube
+        at = (bottom + foot / 2 - 1.0, y + side * (tube_w / 2 + 0.5), z)
+        parts.append(disc("screw", "steel", at, rng.uniform(0.25, 0.35), 0.8))
+    parts.append(disc("screw", "steel", (top - 1.2, y, z), rng.uniform(0.25, 0.35), 1.0))
+    lock = -0.14 * length + rng.uniform(1.0, 2.5)  # the inner tube's bottom end, and its clip
+    parts.append(box("rail_lock", "steel", (lock, y, z), (1.2, tube_w * 0.5, 0.6)))
+    for x in rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length:
+        parts.append(disc("rivet", "steel", (float(x), y, z), rng.uniform(0.2, 0.3), 1.2))
     return parts
 
 

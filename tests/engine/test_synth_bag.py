@@ -396,6 +396,46 @@ def test_swivel_wheels_turn_each_spinner_its_own_way_and_change_nothing_else():
     assert len(angles) == 4 * spinners  # every spinner turned its own way
 
 
+def test_rail_fittings_hold_each_handle_tube_and_change_nothing_else():
+    """`rail_fittings` (v2.34): each handle tube gets a steel foot wider than the tube at its
+    bottom end, two screws beside it, a screw at its top, a lock clip and 1-3 rivets, all on
+    the tube's line, on random numbers of their own: every other part is drawn as before, in
+    every kind of bag (only trolleys have tubes)."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    fitting_roles = {"rail_foot", "screw", "rail_lock", "rivet"}
+    for seed in range(4):
+        for kind in ("trolley", "holdall"):
+            bare = shell_parts(kind, size, np.random.default_rng(seed), corner=8.0)
+            fitted = shell_parts(
+                kind, size, np.random.default_rng(seed), corner=8.0, rail_fittings=True
+            )
+            with np.printoptions(threshold=10_000, precision=17):
+                old = [repr(p) for p in bare]
+                kept = [repr(p) for p in fitted if repr(p) in set(old)]
+                added = [p for p in fitted if repr(p) not in set(old)]
+            assert kept == old, (kind, seed)  # nothing of the bare bag moves or goes
+            if kind == "holdall":
+                assert added == []
+                continue
+            assert {p.role for p in added} == fitting_roles and {p.material for p in added} == {
+                "steel"
+            }
+            tubes = [p.solid for p in fitted if p.role == "handle_tube" and p.sign > 0]
+            rails = sorted({round(float(t.center[1]), 6) for t in tubes})
+            assert len(rails) == 2
+            width = max(float(t.size[1]) for t in tubes)
+            for rail in rails:
+                mine = [p for p in added if abs(p.solid.center[1] - rail) <= width / 2 + 1.0]
+                feet = [p.solid for p in mine if p.role == "rail_foot"]
+                assert len(feet) == 1 and feet[0].size[1] > width  # wider than the tube
+                assert feet[0].center[0] < -0.4 * size[0]  # at its bottom end
+                assert len([p for p in mine if p.role == "rail_lock"]) == 1
+                assert 1 <= len([p for p in mine if p.role == "rivet"]) <= 3
+                assert len([p for p in mine if p.role == "screw"]) == 3
+
+
 def test_spread_clutter_goes_where_the_bag_is_least_packed():
     from engine.synth.bag import _Frame, _Load, _place_clutter
     from engine.synth.clutter import random_clutter
