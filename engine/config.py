@@ -374,7 +374,7 @@ def from_dict(cls: type[T], data: Mapping[str, Any], where: str = "config") -> T
         if isinstance(value, Mapping) and dataclasses.is_dataclass(hints[key]) and key in factories:
             # a nested config's own defaults are its field's (SynthConfig.colour smooths its
             # darks where a bare ColourStyle does not), changed by what `data` gives
-            value = _merge(to_dict(factories[key]()), value)
+            value = merge_config(to_dict(factories[key]()), value)
         values[key] = _convert(value, hints[key], f"{where}.{key}")
         rule = rules.get(key)
         problem = rule(values[key]) if rule is not None and values[key] is not None else None
@@ -396,11 +396,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _merge(base: dict, changes: Mapping) -> dict:
+def merge_config(base: dict, changes: Mapping) -> dict:
+    """`base` with `changes` laid over it, nested mappings merged key by key."""
     out = dict(base)
     for key, value in changes.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge_config(out[key], value)
         else:
             out[key] = value
     return out
@@ -433,7 +434,7 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Iterabl
         path = Path(path)
         data = read_config_file(path)
     for text in overrides:
-        data = _merge(data, parse_override(text))
+        data = merge_config(data, parse_override(text))
     return from_dict(cls, data, quote_path(path) if path else "config")
 
 

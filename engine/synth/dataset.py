@@ -260,15 +260,25 @@ def object_annotation(obj: ObjectTruth, image_id: int) -> dict:
     }
 
 
-def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]]:
-    """Compose, render and save bag `index`; returns its image record and annotations."""
-    out, seed, index, config = job
+def recompose(
+    seed: int, index: int, config: SynthConfig
+) -> tuple[Bag, Scanner, ColourStyle, np.random.Generator]:
+    """Bag `index` of a dataset of `seed` as `write_dataset` composes it: the bag (its anomalies'
+    visibility and cover filled), its scanner, its console style and the generator, ready to
+    scan. With the config and code that wrote a dataset it is the same bag as in its files."""
     rng = np.random.default_rng([seed, index])
     variants = config.scanners()
     scanner = _scanner(variants[int(rng.integers(len(variants)))])
     style = config.colour.jittered(rng) if config.jitter_colour else config.colour
     bag = compose_bag(rng, config.bag)
     anomaly_visibility(bag, scanner)
+    return bag, scanner, style, rng
+
+
+def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]]:
+    """Compose, render and save bag `index`; returns its image record and annotations."""
+    out, seed, index, config = job
+    bag, scanner, style, rng = recompose(seed, index, config)
     name = f"bag_{index:06d}"
     scan = scanner.scan(bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style)
     save_scan(scan, out / "images" / name, durable=False)  # made again from the seed

@@ -234,3 +234,63 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
+
+
+def _cover_benchmark():
+    """benchmarks/anomaly_cover.py as a module."""
+    import importlib.util
+    import sys
+
+    name = "anomaly_cover_bench"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "benchmarks" / "anomaly_cover.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_the_cover_benchmark_recomposes_bags_and_fills_their_covers(dataset, tmp_path, capsys):
+    """benchmarks/anomaly_cover.py: a dataset's covers removed come back as written, from the
+    recorded config; a config that makes other bags is named (exit 1) and leaves them out; a
+    file that is not a simulated dataset exits with 2."""
+    bench = _cover_benchmark()
+    coco = json.loads((dataset / "annotations.json").read_text())
+    anomalous = [a for a in coco["annotations"] if a["attributes"]["anomalous"]]
+    assert anomalous, "the tiny dataset holds an anomaly"
+    for ann in anomalous:
+        ann["attributes"]["anomaly_cover"] = None
+    stripped = tmp_path / "stripped.json"
+    stripped.write_text(json.dumps(coco))
+    assert bench.main([str(stripped)]) == 0
+    out = json.loads((tmp_path / "stripped_cover.json").read_text())
+    original = json.loads((dataset / "annotations.json").read_text())["annotations"]
+    assert [a["attributes"]["anomaly_cover"] for a in out["annotations"]] == [
+        a["attributes"]["anomaly_cover"] for a in original
+    ]
+    assert "| all |" in capsys.readouterr().out
+
+    other = tmp_path / "other.yaml"
+    other.write_text(  # the same bags, scanned at another tube voltage: other visibilities
+        "bag:\n  width: 96\n  height: 72\n  pitch_cm: 0.6\n  min_objects: 2\n"
+        "  max_objects: 3\nkvp: [150.0]\n"
+    )
+    assert (
+        bench.main([str(stripped), "--config", str(other), "--out", str(tmp_path / "o.json")]) == 1
+    )
+    assert "not the stored ones" in capsys.readouterr().err
+    kept = json.loads((tmp_path / "o.json").read_text())["annotations"]
+    assert all(
+        a["attributes"]["anomaly_cover"] is None for a in kept if a["attributes"]["anomalous"]
+    )
+
+    # the same change given as an override of the recorded config
+    assert bench.main([str(stripped), "kvp=[150.0]", "--out", str(tmp_path / "k.json")]) == 1
+    assert "not the stored ones" in capsys.readouterr().err
+
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps({"images": [], "categories": [], "annotations": []}))
+    assert bench.main([str(plain)]) == 2
+    assert "info.config" in capsys.readouterr().err
+    assert bench.main([str(tmp_path / "missing.json")]) == 2
