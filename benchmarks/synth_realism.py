@@ -266,7 +266,7 @@ def paired_sheet(
     for k, name in enumerate(chosen, start=1):
         quarter = tuple(rng.integers(0, 2, 2))
         images = load_rgb(first / "images" / name), load_rgb(second / "images" / name)
-        if changed:
+        if changed and not whole:
             quarter = most_changed_quarter(*images)
         pair = [cut(images[0], quarter), cut(images[1], quarter)]
         sides = ["first", "second"]
@@ -527,10 +527,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(<sheet>_pairs.png, A | B of the same bags, sides random) and its key",
     )
     parser.add_argument("--pairs", type=int, default=6, help="pairs on the paired sheet")
-    parser.add_argument(
+    framing = parser.add_mutually_exclusive_group()
+    framing.add_argument(
         "--pairs-whole", action="store_true", help="whole bags on the paired sheet, not quarters"
     )
-    parser.add_argument(
+    framing.add_argument(
         "--pairs-changed",
         action="store_true",
         help="on the paired sheet, the quarter of each bag where the two differ most",

@@ -249,7 +249,7 @@ evaluation list):
   ends"; real rails show "rivets and brackets"). Each tube now stands on a steel foot wider than
   itself at its bottom end, screwed to the frame either side, with a screw through the grip's
   housing at its top, the lock's steel clip where the inner tube ends and 1-3 rivets along it,
-  on random numbers of their own (`shell._rail_fittings`). Two readers preferred it in 8 of 8
+  on random numbers of their own (`trolley._rail_fittings`). Two readers preferred it in 8 of 8
   pairs each, nearly all slightly; the tubes themselves still read as solid bars.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
@@ -347,7 +347,7 @@ PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 
 
 # cm: how far beyond a trolley's bottom end the frame holds (`wheels_at_end`): its wheels'
-# turrets. The tyres stand out up to `shell.END_WHEEL_REACH` and may run off the frame as far as
+# turrets. The tyres stand out up to `trolley.END_WHEEL_REACH` and may run off the frame as far as
 # faint rims and handles may: holding all of them left a band of white along the end, and the
 # background share 0.04-0.07 over the real scans' (where readers never saw a wheel cut off)
 WHEEL_REACH = 4.0
@@ -438,10 +438,10 @@ class BagConfig:
     # False: one on each corner of the outline (v2.0-v2.29)
     swivel_wheels: bool = True  # with `wheels_at_end`, each spinner stands turned as it swivelled
     # (its tyres edge-on, seen round or between), with steel bearings in its hub and turret
-    # (`shell._swivelled`); False: all turned alike, a steel pin out to a bare axle, which a
+    # (`trolley._swivelled`); False: all turned alike, a steel pin out to a bare axle, which a
     # blind reader saw as T-shaped stubs (v2.30-v2.31)
     rail_fittings: bool = True  # a trolley's handle tubes stand on steel feet, screwed down,
-    # with rivets and a lock clip (`shell._rail_fittings`); False: bare tubes (v2.0-v2.33)
+    # with rivets and a lock clip (`trolley._rail_fittings`); False: bare tubes (v2.0-v2.33)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -471,7 +471,7 @@ class BagConfig:
     # pulls lie along the zip, studs and buckles keep inside the walls (`shell.shell_parts`);
     # False: all could stand out of the shell, a blind reader's cue (v2.0-v2.10)
     handle_tubes: tuple[float, float] = (1.6, 2.8)  # how wide (cm) a trolley's outer handle
-    # tube is, drawn (`shell._trolley_frame`; v2.11-v2.25: 2.0-3.6; v2.0-v2.10: 2.8-4.5, read
+    # tube is, drawn (`trolley.trolley_frame`; v2.11-v2.25: 2.0-3.6; v2.0-v2.10: 2.8-4.5, read
     # as wide flat bars)
     tube_metals: tuple[str, ...] = ("aluminium",) + ("steel",) * 3  # the handle tubes' metal,
     # one drawn: steel reads as a solid blue bar with dark edges, as most real rails do,

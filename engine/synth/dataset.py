@@ -206,7 +206,7 @@ SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
 # same): a trolley's spinners all turned alike, a steel pin out to a bare axle.
 SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25)
 # Simulator v2.32 (2026-12-05), the defaults before v2.33 (configs/synth/sim_v2_32.yaml says the
-# same): today's bags, dense greens painted teal.
+# same): v2.33's bags (handle tubes bare), dense greens painted teal.
 SIM_V2_32_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_25)
 # Simulator v2.33 (2026-12-05), the defaults before v2.34 (configs/synth/sim_v2_33.yaml says the
 # same): a trolley's handle tubes bare, without feet, screws or rivets.

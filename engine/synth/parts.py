@@ -26,9 +26,20 @@ def own_rng(key: np.ndarray, person: bytes = b"") -> np.random.Generator:
 def side_rng(rng: np.random.Generator, person: bytes) -> np.random.Generator:
     """A generator seeded by `rng`'s present state, which it leaves as it was: a feature drawn
     from it leaves the bag's own random numbers as they were, yet differs from bag to bag
-    (`own_rng` of a shape repeats for two bags of the same shape)."""
-    key = np.frombuffer(repr(rng.bit_generator.state).encode(), np.uint8)
-    return own_rng(key, person)
+    (`own_rng` of a shape repeats for two bags of the same shape). `rng` must be a PCG64
+    generator (`default_rng`'s): the key is its state's four numbers, written out as numpy
+    2.x shows them, so it does not depend on how numpy lays out or prints that state."""
+    state = rng.bit_generator.state
+    if state.get("bit_generator") != "PCG64":
+        raise TypeError(f"side_rng needs a PCG64 generator, not {state.get('bit_generator')}")
+    inner = state["state"]
+    shown = {
+        "bit_generator": "PCG64",
+        "state": {"state": int(inner["state"]), "inc": int(inner["inc"])},
+        "has_uint32": int(state["has_uint32"]),
+        "uinteger": int(state["uinteger"]),
+    }
+    return own_rng(np.frombuffer(repr(shown).encode(), np.uint8), person)
 
 
 @dataclass

@@ -316,7 +316,8 @@ def test_wheels_at_end_stand_a_trolley_s_wheels_on_its_bottom_end_and_change_not
     their swivel pins along x (no steel pin seen end-on, which drew a black dot); every other
     part is drawn the same, on the same random numbers."""
     from engine.synth.shapes import Cylinder
-    from engine.synth.shell import END_WHEEL_REACH, shell_parts
+    from engine.synth.shell import shell_parts
+    from engine.synth.trolley import END_WHEEL_REACH
 
     size = np.array([60.0, 40.0, 25.0])
     wheel_roles = {"wheel_housing", "wheel", "swivel_pin", "axle"}
@@ -354,7 +355,8 @@ def test_swivel_wheels_turn_each_spinner_its_own_way_and_change_nothing_else():
     turret, the steel pin stays inside it, the tyres are polyurethane and all within 7.5 cm of
     the end; the axle is at right angles to the pin."""
     from engine.synth.shapes import Cylinder, Ellipsoid
-    from engine.synth.shell import END_WHEEL_REACH, shell_parts
+    from engine.synth.shell import shell_parts
+    from engine.synth.trolley import END_WHEEL_REACH
 
     size = np.array([60.0, 40.0, 25.0])
     wheel_roles = {"wheel_housing", "wheel", "swivel_pin", "axle", "axle_nut", "caster_stem"}
@@ -434,6 +436,45 @@ def test_rail_fittings_hold_each_handle_tube_and_change_nothing_else():
                 assert len([p for p in mine if p.role == "rail_lock"]) == 1
                 assert 1 <= len([p for p in mine if p.role == "rivet"]) <= 3
                 assert len([p for p in mine if p.role == "screw"]) == 3
+
+
+def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
+    """A rail's foot stays inside the shell's rounded end (on the arc where its outer corner
+    reaches into a corner radius up to 14 cm), and the top screw lies within the grip."""
+    from engine.synth.bag import _inside_polygon
+    from engine.synth.shell import rounded_rect, shell_parts
+
+    rng = np.random.default_rng(5)
+    for seed in range(60):
+        size = np.array([rng.uniform(50, 68), rng.uniform(37, 48), rng.uniform(20, 28)])
+        corner = float(rng.uniform(2, 14))
+        parts = shell_parts(
+            "trolley", size, np.random.default_rng(seed), corner=corner, rail_fittings=True
+        )
+        outline = rounded_rect(size[0] / 2 - 0.3, size[1] / 2 - 0.3, corner, n=33)  # the shell's
+        grip = next(p.solid for p in parts if p.role == "grip" and p.material == "abs")
+        for foot in (p.solid for p in parts if p.role == "rail_foot"):
+            (cx, cy, _), (sx, sy, _) = foot.center, foot.size
+            ends = [[cx + dx * sx / 2, cy + dy * sy / 2] for dx in (-1, 1) for dy in (-1, 1)]
+            assert _inside_polygon(np.array(ends), outline).all(), (seed, corner)
+        tops = [p.solid for p in parts if p.role == "screw" and p.solid.center[0] > 0.4 * size[0]]
+        assert len(tops) == 2
+        for screw in tops:
+            assert abs(screw.center[0] - grip.center[0]) <= grip.size[0] / 2
+
+
+def test_side_rng_leaves_the_generator_as_it_was_and_differs_by_state_and_feature():
+    from engine.synth.parts import side_rng
+
+    rng = np.random.default_rng([1, 2])
+    before = rng.bit_generator.state
+    a = side_rng(rng, b"swivel").random(4)
+    assert rng.bit_generator.state == before
+    np.testing.assert_array_equal(a, side_rng(np.random.default_rng([1, 2]), b"swivel").random(4))
+    assert not np.array_equal(a, side_rng(rng, b"rail fittings").random(4))
+    assert not np.array_equal(a, side_rng(np.random.default_rng([1, 3]), b"swivel").random(4))
+    with pytest.raises(TypeError, match="PCG64"):
+        side_rng(np.random.Generator(np.random.MT19937(1)), b"swivel")
 
 
 def test_spread_clutter_goes_where_the_bag_is_least_packed():
@@ -1053,10 +1094,10 @@ def test_tube_metals_set_what_a_trolley_s_handle_tubes_are_made_of_and_nothing_e
     assert changed == {"aluminium", "steel"}
     masks = [[o.mask.sum() for o in made[m].objects] for m in made]
     assert masks[0] == masks[1]
-    from engine.synth.shell import _trolley_frame
+    from engine.synth.trolley import trolley_frame
 
     def tube_width(widths):
-        parts = _trolley_frame(60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, tubes=widths)
+        parts = trolley_frame(60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, tubes=widths)
         return max(p.solid.size[1] for p in parts if p.role == "handle_tube")
 
     assert 2.0 <= tube_width((2.0, 3.6)) <= 3.6 and 2.8 <= tube_width((2.8, 4.5)) <= 4.5
@@ -1066,11 +1107,11 @@ def test_tube_walls_thicken_the_handle_tubes_walls_and_change_nothing_else():
     """`tube_walls` (v2.26: 2) scales the handle tubes' walls, 1.2 mm of aluminium or 0.5 mm of
     steel at 1: each tube's cavity shrinks by twice the wall, its outside stays, and the bag is
     otherwise the same, masks included."""
-    from engine.synth.shell import _trolley_frame
+    from engine.synth.trolley import trolley_frame
 
     for metal, wall in (("aluminium", 0.12), ("steel", 0.05)):
         for walls in (1.0, 2.0):
-            parts = _trolley_frame(
+            parts = trolley_frame(
                 60.0, 42.0, 24.0, np.random.default_rng(1), 8.0, metals=(metal,), walls=walls
             )
             tubes = [p for p in parts if p.role == "handle_tube"]

@@ -555,10 +555,10 @@ def test_paired_sheet_can_show_the_quarter_where_the_versions_differ(tmp_path, r
     bench = _benchmark()
     a = busy(40)
     b = a.copy()
-    b[300:340, 500:600] = (20, 90, 200)  # bottom right: a part drawn differently
-    b[10:14, 10:14] = (20, 90, 200)  # a few pixels top left
-    assert bench.most_changed_quarter(a, b) == (1, 1)
-    assert bench.most_changed_quarter(b, a) == (1, 1)
+    b[100:140, 500:600] = (20, 90, 200)  # top right: a part drawn differently
+    b[300:304, 10:14] = (20, 90, 200)  # a few pixels bottom left
+    assert bench.most_changed_quarter(a, b) == (0, 1)  # (row, column)
+    assert bench.most_changed_quarter(b, a) == (0, 1)
     with pytest.raises(ValueError, match="differ in size"):
         bench.most_changed_quarter(a, a[:200])
 
@@ -575,7 +575,7 @@ def test_paired_sheet_can_show_the_quarter_where_the_versions_differ(tmp_path, r
         sheet[y + 40 : y + bench.TILE_H, x : x + bench.TILE_W]
         for x in (gap, gap + bench.TILE_W + gap)
     ]
-    quarters = [bench.letterbox(bench.load_rgb(d / "images" / "bag_000000.png")[240:, 320:])
+    quarters = [bench.letterbox(bench.load_rgb(d / "images" / "bag_000000.png")[:240, 320:])
                 for d in (first, second)]  # fmt: skip
     expected = [q[40:] for q in quarters]
     assert any(np.array_equal(shown[0], e) for e in expected)

@@ -1,0 +1,263 @@
+"""A trolley's frame: telescopic handle tubes and their fittings, the frame plate, the grip,
+and its wheels, fixed or spinners, on its corners or on its bottom end (`trolley_frame`).
+
+`shell.shell_parts` draws it as part of the bag; the module docstring of `bag.py` has the
+physics notes, version by version. The spinners' turns (v2.32) and the tubes' fittings (v2.34)
+draw random numbers of their own (`parts.side_rng`), so a bag is otherwise the same without
+them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.synth.parts import box, disc, rod, shell
+from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
+
+
+def trolley_frame(
+    length: float,
+    width: float,
+    depth: float,
+    rng: np.random.Generator,
+    corner: float | None = None,
+    plates: tuple[str, ...] = ("polypropylene", "pvc", "pvc"),
+    tubes: tuple[float, float] = (2.8, 4.5),
+    metals: tuple[str, ...] = ("aluminium", "steel"),
+    walls: float = 1.0,
+    at_end: bool = False,
+    swivel: np.random.Generator | None = None,
+    fittings: np.random.Generator | None = None,
+) -> list[Part]:
+    """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
+    walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
+    `plates`), the grip and wheels of a trolley.
+
+    `corner`: the shell's corner radius (cm) of a rounded shell, whose wheels are spinners on
+    its corners (`_spinner`); None: fixed wheels in box housings inside the corners (v2.0-2.2).
+    `swivel`: with `at_end`, the spinners' own random numbers, each turned as it swivels
+    (`_swivelled`); None: all turned alike (v2.30-v2.31). `fittings`: the handle tubes' own
+    random numbers for the steel that holds them (`_rail_fittings`); None: bare tubes
+    (v2.0-v2.33).
+    """
+    parts = []
+    z = -depth / 2 + 1.5
+    tube_w = rng.uniform(*tubes)
+    metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
+    for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
+        for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
+            w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
+            center = (length * (0.46 - length_share / 2), y, z)
+            wall = (0.12 if metal == "aluminium" else 0.05) * walls
+            parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
+        if fittings is not None:
+            parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
+    parts.append(
+        box(
+            "frame_plate",
+            # PVC plates read green. One draw even from a single material, as from two or three,
+            # so that the bag after the plate is the same whichever `plates` are given
+            plates[int(rng.integers(0, max(len(plates), 2))) % len(plates)],
+            (0, 0, -depth / 2 + 0.5),
+            (length * 0.9, width * 0.8, 0.3),
+        )
+    )
+    parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * 0.66, 2.5)))
+    parts.append(box("grip", "steel", (length / 2 - 1.5, 0, z), (1.0, 3.0, 0.8)))
+    parts.append(box("side_handle", "abs", (0, width / 2 - 1.0, 0), (14.0, 2.0, 3.0)))
+    wheels = 4 if rng.random() < 0.6 else 2
+    corners = [(-1, -1), (-1, 1)] + ([(1, -1), (1, 1)] if wheels == 4 else [])
+    r = rng.uniform(2.2, 3.5)
+    if corner is not None and at_end:  # on the bottom end, at the back or all four corners
+        for sy, sz in ((-1, -1), (1, -1)) + (((-1, 1), (1, 1)) if wheels == 4 else ()):
+            spinner = wheels == 4
+            if spinner and swivel is not None:
+                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel)
+            else:
+                parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner)
+        return parts
+    if corner is not None:
+        for sx, sy in corners:
+            parts += _spinner(sx, sy, length, width, depth, corner, r)
+        return parts
+    for sx, sy in corners:
+        x, y = sx * (length / 2 - r - 0.5), sy * (width / 2 - r - 0.5)
+        parts += [
+            *shell(
+                "wheel_housing", "abs", (2 * r + 1.5, 2 * r + 1.5, 3.0), 0.3, (x, y, -depth / 2 + 2)
+            ),
+            Part("wheel", "rubber", _wheel(x, y, -depth / 2 + 2, r)),
+            rod("axle", "steel", (x, y - 1.2, -depth / 2 + 2), (x, y + 1.2, -depth / 2 + 2), 0.4),
+            disc("bearing", "steel", (x, y, -depth / 2 + 2), 0.9, 0.8, rotation(np.pi / 2, 0, 0)),
+        ]
+        for dx in (-r, r):  # the housing's screws
+            parts.append(disc("screw", "steel", (x + dx, y, -depth / 2 + 3.5), 0.25, 0.4))
+    return parts
+
+
+def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
+    """A spinner wheel on a rounded shell's corner (`sx`, `sy`: which one, ±1): a hollow round
+    turret centred on the middle of the corner's arc, so half of it stands out of the shell as
+    real ones do, its steel swivel pin, and twin wheels of radius `r`·0.7 under it. Seen from
+    above it is a ring with a dot, as in real scans, where box housings read as boxes."""
+    inset = corner * (1 - np.sqrt(0.5))  # the arc's middle, from the box's corner
+    x, y = sx * (length / 2 - inset), sy * (width / 2 - inset)
+    z = -depth / 2 + 1.5
+    turret = r + 0.8
+    wheel = 0.7 * r
+    parts = [
+        *_turret((x, y, z), turret, np.eye(3)),
+        disc("swivel_pin", "steel", (x, y, z), 0.5, 2.4),
+    ]
+    for dy in (-0.9, 0.9):  # twin wheels on one axle, below the turret
+        parts.append(Part("wheel", "rubber", _wheel(x, y + dy, z - 1.5, wheel, width=1.4)))
+    parts.append(rod("axle", "steel", (x, y - 1.8, z - 1.5), (x, y + 1.8, z - 1.5), 0.3))
+    return parts
+
+
+def _rail_fittings(
+    length: float,
+    width: float,
+    y: float,
+    z: float,
+    tube_w: float,
+    corner: float | None,
+    rng: np.random.Generator,
+) -> list[Part]:
+    """The steel that holds a telescopic handle tube (centred on `y`, `tube_w` cm wide, at
+    height `z`, its outer tube ending at ±0.46 of `length`): a foot bracket wider than the tube
+    at its bottom end, on the frame plate, screwed to it either side of the tube; a screw
+    through the grip's housing at its top; and the lock's steel clip in the inner tube, with
+    1-3 rivets along the outer one. Real rails show these as flared blue feet, screw heads and
+    dots along the bar, where bare tubes read as plain bars with hard ends.
+
+    The foot keeps 0.3 cm inside the shell's outline (`rounded_rect` 0.3 cm inside the bag's
+    box), on the arc of its corner rounded by `corner` where it reaches into it (None: a box)."""
+    bottom = -0.46 * length
+    foot = rng.uniform(3.5, 5.5)
+    half = tube_w / 2 + 0.8  # the foot's half width
+    end, side = length / 2 - 0.3, width / 2 - 0.3  # the outline's half length and width
+    inside = -end + 0.3
+    if corner is not None:  # its outer corner on the end's rounded arc
+        into = min(abs(y) + half - (side - corner), corner)
+        if into > 0:
+            inside += corner - np.sqrt(corner**2 - into**2)
+    start = max(bottom, inside)
+    plate = z - 0.7  # on the frame plate, under the tube
+    parts = [box("rail_foot", "steel", (start + foot / 2, y, plate), (foot, 2 * half, 0.25))]
+    for side in (-1, 1):  # the foot's screws, either side of the tube, into the plate
+        at = (start + foot / 2, y + side * (tube_w / 2 + 0.5), plate)
+        parts.append(disc("screw", "steel", at, rng.uniform(0.25, 0.35), 0.8))
+    grip = length / 2 - 1.5  # the grip's housing, across both tubes' tops
+    parts.append(disc("screw", "steel", (grip, y, z), rng.uniform(0.25, 0.35), 1.0))
+    lock = -0.14 * length + rng.uniform(1.0, 2.5)  # the inner tube's bottom end, and its clip
+    parts.append(box("rail_lock", "steel", (lock, y, z), (1.2, tube_w * 0.5, 0.6)))
+    for x in rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length:
+        parts.append(disc("rivet", "steel", (float(x), y, z), rng.uniform(0.2, 0.3), 1.2))
+    return parts
+
+
+END_WHEEL_REACH = 7.5  # cm: the most a wheel on a trolley's bottom end stands out of it
+
+
+def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[Part]:
+    """A wheel on a trolley's bottom end (x = −length/2, or on the arc of its corner rounded by
+    `corner`), at its back (`sz` −1) or front (+1) corner on side `sy`, as a case lying on its
+    back carries them: a spinner's round turret on the end face, its pin and twin wheels
+    standing out beyond it; a fixed (inline) wheel half sunk into the end in a box housing, on
+    its flat clear of the rounded corner.
+    Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
+    there are four, and their tyres show edge-on."""
+    end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
+    across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
+    if not spinner:  # on the flat of the end, clear of its rounded corner: the box fits in
+        y = sy * max(width / 2 - corner - 0.5, r + 1.0)
+        x = -length / 2 + r * 0.4  # half sunk into the case, its housing round it
+        return [
+            *shell("wheel_housing", "abs", (2 * r + 1.0, 2 * r + 1.5, 2 * r + 1.0), 0.3, (x, y, z)),
+            Part("wheel", "rubber", _wheel(x - r * 0.3, y, z, r)),
+            rod("axle", "steel", (x - r * 0.3, y - 1.2, z), (x - r * 0.3, y + 1.2, z), 0.4),
+        ]
+    turret = r + 0.8
+    on_face = rotation(0, np.pi / 2, 0)  # a disc whose axis is x: flat against the end face
+    wheel = 0.7 * r
+    axle_x = end - 2.6 - wheel
+    parts = [
+        *_turret((end - 1.3, y, z), turret, on_face),
+        rod("swivel_pin", "steel", (end, y, z), (axle_x, y, z), 0.5),
+    ]
+    for dy in (-0.9, 0.9):  # twin wheels on one axle
+        parts.append(Part("wheel", "rubber", Cylinder((axle_x, y + dy, z), across, wheel, 1.4)))
+    parts.append(rod("axle", "steel", (axle_x, y - 1.8, z), (axle_x, y + 1.8, z), 0.3))
+    return parts
+
+
+def _end_spot(sy, sz, length, width, depth, corner, r) -> tuple[float, float, float]:
+    """Where a wheel of radius `r` on a trolley's bottom end stands (`_end_wheel`): the end's x
+    there, on its rounded corner's arc where it reaches into it, and the wheel's y and z."""
+    y, z = sy * (width / 2 - r - 1.0), sz * (depth / 2 - r - 1.0)
+    into = abs(y) - (width / 2 - corner)  # how far into the end's rounded corner: on its arc
+    end = -length / 2
+    if into > 0:
+        end += corner - np.sqrt(max(corner**2 - into**2, 0.0))
+    return end, y, z
+
+
+def _swivelled(sy, sz, length, width, depth, corner, r, rng: np.random.Generator) -> list[Part]:
+    """A spinner on a trolley's bottom end as it stands after rolling: its twin wheels turned
+    about the swivel (x) by an angle of their own, so their axle may lie across the belt (tyres
+    edge-on), along the beam (wheels seen round, the axle a dot) or anywhere between.
+
+    As built: the turret's swivel runs on a ring of 8-12 steel balls; the steel pin stays inside
+    the turret and a nylon stem carries the axle; the tyres are polyurethane, and in half the
+    casters each wheel turns on a steel ball bearing (a 608's 2.2 cm ring, smaller in small
+    wheels; cheaper ones turn on the axle); the axle is a bolt with a nut at each end.
+    Where `_end_wheel` drew the same wheel turned one way, with a steel pin out to a bare axle,
+    a blind reader saw T-shaped stubs; real end wheels show rings of dots and round tyres."""
+    end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
+    turret = r + 0.8
+    on_face = rotation(0, np.pi / 2, 0)  # a disc whose axis is x: flat against the end face
+    wheel = 0.7 * r
+    face = end - 1.3
+    axle_x = end - 2.6 - wheel
+    parts = [
+        *_turret((face, y, z), turret, on_face),
+        rod("swivel_pin", "steel", (end, y, z), (end - 2.6, y, z), 0.4),
+        rod("caster_stem", "nylon", (end - 2.6, y, z), (axle_x, y, z), 0.7),
+    ]
+    balls = int(rng.integers(8, 13))
+    ball = rng.uniform(0.2, 0.28)
+    ring_r = turret * rng.uniform(0.5, 0.65)
+    for angle in np.arange(balls) * 2 * np.pi / balls + rng.uniform(0, np.pi):
+        at = (float(face), float(y + ring_r * np.cos(angle)), float(z + ring_r * np.sin(angle)))
+        parts.append(Part("swivel_bearing", "steel", Ellipsoid(at, semi_axes=(ball,) * 3)))
+    turn = rng.uniform(0, np.pi)
+    axis = np.array([0.0, np.cos(turn), np.sin(turn)])  # the axle, at right angles to the pin
+    hub = np.array([axle_x, y, z])
+    race = min(1.1, 0.6 * wheel)  # a 608 bearing's outer ring, or less in a small wheel
+    bearings = rng.random() < 0.5
+    for offset in (-0.9, 0.9):  # twin wheels on one axle
+        c = hub + offset * axis
+        parts.append(rod("wheel", "polyurethane", c - 0.7 * axis, c + 0.7 * axis, wheel))
+        if bearings:
+            parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race))
+            parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race / 2, -1))
+    parts.append(rod("axle", "steel", hub - 1.9 * axis, hub + 1.9 * axis, 0.3))
+    for side in (-1, 1):  # the bolt's head and its nut
+        parts.append(
+            rod("axle_nut", "steel", hub + side * 1.9 * axis, hub + side * 2.3 * axis, 0.55)
+        )
+    return parts
+
+
+def _turret(center, radius: float, rot: np.ndarray) -> list[Part]:
+    """A spinner's hollow round ABS turret, 2.6 cm tall, of axis `rot`'s z: a disc and its
+    cavity."""
+    return [
+        disc("wheel_housing", "abs", center, radius, 2.6, rot),
+        Part("wheel_housing", "abs", Cylinder(center, rot, radius - 0.35, 2.0), -1.0),
+    ]
+
+
+def _wheel(x: float, y: float, z: float, r: float, width: float = 2.0) -> Cylinder:
+    return Cylinder((x, y, z), rotation(np.pi / 2, 0, 0), radius_cm=r, length=width)
