@@ -33,6 +33,7 @@ import numpy as np
 from tqdm import tqdm
 
 from engine.config import ConfigError, from_dict, load_config, merge_config, parse_override
+from engine.evaluation.anomaly import COVER_BANDS, cover_band
 from engine.io.write import atomic_write_bytes
 from engine.synth.dataset import SynthConfig, object_annotation, recompose, worker_map
 
@@ -80,20 +81,21 @@ def _config(coco: dict, path: str | None, overrides: list[str]) -> SynthConfig:
 
 
 def quarter_table(covers: dict[str, list[float]]) -> str:
-    """Markdown: per anomaly type, how many, the covers' quartiles and the share per quarter."""
+    """Markdown: per anomaly type, how many, the covers' quartiles and the share in each of
+    `eval-classifier`'s cover bands (`evaluation.anomaly.COVER_BANDS`)."""
+    names = [name for _, name in COVER_BANDS]
     rows = [
-        "| anomaly | n | cover q25 / median / q75 | < 25 % | 25–50 % | 50–75 % | ≥ 75 % |",
-        "|---|---:|---|---:|---:|---:|---:|",
+        f"| anomaly | n | cover q25 / median / q75 | {' | '.join(names)} |",
+        "|---|---:|---|" + "---:|" * len(names),
     ]
     everything = [c for values in covers.values() for c in values]
     for name, values in [*sorted(covers.items()), ("all", everything)]:
         if not values:
             continue
-        v = np.asarray(values)
-        q = np.quantile(v, [0.25, 0.5, 0.75])
-        shares = np.histogram(v, bins=[0, 0.25, 0.5, 0.75, 1.0 + 1e-9])[0] / len(v)
-        quarters = " | ".join(f"{s:.2f}" for s in shares)
-        rows.append(f"| {name} | {len(v)} | {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f} | {quarters} |")
+        q = np.quantile(values, [0.25, 0.5, 0.75])
+        bands = [cover_band(v) for v in values]
+        shares = " | ".join(f"{bands.count(band) / len(values):.2f}" for band in names)
+        rows.append(f"| {name} | {len(values)} | {q[0]:.2f} / {q[1]:.2f} / {q[2]:.2f} | {shares} |")
     return "\n".join(rows)
 
 
