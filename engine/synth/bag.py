@@ -251,6 +251,16 @@ evaluation list):
   housing at its top, the lock's steel clip where the inner tube ends and 1-3 rivets along it,
   on random numbers of their own (`trolley._rail_fittings`). Two readers preferred it in 8 of 8
   pairs each, nearly all slightly; the tubes themselves still read as solid bars.
+- Streaked wall cloth (v2.35, `wall_streaks`, `soft_grain` 0.4): the softened wall cloth's
+  grain ran in no direction over 2.5 mm, which blind readers named first among the tells
+  ("a grainy, speckled rim"; "blotchy, foam-like noise" where real rims show "fine fibre-like
+  streaks along the edge"). It is now finer (1.2 mm) and, by variance, half of it runs in streaks
+  2 mm apart along the cloth's edges, wandering by about 3 mm and fading in and out every few
+  cm (`_wall_streaks`, on random numbers of their own; clipped at ±2σ so no streak leaves a
+  hole), with the grain's share raised from 0.3 to 0.4 to keep the rim's edge density. Two
+  readers preferred it in 8 of 8 pairs each; both saw some creases as embossed and some
+  concentric rings where a cloth band ends in a corner. The rim's texture coherence (realism
+  figure `rim_coherence`) overshoots the real scans': 0.70 against their 0.60 (v2.34: 0.61).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -258,7 +268,7 @@ sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
-sim_v2_34.yaml (today's defaults).
+sim_v2_34.yaml, sim_v2_35.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -506,10 +516,14 @@ class BagConfig:
     # seams: `_WALL_CLOTH`) softened by a Gaussian of this σ (cm), its metal and piping crisp:
     # cloth never folds in exact outlines (`_draw_soft`). 0: every fold a sharp outline, stacked
     # by the fan's lean into concentric rings (v2.0-v2.27)
-    soft_grain: float = 0.3  # the softened wall cloth's thickness varies by this share (σ) over
-    # 2.5 mm, as woven and padded cloth does: the fine grain of real soft walls (v2.28: 0.2,
-    # which in frames cropped to the bag left the rim's edge density at 0.18-0.20, real 0.226;
-    # v2.29-v2.30: 0.4, which readers saw as a blotchy, speckled rim). 0: even
+    wall_streaks: bool = True  # that grain is finer (1.2 mm) and half of it (by variance) runs
+    # in streaks along the cloth's edges (`_wall_streaks`); False: isotropic over 2.5 mm, which
+    # readers saw as blotches (v2.28-v2.34)
+    soft_grain: float = 0.4  # the softened wall cloth's thickness varies by this share (σ) over
+    # 2.5 mm (1.2 mm and streaks with `wall_streaks`), as woven and padded cloth does: the fine
+    # grain of real soft walls (v2.28: 0.2, which in frames cropped to the bag left the rim's
+    # edge density at 0.18-0.20, real 0.226; v2.29-v2.30: 0.4, which readers saw as a blotchy,
+    # speckled rim; v2.31-v2.34: 0.3). 0: even
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -532,10 +546,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.34 that have changed since (configs/synth/sim_v2_34.yaml
+# holds the same): v2.35 (2026-12-05) grained a soft bag's wall cloth finer and in streaks.
+SIM_V2_34 = {"wall_streaks": False, "soft_grain": 0.3}
 # The bag settings of simulator v2.33 (and v2.32, on another console) that have changed since
 # (configs/synth/sim_v2_33.yaml holds the same): v2.34 (2026-12-05) fitted a trolley's handle
 # tubes with steel feet, screws, rivets and a lock clip.
-SIM_V2_33 = {"rail_fittings": False}
+SIM_V2_33 = {**SIM_V2_34, "rail_fittings": False}
 # The bag settings of simulator v2.31 that have changed since (configs/synth/sim_v2_31.yaml
 # holds the same): v2.32 (2026-12-05) turned a trolley's spinners as they swivel.
 SIM_V2_31 = {**SIM_V2_33, "swivel_wheels": False}
@@ -1056,7 +1073,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     own = [shell_window]  # the bag's own windows, which an anomaly's cover leaves out
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     if folds:
-        drawn, soft = _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain)
+        drawn, soft = _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain, cfg.wall_streaks)
         outline |= drawn
         own.append(soft)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
@@ -1377,14 +1394,17 @@ def _stretched_noise(
 
 # a soft bag's wall cloth as it folds: ragged edge, buckled bands, bulges, seams (`shell.py`)
 _WALL_CLOTH = frozenset({"fringe", "side_wall", "side_seam"})
+# with `wall_streaks`, the share (σ) of the wall cloth's grain that is isotropic, fine grain
+_STREAKED_GRAIN = 0.7
 
 
 def _draw_soft(
-    canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0
+    canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0, streaks: bool = False
 ) -> tuple[np.ndarray, Canvas | None]:
     """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
-    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm and merge it; gives the full-size
-    mask of what they drew before the blur, and the window."""
+    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` over 1.2 mm and
+    in fine streaks along the cloth's edges (`_wall_streaks`), and merge it; gives the
+    full-size mask of what they drew before the blur, and the window."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
@@ -1394,9 +1414,14 @@ def _draw_soft(
     weave = None
     if grain > 0:  # on random numbers of its own, seeded by the first fold's outline
         key = np.asarray(parts[0].solid.points, float)
-        weave = 1.0 + grain * _smooth_noise(
-            (window.height, window.width), 0.25 / window.pitch, own_rng(key, b"wall grain")
-        )
+        shape, cells = (window.height, window.width), (0.12 if streaks else 0.25) / window.pitch
+        field = _smooth_noise(shape, cells, own_rng(key, b"wall grain"))
+        if streaks:  # half the variance fine grain, half streaks along the cloth's edges
+            field *= _STREAKED_GRAIN
+            streaked = _wall_streaks(window, own_rng(key, b"wall streaks"))
+            field += np.sqrt(1 - _STREAKED_GRAIN**2) * streaked
+            np.clip(field, -2.0, 2.0, out=field)  # fading streaks have long tails: no holes
+        weave = 1.0 + grain * field
         np.maximum(weave, 0.0, out=weave)
     for material, t in window.maps.items():
         window.maps[material] = _softened(t, sigma_px)
@@ -1404,6 +1429,30 @@ def _draw_soft(
             window.maps[material] *= weave
     canvas.merge(window)
     return drawn, window
+
+
+def _wall_streaks(window: Canvas, rng: np.random.Generator) -> np.ndarray:
+    """A random field of fine streaks (2 mm across) that follow the edges of what `window`
+    holds, wandering by about 3 mm and fading in and out every few cm along them: the fibres and
+    quilting of soft wall cloth seen edge-on, which real scans show as streaks along the rim
+    where isotropic grain reads as blotches (mean 0 and standard deviation 1 over the cloth)."""
+    shape, pitch = (window.height, window.width), window.pitch
+    cloth = window.footprint().astype(np.uint8)
+    inward = cv2.distanceTransform(cloth, cv2.DIST_L2, 3)  # px from the cloth's edge
+    inward += _smooth_noise(shape, 2.5 / pitch, rng, cubic=False) * (0.3 / pitch)
+    across = inward * (pitch / 0.2)
+    across -= across.min()
+    line = rng.standard_normal(int(across.max()) + 2).astype(np.float32)
+    field = np.interp(across.ravel(), np.arange(len(line)), line).astype(np.float32)
+    fading = _smooth_noise(shape, 3.0 / pitch, rng, cubic=False)
+    fading += 0.6
+    np.maximum(fading, 0.0, out=fading)
+    field = field.reshape(shape) * fading
+    if not cloth.any():
+        return field
+    field -= float(field[cloth > 0].mean())  # the cloth's mass kept
+    spread = float(field[cloth > 0].std())
+    return field / spread if spread > 0 else field
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:

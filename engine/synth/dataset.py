@@ -63,6 +63,7 @@ from engine.synth.bag import (
     SIM_V2_30,
     SIM_V2_31,
     SIM_V2_33,
+    SIM_V2_34,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -211,6 +212,9 @@ SIM_V2_32_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_25)
 # Simulator v2.33 (2026-12-05), the defaults before v2.34 (configs/synth/sim_v2_33.yaml says the
 # same): a trolley's handle tubes bare, without feet, screws or rivets.
 SIM_V2_33_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_33)
+# Simulator v2.34 (2026-12-05), the defaults before v2.35 (configs/synth/sim_v2_34.yaml says the
+# same): a soft bag's wall cloth grained isotropically over 2.5 mm.
+SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

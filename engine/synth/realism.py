@@ -57,6 +57,11 @@ ORANGE_V_SHOWN = 0.5  # the summary shows the orange bands from this brightness 
 # colour-by-depth counts: the outermost two are its walls as a leaning fan shows them
 DEPTH_EDGES = (0.0, 0.05, 0.12, 0.25, 0.5, 1.0)
 MIN_ITEM_SHARE = 2e-4  # smaller item blobs (≈ 60 px at 640×480) are specks and edges, not items
+# the rim's texture (`_rim_coherence`): content this bright in the bag's rim, gradients averaged
+# over a Gaussian window of this σ (px at SIDE), and at least this many such pixels
+RIM_TEXTURE_V = (0.6, 0.95)
+RIM_TEXTURE_SIGMA = 3.0
+RIM_TEXTURE_MIN_PX = 500
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
 BACKGROUND_SHARE_TOLERANCE = 0.05  # |simulated − real| white share, pooled and per-image median
@@ -509,6 +514,7 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "content_edge_density": "edge density (content pixels)",
     "edge_density_rim": "edge density, bag's rim (outer 35 % of its depth)",
     "edge_density_core": "edge density, bag's core (inner half of its depth)",
+    "rim_coherence": "texture coherence of the bag's light rim (0..1)",
     "block_brightness_median": "median brightness of content blocks (~4 cm)",
     "bright_block_share": "content blocks brighter than V 0.9 (gaps)",
     "pale_yellow_share": "pale yellow-green content (V > 0.88, hue 50-90°)",
@@ -585,6 +591,25 @@ def _depth_figures(depth: np.ndarray | None, edges: np.ndarray) -> dict[str, flo
         "edge_density_rim": float(edges[rim].mean()) if rim.any() else math.nan,
         "edge_density_core": float(edges[core].mean()) if core.any() else math.nan,
     }
+
+
+def _rim_coherence(v: np.ndarray, depth: np.ndarray | None) -> float:
+    """Median structure-tensor coherence (0: no direction, 1: parallel lines) of the light
+    content in the bag's rim (depth ≤ `RIM_DEPTH`, V in `RIM_TEXTURE_V`). Real soft walls show
+    fine streaks along the wall; grain that runs no way reads as blotches and scores lower."""
+    if depth is None:
+        return math.nan
+    lo, hi = RIM_TEXTURE_V
+    rim = (depth > 0) & (depth <= RIM_DEPTH) & (v > lo) & (v < hi)
+    if rim.sum() < RIM_TEXTURE_MIN_PX:
+        return math.nan
+    plane = v.astype(np.float32)
+    gx, gy = cv2.Sobel(plane, cv2.CV_32F, 1, 0), cv2.Sobel(plane, cv2.CV_32F, 0, 1)
+    pairs = ((gx, gx), (gy, gy), (gx, gy))
+    jxx, jyy, jxy = (cv2.GaussianBlur(a * b, (0, 0), RIM_TEXTURE_SIGMA) for a, b in pairs)
+    trace = jxx[rim] + jyy[rim]
+    spread = np.sqrt(np.square(jxx[rim] - jyy[rim]) + 4 * np.square(jxy[rim]))
+    return float(np.median(spread / np.maximum(trace, 1e-12)))
 
 
 def _class_by_depth(depth: np.ndarray | None, labels: np.ndarray) -> np.ndarray:
@@ -673,6 +698,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     bag = _largest_region(content)
     depth = _bag_depth(bag)
     figures.update(_depth_figures(depth, edges))
+    figures["rim_coherence"] = _rim_coherence(v, depth)
     stats.class_by_depth = _class_by_depth(depth, labels)
     figures.update(_block_figures(v, content))
     figures["pale_yellow_share"] = _pale_yellow_share(hue, v, labels)

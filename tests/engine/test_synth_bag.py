@@ -1521,6 +1521,55 @@ def test_soft_walls_smooth_a_soft_bag_s_wall_cloth_and_keep_its_mass_and_the_res
     assert soft_seen
 
 
+def test_wall_streaks_run_along_the_cloth_s_edges():
+    """`_wall_streaks` (v2.35): a field of unit spread over the cloth whose streaks follow its
+    edges: near a straight edge it varies across the edge several times faster than along it,
+    whichever way the edge runs."""
+    from engine.synth.bag import _wall_streaks
+    from engine.synth.shapes import Box
+
+    for seed in range(4):
+        canvas = Canvas(120, 160, 0.1)
+        canvas.add("nylon", Box((8.0, 6.0, 1.0), size=(12.0, 8.0, 0.5)))  # rows 20-99, cols 20-139
+        field = _wall_streaks(canvas, np.random.default_rng(seed))
+        assert field.shape == (120, 160)
+        cloth = field[canvas.footprint()]
+        assert abs(float(cloth.mean())) < 1e-4
+        assert float(cloth.std()) == pytest.approx(1.0, rel=1e-3)
+        down, right = np.abs(np.diff(field, axis=0))[:, :-1], np.abs(np.diff(field, axis=1))[:-1]
+        top, left = (slice(22, 35), slice(50, 110)), (slice(40, 80), slice(22, 35))
+        assert down[top].mean() > 3 * right[top].mean()  # the top edge's streaks run along it
+        assert right[left].mean() > 3 * down[left].mean()  # and the left edge's down it
+
+
+def test_wall_streaks_change_only_the_wall_cloth_s_grain():
+    """`wall_streaks` (v2.35) draws the wall cloth's grain finer and half in streaks, on random
+    numbers of its own: the bag's items, objects, metal and outline are the same to the bit,
+    and the cloth keeps its mass."""
+    base = replace(SMALL, soft_walls=0.4, soft_grain=0.4)
+    changed = 0
+    for seed in range(6):
+        blotchy, streaked = (
+            compose_bag(np.random.default_rng(seed), replace(base, wall_streaks=s))
+            for s in (False, True)
+        )
+        assert [o.category for o in blotchy.objects] == [o.category for o in streaked.objects]
+        assert all(
+            np.array_equal(a.mask, b.mask)
+            for a, b in zip(blotchy.objects, streaked.objects, strict=True)
+        )
+        assert np.array_equal(blotchy.outline, streaked.outline)
+        a, b = blotchy.canvas.maps, streaked.canvas.maps
+        assert sorted(a) == sorted(b)
+        for metal in ("steel", "brass", "stainless", "aluminium"):
+            if metal in a:
+                assert np.array_equal(a[metal], b[metal]), metal
+        for m in (m for m in ("nylon", "pet") if m in a):
+            assert b[m].sum() == pytest.approx(a[m].sum(), rel=0.05)
+            changed += not np.array_equal(a[m], b[m])
+    assert changed
+
+
 def test_frame_to_bag_shapes_each_frame_as_its_bag_s_image_with_as_many_pixels():
     """`frame_to_bag` (v2.29): a real export is the bag's box, so the frame takes the shape of
     the bag's image (clipped to the range), keeps `width` × `height`'s pixel count, and the bag

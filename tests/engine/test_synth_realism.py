@@ -673,3 +673,22 @@ def test_orange_by_brightness_and_saturation_tells_vivid_cloth_from_pale_tan():
     )
     table = summary_table(vivid, tan, compare(vivid, tan))
     assert "orange with V 0.8–0.9: share / mean S | 1.00 / S 0.75 | 1.00 / S 0.35" in table
+
+
+def test_rim_coherence_tells_streaks_along_the_wall_from_blotches():
+    """`rim_coherence`: a bag whose light rim is streaked along its walls scores near 1, the same
+    bag grained the same amount in no direction well below; no bag, or too little light rim,
+    gives nan."""
+    from engine.synth.realism import _bag_depth, _rim_coherence
+
+    bag = np.zeros((240, 320), np.uint8)
+    bag[20:220, 20:300] = 1
+    depth = _bag_depth(bag)
+    inward = cv2.distanceTransform(bag, cv2.DIST_L2, 5)
+    streaked = 0.8 + 0.05 * np.sin(inward * (2 * np.pi / 4.0))
+    noise = np.random.default_rng(0).standard_normal((60, 80)).astype(np.float32)
+    blotches = 0.8 + 0.05 * cv2.resize(noise, (320, 240), interpolation=cv2.INTER_CUBIC)
+    along, none = _rim_coherence(streaked * bag, depth), _rim_coherence(blotches * bag, depth)
+    assert along > 0.9 and none < 0.7, (along, none)
+    assert math.isnan(_rim_coherence(streaked, None))
+    assert math.isnan(_rim_coherence(np.full((240, 320), 0.3), depth))  # no light rim
