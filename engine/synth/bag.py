@@ -254,13 +254,14 @@ evaluation list):
 - Streaked wall cloth (v2.35, `wall_streaks`, `soft_grain` 0.4): the softened wall cloth's
   grain ran in no direction over 2.5 mm, which blind readers named first among the tells
   ("a grainy, speckled rim"; "blotchy, foam-like noise" where real rims show "fine fibre-like
-  streaks along the edge"). It is now finer (1.2 mm) and, by variance, half of it runs in streaks
-  2 mm apart along the cloth's edges, wandering by about 3 mm and fading in and out every few
-  cm (`_wall_streaks`, on random numbers of their own; clipped at ±2σ so no streak leaves a
-  hole), with the grain's share raised from 0.3 to 0.4 to keep the rim's edge density. Two
-  readers preferred it in 8 of 8 pairs each; both saw some creases as embossed and some
-  concentric rings where a cloth band ends in a corner. The rim's texture coherence (realism
-  figure `rim_coherence`) overshoots the real scans': 0.70 against their 0.60 (v2.34: 0.61).
+  streaks along the edge"). It is now finer (1.2 mm, about a pixel) and, by variance, a little
+  over half of it runs in streaks 2 mm apart along the cloth's edges, wandering by about 3 mm
+  and fading in and out every few cm (`_wall_streaks`, on random numbers of their own; clipped
+  at ±2σ so no streak leaves a hole; rescaled so the cloth keeps its mass), with the grain's
+  share raised from 0.3 to 0.4 to keep the rim's edge density. Two readers preferred it in 8
+  of 8 pairs each; both saw some creases as embossed and some concentric rings where a cloth
+  band ends in a corner. The rim's texture coherence (realism figure `rim_coherence`)
+  overshoots the real scans': 0.68 against their 0.57 (v2.34: 0.57; seed 0).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -302,6 +303,7 @@ counted at 640 px wide (the benchmark's rule before v2.8).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 
@@ -516,14 +518,14 @@ class BagConfig:
     # seams: `_WALL_CLOTH`) softened by a Gaussian of this σ (cm), its metal and piping crisp:
     # cloth never folds in exact outlines (`_draw_soft`). 0: every fold a sharp outline, stacked
     # by the fan's lean into concentric rings (v2.0-v2.27)
-    wall_streaks: bool = True  # that grain is finer (1.2 mm) and half of it (by variance) runs
-    # in streaks along the cloth's edges (`_wall_streaks`); False: isotropic over 2.5 mm, which
-    # readers saw as blotches (v2.28-v2.34)
     soft_grain: float = 0.4  # the softened wall cloth's thickness varies by this share (σ) over
     # 2.5 mm (1.2 mm and streaks with `wall_streaks`), as woven and padded cloth does: the fine
     # grain of real soft walls (v2.28: 0.2, which in frames cropped to the bag left the rim's
     # edge density at 0.18-0.20, real 0.226; v2.29-v2.30: 0.4, which readers saw as a blotchy,
     # speckled rim; v2.31-v2.34: 0.3). 0: even
+    wall_streaks: bool = True  # that grain is finer (1.2 mm, about a pixel) and a little over
+    # half of it (by variance) runs in streaks along the cloth's edges (`_wall_streaks`), the
+    # cloth's mass kept; False: isotropic over 2.5 mm, which readers saw as blotches (v2.28-v2.34)
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -1402,9 +1404,10 @@ def _draw_soft(
     canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0, streaks: bool = False
 ) -> tuple[np.ndarray, Canvas | None]:
     """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
-    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` over 1.2 mm and
-    in fine streaks along the cloth's edges (`_wall_streaks`), and merge it; gives the
-    full-size mask of what they drew before the blur, and the window."""
+    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` over 1.2 mm
+    (about a pixel) and in fine streaks along the cloth's edges (`_wall_streaks`), keeping the
+    cloth's mass, and merge it; gives the full-size mask of what they drew before the blur, and
+    the window."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
@@ -1416,43 +1419,65 @@ def _draw_soft(
         key = np.asarray(parts[0].solid.points, float)
         shape, cells = (window.height, window.width), (0.12 if streaks else 0.25) / window.pitch
         field = _smooth_noise(shape, cells, own_rng(key, b"wall grain"))
-        if streaks:  # half the variance fine grain, half streaks along the cloth's edges
+        if streaks:  # fine grain, and streaks along the cloth's edges
             field *= _STREAKED_GRAIN
             streaked = _wall_streaks(window, own_rng(key, b"wall streaks"))
-            field += np.sqrt(1 - _STREAKED_GRAIN**2) * streaked
+            field += math.sqrt(1 - _STREAKED_GRAIN**2) * streaked
             np.clip(field, -2.0, 2.0, out=field)  # fading streaks have long tails: no holes
         weave = 1.0 + grain * field
         np.maximum(weave, 0.0, out=weave)
     for material, t in window.maps.items():
         window.maps[material] = _softened(t, sigma_px)
-        if weave is not None:
+    if weave is not None:
+        if streaks:  # a streak runs the length of an edge, where the cloth is thick or thin
+            _keep_mass(window.maps.values(), weave)
+        for material in window.maps:
             window.maps[material] *= weave
     canvas.merge(window)
     return drawn, window
 
 
+def _keep_mass(maps, weave: np.ndarray) -> None:
+    """Scale `weave` in place so that weaving `maps` (thickness maps of its shape) keeps their
+    total: a field of mean 1 by area need not have mean 1 weighted by thickness."""
+    total = sum(float(t.sum(dtype=np.float64)) for t in maps)
+    woven = sum(float(np.multiply(t, weave).sum(dtype=np.float64)) for t in maps)
+    if total > 0 and woven > 0:
+        weave *= np.float32(total / woven)
+
+
 def _wall_streaks(window: Canvas, rng: np.random.Generator) -> np.ndarray:
-    """A random field of fine streaks (2 mm across) that follow the edges of what `window`
-    holds, wandering by about 3 mm and fading in and out every few cm along them: the fibres and
-    quilting of soft wall cloth seen edge-on, which real scans show as streaks along the rim
-    where isotropic grain reads as blotches (mean 0 and standard deviation 1 over the cloth)."""
+    """A random field of fine streaks (2 mm apart, 1-2 px) that follow the edges of what
+    `window` holds, wandering by about 3 mm and fading in and out every few cm along them: the
+    fibres and quilting of soft wall cloth seen edge-on, which real scans show as streaks along
+    the rim where isotropic grain reads as blotches (mean 0, standard deviation 1 over the
+    cloth)."""
     shape, pitch = (window.height, window.width), window.pitch
     cloth = window.footprint().astype(np.uint8)
     inward = cv2.distanceTransform(cloth, cv2.DIST_L2, 3)  # px from the cloth's edge
+    np.minimum(inward, float(max(shape)), out=inward)  # cloth filling the window: no edge in it
     inward += _smooth_noise(shape, 2.5 / pitch, rng, cubic=False) * (0.3 / pitch)
-    across = inward * (pitch / 0.2)
+    field = _faded_lines(inward * (pitch / 0.2), 3.0 / pitch, 0.6, rng)
+    if not cloth.any():
+        return field
+    field -= float(field[cloth > 0].mean())
+    spread = float(field[cloth > 0].std())
+    return field / spread if spread > 0 else field
+
+
+def _faded_lines(
+    across: np.ndarray, fade_px: float, floor: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Streaks that come and go: a random value at each whole step of `across` (a coordinate per
+    pixel, shifted in place to start at 0), interpolated between, times a smooth random fade
+    (cells of `fade_px`, raised by `floor`, never below 0)."""
     across -= across.min()
     line = rng.standard_normal(int(across.max()) + 2).astype(np.float32)
     field = np.interp(across.ravel(), np.arange(len(line)), line).astype(np.float32)
-    fading = _smooth_noise(shape, 3.0 / pitch, rng, cubic=False)
-    fading += 0.6
-    np.maximum(fading, 0.0, out=fading)
-    field = field.reshape(shape) * fading
-    if not cloth.any():
-        return field
-    field -= float(field[cloth > 0].mean())  # the cloth's mass kept
-    spread = float(field[cloth > 0].std())
-    return field / spread if spread > 0 else field
+    fade = _smooth_noise(across.shape, fade_px, rng, cubic=False)
+    fade += floor
+    np.maximum(fade, 0.0, out=fade)
+    return field.reshape(across.shape) * fade
 
 
 def _softened(t: np.ndarray, sigma_px: float) -> np.ndarray:
@@ -1516,13 +1541,7 @@ def _streaks(
     h, w = shape
     rows, cols = np.mgrid[0:h, 0:w].astype(np.float32)
     across = (np.cos(heading) * rows - np.sin(heading) * cols) * (pitch / 0.3)
-    across -= across.min()
-    line = rng.standard_normal(int(across.max()) + 2).astype(np.float32)
-    streaks = np.interp(across.ravel(), np.arange(len(line)), line).astype(np.float32)
-    broken = _smooth_noise(shape, 4.0 / pitch, rng, cubic=False)
-    broken += 0.3
-    np.maximum(broken, 0.0, out=broken)
-    return streaks.reshape(h, w) * broken
+    return _faded_lines(across, 4.0 / pitch, 0.3, rng)
 
 
 def anomaly_change(
