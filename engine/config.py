@@ -288,6 +288,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "corner_points": _at_least(2, _WHOLE),
         "handle_tubes": _low_high(_between(0.5, 10)),
         "tube_walls": _between(0.1, 10),  # 10: 12 mm aluminium walls, a solid bar of a 2.4 cm tube
+        "streak_wander": _between(0, 2),  # cm across their edge
+        "streak_length": _between(0.2, 20),  # cm along it
         "tube_metals": lambda v: (
             _not_empty(v) or _each(_from("engine.synth.shell", "TUBE_METALS"))(v)
         ),

@@ -262,6 +262,11 @@ evaluation list):
   of 8 pairs each; both saw some creases as embossed and some concentric rings where a cloth
   band ends in a corner. The rim's texture coherence (realism figure `rim_coherence`)
   overshoots the real scans': 0.68 against their 0.57 (v2.34: 0.57; seed 0).
+- Straighter, shorter streaks (v2.36, `streak_wander` 0.1 cm, `streak_length` 1 cm; v2.35: 0.3
+  and 3): readers of v2.35 saw its wandering streaks as "wood grain", "topographic" or
+  "onion-ring" ripples, most at corners. Two readers preferred the straighter ones in 5 of 8
+  and 4 of 8 pairs (against 3 and 1, the rest "the same"), a weak preference: which side wins
+  a pair depends on where ripples happen to form. Rim coherence 0.68 → 0.67 on seed 0.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -269,7 +274,7 @@ sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
-sim_v2_34.yaml, sim_v2_35.yaml (today's defaults).
+sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
@@ -526,6 +531,9 @@ class BagConfig:
     wall_streaks: bool = True  # that grain is finer (1.2 mm, about a pixel) and a little over
     # half of it (by variance) runs in streaks along the cloth's edges (`_wall_streaks`), the
     # cloth's mass kept; False: isotropic over 2.5 mm, which readers saw as blotches (v2.28-v2.34)
+    streak_wander: float = 0.1  # those streaks wander this far (cm) across their edge
+    # (v2.35: 0.3, whose wavy streaks readers saw as wood grain and contour lines)
+    streak_length: float = 1.0  # and fade in and out over about this length (cm; v2.35: 3.0)
     side_fittings: float = 0.5  # the share of the screw groups along a bag's edges (`moulding`;
     # none without it) driven through its side walls, seen side-on as a head and a shaft
     # (`shell._fittings`); 0: all seen face-on, as dots (v2.5-v2.8)
@@ -548,6 +556,10 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.35 that have changed since (configs/synth/sim_v2_35.yaml
+# holds the same): v2.36 (2026-12-05) made the wall cloth's streaks straighter and shorter.
+# Older versions draw no streaks, so their pins leave these as they are.
+SIM_V2_35 = {"streak_wander": 0.3, "streak_length": 3.0}
 # The bag settings of simulator v2.34 that have changed since (configs/synth/sim_v2_34.yaml
 # holds the same): v2.35 (2026-12-05) grained a soft bag's wall cloth finer and in streaks.
 SIM_V2_34 = {"wall_streaks": False, "soft_grain": 0.3}
@@ -1075,7 +1087,14 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     own = [shell_window]  # the bag's own windows, which an anomaly's cover leaves out
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     if folds:
-        drawn, soft = _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain, cfg.wall_streaks)
+        drawn, soft = _draw_soft(
+            canvas,
+            folds,
+            cfg.soft_walls,
+            cfg.soft_grain,
+            cfg.wall_streaks,
+            (cfg.streak_wander, cfg.streak_length),
+        )
         outline |= drawn
         own.append(soft)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
@@ -1401,13 +1420,18 @@ _STREAKED_GRAIN = 0.7
 
 
 def _draw_soft(
-    canvas: Canvas, parts: list, sigma_cm: float, grain: float = 0.0, streaks: bool = False
+    canvas: Canvas,
+    parts: list,
+    sigma_cm: float,
+    grain: float = 0.0,
+    streaks: bool = False,
+    streak_shape: tuple[float, float] = (0.1, 1.0),
 ) -> tuple[np.ndarray, Canvas | None]:
     """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
     `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` over 1.2 mm
-    (about a pixel) and in fine streaks along the cloth's edges (`_wall_streaks`), keeping the
-    cloth's mass, and merge it; gives the full-size mask of what they drew before the blur, and
-    the window."""
+    (about a pixel) and in fine streaks along the cloth's edges (`_wall_streaks`; `streak_shape`:
+    how far they wander and how long they run, cm), keeping the cloth's mass, and merge it;
+    gives the full-size mask of what they drew before the blur, and the window."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
@@ -1421,7 +1445,7 @@ def _draw_soft(
         field = _smooth_noise(shape, cells, own_rng(key, b"wall grain"))
         if streaks:  # fine grain, and streaks along the cloth's edges
             field *= _STREAKED_GRAIN
-            streaked = _wall_streaks(window, own_rng(key, b"wall streaks"))
+            streaked = _wall_streaks(window, own_rng(key, b"wall streaks"), *streak_shape)
             field += math.sqrt(1 - _STREAKED_GRAIN**2) * streaked
             np.clip(field, -2.0, 2.0, out=field)  # fading streaks have long tails: no holes
         weave = 1.0 + grain * field
@@ -1446,18 +1470,20 @@ def _keep_mass(maps, weave: np.ndarray) -> None:
         weave *= np.float32(total / woven)
 
 
-def _wall_streaks(window: Canvas, rng: np.random.Generator) -> np.ndarray:
+def _wall_streaks(
+    window: Canvas, rng: np.random.Generator, wander: float = 0.1, length: float = 1.0
+) -> np.ndarray:
     """A random field of fine streaks (2 mm apart, 1-2 px) that follow the edges of what
-    `window` holds, wandering by about 3 mm and fading in and out every few cm along them: the
-    fibres and quilting of soft wall cloth seen edge-on, which real scans show as streaks along
-    the rim where isotropic grain reads as blotches (mean 0, standard deviation 1 over the
-    cloth)."""
+    `window` holds, wandering across them by about `wander` cm and fading in and out over
+    about `length` cm along them: the fibres and quilting of soft wall cloth seen edge-on,
+    which real scans show as streaks along the rim where isotropic grain reads as blotches
+    (mean 0, standard deviation 1 over the cloth)."""
     shape, pitch = (window.height, window.width), window.pitch
     cloth = window.footprint().astype(np.uint8)
     inward = cv2.distanceTransform(cloth, cv2.DIST_L2, 3)  # px from the cloth's edge
     np.minimum(inward, float(max(shape)), out=inward)  # cloth filling the window: no edge in it
-    inward += _smooth_noise(shape, 2.5 / pitch, rng, cubic=False) * (0.3 / pitch)
-    field = _faded_lines(inward * (pitch / 0.2), 3.0 / pitch, 0.6, rng)
+    inward += _smooth_noise(shape, 2.5 / pitch, rng, cubic=False) * (wander / pitch)
+    field = _faded_lines(inward * (pitch / 0.2), length / pitch, 0.6, rng)
     if not cloth.any():
         return field
     field -= float(field[cloth > 0].mean())

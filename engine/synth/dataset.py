@@ -64,6 +64,7 @@ from engine.synth.bag import (
     SIM_V2_31,
     SIM_V2_33,
     SIM_V2_34,
+    SIM_V2_35,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -215,6 +216,9 @@ SIM_V2_33_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_33)
 # Simulator v2.34 (2026-12-05), the defaults before v2.35 (configs/synth/sim_v2_34.yaml says the
 # same): a soft bag's wall cloth grained isotropically over 2.5 mm.
 SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33)
+# Simulator v2.35 (2026-12-05), the defaults before v2.36 (configs/synth/sim_v2_35.yaml says the
+# same): the wall cloth's streaks wandering and long.
+SIM_V2_35_CONFIG = _pinned(SIM_V2_35, SIM_STYLE_V2_33)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
