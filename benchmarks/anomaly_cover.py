@@ -35,7 +35,7 @@ from tqdm import tqdm
 from engine.config import ConfigError, from_dict, load_config, merge_config, parse_override
 from engine.evaluation.anomaly import COVER_BANDS, cover_band
 from engine.io.write import atomic_write_bytes
-from engine.synth.dataset import SynthConfig, object_annotation, recompose, worker_map
+from engine.synth.dataset import SynthConfig, mask_bbox, recompose, worker_map
 
 VISIBILITY_RTOL = 1e-4  # a recomposed anomaly's visibility against the stored one
 
@@ -45,8 +45,7 @@ def _recomposed(job: tuple[int, int, int, SynthConfig]) -> tuple[int, list[tuple
     image_id, seed, index, config = job
     bag = recompose(seed, index, config)[0]
     return image_id, [
-        (obj.category, object_annotation(obj, image_id)["bbox"], obj.anomaly_visibility,
-         obj.anomaly_cover)
+        (obj.category, mask_bbox(obj.mask), obj.anomaly_visibility, obj.anomaly_cover)
         for obj in bag.objects
     ]  # fmt: skip
 

@@ -1087,14 +1087,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     own = [shell_window]  # the bag's own windows, which an anomaly's cover leaves out
     outline = canvas.full_mask(shell_window, shell_window.footprint())
     if folds:
-        drawn, soft = _draw_soft(
-            canvas,
-            folds,
-            cfg.soft_walls,
-            cfg.soft_grain,
-            cfg.wall_streaks,
-            (cfg.streak_wander, cfg.streak_length),
-        )
+        streaks = (cfg.streak_wander, cfg.streak_length) if cfg.wall_streaks else None
+        drawn, soft = _draw_soft(canvas, folds, cfg.soft_walls, cfg.soft_grain, streaks)
         outline |= drawn
         own.append(soft)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
@@ -1424,14 +1418,13 @@ def _draw_soft(
     parts: list,
     sigma_cm: float,
     grain: float = 0.0,
-    streaks: bool = False,
-    streak_shape: tuple[float, float] = (0.1, 1.0),
+    streaks: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, Canvas | None]:
     """Draw `parts` (wires or sheets) in a window of their own, blur each material's map by
-    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` over 1.2 mm
-    (about a pixel) and in fine streaks along the cloth's edges (`_wall_streaks`; `streak_shape`:
-    how far they wander and how long they run, cm), keeping the cloth's mass, and merge it;
-    gives the full-size mask of what they drew before the blur, and the window."""
+    `sigma_cm`, vary it by `grain` (σ, a share) over 2.5 mm, or with `streaks` (how far they
+    wander and how long they run, cm) over 1.2 mm (about a pixel) and in fine streaks along the
+    cloth's edges (`_wall_streaks`), keeping the cloth's mass, and merge it; gives the full-size
+    mask of what they drew before the blur, and the window."""
     sigma_px = sigma_cm / canvas.pitch
     window = canvas.window((p.solid for p in parts), margin=int(np.ceil(3 * sigma_px)))
     if window is None:
@@ -1441,11 +1434,12 @@ def _draw_soft(
     weave = None
     if grain > 0:  # on random numbers of its own, seeded by the first fold's outline
         key = np.asarray(parts[0].solid.points, float)
-        shape, cells = (window.height, window.width), (0.12 if streaks else 0.25) / window.pitch
+        cells = (0.25 if streaks is None else 0.12) / window.pitch
+        shape = (window.height, window.width)
         field = _smooth_noise(shape, cells, own_rng(key, b"wall grain"))
-        if streaks:  # fine grain, and streaks along the cloth's edges
+        if streaks is not None:  # fine grain, and streaks along the cloth's edges
             field *= _STREAKED_GRAIN
-            streaked = _wall_streaks(window, own_rng(key, b"wall streaks"), *streak_shape)
+            streaked = _wall_streaks(window, own_rng(key, b"wall streaks"), *streaks)
             field += math.sqrt(1 - _STREAKED_GRAIN**2) * streaked
             np.clip(field, -2.0, 2.0, out=field)  # fading streaks have long tails: no holes
         weave = 1.0 + grain * field
@@ -1453,7 +1447,7 @@ def _draw_soft(
     for material, t in window.maps.items():
         window.maps[material] = _softened(t, sigma_px)
     if weave is not None:
-        if streaks:  # a streak runs the length of an edge, where the cloth is thick or thin
+        if streaks is not None:  # a streak runs an edge's length, where cloth is thick or thin
             _keep_mass(window.maps.values(), weave)
         for material in window.maps:
             window.maps[material] *= weave
@@ -1471,7 +1465,7 @@ def _keep_mass(maps, weave: np.ndarray) -> None:
 
 
 def _wall_streaks(
-    window: Canvas, rng: np.random.Generator, wander: float = 0.1, length: float = 1.0
+    window: Canvas, rng: np.random.Generator, wander: float, length: float
 ) -> np.ndarray:
     """A random field of fine streaks (2 mm apart, 1-2 px) that follow the edges of what
     `window` holds, wandering across them by about `wander` cm and fading in and out over

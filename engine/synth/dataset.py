@@ -235,7 +235,8 @@ def _rle(mask: np.ndarray) -> dict:
     return rle
 
 
-def _bbox(mask: np.ndarray) -> list[float]:
+def mask_bbox(mask: np.ndarray) -> list[float]:
+    """COCO box [x, y, width, height] (px) of a non-empty boolean mask."""
     rows, cols = np.nonzero(mask)
     x0, y0 = int(cols.min()), int(rows.min())
     return [float(x0), float(y0), float(cols.max() - x0 + 1), float(rows.max() - y0 + 1)]
@@ -252,14 +253,14 @@ def object_annotation(obj: ObjectTruth, image_id: int) -> dict:
     return {
         "image_id": image_id,
         "category_id": CATEGORIES.index(obj.category) + 1,
-        "bbox": _bbox(obj.mask),
+        "bbox": mask_bbox(obj.mask),
         "segmentation": _rle(obj.mask),
         "area": float(obj.mask.sum()),
         "iscrowd": 0,
         "attributes": {
             "anomalous": bool(obj.anomalous),
             "anomaly_type": obj.anomaly_type,
-            "anomaly_bbox": _bbox(anomaly) if anomaly is not None and anomaly.any() else None,
+            "anomaly_bbox": mask_bbox(anomaly) if anomaly is not None and anomaly.any() else None,
             "anomaly_segmentation": _rle(anomaly) if anomaly is not None else None,
             "anomaly_visibility": obj.anomaly_visibility,
             "anomaly_cover": obj.anomaly_cover,

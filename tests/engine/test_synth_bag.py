@@ -1532,7 +1532,7 @@ def test_wall_streaks_run_along_the_cloth_s_edges():
     for seed in range(4):
         canvas = Canvas(120, 160, 0.1)
         canvas.add("nylon", Box((8.0, 6.0, 1.0), size=(12.0, 8.0, 0.5)))  # rows 20-99, cols 20-139
-        field = _wall_streaks(canvas, np.random.default_rng(seed))
+        field = _wall_streaks(canvas, np.random.default_rng(seed), 0.1, 1.0)
         assert field.shape == (120, 160)
         cloth = field[canvas.footprint()]
         assert abs(float(cloth.mean())) < 1e-4
@@ -1544,7 +1544,7 @@ def test_wall_streaks_run_along_the_cloth_s_edges():
     full = Canvas(40, 50, 0.4)  # a coarse pitch: the distance to no edge must not overflow
     full.add("nylon", Box((10.0, 8.0, 1.0), size=(40.0, 40.0, 0.5)))
     assert full.footprint().all()
-    assert np.isfinite(_wall_streaks(full, np.random.default_rng(0))).all()
+    assert np.isfinite(_wall_streaks(full, np.random.default_rng(0), 0.1, 1.0)).all()
 
 
 def test_streaked_wall_cloth_keeps_its_mass():
@@ -1565,7 +1565,7 @@ def test_streaked_wall_cloth_keeps_its_mass():
         ]
         plain, streaked = Canvas(120, 160, 0.1), Canvas(120, 160, 0.1)
         _draw_soft(plain, folds, 0.4)
-        _draw_soft(streaked, folds, 0.4, grain=0.4, streaks=True)
+        _draw_soft(streaked, folds, 0.4, grain=0.4, streaks=(0.1, 1.0))
         total = sum(float(t.sum(dtype=np.float64)) for t in plain.maps.values())
         woven = sum(float(t.sum(dtype=np.float64)) for t in streaked.maps.values())
         assert woven == pytest.approx(total, rel=1e-4)
