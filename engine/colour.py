@@ -156,6 +156,12 @@ class ColourStyle:
     # pixels' brightness quartiles are 0.52 / 0.65 / 0.79, one curve for every Zeff gives 0.47
     # / 0.54 / 0.63, which readers called navy where real metal is sky blue. 1 here
     metal_gamma: float = 1.0
+    # metal's brightness falls linearly with its attenuation (−ln T_high) by this much a unit,
+    # from white at `metal_white` (`_metal_linear`), ramping in over `METAL_GAMMA_ZEFF`: the
+    # real scans' blue pixels span V 0.40-0.87 (10th-90th percentile), where a power curve
+    # with the floor gives 0.51-0.78 (flat, even blue bars). 0 here: metal's curve as the rest's
+    metal_slope: float = 0.0
+    metal_white: float = 0.6
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -260,7 +266,13 @@ SIM_STYLE_V2_33 = replace(
     SIM_STYLE_V2_25,
     hue=(34.0, 37.0, 44.0, 84.0, 94.0, 96.0, 106.0, 185.0, 208.0, 212.0, 215.0),
 )
-SIM_STYLE = SIM_STYLE_V2_33  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.37's console: v2.33's, metal's brightness linear in its attenuation (`metal_slope`
+# 0.16 a unit, white at `metal_white` 0.6): the real scans' blue pixels (the 136 backgrounds) span
+# V 0.40 / 0.50 / 0.63 / 0.76 / 0.87 (10th / 25th / 50th / 75th / 90th percentile), v2.36 (seed 3)
+# 0.51 / 0.57 / 0.64 / 0.71 / 0.78, v2.37 0.38 / 0.51 / 0.65 / 0.78 / 0.88. Blind readers had
+# named "flat, even blue rails"
+SIM_STYLE_V2_37 = replace(SIM_STYLE_V2_33, metal_slope=0.16, metal_white=0.6)
+SIM_STYLE = SIM_STYLE_V2_37  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -293,6 +305,8 @@ def false_colour(
     if style.floor:
         val *= 1.0 - style.floor
         val += style.floor
+    if style.metal_slope > 0:
+        _metal_linear(val, t, z, style.gain, style.metal_slope, style.metal_white)
     if style.local_contrast > 0:
         _local_contrast(val, t, style.local_contrast)
     if style.sharpen > 0:
@@ -349,6 +363,21 @@ def _metal_brightness(
         return
     ramp = np.interp(z[metal], METAL_GAMMA_ZEFF, (1.0, factor)).astype(np.float32)
     val[metal] = np.power(t[metal], gamma * ramp)
+
+
+def _metal_linear(
+    val: np.ndarray, t: np.ndarray, z: np.ndarray, gain: float, slope: float, white: float
+) -> None:
+    """`val` with metal's brightness linear in attenuation, in place: where Zeff passes
+    `METAL_GAMMA_ZEFF`, towards `gain` · (1 − `slope` · (−ln T_high − `white`)), clipped to
+    0-1, as a console's table spreads thin metal (sky blue) and thick (navy) apart."""
+    metal = z > METAL_GAMMA_ZEFF[0]
+    if not metal.any():
+        return
+    weight = np.interp(z[metal], METAL_GAMMA_ZEFF, (0.0, 1.0)).astype(np.float32)
+    attenuation = -np.log(np.maximum(t[metal], 1e-6))
+    linear = np.clip(gain * (1.0 - slope * np.maximum(attenuation - white, 0.0)), 0.0, 1.0)
+    val[metal] += weight * (linear - val[metal])
 
 
 AIR_SMOOTH_PX = 1.5  # `_air_white` judges air on T_high smoothed this much: air's noise, σ

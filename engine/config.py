@@ -305,6 +305,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "air_white": lambda v: None if v == 0 else _between(0.5, 1)(v),
         "thin_organic": _between(0, 1),  # 1: thin mixtures of Zeff 8-9.5 painted as 8
         "metal_gamma": _between(0.2, 2),  # a factor on `gamma`
+        "metal_slope": _between(0, 1),  # brightness a unit of attenuation; 0: off
+        "metal_white": _between(0, 5),  # the attenuation at which metal shows white
         "gamma": _above(0),
         "gain": _above(0),
         "floor": _between(0, 1, open_high=True),

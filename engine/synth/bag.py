@@ -267,6 +267,13 @@ evaluation list):
   "onion-ring" ripples, most at corners. Two readers preferred the straighter ones in 5 of 8
   and 4 of 8 pairs (against 3 and 1, the rest "the same"), a weak preference: which side wins
   a pair depends on where ripples happen to form. Rim coherence 0.68 → 0.67 on seed 0.
+- Metal's brightness linear in its attenuation (v2.37, the console's `metal_slope` 0.16 and
+  `metal_white` 0.6; the bags are v2.36's): under one power curve with the brightness floor,
+  our metal spanned V 0.51-0.78 (10th-90th percentile of blue pixels, seed 3) against the real
+  scans' 0.40-0.87, which blind readers named as "flat, even blue rails". Metal now falls 0.16
+  in brightness for each unit of −ln T_high from white at 0.6, so thin metal is sky blue and
+  thick or overlapping metal navy (0.38-0.88). Two readers preferred it in 6 of 8 pairs each (0
+  and 1 against), noting that it also shows the grain of photon noise in dense metal.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -274,33 +281,33 @@ sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
-sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml (today's defaults).
+sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
-0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours hold
-a few black specks where small dense things overlap, a median 4 times the real scans'); the
-real scans' greens in the mid brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %; v2.13's
-content is as dark as theirs, 52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
-hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, and
-metal of one flat shade where real hardware shows dark outlines round lighter cores (v2.24
-lifted its brightness to the real scans' median; the brightest quarter is still darker: 0.72
-against 0.79); the concentric lines of the walls, which readers see as "stacked rings",
-though readers preferred them to fewer ribs; clothes as dense, crumpled masses: v2.20's
+0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
+hold a few black specks where small dense things overlap, a median 4 times the real scans');
+the real scans' greens in the mid brightnesses (V 0.6-0.8: real 51 % orange, v2.13 64-68 %;
+v2.13's content is as dark as theirs, 52 % darker than V 0.8 against 55 %, v2.12 46-48 %);
+hard-edged metal parts of even fill, clip-art rings and discs strewn through the bag, and metal
+of one flat shade where real hardware shows dark outlines round lighter cores (v2.24 lifted its
+brightness to the real scans' median and v2.37 spread it as theirs, but a part of even
+thickness is still one shade); the concentric lines of the walls, which readers see as "stacked
+rings", though readers preferred them to fewer ribs; clothes as dense, crumpled masses: v2.20's
 creases moved readers towards ours, but they still see smooth gradients crossed by straight
 parallel stripes (rolled clothes' streaks) where real cloth is mottled. Since v2.16 the
 console's local contrast gives the rims the real scans' edges (per-image medians, rim / core:
 real 0.23 / 0.17, v2.11 0.18-0.20 / 0.21-0.23, v2.19 0.21-0.22 / 0.20-0.22, v2.20 0.20-0.22 /
 0.21-0.23, v2.25 0.20-0.21 / 0.20-0.22), so the middles still carry more than theirs. The
-colours by brightness: the real scans' dense organics are a vivid orange that ours turn
-brown or olive, and their thinnest content near-white cream where ours is peach (v2.21-v2.24
-made air white, thin mixtures orange, light greens sage and metal lighter; readers still
-name these). Objects of interest (0-4 a bag) are drawn as built, often large flat metal
-boxes, which real benign bags seldom hold. A blind reader still tells simulated bags from
-real ones: 24 of 24 tiles on a shuffled sheet of v2.30 (2026-12-04), and of v2.32
-(2026-12-05), by the speckled rim with thin outlines off it, the flat, even blue rails and
-clip-art shapes, the shell's thin parallel outlines and (until v2.32) the wheels' T-shaped
-stubs; strands across the wall cloth, forked spinners and round handle tubes were each liked
-less than v2.30's own by a reader side by side (README, "Simulator realism").
+colours by brightness: the real scans' dense organics are a vivid orange that ours turn brown
+or olive, and their thinnest content near-white cream where ours is peach (v2.21-v2.24 made air
+white, thin mixtures orange, light greens sage and metal lighter; readers still name these).
+Objects of interest (0-4 a bag) are drawn as built, often large flat metal boxes, which real
+benign bags seldom hold. A blind reader still tells simulated bags from real ones: 24 of 24
+tiles on a shuffled sheet of v2.30 (2026-12-04), and of v2.32 (2026-12-05), by the speckled rim
+with thin outlines off it, the flat, even blue rails and clip-art shapes, the shell's thin
+parallel outlines and (until v2.32) the wheels' T-shaped stubs; strands across the wall cloth,
+forked spinners and round handle tubes were each liked less than v2.30's own by a reader side
+by side (README, "Simulator realism").
 Simulator v2.0 (demo model v2's data, `configs/synth/sim_v2_0.yaml`) packed 12-26 items and
 kept the bags' drawn sides: edge density 0.76 of the real scans' against 0.98 for v2.7, both
 counted at 640 px wide (the benchmark's rule before v2.8).

@@ -219,6 +219,9 @@ SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33)
 # Simulator v2.35 (2026-12-05), the defaults before v2.36 (configs/synth/sim_v2_35.yaml says the
 # same): the wall cloth's streaks wandering and long.
 SIM_V2_35_CONFIG = _pinned(SIM_V2_35, SIM_STYLE_V2_33)
+# Simulator v2.36 (2026-12-05), the defaults before v2.37 (configs/synth/sim_v2_36.yaml says the
+# same): today's bags, metal's brightness on the power curve (flat, even blue).
+SIM_V2_36_CONFIG = _pinned({}, SIM_STYLE_V2_33)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -443,3 +443,34 @@ def test_a_console_paints_metal_lighter_and_leaves_the_rest():
 
     with pytest.raises(ConfigError, match="metal_gamma"):
         load_config(SynthConfig, None, ["colour.metal_gamma=0"])
+
+
+def test_a_console_spreads_metal_s_brightness_linearly_with_attenuation():
+    """`metal_slope` (simulator v2.37): steel's brightness falls by `metal_slope` a unit of
+    attenuation, so thin steel is lighter and thick steel darker than under the power curve
+    and each step of attenuation darkens it alike; organics keep their brightness; Zeff 18,
+    halfway up the ramp, lies between the two curves."""
+    from dataclasses import replace
+
+    style = replace(ColourStyle(), metal_gamma=0.65, gain=1.0)
+    linear = replace(style, metal_slope=0.16, metal_white=0.6)
+
+    def value(t: float, z: float, s: ColourStyle) -> float:
+        rgb = false_colour(np.array([[t]], np.float32), np.array([[z]], np.float32), s)
+        return rgb.max() / 255.0
+
+    ts = np.exp(-np.array([1.6, 2.8, 4.4]))
+    steel = [value(t, 26.0, linear) for t in ts]
+    assert steel == pytest.approx([1 - 0.16 * (a - 0.6) for a in (1.6, 2.8, 4.4)], abs=0.01)
+    assert steel[0] > value(ts[0], 26.0, style) and steel[2] < value(ts[2], 26.0, style)
+    assert value(0.9, 26.0, linear) == 1.0  # thinner than `metal_white`: white, not above
+    assert value(ts[1], 7.0, linear) == value(ts[1], 7.0, style)
+    low, high = sorted((value(ts[2], 18.0, style), steel[2]))
+    assert low + 0.01 < value(ts[2], 18.0, linear) < high - 0.01
+    assert linear.jittered(np.random.default_rng(0)).metal_slope == 0.16
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
+    with pytest.raises(ConfigError, match="metal_slope"):
+        load_config(SynthConfig, None, ["colour.metal_slope=-0.1"])
