@@ -18,6 +18,7 @@ from engine.synth.parts import (
     ObjectModel,
     box,
     disc,
+    frame,
     move,
     path,
     ring,
@@ -507,14 +508,17 @@ def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("umbrella", parts, (reach, across, across))
 
 
-def belt(rng: np.random.Generator) -> ObjectModel:
-    """A rolled or coiled leather belt with a steel or brass buckle."""
+def belt(rng: np.random.Generator, framed: bool = False) -> ObjectModel:
+    """A rolled or coiled leather belt with a steel or brass buckle: with `framed`, a cast
+    frame of 4.5 mm bars round its prong; else a solid plate (`shell`'s walls met in the
+    middle, v2.0-v2.37)."""
     pts = _coiled(wander(rng, (0.0, 0.0), 12, 3.0, 0.4))
     buckle = str(rng.choice(["steel", "brass", "stainless"]))
     x, y = pts[0]
+    made = frame if framed else shell
     parts = [
         path("strap", "leather", pts, 0.5),
-        *shell("buckle", buckle, (4.5, 5.0, 0.5), 0.45, (x, y, 0)),
+        *made("buckle", buckle, (4.5, 5.0, 0.5), 0.45, (x, y, 0)),
         rod("prong", buckle, (x - 1.5, y, 0), (x + 1.5, y, 0), 0.12),
     ]
     span = np.ptp(pts, 0) + 6
@@ -680,12 +684,14 @@ def random_clutter(
     fanned_keys: bool = False,
     heavy: bool = False,
     folded_umbrellas: bool = False,
+    framed_buckles: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
     chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
     `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`); umbrellas
-    as built with `folded_umbrellas` (`umbrella`)."""
+    as built with `folded_umbrellas` (`umbrella`); belt buckles open frames with
+    `framed_buckles` (`belt`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -700,4 +706,6 @@ def random_clutter(
         return food(rng, packed=heavy)
     if only == "umbrella":
         return umbrella(rng, folded=folded_umbrellas)
+    if only == "belt":
+        return belt(rng, framed=framed_buckles)
     return CLUTTER[only][1](rng)

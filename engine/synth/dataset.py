@@ -35,6 +35,7 @@ from engine.colour import (
     SIM_STYLE_V2_24,
     SIM_STYLE_V2_25,
     SIM_STYLE_V2_33,
+    SIM_STYLE_V2_37,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -65,6 +66,7 @@ from engine.synth.bag import (
     SIM_V2_33,
     SIM_V2_34,
     SIM_V2_35,
+    SIM_V2_37,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -221,7 +223,10 @@ SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33)
 SIM_V2_35_CONFIG = _pinned(SIM_V2_35, SIM_STYLE_V2_33)
 # Simulator v2.36 (2026-12-05), the defaults before v2.37 (configs/synth/sim_v2_36.yaml says the
 # same): today's bags, metal's brightness on the power curve (flat, even blue).
-SIM_V2_36_CONFIG = _pinned({}, SIM_STYLE_V2_33)
+SIM_V2_36_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_33)
+# Simulator v2.37 (2026-12-05), the defaults before v2.38 (configs/synth/sim_v2_37.yaml says the
+# same): plain handle tubes, each face's piping its own shape, buckles solid plates.
+SIM_V2_37_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_37)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

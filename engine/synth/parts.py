@@ -69,6 +69,13 @@ def box(role: str, material: str, center, size, sign: float = 1.0, rot=None) -> 
     return Part(role, material, solid, sign)
 
 
+def frame(role: str, material: str, size, bar: float, center=(0.0, 0.0, 0.0), rot=None):
+    """A flat rectangular frame, `size` (x, y, z) cm, its sides `bar` cm wide and open right
+    through: a buckle, where `shell` of a wall over half its thickness is a solid plate."""
+    hole = (max(size[0] - 2 * bar, 0.01), max(size[1] - 2 * bar, 0.01), size[2])
+    return [box(role, material, center, size, rot=rot), box(role, material, center, hole, -1, rot)]
+
+
 def shell(role: str, material: str, size, wall: float, center=(0.0, 0.0, 0.0), rot=None):
     """A closed box with walls of `wall` cm: outer solid minus inner cavity."""
     inner = tuple(max(s - 2 * wall, 0.01) for s in size)

@@ -17,6 +17,7 @@ import numpy as np
 from engine.synth.parts import (
     box,
     disc,
+    frame,
     outline_sheet,
     own_rng,
     path,
@@ -184,6 +185,9 @@ def shell_parts(
     wheels_at_end: bool = False,
     swivel_wheels: bool = False,
     rail_fittings: bool = False,
+    rail_webs: bool = False,
+    piping_on_walls: bool = False,
+    framed_buckles: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -213,7 +217,13 @@ def shell_parts(
     own, with steel bearings in their hubs and their turrets (`trolley._swivelled`; False: all
     turned alike, a steel pin out to a bare axle, v2.30-v2.31). `rail_fittings`: a trolley's
     handle tubes have steel feet, screws, rivets and a lock clip (`trolley._rail_fittings`;
-    False: bare tubes, v2.0-v2.33)."""
+    False: bare tubes, v2.0-v2.33). `rail_webs`: the handle tubes are extrusions with one or
+    two webs inside, on random numbers of their own (`trolley._webs`; False: plain
+    rectangular tubes, v2.0-v2.37). `piping_on_walls`: a soft bag's piping runs along its walls'
+    edges on both faces (False: each face's piping bulged its own way, the second's up to a few
+    cm off the walls, a line round a bag of another shape, v2.0-v2.37). `framed_buckles`: the
+    buckles on its faces are open frames with a bar across (False: solid steel plates, whose
+    `shell` walls met in the middle, v2.0-v2.37)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -234,15 +244,20 @@ def shell_parts(
     corner = rng.uniform(2, 7) if corner is None else corner
     outline = rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner, n=corner_points)
     folds = []  # a soft bag's wall cloth folded or seen edge-on: fringe, bulges, creases, seams
+    piping = []  # (z, wire's radius or None) of each face's piping, laid on the walls
     if not hard:  # piping: PVC cord along the edges of both big faces, often on a steel wire
         r = rng.uniform(0.2, 0.4)
         wired = rng.random() < 0.5
         squashes = []
         for z in (-depth / 2, depth / 2):
             squashes.append(_squashed(outline, rng))  # a soft bag is never quite rectangular
+            wire = rng.uniform(0.08, 0.15) if wired else None
+            if piping_on_walls:
+                piping.append((z, wire))
+                continue
             parts.append(path("piping", "pvc", squashes[-1], r, z))
-            if wired:
-                parts.append(path("piping", "steel", squashes[-1], rng.uniform(0.08, 0.15), z))
+            if wire is not None:
+                parts.append(path("piping", "steel", squashes[-1], wire, z))
         walls = squashes[0]  # a rounded shell follows the first face's bulge
         for _ in range(int(rng.integers(1, 4))):  # soft sides bulge: seams and folds of the wall
             bulge = _squashed(outline, rng) * rng.uniform(1.0, 1.04)
@@ -254,6 +269,11 @@ def shell_parts(
     if rounded:
         # as long and wide as the box it replaces (the frame is fitted to that), bulges and all
         walls = walls / np.abs(walls).max(axis=0) * [length / 2, width / 2]
+    for z, wire in piping:  # both faces' piping on the walls' edges, which join them
+        parts.append(path("piping", "pvc", walls, r, z))
+        if wire is not None:
+            parts.append(path("piping", "steel", walls, wire, z))
+    if rounded:
         parts += _rounded_shell("shell", fabric, walls, depth, wall)
         inner = walls * (1 - 1.0 / np.array([length, width]))
         for z in (-depth / 2 + 0.5, depth / 2 - 0.5):
@@ -323,14 +343,19 @@ def shell_parts(
             parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), 0.15, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
+            if framed_buckles:  # a ladder lock: a frame of 3.5 mm bars and one across it
+                parts += frame("buckle", "steel", (3.0, 2.2, 0.3), 0.35, (x, y, z), turn)
+                parts.append(box("buckle", "steel", (x, y, z), (0.35, 1.5, 0.3), rot=turn))
+            else:  # a wall over half its thickness: a solid plate (v2.0-v2.37)
+                parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":
         rounded_corner = corner if rounded else None
         swivel = side_rng(rng, b"swivel") if swivel_wheels and rounded else None
         fittings = side_rng(rng, b"rail fittings") if rail_fittings else None
+        webs = side_rng(rng, b"rail webs") if rail_webs else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings,
+            wheels_at_end, swivel, fittings, webs,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

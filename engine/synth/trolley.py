@@ -28,6 +28,7 @@ def trolley_frame(
     at_end: bool = False,
     swivel: np.random.Generator | None = None,
     fittings: np.random.Generator | None = None,
+    webs: np.random.Generator | None = None,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -38,18 +39,22 @@ def trolley_frame(
     `swivel`: with `at_end`, the spinners' own random numbers, each turned as it swivels
     (`_swivelled`); None: all turned alike (v2.30-v2.31). `fittings`: the handle tubes' own
     random numbers for the steel that holds them (`_rail_fittings`); None: bare tubes
-    (v2.0-v2.33).
+    (v2.0-v2.33). `webs`: the tubes' own random numbers for the webs inside their extrusion
+    (`_webs`); None: plain rectangular tubes (v2.0-v2.37).
     """
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(*tubes)
     metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
     for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
+        profile = _profile(webs) if webs is not None else ()
         for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
             center = (length * (0.46 - length_share / 2), y, z)
             wall = (0.12 if metal == "aluminium" else 0.05) * walls
-            parts += shell("handle_tube", metal, (length * length_share, w, h), wall, center)
+            size = (length * length_share, w, h)
+            parts += shell("handle_tube", metal, size, wall, center)
+            parts += _webs(profile, metal, size, wall, center)
         if fittings is not None:
             parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
     parts.append(
@@ -155,6 +160,36 @@ def _rail_fittings(
     for x in rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length:
         parts.append(disc("rivet", "steel", (float(x), y, z), rng.uniform(0.2, 0.3), 1.2))
     return parts
+
+
+def _profile(rng: np.random.Generator) -> tuple[float, ...]:
+    """Where the webs inside a handle tube's extrusion stand, as shares of its inner width from
+    its middle: one web in two tubes in three, somewhat off the middle, else two, about a third
+    apart. The inner tube's profile is the outer's, scaled."""
+    if rng.random() < 2 / 3:
+        return (float(rng.uniform(-0.25, 0.25)),)
+    gap = rng.uniform(0.25, 0.4)
+    shift = rng.uniform(-0.1, 0.1)
+    return (float(shift - gap), float(shift + gap))
+
+
+def _webs(profile, metal: str, size, wall: float, center) -> list[Part]:
+    """The webs of a handle tube's extrusion (`size`: its length, width and height; `wall`:
+    its walls' thickness): walls as thick as the tube's, standing along its length across its
+    height at `profile`'s places. Seen from above a web stands edge-on, the beam crossing its
+    whole height, so each shows as a thin dark line down the rail, as real rails show them
+    beside their edges' lines; a plain tube's middle is one even shade."""
+    length, width, height = size
+    inner = width - 2 * wall
+    return [
+        box(
+            "handle_tube",
+            metal,
+            (center[0], center[1] + share * inner / 2, center[2]),
+            (length - 2 * wall, wall, height - 2 * wall),
+        )
+        for share in profile
+    ]
 
 
 END_WHEEL_REACH = 7.5  # cm: the most a wheel on a trolley's bottom end stands out of it

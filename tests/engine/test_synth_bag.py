@@ -438,6 +438,128 @@ def test_rail_fittings_hold_each_handle_tube_and_change_nothing_else():
                 assert len([p for p in mine if p.role == "screw"]) == 3
 
 
+def test_rail_webs_stand_inside_each_handle_tube_and_change_nothing_else():
+    """`rail_webs`: each handle tube, outer and inner, gets one or two webs of its own metal
+    and wall, along its length inside its cavity, at the same shares of its width in both
+    tubes of a rail, on random numbers of their own: every other part is drawn as before, in
+    every kind of bag, and the fittings too."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    counts = set()
+    for seed in range(8):
+        for kind in ("trolley", "holdall"):
+            plain = shell_parts(
+                kind, size, np.random.default_rng(seed), corner=8.0, rail_fittings=True
+            )
+            webbed = shell_parts(
+                kind, size, np.random.default_rng(seed), corner=8.0, rail_fittings=True,
+                rail_webs=True,
+            )  # fmt: skip
+            with np.printoptions(threshold=10_000, precision=17):
+                old = [repr(p) for p in plain]
+                kept = [repr(p) for p in webbed if repr(p) in set(old)]
+                added = [p for p in webbed if repr(p) not in set(old)]
+            assert kept == old, (kind, seed)  # nothing of the plain bag moves or goes
+            if kind == "holdall":
+                assert added == []
+                continue
+            tubes = [p for p in plain if p.role == "handle_tube"]
+            outer = [p.solid for p in tubes if p.sign > 0]
+            cavity = [p.solid for p in tubes if p.sign < 0]
+            assert len(outer) == 4 and {p.role for p in added} == {"handle_tube"}
+            assert {p.material for p in added} == {tubes[0].material}
+            shares = []
+            for tube, hole in zip(outer, cavity, strict=True):
+                mine = [
+                    p.solid for p in added
+                    if abs(p.solid.center[0] - tube.center[0]) < 1e-9
+                    and abs(p.solid.center[1] - tube.center[1]) < tube.size[1] / 2
+                ]  # fmt: skip
+                assert len(mine) in (1, 2)
+                counts.add(len(mine))
+                wall = (tube.size[1] - hole.size[1]) / 2
+                for web in mine:
+                    assert web.size[1] == pytest.approx(wall)  # as thick as the tube's walls
+                    assert web.size[0] == pytest.approx(hole.size[0])
+                    assert web.size[2] == pytest.approx(hole.size[2])
+                    off = web.center[1] - tube.center[1]
+                    assert abs(off) + wall / 2 <= hole.size[1] / 2 + 1e-9  # inside the cavity
+                shares.append(
+                    sorted(round((w.center[1] - tube.center[1]) / hole.size[1], 9) for w in mine)
+                )
+            assert shares[0] == shares[1] and shares[2] == shares[3]  # outer and inner alike
+    assert counts == {1, 2}
+
+
+def test_piping_on_walls_lays_both_faces_piping_on_the_shell_and_changes_nothing_else():
+    """`piping_on_walls`: a soft bag's piping, cord and wire, runs on both faces along the
+    outline its walls follow (the shell's face sheets), where each face's had bulged its own
+    way and the second's stood up to a few cm off the walls; every other part is as before."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    soft = 0
+    for seed in range(12):
+        for kind in ("trolley", "holdall", "backpack"):
+            own = shell_parts(kind, size, np.random.default_rng(seed), corner=8.0)
+            laid = shell_parts(
+                kind, size, np.random.default_rng(seed), corner=8.0, piping_on_walls=True
+            )
+            with np.printoptions(threshold=10_000, precision=17):
+                rest = [repr(p) for p in own if p.role != "piping"]
+                assert [repr(p) for p in laid if p.role != "piping"] == rest, (kind, seed)
+            before = [p for p in own if p.role == "piping"]
+            after = [p for p in laid if p.role == "piping"]
+            assert sorted((p.material, p.solid.radius_cm) for p in after) == sorted(
+                (p.material, p.solid.radius_cm) for p in before
+            )
+            if not after:
+                continue  # a hard shell has no piping
+            soft += 1
+            face = next(p.solid for p in laid if p.role == "shell" and hasattr(p.solid, "points"))
+            for pipe in after:
+                np.testing.assert_allclose(pipe.solid.points, face.points, atol=1e-9)
+            assert any(
+                not np.allclose(a.solid.points, b.solid.points) for a in before for b in before
+            )  # before, the two faces' piping differed
+    assert soft >= 12
+
+
+def test_framed_buckles_are_open_frames_and_change_nothing_else():
+    """`framed_buckles`: a bag's buckles and a belt's are open frames (a ladder lock's with a bar
+    across), the hole right through, where `shell` of walls over half their thickness made
+    solid plates; every other part and random number is as before."""
+    from engine.synth.clutter import belt
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    buckles = 0
+    for seed in range(10):
+        plates = shell_parts("trolley", size, np.random.default_rng(seed), corner=8.0)
+        frames = shell_parts(
+            "trolley", size, np.random.default_rng(seed), corner=8.0, framed_buckles=True
+        )
+        with np.printoptions(threshold=10_000, precision=17):
+            rest = [repr(p) for p in plates if p.role != "buckle"]
+            assert [repr(p) for p in frames if p.role != "buckle"] == rest
+        old = [p for p in plates if p.role == "buckle"]
+        new = [p for p in frames if p.role == "buckle"]
+        assert len(new) == len(old) // 2 * 3  # frame, its hole and the bar across
+        for outer, hole, bar in zip(new[::3], new[1::3], new[2::3], strict=True):
+            assert outer.sign > 0 and hole.sign < 0 and bar.sign > 0
+            assert hole.solid.size[2] == outer.solid.size[2]  # open right through
+            assert hole.solid.size[0] == pytest.approx(outer.solid.size[0] - 0.7)
+            np.testing.assert_allclose(bar.solid.center, outer.solid.center)
+        buckles += len(new) // 3
+    assert buckles >= 5
+    solid, open_ = belt(np.random.default_rng(3)), belt(np.random.default_rng(3), framed=True)
+    assert [p.role for p in open_.parts] == [p.role for p in solid.parts]
+    hole = next(p.solid for p in open_.parts if p.role == "buckle" and p.sign < 0)
+    plate = next(p.solid for p in solid.parts if p.role == "buckle" and p.sign < 0)
+    assert hole.size[2] == 0.5 and plate.size[2] == pytest.approx(0.01)  # through, not a dent
+
+
 def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
     """A rail's foot stays inside the shell's rounded end (on the arc where its outer corner
     reaches into a corner radius up to 14 cm), and the top screw lies within the grip."""
