@@ -290,6 +290,10 @@ evaluation list):
     over half their thickness, i.e. solid steel or brass plates, which blind readers named as
     "blue squares and diamonds like stickers". They are now open frames (`parts.frame`), a
     bag's with a bar across, as a ladder lock. Readers preferred it in 8 of 8 and 7 of 8.
+- Green spinner tyres (v2.39, `spinner_tyres` filled rubber, Zeff 10.3; v2.32-v2.38:
+  polyurethane, 6.6): a spinner's tyres read orange like the shell, where most real trolley
+  wheels read green (rubber or TPR with chalk and carbon black fillers; some real ones are
+  orange). Two readers preferred the green tyres in 8 of 8 pairs each.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -297,8 +301,8 @@ sim_v2_14.yaml, sim_v2_15.yaml, sim_v2_16.yaml, sim_v2_17.yaml, sim_v2_18.yaml,
 sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
-sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml (today's
-defaults).
+sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
+sim_v2_39.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -489,6 +493,8 @@ class BagConfig:
     # (`shell.shell_parts`); False: each face's bulged its own way, off the walls (v2.0-v2.37)
     framed_buckles: bool = True  # buckles on a bag's faces and belts are open frames
     # (`parts.frame`); False: solid metal plates (v2.0-v2.37)
+    spinner_tyres: str = "rubber"  # a trolley's swivelled spinners' tyres: filled rubber,
+    # green as real wheels show (`trolley._swivelled`); polyurethane: orange (v2.32-v2.38)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -586,10 +592,18 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.38 that have changed since (configs/synth/sim_v2_38.yaml
+# holds the same): v2.39 (2026-12-05) gave a trolley's spinners tyres of filled rubber.
+SIM_V2_38 = {"spinner_tyres": "polyurethane"}
 # The bag settings of simulator v2.37 (and v2.36, on another console) that have changed since
 # (configs/synth/sim_v2_37.yaml holds the same): v2.38 (2026-12-05) put webs in a trolley's
 # handle tubes, laid a soft bag's piping on its walls and made buckles open frames.
-SIM_V2_37 = {"rail_webs": False, "piping_on_walls": False, "framed_buckles": False}
+SIM_V2_37 = {
+    **SIM_V2_38,
+    "rail_webs": False,
+    "piping_on_walls": False,
+    "framed_buckles": False,
+}
 # The bag settings of simulator v2.35 that have changed since (configs/synth/sim_v2_35.yaml
 # holds the same): v2.36 (2026-12-05) made the wall cloth's streaks straighter and shorter.
 # Older versions draw no streaks, so their pins leave these as they are.
@@ -1110,6 +1124,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         rail_webs=cfg.rail_webs,
         piping_on_walls=cfg.piping_on_walls,
         framed_buckles=cfg.framed_buckles,
+        spinner_tyres=cfg.spinner_tyres,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -67,6 +67,7 @@ from engine.synth.bag import (
     SIM_V2_34,
     SIM_V2_35,
     SIM_V2_37,
+    SIM_V2_38,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -227,6 +228,9 @@ SIM_V2_36_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_33)
 # Simulator v2.37 (2026-12-05), the defaults before v2.38 (configs/synth/sim_v2_37.yaml says the
 # same): plain handle tubes, each face's piping its own shape, buckles solid plates.
 SIM_V2_37_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_37)
+# Simulator v2.38 (2026-12-05), the defaults before v2.39 (configs/synth/sim_v2_38.yaml says the
+# same): a trolley's swivelled spinners on polyurethane tyres, orange.
+SIM_V2_38_CONFIG = _pinned(SIM_V2_38, SIM_STYLE_V2_37)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -188,6 +188,7 @@ def shell_parts(
     rail_webs: bool = False,
     piping_on_walls: bool = False,
     framed_buckles: bool = False,
+    spinner_tyres: str = "polyurethane",
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -223,7 +224,8 @@ def shell_parts(
     edges on both faces (False: each face's piping bulged its own way, the second's up to a few
     cm off the walls, a line round a bag of another shape, v2.0-v2.37). `framed_buckles`: the
     buckles on its faces are open frames with a bar across (False: solid steel plates, whose
-    `shell` walls met in the middle, v2.0-v2.37)."""
+    `shell` walls met in the middle, v2.0-v2.37). `spinner_tyres`: the material of swivelled
+    spinners' tyres (`trolley._swivelled`)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -355,7 +357,7 @@ def shell_parts(
         webs = side_rng(rng, b"rail webs") if rail_webs else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings, webs,
+            wheels_at_end, swivel, fittings, webs, spinner_tyres,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

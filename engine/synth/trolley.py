@@ -29,6 +29,7 @@ def trolley_frame(
     swivel: np.random.Generator | None = None,
     fittings: np.random.Generator | None = None,
     webs: np.random.Generator | None = None,
+    tyres: str = "polyurethane",
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -40,7 +41,8 @@ def trolley_frame(
     (`_swivelled`); None: all turned alike (v2.30-v2.31). `fittings`: the handle tubes' own
     random numbers for the steel that holds them (`_rail_fittings`); None: bare tubes
     (v2.0-v2.33). `webs`: the tubes' own random numbers for the webs inside their extrusion
-    (`_webs`); None: plain rectangular tubes (v2.0-v2.37).
+    (`_webs`); None: plain rectangular tubes (v2.0-v2.37). `tyres`: the swivelled spinners'
+    tyres' material (`_swivelled`).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -77,7 +79,7 @@ def trolley_frame(
         for sy, sz in ((-1, -1), (1, -1)) + (((-1, 1), (1, 1)) if wheels == 4 else ()):
             spinner = wheels == 4
             if spinner and swivel is not None:
-                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel)
+                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel, tyres)
             else:
                 parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner)
         return parts
@@ -238,15 +240,18 @@ def _end_spot(sy, sz, length, width, depth, corner, r) -> tuple[float, float, fl
     return end, y, z
 
 
-def _swivelled(sy, sz, length, width, depth, corner, r, rng: np.random.Generator) -> list[Part]:
+def _swivelled(
+    sy, sz, length, width, depth, corner, r, rng: np.random.Generator, tyres: str = "polyurethane"
+) -> list[Part]:
     """A spinner on a trolley's bottom end as it stands after rolling: its twin wheels turned
     about the swivel (x) by an angle of their own, so their axle may lie across the belt (tyres
     edge-on), along the beam (wheels seen round, the axle a dot) or anywhere between.
 
     As built: the turret's swivel runs on a ring of 8-12 steel balls; the steel pin stays inside
-    the turret and a nylon stem carries the axle; the tyres are polyurethane, and in half the
-    casters each wheel turns on a steel ball bearing (a 608's 2.2 cm ring, smaller in small
-    wheels; cheaper ones turn on the axle); the axle is a bolt with a nut at each end.
+    the turret and a nylon stem carries the axle; the tyres are of `tyres` (filled rubber
+    reads green, as most real wheels do; polyurethane orange), and in half the casters each
+    wheel turns on a steel ball bearing (a 608's 2.2 cm ring, smaller in small wheels; cheaper
+    ones turn on the axle); the axle is a bolt with a nut at each end.
     Where `_end_wheel` drew the same wheel turned one way, with a steel pin out to a bare axle,
     a blind reader saw T-shaped stubs; real end wheels show rings of dots and round tyres."""
     end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
@@ -273,7 +278,7 @@ def _swivelled(sy, sz, length, width, depth, corner, r, rng: np.random.Generator
     bearings = rng.random() < 0.5
     for offset in (-0.9, 0.9):  # twin wheels on one axle
         c = hub + offset * axis
-        parts.append(rod("wheel", "polyurethane", c - 0.7 * axis, c + 0.7 * axis, wheel))
+        parts.append(rod("wheel", tyres, c - 0.7 * axis, c + 0.7 * axis, wheel))
         if bearings:
             parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race))
             parts.append(rod("bearing", "steel", c - 0.35 * axis, c + 0.35 * axis, race / 2, -1))

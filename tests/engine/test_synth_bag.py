@@ -398,6 +398,28 @@ def test_swivel_wheels_turn_each_spinner_its_own_way_and_change_nothing_else():
     assert len(angles) == 4 * spinners  # every spinner turned its own way
 
 
+def test_spinner_tyres_change_the_swivelled_tyres_material_and_nothing_else():
+    """`spinner_tyres` (v2.39: filled rubber, green as real wheels show): the swivelled
+    spinners' tyres are of that material, every part of the bag otherwise as before."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    kwargs = dict(corner=8.0, wheels_at_end=True, swivel_wheels=True)
+    changed = 0
+    for seed in range(6):
+        orange = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+        green = shell_parts(
+            "trolley", size, np.random.default_rng(seed), spinner_tyres="rubber", **kwargs
+        )
+        assert len(green) == len(orange)
+        for a, b in zip(orange, green, strict=True):
+            assert repr(a.solid) == repr(b.solid) and a.role == b.role
+            if a.material != b.material:
+                assert (a.role, a.material, b.material) == ("wheel", "polyurethane", "rubber")
+                changed += 1
+    assert changed >= 8
+
+
 def test_rail_fittings_hold_each_handle_tube_and_change_nothing_else():
     """`rail_fittings` (v2.34): each handle tube gets a steel foot wider than the tube at its
     bottom end, two screws beside it, a screw at its top, a lock clip and 1-3 rivets, all on
