@@ -156,17 +156,24 @@ class ColourStyle:
     # pixels' brightness quartiles are 0.52 / 0.65 / 0.79, one curve for every Zeff gives 0.47
     # / 0.54 / 0.63, which readers called navy where real metal is sky blue. 1 here
     metal_gamma: float = 1.0
-    # metal's brightness falls linearly with its attenuation (−ln T_high) by this much a unit,
-    # from white at `metal_white` (`_metal_linear`), ramping in over `METAL_GAMMA_ZEFF`: the
-    # real scans' blue pixels span V 0.40-0.87 (10th-90th percentile), where a power curve
-    # with the floor gives 0.51-0.78 (flat, even blue bars). 0 here: metal's curve as the rest's
+    # metal's brightness falls linearly with its attenuation (−ln T_high) by this much (times
+    # `gain`) a unit, from `gain` at `metal_white` (`_metal_linear`), replacing the curve above
+    # as Zeff ramps over `METAL_GAMMA_ZEFF`: the real scans' blue pixels span V 0.40-0.87
+    # (10th-90th percentile), where a power curve with the floor gives 0.51-0.78 (flat, even
+    # blue bars). 0 here: metal's curve as the rest's
     metal_slope: float = 0.0
     metal_white: float = 0.6
+    # the darkest that curve paints metal (the floor the rest has is 0.4): 0 lets dense steel
+    # go black, which real consoles keep for what stops the beam
+    metal_floor: float = 0.0
+    # `jittered` varies `metal_slope` by the factor it varies `gamma` by (drawing nothing
+    # more), so a detector meets more than one metal curve; False: one curve (v2.37-v2.39)
+    metal_jitter: bool = False
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
         shift = rng.normal(0, 3.0)
-        return replace(  # every field not drawn here (the console's steps) carried as it is
+        style = replace(  # every field not drawn here (the console's steps) carried as it is
             self,
             hue=tuple(float(h + shift + rng.normal(0, 2.0)) for h in self.hue),
             saturation_max=tuple(
@@ -179,6 +186,9 @@ class ColourStyle:
             gain=float(rng.uniform(1.0, 1.08)),
             sharpen=float(rng.uniform(*self.sharpen_range)),
         )
+        if self.metal_jitter:
+            style = replace(style, metal_slope=self.metal_slope * style.gamma / self.gamma)
+        return style
 
 
 DEFAULT_STYLE = ColourStyle()
@@ -272,7 +282,11 @@ SIM_STYLE_V2_33 = replace(
 # 0.51 / 0.57 / 0.64 / 0.71 / 0.78, v2.37 0.38 / 0.51 / 0.65 / 0.78 / 0.88. Blind readers had
 # named "flat, even blue rails"
 SIM_STYLE_V2_37 = replace(SIM_STYLE_V2_33, metal_slope=0.16, metal_white=0.6)
-SIM_STYLE = SIM_STYLE_V2_37  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.40's console: v2.37's, metal's curve floored at V 0.2 (`metal_floor`; v2.37-v2.39
+# painted dense steel black, and black pixels rose from 0.10 % to 0.14 % of seed 3's, the real
+# scans' 0.11 %) and its slope varied per scan as `gamma` is (`metal_jitter`)
+SIM_STYLE_V2_40 = replace(SIM_STYLE_V2_37, metal_floor=0.2, metal_jitter=True)
+SIM_STYLE = SIM_STYLE_V2_40  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -306,7 +320,9 @@ def false_colour(
         val *= 1.0 - style.floor
         val += style.floor
     if style.metal_slope > 0:
-        _metal_linear(val, t, z, style.gain, style.metal_slope, style.metal_white)
+        _metal_linear(
+            val, t, z, style.gain, style.metal_slope, style.metal_white, style.metal_floor
+        )
     if style.local_contrast > 0:
         _local_contrast(val, t, style.local_contrast)
     if style.sharpen > 0:
@@ -366,17 +382,23 @@ def _metal_brightness(
 
 
 def _metal_linear(
-    val: np.ndarray, t: np.ndarray, z: np.ndarray, gain: float, slope: float, white: float
+    val: np.ndarray,
+    t: np.ndarray,
+    z: np.ndarray,
+    gain: float,
+    slope: float,
+    white: float,
+    floor: float = 0.0,
 ) -> None:
     """`val` with metal's brightness linear in attenuation, in place: where Zeff passes
     `METAL_GAMMA_ZEFF`, towards `gain` · (1 − `slope` · (−ln T_high − `white`)), clipped to
-    0-1, as a console's table spreads thin metal (sky blue) and thick (navy) apart."""
+    `floor`-1, as a console's table spreads thin metal (sky blue) and thick (navy) apart."""
     metal = z > METAL_GAMMA_ZEFF[0]
     if not metal.any():
         return
     weight = np.interp(z[metal], METAL_GAMMA_ZEFF, (0.0, 1.0)).astype(np.float32)
     attenuation = -np.log(np.maximum(t[metal], 1e-6))
-    linear = np.clip(gain * (1.0 - slope * np.maximum(attenuation - white, 0.0)), 0.0, 1.0)
+    linear = np.clip(gain * (1.0 - slope * np.maximum(attenuation - white, 0.0)), floor, 1.0)
     val[metal] += weight * (linear - val[metal])
 
 

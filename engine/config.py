@@ -308,6 +308,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "metal_gamma": _between(0.2, 2),  # a factor on `gamma`
         "metal_slope": _between(0, 1),  # brightness a unit of attenuation; 0: off
         "metal_white": _between(0, 5),  # the attenuation at which metal shows white
+        "metal_floor": _between(0, 1),  # the darkest metal's linear curve paints
         "gamma": _above(0),
         "gain": _above(0),
         "floor": _between(0, 1, open_high=True),

@@ -271,13 +271,14 @@ evaluation list):
   `metal_white` 0.6; the bags are v2.36's): under one power curve with the brightness floor,
   our metal spanned V 0.51-0.78 (10th-90th percentile of blue pixels, seed 3) against the real
   scans' 0.40-0.87, which blind readers named as "flat, even blue rails". Metal now falls 0.16
-  in brightness for each unit of −ln T_high from white at 0.6, so thin metal is sky blue and
-  thick or overlapping metal navy (0.38-0.88). Two readers preferred it in 6 of 8 pairs each (0
-  and 1 against), noting that it also shows the grain of photon noise in dense metal.
+  in brightness for each unit of −ln T_high from the gain (about white) at 0.6, so thin metal
+  is sky blue and thick or overlapping metal navy (0.38-0.88). Two readers preferred it in 6 of
+  8 pairs each (0 and 1 against), noting that it also shows the grain of photon noise in dense
+  metal.
 - Webbed handle tubes, piping on the walls, open buckles (v2.38; each judged on its own):
   - `rail_webs`: a trolley's handle tubes were plain rectangular tubes, one even shade between
     their edge lines, where real rails show one or two thin dark lines running down inside
-    them. Each tube is now an extrusion with one web (two tubes in three, somewhat off the
+    them. Each tube is now an extrusion with one web (two rails in three, somewhat off the
     middle) or two, as thick as its walls and standing across its height, so seen from above
     each is edge-on, a dark line down the rail (`trolley._webs`, on random numbers of their
     own); the inner tube's profile is the outer's, scaled. Two readers preferred it in 8 of 8
@@ -294,6 +295,17 @@ evaluation list):
   polyurethane, 6.6): a spinner's tyres read orange like the shell, where most real trolley
   wheels read green (rubber or TPR with chalk and carbon black fillers; some real ones are
   orange). Two readers preferred the green tyres in 8 of 8 pairs each.
+- Webs in the inner tube only, metal floored (v2.40, `inner_webs`; the console's `metal_floor`
+  0.2 and `metal_jitter`): v2.38's webs stood in both tubes of a rail, the outer's running
+  through the inner, which could not then slide (a review found it), so a rail showed up to
+  eight lines where they overlap; at thick walls or narrow tubes webs could stand out of the
+  bore or overlap. Now only the inner tube carries them, each wholly in its bore, two that
+  would touch merged, none in a bore under two walls wide (`trolley._fitted`). v2.37's metal
+  curve went below the console's floor to black in dense steel (black pixels 0.10 % → 0.14 %
+  of seed 3's, the real scans' 0.11 %): it is floored at 0.2 (0.105 %), and its slope varies
+  per scan by the factor `gamma` does. Two readers preferred v2.40 to v2.39 in 5 of 8 pairs
+  each (1 against each): "one even channel, green in the middle and blue at the overlapping
+  end, as real rails" against "3-4 separate thin tubes with light gaps".
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -302,7 +314,7 @@ sim_v2_19.yaml, sim_v2_20.yaml, sim_v2_21.yaml, sim_v2_22.yaml, sim_v2_23.yaml,
 sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
 sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
-sim_v2_39.yaml (today's defaults).
+sim_v2_39.yaml, sim_v2_40.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -495,6 +507,8 @@ class BagConfig:
     # (`parts.frame`); False: solid metal plates (v2.0-v2.37)
     spinner_tyres: str = "rubber"  # a trolley's swivelled spinners' tyres: filled rubber,
     # green as real wheels show (`trolley._swivelled`); polyurethane: orange (v2.32-v2.38)
+    inner_webs: bool = True  # only the inner handle tube carries `rail_webs`, the outer's bore
+    # plain for it to slide in (`trolley._fitted`); False: both, through each other (v2.38-v2.39)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
     # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
@@ -592,9 +606,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.39 that have changed since (configs/synth/sim_v2_39.yaml
+# holds the same): v2.40 (2026-12-05) kept the handle tubes' webs to the inner tube.
+SIM_V2_39 = {"inner_webs": False}
 # The bag settings of simulator v2.38 that have changed since (configs/synth/sim_v2_38.yaml
 # holds the same): v2.39 (2026-12-05) gave a trolley's spinners tyres of filled rubber.
-SIM_V2_38 = {"spinner_tyres": "polyurethane"}
+SIM_V2_38 = {**SIM_V2_39, "spinner_tyres": "polyurethane"}
 # The bag settings of simulator v2.37 (and v2.36, on another console) that have changed since
 # (configs/synth/sim_v2_37.yaml holds the same): v2.38 (2026-12-05) put webs in a trolley's
 # handle tubes, laid a soft bag's piping on its walls and made buckles open frames.
@@ -1125,6 +1142,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         piping_on_walls=cfg.piping_on_walls,
         framed_buckles=cfg.framed_buckles,
         spinner_tyres=cfg.spinner_tyres,
+        inner_webs=cfg.inner_webs,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

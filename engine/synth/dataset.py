@@ -68,6 +68,7 @@ from engine.synth.bag import (
     SIM_V2_35,
     SIM_V2_37,
     SIM_V2_38,
+    SIM_V2_39,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -231,6 +232,9 @@ SIM_V2_37_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_37)
 # Simulator v2.38 (2026-12-05), the defaults before v2.39 (configs/synth/sim_v2_38.yaml says the
 # same): a trolley's swivelled spinners on polyurethane tyres, orange.
 SIM_V2_38_CONFIG = _pinned(SIM_V2_38, SIM_STYLE_V2_37)
+# Simulator v2.39 (2026-12-05), the defaults before v2.40 (configs/synth/sim_v2_39.yaml says the
+# same): webs in both handle tubes, through each other; dense metal painted black.
+SIM_V2_39_CONFIG = _pinned(SIM_V2_39, SIM_STYLE_V2_37)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -69,10 +69,14 @@ def box(role: str, material: str, center, size, sign: float = 1.0, rot=None) -> 
     return Part(role, material, solid, sign)
 
 
-def frame(role: str, material: str, size, bar: float, center=(0.0, 0.0, 0.0), rot=None):
+def frame(
+    role: str, material: str, size, bar: float, center=(0.0, 0.0, 0.0), rot=None
+) -> list[Part]:
     """A flat rectangular frame, `size` (x, y, z) cm, its sides `bar` cm wide and open right
     through: a buckle, where `shell` of a wall over half its thickness is a solid plate."""
-    hole = (max(size[0] - 2 * bar, 0.01), max(size[1] - 2 * bar, 0.01), size[2])
+    if 2 * bar >= min(size[0], size[1]):
+        raise ValueError(f"a frame of {size[0]} × {size[1]} cm has no hole with {bar} cm bars")
+    hole = (size[0] - 2 * bar, size[1] - 2 * bar, size[2])
     return [box(role, material, center, size, rot=rot), box(role, material, center, hole, -1, rot)]
 
 

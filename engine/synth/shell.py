@@ -189,6 +189,7 @@ def shell_parts(
     piping_on_walls: bool = False,
     framed_buckles: bool = False,
     spinner_tyres: str = "polyurethane",
+    inner_webs: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -225,7 +226,8 @@ def shell_parts(
     cm off the walls, a line round a bag of another shape, v2.0-v2.37). `framed_buckles`: the
     buckles on its faces are open frames with a bar across (False: solid steel plates, whose
     `shell` walls met in the middle, v2.0-v2.37). `spinner_tyres`: the material of swivelled
-    spinners' tyres (`trolley._swivelled`)."""
+    spinners' tyres (`trolley._swivelled`). `inner_webs`: only the inner handle tube carries
+    webs (`trolley.trolley_frame`)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -271,10 +273,11 @@ def shell_parts(
     if rounded:
         # as long and wide as the box it replaces (the frame is fitted to that), bulges and all
         walls = walls / np.abs(walls).max(axis=0) * [length / 2, width / 2]
+    on = walls if rounded else outline  # a box's walls are its outline
     for z, wire in piping:  # both faces' piping on the walls' edges, which join them
-        parts.append(path("piping", "pvc", walls, r, z))
+        parts.append(path("piping", "pvc", on, r, z))
         if wire is not None:
-            parts.append(path("piping", "steel", walls, wire, z))
+            parts.append(path("piping", "steel", on, wire, z))
     if rounded:
         parts += _rounded_shell("shell", fabric, walls, depth, wall)
         inner = walls * (1 - 1.0 / np.array([length, width]))
@@ -357,7 +360,7 @@ def shell_parts(
         webs = side_rng(rng, b"rail webs") if rail_webs else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings, webs, spinner_tyres,
+            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

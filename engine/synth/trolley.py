@@ -2,9 +2,9 @@
 and its wheels, fixed or spinners, on its corners or on its bottom end (`trolley_frame`).
 
 `shell.shell_parts` draws it as part of the bag; the module docstring of `bag.py` has the
-physics notes, version by version. The spinners' turns (v2.32) and the tubes' fittings (v2.34)
-draw random numbers of their own (`parts.side_rng`), so a bag is otherwise the same without
-them.
+physics notes, version by version. The spinners' turns (v2.32), the tubes' fittings (v2.34) and
+their webs (v2.38) draw random numbers of their own (`parts.side_rng`), so a bag is otherwise
+the same without them.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ def trolley_frame(
     fittings: np.random.Generator | None = None,
     webs: np.random.Generator | None = None,
     tyres: str = "polyurethane",
+    inner_webs: bool = False,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -41,8 +42,10 @@ def trolley_frame(
     (`_swivelled`); None: all turned alike (v2.30-v2.31). `fittings`: the handle tubes' own
     random numbers for the steel that holds them (`_rail_fittings`); None: bare tubes
     (v2.0-v2.33). `webs`: the tubes' own random numbers for the webs inside their extrusion
-    (`_webs`); None: plain rectangular tubes (v2.0-v2.37). `tyres`: the swivelled spinners'
-    tyres' material (`_swivelled`).
+    (`_webs`); None: plain rectangular tubes (v2.0-v2.37). `inner_webs`: only the inner tube
+    carries them, kept clear of its walls and of one another, and the outer's bore is plain for
+    it to slide in; False: both tubes, the outer's running through the inner (v2.38-v2.39).
+    `tyres`: the swivelled spinners' tyres' material (`_swivelled`).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -56,7 +59,10 @@ def trolley_frame(
             wall = (0.12 if metal == "aluminium" else 0.05) * walls
             size = (length * length_share, w, h)
             parts += shell("handle_tube", metal, size, wall, center)
-            parts += _webs(profile, metal, size, wall, center)
+            if not inner_webs:
+                parts += _webs(profile, metal, size, wall, center)
+            elif scale < 1.0:  # the inner tube: the outer's bore stays plain for it to slide in
+                parts += _webs(_fitted(profile, w, wall), metal, size, wall, center)
         if fittings is not None:
             parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
     parts.append(
@@ -165,9 +171,9 @@ def _rail_fittings(
 
 
 def _profile(rng: np.random.Generator) -> tuple[float, ...]:
-    """Where the webs inside a handle tube's extrusion stand, as shares of its inner width from
-    its middle: one web in two tubes in three, somewhat off the middle, else two, about a third
-    apart. The inner tube's profile is the outer's, scaled."""
+    """Where the webs inside a handle tube's extrusion stand, as shares of its bore's half
+    width from its middle: one web in two rails in three, somewhat off the middle, else two,
+    about a third of the bore apart. The inner tube's profile is the outer's, scaled."""
     if rng.random() < 2 / 3:
         return (float(rng.uniform(-0.25, 0.25)),)
     gap = rng.uniform(0.25, 0.4)
@@ -192,6 +198,20 @@ def _webs(profile, metal: str, size, wall: float, center) -> list[Part]:
         )
         for share in profile
     ]
+
+
+def _fitted(profile: tuple[float, ...], width: float, wall: float) -> tuple[float, ...]:
+    """`profile` kept buildable in a tube `width` cm wide with walls of `wall` cm: each web
+    wholly in the bore, two that would touch merged into one between them, none in a bore
+    under two walls wide (a tube that thick is all but solid)."""
+    bore = width - 2 * wall
+    if bore < 2 * wall or not profile:
+        return ()
+    room = (bore - wall) / bore  # the largest share whose web stays in the bore
+    shares = [float(np.clip(share, -room, room)) for share in profile]
+    if len(shares) == 2 and abs(shares[1] - shares[0]) * bore / 2 < 2 * wall:
+        shares = [(shares[0] + shares[1]) / 2]
+    return tuple(shares)
 
 
 END_WHEEL_REACH = 7.5  # cm: the most a wheel on a trolley's bottom end stands out of it

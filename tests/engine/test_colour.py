@@ -474,3 +474,27 @@ def test_a_console_spreads_metal_s_brightness_linearly_with_attenuation():
 
     with pytest.raises(ConfigError, match="metal_slope"):
         load_config(SynthConfig, None, ["colour.metal_slope=-0.1"])
+
+
+def test_metal_s_linear_curve_has_a_floor_and_may_vary_with_the_jitter():
+    """`metal_floor` (v2.40): dense steel is painted no darker than the floor, thin steel as
+    before; `metal_jitter`: a jittered style varies `metal_slope` by the factor it varies
+    `gamma` by, drawing nothing more, so every other jittered field is as without it."""
+    from dataclasses import replace
+
+    linear = replace(ColourStyle(), metal_slope=0.16, metal_white=0.6, gain=1.0)
+    floored = replace(linear, metal_floor=0.2)
+
+    def value(t: float, s: ColourStyle) -> float:
+        rgb = false_colour(np.array([[t]], np.float32), np.array([[26.0]], np.float32), s)
+        return rgb.max() / 255.0
+
+    dense = np.exp(-6.0)  # just penetrable (T_high 0.0025)
+    assert value(dense, linear) == pytest.approx(1 - 0.16 * 5.4, abs=0.005)  # 0.14: near black
+    assert value(dense, floored) == pytest.approx(0.2, abs=0.005)
+    assert value(np.exp(-2.0), floored) == value(np.exp(-2.0), linear)
+    plain = linear.jittered(np.random.default_rng(4))
+    varied = replace(linear, metal_jitter=True).jittered(np.random.default_rng(4))
+    assert plain.metal_slope == 0.16
+    assert varied.metal_slope == pytest.approx(0.16 * plain.gamma / linear.gamma)
+    assert replace(varied, metal_slope=0.16, metal_jitter=False) == plain

@@ -546,6 +546,18 @@ def test_piping_on_walls_lays_both_faces_piping_on_the_shell_and_changes_nothing
                 not np.allclose(a.solid.points, b.solid.points) for a in before for b in before
             )  # before, the two faces' piping differed
     assert soft >= 12
+    for seed in range(6):  # a box shell: its walls are its outline
+        laid = shell_parts(
+            "holdall", size, np.random.default_rng(seed), corner=None, piping_on_walls=True
+        )
+        box_face = next(p.solid for p in laid if p.role == "shell")
+        pipes = [p.solid for p in laid if p.role == "piping"]
+        for pipe in pipes:
+            xs, ys = np.asarray(pipe.points).T
+            assert np.abs(xs).max() == pytest.approx(size[0] / 2 - 0.3)
+            assert np.abs(ys).max() == pytest.approx(size[1] / 2 - 0.3)
+        assert box_face.size[0] == size[0]
+        assert len({tuple(map(tuple, np.asarray(p.points))) for p in pipes}) == 1
 
 
 def test_framed_buckles_are_open_frames_and_change_nothing_else():
@@ -580,6 +592,55 @@ def test_framed_buckles_are_open_frames_and_change_nothing_else():
     hole = next(p.solid for p in open_.parts if p.role == "buckle" and p.sign < 0)
     plate = next(p.solid for p in solid.parts if p.role == "buckle" and p.sign < 0)
     assert hole.size[2] == 0.5 and plate.size[2] == pytest.approx(0.01)  # through, not a dent
+
+
+def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
+    """`inner_webs`: the outer handle tube's bore stays plain for the inner to slide in, and the
+    inner tube's webs stand wholly in its bore, apart from one another, for every tube width
+    and wall the config allows (none where the walls leave under two walls of bore); the
+    rest of the bag is as with webs in both."""
+    from engine.synth.shell import shell_parts
+    from engine.synth.trolley import _fitted
+
+    size = np.array([60.0, 40.0, 25.0])
+    settings = [
+        dict(tubes=BagConfig().handle_tubes, tube_walls=BagConfig().tube_walls),
+        dict(tubes=(0.5, 1.0), tube_walls=2.0),
+        dict(tubes=(1.6, 2.8), tube_walls=4.0),
+        dict(tubes=(2.4, 2.4), tube_walls=10.0),
+    ]
+    webbed = 0
+    for setting, seed in product(settings, range(12)):
+        for metal in ("steel", "aluminium"):
+            kwargs = dict(corner=8.0, rail_webs=True, tube_metals=(metal,), **setting)
+            both = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+            inner = shell_parts(
+                "trolley", size, np.random.default_rng(seed), inner_webs=True, **kwargs
+            )
+            rest = [repr(p) for p in both if p.role != "handle_tube"]
+            assert [repr(p) for p in inner if p.role != "handle_tube"] == rest
+            for rail in (-0.3 * size[1], 0.3 * size[1]):
+                here = [p for p in inner if p.role == "handle_tube"]
+                here = [p for p in here if abs(p.solid.center[1] - rail) < 2.0]
+                outer = [p for p in here if p.solid.size[0] > 0.85 * size[0]]
+                assert len(outer) == 2  # the outer tube and its bore: nothing in it
+                short = [p for p in here if p.solid.size[0] <= 0.85 * size[0]]
+                bore = next(p.solid for p in short if p.sign < 0)
+                solids = sorted((p.solid for p in short if p.sign > 0), key=lambda t: t.size[1])
+                webs, tube = solids[:-1], solids[-1]
+                assert len(webs) <= 2
+                for web in webs:
+                    assert min(web.size) > 0 and web.size[1] <= tube.size[1] - bore.size[1]
+                    off = abs(web.center[1] - bore.center[1])
+                    assert off + web.size[1] / 2 <= bore.size[1] / 2 + 1e-9  # in the bore
+                if len(webs) == 2:
+                    gap = abs(webs[0].center[1] - webs[1].center[1]) - webs[0].size[1]
+                    assert gap >= webs[0].size[1] - 1e-9  # a wall's width apart at least
+                webbed += bool(webs)
+    assert webbed > 50
+    assert _fitted((0.1,), 2.4, 1.2) == ()  # a bore under two walls: no web
+    assert _fitted((-0.3, -0.25), 2.0, 0.2) == (pytest.approx(-0.275),)  # too close: one
+    assert _fitted((0.9,), 2.0, 0.2) == (pytest.approx(1.4 / 1.6),)  # kept in the bore
 
 
 def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
