@@ -36,6 +36,7 @@ from engine.colour import (
     SIM_STYLE_V2_25,
     SIM_STYLE_V2_33,
     SIM_STYLE_V2_37,
+    SIM_STYLE_V2_40,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -69,6 +70,7 @@ from engine.synth.bag import (
     SIM_V2_37,
     SIM_V2_38,
     SIM_V2_39,
+    SIM_V2_40,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -235,6 +237,9 @@ SIM_V2_38_CONFIG = _pinned(SIM_V2_38, SIM_STYLE_V2_37)
 # Simulator v2.39 (2026-12-05), the defaults before v2.40 (configs/synth/sim_v2_39.yaml says the
 # same): webs in both handle tubes, through each other; dense metal painted black.
 SIM_V2_39_CONFIG = _pinned(SIM_V2_39, SIM_STYLE_V2_37)
+# Simulator v2.40 (2026-12-05), the defaults before v2.41 (configs/synth/sim_v2_40.yaml says the
+# same): a bag's face D-rings of 3 mm wire and its buckles' bars 3.5 by 3 mm, hairlines.
+SIM_V2_40_CONFIG = _pinned(SIM_V2_40, SIM_STYLE_V2_40)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

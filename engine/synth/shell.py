@@ -190,6 +190,7 @@ def shell_parts(
     framed_buckles: bool = False,
     spinner_tyres: str = "polyurethane",
     inner_webs: bool = False,
+    heavy_fittings: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -227,7 +228,8 @@ def shell_parts(
     buckles on its faces are open frames with a bar across (False: solid steel plates, whose
     `shell` walls met in the middle, v2.0-v2.37). `spinner_tyres`: the material of swivelled
     spinners' tyres (`trolley._swivelled`). `inner_webs`: only the inner handle tube carries
-    webs (`trolley.trolley_frame`)."""
+    webs (`trolley.trolley_frame`). `heavy_fittings`: the D-rings on its faces are of 5 mm wire
+    and its buckles' bars 4.5 mm square (False: 3 mm wire, bars 3.5 by 3 mm, v2.0-v2.40)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -345,12 +347,15 @@ def shell_parts(
         if kind_ == 0:
             parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
         elif kind_ == 1:
-            parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), 0.15, 10))
+            wire = 0.25 if heavy_fittings else 0.15  # 5 mm wire, as luggage D-rings; 3 mm
+            parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), wire, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            if framed_buckles:  # a ladder lock: a frame of 3.5 mm bars and one across it
-                parts += frame("buckle", "steel", (3.0, 2.2, 0.3), 0.35, (x, y, z), turn)
-                parts.append(box("buckle", "steel", (x, y, z), (0.35, 1.5, 0.3), rot=turn))
+            if framed_buckles:  # a ladder lock: a frame of bars and one across it
+                bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
+                parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)
+                across = (bar, hole, thick)
+                parts.append(box("buckle", "steel", (x, y, z), across, rot=turn))
             else:  # a wall over half its thickness: a solid plate (v2.0-v2.37)
                 parts += shell("buckle", "steel", (3.0, 2.2, 0.3), 0.25, (x, y, z), turn)
     if kind == "trolley":

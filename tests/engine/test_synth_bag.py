@@ -646,6 +646,32 @@ def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
     assert _fitted((0.9,), 2.0, 0.2) == (pytest.approx(1.4 / 1.6),)  # kept in the bore
 
 
+def test_heavy_fittings_thicken_face_rings_and_buckles_and_nothing_else():
+    """`heavy_fittings`: a bag's face D-rings are of 5 mm wire and its buckles' bars 4.5 mm
+    square, where they were hairlines at our pitch; every other part is as before."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    seen = set()
+    for seed in range(10):
+        kwargs = dict(corner=8.0, framed_buckles=True)
+        light = shell_parts("holdall", size, np.random.default_rng(seed), **kwargs)
+        heavy = shell_parts(
+            "holdall", size, np.random.default_rng(seed), heavy_fittings=True, **kwargs
+        )
+        assert len(light) == len(heavy)
+        rest = [repr(p) for p in light if p.role not in ("d_ring", "buckle")]
+        assert [repr(p) for p in heavy if p.role not in ("d_ring", "buckle")] == rest
+        for p in heavy:
+            if p.role == "d_ring" and abs(abs(p.solid.z) - size[2] / 2) < 1e-9:
+                assert p.solid.radius_cm == 0.25
+                seen.add("ring")
+            if p.role == "buckle" and p.sign > 0 and p.solid.size[0] < 1.0:
+                assert p.solid.size == pytest.approx((0.45, 1.3, 0.45))  # the bar across
+                seen.add("buckle")
+    assert seen == {"ring", "buckle"}
+
+
 def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
     """A rail's foot stays inside the shell's rounded end (on the arc where its outer corner
     reaches into a corner radius up to 14 cm), and the top screw lies within the grip."""
