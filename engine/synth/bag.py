@@ -299,13 +299,13 @@ evaluation list):
   0.2 and `metal_jitter`): v2.38's webs stood in both tubes of a rail, the outer's running
   through the inner, which could not then slide (a review found it), so a rail showed up to
   eight lines where they overlap; at thick walls or narrow tubes webs could stand out of the
-  bore or overlap. Now only the inner tube carries them, each wholly in its bore, two that
-  would touch merged, none in a bore under two walls wide (`trolley._fitted`). v2.37's metal
-  curve went below the console's floor to black in dense steel (black pixels 0.10 % → 0.14 %
-  of seed 3's, the real scans' 0.11 %): it is floored at 0.2 (0.105 %), and its slope varies
-  per scan by the factor `gamma` does. Two readers preferred v2.40 to v2.39 in 5 of 8 pairs
-  each (1 against each): "one even channel, green in the middle and blue at the overlapping
-  end, as real rails" against "3-4 separate thin tubes with light gaps".
+  bore or overlap. Now only the inner tube carries them, each wholly in its bore, two less than
+  a wall apart merged, none in a bore under two walls wide or high (`trolley._fitted`). v2.37's
+  metal curve went below the console's floor to black in dense steel (black pixels 0.10 % →
+  0.14 % of seed 3's, the real scans' 0.11 %): it is floored at 0.2 (0.105 %), and its slope
+  varies per scan by the factor `gamma` does. Two readers preferred v2.40 to v2.39 in 5 of 8
+  pairs each (1 against each): "one even channel, green in the middle and blue at the
+  overlapping end, as real rails" against "3-4 separate thin tubes with light gaps".
 - Heavier face fittings (v2.41, `heavy_fittings`): a bag's face D-rings were of 3 mm wire and
   its buckles' bars 3.5 by 3 mm, which at our pitch the detector's blur and the partial volume
   paint as hairline green outlines, "like plastic"; real luggage D-rings are of 4-6 mm wire and

@@ -62,7 +62,7 @@ def trolley_frame(
             if not inner_webs:
                 parts += _webs(profile, metal, size, wall, center)
             elif scale < 1.0:  # the inner tube: the outer's bore stays plain for it to slide in
-                parts += _webs(_fitted(profile, w, wall), metal, size, wall, center)
+                parts += _webs(_fitted(profile, w, h, wall), metal, size, wall, center)
         if fittings is not None:
             parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
     parts.append(
@@ -200,12 +200,14 @@ def _webs(profile, metal: str, size, wall: float, center) -> list[Part]:
     ]
 
 
-def _fitted(profile: tuple[float, ...], width: float, wall: float) -> tuple[float, ...]:
-    """`profile` kept buildable in a tube `width` cm wide with walls of `wall` cm: each web
-    wholly in the bore, two that would touch merged into one between them, none in a bore
-    under two walls wide (a tube that thick is all but solid)."""
+def _fitted(
+    profile: tuple[float, ...], width: float, height: float, wall: float
+) -> tuple[float, ...]:
+    """`profile` kept buildable in a tube `width` by `height` cm with walls of `wall` cm: each
+    web wholly in the bore, two less than a wall apart merged into one between them, none in a
+    bore under two walls wide or high (a tube that thick is all but solid)."""
     bore = width - 2 * wall
-    if bore < 2 * wall or not profile:
+    if bore < 2 * wall or height - 2 * wall < 2 * wall or not profile:
         return ()
     room = (bore - wall) / bore  # the largest share whose web stays in the bore
     shares = [float(np.clip(share, -room, room)) for share in profile]

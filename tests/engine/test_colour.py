@@ -493,8 +493,10 @@ def test_metal_s_linear_curve_has_a_floor_and_may_vary_with_the_jitter():
     assert value(dense, linear) == pytest.approx(1 - 0.16 * 5.4, abs=0.005)  # 0.14: near black
     assert value(dense, floored) == pytest.approx(0.2, abs=0.005)
     assert value(np.exp(-2.0), floored) == value(np.exp(-2.0), linear)
-    plain = linear.jittered(np.random.default_rng(4))
-    varied = replace(linear, metal_jitter=True).jittered(np.random.default_rng(4))
+    rng_plain, rng_varied = np.random.default_rng(4), np.random.default_rng(4)
+    plain = linear.jittered(rng_plain)
+    varied = replace(linear, metal_jitter=True).jittered(rng_varied)
+    assert rng_plain.bit_generator.state == rng_varied.bit_generator.state  # nothing more drawn
     assert plain.metal_slope == 0.16
     assert varied.metal_slope == pytest.approx(0.16 * plain.gamma / linear.gamma)
     assert replace(varied, metal_slope=0.16, metal_jitter=False) == plain

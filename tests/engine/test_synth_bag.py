@@ -611,6 +611,8 @@ def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
         dict(tubes=(0.5, 1.0), tube_walls=2.0),
         dict(tubes=(1.6, 2.8), tube_walls=4.0),
         dict(tubes=(2.4, 2.4), tube_walls=10.0),
+        dict(tubes=(3.0, 4.0), tube_walls=5.0),  # wide and thick: the height runs out first
+        dict(tubes=(8.0, 10.0), tube_walls=10.0),
     ]
     webbed = 0
     for setting, seed in product(settings, range(12)):
@@ -641,9 +643,10 @@ def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
                     assert gap >= webs[0].size[1] - 1e-9  # a wall's width apart at least
                 webbed += bool(webs)
     assert webbed > 50
-    assert _fitted((0.1,), 2.4, 1.2) == ()  # a bore under two walls: no web
-    assert _fitted((-0.3, -0.25), 2.0, 0.2) == (pytest.approx(-0.275),)  # too close: one
-    assert _fitted((0.9,), 2.0, 0.2) == (pytest.approx(1.4 / 1.6),)  # kept in the bore
+    assert _fitted((0.1,), 2.4, 1.6, 1.2) == ()  # a bore under two walls wide: no web
+    assert _fitted((0.1,), 3.5, 1.4, 0.6) == ()  # nor under two walls high
+    assert _fitted((-0.3, -0.25), 2.0, 1.6, 0.2) == (pytest.approx(-0.275),)  # too close: one
+    assert _fitted((0.9,), 2.0, 1.6, 0.2) == (pytest.approx(1.4 / 1.6),)  # kept in the bore
 
 
 def test_heavy_fittings_thicken_face_rings_and_buckles_and_nothing_else():
@@ -669,6 +672,9 @@ def test_heavy_fittings_thicken_face_rings_and_buckles_and_nothing_else():
             if p.role == "buckle" and p.sign > 0 and p.solid.size[0] < 1.0:
                 assert p.solid.size == pytest.approx((0.45, 1.3, 0.45))  # the bar across
                 seen.add("buckle")
+            elif p.role == "buckle":  # the frame and its hole: 4.5 mm bars, 4.5 mm thick
+                expected = (3.0, 2.2, 0.45) if p.sign > 0 else (2.1, 1.3, 0.45)
+                assert p.solid.size == pytest.approx(expected)
     assert seen == {"ring", "buckle"}
 
 
