@@ -275,11 +275,11 @@ def shell_parts(
     if rounded:
         # as long and wide as the box it replaces (the frame is fitted to that), bulges and all
         walls = walls / np.abs(walls).max(axis=0) * [length / 2, width / 2]
-    on = walls if rounded else outline  # a box's walls are its outline
+    edge = walls if rounded else outline  # where the shell is: a box's walls are its outline
     for z, wire in piping:  # both faces' piping on the walls' edges, which join them
-        parts.append(path("piping", "pvc", on, r, z))
+        parts.append(path("piping", "pvc", edge, r, z))
         if wire is not None:
-            parts.append(path("piping", "steel", on, wire, z))
+            parts.append(path("piping", "steel", edge, wire, z))
     if rounded:
         parts += _rounded_shell("shell", fabric, walls, depth, wall)
         inner = walls * (1 - 1.0 / np.array([length, width]))
@@ -309,7 +309,6 @@ def shell_parts(
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else rounded_rect(length * 0.4, 1.0, 0.5)
-    edge = walls if rounded else outline  # where the shell is: a box's walls are its outline
     if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
         zip_outline = edge
     parts.append(path("zip", zip_metal, zip_outline * 0.97, rng.uniform(0.1, 0.2), zip_z))

@@ -263,7 +263,7 @@ def _end_spot(sy, sz, length, width, depth, corner, r) -> tuple[float, float, fl
 
 
 def _swivelled(
-    sy, sz, length, width, depth, corner, r, rng: np.random.Generator, tyres: str = "polyurethane"
+    sy, sz, length, width, depth, corner, r, rng: np.random.Generator, tyres: str
 ) -> list[Part]:
     """A spinner on a trolley's bottom end as it stands after rolling: its twin wheels turned
     about the swivel (x) by an angle of their own, so their axle may lie across the belt (tyres
