@@ -315,6 +315,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "sharpen": _at_least(0),
         "sharpen_range": _each(_at_least(0)),
         "halo_floor": _between(0, 1),
+        "halo_keep": _between(0, 1),  # the share of sharpening's bright rim kept
         "smooth_dark": _at_least(0),
         "zeff_denoise": _at_least(0),
         "dense_zeff_denoise": _between(0, 20),

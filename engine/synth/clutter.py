@@ -25,6 +25,7 @@ from engine.synth.parts import (
     rod,
     sheet,
     shell,
+    side_rng,
     tube,
     wander,
 )
@@ -394,20 +395,32 @@ def coins(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("coins", parts, (9.0, 9.0, 1.0))
 
 
-def trinkets(rng: np.random.Generator) -> ObjectModel:
+# `trinkets(hardware=True)`: the share of lipsticks and USB sticks kept; the rest are
+# hardware (`_hardware`)
+KEPT_GADGETS = 0.1
+
+
+def trinkets(rng: np.random.Generator, hardware: bool = False) -> ObjectModel:
     """Small metal strewn through a bag: clips, pins, buttons, rivets, a lipstick, a USB stick.
 
     Real scans show tens of such dense specks in every bag (sixray_benign); spread over a
-    garment-sized area, they are what makes a packed bag look busy.
+    garment-sized area, they are what makes a packed bag look busy. `hardware`: all but
+    `KEPT_GADGETS` of the lipsticks and USB sticks are snaps, screws and zip sliders instead
+    (`_hardware`, on random numbers of their own), where a third of all pieces were gadgets
+    (v2.0-v2.41: some 16 USB sticks and 16 lipsticks a bag, which blind readers named first
+    among made-up shapes, "rectangles filled with one flat colour").
     """
     w, d = rng.uniform(15, 35), rng.uniform(10, 25)
     parts = []
+    own = side_rng(rng, b"trinket hardware") if hardware else None
     for _ in range(int(rng.integers(4, 14))):
         x, y, z = rng.uniform(-w / 2, w / 2), rng.uniform(-d / 2, d / 2), rng.uniform(-0.5, 0.5)
         turn = rotation(0, 0, rng.uniform(0, np.pi))
         kind = int(rng.integers(6))
         metal = str(rng.choice(["steel", "brass", "stainless", "aluminium"]))
-        if kind == 0:  # a paper clip or a hair pin: a bent wire
+        if own is not None and kind in (3, 4) and own.random() >= KEPT_GADGETS:
+            parts += _hardware(own, (x, y, z), turn)
+        elif kind == 0:  # a paper clip or a hair pin: a bent wire
             length = rng.uniform(2.5, 6.0)
             pts = [(0, 0), (length, 0), (length, 0.6), (0.4, 0.6)]
             pts = np.asarray(pts) @ turn[:2, :2].T + [x, y]
@@ -425,6 +438,26 @@ def trinkets(rng: np.random.Generator) -> ObjectModel:
         else:  # a ring of a zip pull or a key ring
             parts.append(ring("ring", metal, (x, y, z), rng.uniform(0.6, 1.2), 0.07, 10))
     return ObjectModel("trinkets", parts, (w + 4, d + 4, 1.5))
+
+
+def _hardware(rng: np.random.Generator, at, turn: np.ndarray) -> list[Part]:
+    """One piece of loose hardware at `at`, turned by `turn`: a press stud (a disc with a dense
+    boss), a screw lying on its side (a head and a shank, the T real scans show) or a zip
+    slider with its pull tab."""
+    at = np.asarray(at, float)
+    kind = rng.choice(3, p=[0.35, 0.35, 0.3])
+    metal = str(rng.choice(["steel", "brass", "stainless"]))
+    if kind == 0:
+        r = rng.uniform(0.45, 0.65)
+        return [disc("snap", metal, at, r, 0.1), disc("snap", metal, at, r * 0.45, 0.3)]
+    if kind == 1:
+        head, shank = rng.uniform(0.25, 0.4), rng.uniform(1.0, 2.5)
+        a, b = at, at + turn @ np.array([0.15, 0.0, 0.0])
+        tip = b + turn @ np.array([shank, 0.0, 0.0])
+        return [rod("screw", metal, a, b, head), rod("screw", metal, b, tip, head * 0.45)]
+    body = box("slider", metal, at, (1.2, 0.8, 0.35), rot=turn)
+    tab = at + turn @ np.array([1.4, 0.0, 0.0])
+    return [body, box("slider", metal, tab, (1.8, 0.6, 0.08), rot=turn)]
 
 
 def umbrella(rng: np.random.Generator, folded: bool = False) -> ObjectModel:
@@ -685,13 +718,14 @@ def random_clutter(
     heavy: bool = False,
     folded_umbrellas: bool = False,
     framed_buckles: bool = False,
+    hardware: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
     chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
     `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`); umbrellas
     as built with `folded_umbrellas` (`umbrella`); belt buckles open frames with
-    `framed_buckles` (`belt`)."""
+    `framed_buckles` (`belt`); strewn gadgets mostly hardware with `hardware` (`trinkets`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -708,4 +742,6 @@ def random_clutter(
         return umbrella(rng, folded=folded_umbrellas)
     if only == "belt":
         return belt(rng, framed=framed_buckles)
+    if only == "trinkets":
+        return trinkets(rng, hardware=hardware)
     return CLUTTER[only][1](rng)

@@ -71,6 +71,7 @@ from engine.synth.bag import (
     SIM_V2_38,
     SIM_V2_39,
     SIM_V2_40,
+    SIM_V2_41,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -240,6 +241,9 @@ SIM_V2_39_CONFIG = _pinned(SIM_V2_39, SIM_STYLE_V2_37)
 # Simulator v2.40 (2026-12-05), the defaults before v2.41 (configs/synth/sim_v2_40.yaml says the
 # same): a bag's face D-rings of 3 mm wire and its buckles' bars 3.5 by 3 mm, hairlines.
 SIM_V2_40_CONFIG = _pinned(SIM_V2_40, SIM_STYLE_V2_40)
+# Simulator v2.41 (2026-12-05), the defaults before v2.42 (configs/synth/sim_v2_41.yaml says the
+# same): a third of the strewn small pieces lipsticks and USB sticks; sharpening's full rim.
+SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

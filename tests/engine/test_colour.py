@@ -350,6 +350,36 @@ def test_halo_floor_keeps_sharpening_from_painting_an_edge_s_dark_side_black():
     assert np.all(value[0.21][32:, 32:] == 0)  # impenetrable stays black
 
 
+def test_halo_keep_dims_the_bright_rim_of_sharpening_and_leaves_the_dark_side():
+    """`halo_keep` (simulator v2.42): the light side of an edge overshoots its unsharpened
+    neighbourhood by that share of the unsharp mask's rim (0.5: half); the dark side, the
+    field away from the edge and a style without it are as they were."""
+    from dataclasses import replace
+
+    from engine.colour import ColourStyle
+
+    t = np.full((40, 40), 0.3, np.float32)  # a field, not clipped when sharpened, beside a slab
+    t[:, 20:] = 0.05
+    z = np.full_like(t, 7.0)
+    sharp = ColourStyle(sharpen=3.0)
+    plain = false_colour(t, z, replace(sharp, sharpen=0.0))
+
+    def value(keep: float) -> np.ndarray:
+        rgb = false_colour(t, z, replace(sharp, halo_keep=keep))
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 2].astype(float)
+
+    level = cv2.cvtColor(plain, cv2.COLOR_RGB2HSV)[5:35, 5, 2].astype(float).mean()
+    rim = {keep: value(keep)[5:35, 16:20].max() - level for keep in (1.0, 0.5, 0.0)}
+    assert rim[1.0] > 10  # the full rim, grey levels above the field
+    assert rim[1.0] * 0.4 < rim[0.5] < rim[1.0] * 0.6
+    assert rim[0.0] <= 1
+    assert np.array_equal(value(0.5)[:, 20:], value(1.0)[:, 20:])  # the dark side as it was
+    assert np.array_equal(value(0.5)[:, :8], value(1.0)[:, :8])
+    assert np.array_equal(
+        false_colour(t, z, sharp), false_colour(t, z, replace(sharp, halo_keep=1.0))
+    )
+
+
 def test_halo_floor_is_a_brightness_between_0_and_1():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -357,6 +387,10 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
     assert load_config(SynthConfig, None, ["colour.halo_floor=0.3"]).colour.halo_floor == 0.3
     with pytest.raises(ConfigError, match="halo_floor"):
         load_config(SynthConfig, None, ["colour.halo_floor=2"])
+    assert load_config(SynthConfig, None, ["colour.halo_keep=0.25"]).colour.halo_keep == 0.25
+    for bad in ("colour.halo_keep=-0.1", "colour.halo_keep=1.5", "colour.halo_keep=.nan"):
+        with pytest.raises(ConfigError, match="halo_keep"):
+            load_config(SynthConfig, None, [bad])
 
 
 def test_a_console_shows_air_white_and_thin_cloth_as_it_was():

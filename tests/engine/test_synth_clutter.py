@@ -1,5 +1,5 @@
 """Clutter items: how often each kind comes, cables packed as people pack them, pairs of shoes,
-jars and packs of grain."""
+jars and packs of grain, strewn hardware."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from engine.synth.clutter import (
     rolled_clothes,
     rolled_garment,
     shoes,
+    trinkets,
 )
 from engine.synth.parts import ObjectModel, move
 from engine.synth.shapes import Canvas, Cylinder
@@ -232,3 +233,25 @@ def test_a_folded_umbrella_is_a_bundle_of_uneven_ribs_within_its_size():
     assert layout(plain) == layout(umbrella(np.random.default_rng(2)))
     folded = random_clutter(np.random.default_rng(2), only="umbrella", folded_umbrellas=True)
     assert layout(folded) == layout(umbrella(np.random.default_rng(2), folded=True))
+
+
+def test_trinket_hardware_replaces_most_gadgets_on_draws_of_its_own():
+    """`trinkets(hardware=True)`: all but about a tenth of the lipsticks and USB sticks become
+    snaps, screws and zip sliders, drawn apart from the bag's numbers; every other piece, and
+    the generator's state after the item, are as without it."""
+    gadgets = ("lipstick", "usb")
+    counts: Counter = Counter()
+    for seed in range(60):
+        plain_rng, hard_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        plain, hard = trinkets(plain_rng), trinkets(hard_rng, hardware=True)
+        assert plain_rng.bit_generator.state == hard_rng.bit_generator.state
+        assert plain.size == hard.size
+        new = (*gadgets, "snap", "screw", "slider")
+        rest = [repr(p) for p in plain.parts if p.role not in gadgets]
+        assert [repr(p) for p in hard.parts if p.role not in new] == rest
+        counts.update(p.role for p in plain.parts if p.role in gadgets)
+        counts.update("hard " + p.role for p in hard.parts)
+    before = counts["lipstick"] + counts["usb"]
+    after = counts["hard lipstick"] + counts["hard usb"]
+    assert before > 100 and 0 < after < 0.25 * before
+    assert min(counts["hard snap"], counts["hard screw"], counts["hard slider"]) > 20
