@@ -400,7 +400,7 @@ def coins(rng: np.random.Generator) -> ObjectModel:
 KEPT_GADGETS = 0.1
 
 
-def trinkets(rng: np.random.Generator, hardware: bool = False) -> ObjectModel:
+def trinkets(rng: np.random.Generator, hardware: bool = False, rings: float = 1.0) -> ObjectModel:
     """Small metal strewn through a bag: clips, pins, buttons, rivets, a lipstick, a USB stick.
 
     Real scans show tens of such dense specks in every bag (sixray_benign); spread over a
@@ -408,11 +408,14 @@ def trinkets(rng: np.random.Generator, hardware: bool = False) -> ObjectModel:
     `KEPT_GADGETS` of the lipsticks and USB sticks are snaps, screws and zip sliders instead
     (`_hardware`, on random numbers of their own), where a third of all pieces were gadgets
     (v2.0-v2.41: some 16 USB sticks and 16 lipsticks a bag, which blind readers named first
-    among made-up shapes, "rectangles filled with one flat colour").
+    among made-up shapes, "rectangles filled with one flat colour"). `rings`: the share of
+    the rings (zip pulls, key rings; a sixth of all pieces) kept, the rest hardware too, on
+    numbers of their own again (1: all, v2.0-v2.42).
     """
     w, d = rng.uniform(15, 35), rng.uniform(10, 25)
     parts = []
     own = side_rng(rng, b"trinket hardware") if hardware else None
+    fewer = side_rng(rng, b"trinket rings") if rings < 1 else None
     for _ in range(int(rng.integers(4, 14))):
         x, y, z = rng.uniform(-w / 2, w / 2), rng.uniform(-d / 2, d / 2), rng.uniform(-0.5, 0.5)
         turn = rotation(0, 0, rng.uniform(0, np.pi))
@@ -420,6 +423,9 @@ def trinkets(rng: np.random.Generator, hardware: bool = False) -> ObjectModel:
         metal = str(rng.choice(["steel", "brass", "stainless", "aluminium"]))
         if own is not None and kind in (3, 4) and own.random() >= KEPT_GADGETS:
             parts += _hardware(own, (x, y, z), turn)
+        elif fewer is not None and kind == 5 and fewer.random() >= rings:
+            rng.uniform(0.6, 1.2)  # the ring's radius, drawn as before: the rest stays the same
+            parts += _hardware(fewer, (x, y, z), turn)
         elif kind == 0:  # a paper clip or a hair pin: a bent wire
             length = rng.uniform(2.5, 6.0)
             pts = [(0, 0), (length, 0), (length, 0.6), (0.4, 0.6)]
@@ -719,13 +725,15 @@ def random_clutter(
     folded_umbrellas: bool = False,
     framed_buckles: bool = False,
     hardware: bool = False,
+    rings: float = 1.0,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
     chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
     `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`); umbrellas
     as built with `folded_umbrellas` (`umbrella`); belt buckles open frames with
-    `framed_buckles` (`belt`); strewn gadgets mostly hardware with `hardware` (`trinkets`)."""
+    `framed_buckles` (`belt`); strewn gadgets mostly hardware with `hardware`, and that share
+    of strewn rings kept with `rings` (`trinkets`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -743,5 +751,5 @@ def random_clutter(
     if only == "belt":
         return belt(rng, framed=framed_buckles)
     if only == "trinkets":
-        return trinkets(rng, hardware=hardware)
+        return trinkets(rng, hardware=hardware, rings=rings)
     return CLUTTER[only][1](rng)

@@ -37,6 +37,7 @@ from engine.colour import (
     SIM_STYLE_V2_33,
     SIM_STYLE_V2_37,
     SIM_STYLE_V2_40,
+    SIM_STYLE_V2_42,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -72,6 +73,7 @@ from engine.synth.bag import (
     SIM_V2_39,
     SIM_V2_40,
     SIM_V2_41,
+    SIM_V2_42,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -244,6 +246,9 @@ SIM_V2_40_CONFIG = _pinned(SIM_V2_40, SIM_STYLE_V2_40)
 # Simulator v2.41 (2026-12-05), the defaults before v2.42 (configs/synth/sim_v2_41.yaml says the
 # same): a third of the strewn small pieces lipsticks and USB sticks; sharpening's full rim.
 SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40)
+# Simulator v2.42 (2026-12-05), the defaults before v2.43 (configs/synth/sim_v2_42.yaml says the
+# same): a sixth of the strewn small pieces rings.
+SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -1096,6 +1096,8 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("wall_creases", "[5, 2]"),
         ("wall_creases", "[-1, 3]"),
         ("side_fittings", "2"),
+        ("trinket_rings", "1.5"),
+        ("trinket_rings", "-0.1"),
         ("trolley_share", "1.5"),
         ("frame_plates", "[]"),
         ("frame_plates", "[unobtainium]"),

@@ -255,3 +255,28 @@ def test_trinket_hardware_replaces_most_gadgets_on_draws_of_its_own():
     after = counts["hard lipstick"] + counts["hard usb"]
     assert before > 100 and 0 < after < 0.25 * before
     assert min(counts["hard snap"], counts["hard screw"], counts["hard slider"]) > 20
+
+
+def test_trinket_rings_keep_that_share_of_the_rings_on_draws_of_their_own():
+    """`trinkets(rings=0.3)`: about three rings in ten are kept, the rest hardware; the other
+    pieces, the generator's state and, with `hardware`, the gadgets' hardware are as before."""
+    counts: Counter = Counter()
+    made = ("ring", "snap", "screw", "slider")
+
+    def rest(model: ObjectModel) -> list[str]:
+        return [repr(p) for p in model.parts if p.role not in made]
+
+    def hardware(model: ObjectModel) -> set[str]:
+        return {repr(p) for p in model.parts if p.role in made[1:]}
+
+    for seed in range(120):
+        base_rng, fewer_rng = np.random.default_rng(seed), np.random.default_rng(seed)
+        base = trinkets(base_rng, hardware=True)
+        fewer = trinkets(fewer_rng, hardware=True, rings=0.3)
+        assert base_rng.bit_generator.state == fewer_rng.bit_generator.state
+        assert rest(fewer) == rest(base)
+        assert hardware(base) <= hardware(fewer)
+        counts["before"] += sum(p.role == "ring" for p in base.parts)
+        counts["after"] += sum(p.role == "ring" for p in fewer.parts)
+    assert counts["before"] > 100
+    assert 0.15 * counts["before"] < counts["after"] < 0.45 * counts["before"]
