@@ -249,6 +249,9 @@ SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40)
 # Simulator v2.42 (2026-12-05), the defaults before v2.43 (configs/synth/sim_v2_42.yaml says the
 # same): a sixth of the strewn small pieces rings.
 SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42)
+# Simulator v2.43 (2026-12-05), the defaults before v2.44 (configs/synth/sim_v2_43.yaml says the
+# same): today's bags on a console that paints what stops the beam black.
+SIM_V2_43_CONFIG = _pinned({}, SIM_STYLE_V2_42)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -380,6 +380,30 @@ def test_halo_keep_dims_the_bright_rim_of_sharpening_and_leaves_the_dark_side():
     )
 
 
+def test_opaque_value_paints_what_stops_the_beam_a_flat_charcoal_not_black():
+    """`opaque_value` (simulator v2.44): where T_high is under `IMPENETRABLE_T_HIGH` a neutral
+    grey of about that brightness, as the real scans' darkest pixels are; the metal round it
+    keeps its colour to the edge; without it (real scans' own style) such pixels stay black."""
+    from dataclasses import replace
+
+    from engine.colour import IMPENETRABLE_T_HIGH, ColourStyle
+
+    t = np.full((20, 20), 0.05, np.float32)
+    t[5:15, 5:15] = 0.0
+    t[8:12, 8:12] = IMPENETRABLE_T_HIGH * 0.99
+    z = np.full_like(t, 26.0)
+    style = ColourStyle(opaque_value=0.14)
+    hsv = cv2.cvtColor(false_colour(t, z, style), cv2.COLOR_RGB2HSV).astype(float)
+    core = hsv[5:15, 5:15]
+    assert core[..., 1].max() == 0  # grey
+    assert core[..., 2].min() / 255 >= 0.12 and core[..., 2].max() / 255 <= 0.145
+    assert hsv[9, 9, 2] > hsv[6, 6, 2]  # a little lighter where a little gets through
+    plain = false_colour(t, z, ColourStyle())
+    assert np.array_equal(hsv[0:4], cv2.cvtColor(plain, cv2.COLOR_RGB2HSV).astype(float)[0:4])
+    assert plain[5:15, 5:15].max() == 0
+    assert replace(style, opaque_value=0.0) == ColourStyle()
+
+
 def test_halo_floor_is_a_brightness_between_0_and_1():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -391,6 +415,9 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
     for bad in ("colour.halo_keep=-0.1", "colour.halo_keep=1.5", "colour.halo_keep=.nan"):
         with pytest.raises(ConfigError, match="halo_keep"):
             load_config(SynthConfig, None, [bad])
+    assert load_config(SynthConfig, None, ["colour.opaque_value=0.2"]).colour.opaque_value == 0.2
+    with pytest.raises(ConfigError, match="opaque_value"):
+        load_config(SynthConfig, None, ["colour.opaque_value=0.8"])
 
 
 def test_a_console_shows_air_white_and_thin_cloth_as_it_was():
