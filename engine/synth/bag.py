@@ -335,6 +335,13 @@ evaluation list):
   preferred it in 7 of 8 and 3 of 8 pairs, none against. Fading dense colour into the grey
   over a fourfold range of T, tried first, both rejected (0 of 8 against 7, 4 against 4):
   "real scans jump straight from saturated colour to flat dark patches".
+- Organic hue by brightness (v2.45, the console's `organic_hue_slope` 28; the bags are
+  v2.43's): the real scans' orange runs from a yellow-brown 53° at V 0.5 to a peach 35°
+  above V 0.9 (medians of the 136 backgrounds by brightness band), ours, its hue from Zeff
+  alone, from 44° to 39° ("mustard", "ochre", "khaki" to readers). Organic hue now moves 28°
+  for each unit of brightness below 0.8, yellower where darker and redder where lighter:
+  49° to 34°. Two readers preferred it in 5 of 8 (none against) and 4 of 8 (2 against); at
+  36° (51° to 34°) in 4 of 8 and 7 of 8, but that took seed 7's edge ratio to 0.898.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -344,7 +351,7 @@ sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
 sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
-sim_v2_44.yaml (today's defaults).
+sim_v2_44.yaml, sim_v2_45.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours

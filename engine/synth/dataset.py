@@ -38,6 +38,7 @@ from engine.colour import (
     SIM_STYLE_V2_37,
     SIM_STYLE_V2_40,
     SIM_STYLE_V2_42,
+    SIM_STYLE_V2_44,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -252,6 +253,9 @@ SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42)
 # Simulator v2.43 (2026-12-05), the defaults before v2.44 (configs/synth/sim_v2_43.yaml says the
 # same): today's bags on a console that paints what stops the beam black.
 SIM_V2_43_CONFIG = _pinned({}, SIM_STYLE_V2_42)
+# Simulator v2.44 (2026-12-05), the defaults before v2.45 (configs/synth/sim_v2_44.yaml says the
+# same): today's bags on a console whose organic hue follows Zeff alone.
+SIM_V2_44_CONFIG = _pinned({}, SIM_STYLE_V2_44)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -404,6 +404,29 @@ def test_opaque_value_paints_what_stops_the_beam_a_flat_charcoal_not_black():
     assert replace(style, opaque_value=0.0) == ColourStyle()
 
 
+def test_organic_hue_slope_turns_thick_organics_yellower_and_thin_ones_redder():
+    """`organic_hue_slope` (simulator v2.45): organic hue moves with brightness, as the real
+    scans' orange does (a yellow-brown 53° at V 0.5 to a peach 35° above 0.9); metal and a
+    style without it keep the hue of Zeff alone."""
+    from dataclasses import replace
+
+    from engine.colour import ColourStyle
+
+    t = np.tile(np.geomspace(0.01, 0.95, 40, dtype=np.float32), (4, 1))
+    style = ColourStyle()
+    turned = replace(style, organic_hue_slope=36.0)
+
+    def hue(z: float, s: ColourStyle) -> np.ndarray:
+        rgb = false_colour(t, np.full_like(t, z), s)
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0].astype(float)[0] * 360 / 256
+
+    plain, moved = hue(7.0, style), hue(7.0, turned)
+    assert moved[0] > plain[0] + 5  # thick: yellower
+    assert moved[-1] < plain[-1] - 2  # thin: redder
+    assert np.all(np.diff(moved[5:]) <= 1.5)  # yellow to red as it thins
+    assert np.array_equal(hue(26.0, style), hue(26.0, turned))  # metal as it was
+
+
 def test_halo_floor_is_a_brightness_between_0_and_1():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -416,6 +439,8 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
         with pytest.raises(ConfigError, match="halo_keep"):
             load_config(SynthConfig, None, [bad])
     assert load_config(SynthConfig, None, ["colour.opaque_value=0.2"]).colour.opaque_value == 0.2
+    with pytest.raises(ConfigError, match="organic_hue_slope"):
+        load_config(SynthConfig, None, ["colour.organic_hue_slope=.nan"])
     with pytest.raises(ConfigError, match="opaque_value"):
         load_config(SynthConfig, None, ["colour.opaque_value=0.8"])
 
