@@ -39,6 +39,7 @@ from engine.colour import (
     SIM_STYLE_V2_40,
     SIM_STYLE_V2_42,
     SIM_STYLE_V2_44,
+    SIM_STYLE_V2_45,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -75,6 +76,7 @@ from engine.synth.bag import (
     SIM_V2_40,
     SIM_V2_41,
     SIM_V2_42,
+    SIM_V2_45,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -251,11 +253,14 @@ SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40)
 # same): a sixth of the strewn small pieces rings.
 SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42)
 # Simulator v2.43 (2026-12-05), the defaults before v2.44 (configs/synth/sim_v2_43.yaml says the
-# same): today's bags on a console that paints what stops the beam black.
-SIM_V2_43_CONFIG = _pinned({}, SIM_STYLE_V2_42)
+# same): v2.45's bags on a console that paints what stops the beam black.
+SIM_V2_43_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_42)
 # Simulator v2.44 (2026-12-05), the defaults before v2.45 (configs/synth/sim_v2_44.yaml says the
-# same): today's bags on a console whose organic hue follows Zeff alone.
-SIM_V2_44_CONFIG = _pinned({}, SIM_STYLE_V2_44)
+# same): v2.45's bags on a console whose organic hue follows Zeff alone.
+SIM_V2_44_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_44)
+# Simulator v2.45 (2026-12-05), the defaults before v2.46 (configs/synth/sim_v2_45.yaml says the
+# same): a zip on a face a round wire.
+SIM_V2_45_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

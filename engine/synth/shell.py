@@ -85,6 +85,36 @@ def _ring(outline: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     return ring, normal
 
 
+ZIP_PITCH = 0.3  # cm from one tooth of a zip's chain to the next on the same side (a #5 zip)
+ZIP_WIDTH = 0.4  # cm across the chain, teeth included
+ZIP_TOOTH = 0.12  # cm that a tooth reaches beyond the other side's, into the gap between its teeth
+ZIP_THICK = 0.25  # cm of metal in a tooth, seen face-on
+
+
+def _zip_chain(role: str, metal: str, outline: np.ndarray, z: float) -> Part:
+    """A zip's chain along a closed `outline` (x, y cm) at height `z`, seen face-on: interlocked
+    teeth, each side's every `ZIP_PITCH`, reaching into the other side's gaps, so the chain is
+    a band `ZIP_WIDTH` wide with a square-toothed edge either side, half a pitch out of step:
+    the fine ladder real scans show along a zip, where a round wire is one even line. One
+    polygon (a ring band, `outline_sheet`), so it costs one fill."""
+    ring, normal = _ring(outline, ZIP_PITCH / 2)
+    ring, normal = ring[: len(ring) // 2 * 2], normal[: len(ring) // 2 * 2]  # whole teeth
+    half, short = ZIP_WIDTH / 2, ZIP_WIDTH / 2 - ZIP_TOOTH
+    tooth = np.arange(len(ring)) % 2 == 0  # this half-pitch: a tooth outside, a gap inside
+    out = np.where(tooth, half, short)[:, None]
+    inn = np.where(tooth, short, half)[:, None]
+    after = np.roll(np.arange(len(ring)), -1)
+
+    def side(reach: np.ndarray, sign: float) -> np.ndarray:  # each half-pitch's two corners
+        start = ring + sign * normal * reach
+        end = ring[after] + sign * normal[after] * reach
+        return np.stack([start, end], axis=1).reshape(-1, 2)
+
+    outer, inner = side(out, 1.0), side(inn, -1.0)
+    band = np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
+    return outline_sheet(role, metal, band, ZIP_THICK, z)
+
+
 def _fringe(walls: np.ndarray, depth: float, fabric: str, reach, rng) -> list[Part]:
     """A soft bag's ragged fabric edge outside its piping, on both faces: seam allowances,
     flaps and bulging cloth, up to `reach` (cm, a range) beyond the walls, 2.5-5 mm of cloth.
@@ -191,6 +221,7 @@ def shell_parts(
     spinner_tyres: str = "polyurethane",
     inner_webs: bool = False,
     heavy_fittings: bool = False,
+    toothed_zips: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -229,7 +260,9 @@ def shell_parts(
     `shell` walls met in the middle, v2.0-v2.37). `spinner_tyres`: the material of swivelled
     spinners' tyres (`trolley._swivelled`). `inner_webs`: only the inner handle tube carries
     webs (`trolley.trolley_frame`). `heavy_fittings`: the D-rings on its faces are of 5 mm wire
-    and its buckles' bars 4.5 mm square (False: 3 mm wire, bars 3.5 by 3 mm, v2.0-v2.40)."""
+    and its buckles' bars 4.5 mm square (False: 3 mm wire, bars 3.5 by 3 mm, v2.0-v2.40).
+    `toothed_zips`: a zip that lies on a face (a pocket's; a holdall's, backpack's or soft
+    case's main zip) is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -311,7 +344,11 @@ def shell_parts(
     zip_outline = outline if kind != "holdall" else rounded_rect(length * 0.4, 1.0, 0.5)
     if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
         zip_outline = edge
-    parts.append(path("zip", zip_metal, zip_outline * 0.97, rng.uniform(0.1, 0.2), zip_z))
+    zip_wire = rng.uniform(0.1, 0.2)
+    if toothed_zips and zip_z != 0.0:  # on a face: seen face-on, its teeth show
+        parts.append(_zip_chain("zip", zip_metal, zip_outline * 0.97, zip_z))
+    else:  # round the side walls (a trolley's, a briefcase's): seen edge-on, a line
+        parts.append(path("zip", zip_metal, zip_outline * 0.97, zip_wire, zip_z))
     for _ in range(int(rng.integers(1, 5))):  # zip pulls
         at = int(rng.integers(len(zip_outline)))
         x, y = zip_outline[at] * 0.97
@@ -330,7 +367,10 @@ def shell_parts(
             px = float(np.clip(px, -(length - pw) / 2 + 2, (length - pw) / 2 - 2))
             py = float(np.clip(py, -(width - ph) / 2 + 2, (width - ph) / 2 - 2))
         pocket = rounded_rect(pw / 2, ph / 2, 2.0) + np.array([px, py])
-        parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
+        if toothed_zips:
+            parts.append(_zip_chain("pocket_zip", zip_metal, pocket, depth / 2))
+        else:
+            parts.append(path("pocket_zip", zip_metal, pocket, 0.08, depth / 2))
         if rounded:
             parts.append(outline_sheet("pocket", fabric, pocket, wall, depth / 2))
         else:

@@ -678,6 +678,54 @@ def test_heavy_fittings_thicken_face_rings_and_buckles_and_nothing_else():
     assert seen == {"ring", "buckle"}
 
 
+def test_toothed_zips_draw_a_face_zip_as_a_chain_of_teeth_and_change_nothing_else():
+    """`toothed_zips`: a zip on a face (a pocket's; a holdall's main zip) is one polygon, a
+    band `ZIP_WIDTH` wide whose edges step in and out every half `ZIP_PITCH`; a trolley's main
+    zip round its side walls stays a wire; every other part is as before."""
+    from engine.synth.shapes import Sheet, Wire
+    from engine.synth.shell import (
+        ZIP_PITCH,
+        ZIP_THICK,
+        ZIP_TOOTH,
+        ZIP_WIDTH,
+        _zip_chain,
+        rounded_rect,
+        shell_parts,
+    )
+
+    size = np.array([60.0, 40.0, 25.0])
+    seen = set()
+    for kind in ("trolley", "holdall"):
+        for seed in range(6):
+            wire = shell_parts(kind, size, np.random.default_rng(seed), corner=8.0)
+            chain = shell_parts(
+                kind, size, np.random.default_rng(seed), corner=8.0, toothed_zips=True
+            )
+            zips = ("zip", "pocket_zip")
+            assert [repr(p) for p in chain if p.role not in zips] == [
+                repr(p) for p in wire if p.role not in zips
+            ]
+            for p in chain:
+                if p.role in zips:
+                    face = isinstance(p.solid, Sheet)
+                    assert face == (p.role == "pocket_zip" or kind == "holdall"), (kind, p.role)
+                    assert face or isinstance(p.solid, Wire)
+                    seen.add((kind, p.role))
+    assert {("trolley", "zip"), ("trolley", "pocket_zip"), ("holdall", "zip")} <= seen
+
+    canvas = Canvas(300, 400, 0.05)  # a pocket's chain drawn from above at 0.5 mm a pixel
+    pocket = rounded_rect(8.0, 5.0, 2.0) + np.array([10.0, 7.5])  # x 2-18, y 2.5-12.5 cm
+    canvas.add_parts([_zip_chain("pocket_zip", "brass", pocket, 0.0)])
+    metal = canvas.maps["brass"][20:80, 100:300]  # a straight run along y = 2.5 cm
+    assert metal.max() == pytest.approx(ZIP_THICK, rel=1e-5)
+    across = (metal > 0).sum(axis=0) * 0.05  # the chain's width at each column
+    assert across.max() == pytest.approx(ZIP_WIDTH, abs=0.11)
+    assert across.min() == pytest.approx(ZIP_WIDTH - ZIP_TOOTH, abs=0.11)
+    edge = (metal > 0).argmax(axis=0)  # its upper edge steps in and out ...
+    steps = np.flatnonzero(np.diff(edge) != 0).size
+    assert steps == pytest.approx(2 * 200 * 0.05 / ZIP_PITCH, rel=0.25)  # ... twice a pitch
+
+
 def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
     """A rail's foot stays inside the shell's rounded end (on the arc where its outer corner
     reaches into a corner radius up to 14 cm), and the top screw lies within the grip."""
