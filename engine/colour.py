@@ -14,7 +14,8 @@ import numpy as np
 
 ORGANIC_MAX_ZEFF = 10.0
 INORGANIC_MAX_ZEFF = 18.0
-IMPENETRABLE_T_HIGH = 0.002  # consoles show black only where almost nothing gets through
+IMPENETRABLE_T_HIGH = 0.002  # consoles show black (or `opaque_value`) only where almost nothing
+# gets through
 
 ORGANIC, INORGANIC, METAL = 1, 2, 3
 MATERIAL_NAMES = {ORGANIC: "organic", INORGANIC: "inorganic", METAL: "metal"}
@@ -513,7 +514,7 @@ def _organic_hue(hue: np.ndarray, val: np.ndarray, z: np.ndarray, slope: float) 
 
 def _ramp(t: np.ndarray, start: float, full: float) -> np.ndarray:
     """0 at and beyond `start`, rising linearly to 1 at and beyond `full` (either order): how
-    much of an effect that depends on T_high acts at each pixel."""
+    much of an effect that depends on T_high (or Zeff) acts at each pixel."""
     return np.clip((t - start) / (full - start), 0.0, 1.0)
 
 

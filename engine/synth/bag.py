@@ -342,8 +342,8 @@ evaluation list):
   for each unit of brightness below 0.8, yellower where darker and redder where lighter:
   49° to 34°. Two readers preferred it in 5 of 8 (none against) and 4 of 8 (2 against); at
   36° (51° to 34°) in 4 of 8 and 7 of 8, but that took seed 7's edge ratio to 0.898.
-- Zips of teeth (v2.46, `toothed_zips`): a zip on a face (a pocket's; a holdall's, backpack's
-  or soft case's main zip) was a round wire of 1.6-4 mm, one even line, where a real zip seen
+- Zips of teeth (v2.46, `toothed_zips`): a zip on a face (a pocket's; a holdall's or
+  backpack's main zip) was a round wire of 1.6-4 mm, one even line, where a real zip seen
   face-on is a chain of interlocked teeth. It is now one polygon (`shell._zip_chain`): a band
   4 mm wide whose edges step in and out by 1.2 mm every 1.5 mm, the two sides half a pitch
   out of step, 2.5 mm of metal. A trolley's main zip round its side walls, seen edge-on,
@@ -556,9 +556,9 @@ class BagConfig:
     # plain for it to slide in (`trolley._fitted`); False: both, through each other (v2.38-v2.39)
     heavy_fittings: bool = True  # a bag's face D-rings of 5 mm wire, its buckles' bars 4.5 mm
     # square (`shell.shell_parts`); False: 3 mm wire, bars 3.5 by 3 mm (v2.0-v2.40)
-    trinket_hardware: bool = True  # strewn small metal mostly snaps, screws and zip sliders,
-    # a tenth of its lipsticks and USB sticks kept (`clutter.trinkets`); False: a third of all
-    # pieces lipsticks and USB sticks (v2.0-v2.41)
+    trinket_hardware: bool = True  # strewn lipsticks and USB sticks, all but a tenth, are
+    # press studs, screws and zip sliders instead (`clutter.trinkets`); False: a third of all
+    # strewn pieces lipsticks and USB sticks (v2.0-v2.41)
     toothed_zips: bool = True  # a zip on a bag's face is a chain of interlocked teeth
     # (`shell._zip_chain`); False: a round wire, one even line (v2.0-v2.45)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the

@@ -96,7 +96,13 @@ def _zip_chain(role: str, metal: str, outline: np.ndarray, z: float) -> Part:
     teeth, each side's every `ZIP_PITCH`, reaching into the other side's gaps, so the chain is
     a band `ZIP_WIDTH` wide with a square-toothed edge either side, half a pitch out of step:
     the fine ladder real scans show along a zip, where a round wire is one even line. One
-    polygon (a ring band, `outline_sheet`), so it costs one fill."""
+    polygon (a ring band, `outline_sheet`), so it costs one fill. `outline` must be closed (its
+    last point its first) and at least a pitch round; its bends wider than the chain."""
+    outline = np.asarray(outline, float)
+    if len(outline) < 3 or not np.allclose(outline[0], outline[-1]):
+        raise ValueError("a zip's chain runs round a closed outline (its last point its first)")
+    if np.hypot(*np.diff(outline, axis=0).T).sum() < ZIP_PITCH:
+        raise ValueError(f"a zip's chain needs an outline at least {ZIP_PITCH} cm round")
     ring, normal = _ring(outline, ZIP_PITCH / 2)
     ring, normal = ring[: len(ring) // 2 * 2], normal[: len(ring) // 2 * 2]  # whole teeth
     half, short = ZIP_WIDTH / 2, ZIP_WIDTH / 2 - ZIP_TOOTH
@@ -261,8 +267,8 @@ def shell_parts(
     spinners' tyres (`trolley._swivelled`). `inner_webs`: only the inner handle tube carries
     webs (`trolley.trolley_frame`). `heavy_fittings`: the D-rings on its faces are of 5 mm wire
     and its buckles' bars 4.5 mm square (False: 3 mm wire, bars 3.5 by 3 mm, v2.0-v2.40).
-    `toothed_zips`: a zip that lies on a face (a pocket's; a holdall's, backpack's or soft
-    case's main zip) is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45)."""
+    `toothed_zips`: a zip that lies on a face (a pocket's; a holdall's or backpack's main zip)
+    is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4

@@ -425,6 +425,8 @@ def test_organic_hue_slope_turns_thick_organics_yellower_and_thin_ones_redder():
     assert moved[-1] < plain[-1] - 2  # thin: redder
     assert np.all(np.diff(moved[5:]) <= 1.5)  # yellow to red as it thins
     assert np.array_equal(hue(26.0, style), hue(26.0, turned))  # metal as it was
+    assert np.array_equal(hue(13.0, style), hue(13.0, turned))  # and green mixtures
+    assert np.abs(hue(9.25, turned) - hue(9.25, style)).max() > 1  # fading out by Zeff 10
 
 
 def test_halo_floor_is_a_brightness_between_0_and_1():

@@ -687,7 +687,6 @@ def test_toothed_zips_draw_a_face_zip_as_a_chain_of_teeth_and_change_nothing_els
         ZIP_PITCH,
         ZIP_THICK,
         ZIP_TOOTH,
-        ZIP_WIDTH,
         _zip_chain,
         rounded_rect,
         shell_parts,
@@ -718,12 +717,35 @@ def test_toothed_zips_draw_a_face_zip_as_a_chain_of_teeth_and_change_nothing_els
     canvas.add_parts([_zip_chain("pocket_zip", "brass", pocket, 0.0)])
     metal = canvas.maps["brass"][20:80, 100:300]  # a straight run along y = 2.5 cm
     assert metal.max() == pytest.approx(ZIP_THICK, rel=1e-5)
-    across = (metal > 0).sum(axis=0) * 0.05  # the chain's width at each column
-    assert across.max() == pytest.approx(ZIP_WIDTH, abs=0.11)
-    assert across.min() == pytest.approx(ZIP_WIDTH - ZIP_TOOTH, abs=0.11)
-    edge = (metal > 0).argmax(axis=0)  # its upper edge steps in and out ...
-    steps = np.flatnonzero(np.diff(edge) != 0).size
-    assert steps == pytest.approx(2 * 200 * 0.05 / ZIP_PITCH, rel=0.25)  # ... twice a pitch
+    rows = np.arange(metal.shape[0])[:, None]
+    top = np.where(metal > 0, rows, 999).min(axis=0) * 0.05  # the chain's edges at each column
+    bottom = np.where(metal > 0, rows, -1).max(axis=0) * 0.05
+    assert np.ptp(top) == pytest.approx(ZIP_TOOTH, abs=0.06)  # each edge steps by a tooth ...
+    assert np.ptp(bottom) == pytest.approx(ZIP_TOOTH, abs=0.06)
+    steps = np.flatnonzero(np.diff(top) != 0).size
+    assert steps == pytest.approx(2 * 200 * 0.05 / ZIP_PITCH, rel=0.25)  # ... twice a pitch,
+    # the two sides half a pitch out of step: interlocked, the chain zigzags, both edges out
+    # together (in step, one side's tooth faces the other's, and the edges move apart)
+    assert np.corrcoef(top, bottom)[0, 1] > 0.5
+    for bad in (pocket[:-1], pocket[:2], np.array([(0.0, 0.0), (0.1, 0.0), (0.0, 0.0)])):
+        with pytest.raises(ValueError, match="zip's chain"):
+            _zip_chain("zip", "brass", bad, 0.0)
+
+
+def test_compose_bag_hands_the_clutter_and_zip_settings_on():
+    """`trinket_hardware`, `trinket_rings` and `toothed_zips` reach the clutter and the shell:
+    a bag of one seed changes with each, and its objects stay where they were."""
+    base = compose_bag(np.random.default_rng(5), SMALL)
+    for change in ({"trinket_hardware": False}, {"trinket_rings": 1.0}, {"toothed_zips": False}):
+        other = compose_bag(np.random.default_rng(5), replace(SMALL, **change))
+        assert set(other.canvas.maps) <= set(base.canvas.maps) | {"fr4", "aluminium"}
+        assert any(
+            not np.array_equal(other.canvas.maps[m], base.canvas.maps[m])
+            for m in other.canvas.maps
+            if m in base.canvas.maps
+        ), change
+        pairs = zip(other.objects, base.objects, strict=True)
+        assert all(np.array_equal(a.mask, b.mask) for a, b in pairs)
 
 
 def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():

@@ -253,7 +253,7 @@ def test_trinket_hardware_replaces_most_gadgets_on_draws_of_its_own():
         counts.update("hard " + p.role for p in hard.parts)
     before = counts["lipstick"] + counts["usb"]
     after = counts["hard lipstick"] + counts["hard usb"]
-    assert before > 100 and 0 < after < 0.25 * before
+    assert before > 100 and 0.04 * before < after < 0.18 * before  # `KEPT_GADGETS`: a tenth
     assert min(counts["hard snap"], counts["hard screw"], counts["hard slider"]) > 20
 
 
