@@ -350,6 +350,13 @@ evaluation list):
   stays a wire. Two readers preferred it in 7 of 8 pairs each, none against; a first try, 5.5
   mm wide and 1.5 mm thick, split them (8 of 8 for, 6 of 8 against: "a wide, lighter band
   with ragged edges").
+- Cast face fittings (v2.47, `cast_fittings`): a bag's face D-rings were round rings (ten
+  facets) and its buckles frames of square-cut bar with sharp corners, which blind readers
+  named first ("hollow outlines of squares, circles, '日' boxes"), where pair readers wanted
+  them kept (a hard shell's faces without them: 0 of 8 against 8, twice). A D-ring is now a D
+  (an arc of its radius round 250° and the bar across), a buckle a loop of 4.5 mm round bar,
+  3 by 2.2 cm, corners rounded by 5 mm, with a bar across whose ends just meet the loop. Two
+  readers preferred it in 6 of 8 and 8 of 8 pairs, none against.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -359,7 +366,7 @@ sim_v2_24.yaml, sim_v2_25.yaml, sim_v2_26.yaml, sim_v2_27.yaml, sim_v2_28.yaml,
 sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
 sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
-sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml (today's defaults).
+sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -561,6 +568,9 @@ class BagConfig:
     # strewn pieces lipsticks and USB sticks (v2.0-v2.41)
     toothed_zips: bool = True  # a zip on a bag's face is a chain of interlocked teeth
     # (`shell._zip_chain`); False: a round wire, one even line (v2.0-v2.45)
+    cast_fittings: bool = True  # a bag's face D-rings D-shaped, its buckles rounded loops of
+    # round bar (`shell._cast_d_ring`, `shell._cast_buckle`); False: round rings and
+    # square-cut frames (v2.0-v2.46)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -660,10 +670,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.46 that have changed since (configs/synth/sim_v2_46.yaml
+# holds the same): v2.47 (2026-12-05) shaped a bag's face D-rings and buckles as cast ones.
+SIM_V2_46 = {"cast_fittings": False}
 # The bag settings of simulator v2.45 (and v2.43-v2.44, on other consoles) that have changed
 # since (configs/synth/sim_v2_45.yaml holds the same): v2.46 (2026-12-05) drew a zip on a face
 # as a chain of teeth.
-SIM_V2_45 = {"toothed_zips": False}
+SIM_V2_45 = {**SIM_V2_46, "toothed_zips": False}
 # The bag settings of simulator v2.42 that have changed since (configs/synth/sim_v2_42.yaml
 # holds the same): v2.43 (2026-12-05) made most strewn rings hardware.
 SIM_V2_42 = {**SIM_V2_45, "trinket_rings": 1.0}
@@ -1212,6 +1225,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         inner_webs=cfg.inner_webs,
         heavy_fittings=cfg.heavy_fittings,
         toothed_zips=cfg.toothed_zips,
+        cast_fittings=cfg.cast_fittings,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -77,6 +77,7 @@ from engine.synth.bag import (
     SIM_V2_41,
     SIM_V2_42,
     SIM_V2_45,
+    SIM_V2_46,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -261,6 +262,9 @@ SIM_V2_44_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_44)
 # Simulator v2.45 (2026-12-05), the defaults before v2.46 (configs/synth/sim_v2_45.yaml says the
 # same): a zip on a face a round wire.
 SIM_V2_45_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_45)
+# Simulator v2.46 (2026-12-05), the defaults before v2.47 (configs/synth/sim_v2_46.yaml says the
+# same): a bag's face D-rings round and its buckles square-cut frames.
+SIM_V2_46_CONFIG = _pinned(SIM_V2_46, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

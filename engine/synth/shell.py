@@ -85,6 +85,29 @@ def _ring(outline: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
     return ring, normal
 
 
+def _cast_d_ring(at, radius: float, wire: float, angle: float) -> Part:
+    """A D-ring of round steel `wire` (radius, cm) at `at`: an arc of `radius` round 250° and the
+    straight bar across its open side, turned by `angle` about z."""
+    arc = np.linspace(-0.7 * np.pi, 0.7 * np.pi, 15) + angle
+    pts = np.stack([np.cos(arc), np.sin(arc)], axis=1) * radius
+    pts = np.concatenate([pts, pts[:1]]) + np.asarray(at[:2], float)
+    return path("d_ring", "steel", pts, wire, float(at[2]))
+
+
+def _cast_buckle(at, turn: np.ndarray) -> list[Part]:
+    """A ladder-lock buckle bent from 4.5 mm round steel bar, 3 by 2.2 cm over its centre
+    line, corners rounded by 5 mm, with a bar across its middle, at `at`, turned by `turn`."""
+    loop = rounded_rect(1.5 - 0.225, 1.1 - 0.225, 0.5)
+    # the bar's round ends just meet the loop's inside: where it joins, no doubled metal
+    across = np.array([(0.0, -0.55), (0.0, 0.55)])
+    centre, flat = np.asarray(at[:2], float), np.asarray(turn)[:2, :2]
+    z = float(at[2])
+    return [
+        path("buckle", "steel", loop @ flat.T + centre, 0.225, z),
+        path("buckle", "steel", across @ flat.T + centre, 0.225, z),
+    ]
+
+
 ZIP_PITCH = 0.3  # cm from one tooth of a zip's chain to the next on the same side (a #5 zip)
 ZIP_WIDTH = 0.4  # cm across the chain, teeth included
 ZIP_TOOTH = 0.12  # cm that a tooth reaches beyond the other side's, into the gap between its teeth
@@ -228,6 +251,7 @@ def shell_parts(
     inner_webs: bool = False,
     heavy_fittings: bool = False,
     toothed_zips: bool = False,
+    cast_fittings: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -268,7 +292,9 @@ def shell_parts(
     webs (`trolley.trolley_frame`). `heavy_fittings`: the D-rings on its faces are of 5 mm wire
     and its buckles' bars 4.5 mm square (False: 3 mm wire, bars 3.5 by 3 mm, v2.0-v2.40).
     `toothed_zips`: a zip that lies on a face (a pocket's; a holdall's or backpack's main zip)
-    is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45)."""
+    is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45). `cast_fittings`: its
+    face D-rings are D-shaped and its buckles rounded loops of round bar (`_cast_d_ring`,
+    `_cast_buckle`); False: round rings and square-cut frames (v2.0-v2.46)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -381,6 +407,7 @@ def shell_parts(
             parts.append(outline_sheet("pocket", fabric, pocket, wall, depth / 2))
         else:
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
+    cast = side_rng(rng, b"cast fittings") if cast_fittings else None
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
         at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
         x, y = outline[at] * share
@@ -393,10 +420,16 @@ def shell_parts(
             parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
         elif kind_ == 1:
             wire = 0.25 if heavy_fittings else 0.15  # 5 mm wire, as luggage D-rings; 3 mm
-            parts.append(ring("d_ring", "steel", (x, y, z), rng.uniform(0.8, 1.5), wire, 10))
+            radius = rng.uniform(0.8, 1.5)
+            if cast is not None:
+                parts.append(_cast_d_ring((x, y, z), radius, wire, cast.uniform(0, 2 * np.pi)))
+            else:
+                parts.append(ring("d_ring", "steel", (x, y, z), radius, wire, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            if framed_buckles:  # a ladder lock: a frame of bars and one across it
+            if cast is not None:
+                parts += _cast_buckle((x, y, z), turn)
+            elif framed_buckles:  # a ladder lock: a frame of bars and one across it
                 bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
                 parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)
                 across = (bar, hole, thick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from itertools import product
 
@@ -732,11 +733,57 @@ def test_toothed_zips_draw_a_face_zip_as_a_chain_of_teeth_and_change_nothing_els
             _zip_chain("zip", "brass", bad, 0.0)
 
 
+def test_cast_fittings_give_d_shaped_rings_and_rounded_buckles_on_the_same_draws():
+    """`cast_fittings`: a face D-ring is a D (an arc of its radius and the bar across), a
+    buckle a rounded loop of 4.5 mm round bar with a bar across; as many of each as before,
+    where they were; every other part as before."""
+    from engine.synth.shapes import Wire
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    seen = Counter()
+    for seed in range(8):
+        kwargs = dict(corner=8.0, framed_buckles=True, heavy_fittings=True)
+        plain = shell_parts("holdall", size, np.random.default_rng(seed), **kwargs)
+        cast = shell_parts(
+            "holdall", size, np.random.default_rng(seed), cast_fittings=True, **kwargs
+        )
+        face = ("d_ring", "buckle")
+        assert [repr(p) for p in cast if p.role not in face] == [
+            repr(p) for p in plain if p.role not in face
+        ]
+        before = [p for p in plain if p.role == "d_ring"]
+        after = [p for p in cast if p.role == "d_ring"]
+        for new, old in zip(after, before, strict=True):
+            if abs(old.solid.z) != size[2] / 2:  # a handle's ring, not on a face
+                assert repr(new) == repr(old)
+                continue
+            pts, middle = np.asarray(new.solid.points), np.asarray(old.solid.points)[:-1].mean(0)
+            reach = np.hypot(*(pts - middle).T)
+            radius = reach.max()
+            assert np.allclose(reach[:-1], radius) and np.allclose(pts[0], pts[-1])
+            chord = np.hypot(*(pts[-2] - pts[0]))  # the straight bar closing the D
+            assert chord == pytest.approx(2 * radius * np.sin(0.3 * np.pi), rel=1e-6)
+            seen["ring"] += 1
+        frames = sum(p.role == "buckle" and p.sign < 0 for p in plain)
+        buckles = [p for p in cast if p.role == "buckle"]
+        assert len(buckles) == 2 * frames
+        assert all(isinstance(p.solid, Wire) and p.solid.radius_cm == 0.225 for p in buckles)
+        seen["buckle"] += frames
+    assert seen["ring"] > 5 and seen["buckle"] > 5
+
+
 def test_compose_bag_hands_the_clutter_and_zip_settings_on():
-    """`trinket_hardware`, `trinket_rings` and `toothed_zips` reach the clutter and the shell:
-    a bag of one seed changes with each, and its objects stay where they were."""
+    """`trinket_hardware`, `trinket_rings`, `toothed_zips` and `cast_fittings` reach the
+    clutter and the shell: a bag of one seed changes with each, its objects where they were."""
     base = compose_bag(np.random.default_rng(5), SMALL)
-    for change in ({"trinket_hardware": False}, {"trinket_rings": 1.0}, {"toothed_zips": False}):
+    changes = (
+        {"trinket_hardware": False},
+        {"trinket_rings": 1.0},
+        {"toothed_zips": False},
+        {"cast_fittings": False},
+    )
+    for change in changes:
         other = compose_bag(np.random.default_rng(5), replace(SMALL, **change))
         assert set(other.canvas.maps) <= set(base.canvas.maps) | {"fr4", "aluminium"}
         assert any(
