@@ -355,7 +355,7 @@ evaluation list):
   named first ("hollow outlines of squares, circles, '日' boxes"), where pair readers wanted
   them kept (a hard shell's faces without them: 0 of 8 against 8, twice). A D-ring is now a D
   (an arc of its radius round 250° and the bar across), a buckle a loop of 4.5 mm round bar,
-  3 by 2.2 cm, corners rounded by 5 mm, with a bar across whose ends just meet the loop. Two
+  3 by 2.2 cm, corners rounded by 5 mm, with a bar across that stops 1 mm short of it. Two
   readers preferred it in 6 of 8 and 8 of 8 pairs, none against.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,

@@ -94,17 +94,20 @@ def _cast_d_ring(at, radius: float, wire: float, angle: float) -> Part:
     return path("d_ring", "steel", pts, wire, float(at[2]))
 
 
-def _cast_buckle(at, turn: np.ndarray) -> list[Part]:
-    """A ladder-lock buckle bent from 4.5 mm round steel bar, 3 by 2.2 cm over its centre
-    line, corners rounded by 5 mm, with a bar across its middle, at `at`, turned by `turn`."""
-    loop = rounded_rect(1.5 - 0.225, 1.1 - 0.225, 0.5)
-    # the bar's round ends just meet the loop's inside: where it joins, no doubled metal
-    across = np.array([(0.0, -0.55), (0.0, 0.55)])
+def _cast_buckle(at, turn: np.ndarray, bar: float = 0.45) -> list[Part]:
+    """A ladder-lock buckle bent from round steel `bar` (its diameter, cm), 3 by 2.2 cm over
+    all, corners rounded by 5 mm, with a bar across its middle, at `at`, turned by `turn`."""
+    r = bar / 2
+    loop = rounded_rect(1.5 - r, 1.1 - r, 0.5)
+    # the bar stops 1 mm short of the loop's inside, so its round ends reach only a little into
+    # the loop: a solid join, without the dark dots where two whole bars would cross
+    end = 1.1 - 2 * r - 0.1
+    across = np.array([(0.0, -end), (0.0, end)])
     centre, flat = np.asarray(at[:2], float), np.asarray(turn)[:2, :2]
     z = float(at[2])
     return [
-        path("buckle", "steel", loop @ flat.T + centre, 0.225, z),
-        path("buckle", "steel", across @ flat.T + centre, 0.225, z),
+        path("buckle", "steel", loop @ flat.T + centre, r, z),
+        path("buckle", "steel", across @ flat.T + centre, r, z),
     ]
 
 
@@ -427,8 +430,8 @@ def shell_parts(
                 parts.append(ring("d_ring", "steel", (x, y, z), radius, wire, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            if cast is not None:
-                parts += _cast_buckle((x, y, z), turn)
+            if cast is not None:  # round bar as thick as the square bar below
+                parts += _cast_buckle((x, y, z), turn, 0.45 if heavy_fittings else 0.35)
             elif framed_buckles:  # a ladder lock: a frame of bars and one across it
                 bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
                 parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)
