@@ -468,8 +468,7 @@ def _opaque_grey(val: np.ndarray, sat: np.ndarray, t: np.ndarray, grey: float) -
     opaque = t < IMPENETRABLE_T_HIGH
     if not opaque.any():
         return
-    share = np.clip(t[opaque] / IMPENETRABLE_T_HIGH, 0.0, 1.0)
-    val[opaque] = grey * (0.9 + 0.1 * share)
+    val[opaque] = grey * (0.9 + 0.1 * (t[opaque] / IMPENETRABLE_T_HIGH))  # t is 0-1 already
     sat[opaque] = 0.0
 
 

@@ -18,6 +18,7 @@ from engine.synth.parts import (
     box,
     disc,
     frame,
+    move,
     outline_sheet,
     own_rng,
     path,
@@ -103,12 +104,8 @@ def _cast_buckle(at, turn: np.ndarray, bar: float = 0.45) -> list[Part]:
     # the loop: a solid join, without the dark dots where two whole bars would cross
     end = 1.1 - 2 * r - 0.1
     across = np.array([(0.0, -end), (0.0, end)])
-    centre, flat = np.asarray(at[:2], float), np.asarray(turn)[:2, :2]
-    z = float(at[2])
-    return [
-        path("buckle", "steel", loop @ flat.T + centre, r, z),
-        path("buckle", "steel", across @ flat.T + centre, r, z),
-    ]
+    at = np.asarray(at, float)
+    return [move(path("buckle", "steel", line, r), at, turn) for line in (loop, across)]
 
 
 ZIP_PITCH = 0.3  # cm from one tooth of a zip's chain to the next on the same side (a #5 zip)
@@ -142,9 +139,15 @@ def _zip_chain(role: str, metal: str, outline: np.ndarray, z: float) -> Part:
         end = ring[after] + sign * normal[after] * reach
         return np.stack([start, end], axis=1).reshape(-1, 2)
 
-    outer, inner = side(out, 1.0), side(inn, -1.0)
-    band = np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
+    band = _ring_band(side(out, 1.0), side(inn, -1.0))
     return outline_sheet(role, metal, band, ZIP_THICK, z)
+
+
+def _ring_band(outer: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """The strip between two closed lines of as many points as one polygon: round the outer,
+    back to its start, across to the inner's and round the inner backwards; the fill leaves
+    the middle empty, the way across and back having no area."""
+    return np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
 
 
 def _fringe(walls: np.ndarray, depth: float, fabric: str, reach, rng) -> list[Part]:
@@ -195,8 +198,7 @@ def _creases(
         thick, z = wall * high / width, rng.uniform(-0.45, 0.45) * depth
         outer = ring - normal * inset[:, None]
         inner = outer - normal * width
-        band = np.concatenate([outer, outer[:1], inner[:1], inner[::-1]])
-        parts.append(outline_sheet("side_wall", fabric, band, thick, z))
+        parts.append(outline_sheet("side_wall", fabric, _ring_band(outer, inner), thick, z))
     return parts
 
 
