@@ -299,6 +299,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "fill": _low_high(_above(0)),
         "bag_kinds": lambda v: _not_empty(v) or _each(_from("engine.synth.bag", "BAG_KINDS"))(v),
         "frame_plates": _materials,
+        "hard_shells": _materials,
         "spinner_tyres": _from("engine.synth.materials", "MATERIALS"),
     },
     "engine.colour.ColourStyle": {

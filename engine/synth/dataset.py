@@ -78,6 +78,7 @@ from engine.synth.bag import (
     SIM_V2_42,
     SIM_V2_45,
     SIM_V2_46,
+    SIM_V2_47,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -265,6 +266,9 @@ SIM_V2_45_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_45)
 # Simulator v2.46 (2026-12-05), the defaults before v2.47 (configs/synth/sim_v2_46.yaml says the
 # same): a bag's face D-rings round and its buckles square-cut frames.
 SIM_V2_46_CONFIG = _pinned(SIM_V2_46, SIM_STYLE_V2_45)
+# Simulator v2.47 (2026-12-05), the defaults before v2.48 (configs/synth/sim_v2_47.yaml says the
+# same): every hard shell of polycarbonate.
+SIM_V2_47_CONFIG = _pinned(SIM_V2_47, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

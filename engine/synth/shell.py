@@ -257,6 +257,7 @@ def shell_parts(
     heavy_fittings: bool = False,
     toothed_zips: bool = False,
     cast_fittings: bool = False,
+    hard_shells: tuple[str, ...] = ("polycarbonate",),
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -299,11 +300,13 @@ def shell_parts(
     `toothed_zips`: a zip that lies on a face (a pocket's; a holdall's or backpack's main zip)
     is a chain of teeth (`_zip_chain`); False: a round wire (v2.0-v2.45). `cast_fittings`: its
     face D-rings are D-shaped and its buckles rounded loops of round bar (`_cast_d_ring`,
-    `_cast_buckle`); False: round rings and square-cut frames (v2.0-v2.46)."""
+    `_cast_buckle`); False: round rings and square-cut frames (v2.0-v2.46). `hard_shells`: the
+    plastics a hard shell is moulded of, one drawn on random numbers of its own, its edges,
+    lips and ribs of the same (polycarbonate alone: v2.0-v2.47)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
-    fabric = "polycarbonate" if hard else str(rng.choice(["nylon", "pet", "nylon"]))
+    fabric = _hard_plastic(hard_shells, rng) if hard else str(rng.choice(["nylon", "pet", "nylon"]))
     wall = rng.uniform(0.2, 0.3) if hard else rng.uniform(0.06, 0.14)
     parts = []
     if not rounded:  # a box: shell, and the lining on both big faces
@@ -371,10 +374,10 @@ def shell_parts(
         sideways = own_rng(walls, b"fittings") if side_fittings else None
         parts += _fittings(walls, depth, rng, sideways, side_fittings, follow=on_walls)
         if hard:
-            parts += _moulding(walls, depth, rng)
+            parts += _moulding(walls, depth, rng, fabric)
     if rounded and side_ribs[1] > 0:
         ribs_rng = own_rng(walls, b"side ribs")
-        ribs = _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric)
+        ribs = _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric, fabric)
         parts += ribs + _coated([p for p in ribs if p.role == "side_seam"], share)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
@@ -534,8 +537,19 @@ def _fittings(
     return parts
 
 
-def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list[Part]:
-    """What a hard shell's moulding adds to its outline (`walls`, x, y cm) and `depth`.
+def _hard_plastic(plastics: tuple[str, ...], rng: np.random.Generator) -> str:
+    """The plastic of a hard shell, one of `plastics`: drawn on random numbers of its own, so
+    the bag is otherwise the same whichever are given (none drawn from one alone)."""
+    if len(plastics) == 1:
+        return plastics[0]
+    return str(side_rng(rng, b"hard shell").choice(list(plastics)))
+
+
+def _moulding(
+    walls: np.ndarray, depth: float, rng: np.random.Generator, plastic: str = "polycarbonate"
+) -> list[Part]:
+    """What a hard shell's moulding (of `plastic`) adds to its outline (`walls`, x, y cm) and
+    `depth`.
 
     Real scans show a hard case's side walls as stacked contour lines between its two faces,
     seen apart by an oblique or leaning fan (sixray_benign): the thick bent edge of each face,
@@ -545,8 +559,8 @@ def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list
     parts = []
     bead = rng.uniform(0.3, 0.5)
     for z in (-depth / 2 + bead, depth / 2 - bead):  # the face's edge, bent into the wall
-        parts.append(path("shell_edge", "polycarbonate", walls * 0.985, bead, z))
-    lip = "aluminium" if rng.random() < 0.3 else "polycarbonate"
+        parts.append(path("shell_edge", plastic, walls * 0.985, bead, z))
+    lip = "aluminium" if rng.random() < 0.3 else plastic
     radius = rng.uniform(0.2, 0.35)
     for z in (-0.7, 0.7):  # each half's lip, where they close
         parts.append(path("shell_lip", lip, walls * 0.99, radius, z))
@@ -557,7 +571,7 @@ def _moulding(walls: np.ndarray, depth: float, rng: np.random.Generator) -> list
             y = half_y * (2 * (k + 1) / (ribs + 1) - 1) * 0.8
             for dy in (-0.6, 0.6):  # a rib's two flanks
                 line = [(-half_x * 0.8, y + dy), (half_x * 0.8, y + dy)]
-                parts.append(path("shell_rib", "polycarbonate", line, 0.25, z))
+                parts.append(path("shell_rib", plastic, line, 0.25, z))
     return parts
 
 
@@ -567,16 +581,17 @@ def _side_ribs(
     count: tuple[int, int],
     rng: np.random.Generator,
     fabric: str | None = None,
+    plastic: str = "polycarbonate",
 ) -> list[Part]:
     """What runs round a bag's side wall at `count` (a range) heights: a hard shell's moulded
-    ribs, or (`fabric`) a soft bag's seams and, in half of them, the steel teeth of an expander
-    zip. A leaning or oblique fan sees the wall from the side, so they show as a band
+    ribs (of `plastic`), or (`fabric`) a soft bag's seams and, in half of them, the steel teeth
+    of an expander zip. A leaning or oblique fan sees the wall from the side, so they show as a band
     of lines along its outline (`walls`, x, y cm), the striped rim of real bags (sixray_benign)."""
     parts = []
     for _ in range(int(rng.integers(count[0], count[1], endpoint=True))):
         z = rng.uniform(-0.42, 0.42) * depth
         if fabric is None:
-            parts.append(path("shell_rib", "polycarbonate", walls, rng.uniform(0.12, 0.25), z))
+            parts.append(path("shell_rib", plastic, walls, rng.uniform(0.12, 0.25), z))
         else:
             parts.append(path("side_seam", fabric, walls, rng.uniform(0.15, 0.3), z))
     if fabric is not None and rng.random() < 0.5:

@@ -773,6 +773,44 @@ def test_cast_fittings_give_d_shaped_rings_and_rounded_buckles_on_the_same_draws
     assert seen["ring"] > 5 and seen["buckle"] > 5
 
 
+def test_hard_shells_mould_a_hard_shell_of_one_plastic_drawn_on_its_own_numbers():
+    """`hard_shells`: a hard trolley's shell, edges, lips, ribs and pocket are all of one of the
+    given plastics (an aluminium lip apart), drawn on random numbers of their own: every part is
+    where and as it was, only their material changes; a soft bag is as it was; both plastics
+    occur."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([66.0, 42.0, 26.0])
+    moulded = {"shell", "shell_edge", "shell_lip", "shell_rib", "pocket"}
+    drawn = Counter()
+    for seed in range(40):
+        kwargs = dict(corner=8.0, moulding=True, side_ribs=(8, 16))
+        plain = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+        two = shell_parts(
+            "trolley",
+            size,
+            np.random.default_rng(seed),
+            hard_shells=("polycarbonate", "abs_pvc"),
+            **kwargs,
+        )
+        assert len(two) == len(plain)
+        hard = any(p.role == "shell_edge" for p in plain)
+        plastics = {p.material for p in two if p.role in moulded} - {"aluminium"}
+        for new, old in zip(two, plain, strict=True):
+            if new.material != old.material:
+                assert hard and old.material == "polycarbonate" and new.material == "abs_pvc"
+                assert new.role in moulded
+            assert repr(new.solid) == repr(old.solid) and new.role == old.role
+        if hard:
+            assert len(plastics) == 1
+            drawn[plastics.pop()] += 1
+    assert drawn["abs_pvc"] > 2 and drawn["polycarbonate"] > 2
+    abs_pvc = replace(SMALL, hard_shells=("abs_pvc",))  # and compose_bag hands it on
+    assert any(
+        "abs_pvc" in compose_bag(np.random.default_rng(s), abs_pvc).canvas.maps for s in range(12)
+    )
+
+
 def test_compose_bag_hands_the_clutter_and_zip_settings_on():
     """`trinket_hardware`, `trinket_rings`, `toothed_zips` and `cast_fittings` reach the
     clutter and the shell: a bag of one seed changes with each, its objects where they were."""

@@ -89,6 +89,7 @@ def test_low_energy_layer_is_attenuated_more_and_more_so_for_metal(scanner):
         ("steel", 2),
         ("copper", 0.1),
         ("pvc", 1),
+        ("abs_pvc", 2),
         ("li_ion", 0.5),
     ],
 )
