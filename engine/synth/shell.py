@@ -258,6 +258,7 @@ def shell_parts(
     toothed_zips: bool = False,
     cast_fittings: bool = False,
     hard_shells: tuple[str, ...] = ("polycarbonate",),
+    side_handles: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -302,7 +303,9 @@ def shell_parts(
     face D-rings are D-shaped and its buckles rounded loops of round bar (`_cast_d_ring`,
     `_cast_buckle`); False: round rings and square-cut frames (v2.0-v2.46). `hard_shells`: the
     plastics a hard shell is moulded of, one drawn on random numbers of its own, its edges,
-    lips and ribs of the same (polycarbonate alone: v2.0-v2.47)."""
+    lips and ribs of the same (polycarbonate alone: v2.0-v2.47). `side_handles`: a trolley's
+    side handle is a grip bowed out between two steel mounts (`trolley._side_handle`), on
+    random numbers of its own; False: an ABS bar inside the wall (v2.0-v2.48)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -449,9 +452,10 @@ def shell_parts(
         swivel = side_rng(rng, b"swivel") if swivel_wheels and rounded else None
         fittings = side_rng(rng, b"rail fittings") if rail_fittings else None
         webs = side_rng(rng, b"rail webs") if rail_webs else None
+        handle = side_rng(rng, b"side handle") if side_handles else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs,
+            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

@@ -811,15 +811,47 @@ def test_hard_shells_mould_a_hard_shell_of_one_plastic_drawn_on_its_own_numbers(
     )
 
 
+def test_side_handles_bow_a_grip_out_of_one_wall_between_mounts_on_their_own_numbers():
+    """`side_handles`: a trolley's side handle is a grip bowed out of one long wall between two
+    mounts on steel pins, screwed through the wall, in place of the bar inside it; every other
+    part is as it was."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([66.0, 42.0, 26.0])
+    handle = {"side_handle", "handle_mount"}
+    sides = Counter()
+    for seed in range(8):
+        kwargs = dict(corner=8.0, moulding=True)
+        plain = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+        new = shell_parts("trolley", size, np.random.default_rng(seed), side_handles=True, **kwargs)
+        old_rest = [repr(p) for p in plain if p.role not in handle]
+        new_rest = [repr(p) for p in new if p.role not in handle]
+        screws = [r for r in new_rest if r not in old_rest]
+        assert [r for r in new_rest if r in old_rest] == old_rest and len(screws) == 8
+        assert [p.solid.center[1] for p in plain if p.role == "side_handle"] == [size[1] / 2 - 1]
+        grip = [p for p in new if p.role == "side_handle"]
+        assert [p.material for p in grip] == ["rubber", "steel"]
+        ys = np.asarray(grip[0].solid.points)[:, 1]
+        side = np.sign(ys[0])
+        wall = size[1] / 2 - 0.3
+        assert np.all(side * ys > wall) and side * ys[len(ys) // 2] > wall + 0.7 + 1.5 - 1e-9
+        mounts = [p for p in new if p.role == "handle_mount"]
+        assert sorted({p.material for p in mounts}) == ["abs", "steel"] and len(mounts) == 6
+        sides[side] += 1
+    assert sides[1.0] and sides[-1.0]
+
+
 def test_compose_bag_hands_the_clutter_and_zip_settings_on():
-    """`trinket_hardware`, `trinket_rings`, `toothed_zips` and `cast_fittings` reach the
-    clutter and the shell: a bag of one seed changes with each, its objects where they were."""
+    """`trinket_hardware`, `trinket_rings`, `toothed_zips`, `cast_fittings` and `side_handles`
+    reach the clutter and the shell: a bag of one seed changes with each, its objects where
+    they were."""
     base = compose_bag(np.random.default_rng(5), SMALL)
     changes = (
         {"trinket_hardware": False},
         {"trinket_rings": 1.0},
         {"toothed_zips": False},
         {"cast_fittings": False},
+        {"side_handles": False},
     )
     for change in changes:
         other = compose_bag(np.random.default_rng(5), replace(SMALL, **change))
