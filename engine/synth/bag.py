@@ -372,6 +372,11 @@ evaluation list):
   handle: two mounts with screws seen side-on and an arc standing out of the bag. Two readers
   preferred it in 6 of 8 and 8 of 8 pairs (2 against: an old bar alone read as "a strap seen
   edge-on"). Mounts of stamped steel first split them, 8 of 8 for and 8 of 8 against.
+- Domed turrets (v2.50, `domed_turrets`): a swivelled spinner's turret was a flat ABS disc on
+  the bag's bottom end, seen edge-on as a hard-edged rectangle, which the v2.49 blind reader
+  named ("wheels as flat salmon tabs with dotted blue rivets"). It is now a hollow half
+  ellipsoid, as moulded, 2.6 cm tall with 3.5 mm walls (`trolley._dome`): seen edge-on an
+  arch whose rim fades in. Two readers preferred it in 8 of 8 pairs each.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -382,7 +387,7 @@ sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
 sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
-sim_v2_49.yaml (today's defaults).
+sim_v2_49.yaml, sim_v2_50.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -592,6 +597,8 @@ class BagConfig:
     # make the green rim of real hard cases; polycarbonate alone: an orange one (v2.0-v2.47)
     side_handles: bool = True  # a trolley's side handle a grip bowed out of the wall between
     # two mounts (`trolley._side_handle`); False: an ABS bar inside the wall (v2.0-v2.48)
+    domed_turrets: bool = True  # a trolley's swivelled spinners' turrets hollow domes
+    # (`trolley._dome`); False: flat discs, hard-edged tabs seen edge-on (v2.32-v2.49)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -691,9 +698,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.49 that have changed since (configs/synth/sim_v2_49.yaml
+# holds the same): v2.50 (2026-12-05) drew a trolley's spinners' turrets as domes.
+SIM_V2_49 = {"domed_turrets": False}
 # The bag settings of simulator v2.48 that have changed since (configs/synth/sim_v2_48.yaml
 # holds the same): v2.49 (2026-12-05) drew a trolley's side handle bowed out between mounts.
-SIM_V2_48 = {"side_handles": False}
+SIM_V2_48 = {**SIM_V2_49, "side_handles": False}
 # The bag settings of simulator v2.47 that have changed since (configs/synth/sim_v2_47.yaml
 # holds the same): v2.48 (2026-12-05) moulded half the hard shells of ABS/PVC.
 SIM_V2_47 = {**SIM_V2_48, "hard_shells": ("polycarbonate",)}
@@ -1255,6 +1265,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         cast_fittings=cfg.cast_fittings,
         hard_shells=cfg.hard_shells,
         side_handles=cfg.side_handles,
+        domed_turrets=cfg.domed_turrets,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

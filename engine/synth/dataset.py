@@ -80,6 +80,7 @@ from engine.synth.bag import (
     SIM_V2_46,
     SIM_V2_47,
     SIM_V2_48,
+    SIM_V2_49,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -273,6 +274,9 @@ SIM_V2_47_CONFIG = _pinned(SIM_V2_47, SIM_STYLE_V2_45)
 # Simulator v2.48 (2026-12-05), the defaults before v2.49 (configs/synth/sim_v2_48.yaml says the
 # same): a trolley's side handle an ABS bar inside its wall.
 SIM_V2_48_CONFIG = _pinned(SIM_V2_48, SIM_STYLE_V2_45)
+# Simulator v2.49 (2026-12-05), the defaults before v2.50 (configs/synth/sim_v2_49.yaml says the
+# same): a trolley's swivelled spinners' turrets flat discs.
+SIM_V2_49_CONFIG = _pinned(SIM_V2_49, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -259,6 +259,7 @@ def shell_parts(
     cast_fittings: bool = False,
     hard_shells: tuple[str, ...] = ("polycarbonate",),
     side_handles: bool = False,
+    domed_turrets: bool = False,
 ):
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -305,7 +306,9 @@ def shell_parts(
     plastics a hard shell is moulded of, one drawn on random numbers of its own, its edges,
     lips and ribs of the same (polycarbonate alone: v2.0-v2.47). `side_handles`: a trolley's
     side handle is a grip bowed out between two steel mounts (`trolley._side_handle`), on
-    random numbers of its own; False: an ABS bar inside the wall (v2.0-v2.48)."""
+    random numbers of its own; False: an ABS bar inside the wall (v2.0-v2.48).
+    `domed_turrets`: its swivelled spinners' turrets are hollow domes (`trolley._dome`); False:
+    flat discs (v2.32-v2.49)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -455,7 +458,7 @@ def shell_parts(
         handle = side_rng(rng, b"side handle") if side_handles else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle,
+            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle, domed_turrets,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

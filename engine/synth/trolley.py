@@ -32,6 +32,7 @@ def trolley_frame(
     tyres: str = "polyurethane",
     inner_webs: bool = False,
     handle: np.random.Generator | None = None,
+    domed: bool = False,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -48,7 +49,8 @@ def trolley_frame(
     it to slide in; False: both tubes, the outer's running through the inner (v2.38-v2.39).
     `tyres`: the swivelled spinners' tyres' material (`_swivelled`). `handle`: the side
     handle's own random numbers, a grip bowed out of one long side between two steel mounts
-    (`_side_handle`); None: an ABS bar inside the wall (v2.0-v2.48).
+    (`_side_handle`); None: an ABS bar inside the wall (v2.0-v2.48). `domed`: the swivelled
+    spinners' turrets are hollow domes (`_dome`); False: flat discs (v2.32-v2.49).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -91,7 +93,7 @@ def trolley_frame(
         for sy, sz in ((-1, -1), (1, -1)) + (((-1, 1), (1, 1)) if wheels == 4 else ()):
             spinner = wheels == 4
             if spinner and swivel is not None:
-                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel, tyres)
+                parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel, tyres, domed)
             else:
                 parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner)
         return parts
@@ -301,7 +303,16 @@ def _end_spot(sy, sz, length, width, depth, corner, r) -> tuple[float, float, fl
 
 
 def _swivelled(
-    sy, sz, length, width, depth, corner, r, rng: np.random.Generator, tyres: str
+    sy,
+    sz,
+    length,
+    width,
+    depth,
+    corner,
+    r,
+    rng: np.random.Generator,
+    tyres: str,
+    domed: bool = False,
 ) -> list[Part]:
     """A spinner on a trolley's bottom end as it stands after rolling: its twin wheels turned
     about the swivel (x) by an angle of their own, so their axle may lie across the belt (tyres
@@ -320,8 +331,9 @@ def _swivelled(
     wheel = 0.7 * r
     face = end - 1.3
     axle_x = end - 2.6 - wheel
+    housing = _dome((end, y, z), turret) if domed else _turret((face, y, z), turret, on_face)
     parts = [
-        *_turret((face, y, z), turret, on_face),
+        *housing,
         rod("swivel_pin", "steel", (end, y, z), (end - 2.6, y, z), 0.4),
         rod("caster_stem", "nylon", (end - 2.6, y, z), (axle_x, y, z), 0.7),
     ]
@@ -356,6 +368,19 @@ def _turret(center, radius: float, rot: np.ndarray) -> list[Part]:
     return [
         disc("wheel_housing", "abs", center, radius, 2.6, rot),
         Part("wheel_housing", "abs", Cylinder(center, rot, radius - 0.35, 2.0), -1.0),
+    ]
+
+
+def _dome(base, radius: float) -> list[Part]:
+    """A spinner's turret as moulded: a hollow half-ellipsoid of ABS on the end face at `base`
+    (the trolley's bottom end, x = −length/2 there), `radius` round and 2.6 cm tall out of it,
+    its walls 3.5 mm. Seen edge-on it is an arch whose rim fades in, where the flat disc of
+    `_turret` is a hard-edged rectangle, the "flat tab" blind readers named."""
+    outward = rotation(0, -np.pi / 2, 0)  # local z along −x: out of the bottom end
+    inner = (radius - 0.35, radius - 0.35, 2.25)
+    return [
+        Part("wheel_housing", "abs", Ellipsoid(base, outward, (radius, radius, 2.6), cut=0.0)),
+        Part("wheel_housing", "abs", Ellipsoid(base, outward, inner, cut=0.0), -1.0),
     ]
 
 

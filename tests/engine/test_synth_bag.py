@@ -841,10 +841,47 @@ def test_side_handles_bow_a_grip_out_of_one_wall_between_mounts_on_their_own_num
     assert sides[1.0] and sides[-1.0]
 
 
+def test_domed_turrets_are_hollow_half_ellipsoids_standing_out_of_the_bottom_end():
+    """`domed_turrets`: each swivelled spinner's turret is a hollow half ellipsoid on the
+    bottom end, reaching 2.6 cm out of it, where it was a flat disc; every other part as
+    before."""
+    from engine.synth.shapes import Cylinder, Ellipsoid
+    from engine.synth.trolley import trolley_frame
+
+    length, width, depth = 66.0, 42.0, 26.0
+    seen = 0
+    for seed in range(6):
+
+        def frame(domed: bool, seed: int = seed) -> list:
+            rng, swivel = np.random.default_rng(seed), np.random.default_rng(100 + seed)
+            return trolley_frame(
+                length, width, depth, rng, 8.0, at_end=True, swivel=swivel, domed=domed
+            )
+
+        flat, domed = frame(False), frame(True)
+
+        def turret(p, kind) -> bool:  # a spinner's; a fixed wheel's box housing stays
+            return p.role == "wheel_housing" and isinstance(p.solid, kind)
+
+        housing = [p for p in domed if turret(p, Ellipsoid)]
+        rest = [repr(p) for p in domed if not turret(p, Ellipsoid)]
+        assert rest == [repr(p) for p in flat if not turret(p, Cylinder)]
+        assert len(housing) == sum(turret(p, Cylinder) for p in flat)
+        for outer, cavity in zip(housing[::2], housing[1::2], strict=True):
+            assert isinstance(outer.solid, Ellipsoid) and outer.solid.cut == 0.0
+            assert cavity.sign == -1.0 and cavity.solid.center == outer.solid.center
+            a, b, c = outer.solid.semi_axes
+            assert c == 2.6 and a == b and cavity.solid.semi_axes == (a - 0.35, b - 0.35, 2.25)
+            apex = np.asarray(outer.solid.center) + outer.solid.rot @ [0.0, 0.0, c]
+            assert apex[0] == pytest.approx(outer.solid.center[0] - 2.6)  # out of the end
+            seen += 1
+    assert seen >= 8
+
+
 def test_compose_bag_hands_the_clutter_and_zip_settings_on():
-    """`trinket_hardware`, `trinket_rings`, `toothed_zips`, `cast_fittings` and `side_handles`
-    reach the clutter and the shell: a bag of one seed changes with each, its objects where
-    they were."""
+    """`trinket_hardware`, `trinket_rings`, `toothed_zips`, `cast_fittings`, `side_handles` and
+    `domed_turrets` reach the clutter and the shell: a bag of one seed changes with each, its
+    objects where they were."""
     base = compose_bag(np.random.default_rng(5), SMALL)
     changes = (
         {"trinket_hardware": False},
@@ -852,6 +889,7 @@ def test_compose_bag_hands_the_clutter_and_zip_settings_on():
         {"toothed_zips": False},
         {"cast_fittings": False},
         {"side_handles": False},
+        {"domed_turrets": False},
     )
     for change in changes:
         other = compose_bag(np.random.default_rng(5), replace(SMALL, **change))
