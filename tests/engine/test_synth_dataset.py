@@ -119,14 +119,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_50.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_51.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_50.yaml":
+        if path.name == "sim_v2_51.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -210,6 +210,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_47_CONFIG,
         SIM_V2_48_CONFIG,
         SIM_V2_49_CONFIG,
+        SIM_V2_50_CONFIG,
         SynthConfig,
     )
 
@@ -262,7 +263,8 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_47.yaml") == SIM_V2_47_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_48.yaml") == SIM_V2_48_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_49.yaml") == SIM_V2_49_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_50.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_50.yaml") == SIM_V2_50_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_51.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
@@ -328,18 +330,23 @@ def test_the_cover_benchmark_recomposes_bags_and_fills_their_covers(dataset, tmp
     assert bench.main([str(tmp_path / "missing.json")]) == 2
 
 
-def test_pin_hashes_tell_the_defaults_pin_from_the_one_before(capsys):
-    """scripts/pin_hashes.py: today's pin hashes as the defaults do and the one before it
-    does not; an unknown config name exits with 2."""
+def test_pin_hashes_find_todays_pin_equal_to_the_defaults_and_v2_0_not(capsys):
+    """scripts/pin_hashes.py: the newest pin hashes as the defaults do and v2.0's pin does not;
+    an unknown config name exits with 2."""
     import importlib.util
+    import re
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "pin_hashes.py"
     spec = importlib.util.spec_from_file_location("pin_hashes_script", path)
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
-    # bag 0 of seed 3 is a trolley, whose side handle v2.49 redrew
-    today = script.pin_hash("sim_v2_50", n=1, seed=3, workers=1)
+    versions = [
+        int(m[1])
+        for p in script.CONFIGS.glob("sim_v2_*.yaml")
+        if (m := re.search(r"_(\d+)$", p.stem))
+    ]
+    today = script.pin_hash(f"sim_v2_{max(versions)}", n=1, seed=3, workers=1)
     assert today == script.pin_hash("defaults", n=1, seed=3, workers=1)
-    assert today != script.pin_hash("sim_v2_49", n=1, seed=3, workers=1)
+    assert today != script.pin_hash("sim_v2_0", n=1, seed=3, workers=1)
     assert script.main(["no_such_config"]) == 2
     assert "no config" in capsys.readouterr().err
