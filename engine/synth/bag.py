@@ -384,6 +384,12 @@ evaluation list):
   as trolleys' backing boards commonly are. Colour-class TV 0.075 / 0.062 / 0.050 → 0.060 /
   0.050 / 0.043 (seeds 0 / 3 / 7). Two readers preferred it in 8 of 8 and 5 of 8 pairs (3
   against): "the other lays a pale greenish haze over the interior".
+- Cast belt buckles (v2.52, `cast_belt_buckles`): a belt's buckle was a frame of square-cut
+  4.5 mm bars, the "thin hollow squares and diamonds" the v2.49 blind reader named. It is now
+  a loop of 7 mm round bar, 4.5 by 5 cm over all, its corners rounded by 8 mm, with a prong
+  of 3.6 mm across it, as belt buckles are cast (`clutter.belt`). Two readers preferred it in
+  8 of 8 pairs each: "a thick, dark metal ring with rounded corners and soft edges, where the
+  other is a thin, sharp-cornered rectangle that looks like CAD art".
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -394,7 +400,7 @@ sim_v2_29.yaml, sim_v2_30.yaml, sim_v2_31.yaml, sim_v2_32.yaml, sim_v2_33.yaml,
 sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
-sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml (today's defaults).
+sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -607,6 +613,8 @@ class BagConfig:
     # two mounts (`trolley._side_handle`); False: an ABS bar inside the wall (v2.0-v2.48)
     domed_turrets: bool = True  # a trolley's swivelled spinners' turrets hollow domes
     # (`trolley._dome`); False: flat discs, hard-edged tabs seen edge-on (v2.32-v2.49)
+    cast_belt_buckles: bool = True  # a belt's buckle a loop of 7 mm round bar with rounded
+    # corners (`clutter.belt`); False: a frame of square-cut 4.5 mm bars (v2.38-v2.51)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -706,9 +714,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.51 that have changed since (configs/synth/sim_v2_51.yaml
+# holds the same): v2.52 (2026-12-05) cast a belt's buckle as a loop of round bar.
+SIM_V2_51 = {"cast_belt_buckles": False}
 # The bag settings of simulator v2.50 that have changed since (configs/synth/sim_v2_50.yaml
 # holds the same): v2.51 (2026-12-05) made every trolley's frame plate polypropylene.
-SIM_V2_50 = {"frame_plates": ("polypropylene", "polypropylene", "pvc")}
+SIM_V2_50 = {**SIM_V2_51, "frame_plates": ("polypropylene", "polypropylene", "pvc")}
 # The bag settings of simulator v2.49 that have changed since (configs/synth/sim_v2_49.yaml
 # holds the same): v2.50 (2026-12-05) drew a trolley's spinners' turrets as domes.
 SIM_V2_49 = {**SIM_V2_50, "domed_turrets": False}
@@ -1323,6 +1334,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             heavy=cfg.heavy_goods,
             folded_umbrellas=cfg.folded_umbrellas,
             framed_buckles=cfg.framed_buckles,
+            cast_buckles=cfg.cast_belt_buckles,
             hardware=cfg.trinket_hardware,
             rings=cfg.trinket_rings,
         )

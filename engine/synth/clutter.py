@@ -30,6 +30,7 @@ from engine.synth.parts import (
     wander,
 )
 from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
+from engine.synth.shell import rounded_rect
 
 ALONG_X = rotation(0, np.pi / 2, 0)
 COTTON_DENSITY = MATERIALS["cotton"].density  # g/cm³: thickness maps hold cm of solid cellulose
@@ -547,19 +548,26 @@ def _compact_umbrella(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("umbrella", parts, (reach, across, across))
 
 
-def belt(rng: np.random.Generator, framed: bool = False) -> ObjectModel:
-    """A rolled or coiled leather belt with a steel or brass buckle: with `framed`, a cast
-    frame of 4.5 mm bars round its prong; else a solid plate (`shell`'s walls met in the
-    middle, v2.0-v2.37)."""
+BELT_BAR = 0.35  # cm: the radius of a cast belt buckle's round bar
+
+
+def belt(rng: np.random.Generator, framed: bool = False, cast: bool = False) -> ObjectModel:
+    """A rolled or coiled leather belt with a steel or brass buckle: with `cast`, a loop of 7
+    mm round bar, 4.5 by 5 cm over all, its corners rounded by 8 mm, and a prong of 3.6 mm
+    across it, as belt buckles are cast; else with `framed`, a frame of square-cut 4.5 mm bars
+    (v2.38-v2.51, thin hollow squares at the sheet's scale to a blind reader); else a solid
+    plate (`shell`'s walls met in the middle, v2.0-v2.37)."""
     pts = _coiled(wander(rng, (0.0, 0.0), 12, 3.0, 0.4))
     buckle = str(rng.choice(["steel", "brass", "stainless"]))
     x, y = pts[0]
-    made = frame if framed else shell
-    parts = [
-        path("strap", "leather", pts, 0.5),
-        *made("buckle", buckle, (4.5, 5.0, 0.5), 0.45, (x, y, 0)),
-        rod("prong", buckle, (x - 1.5, y, 0), (x + 1.5, y, 0), 0.12),
-    ]
+    if cast:
+        loop = rounded_rect(2.25 - BELT_BAR, 2.5 - BELT_BAR, 0.8) + np.array([x, y])
+        made = [path("buckle", buckle, loop, BELT_BAR)]
+        prong = rod("prong", buckle, (x - 1.9, y, 0), (x + 1.9, y, 0), 0.18)
+    else:
+        made = (frame if framed else shell)("buckle", buckle, (4.5, 5.0, 0.5), 0.45, (x, y, 0))
+        prong = rod("prong", buckle, (x - 1.5, y, 0), (x + 1.5, y, 0), 0.12)
+    parts = [path("strap", "leather", pts, 0.5), *made, prong]
     span = np.ptp(pts, 0) + 6
     return ObjectModel("belt", parts, (float(span[0]), float(span[1]), 1.5))
 
@@ -724,6 +732,7 @@ def random_clutter(
     heavy: bool = False,
     folded_umbrellas: bool = False,
     framed_buckles: bool = False,
+    cast_buckles: bool = False,
     hardware: bool = False,
     rings: float = 1.0,
 ) -> ObjectModel:
@@ -732,8 +741,9 @@ def random_clutter(
     chargers' transformers as built with `wound_coils`, keys fanned with `fanned_keys`; with
     `heavy` shoes come in pairs and food also in jars and packs (`shoes`, `food`); umbrellas
     as built with `folded_umbrellas` (`umbrella`); belt buckles open frames with
-    `framed_buckles` (`belt`); strewn gadgets mostly hardware with `hardware`, and that share
-    of strewn rings kept with `rings` (`trinkets`)."""
+    `framed_buckles`, cast loops of round bar with `cast_buckles` (`belt`); strewn gadgets
+    mostly hardware with `hardware`, and that share of strewn rings kept with `rings`
+    (`trinkets`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
@@ -749,7 +759,7 @@ def random_clutter(
     if only == "umbrella":
         return umbrella(rng, folded=folded_umbrellas)
     if only == "belt":
-        return belt(rng, framed=framed_buckles)
+        return belt(rng, framed=framed_buckles, cast=cast_buckles)
     if only == "trinkets":
         return trinkets(rng, hardware=hardware, rings=rings)
     return CLUTTER[only][1](rng)

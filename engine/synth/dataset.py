@@ -82,6 +82,7 @@ from engine.synth.bag import (
     SIM_V2_48,
     SIM_V2_49,
     SIM_V2_50,
+    SIM_V2_51,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -281,6 +282,9 @@ SIM_V2_49_CONFIG = _pinned(SIM_V2_49, SIM_STYLE_V2_45)
 # Simulator v2.50 (2026-12-05), the defaults before v2.51 (configs/synth/sim_v2_50.yaml says the
 # same): one trolley frame plate in three PVC.
 SIM_V2_50_CONFIG = _pinned(SIM_V2_50, SIM_STYLE_V2_45)
+# Simulator v2.51 (2026-12-05), the defaults before v2.52 (configs/synth/sim_v2_51.yaml says the
+# same): a belt's buckle a frame of square-cut bars.
+SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

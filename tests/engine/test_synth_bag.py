@@ -598,6 +598,36 @@ def test_framed_buckles_are_open_frames_and_change_nothing_else():
     assert hole.size[2] == 0.5 and plate.size[2] == pytest.approx(0.01)  # through, not a dent
 
 
+def test_cast_belt_buckles_are_rounded_loops_of_round_bar_where_the_frame_was():
+    """`cast_belt_buckles`: a belt's buckle is one closed loop of 7 mm round bar, 4.5 by 5 cm
+    over all, centred where the frame was, with a thicker prong across; the strap and the
+    draws are as before."""
+    from engine.synth.clutter import BELT_BAR, belt
+    from engine.synth.shapes import Wire
+
+    for seed in range(4):
+        framed = belt(np.random.default_rng(seed), framed=True)
+        cast = belt(np.random.default_rng(seed), framed=True, cast=True)
+        assert [p.role for p in cast.parts] == ["strap", "buckle", "prong"]
+        assert repr(cast.parts[0]) == repr(framed.parts[0]) and cast.size == framed.size
+        loop = cast.parts[1].solid
+        assert isinstance(loop, Wire) and loop.radius_cm == BELT_BAR
+        pts = np.asarray(loop.points)
+        assert np.allclose(pts[0], pts[-1])
+        frame_at = np.asarray(framed.parts[1].solid.center[:2])
+        np.testing.assert_allclose((pts.max(0) + pts.min(0)) / 2, frame_at, atol=1e-9)
+        np.testing.assert_allclose(np.ptp(pts, 0) + 2 * BELT_BAR, (4.5, 5.0))
+        assert cast.parts[1].material == framed.parts[1].material == cast.parts[2].material
+        assert cast.parts[2].solid.radius_cm > framed.parts[-1].solid.radius_cm
+    belts = replace(SMALL, clutter_mix=(("belt", 50.0),))  # and compose_bag hands it on
+    bags = [
+        compose_bag(np.random.default_rng(7), replace(belts, cast_belt_buckles=c)) for c in (0, 1)
+    ]
+    assert not all(
+        np.array_equal(bags[0].canvas.maps[m], t) for m, t in bags[1].canvas.maps.items()
+    )
+
+
 def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
     """`inner_webs`: the outer handle tube's bore stays plain for the inner to slide in, and the
     inner tube's webs stand wholly in its bore, apart from one another, for every tube width
