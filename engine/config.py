@@ -302,6 +302,9 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "hard_shells": _materials,
         "spinner_tyres": _from("engine.synth.materials", "MATERIALS"),
     },
+    "engine.synth.scanner.ScannerConfig": {
+        "line_dips": _between(0, 1),  # the chance that a scan holds a band of dimmed lines
+    },
     "engine.colour.ColourStyle": {
         # a T_high from which air shows white: 0 off; below 0.5, half the beam is stopped and
         # content, not air, would turn white

@@ -95,12 +95,18 @@ from engine.synth.scanner import Scanner, ScannerConfig
 ANNOTATIONS = "annotations.json"
 
 
+SCANNER_V2_0 = ScannerConfig()  # the scanner of simulator v2.0-v2.52: no line dips
+SIM_SCANNER = ScannerConfig(line_dips=0.05)  # `SynthConfig.scanner` since v2.53
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """Everything a simulated dataset depends on besides its seed and size."""
 
     bag: BagConfig = field(default_factory=BagConfig)
-    scanner: ScannerConfig = field(default_factory=ScannerConfig)
+    # the scanner: since v2.53 one scan in twenty holds a band where the tube's output dipped
+    # (`ScannerConfig.line_dips`), as 7 of the 136 real benign backgrounds do
+    scanner: ScannerConfig = field(default_factory=lambda: SIM_SCANNER)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
     # since v2.5 it paints metal bluer and less saturated, since v2.7 it shows the darkest
@@ -117,10 +123,10 @@ class SynthConfig:
         return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
 
 
-def _pinned(bag: dict, colour: ColourStyle) -> SynthConfig:
+def _pinned(bag: dict, colour: ColourStyle, scanner: ScannerConfig = SCANNER_V2_0) -> SynthConfig:
     """An earlier simulator version: today's bag with the settings `bag` changed back, and
-    that version's console."""
-    return SynthConfig(bag=replace(BagConfig(), **bag), colour=colour)
+    that version's console and scanner (before v2.53: no line dips)."""
+    return SynthConfig(bag=replace(BagConfig(), **bag), colour=colour, scanner=scanner)
 
 
 # Simulator v2.0 (2026-12-01), demo model v2's domain and the demo scans': bags and palette
@@ -129,6 +135,7 @@ SIM_V2_0_CONFIG = _pinned(SIM_V2_0, STYLE_V2_0)
 # Simulator v2.2 (2026-12-02), demo model v3's domain: v2.1's bags with box shells and the
 # palette with a brightness floor (configs/synth/sim_v2_2.yaml says the same).
 SIM_V2_2_CONFIG = SynthConfig(
+    scanner=SCANNER_V2_0,
     bag=replace(
         BagConfig(),
         **{**SIM_V2_4, "shell_corners": None, "cables": 3.5, "coiled_cables": False, "spread": 1},
@@ -285,6 +292,9 @@ SIM_V2_50_CONFIG = _pinned(SIM_V2_50, SIM_STYLE_V2_45)
 # Simulator v2.51 (2026-12-05), the defaults before v2.52 (configs/synth/sim_v2_51.yaml says the
 # same): a belt's buckle a frame of square-cut bars.
 SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45)
+# Simulator v2.52 (2026-12-05), the defaults before v2.53 (configs/synth/sim_v2_52.yaml says the
+# same): today's bags and console, on a scanner whose output never dipped.
+SIM_V2_52_CONFIG = _pinned({}, SIM_STYLE_V2_45)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -29,6 +29,7 @@ from engine.synth.materials import (
     material_mu,
     package_version,
 )
+from engine.synth.parts import side_rng
 
 # Elements of the Zeff calibration wedges (Z = 5..30 without the gases).
 _WEDGE_ELEMENTS = {
@@ -81,10 +82,31 @@ class ScannerConfig:
     blur_back_px: float = 0.8
     gain_error: float = 0.003  # per detector channel, residual after air calibration
     scatter: float = 0.0  # share of the air signal added as a uniform background
+    # the chance that a scan holds one band of lines where the tube's output dipped
+    # (`_line_dip`): 7 of the 136 real benign backgrounds show one, about 1 % of the image high
+    # across its whole width, tinted pale orange over air. 0: none (simulator v2.0-v2.52)
+    line_dips: float = 0.0
     basis_materials: bool = True  # render through basis-material channels; False: each material
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+LINE_DIP_WHERE = (0.4, 0.7)  # where a dip's band lies, as shares of the image's height
+LINE_DIP_SIGMA = (0.003, 0.005)  # its σ, as a share of the height: ~1 % high at half depth
+LINE_DIP_DEPTH = (0.05, 0.12)  # the share of the tube's output lost at its middle
+
+
+def _line_dip(height: int, rng: np.random.Generator) -> np.ndarray:
+    """Each line's share of the tube's output (float32, `height`) in a scan whose output dipped
+    for a few lines: a Gaussian band (`LINE_DIP_*`), the same on every channel and at both
+    energies. A reference detector corrects most of such a dip, not all; the rest shows as a
+    faint band across the whole image, air included, as in some real scans."""
+    rows = np.arange(height, dtype=np.float32)
+    middle = rng.uniform(*LINE_DIP_WHERE) * height
+    sigma = max(rng.uniform(*LINE_DIP_SIGMA) * height, 0.5)
+    depth = rng.uniform(*LINE_DIP_DEPTH)
+    return (1 - depth * np.exp(-0.5 * np.square((rows - middle) / sigma))).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -281,6 +303,11 @@ class Scanner:
         across = np.linspace(-1.0, 1.0, width, dtype=np.float32) if width > 1 else np.zeros(1)
         photons = cfg.photons_per_pixel * zoom**2 * (1 - (1 - cfg.fan_edge_photons) * across**2)
         photons = photons[None, :].astype(np.float32)
+        dip = None  # a band where the tube's output dipped, on random numbers of its own
+        if rng is not None and cfg.line_dips > 0:
+            own = side_rng(rng, b"line dip")
+            if own.random() < cfg.line_dips:
+                dip = _line_dip(np.shape(layers[0][0])[0], own)
         # In place on the fresh signal arrays; the same operations in the same order as
         # t + sd·noise etc., so the images are the same to the bit.
         for (t, variance), blur in zip(layers, (cfg.blur_front_px, cfg.blur_back_px), strict=True):
@@ -298,6 +325,8 @@ class Scanner:
                 t += np.multiply(noise, cfg.electronic_noise, out=noise)
                 gains = 1 + cfg.gain_error * rng.standard_normal(width, dtype=np.float32)
                 t *= gains[None, :]
+                if dip is not None:
+                    t *= dip[:, None]
             result.append(np.clip(t, 1.0 / 65535, 1.0, out=t))
         return result[0], result[1]
 

@@ -140,6 +140,33 @@ def test_gain_errors_make_streaks_along_the_belt():
     assert t_low.std(axis=0).mean() < 0.2 * t_low.mean(axis=0).std()
 
 
+def test_a_line_dip_is_one_band_across_every_channel_on_numbers_of_its_own():
+    """`line_dips`: a scan that draws a dip holds one band of lines, each dimmed alike on every
+    channel (air included) and at both energies, between 40 and 70 % of the way down; the rest
+    of the scan is the same to the bit, and so are the random numbers left for what follows."""
+    from engine.synth.scanner import LINE_DIP_DEPTH
+
+    quiet = dict(electronic_noise=0, photons_per_pixel=1e9, blur_front_px=0, blur_back_px=0)
+    plain = Scanner(replace(ScannerConfig(), **quiet))
+    dipped = Scanner(replace(ScannerConfig(), line_dips=1.0, **quiet))
+    maps = {"water": np.pad(np.full((100, 20), 3.0), ((0, 0), (10, 10)))}  # air either side
+    rng_a, rng_b = np.random.default_rng(4), np.random.default_rng(4)
+    low, high = plain.render(maps, rng_a)
+    low_d, high_d = dipped.render(maps, rng_b)
+    assert rng_a.random() == rng_b.random()  # the dip drew on numbers of its own
+    for clean, dim in ((low, low_d), (high, high_d)):
+        ratio = dim[:, 10:30] / clean[:, 10:30]  # under the water: nothing clipped
+        per_line = ratio.mean(axis=1)
+        np.testing.assert_allclose(ratio, per_line[:, None] * np.ones_like(ratio), rtol=1e-5)
+        lines = np.nonzero(per_line < 0.999)[0]
+        assert 40 <= np.argmin(per_line) < 70 and np.ptp(lines) < 10
+        assert 1 - LINE_DIP_DEPTH[1] - 1e-4 <= per_line.min() <= 1 - LINE_DIP_DEPTH[0] + 1e-4
+        band = per_line < 0.99
+        assert dim[band][:, :10].max() < 0.99 < clean[band][:, :10].min()  # air dims too
+        assert np.array_equal(clean[per_line == 1.0], dim[per_line == 1.0])
+    assert np.array_equal(dipped.render(maps)[0], plain.render(maps)[0])  # noiseless: no dip
+
+
 def test_false_colour_of_rendered_materials(scanner):
     maps = {"water": np.pad(np.full((8, 8), 6.0), 8), "steel": np.zeros((24, 24))}
     maps["steel"][:4, :4] = 0.4
