@@ -10,6 +10,11 @@ two listings (`diff`): only the defaults, today's pin and the configs that follo
 Prints one line per config, "NAME HASH": the first 16 hex digits of a SHA-256 over each image's
 file name and pixels (colour, low, high and Zeff images, in name order), so the PNG encoder's
 version does not matter. NAME is a file stem under configs/synth/ or "defaults" (no config).
+
+It sees a change only where those bags show it: a setting that acts on one bag in several (a
+PVC frame plate, a dip in the tube's output) may leave all three as they were. The settings
+themselves are checked by tests/engine/test_synth_dataset.py, which keeps every pin equal to
+its `SIM_V2_*_CONFIG`; more bags (`--n`) see more.
 """
 
 from __future__ import annotations

@@ -618,7 +618,7 @@ class BagConfig:
     # square-cut frames (v2.0-v2.46)
     hard_shells: tuple[str, ...] = ("polycarbonate", "abs_pvc")  # the plastics a hard shell
     # is moulded of, one drawn (`shell.shell_parts`): ABS/PVC sheet's side walls, seen edge-on,
-    # make the green rim of real hard cases; polycarbonate alone: an orange one (v2.0-v2.47)
+    # make the green rim of real hard cases; polycarbonate alone: a tan one (v2.0-v2.47)
     side_handles: bool = True  # a trolley's side handle a grip bowed out of the wall between
     # two mounts (`trolley._side_handle`); False: an ABS bar inside the wall (v2.0-v2.48)
     domed_turrets: bool = True  # a trolley's swivelled spinners' turrets hollow domes

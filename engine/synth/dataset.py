@@ -123,7 +123,7 @@ class SynthConfig:
         return [replace(self.scanner, kvp=float(k)) for k in self.kvp] or [self.scanner]
 
 
-def _pinned(bag: dict, colour: ColourStyle, scanner: ScannerConfig = SCANNER_V2_0) -> SynthConfig:
+def _pinned(bag: dict, colour: ColourStyle, scanner: ScannerConfig) -> SynthConfig:
     """An earlier simulator version: today's bag with the settings `bag` changed back, and
     that version's console and scanner (before v2.53: no line dips)."""
     return SynthConfig(bag=replace(BagConfig(), **bag), colour=colour, scanner=scanner)
@@ -131,7 +131,7 @@ def _pinned(bag: dict, colour: ColourStyle, scanner: ScannerConfig = SCANNER_V2_
 
 # Simulator v2.0 (2026-12-01), demo model v2's domain and the demo scans': bags and palette
 # (configs/synth/sim_v2_0.yaml says the same; a test keeps them equal).
-SIM_V2_0_CONFIG = _pinned(SIM_V2_0, STYLE_V2_0)
+SIM_V2_0_CONFIG = _pinned(SIM_V2_0, STYLE_V2_0, SCANNER_V2_0)
 # Simulator v2.2 (2026-12-02), demo model v3's domain: v2.1's bags with box shells and the
 # palette with a brightness floor (configs/synth/sim_v2_2.yaml says the same).
 SIM_V2_2_CONFIG = SynthConfig(
@@ -145,156 +145,156 @@ SIM_V2_2_CONFIG = SynthConfig(
 # Simulator v2.4 (2026-12-02), the defaults before v2.5 (configs/synth/sim_v2_4.yaml says the
 # same): rounded shells, clutter spread into the gaps, an upright fan with its source in the
 # middle, the console that averages its darkest pixels.
-SIM_V2_4_CONFIG = _pinned(SIM_V2_4, ColourStyle(smooth_dark=SIM_SMOOTH_DARK))
+SIM_V2_4_CONFIG = _pinned(SIM_V2_4, ColourStyle(smooth_dark=SIM_SMOOTH_DARK), SCANNER_V2_0)
 
 # Simulator v2.5 (2026-12-02), the defaults before v2.6 (configs/synth/sim_v2_5.yaml says the
 # same): soft bags end on their piping.
-SIM_V2_5_CONFIG = _pinned(SIM_V2_5, SIM_STYLE_V2_5)
+SIM_V2_5_CONFIG = _pinned(SIM_V2_5, SIM_STYLE_V2_5, SCANNER_V2_0)
 # Simulator v2.6 (2026-12-02), the defaults before v2.7 (configs/synth/sim_v2_6.yaml says the
 # same): objects of interest laid in where they fall; dark patches speckled, metal mottled.
-SIM_V2_6_CONFIG = _pinned(SIM_V2_6, SIM_STYLE_V2_5)
+SIM_V2_6_CONFIG = _pinned(SIM_V2_6, SIM_STYLE_V2_5, SCANNER_V2_0)
 # Simulator v2.7 (2026-12-03), the defaults before v2.8 (configs/synth/sim_v2_7.yaml says the
 # same): nine bags in ten across the belt, in the configured (landscape) frame.
-SIM_V2_7_CONFIG = _pinned(SIM_V2_7, SIM_STYLE_V2_7)
+SIM_V2_7_CONFIG = _pinned(SIM_V2_7, SIM_STYLE_V2_7, SCANNER_V2_0)
 # Simulator v2.8 (2026-12-03), the defaults before v2.9 (configs/synth/sim_v2_8.yaml says the
 # same): a soft bag's walls show only their 1-3 folds, and every screw along a bag's edges is
 # seen face-on.
-SIM_V2_8_CONFIG = _pinned(SIM_V2_8, SIM_STYLE_V2_7)
+SIM_V2_8_CONFIG = _pinned(SIM_V2_8, SIM_STYLE_V2_7, SCANNER_V2_0)
 # Simulator v2.9 (2026-12-03), the defaults before v2.10 (configs/synth/sim_v2_9.yaml says the
 # same): half the bags trolleys, two in three of their frame plates PVC, bags cropped tighter.
-SIM_V2_9_CONFIG = _pinned(SIM_V2_9, SIM_STYLE_V2_7)
+SIM_V2_9_CONFIG = _pinned(SIM_V2_9, SIM_STYLE_V2_7, SCANNER_V2_0)
 # Simulator v2.10 (2026-12-03), the defaults before v2.11 (configs/synth/sim_v2_10.yaml says the
 # same): all clothes folded, 38-66 clutter items, bare side walls, hardware that could stand out
 # of the shell, wide handle tubes, half of them steel, keys in pinwheels.
-SIM_V2_10_CONFIG = _pinned(SIM_V2_10, SIM_STYLE_V2_7)
+SIM_V2_10_CONFIG = _pinned(SIM_V2_10, SIM_STYLE_V2_7, SCANNER_V2_0)
 # Simulator v2.11 (2026-12-03), the defaults before v2.12 (configs/synth/sim_v2_11.yaml says the
 # same): clothes cut sharp at their edges.
-SIM_V2_11_CONFIG = _pinned(SIM_V2_11, SIM_STYLE_V2_11)
+SIM_V2_11_CONFIG = _pinned(SIM_V2_11, SIM_STYLE_V2_11, SCANNER_V2_0)
 # Simulator v2.12 (2026-12-03), the defaults before v2.13 (configs/synth/sim_v2_12.yaml says the
 # same): no cloth filling the bag's depth, fewer ribs and creases round its walls.
-SIM_V2_12_CONFIG = _pinned(SIM_V2_12, SIM_STYLE_V2_11)
+SIM_V2_12_CONFIG = _pinned(SIM_V2_12, SIM_STYLE_V2_11, SCANNER_V2_0)
 # Simulator v2.13 (2026-12-03), the defaults before v2.14 (configs/synth/sim_v2_13.yaml says the
 # same): umbrellas a ladder of eight even ribs, packed as often as v2.12's.
-SIM_V2_13_CONFIG = _pinned(SIM_V2_13, SIM_STYLE_V2_11)
+SIM_V2_13_CONFIG = _pinned(SIM_V2_13, SIM_STYLE_V2_11, SCANNER_V2_0)
 # Simulator v2.14 (2026-12-03), the defaults before v2.15 (configs/synth/sim_v2_14.yaml says the
 # same): rounded corners in 4 facets of 22.5°, the bag's box 1.02-1.08 of the frame.
-SIM_V2_14_CONFIG = _pinned(SIM_V2_14, SIM_STYLE_V2_11)
+SIM_V2_14_CONFIG = _pinned(SIM_V2_14, SIM_STYLE_V2_11, SCANNER_V2_0)
 # Simulator v2.15 (2026-12-03), the defaults before v2.16 (configs/synth/sim_v2_15.yaml says the
 # same): Zeff under dense objects averaged as elsewhere, blotched blue and teal.
-SIM_V2_15_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_11)
+SIM_V2_15_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_11, SCANNER_V2_0)
 # Simulator v2.16 (2026-12-03), the defaults before v2.17 (configs/synth/sim_v2_16.yaml says the
 # same): metal tealer, greens more saturated and spread towards teal.
-SIM_V2_16_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_16)
+SIM_V2_16_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_16, SCANNER_V2_0)
 # Simulator v2.17 (2026-12-03), the defaults before v2.18 (configs/synth/sim_v2_17.yaml says the
 # same): dense organics less saturated, thin ones deeper orange.
-SIM_V2_17_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_17)
+SIM_V2_17_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_17, SCANNER_V2_0)
 # Simulator v2.18 (2026-12-03), the defaults before v2.19 (configs/synth/sim_v2_18.yaml says the
 # same): a toaster's slot guards solid plates.
-SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18)
+SIM_V2_18_CONFIG = _pinned(SIM_V2_18, SIM_STYLE_V2_18, SCANNER_V2_0)
 # Simulator v2.19 (2026-12-03), the defaults before v2.20 (configs/synth/sim_v2_19.yaml says the
 # same): garments without creases.
-SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18)
+SIM_V2_19_CONFIG = _pinned(SIM_V2_19, SIM_STYLE_V2_18, SCANNER_V2_0)
 # Simulator v2.20 (2026-12-03), the defaults before v2.21 (configs/synth/sim_v2_20.yaml says the
 # same): v2.25's bags, air shown as the detector saw it.
-SIM_V2_20_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_18)
+SIM_V2_20_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_18, SCANNER_V2_0)
 # Simulator v2.21 (2026-12-03), the defaults before v2.22 (configs/synth/sim_v2_21.yaml says the
 # same): v2.25's bags, thin mixtures coloured by their Zeff alone.
-SIM_V2_21_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_21)
+SIM_V2_21_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_21, SCANNER_V2_0)
 # Simulator v2.22 (2026-12-03), the defaults before v2.23 (configs/synth/sim_v2_22.yaml says the
 # same): v2.25's bags, light greens lime.
-SIM_V2_22_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_22)
+SIM_V2_22_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_22, SCANNER_V2_0)
 # Simulator v2.23 (2026-12-03), the defaults before v2.24 (configs/synth/sim_v2_23.yaml says the
 # same): v2.25's bags, metal on the organics' brightness curve.
-SIM_V2_23_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_23)
+SIM_V2_23_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_23, SCANNER_V2_0)
 # Simulator v2.24 (2026-12-03), the defaults before v2.25 (configs/synth/sim_v2_24.yaml says the
 # same): v2.25's bags, sharpened as since v2.7.
-SIM_V2_24_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_24)
+SIM_V2_24_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_24, SCANNER_V2_0)
 # Simulator v2.25 (2026-12-03), the defaults before v2.26 (configs/synth/sim_v2_25.yaml says the
 # same): handle tubes 2.0-3.6 cm wide, three in four aluminium, with walls of 1.2 mm (0.5 mm of
 # steel).
-SIM_V2_25_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_25)
+SIM_V2_25_CONFIG = _pinned(SIM_V2_25, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.26 (2026-12-03), the defaults before v2.27 (configs/synth/sim_v2_26.yaml says the
 # same): items placed within the room their box leaves, so they crowd the bag's middle, and a
 # soft bag's folds and seams of bare fabric.
-SIM_V2_26_CONFIG = _pinned(SIM_V2_26, SIM_STYLE_V2_25)
+SIM_V2_26_CONFIG = _pinned(SIM_V2_26, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.27 (2026-12-04), the defaults before v2.28 (configs/synth/sim_v2_27.yaml says the
 # same): a soft bag's wall cloth folded in sharp outlines, stacked by the fan's lean into rings.
-SIM_V2_27_CONFIG = _pinned(SIM_V2_27, SIM_STYLE_V2_25)
+SIM_V2_27_CONFIG = _pinned(SIM_V2_27, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.28 (2026-12-04), the defaults before v2.29 (configs/synth/sim_v2_28.yaml says the
 # same): half the bags turned by up to 35° on the belt, the rest by up to 8°, framed whole.
-SIM_V2_28_CONFIG = _pinned(SIM_V2_28, SIM_STYLE_V2_25)
+SIM_V2_28_CONFIG = _pinned(SIM_V2_28, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.29 (2026-12-04), the defaults before v2.30 (configs/synth/sim_v2_29.yaml says the
 # same): a trolley's wheels on the four corners of its outline.
-SIM_V2_29_CONFIG = _pinned(SIM_V2_29, SIM_STYLE_V2_25)
+SIM_V2_29_CONFIG = _pinned(SIM_V2_29, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.30 (2026-12-04), the defaults before v2.31 (configs/synth/sim_v2_30.yaml says the
 # same): a soft bag's wall cloth twice as grainy as v2.28's.
-SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25)
+SIM_V2_30_CONFIG = _pinned(SIM_V2_30, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.31 (2026-12-04), the defaults before v2.32 (configs/synth/sim_v2_31.yaml says the
 # same): a trolley's spinners all turned alike, a steel pin out to a bare axle.
-SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25)
+SIM_V2_31_CONFIG = _pinned(SIM_V2_31, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.32 (2026-12-05), the defaults before v2.33 (configs/synth/sim_v2_32.yaml says the
 # same): v2.33's bags (handle tubes bare), dense greens painted teal.
-SIM_V2_32_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_25)
+SIM_V2_32_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_25, SCANNER_V2_0)
 # Simulator v2.33 (2026-12-05), the defaults before v2.34 (configs/synth/sim_v2_33.yaml says the
 # same): a trolley's handle tubes bare, without feet, screws or rivets.
-SIM_V2_33_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_33)
+SIM_V2_33_CONFIG = _pinned(SIM_V2_33, SIM_STYLE_V2_33, SCANNER_V2_0)
 # Simulator v2.34 (2026-12-05), the defaults before v2.35 (configs/synth/sim_v2_34.yaml says the
 # same): a soft bag's wall cloth grained isotropically over 2.5 mm.
-SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33)
+SIM_V2_34_CONFIG = _pinned(SIM_V2_34, SIM_STYLE_V2_33, SCANNER_V2_0)
 # Simulator v2.35 (2026-12-05), the defaults before v2.36 (configs/synth/sim_v2_35.yaml says the
 # same): the wall cloth's streaks wandering and long.
-SIM_V2_35_CONFIG = _pinned(SIM_V2_35, SIM_STYLE_V2_33)
+SIM_V2_35_CONFIG = _pinned(SIM_V2_35, SIM_STYLE_V2_33, SCANNER_V2_0)
 # Simulator v2.36 (2026-12-05), the defaults before v2.37 (configs/synth/sim_v2_36.yaml says the
 # same): today's bags, metal's brightness on the power curve (flat, even blue).
-SIM_V2_36_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_33)
+SIM_V2_36_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_33, SCANNER_V2_0)
 # Simulator v2.37 (2026-12-05), the defaults before v2.38 (configs/synth/sim_v2_37.yaml says the
 # same): plain handle tubes, each face's piping its own shape, buckles solid plates.
-SIM_V2_37_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_37)
+SIM_V2_37_CONFIG = _pinned(SIM_V2_37, SIM_STYLE_V2_37, SCANNER_V2_0)
 # Simulator v2.38 (2026-12-05), the defaults before v2.39 (configs/synth/sim_v2_38.yaml says the
 # same): a trolley's swivelled spinners on polyurethane tyres, orange.
-SIM_V2_38_CONFIG = _pinned(SIM_V2_38, SIM_STYLE_V2_37)
+SIM_V2_38_CONFIG = _pinned(SIM_V2_38, SIM_STYLE_V2_37, SCANNER_V2_0)
 # Simulator v2.39 (2026-12-05), the defaults before v2.40 (configs/synth/sim_v2_39.yaml says the
 # same): webs in both handle tubes, through each other; dense metal painted black.
-SIM_V2_39_CONFIG = _pinned(SIM_V2_39, SIM_STYLE_V2_37)
+SIM_V2_39_CONFIG = _pinned(SIM_V2_39, SIM_STYLE_V2_37, SCANNER_V2_0)
 # Simulator v2.40 (2026-12-05), the defaults before v2.41 (configs/synth/sim_v2_40.yaml says the
 # same): a bag's face D-rings of 3 mm wire and its buckles' bars 3.5 by 3 mm, hairlines.
-SIM_V2_40_CONFIG = _pinned(SIM_V2_40, SIM_STYLE_V2_40)
+SIM_V2_40_CONFIG = _pinned(SIM_V2_40, SIM_STYLE_V2_40, SCANNER_V2_0)
 # Simulator v2.41 (2026-12-05), the defaults before v2.42 (configs/synth/sim_v2_41.yaml says the
 # same): a third of the strewn small pieces lipsticks and USB sticks; sharpening's full rim.
-SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40)
+SIM_V2_41_CONFIG = _pinned(SIM_V2_41, SIM_STYLE_V2_40, SCANNER_V2_0)
 # Simulator v2.42 (2026-12-05), the defaults before v2.43 (configs/synth/sim_v2_42.yaml says the
 # same): a sixth of the strewn small pieces rings.
-SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42)
+SIM_V2_42_CONFIG = _pinned(SIM_V2_42, SIM_STYLE_V2_42, SCANNER_V2_0)
 # Simulator v2.43 (2026-12-05), the defaults before v2.44 (configs/synth/sim_v2_43.yaml says the
 # same): v2.45's bags on a console that paints what stops the beam black.
-SIM_V2_43_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_42)
+SIM_V2_43_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_42, SCANNER_V2_0)
 # Simulator v2.44 (2026-12-05), the defaults before v2.45 (configs/synth/sim_v2_44.yaml says the
 # same): v2.45's bags on a console whose organic hue follows Zeff alone.
-SIM_V2_44_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_44)
+SIM_V2_44_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_44, SCANNER_V2_0)
 # Simulator v2.45 (2026-12-05), the defaults before v2.46 (configs/synth/sim_v2_45.yaml says the
 # same): a zip on a face a round wire.
-SIM_V2_45_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_45)
+SIM_V2_45_CONFIG = _pinned(SIM_V2_45, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.46 (2026-12-05), the defaults before v2.47 (configs/synth/sim_v2_46.yaml says the
 # same): a bag's face D-rings round and its buckles square-cut frames.
-SIM_V2_46_CONFIG = _pinned(SIM_V2_46, SIM_STYLE_V2_45)
+SIM_V2_46_CONFIG = _pinned(SIM_V2_46, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.47 (2026-12-05), the defaults before v2.48 (configs/synth/sim_v2_47.yaml says the
 # same): every hard shell of polycarbonate.
-SIM_V2_47_CONFIG = _pinned(SIM_V2_47, SIM_STYLE_V2_45)
+SIM_V2_47_CONFIG = _pinned(SIM_V2_47, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.48 (2026-12-05), the defaults before v2.49 (configs/synth/sim_v2_48.yaml says the
 # same): a trolley's side handle an ABS bar inside its wall.
-SIM_V2_48_CONFIG = _pinned(SIM_V2_48, SIM_STYLE_V2_45)
+SIM_V2_48_CONFIG = _pinned(SIM_V2_48, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.49 (2026-12-05), the defaults before v2.50 (configs/synth/sim_v2_49.yaml says the
 # same): a trolley's swivelled spinners' turrets flat discs.
-SIM_V2_49_CONFIG = _pinned(SIM_V2_49, SIM_STYLE_V2_45)
+SIM_V2_49_CONFIG = _pinned(SIM_V2_49, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.50 (2026-12-05), the defaults before v2.51 (configs/synth/sim_v2_50.yaml says the
 # same): one trolley frame plate in three PVC.
-SIM_V2_50_CONFIG = _pinned(SIM_V2_50, SIM_STYLE_V2_45)
+SIM_V2_50_CONFIG = _pinned(SIM_V2_50, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.51 (2026-12-05), the defaults before v2.52 (configs/synth/sim_v2_51.yaml says the
 # same): a belt's buckle a frame of square-cut bars.
-SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45)
+SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.52 (2026-12-05), the defaults before v2.53 (configs/synth/sim_v2_52.yaml says the
 # same): today's bags and console, on a scanner whose output never dipped.
-SIM_V2_52_CONFIG = _pinned({}, SIM_STYLE_V2_45)
+SIM_V2_52_CONFIG = _pinned({}, SIM_STYLE_V2_45, SCANNER_V2_0)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -287,10 +287,13 @@ class Scanner:
         *,
         pitch_cm: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(T_low, T_high) float32 with photon and electronic noise, blur and gain streaks.
+        """(T_low, T_high) float32 with photon and electronic noise, blur, gain streaks and, with
+        `line_dips`, now and then a band of lines where the tube's output dipped.
 
         Rows are the belt direction and columns the detector channels, so a channel's gain
-        error runs as a streak along the belt. Without `rng` the images are noiseless. An image
+        error runs as a streak along the belt, and a dip across it. Without `rng` the images
+        are noiseless; with `line_dips`, `rng` must be numpy's default (PCG64) generator, whose
+        state seeds the dip's own numbers (`parts.side_rng`). An image
         resampled to a coarser `pitch_cm` than the detector's collects more photons per pixel
         and shows less scintillator blur in pixels.
         """

@@ -260,7 +260,7 @@ def shell_parts(
     hard_shells: tuple[str, ...] = ("polycarbonate",),
     side_handles: bool = False,
     domed_turrets: bool = False,
-):
+) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
     `corner`: the shell's corners are rounded with this radius (cm) and a soft bag's walls
@@ -305,7 +305,7 @@ def shell_parts(
     `_cast_buckle`); False: round rings and square-cut frames (v2.0-v2.46). `hard_shells`: the
     plastics a hard shell is moulded of, one drawn on random numbers of its own, its edges,
     lips and ribs of the same (polycarbonate alone: v2.0-v2.47). `side_handles`: a trolley's
-    side handle is a grip bowed out between two steel mounts (`trolley._side_handle`), on
+    side handle is a grip bowed out between two mounts (`trolley._side_handle`), on
     random numbers of its own; False: an ABS bar inside the wall (v2.0-v2.48).
     `domed_turrets`: its swivelled spinners' turrets are hollow domes (`trolley._dome`); False:
     flat discs (v2.32-v2.49)."""

@@ -48,7 +48,7 @@ def trolley_frame(
     carries them, kept clear of its walls and of one another, and the outer's bore is plain for
     it to slide in; False: both tubes, the outer's running through the inner (v2.38-v2.39).
     `tyres`: the swivelled spinners' tyres' material (`_swivelled`). `handle`: the side
-    handle's own random numbers, a grip bowed out of one long side between two steel mounts
+    handle's own random numbers, a grip bowed out of one long side between two mounts
     (`_side_handle`); None: an ABS bar inside the wall (v2.0-v2.48). `domed`: the swivelled
     spinners' turrets are hollow domes (`_dome`); False: flat discs (v2.32-v2.49).
     """
@@ -179,10 +179,12 @@ def _rail_fittings(
 
 
 def _side_handle(width: float, rng: np.random.Generator) -> list[Part]:
-    """A trolley's carry handle on one long side (the shell's wall `width`/2 − 0.3 cm from its
-    middle), folded down: a grip of filled rubber 1.6 cm thick on a steel core, bowed 1.5-3 cm
-    out between two mounts 12-17 cm apart, each an ABS housing (3.5 mm walls) on the grip's
-    steel pivot pin, held by two screws through the wall. Real scans show a side handle as two
+    """A trolley's carry handle on one long side, folded down: a grip of filled rubber 1.6 cm
+    thick on a steel core, bowed 1.5-3 cm out between two mounts 12-17 cm apart, each an ABS
+    housing (3.5 mm walls) on the grip's steel pivot pin, held by two screws through the wall.
+    It is placed by the bag's width: the rounded outline runs 0.3 cm inside `width`/2, about
+    where a hard shell's wall stands; a soft bag's wall bulges in or out of it by up to a
+    couple of cm, so there the mounts sit a little off it. Real scans show a side handle as two
     mounts with screws seen side-on, joined by an arc standing out of the bag, where a plain
     plastic bar inside the wall showed as a flat darker slab. Mounts of stamped steel (boxes of
     1.2 mm sheet) split two readers, 8 of 8 for and 8 of 8 against ("flat, saturated blue
@@ -371,9 +373,10 @@ def _turret(center, radius: float, rot: np.ndarray) -> list[Part]:
     ]
 
 
-def _dome(base, radius: float) -> list[Part]:
+def _dome(base: tuple[float, float, float], radius: float) -> list[Part]:
     """A spinner's turret as moulded: a hollow half-ellipsoid of ABS on the end face at `base`
-    (the trolley's bottom end, x = −length/2 there), `radius` round and 2.6 cm tall out of it,
+    (the trolley's bottom end there, on its rounded corner's arc where the wheel reaches into
+    it: `_end_spot`), `radius` round and 2.6 cm tall out of it,
     its walls 3.5 mm. Seen edge-on it is an arch whose rim fades in, where the flat disc of
     `_turret` is a hard-edged rectangle, the "flat tab" blind readers named."""
     outward = rotation(0, -np.pi / 2, 0)  # local z along −x: out of the bottom end

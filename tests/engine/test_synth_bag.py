@@ -621,7 +621,8 @@ def test_cast_belt_buckles_are_rounded_loops_of_round_bar_where_the_frame_was():
         assert cast.parts[2].solid.radius_cm > framed.parts[-1].solid.radius_cm
     belts = replace(SMALL, clutter_mix=(("belt", 50.0),))  # and compose_bag hands it on
     bags = [
-        compose_bag(np.random.default_rng(7), replace(belts, cast_belt_buckles=c)) for c in (0, 1)
+        compose_bag(np.random.default_rng(7), replace(belts, cast_belt_buckles=cast))
+        for cast in (False, True)
     ]
     assert not all(
         np.array_equal(bags[0].canvas.maps[m], t) for m, t in bags[1].canvas.maps.items()
@@ -904,6 +905,13 @@ def test_domed_turrets_are_hollow_half_ellipsoids_standing_out_of_the_bottom_end
             assert c == 2.6 and a == b and cavity.solid.semi_axes == (a - 0.35, b - 0.35, 2.25)
             apex = np.asarray(outer.solid.center) + outer.solid.rot @ [0.0, 0.0, c]
             assert apex[0] == pytest.approx(outer.solid.center[0] - 2.6)  # out of the end
+            pins = [p.solid for p in domed if p.role == "swivel_pin"]
+            base = np.asarray(outer.solid.center)
+            assert any(
+                np.allclose(base, np.asarray(pin.center) + pin.rot @ [0, 0, pin.length / 2])
+                or np.allclose(base, np.asarray(pin.center) - pin.rot @ [0, 0, pin.length / 2])
+                for pin in pins
+            )  # its base on the end face, where the swivel pin starts
             seen += 1
     assert seen >= 8
 
@@ -1366,9 +1374,14 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("tube_metals", "[cotton]"),
         ("tube_metals", "[]"),
         ("side_ribs", "[5, 2]"),
+        ("hard_shells", "[]"),
+        ("hard_shells", "[unobtainium]"),
     ):
         with pytest.raises(ConfigError, match=key):
             load_config(SynthConfig, None, [f"bag.{key}={bad}"])
+    for bad in ("1.5", "-0.1"):
+        with pytest.raises(ConfigError, match="line_dips"):
+            load_config(SynthConfig, None, [f"scanner.line_dips={bad}"])
 
 
 @pytest.mark.parametrize("hosts_first", [False, True])

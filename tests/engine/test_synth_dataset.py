@@ -158,9 +158,10 @@ def test_make_demo_scans_still_makes_the_shipped_demo_scans(tmp_path):
 def test_the_v2_0_settings_in_code_and_config_agree():
     """`SIM_V2_0_CONFIG` and configs/synth/sim_v2_0.yaml are one simulator, as are
     `SIM_V2_2_CONFIG` (improve's replay bags) and sim_v2_2.yaml (make demo-model); the demo
-    scans' config pins v2.0's bags and palette."""
+    scans' config pins v2.0's bags, palette and scanner, and heavy_goods.yaml keeps the
+    settings changed since v2.40 at their old values."""
     from engine.config import load_config
-    from engine.synth.bag import SIM_V2_0
+    from engine.synth.bag import SIM_V2_0, SIM_V2_40
     from engine.synth.dataset import (
         SIM_V2_0_CONFIG,
         SIM_V2_2_CONFIG,
@@ -270,8 +271,12 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_52.yaml") == SIM_V2_52_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_53.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
-    assert demo.colour == SIM_V2_0_CONFIG.colour
+    assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
+    # heavy_goods.yaml stays on v2.11's bags: every setting changed since v2.40 at its old value
+    heavy = load_config(SynthConfig, configs / "heavy_goods.yaml")
+    assert {k: getattr(heavy.bag, k) for k in SIM_V2_40} == SIM_V2_40
+    assert heavy.scanner == SIM_V2_0_CONFIG.scanner
 
 
 def _cover_benchmark():

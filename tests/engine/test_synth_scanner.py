@@ -141,30 +141,48 @@ def test_gain_errors_make_streaks_along_the_belt():
 
 
 def test_a_line_dip_is_one_band_across_every_channel_on_numbers_of_its_own():
-    """`line_dips`: a scan that draws a dip holds one band of lines, each dimmed alike on every
-    channel (air included) and at both energies, between 40 and 70 % of the way down; the rest
-    of the scan is the same to the bit, and so are the random numbers left for what follows."""
-    from engine.synth.scanner import LINE_DIP_DEPTH
+    """`line_dips`: a scan that draws a dip holds one band of lines, as wide and as deep as
+    `LINE_DIP_*` says, dimmed alike on every channel (air included) and at both energies, its
+    middle 40-70 % of the way down; the rest of the scan is the same to the bit, and so are
+    the random numbers left for what follows; about that share of scans draws one."""
+    from engine.synth.scanner import LINE_DIP_DEPTH, LINE_DIP_SIGMA
 
     quiet = dict(electronic_noise=0, photons_per_pixel=1e9, blur_front_px=0, blur_back_px=0)
     plain = Scanner(replace(ScannerConfig(), **quiet))
     dipped = Scanner(replace(ScannerConfig(), line_dips=1.0, **quiet))
-    maps = {"water": np.pad(np.full((100, 20), 3.0), ((0, 0), (10, 10)))}  # air either side
-    rng_a, rng_b = np.random.default_rng(4), np.random.default_rng(4)
-    low, high = plain.render(maps, rng_a)
-    low_d, high_d = dipped.render(maps, rng_b)
-    assert rng_a.random() == rng_b.random()  # the dip drew on numbers of its own
-    for clean, dim in ((low, low_d), (high, high_d)):
-        ratio = dim[:, 10:30] / clean[:, 10:30]  # under the water: nothing clipped
-        per_line = ratio.mean(axis=1)
-        np.testing.assert_allclose(ratio, per_line[:, None] * np.ones_like(ratio), rtol=1e-5)
-        lines = np.nonzero(per_line < 0.999)[0]
-        assert 40 <= np.argmin(per_line) < 70 and np.ptp(lines) < 10
-        assert 1 - LINE_DIP_DEPTH[1] - 1e-4 <= per_line.min() <= 1 - LINE_DIP_DEPTH[0] + 1e-4
-        band = per_line < 0.99
-        assert dim[band][:, :10].max() < 0.99 < clean[band][:, :10].min()  # air dims too
-        assert np.array_equal(clean[per_line == 1.0], dim[per_line == 1.0])
+    height = 1000
+    maps = {"water": np.pad(np.full((height, 6), 3.0), ((0, 0), (4, 4)))}  # air either side
+    for seed in range(3):
+        rng_a, rng_b = np.random.default_rng(seed), np.random.default_rng(seed)
+        low, high = plain.render(maps, rng_a)
+        low_d, high_d = dipped.render(maps, rng_b)
+        assert rng_a.random() == rng_b.random()  # the dip drew on numbers of its own
+        for clean, dim in ((low, low_d), (high, high_d)):
+            ratio = dim[:, 4:10] / clean[:, 4:10]  # under the water: nothing clipped
+            per_line = ratio.mean(axis=1)
+            np.testing.assert_allclose(ratio, per_line[:, None] * np.ones_like(ratio), rtol=1e-5)
+            loss = 1 - per_line
+            middle = int(np.argmax(loss))
+            assert 0.4 * height <= middle < 0.7 * height
+            assert LINE_DIP_DEPTH[0] - 1e-4 <= loss.max() <= LINE_DIP_DEPTH[1] + 1e-4
+            half = np.nonzero(loss > loss.max() / 2)[0]  # full width at half depth: 2.355 σ
+            sigma = len(half) / 2.355
+            assert LINE_DIP_SIGMA[0] * height - 1.5 <= sigma <= LINE_DIP_SIGMA[1] * height + 1.5
+            band = loss > 0.01
+            assert (dim[band][:, :4] < clean[band][:, :4]).all()  # air dims too
+            assert np.array_equal(clean[loss == 0.0], dim[loss == 0.0])
     assert np.array_equal(dipped.render(maps)[0], plain.render(maps)[0])  # noiseless: no dip
+    sometimes = Scanner(replace(ScannerConfig(), line_dips=0.25, **quiet))
+    small = {"water": np.full((40, 4), 1.0)}
+    clean = plain.render(small, np.random.default_rng(0))[0]
+    dips = sum(
+        not np.array_equal(
+            sometimes.render(small, np.random.default_rng(k))[0],
+            plain.render(small, np.random.default_rng(k))[0],
+        )
+        for k in range(200)
+    )
+    assert 30 <= dips <= 70 and clean.shape == (40, 4)  # about a quarter of 200 scans
 
 
 def test_false_colour_of_rendered_materials(scanner):
