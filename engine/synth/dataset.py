@@ -96,7 +96,9 @@ ANNOTATIONS = "annotations.json"
 
 
 SCANNER_V2_0 = ScannerConfig()  # the scanner of simulator v2.0-v2.52: no line dips
-SIM_SCANNER = ScannerConfig(line_dips=0.05)  # `SynthConfig.scanner` since v2.53
+SCANNER_V2_53 = ScannerConfig(line_dips=0.05)  # v2.53's: one scan in twenty with a line dip
+# `SynthConfig.scanner` since v2.54: and Zeff smoothed over a detector pixel where much gets through
+SIM_SCANNER = ScannerConfig(line_dips=0.05, zeff_fine=True)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class SynthConfig:
 
     bag: BagConfig = field(default_factory=BagConfig)
     # the scanner: since v2.53 one scan in twenty holds a band where the tube's output dipped
-    # (`ScannerConfig.line_dips`), as 7 of the 136 real benign backgrounds do
+    # (`ScannerConfig.line_dips`), as 7 of the 136 real benign backgrounds do; since v2.54 Zeff
+    # is smoothed over a detector pixel, not an image pixel, where much gets through
+    # (`ScannerConfig.zeff_fine`), so thin metal stays blue
     scanner: ScannerConfig = field(default_factory=lambda: SIM_SCANNER)
     kvp: tuple[float, ...] = (120.0, 140.0, 160.0)  # tube voltages, one drawn per scan
     # the console palette: since v2.4 it averages its darkest pixels (v2.0-v2.3: smooth_dark 0),
@@ -295,6 +299,9 @@ SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.52 (2026-12-05), the defaults before v2.53 (configs/synth/sim_v2_52.yaml says the
 # same): today's bags and console, on a scanner whose output never dipped.
 SIM_V2_52_CONFIG = _pinned({}, SIM_STYLE_V2_45, SCANNER_V2_0)
+# Simulator v2.53 (2026-12-05), the defaults before v2.54 (configs/synth/sim_v2_53.yaml says the
+# same): today's bags and console; Zeff smoothed over an image pixel everywhere.
+SIM_V2_53_CONFIG = _pinned({}, SIM_STYLE_V2_45, SCANNER_V2_53)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

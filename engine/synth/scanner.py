@@ -86,12 +86,18 @@ class ScannerConfig:
     # (`_line_dip`): 7 of the 136 real benign backgrounds show one, about 1 % of the image high
     # across its whole width, tinted pale orange over air. 0: none (simulator v2.0-v2.52)
     line_dips: float = 0.0
+    # Zeff smoothed over σ 1 detector pixel (`detector_pitch_cm`) where much gets through,
+    # over 1 image pixel where little does (`Scanner.display_zeff`); False: 1 image pixel
+    # everywhere (v2.0-v2.53), which at the simulator's coarser pitch (about 1.5 mm: each bag
+    # fitted to its frame) spreads thin metal's Zeff over twice the width the recipe means
+    zeff_fine: bool = False
     basis_materials: bool = True  # render through basis-material channels; False: each material
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+ZEFF_FINE_T_HIGH = (0.15, 0.35)  # `display_zeff` starts its finer smoothing above the first
 LINE_DIP_WHERE = (0.4, 0.7)  # where a dip's band lies, as shares of the image's height
 LINE_DIP_SIGMA = (0.003, 0.005)  # its σ, as a share of the height: ~1 % high at half depth
 LINE_DIP_DEPTH = (0.05, 0.12)  # the share of the tube's output lost at its middle
@@ -339,6 +345,26 @@ class Scanner:
         z = self._zeff_lut.lookup(t_low, t_high)
         return cv2.GaussianBlur(z, (0, 0), smooth_px) if smooth_px > 0 else z
 
+    def display_zeff(
+        self, t_low: np.ndarray, t_high: np.ndarray, pitch_cm: float | None = None
+    ) -> np.ndarray:
+        """`zeff` as a scan of `pitch_cm` pixels shows it: with `zeff_fine`, smoothed over one
+        detector pixel where T_high is above `ZEFF_FINE_T_HIGH`'s second value, over one image
+        pixel below its first, blended between: thin metal keeps its Zeff over its own width,
+        while where little gets through, Zeff's noise stays averaged (finer there, dense
+        items speckle navy and teal)."""
+        coarse = self.zeff(t_low, t_high)
+        if not self.config.zeff_fine or pitch_cm is None:
+            return coarse
+        fine = self.zeff(t_low, t_high, smooth_px=self.config.detector_pitch_cm / pitch_cm)
+        weight = np.clip(
+            (cv2.GaussianBlur(t_high, (0, 0), 1.0) - ZEFF_FINE_T_HIGH[0])
+            / (ZEFF_FINE_T_HIGH[1] - ZEFF_FINE_T_HIGH[0]),
+            0.0,
+            1.0,
+        )
+        return (coarse + weight * (fine - coarse)).astype(np.float32)
+
     def false_colour(
         self, t_low: np.ndarray, t_high: np.ndarray, style: ColourStyle = DEFAULT_STYLE
     ) -> np.ndarray:
@@ -358,7 +384,7 @@ class Scanner:
         t_low, t_high = self.render(thickness, rng, pitch_cm=pitch_cm)
         # Quantise as the 16-bit files will, so a saved and reloaded scan is the same scan.
         t_low, t_high = (to_transmission(transmission_to_uint16(t)) for t in (t_low, t_high))
-        zeff = self.zeff(t_low, t_high)
+        zeff = self.display_zeff(t_low, t_high, pitch_cm)
         h, w = t_low.shape
         meta = ScanMeta(name, "simulated", "uint16", (w, h), (), {"kvp": str(self.config.kvp)})
         return Scan(false_colour(t_high, zeff, style), meta, low=t_low, high=t_high, zeff=zeff)

@@ -279,3 +279,25 @@ def test_element_by_element_attenuation_is_xraydb_to_the_bit():
         ours = formula_mass_mu(formula, energies)
         theirs = xraydb.material_mu(formula, energies * 1000, density=1.0)
         assert np.array_equal(ours, theirs), formula
+
+
+def test_display_zeff_keeps_a_thin_wire_s_zeff_where_much_gets_through_and_averages_dense():
+    """`zeff_fine`: on a scan of coarse pixels, a thin steel wire over thin cloth keeps more of
+    its Zeff than one image pixel's smoothing leaves it, while under a dense slab (T_high
+    under 0.15) Zeff is smoothed as before, to the bit; without it, `zeff` as it was."""
+    coarse = Scanner(ScannerConfig())
+    fine = Scanner(replace(ScannerConfig(), zeff_fine=True))
+    cloth = np.full((40, 60), 1.0, np.float32)
+    wire = np.zeros((40, 60), np.float32)
+    wire[:, 20] = 0.15  # one pixel wide, 1.5 mm of steel
+    slab = np.zeros((40, 60), np.float32)
+    slab[:, 40:] = 12.0  # water: T_high well under 0.15
+    maps = {"cotton": cloth, "steel": wire, "water": slab}
+    low, high = coarse.render(maps)
+    z_old = coarse.zeff(low, high)
+    assert np.array_equal(coarse.display_zeff(low, high, 0.16), z_old)
+    assert np.array_equal(fine.display_zeff(low, high), z_old)  # no pitch: as before
+    z_new = fine.display_zeff(low, high, 0.16)
+    assert z_new[:, 20].mean() > z_old[:, 20].mean() + 1.0
+    dense = high < 0.1
+    assert dense[:, 45:].all() and np.array_equal(z_new[:, 45:], z_old[:, 45:])
