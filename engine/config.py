@@ -282,6 +282,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "wall_creases": _low_high(_between(0, 20)),
         "side_fittings": _between(0, 1),
         "trinket_rings": _between(0, 1),  # the share of strewn rings kept
+        "piping_wires": _low_high(_between(0.01, 1)),  # cm: a piping wire's radius
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
         "packed_fill": _low_high(_between(0, 5)),  # cm of solid cloth: 5 is 7.7 g/cm²

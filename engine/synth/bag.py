@@ -409,6 +409,12 @@ evaluation list):
   everywhere, dense items speckled navy and teal, and readers split 8-0 and 3-5. Two readers
   preferred it in 8 of 8 pairs each: "frame wires solid, continuous blue, as real thin metal
   looks". Colour-class TV 0.060 / 0.050 / 0.043 → 0.049 / 0.040 / 0.030 (seeds 0 / 3 / 7).
+- Piping wires (v2.55, `piping_wires`): half the soft bags carry a steel wire in their faces'
+  piping, the frame that holds their shape; it was 1.6-3 mm across and read as a thin green
+  line. Soft luggage frames are spring steel of 3-4.5 mm, and real soft bags show a blue
+  outline all round (a reader: "the blue rim wire in the real scan"). It is now 3-4.4 mm
+  (radius 0.15-0.22 cm; the same draws). Two readers preferred it in 8 of 8 pairs each: "solid
+  blue frame lines with a dark core, like the real bag outlines".
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -420,7 +426,7 @@ sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
-sim_v2_54.yaml (today's defaults).
+sim_v2_54.yaml, sim_v2_55.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -635,6 +641,10 @@ class BagConfig:
     # (`trolley._dome`); False: flat discs, hard-edged tabs seen edge-on (v2.32-v2.49)
     cast_belt_buckles: bool = True  # a belt's buckle a loop of 7 mm round bar with rounded
     # corners (`clutter.belt`); False: a frame of square-cut 4.5 mm bars (v2.38-v2.51)
+    piping_wires: tuple[float, float] = (0.15, 0.22)  # the radius (cm) of the steel wire in a
+    # wired soft bag's piping, the frame that holds its faces' shape (`shell.shell_parts`):
+    # spring steel of 3-4.5 mm, blue all round as real soft bags show; 0.08-0.15, green
+    # (v2.0-v2.54)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -734,9 +744,13 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.54 (and v2.52-v2.53, on other scanners) that have changed
+# since (configs/synth/sim_v2_54.yaml holds the same): v2.55 (2026-12-05) thickened the steel
+# wire in a soft bag's piping.
+SIM_V2_54 = {"piping_wires": (0.08, 0.15)}
 # The bag settings of simulator v2.51 that have changed since (configs/synth/sim_v2_51.yaml
 # holds the same): v2.52 (2026-12-05) cast a belt's buckle as a loop of round bar.
-SIM_V2_51 = {"cast_belt_buckles": False}
+SIM_V2_51 = {**SIM_V2_54, "cast_belt_buckles": False}
 # The bag settings of simulator v2.50 that have changed since (configs/synth/sim_v2_50.yaml
 # holds the same): v2.51 (2026-12-05) made every trolley's frame plate polypropylene.
 SIM_V2_50 = {**SIM_V2_51, "frame_plates": ("polypropylene", "polypropylene", "pvc")}
@@ -1308,6 +1322,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         hard_shells=cfg.hard_shells,
         side_handles=cfg.side_handles,
         domed_turrets=cfg.domed_turrets,
+        piping_wires=cfg.piping_wires,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -83,6 +83,7 @@ from engine.synth.bag import (
     SIM_V2_49,
     SIM_V2_50,
     SIM_V2_51,
+    SIM_V2_54,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -297,11 +298,14 @@ SIM_V2_50_CONFIG = _pinned(SIM_V2_50, SIM_STYLE_V2_45, SCANNER_V2_0)
 # same): a belt's buckle a frame of square-cut bars.
 SIM_V2_51_CONFIG = _pinned(SIM_V2_51, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.52 (2026-12-05), the defaults before v2.53 (configs/synth/sim_v2_52.yaml says the
-# same): today's bags and console, on a scanner whose output never dipped.
-SIM_V2_52_CONFIG = _pinned({}, SIM_STYLE_V2_45, SCANNER_V2_0)
+# same): v2.54's bags and today's console, on a scanner whose output never dipped.
+SIM_V2_52_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SCANNER_V2_0)
 # Simulator v2.53 (2026-12-05), the defaults before v2.54 (configs/synth/sim_v2_53.yaml says the
-# same): today's bags and console; Zeff smoothed over an image pixel everywhere.
-SIM_V2_53_CONFIG = _pinned({}, SIM_STYLE_V2_45, SCANNER_V2_53)
+# same): v2.54's bags and today's console; Zeff smoothed over an image pixel everywhere.
+SIM_V2_53_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SCANNER_V2_53)
+# Simulator v2.54 (2026-12-05), the defaults before v2.55 (configs/synth/sim_v2_54.yaml says the
+# same): a soft bag's piping wire 1.6-3 mm.
+SIM_V2_54_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -260,6 +260,7 @@ def shell_parts(
     hard_shells: tuple[str, ...] = ("polycarbonate",),
     side_handles: bool = False,
     domed_turrets: bool = False,
+    piping_wires: tuple[float, float] = (0.08, 0.15),
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -308,7 +309,8 @@ def shell_parts(
     side handle is a grip bowed out between two mounts (`trolley._side_handle`), on
     random numbers of its own; False: an ABS bar inside the wall (v2.0-v2.48).
     `domed_turrets`: its swivelled spinners' turrets are hollow domes (`trolley._dome`); False:
-    flat discs (v2.32-v2.49)."""
+    flat discs (v2.32-v2.49). `piping_wires`: the radius (cm) of the steel wire in a wired soft
+    bag's piping, its frame (v2.0-v2.54: 0.08-0.15)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -336,7 +338,7 @@ def shell_parts(
         squashes = []
         for z in (-depth / 2, depth / 2):
             squashes.append(_squashed(outline, rng))  # a soft bag is never quite rectangular
-            wire = rng.uniform(0.08, 0.15) if wired else None
+            wire = rng.uniform(*piping_wires) if wired else None
             if piping_on_walls:
                 piping.append((z, wire))
                 continue

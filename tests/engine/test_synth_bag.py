@@ -629,6 +629,32 @@ def test_cast_belt_buckles_are_rounded_loops_of_round_bar_where_the_frame_was():
     )
 
 
+def test_piping_wires_set_the_steel_wire_s_radius_on_the_same_draws():
+    """`piping_wires`: a wired soft bag's piping wire takes its radius from the range given, by
+    the same draw, so every other part, and the wire's path, is as it was."""
+    from engine.synth.shapes import Wire
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    radii = []
+    for seed in range(12):
+        kwargs = dict(corner=8.0, moulding=True, piping_on_walls=True)
+        thin = shell_parts("holdall", size, np.random.default_rng(seed), **kwargs)
+        thick = shell_parts(
+            "holdall", size, np.random.default_rng(seed), piping_wires=(0.15, 0.22), **kwargs
+        )
+        assert len(thick) == len(thin)
+        for new, old in zip(thick, thin, strict=True):
+            if new.material == "steel" and isinstance(new.solid, Wire) and new.role == "piping":
+                low = (old.solid.radius_cm - 0.08) / 0.07  # where in its range the draw fell
+                assert new.solid.radius_cm == pytest.approx(0.15 + 0.07 * low)
+                assert new.solid.points == old.solid.points
+                radii.append(new.solid.radius_cm)
+            else:
+                assert repr(new) == repr(old)
+    assert radii and min(radii) >= 0.15 and max(radii) <= 0.22
+
+
 def test_inner_webs_stand_only_in_the_inner_tube_wholly_inside_its_bore():
     """`inner_webs`: the outer handle tube's bore stays plain for the inner to slide in, and the
     inner tube's webs stand wholly in its bore, apart from one another, for every tube width
