@@ -97,6 +97,11 @@ class ScannerConfig:
         return asdict(self)
 
 
+def _smoothed(z: np.ndarray, sigma_px: float) -> np.ndarray:
+    """`z` under a Gaussian of `sigma_px` (itself where that is 0 or less)."""
+    return cv2.GaussianBlur(z, (0, 0), sigma_px) if sigma_px > 0 else z
+
+
 ZEFF_FINE_T_HIGH = (0.15, 0.35)  # `display_zeff` starts its finer smoothing above the first
 LINE_DIP_WHERE = (0.4, 0.7)  # where a dip's band lies, as shares of the image's height
 LINE_DIP_SIGMA = (0.003, 0.005)  # its σ, as a share of the height: ~1 % high at half depth
@@ -342,8 +347,7 @@ class Scanner:
     # ----- colour -------------------------------------------------------------------------
     def zeff(self, t_low: np.ndarray, t_high: np.ndarray, smooth_px: float = 1.0) -> np.ndarray:
         """Effective atomic number per pixel from the calibration table, lightly smoothed."""
-        z = self._zeff_lut.lookup(t_low, t_high)
-        return cv2.GaussianBlur(z, (0, 0), smooth_px) if smooth_px > 0 else z
+        return _smoothed(self._zeff_lut.lookup(t_low, t_high), smooth_px)
 
     def display_zeff(
         self, t_low: np.ndarray, t_high: np.ndarray, pitch_cm: float | None = None
@@ -353,10 +357,11 @@ class Scanner:
         pixel below its first, blended between: thin metal keeps its Zeff over its own width,
         while where little gets through, Zeff's noise stays averaged (finer there, dense
         items speckle navy and teal)."""
-        coarse = self.zeff(t_low, t_high)
         if not self.config.zeff_fine or pitch_cm is None:
-            return coarse
-        fine = self.zeff(t_low, t_high, smooth_px=self.config.detector_pitch_cm / pitch_cm)
+            return self.zeff(t_low, t_high)
+        raw = self._zeff_lut.lookup(t_low, t_high)  # looked up once, smoothed both ways
+        coarse = _smoothed(raw, 1.0)
+        fine = _smoothed(raw, self.config.detector_pitch_cm / pitch_cm)
         weight = np.clip(
             (cv2.GaussianBlur(t_high, (0, 0), 1.0) - ZEFF_FINE_T_HIGH[0])
             / (ZEFF_FINE_T_HIGH[1] - ZEFF_FINE_T_HIGH[0]),

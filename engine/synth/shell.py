@@ -385,14 +385,14 @@ def shell_parts(
             parts += _moulding(walls, depth, rng, fabric)
     if rounded and side_ribs[1] > 0:
         ribs_rng = own_rng(walls, b"side ribs")
-        ribs = _side_ribs(walls, depth, side_ribs, ribs_rng, None if hard else fabric, fabric)
+        ribs = _side_ribs(walls, depth, side_ribs, ribs_rng, fabric, soft=not hard)
         parts += ribs + _coated([p for p in ribs if p.role == "side_seam"], share)
     zip_metal = str(rng.choice(["steel", "brass", "stainless"]))
     zip_z = 0.0 if kind in ("trolley", "briefcase") else depth / 2
     zip_outline = outline if kind != "holdall" else rounded_rect(length * 0.4, 1.0, 0.5)
     if on_walls and kind != "holdall":  # round the walls as they bulge, not the plain outline
         zip_outline = edge
-    zip_wire = rng.uniform(0.1, 0.2)
+    zip_wire = rng.uniform(0.1, 0.2)  # drawn even for a chain of teeth: the rest stays the same
     if toothed_zips and zip_z != 0.0:  # on a face: seen face-on, its teeth show
         parts.append(_zip_chain("zip", zip_metal, zip_outline * 0.97, zip_z))
     else:  # round the side walls (a trolley's, a briefcase's): seen edge-on, a line
@@ -589,21 +589,21 @@ def _side_ribs(
     depth: float,
     count: tuple[int, int],
     rng: np.random.Generator,
-    fabric: str | None = None,
-    plastic: str = "polycarbonate",
+    material: str = "polycarbonate",
+    soft: bool = False,
 ) -> list[Part]:
     """What runs round a bag's side wall at `count` (a range) heights: a hard shell's moulded
-    ribs (of `plastic`), or (`fabric`) a soft bag's seams and, in half of them, the steel teeth
-    of an expander zip. A leaning or oblique fan sees the wall from the side, so they show as a band
+    ribs, or (`soft`) a soft bag's seams and, in half of them, the steel teeth of an expander
+    zip, of `material`. A leaning or oblique fan sees the wall from the side, so they show as a band
     of lines along its outline (`walls`, x, y cm), the striped rim of real bags (sixray_benign)."""
     parts = []
     for _ in range(int(rng.integers(count[0], count[1], endpoint=True))):
         z = rng.uniform(-0.42, 0.42) * depth
-        if fabric is None:
-            parts.append(path("shell_rib", plastic, walls, rng.uniform(0.12, 0.25), z))
+        if soft:
+            parts.append(path("side_seam", material, walls, rng.uniform(0.15, 0.3), z))
         else:
-            parts.append(path("side_seam", fabric, walls, rng.uniform(0.15, 0.3), z))
-    if fabric is not None and rng.random() < 0.5:
+            parts.append(path("shell_rib", material, walls, rng.uniform(0.12, 0.25), z))
+    if soft and rng.random() < 0.5:
         z = rng.uniform(-0.3, 0.3) * depth
         parts.append(path("expander_zip", "steel", walls * 0.995, rng.uniform(0.08, 0.14), z))
     return parts
