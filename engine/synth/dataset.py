@@ -84,6 +84,7 @@ from engine.synth.bag import (
     SIM_V2_50,
     SIM_V2_51,
     SIM_V2_54,
+    SIM_V2_55,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -306,6 +307,9 @@ SIM_V2_53_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SCANNER_V2_53)
 # Simulator v2.54 (2026-12-05), the defaults before v2.55 (configs/synth/sim_v2_54.yaml says the
 # same): a soft bag's piping wire 1.6-3 mm.
 SIM_V2_54_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.55 (2026-12-05), the defaults before v2.56 (configs/synth/sim_v2_55.yaml says the
+# same): the frame cropped looser round the bag; a garment's crumple drawn from the bag's numbers.
+SIM_V2_55_CONFIG = _pinned(SIM_V2_55, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -156,6 +156,51 @@ def test_the_bag_fills_the_frame_as_a_cropped_export_does():
         assert edge.mean() < 0.5, f"seed {seed}: the bag is cut along the frame's edges"
 
 
+def test_v2_56_crops_the_frame_tighter_and_cuts_no_more_than_a_faint_rim():
+    """`fill` 1.03-1.09 with `overrun` 0.045: the bag's box covers more of the frame than v2.55's
+    1.0-1.06 within 0.03 did (real exports span their whole width), and it is still not cut
+    along the frame's edges."""
+    from engine.synth.bag import SIM_V2_55
+
+    def spans(cfg):
+        out = []
+        for seed in range(12):
+            bag = compose_bag(np.random.default_rng(seed), cfg)
+            rows, cols = np.nonzero(bag.outline)
+            h, w = bag.outline.shape
+            out.append(((np.ptp(cols) + 1) / w, (np.ptp(rows) + 1) / h))
+            edge = np.concatenate(
+                [bag.outline[0], bag.outline[-1], bag.outline[:, 0], bag.outline[:, -1]]
+            )
+            assert edge.mean() < 0.5, f"seed {seed}: the bag is cut along the frame's edges"
+        return np.median(out, axis=0)
+
+    cfg = BagConfig(
+        width=160, height=120, pitch_cm=0.1, min_objects=0, max_objects=0,
+        garments=(0, 0), clutter=(0, 0),
+    )  # fmt: skip
+    tight, loose = spans(cfg), spans(replace(cfg, **SIM_V2_55))
+    assert (tight > loose).all() and tight.min() > 0.95, (tight, loose)
+
+
+def test_own_crumple_keeps_a_bag_s_contents_whatever_its_pixel_pitch():
+    """`own_crumple`: a garment's crumple no longer draws from the bag's own numbers as many as
+    its window has pixels, so a bag framed at another pitch draws the same contents (the same
+    numbers to the end); from the bag's own (v2.0-v2.55), a new pitch moves every later draw."""
+
+    def last_state(cfg, fill, seed):
+        rng = np.random.default_rng(seed)
+        compose_bag(rng, replace(cfg, fill=fill))
+        return rng.bit_generator.state["state"]["state"]
+
+    own, shared = SMALL, replace(SMALL, own_crumple=False)
+    moved = False
+    for seed in (0, 1, 3):  # bags whose pitch is above the frame's finest at either fill
+        assert last_state(own, (1.0, 1.0), seed) == last_state(own, (1.08, 1.08), seed)
+        moved |= last_state(shared, (1.0, 1.0), seed) != last_state(shared, (1.08, 1.08), seed)
+    assert moved
+
+
 def test_a_leaning_fan_shows_the_bag_s_faces_apart_and_keeps_it_in_the_frame():
     """`fan_lean`: the top face lands shear·depth along the belt from the bottom one, so a
     bag's image is taller; it still fills the frame without being cut, and its items stay in it."""
@@ -1392,6 +1437,8 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("frame_plates", "[unobtainium]"),
         ("fill", "[1.1, 0.9]"),
         ("fill", "[0, 0]"),
+        ("overrun", "-0.01"),
+        ("overrun", "0.3"),
         ("bag_kinds", "[spaceship]"),
         ("bag_kinds", "[]"),
         ("rolled_clothes", "2"),

@@ -119,14 +119,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_55.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_56.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_55.yaml":
+        if path.name == "sim_v2_56.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -159,9 +159,9 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     """`SIM_V2_0_CONFIG` and configs/synth/sim_v2_0.yaml are one simulator, as are
     `SIM_V2_2_CONFIG` (improve's replay bags) and sim_v2_2.yaml (make demo-model); the demo
     scans' config pins v2.0's bags, palette and scanner, and heavy_goods.yaml keeps the
-    settings changed since v2.40 at their old values."""
+    settings changed since v2.40 at their old values (its crop at v2.11's)."""
     from engine.config import load_config
-    from engine.synth.bag import SIM_V2_0, SIM_V2_40
+    from engine.synth.bag import SIM_V2_0, SIM_V2_11, SIM_V2_40
     from engine.synth.dataset import (
         SIM_V2_0_CONFIG,
         SIM_V2_2_CONFIG,
@@ -216,6 +216,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_52_CONFIG,
         SIM_V2_53_CONFIG,
         SIM_V2_54_CONFIG,
+        SIM_V2_55_CONFIG,
         SynthConfig,
     )
 
@@ -273,13 +274,16 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_52.yaml") == SIM_V2_52_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_53.yaml") == SIM_V2_53_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_54.yaml") == SIM_V2_54_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_55.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_55.yaml") == SIM_V2_55_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_56.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
     # heavy_goods.yaml stays on v2.11's bags: every setting changed since v2.40 at its old value
     heavy = load_config(SynthConfig, configs / "heavy_goods.yaml")
-    assert {k: getattr(heavy.bag, k) for k in SIM_V2_40} == SIM_V2_40
+    changed = {k: v for k, v in SIM_V2_40.items() if k != "fill"}  # its crop is v2.11's
+    assert {k: getattr(heavy.bag, k) for k in changed} == changed
+    assert heavy.bag.fill == SIM_V2_11["fill"]
     assert heavy.scanner == SIM_V2_0_CONFIG.scanner
 
 
