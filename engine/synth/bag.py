@@ -491,11 +491,12 @@ from engine.synth.parts import (
     outline_sheet,
     own_rng,
     place,
+    rounded_rect,
     side_rng,
 )
 from engine.synth.scanner import Scanner
 from engine.synth.shapes import Canvas, Cylinder, FanBeam, Sheet, rotation
-from engine.synth.shell import rounded_rect, shell_parts
+from engine.synth.shell import shell_parts
 
 BAG_KINDS = ("trolley", "holdall", "backpack", "briefcase")
 # (length, width, depth) ranges in cm, the shell's material and wall (est.)

@@ -23,6 +23,7 @@ from engine.synth.parts import (
     path,
     ring,
     rod,
+    rounded_rect,
     sheet,
     shell,
     side_rng,
@@ -30,7 +31,6 @@ from engine.synth.parts import (
     wander,
 )
 from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
-from engine.synth.shell import rounded_rect
 
 ALONG_X = rotation(0, np.pi / 2, 0)
 COTTON_DENSITY = MATERIALS["cotton"].density  # g/cm³: thickness maps hold cm of solid cellulose

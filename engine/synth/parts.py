@@ -143,6 +143,22 @@ def outline_sheet(role: str, material: str, outline, thick: float, z: float) -> 
     return Part(role, material, Sheet(pts, float(thick), float(z)))
 
 
+def rounded_rect(half_x: float, half_y: float, corner: float, n: int = 5) -> np.ndarray:
+    """Closed outline of a rectangle with rounded corners, as (x, y) points."""
+    corner = min(corner, half_x * 0.9, half_y * 0.9)
+    pts = []
+    for cx, cy, a0 in (
+        (half_x - corner, half_y - corner, 0.0),
+        (-half_x + corner, half_y - corner, 0.5 * np.pi),
+        (-half_x + corner, -half_y + corner, np.pi),
+        (half_x - corner, -half_y + corner, 1.5 * np.pi),
+    ):
+        for a in np.linspace(a0, a0 + 0.5 * np.pi, n):
+            pts.append((cx + corner * np.cos(a), cy + corner * np.sin(a)))
+    pts.append(pts[0])
+    return np.asarray(pts)
+
+
 def sheet(role: str, material: str, center, size, thick: float, angle: float = 0.0) -> Part:
     """A flat rectangular layer `size` (x, y) cm at `center`, turned by `angle` about z."""
     cx, cy, cz = center

@@ -24,6 +24,7 @@ from engine.synth.parts import (
     path,
     ring,
     rod,
+    rounded_rect,
     sheet,
     shell,
     side_rng,
@@ -32,22 +33,6 @@ from engine.synth.shapes import Part, rotation
 from engine.synth.trolley import trolley_frame
 
 TUBE_METALS = ("aluminium", "steel", "stainless")  # what a trolley's handle tubes may be made of
-
-
-def rounded_rect(half_x: float, half_y: float, corner: float, n: int = 5) -> np.ndarray:
-    """Closed outline of a rectangle with rounded corners, as (x, y) points."""
-    corner = min(corner, half_x * 0.9, half_y * 0.9)
-    pts = []
-    for cx, cy, a0 in (
-        (half_x - corner, half_y - corner, 0.0),
-        (-half_x + corner, half_y - corner, 0.5 * np.pi),
-        (-half_x + corner, -half_y + corner, np.pi),
-        (half_x - corner, -half_y + corner, 1.5 * np.pi),
-    ):
-        for a in np.linspace(a0, a0 + 0.5 * np.pi, n):
-            pts.append((cx + corner * np.cos(a), cy + corner * np.sin(a)))
-    pts.append(pts[0])
-    return np.asarray(pts)
 
 
 def _squashed(outline: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -785,15 +785,9 @@ def test_toothed_zips_draw_a_face_zip_as_a_chain_of_teeth_and_change_nothing_els
     """`toothed_zips`: a zip on a face (a pocket's; a holdall's main zip) is one polygon, a
     band `ZIP_WIDTH` wide whose edges step in and out every half `ZIP_PITCH`; a trolley's main
     zip round its side walls stays a wire; every other part is as before."""
+    from engine.synth.parts import rounded_rect
     from engine.synth.shapes import Sheet, Wire
-    from engine.synth.shell import (
-        ZIP_PITCH,
-        ZIP_THICK,
-        ZIP_TOOTH,
-        _zip_chain,
-        rounded_rect,
-        shell_parts,
-    )
+    from engine.synth.shell import ZIP_PITCH, ZIP_THICK, ZIP_TOOTH, _zip_chain, shell_parts
 
     size = np.array([60.0, 40.0, 25.0])
     seen = set()
@@ -1016,7 +1010,8 @@ def test_rail_feet_keep_inside_a_rounded_end_and_screws_sit_in_the_grip():
     """A rail's foot stays inside the shell's rounded end (on the arc where its outer corner
     reaches into a corner radius up to 14 cm), and the top screw lies within the grip."""
     from engine.synth.bag import _inside_polygon
-    from engine.synth.shell import rounded_rect, shell_parts
+    from engine.synth.parts import rounded_rect
+    from engine.synth.shell import shell_parts
 
     rng = np.random.default_rng(5)
     for seed in range(60):
@@ -1273,7 +1268,8 @@ def test_side_fittings_are_screws_through_the_walls_seen_side_on_and_change_noth
     and a shaft pointing inwards, on their own random numbers: only the screws' metal maps
     change, and the groups, their metals and their number stay as they were."""
     from engine.synth.bag import _inside_polygon
-    from engine.synth.shell import _fittings, _ring, rounded_rect
+    from engine.synth.parts import rounded_rect
+    from engine.synth.shell import _fittings, _ring
 
     plain = replace(BagConfig(), side_fittings=0.0, bag_kinds=("backpack",), max_objects=1)
     for seed in range(2):
@@ -1565,7 +1561,8 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
     corners and zip pulls lie along the zip, on the same random numbers, so only the metal
     moves; before, some of either stood out of the shell (a blind reader's cue)."""
     from engine.synth.bag import _inside_polygon
-    from engine.synth.shell import _fittings, rounded_rect, shell_parts
+    from engine.synth.parts import rounded_rect
+    from engine.synth.shell import _fittings, shell_parts
 
     walls = rounded_rect(20.0, 15.0, 6.0)
     outside = 0
@@ -2136,8 +2133,7 @@ def test_streaked_wall_cloth_keeps_its_mass():
     that the wall cloth's mass is the same as drawn without grain, material by material in
     total."""
     from engine.synth.bag import _draw_soft
-    from engine.synth.parts import path
-    from engine.synth.shell import rounded_rect
+    from engine.synth.parts import path, rounded_rect
 
     outline = rounded_rect(6.0, 4.0, 1.5, n=9) + np.array([8.0, 6.0])
     for seed in range(4):
