@@ -85,6 +85,7 @@ from engine.synth.bag import (
     SIM_V2_51,
     SIM_V2_54,
     SIM_V2_55,
+    SIM_V2_56,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -310,6 +311,9 @@ SIM_V2_54_CONFIG = _pinned(SIM_V2_54, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.55 (2026-12-05), the defaults before v2.56 (configs/synth/sim_v2_55.yaml says the
 # same): the frame cropped looser round the bag; a garment's crumple drawn from the bag's numbers.
 SIM_V2_55_CONFIG = _pinned(SIM_V2_55, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.56 (2026-12-05), the defaults before v2.57 (configs/synth/sim_v2_56.yaml says the
+# same): a trolley's frame plate square.
+SIM_V2_56_CONFIG = _pinned(SIM_V2_56, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.synth.parts import box, disc, path, rod, shell
+from engine.synth.parts import box, disc, outline_sheet, path, rod, rounded_rect, shell
 from engine.synth.shapes import Cylinder, Ellipsoid, Part, rotation
 
 
@@ -33,6 +33,7 @@ def trolley_frame(
     inner_webs: bool = False,
     handle: np.random.Generator | None = None,
     domed: bool = False,
+    rounded_plate: bool = False,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -51,6 +52,9 @@ def trolley_frame(
     handle's own random numbers, a grip bowed out of one long side between two mounts
     (`_side_handle`); None: an ABS bar inside the wall (v2.0-v2.48). `domed`: the swivelled
     spinners' turrets are hollow domes (`_dome`); False: flat discs (v2.32-v2.49).
+    `rounded_plate`: in a rounded shell the frame plate's corners are rounded as the shell's are,
+    so they stay inside it; False: a square plate, whose corners poke out of a shell of round
+    corners (v2.0-v2.56).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -70,16 +74,15 @@ def trolley_frame(
                 parts += _webs(_fitted(profile, w, h, wall), metal, size, wall, center)
         if fittings is not None:
             parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
-    parts.append(
-        box(
-            "frame_plate",
-            # PVC plates read green. One draw even from a single material, as from two or three,
-            # so that the bag after the plate is the same whichever `plates` are given
-            plates[int(rng.integers(0, max(len(plates), 2))) % len(plates)],
-            (0, 0, -depth / 2 + 0.5),
-            (length * 0.9, width * 0.8, 0.3),
-        )
-    )
+    # PVC plates read green. One draw even from a single material, as from two or three, so
+    # that the bag after the plate is the same whichever `plates` are given
+    plate = plates[int(rng.integers(0, max(len(plates), 2))) % len(plates)]
+    z_plate = -depth / 2 + 0.5
+    if rounded_plate and corner is not None:  # within the shell: its corners, its radius
+        outline = rounded_rect(length * 0.45, width * 0.4, corner, n=9)
+        parts.append(outline_sheet("frame_plate", plate, outline, 0.3, z_plate))
+    else:
+        parts.append(box("frame_plate", plate, (0, 0, z_plate), (length * 0.9, width * 0.8, 0.3)))
     parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * 0.66, 2.5)))
     parts.append(box("grip", "steel", (length / 2 - 1.5, 0, z), (1.0, 3.0, 0.8)))
     if handle is None:

@@ -1402,6 +1402,36 @@ def test_frame_plates_set_what_a_trolley_s_plate_is_made_of_and_nothing_else():
     assert all(np.array_equal(one.canvas.maps[m], pvc.canvas.maps[m]) for m in pvc.canvas.maps)
 
 
+def test_rounded_plates_keep_a_trolley_s_frame_plate_inside_its_round_corners():
+    """`rounded_plates` (v2.57): the frame plate has the shell's corner radius, so every point of
+    it lies inside the shell's outline; square (v2.0-v2.56), its corners poke out of a shell of
+    large round corners. The plate's material is the same draw either way."""
+    import cv2
+
+    from engine.synth.parts import rounded_rect
+    from engine.synth.shapes import Box, Sheet
+    from engine.synth.trolley import trolley_frame
+
+    length, width, depth, corner = 50.0, 35.0, 22.0, 14.0
+    walls = rounded_rect(length / 2 - 0.3, width / 2 - 0.3, corner, n=33)  # the shell's outline
+    walls = walls.astype(np.float32)
+
+    def plate(rounded: bool):
+        parts = trolley_frame(
+            length, width, depth, np.random.default_rng(5), corner, rounded_plate=rounded
+        )
+        (part,) = [p for p in parts if p.role == "frame_plate"]
+        return part
+
+    round_, square = plate(True), plate(False)
+    assert round_.material == square.material
+    assert isinstance(round_.solid, Sheet) and isinstance(square.solid, Box)
+    inside = [cv2.pointPolygonTest(walls, pt, True) for pt in round_.solid.points]
+    assert min(inside) > 0.5  # cm inside the shell
+    hx, hy = length * 0.45, width * 0.4  # the square plate's corner
+    assert cv2.pointPolygonTest(walls, (hx, hy), True) < 0
+
+
 def test_trolley_share_sets_how_many_bags_are_trolleys():
     cfg = replace(SMALL, min_objects=0, max_objects=0)
     kinds = {
