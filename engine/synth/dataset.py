@@ -86,6 +86,7 @@ from engine.synth.bag import (
     SIM_V2_54,
     SIM_V2_55,
     SIM_V2_56,
+    SIM_V2_57,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -314,6 +315,9 @@ SIM_V2_55_CONFIG = _pinned(SIM_V2_55, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.56 (2026-12-05), the defaults before v2.57 (configs/synth/sim_v2_56.yaml says the
 # same): a trolley's frame plate square.
 SIM_V2_56_CONFIG = _pinned(SIM_V2_56, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.57 (2026-12-05), the defaults before v2.58 (configs/synth/sim_v2_57.yaml says the
+# same): a trolley's handle tubes 0.6 of its width apart.
+SIM_V2_57_CONFIG = _pinned(SIM_V2_57, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

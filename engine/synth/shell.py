@@ -247,6 +247,7 @@ def shell_parts(
     domed_turrets: bool = False,
     piping_wires: tuple[float, float] = (0.08, 0.15),
     rounded_plates: bool = False,
+    rail_spacing: float = 0.6,
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -297,7 +298,8 @@ def shell_parts(
     `domed_turrets`: its swivelled spinners' turrets are hollow domes (`trolley._dome`); False:
     flat discs (v2.32-v2.49). `piping_wires`: the radius (cm) of the steel wire in a wired soft
     bag's piping, its frame (v2.0-v2.54: 0.08-0.15). `rounded_plates`: a rounded trolley's frame
-    plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56)."""
+    plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56).
+    `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -448,7 +450,7 @@ def shell_parts(
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
             wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle, domed_turrets,
-            rounded_plates,
+            rounded_plates, rail_spacing,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

@@ -34,6 +34,7 @@ def trolley_frame(
     handle: np.random.Generator | None = None,
     domed: bool = False,
     rounded_plate: bool = False,
+    rail_spacing: float = 0.6,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -54,13 +55,15 @@ def trolley_frame(
     spinners' turrets are hollow domes (`_dome`); False: flat discs (v2.32-v2.49).
     `rounded_plate`: in a rounded shell the frame plate's corners are rounded as the shell's are,
     so they stay inside it; False: a square plate, whose corners poke out of a shell of round
-    corners (v2.0-v2.56).
+    corners (v2.0-v2.56). `rail_spacing`: the handle tubes' centres this share of `width` apart,
+    the grip's housing 1.1 times as wide (v2.0-v2.57: 0.6, the tubes near the walls).
     """
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(*tubes)
     metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
-    for y in (-width * 0.3, width * 0.3):  # two rectangular tubes, one inside the other
+    rails = width * rail_spacing / 2
+    for y in (-rails, rails):  # two rectangular tubes, one inside the other
         profile = _profile(webs) if webs is not None else ()
         for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
@@ -83,7 +86,8 @@ def trolley_frame(
         parts.append(outline_sheet("frame_plate", plate, outline, 0.3, z_plate))
     else:
         parts.append(box("frame_plate", plate, (0, 0, z_plate), (length * 0.9, width * 0.8, 0.3)))
-    parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * 0.66, 2.5)))
+    grip = 1.1 * rail_spacing  # of the width: 0.66 at 0.6, to the bit
+    parts.append(box("grip", "abs", (length / 2 - 1.5, 0, z), (3.0, width * grip, 2.5)))
     parts.append(box("grip", "steel", (length / 2 - 1.5, 0, z), (1.0, 3.0, 0.8)))
     if handle is None:
         parts.append(box("side_handle", "abs", (0, width / 2 - 1.0, 0), (14.0, 2.0, 3.0)))

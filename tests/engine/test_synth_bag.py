@@ -1432,6 +1432,27 @@ def test_rounded_plates_keep_a_trolley_s_frame_plate_inside_its_round_corners():
     assert cv2.pointPolygonTest(walls, (hx, hy), True) < 0
 
 
+def test_rail_spacing_sets_how_far_apart_a_trolley_s_handle_tubes_stand():
+    """`rail_spacing` (v2.58): the handle tubes' centres stand that share of the bag's width
+    apart, the grip's housing 1.1 times as wide; 0.6 (v2.0-v2.57) is the old frame to the bit,
+    and the frame draws as many numbers either way."""
+    from engine.synth.trolley import trolley_frame
+
+    def frame(spacing):
+        rng = np.random.default_rng(1)
+        parts = trolley_frame(60.0, 40.0, 25.0, rng, 8.0, rail_spacing=spacing)
+        return parts, rng.random()
+
+    (near, after_near), (wide, after_wide) = frame(0.34), frame(0.6)
+    tubes = {round(float(p.solid.center[1]), 6) for p in near if p.role == "handle_tube"}
+    assert tubes == {-6.8, 6.8}
+    grip = [p.solid.size[1] for p in near if p.role == "grip" and p.material == "abs"]
+    assert grip == [pytest.approx(40.0 * 0.34 * 1.1)]
+    old = {round(float(p.solid.center[1]), 6) for p in wide if p.role == "handle_tube"}
+    assert old == {-12.0, 12.0} and after_near == after_wide
+    assert [p.role for p in near] == [p.role for p in wide]
+
+
 def test_trolley_share_sets_how_many_bags_are_trolleys():
     cfg = replace(SMALL, min_objects=0, max_objects=0)
     kinds = {
@@ -1465,6 +1486,7 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("fill", "[0, 0]"),
         ("overrun", "-0.01"),
         ("overrun", "0.3"),
+        ("rail_spacing", "0.9"),
         ("bag_kinds", "[spaceship]"),
         ("bag_kinds", "[]"),
         ("rolled_clothes", "2"),
