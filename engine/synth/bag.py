@@ -433,6 +433,11 @@ evaluation list):
   stood 0.6 of its width apart, near its walls; in the real scans they run through the bag's
   middle third, about 0.25-0.35 of its width apart. They now stand 0.34 of it apart (the grip's
   housing 1.1 times as wide; no numbers drawn). Two readers preferred it in 8 of 8 pairs each.
+- Flush wheel housings (v2.59, `flush_housings`): an inline wheel's ABS box housing stood 0.6
+  of the wheel's radius out of the trolley's end round it, a flat tan block beyond the outline
+  ("flat tan blocks stick out past the shell", a blind reader of v2.58). It is now moulded into
+  the end, its outer face flush with it; only the wheel and its axle stand out. Two readers
+  preferred it in 8 of 8 pairs each.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -444,7 +449,8 @@ sim_v2_34.yaml, sim_v2_35.yaml, sim_v2_36.yaml, sim_v2_37.yaml, sim_v2_38.yaml,
 sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
-sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml (today's defaults).
+sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
+sim_v2_59.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -678,6 +684,9 @@ class BagConfig:
     rail_spacing: float = 0.34  # a trolley's handle tubes this share of its width apart
     # (`trolley.trolley_frame`), as the real scans show them, in its middle third; 0.6: near its
     # walls (v2.0-v2.57)
+    flush_housings: bool = True  # an inline wheel's housing moulded into the trolley's end,
+    # flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box stands
+    # out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -777,9 +786,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.58 that have changed since (configs/synth/sim_v2_58.yaml holds
+# the same): v2.59 (2026-12-05) sank an inline wheel's housing into the trolley's end.
+SIM_V2_58 = {"flush_housings": False}
 # The bag settings of simulator v2.57 that have changed since (configs/synth/sim_v2_57.yaml holds
 # the same): v2.58 (2026-12-05) stood a trolley's handle tubes closer together.
-SIM_V2_57 = {"rail_spacing": 0.6}
+SIM_V2_57 = {**SIM_V2_58, "rail_spacing": 0.6}
 # The bag settings of simulator v2.56 that have changed since (configs/synth/sim_v2_56.yaml holds
 # the same): v2.57 (2026-12-05) rounded a trolley's frame plate's corners as its shell's.
 SIM_V2_56 = {**SIM_V2_57, "rounded_plates": False}
@@ -1368,6 +1380,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         piping_wires=cfg.piping_wires,
         rounded_plates=cfg.rounded_plates,
         rail_spacing=cfg.rail_spacing,
+        flush_housings=cfg.flush_housings,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

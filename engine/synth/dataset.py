@@ -87,6 +87,7 @@ from engine.synth.bag import (
     SIM_V2_55,
     SIM_V2_56,
     SIM_V2_57,
+    SIM_V2_58,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -318,6 +319,9 @@ SIM_V2_56_CONFIG = _pinned(SIM_V2_56, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.57 (2026-12-05), the defaults before v2.58 (configs/synth/sim_v2_57.yaml says the
 # same): a trolley's handle tubes 0.6 of its width apart.
 SIM_V2_57_CONFIG = _pinned(SIM_V2_57, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.58 (2026-12-05), the defaults before v2.59 (configs/synth/sim_v2_58.yaml says the
+# same): an inline wheel's housing standing out of the trolley's end.
+SIM_V2_58_CONFIG = _pinned(SIM_V2_58, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

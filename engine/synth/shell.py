@@ -248,6 +248,7 @@ def shell_parts(
     piping_wires: tuple[float, float] = (0.08, 0.15),
     rounded_plates: bool = False,
     rail_spacing: float = 0.6,
+    flush_housings: bool = False,
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -299,7 +300,8 @@ def shell_parts(
     flat discs (v2.32-v2.49). `piping_wires`: the radius (cm) of the steel wire in a wired soft
     bag's piping, its frame (v2.0-v2.54: 0.08-0.15). `rounded_plates`: a rounded trolley's frame
     plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56).
-    `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6)."""
+    `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6).
+    `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no)."""
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4
@@ -450,7 +452,7 @@ def shell_parts(
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
             wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle, domed_turrets,
-            rounded_plates, rail_spacing,
+            rounded_plates, rail_spacing, flush_housings,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

@@ -35,6 +35,7 @@ def trolley_frame(
     domed: bool = False,
     rounded_plate: bool = False,
     rail_spacing: float = 0.6,
+    flush: bool = False,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -56,7 +57,8 @@ def trolley_frame(
     `rounded_plate`: in a rounded shell the frame plate's corners are rounded as the shell's are,
     so they stay inside it; False: a square plate, whose corners poke out of a shell of round
     corners (v2.0-v2.56). `rail_spacing`: the handle tubes' centres this share of `width` apart,
-    the grip's housing 1.1 times as wide (v2.0-v2.57: 0.6, the tubes near the walls).
+    the grip's housing 1.1 times as wide (v2.0-v2.57: 0.6, the tubes near the walls). `flush`:
+    an inline wheel's housing flush with the end (`_end_wheel`; v2.0-v2.58: standing out).
     """
     parts = []
     z = -depth / 2 + 1.5
@@ -102,7 +104,7 @@ def trolley_frame(
             if spinner and swivel is not None:
                 parts += _swivelled(sy, sz, length, width, depth, corner, r, swivel, tyres, domed)
             else:
-                parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner)
+                parts += _end_wheel(sy, sz, length, width, depth, corner, r, spinner, flush)
         return parts
     if corner is not None:
         for sx, sy in corners:
@@ -268,21 +270,27 @@ def _fitted(
 END_WHEEL_REACH = 7.5  # cm: the most a wheel on a trolley's bottom end stands out of it
 
 
-def _end_wheel(sy, sz, length, width, depth, corner, r, spinner: bool) -> list[Part]:
+def _end_wheel(
+    sy, sz, length, width, depth, corner, r, spinner: bool, flush: bool = False
+) -> list[Part]:
     """A wheel on a trolley's bottom end (x = −length/2, or on the arc of its corner rounded by
     `corner`), at its back (`sz` −1) or front (+1) corner on side `sy`, as a case lying on its
     back carries them: a spinner's round turret on the end face, its pin and twin wheels
     standing out beyond it; a fixed (inline) wheel half sunk into the end in a box housing, on
     its flat clear of the rounded corner.
     Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
-    there are four, and their tyres show edge-on."""
+    there are four, and their tyres show edge-on. `flush`: an inline wheel's housing is moulded
+    into the end, its outer face flush with it, and only the wheel stands out; False: the box
+    stands 0.6 of the wheel's radius out of the end round it (v2.0-v2.58)."""
     end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
     across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
     if not spinner:  # on the flat of the end, clear of its rounded corner: the box fits in
         y = sy * max(width / 2 - corner - 0.5, r + 1.0)
         x = -length / 2 + r * 0.4  # half sunk into the case, its housing round it
+        housing = -length / 2 + r + 0.5 if flush else x  # the box's centre
+        box_size = (2 * r + 1.0, 2 * r + 1.5, 2 * r + 1.0)
         return [
-            *shell("wheel_housing", "abs", (2 * r + 1.0, 2 * r + 1.5, 2 * r + 1.0), 0.3, (x, y, z)),
+            *shell("wheel_housing", "abs", box_size, 0.3, (housing, y, z)),
             Part("wheel", "rubber", _wheel(x - r * 0.3, y, z, r)),
             rod("axle", "steel", (x - r * 0.3, y - 1.2, z), (x - r * 0.3, y + 1.2, z), 0.4),
         ]

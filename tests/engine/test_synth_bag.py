@@ -1453,6 +1453,28 @@ def test_rail_spacing_sets_how_far_apart_a_trolley_s_handle_tubes_stand():
     assert [p.role for p in near] == [p.role for p in wide]
 
 
+def test_flush_housings_keep_an_inline_wheel_s_housing_inside_the_trolley_s_end():
+    """`flush_housings` (v2.59): an inline wheel's box housing has its outer face on the end, so
+    only the wheel stands out of it; v2.0-v2.58's stood 0.6 of the wheel's radius out, a flat
+    block beyond the outline. The wheel and its axle stay where they were."""
+    from engine.synth.trolley import _end_wheel
+
+    length, r = 60.0, 3.0
+
+    def parts(flush):
+        return _end_wheel(-1, -1, length, 40.0, 25.0, 8.0, r, False, flush)
+
+    def outer(ps):  # the housing's face nearest the end
+        boxes = [p.solid for p in ps if p.role == "wheel_housing"]
+        return min(b.center[0] - b.size[0] / 2 for b in boxes)
+
+    flush, out = parts(True), parts(False)
+    assert outer(flush) == pytest.approx(-length / 2)
+    assert outer(out) == pytest.approx(-length / 2 - 0.6 * r - 0.5)
+    wheel = [repr(p) for p in flush if p.role in ("wheel", "axle")]
+    assert len(wheel) == 2 and wheel == [repr(p) for p in out if p.role in ("wheel", "axle")]
+
+
 def test_trolley_share_sets_how_many_bags_are_trolleys():
     cfg = replace(SMALL, min_objects=0, max_objects=0)
     kinds = {
