@@ -421,22 +421,23 @@ evaluation list):
   above the real scans' at seeds 0 / 3 / 7, over the target at seed 3). The bag's box may now
   run 4.5 % of the frame's width off each edge (was 3 %) and fills 1.03-1.09 of it: -0.014 /
   +0.028 / 0.000. And a garment's crumple draws its noise on random numbers of its own
-  (`own_crumple`): drawn from the bag's own, as many as its window has pixels, it made a bag's
-  contents hang on its pixel pitch, so no change to the framing or the fan could be shown to
-  readers on the same bags.
+  (`own_crumple`): drawn from the bag's own, a count that follows its window's size in pixels,
+  it made a bag's contents hang on its pixel pitch, so no change to the framing or the fan
+  could be shown to readers on the same bags.
 - Rounded frame plates (v2.57, `rounded_plates`): a trolley's frame plate, 90 × 80 % of the
-  bag, had square corners, which poke out of a shell of round corners (radius above about 12
-  cm) as straight-cut patches of faint cloth: a blind reader of v2.56 named "straight-cut
-  orange rectangles poke out past the outline". It now has the shell's corners (radius), so
-  it stays inside. Two readers preferred it in 8 of 8 pairs each.
+  bag, had square corners, which poke out of a shell of round corners (radius above about 10-13
+  cm, by the bag's size) as straight-cut patches of faint cloth: a blind reader of v2.56 named
+  "straight-cut orange rectangles poke out past the outline". It now has the shell's corners
+  (radius), so it stays inside. Two readers preferred it in 8 of 8 pairs each.
 - Handle tubes nearer the middle (v2.58, `rail_spacing` 0.34): a trolley's two handle tubes
   stood 0.6 of its width apart, near its walls; in the real scans they run through the bag's
   middle third, about 0.25-0.35 of its width apart. They now stand 0.34 of it apart (the grip's
   housing 1.1 times as wide; no numbers drawn). Two readers preferred it in 8 of 8 pairs each.
 - Flush wheel housings (v2.59, `flush_housings`): an inline wheel's ABS box housing stood 0.6
-  of the wheel's radius out of the trolley's end round it, a flat tan block beyond the outline
-  ("flat tan blocks stick out past the shell", a blind reader of v2.58). It is now moulded into
-  the end, its outer face flush with it; only the wheel and its axle stand out. Two readers
+  of the wheel's radius and 5 mm out of the trolley's end round it, a flat tan block beyond the
+  outline ("flat tan blocks stick out past the shell", a blind reader of v2.58). It is now
+  moulded into the end, its outer face flush with it; only the wheel and its axle stand out
+  (its outer side still reaches about 1 cm into the rounded corner: see the README). Two readers
   preferred it in 8 of 8 pairs each.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
@@ -564,10 +565,11 @@ class BagConfig:
     # 1.0-1.06, which left the real exports' tighter crop: their content's box spans 1.0 of
     # the width and 0.98 of the height at the median, ours 0.95 and 0.97)
     overrun: float = 0.045  # how far the bag's box may run off each edge of the frame, a share
-    # of its width: `fill` beyond 1 + 2 × this is capped by it (v2.0-v2.55: 0.03)
+    # of the frame's width on every edge: `fill` beyond 1 + 2 × this across is capped by it, a
+    # little more along a portrait frame (v2.0-v2.55: 0.03)
     own_crumple: bool = True  # a garment's crumple drawn on random numbers of its own
     # (`_draw_garment`), so a bag's contents do not hang on its pixel pitch; False: from the
-    # bag's own, as many as the garment's window has pixels (v2.0-v2.55)
+    # bag's own, a count that follows the garment's window's size in pixels (v2.0-v2.55)
     min_objects: int = 0
     max_objects: int = 4
     anomaly_share: float = 0.5
@@ -685,8 +687,8 @@ class BagConfig:
     # (`trolley.trolley_frame`), as the real scans show them, in its middle third; 0.6: near its
     # walls (v2.0-v2.57)
     flush_housings: bool = True  # an inline wheel's housing moulded into the trolley's end,
-    # flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box stands
-    # out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
+    # its face flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box
+    # stands out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt

@@ -280,8 +280,9 @@ def _end_wheel(
     its flat clear of the rounded corner.
     Seen from above the wheels are a pair at one end, each doubled by the fan's lean where
     there are four, and their tyres show edge-on. `flush`: an inline wheel's housing is moulded
-    into the end, its outer face flush with it, and only the wheel stands out; False: the box
-    stands 0.6 of the wheel's radius out of the end round it (v2.0-v2.58)."""
+    into the end, its outer face flush with it, and only the wheel stands out of the end (the
+    box's outer side still reaches about 1 cm into the rounded corner); False: the box stands
+    0.6 of the wheel's radius and 5 mm out of the end round it (v2.0-v2.58)."""
     end, y, z = _end_spot(sy, sz, length, width, depth, corner, r)
     across = rotation(np.pi / 2, 0, 0)  # an axle along y: the wheel rolls along x, seen edge-on
     if not spinner:  # on the flat of the end, clear of its rounded corner: the box fits in

@@ -49,7 +49,7 @@ def roomy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     bag = BagConfig(width=240, height=180, pitch_cm=2.0, min_objects=2, max_objects=3)
     bag = BagConfig(**{**bag.__dict__, "anomaly_share": 0.5})
     return write_dataset(
-        tmp_path_factory.mktemp("roomy"), 4, seed=5, bag_config=bag, progress=False
+        tmp_path_factory.mktemp("roomy"), 6, seed=5, bag_config=bag, progress=False
     )
 
 
