@@ -450,9 +450,11 @@ def shell_parts(
         webs = side_rng(rng, b"rail webs") if rail_webs else None
         handle = side_rng(rng, b"side handle") if side_handles else None
         parts += trolley_frame(
-            length, width, depth, rng, rounded_corner, plates, tubes, tube_metals, tube_walls,
-            wheels_at_end, swivel, fittings, webs, spinner_tyres, inner_webs, handle, domed_turrets,
-            rounded_plates, rail_spacing, flush_housings,
+            length, width, depth, rng, rounded_corner, plates=plates, tubes=tubes,
+            metals=tube_metals, walls=tube_walls, at_end=wheels_at_end, swivel=swivel,
+            fittings=fittings, webs=webs, tyres=spinner_tyres, inner_webs=inner_webs,
+            handle=handle, domed=domed_turrets, rounded_plate=rounded_plates,
+            rail_spacing=rail_spacing, flush=flush_housings,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings
