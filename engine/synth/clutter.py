@@ -666,6 +666,99 @@ def grain_pack(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("grain_pack", [grains], (w, d, h))
 
 
+def wrapping(rng: np.random.Generator) -> ObjectModel:
+    """Crumpled packing paper padding a carton's goods: 3-7 sheets of kraft paper (0.1 mm, about
+    80 g/m²) over one another, some folded double; a "garment", so drawn as cloth is
+    (`bag._draw_garment`: crumpled, creased, cut to the walls) into the wispy lines real food
+    cartons show (sixray_benign)."""
+    w, d = rng.uniform(20, 40), rng.uniform(15, 30)
+    parts = []
+    for _ in range(int(rng.integers(3, 8))):
+        fw, fd = w * rng.uniform(0.4, 1.0), d * rng.uniform(0.4, 1.0)
+        x, y = rng.uniform(-1, 1) * (w - fw) / 2, rng.uniform(-1, 1) * (d - fd) / 2
+        layers = int(rng.integers(1, 3))
+        turn = rng.normal(0, 0.3)
+        parts.append(sheet("fabric", "paper", (x, y, 0), (fw, fd), 0.01 * layers, turn))
+    return ObjectModel("garment", parts, (w, d, 2.0))
+
+
+def sweets(rng: np.random.Generator) -> ObjectModel:
+    """A bag of nuts or boiled sweets: small round pieces (r 0.5-0.9 cm) heaped in a film bag
+    too thin to show, filling 0.6 of its flattened ellipsoid, at most 250: the heaps of small
+    orange blobs real food cartons hold (sixray_benign)."""
+    r = rng.uniform(0.5, 0.9)
+    half = np.array([rng.uniform(6, 11), rng.uniform(4, 7), rng.uniform(1.5, 3.0)])
+    n = int(min(0.6 * (4 / 3 * np.pi * np.prod(half)) / (4 / 3 * np.pi * r**3), 250))
+    material = str(rng.choice(["chocolate", "marzipan"]))  # boiled sweets, nuts
+    room = np.maximum(half - r, 0.0)
+    centres = rng.normal(0, 0.5, (max(n, 1), 3))  # within the ellipsoid: a heap, rounded
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1.0)
+    centres *= room
+    count = len(centres)  # no two pieces alike or quite round
+    squash = rng.uniform(0.6, 1.0, (count, 3)) * rng.uniform(0.7, 1.2, (count, 1))
+    parts = [
+        Part("food", material, Ellipsoid(tuple(c), semi_axes=tuple(r * s)))
+        for c, s in zip(centres, squash, strict=True)
+    ]
+    return ObjectModel("sweets", parts, tuple(2 * half))
+
+
+def tin(rng: np.random.Generator) -> ObjectModel:
+    """A tin of food: tinplate (0.2 mm steel) round a solid or wet filling, its ends' double seams
+    rings of folded steel, so seen side-on it shows blue rims at both ends and a green body,
+    as the tins in real food cartons do (sixray_benign)."""
+    r, height = rng.uniform(3.5, 5.5), rng.uniform(4.0, 12.0)
+    filling = str(rng.choice(["water", "cheese", "oil"]))
+    standing = rng.random() < 0.5
+    axis = np.eye(3) if standing else ALONG_X
+    along = axis @ np.array([0.0, 0.0, 1.0])
+    parts = []
+    for end in (-1, 1):  # the double seam: five layers of tinplate rolled into a 3 mm band
+        seam = tuple(along * end * (height / 2 - 0.15))
+        parts.append(Part("seam", "steel", Cylinder(seam, axis, r + 0.15, 0.3)))
+        parts.append(Part("seam", "steel", Cylinder(seam, axis, r - 0.05, 0.3), -1))
+    parts += [
+        Part("tin", "steel", Cylinder((0.0, 0, 0), axis, r, height)),
+        Part("tin", "steel", Cylinder((0.0, 0, 0), axis, r - 0.02, height - 0.04), -1),
+        Part("food", filling, Cylinder((0.0, 0, 0), axis, r - 0.02, (height - 0.04) * 0.95)),
+    ]
+    across = 2 * r + 0.3
+    size = (across, across, height) if standing else (height, across, across)
+    return ObjectModel("tin", parts, size)
+
+
+def biscuit_rolls(rng: np.random.Generator) -> ObjectModel:
+    """A pack of 2-5 rolls of biscuits or crackers side by side: long organic cylinders, the
+    rows of wide orange bars real food cartons show (sixray_benign)."""
+    r, length = rng.uniform(2.5, 4.0), rng.uniform(15, 25)
+    n = int(rng.integers(2, 6))
+    bulk = rng.uniform(0.5, 0.8)  # baked dough with air in it
+    parts = []
+    for k in range(n):
+        y = (k - (n - 1) / 2) * 2 * r
+        parts.append(Part("food", "marzipan", Cylinder((0.0, y, 0), ALONG_X, r, length), bulk))
+    return ObjectModel("biscuit_rolls", parts, (length, 2 * r * n, 2 * r))
+
+
+# What a carton of food holds (`carton_goods`): (relative frequency, builder), after the eight
+# cartons among sixray_benign's backgrounds: heaps of nuts and sweets, rolls, tins, jars, packs
+CARTON_GOODS: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] = {
+    "sweets": (3.0, sweets),
+    "biscuit_rolls": (1.5, biscuit_rolls),
+    "tin": (0.7, tin),
+    "jar": (0.7, jar),
+    "grain_pack": (1.5, grain_pack),
+    "food": (1.0, food),
+}
+
+
+def carton_goods(rng: np.random.Generator) -> ObjectModel:
+    """One item of what a carton of food holds, by the frequencies of `CARTON_GOODS`."""
+    names = list(CARTON_GOODS)
+    weights = np.array([CARTON_GOODS[n][0] for n in names])
+    return CARTON_GOODS[names[int(rng.choice(len(names), p=weights / weights.sum()))]][1](rng)
+
+
 def batteries(rng: np.random.Generator) -> ObjectModel:
     """Spare alkaline cells (AA or AAA), loose or in a blister: a benign confuser."""
     r, length = (0.72, 5.0) if rng.random() < 0.6 else (0.52, 4.4)

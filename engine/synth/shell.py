@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from engine.synth.materials import MATERIALS
 from engine.synth.parts import (
     box,
     disc,
@@ -214,6 +215,43 @@ def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, 
     return parts
 
 
+# A carton's corrugated board (`carton_parts`): grammage (g/cm²) and thickness (cm) of a
+# double-wall board (BC flute), as export cartons of food are made, est. from makers' tables
+_BOARD_GRAMMAGE = (0.09, 0.14)
+_BOARD_THICKNESS = (0.6, 0.8)
+CARTON_CORNER = 0.5  # cm: a carton's folded edges, nearly square
+
+
+def carton_parts(size, rng: np.random.Generator, corner: float = CARTON_CORNER) -> list[Part]:
+    """A regular slotted carton of corrugated board, in bag coordinates: four walls; on each
+    face two outer flaps meeting along the middle with a slit between them (roles "shell",
+    sheets), and under them at each end an inner flap as deep as half the width ("inner_flap").
+
+    The board is paper at the share of its density its grammage gives (about 0.12 g/cm³):
+    face-on a pale veil, its walls seen edge-on a faint line. Each wall bows out at its middle by
+    0.2-1.2 cm, as a loaded carton's do. Its flutes run up the walls, so
+    in an outer flap across the carton and in an inner flap along it (`bag._draw_carton`)."""
+    length, width, depth = size
+    board = rng.uniform(*_BOARD_THICKNESS)
+    share = rng.uniform(*_BOARD_GRAMMAGE) / (MATERIALS["paper"].density * board)
+    ring, normal = _ring(rounded_rect(length / 2, width / 2, corner, n=2), 2.0)
+    (x, y), ends = ring.T, np.abs(normal[:, 0]) > np.abs(normal[:, 1])  # the walls facing ±x
+    wall = np.where(ends, normal[:, 0] > 0, 2 + (normal[:, 1] > 0)).astype(int)
+    across = np.clip(np.where(ends, y / width, x / length) + 0.5, 0.0, 1.0)
+    bow = rng.uniform(0.2, 1.2, 4)[wall] * np.sin(np.pi * across)  # cm, most at the middle
+    outline = ring + normal * bow[:, None]  # each wall bowed out by the carton's load
+    outline = np.vstack([outline, outline[:1]])
+    parts = _rounded_shell("shell", "paper", outline, depth, board)
+    slit = rng.uniform(0.1, 0.6)  # the outer flaps seldom quite meet
+    flap = min(width / 2, length / 2)
+    for z in (-(depth - board) / 2, (depth - board) / 2):
+        parts.append(replace(sheet("shell", "paper", (0, 0, z), (length, slit), board), sign=-1))
+        inward = z - np.sign(z) * board
+        for x in (-(length - flap) / 2, (length - flap) / 2):
+            parts.append(sheet("inner_flap", "paper", (x, 0, inward), (flap - 0.3, width), board))
+    return [replace(p, sign=p.sign * share) for p in parts]
+
+
 def shell_parts(
     kind: str,
     size,
@@ -302,6 +340,8 @@ def shell_parts(
     plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56).
     `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6).
     `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no)."""
+    if kind == "carton":
+        return carton_parts(size, rng, CARTON_CORNER)
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4

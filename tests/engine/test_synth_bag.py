@@ -1494,6 +1494,85 @@ def test_trolley_share_sets_how_many_bags_are_trolleys():
     assert "trolley" not in kinds[0.0] and set(kinds[1.0]) == {"trolley"}
 
 
+def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_were():
+    """`carton_share` (v2.60): that share of scans are cartons of food (`carton_parts`,
+    `carton_goods`), chosen on numbers of their own, so a bag that is not a carton is the same
+    bag, pixel for pixel, as with no cartons at all."""
+    none, some, every = (replace(SMALL, carton_share=s) for s in (0.0, 0.4, 1.0))
+    kinds = []
+    for seed in range(6):
+        bag = compose_bag(np.random.default_rng(seed), some)
+        kinds.append(bag.info["kind"])
+        if bag.info["kind"] != "carton":
+            plain = compose_bag(np.random.default_rng(seed), none)
+            assert plain.info == bag.info
+            for material, t in plain.canvas.maps.items():
+                np.testing.assert_array_equal(bag.canvas.maps[material], t)
+    assert "carton" in kinds and set(kinds) != {"carton"}
+    carton = compose_bag(np.random.default_rng(2), every)
+    assert carton.info["kind"] == "carton" and "packed_fill" not in carton.info
+    assert carton.canvas.maps["paper"].any()  # its board
+
+
+def test_a_carton_s_board_weighs_its_grammage_and_its_inner_flaps_lie_at_its_ends():
+    """`carton_parts`: face-on, an outer flap is the board's grammage (0.09-0.14 g/cm², a
+    double-wall board) of paper; the inner flaps, as deep as half the width, double it at the
+    carton's two ends; the outer flaps leave a slit along the middle."""
+    from engine.synth.materials import MATERIALS
+    from engine.synth.shapes import Sheet
+    from engine.synth.shell import carton_parts
+
+    size = (50.0, 36.0, 30.0)
+    parts = carton_parts(size, np.random.default_rng(4))
+    faces = [p for p in parts if p.role == "shell" and isinstance(p.solid, Sheet) and p.sign > 0]
+    assert len(faces) == 2
+    for face in faces:
+        grammage = face.solid.thick * face.sign * MATERIALS["paper"].density
+        assert 0.09 <= grammage <= 0.14
+    slits = [p for p in parts if p.sign < 0]
+    assert len(slits) == 2 and all(isinstance(p.solid, Sheet) for p in slits)
+    inner = [p for p in parts if p.role == "inner_flap"]
+    assert len(inner) == 4
+    for flap in inner:
+        xs = np.array(flap.solid.points)[:, 0]
+        assert abs(xs).max() == pytest.approx(size[0] / 2 - 0.15)  # at an end, inside its wall
+        assert xs.max() - xs.min() == pytest.approx(size[1] / 2 - 0.3)
+
+
+def test_a_carton_s_flaps_show_their_flutes_across_and_along_it():
+    """`_draw_carton`: the outer flaps' board is thicker along lines `_FLUTE` apart that run
+    across the carton, the inner flaps' along it (a crosshatch at its ends); the walls, seen
+    edge-on, carry none, and the board's mass stays as drawn."""
+    from engine.synth.bag import _FLUTE, _draw_carton
+    from engine.synth.parts import place
+    from engine.synth.shapes import FanBeam, Sheet
+    from engine.synth.shell import carton_parts
+
+    pitch, size = 0.1, (50.0, 36.0, 30.0)
+    model = ObjectModel("bag", carton_parts(size, np.random.default_rng(1)), size)
+    parts = place(model, (32.0, 24.0, 15.5), np.eye(3)).parts  # in the frame, on the belt
+    beam = FanBeam(source_cm=1e6, stretch=1.0)  # parallel: one scale at every height
+
+    def canvas():
+        return Canvas(480, 640, pitch, beam)
+
+    windows, outline = _draw_carton(canvas(), parts, 0.0, np.random.default_rng(0))
+    assert len(windows) == 3 and outline.any()
+    walls, faces, inner = (w.maps["paper"] for w in windows)
+
+    def period(line):  # cm, of the strongest wave along a line of pixels
+        spectrum = np.abs(np.fft.rfft(line - line.mean()))
+        return len(line) / np.argmax(spectrum) * pitch
+
+    h, w = faces.shape
+    assert period(faces[h // 3, w // 3 : 2 * w // 3]) == pytest.approx(_FLUTE, rel=0.1)
+    h, w = inner.shape
+    assert period(inner[h // 4 : 3 * h // 4, w // 12]) == pytest.approx(_FLUTE, rel=0.1)
+    plain = canvas()
+    plain.draw(p for p in parts if p.role == "shell" and not isinstance(p.solid, Sheet))
+    assert walls.sum() == pytest.approx(plain.maps["paper"].sum(), rel=1e-5)
+
+
 def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -1507,6 +1586,8 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("trinket_rings", "1.5"),
         ("trinket_rings", "-0.1"),
         ("trolley_share", "1.5"),
+        ("carton_share", "1.5"),
+        ("carton_share", "-0.1"),
         ("frame_plates", "[]"),
         ("frame_plates", "[unobtainium]"),
         ("fill", "[1.1, 0.9]"),

@@ -280,3 +280,34 @@ def test_trinket_rings_keep_that_share_of_the_rings_on_draws_of_their_own():
         counts["after"] += sum(p.role == "ring" for p in fewer.parts)
     assert counts["before"] > 100
     assert 0.15 * counts["before"] < counts["after"] < 0.45 * counts["before"]
+
+
+def test_a_carton_s_goods_are_food_within_their_size_and_tins_have_steel_seams():
+    """`carton_goods`: heaps of sweets (at most 250 pieces, all inside the heap's box), rolls,
+    tins, jars and packs; a tin's tinplate and its two seams are steel round its filling."""
+    from engine.synth.clutter import CARTON_GOODS, carton_goods, sweets, tin
+
+    rng = np.random.default_rng(0)
+    names = Counter(carton_goods(rng).category for _ in range(200))
+    assert set(names) <= set(CARTON_GOODS) | {"chocolate", "cheese", "sausage", "fruit"}
+    assert names["sweets"] > names["tin"] > 0
+    for seed in range(5):
+        heap = sweets(np.random.default_rng(seed))
+        assert 1 <= len(heap.parts) <= 250
+        half = np.asarray(heap.size) / 2
+        for part in heap.parts:
+            reach = np.abs(part.solid.center) + np.asarray(part.solid.semi_axes)
+            assert np.all(reach <= half * 1.2 + 1e-9)  # a piece may bulge the film a little
+        can = tin(np.random.default_rng(seed))
+        assert [p.role for p in can.parts].count("seam") == 4  # two bands, each with its hole
+        assert {p.material for p in can.parts if p.role in ("tin", "seam")} == {"steel"}
+
+
+def test_packing_paper_is_thin_paper_drawn_as_a_garment_is():
+    """`wrapping`: sheets of packing paper 0.1-0.2 mm thick, a "garment" so that the bag
+    crumples it and cuts it to the carton's walls."""
+    from engine.synth.clutter import wrapping
+
+    wad = wrapping(np.random.default_rng(3))
+    assert wad.category == "garment" and 3 <= len(wad.parts) <= 7
+    assert all(p.material == "paper" and p.solid.thick in (0.01, 0.02) for p in wad.parts)
