@@ -667,40 +667,69 @@ def grain_pack(rng: np.random.Generator) -> ObjectModel:
 
 
 def wrapping(rng: np.random.Generator) -> ObjectModel:
-    """Crumpled packing paper padding a carton's goods: 3-7 sheets of kraft paper (0.1 mm, about
-    80 g/m²) over one another, some folded double; a "garment", so drawn as cloth is
-    (`bag._draw_garment`: crumpled, creased, cut to the walls) into the wispy lines real food
-    cartons show (sixray_benign)."""
+    """A crumpled carrier bag or sheet of film padding a carton's goods: 2-5 sheets of
+    polyethylene, each 0.4-1 mm thick as the crumple stacks the film, over one another; a
+    "garment", so cut to the carton's walls, and drawn crumpled by `bag._draw_wad`."""
     w, d = rng.uniform(20, 40), rng.uniform(15, 30)
     parts = []
-    for _ in range(int(rng.integers(3, 8))):
+    for _ in range(int(rng.integers(2, 6))):
         fw, fd = w * rng.uniform(0.4, 1.0), d * rng.uniform(0.4, 1.0)
         x, y = rng.uniform(-1, 1) * (w - fw) / 2, rng.uniform(-1, 1) * (d - fd) / 2
-        layers = int(rng.integers(1, 3))
-        turn = rng.normal(0, 0.3)
-        parts.append(sheet("fabric", "paper", (x, y, 0), (fw, fd), 0.01 * layers, turn))
+        thick, turn = rng.uniform(0.04, 0.1), rng.normal(0, 0.3)
+        parts.append(sheet("film", "polyethylene", (x, y, 0), (fw, fd), thick, turn))
     return ObjectModel("garment", parts, (w, d, 2.0))
 
 
+_MAX_PIECES = 250  # `sweets`: a pack of more is drawn smaller
+
+
+def _close_packed(half: np.ndarray, r: float, layers: int) -> np.ndarray:
+    """Centres (x, y, z) of balls of radius `r` close-packed in `layers` over an oval of half
+    axes `half` (x, y): each layer in the hollows of the one below, a little pressed together."""
+    step = 2 * r * 0.95
+    xs = np.arange(-half[0] + r, half[0] - r + 1e-9, step)
+    ys = np.arange(-half[1] + r, half[1] - r + 1e-9, step * np.sqrt(3) / 2)
+    grid = np.array([(x + (k % 2) * step / 2, y) for k, y in enumerate(ys) for x in xs])
+    rise = step * np.sqrt(2 / 3)
+    centres = np.array(
+        [
+            (
+                x + (k % 3) * step / 2,
+                y + (k % 3) * step * np.sqrt(3) / 6,
+                (k - (layers - 1) / 2) * rise,
+            )
+            for k in range(layers)
+            for x, y in grid.reshape(-1, 2)
+        ]
+    ).reshape(-1, 3)
+    return centres[np.sum(np.square(centres[:, :2] / (half - r + 1e-9)), axis=1) <= 1.0]
+
+
 def sweets(rng: np.random.Generator) -> ObjectModel:
-    """A bag of nuts or boiled sweets: small round pieces (r 0.5-0.9 cm) heaped in a film bag
-    too thin to show, filling 0.6 of its flattened ellipsoid, at most 250: the heaps of small
-    orange blobs real food cartons hold (sixray_benign)."""
+    """A bag of nuts or boiled sweets lying flat: small round pieces (r 0.5-0.9 cm before each is
+    squashed and sized, 0.3-1.1 of it) close-packed in two or three layers over an oval, jostled
+    by 0.3 r, as a bag of them settles, in a film bag too thin to show: the packs of small
+    orange blobs real food cartons hold (sixray_benign). At most `_MAX_PIECES`: a bigger pack
+    is drawn smaller. Chocolate or marzipan (fat, protein and sugar, as nuts are)."""
     r = rng.uniform(0.5, 0.9)
-    half = np.array([rng.uniform(6, 11), rng.uniform(4, 7), rng.uniform(1.5, 3.0)])
-    n = int(min(0.6 * (4 / 3 * np.pi * np.prod(half)) / (4 / 3 * np.pi * r**3), 250))
-    material = str(rng.choice(["chocolate", "marzipan"]))  # boiled sweets, nuts
-    room = np.maximum(half - r, 0.0)
-    centres = rng.normal(0, 0.5, (max(n, 1), 3))  # within the ellipsoid: a heap, rounded
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1.0)
-    centres *= room
-    count = len(centres)  # no two pieces alike or quite round
-    squash = rng.uniform(0.6, 1.0, (count, 3)) * rng.uniform(0.7, 1.2, (count, 1))
+    half = np.array([rng.uniform(6, 14), rng.uniform(4, 9)])
+    layers = int(rng.integers(2, 4))
+    centres = _close_packed(half, r, layers)
+    while len(centres) > _MAX_PIECES:
+        half *= np.sqrt(_MAX_PIECES / len(centres)) * 0.98
+        centres = _close_packed(half, r, layers)
+    if not len(centres):
+        centres = np.zeros((1, 3))
+    centres = centres + rng.normal(0, 0.3 * r, centres.shape)  # settled, not on a lattice
+    material = str(rng.choice(["chocolate", "marzipan"]))
+    count = len(centres)
+    squash = rng.uniform(0.6, 1.0, (count, 3)) * rng.uniform(0.5, 1.1, (count, 1))
     parts = [
         Part("food", material, Ellipsoid(tuple(c), semi_axes=tuple(r * s)))
         for c, s in zip(centres, squash, strict=True)
     ]
-    return ObjectModel("sweets", parts, tuple(2 * half))
+    height = 2 * (np.abs(centres[:, 2]).max() + r)
+    return ObjectModel("sweets", parts, (2 * half[0] + r, 2 * half[1] + r, height))
 
 
 def tin(rng: np.random.Generator) -> ObjectModel:
@@ -713,10 +742,10 @@ def tin(rng: np.random.Generator) -> ObjectModel:
     axis = np.eye(3) if standing else ALONG_X
     along = axis @ np.array([0.0, 0.0, 1.0])
     parts = []
-    for end in (-1, 1):  # the double seam: five layers of tinplate rolled into a 3 mm band
-        seam = tuple(along * end * (height / 2 - 0.15))
-        parts.append(Part("seam", "steel", Cylinder(seam, axis, r + 0.15, 0.3)))
-        parts.append(Part("seam", "steel", Cylinder(seam, axis, r - 0.05, 0.3), -1))
+    for end in (-1, 1):  # the double seam: five layers of tinplate (1 mm) folded into a band 3 mm
+        seam = tuple(along * end * (height / 2 - 0.15))  # tall round the wall
+        parts.append(Part("seam", "steel", Cylinder(seam, axis, r + 0.1, 0.3)))
+        parts.append(Part("seam", "steel", Cylinder(seam, axis, r, 0.3), -1))
     parts += [
         Part("tin", "steel", Cylinder((0.0, 0, 0), axis, r, height)),
         Part("tin", "steel", Cylinder((0.0, 0, 0), axis, r - 0.02, height - 0.04), -1),
@@ -732,7 +761,7 @@ def biscuit_rolls(rng: np.random.Generator) -> ObjectModel:
     rows of wide orange bars real food cartons show (sixray_benign)."""
     r, length = rng.uniform(2.5, 4.0), rng.uniform(15, 25)
     n = int(rng.integers(2, 6))
-    bulk = rng.uniform(0.5, 0.8)  # baked dough with air in it
+    bulk = rng.uniform(0.3, 0.5)  # baked dough, more than half of it air
     parts = []
     for k in range(n):
         y = (k - (n - 1) / 2) * 2 * r
@@ -740,15 +769,26 @@ def biscuit_rolls(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("biscuit_rolls", parts, (length, 2 * r * n, 2 * r))
 
 
+def packet(rng: np.random.Generator) -> ObjectModel:
+    """A box of folding boxboard (0.4-0.6 mm of paper) holding rolls of biscuits or a pack of
+    grain, as much packaged food is sold: face-on a faint veil, its walls seen edge-on crisp
+    lines round the food, the outlines of the packs real food cartons show (sixray_benign)."""
+    food = biscuit_rolls(rng) if rng.random() < 0.5 else grain_pack(rng)
+    wall = rng.uniform(0.04, 0.06)
+    size = np.asarray(food.size) + 0.4 + 2 * wall  # a little slack round the food
+    return ObjectModel("packet", shell("packet", "paper", tuple(size), wall) + food.parts, size)
+
+
 # What a carton of food holds (`carton_goods`): (relative frequency, builder), after the eight
 # cartons among sixray_benign's backgrounds: heaps of nuts and sweets, rolls, tins, jars, packs
 CARTON_GOODS: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel]]] = {
-    "sweets": (3.0, sweets),
-    "biscuit_rolls": (1.5, biscuit_rolls),
-    "tin": (0.7, tin),
-    "jar": (0.7, jar),
-    "grain_pack": (1.5, grain_pack),
-    "food": (1.0, food),
+    "sweets": (5.0, sweets),
+    "packet": (2.0, packet),
+    "biscuit_rolls": (1.0, biscuit_rolls),
+    "tin": (0.5, tin),
+    "jar": (0.5, jar),
+    "grain_pack": (0.7, grain_pack),
+    "food": (0.7, food),
 }
 
 

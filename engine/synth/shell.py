@@ -219,28 +219,31 @@ def _rounded_shell(role: str, material: str, outline: np.ndarray, depth: float, 
 # double-wall board (BC flute), as export cartons of food are made, est. from makers' tables
 _BOARD_GRAMMAGE = (0.09, 0.14)
 _BOARD_THICKNESS = (0.6, 0.8)
-CARTON_CORNER = 0.5  # cm: a carton's folded edges, nearly square
+_WALL_POINTS = 8  # the points along each of a carton's walls that its bow follows
+CARTON_CORNER = 0.5  # cm: what `bag.compose_bag` takes a carton's corners for (nearly square)
 
 
-def carton_parts(size, rng: np.random.Generator, corner: float = CARTON_CORNER) -> list[Part]:
+def carton_parts(size, rng: np.random.Generator) -> list[Part]:
     """A regular slotted carton of corrugated board, in bag coordinates: four walls; on each
     face two outer flaps meeting along the middle with a slit between them (roles "shell",
-    sheets), and under them at each end an inner flap as deep as half the width ("inner_flap").
+    sheets), and under them at each end an inner flap as deep as half the width, or of the
+    length if that is shorter ("inner_flap").
 
-    The board is paper at the share of its density its grammage gives (about 0.12 g/cm³):
-    face-on a pale veil, its walls seen edge-on a faint line. Each wall bows out at its middle by
-    0.2-1.2 cm, as a loaded carton's do. Its flutes run up the walls, so
-    in an outer flap across the carton and in an inner flap along it (`bag._draw_carton`)."""
+    The board is paper at the share of its density its grammage gives (0.11-0.23 g/cm³): face-on
+    a pale veil, its walls seen edge-on a faint line. Each wall bows out at its middle by
+    0.2-1.2 cm, as a loaded carton's do, its corners square. Its flutes run up the walls, so in
+    an outer flap across the carton and in an inner flap along it (`bag._draw_carton`)."""
     length, width, depth = size
     board = rng.uniform(*_BOARD_THICKNESS)
     share = rng.uniform(*_BOARD_GRAMMAGE) / (MATERIALS["paper"].density * board)
-    ring, normal = _ring(rounded_rect(length / 2, width / 2, corner, n=2), 2.0)
-    (x, y), ends = ring.T, np.abs(normal[:, 0]) > np.abs(normal[:, 1])  # the walls facing ±x
-    wall = np.where(ends, normal[:, 0] > 0, 2 + (normal[:, 1] > 0)).astype(int)
-    across = np.clip(np.where(ends, y / width, x / length) + 0.5, 0.0, 1.0)
-    bow = rng.uniform(0.2, 1.2, 4)[wall] * np.sin(np.pi * across)  # cm, most at the middle
-    outline = ring + normal * bow[:, None]  # each wall bowed out by the carton's load
-    outline = np.vstack([outline, outline[:1]])
+    corners = np.array([(-1, -1), (1, -1), (1, 1), (-1, 1)]) * [length / 2, width / 2]
+    along = np.linspace(0.0, 1.0, _WALL_POINTS, endpoint=False)[:, None]
+    walls = []
+    for k, bow in enumerate(rng.uniform(0.2, 1.2, 4)):  # cm, most at the middle of each wall
+        a, b = corners[k], corners[(k + 1) % 4]
+        outward = np.array([(b - a)[1], -(b - a)[0]]) / float(np.hypot(*(b - a)))
+        walls.append(a + (b - a) * along + outward * bow * np.sin(np.pi * along))
+    outline = np.vstack([*walls, corners[:1]])
     parts = _rounded_shell("shell", "paper", outline, depth, board)
     slit = rng.uniform(0.1, 0.6)  # the outer flaps seldom quite meet
     flap = min(width / 2, length / 2)
@@ -341,7 +344,7 @@ def shell_parts(
     `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6).
     `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no)."""
     if kind == "carton":
-        return carton_parts(size, rng, CARTON_CORNER)
+        return carton_parts(size, rng)
     length, width, depth = size
     rounded = corner is not None
     hard = kind == "trolley" and rng.random() < 0.4

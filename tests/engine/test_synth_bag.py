@@ -1505,9 +1505,13 @@ def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_we
         kinds.append(bag.info["kind"])
         if bag.info["kind"] != "carton":
             plain = compose_bag(np.random.default_rng(seed), none)
-            assert plain.info == bag.info
+            assert plain.info == bag.info and set(plain.canvas.maps) == set(bag.canvas.maps)
             for material, t in plain.canvas.maps.items():
                 np.testing.assert_array_equal(bag.canvas.maps[material], t)
+            np.testing.assert_array_equal(bag.outline, plain.outline)
+            assert len(bag.objects) == len(plain.objects)
+            for a, b in zip(bag.objects, plain.objects, strict=True):
+                np.testing.assert_array_equal(a.mask, b.mask)
     assert "carton" in kinds and set(kinds) != {"carton"}
     carton = compose_bag(np.random.default_rng(2), every)
     assert carton.info["kind"] == "carton" and "packed_fill" not in carton.info
@@ -1516,10 +1520,11 @@ def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_we
 
 def test_a_carton_s_board_weighs_its_grammage_and_its_inner_flaps_lie_at_its_ends():
     """`carton_parts`: face-on, an outer flap is the board's grammage (0.09-0.14 g/cm², a
-    double-wall board) of paper; the inner flaps, as deep as half the width, double it at the
+    double-wall board) of paper; the inner flaps, half the width deep, double it at the
     carton's two ends; the outer flaps leave a slit along the middle."""
     from engine.synth.materials import MATERIALS
-    from engine.synth.shapes import Sheet
+    from engine.synth.parts import place
+    from engine.synth.shapes import FanBeam, Sheet
     from engine.synth.shell import carton_parts
 
     size = (50.0, 36.0, 30.0)
@@ -1531,18 +1536,22 @@ def test_a_carton_s_board_weighs_its_grammage_and_its_inner_flaps_lie_at_its_end
         assert 0.09 <= grammage <= 0.14
     slits = [p for p in parts if p.sign < 0]
     assert len(slits) == 2 and all(isinstance(p.solid, Sheet) for p in slits)
-    inner = [p for p in parts if p.role == "inner_flap"]
-    assert len(inner) == 4
-    for flap in inner:
-        xs = np.array(flap.solid.points)[:, 0]
-        assert abs(xs).max() == pytest.approx(size[0] / 2 - 0.15)  # at an end, inside its wall
-        assert xs.max() - xs.min() == pytest.approx(size[1] / 2 - 0.3)
+    assert len([p for p in parts if p.role == "inner_flap"]) == 4
+    pitch = 0.1  # face-on through a parallel beam: the carton 50 × 36 cm from (7, 6) cm
+    canvas = Canvas(480, 640, pitch, FanBeam(source_cm=1e6, stretch=1.0))
+    canvas.draw(place(ObjectModel("bag", parts, size), (32.0, 24.0, 15.5), np.eye(3)).parts)
+    paper = canvas.maps["paper"]
+    row = int(20.0 / pitch)  # 4 cm off the middle, clear of the slit
+    middle, end = paper[row, int(32.0 / pitch)], paper[row, int(10.0 / pitch)]
+    assert end == pytest.approx(2 * middle, rel=0.05)
+    assert paper[int(24.0 / pitch), int(32.0 / pitch)] < 0.05 * middle  # the slit, both faces
 
 
-def test_a_carton_s_flaps_show_their_flutes_across_and_along_it():
-    """`_draw_carton`: the outer flaps' board is thicker along lines `_FLUTE` apart that run
-    across the carton, the inner flaps' along it (a crosshatch at its ends); the walls, seen
-    edge-on, carry none, and the board's mass stays as drawn."""
+@pytest.mark.parametrize("angle", [0.0, np.pi / 2])
+def test_a_carton_s_flaps_show_their_flutes_across_and_along_it(angle):
+    """`_draw_carton`: the outer flaps' board is thicker along lines half a flute (`_FLUTE`)
+    apart across the carton's long axis (at `angle`), the inner flaps' along it (a crosshatch
+    at its ends); the walls, seen edge-on, carry none; the board's mass stays as drawn."""
     from engine.synth.bag import _FLUTE, _draw_carton
     from engine.synth.parts import place
     from engine.synth.shapes import FanBeam, Sheet
@@ -1556,21 +1565,55 @@ def test_a_carton_s_flaps_show_their_flutes_across_and_along_it():
     def canvas():
         return Canvas(480, 640, pitch, beam)
 
-    windows, outline = _draw_carton(canvas(), parts, 0.0, np.random.default_rng(0))
+    windows, outline = _draw_carton(canvas(), parts, angle, np.random.default_rng(0))
     assert len(windows) == 3 and outline.any()
     walls, faces, inner = (w.maps["paper"] for w in windows)
 
     def period(line):  # cm, of the strongest wave along a line of pixels
         spectrum = np.abs(np.fft.rfft(line - line.mean()))
-        return len(line) / np.argmax(spectrum) * pitch
+        return len(line) / (np.argmax(spectrum[1:]) + 1) * pitch
 
-    h, w = faces.shape
-    assert period(faces[h // 3, w // 3 : 2 * w // 3]) == pytest.approx(_FLUTE, rel=0.1)
-    h, w = inner.shape
-    assert period(inner[h // 4 : 3 * h // 4, w // 12]) == pytest.approx(_FLUTE, rel=0.1)
+    def along(t, across):  # a line through the middle of a map, along the heading or across it
+        h, w = t.shape
+        turned = angle != 0.0  # the lines turned, not the carton
+        if across:  # within an inner flap, at one end
+            return t[h // 3, w // 40 : w // 3] if turned else t[h // 3 : 2 * h // 3, w // 12]
+        return t[h // 12 : h // 2 - 4, w // 3] if turned else t[h // 3, w // 3 : 2 * w // 3]
+
+    assert period(along(faces, across=False)) == pytest.approx(_FLUTE / 2, rel=0.1)
+    assert period(along(inner, across=True)) == pytest.approx(_FLUTE / 2, rel=0.1)
     plain = canvas()
     plain.draw(p for p in parts if p.role == "shell" and not isinstance(p.solid, Sheet))
-    assert walls.sum() == pytest.approx(plain.maps["paper"].sum(), rel=1e-5)
+    np.testing.assert_array_equal(walls, plain.maps["paper"][plain.region(windows[0])])
+    flat = canvas()
+    flat.draw(p for p in parts if p.role == "shell" and isinstance(p.solid, Sheet))
+    assert faces.sum() == pytest.approx(flat.maps["paper"].sum(), rel=0.01)
+
+
+def test_a_wad_of_film_keeps_its_mass_in_thin_creases_within_the_carton():
+    """`_draw_wad`: crumpled film's mass is gathered into creases a pixel or two wide (the edges
+    of random cells, `_creases_of`), the film's total kept, and nothing drawn outside `inside`."""
+    from engine.synth.bag import _creases_of, _draw_wad
+    from engine.synth.clutter import wrapping
+    from engine.synth.parts import place
+    from engine.synth.shapes import FanBeam
+
+    creases = _creases_of((200, 300), 25.0, np.random.default_rng(0))
+    assert creases.min() >= 0.0 and creases.max() == pytest.approx(1.0)
+    assert 0.02 < float((creases > 0.5).mean()) < 0.2  # lines, not patches
+    wad = place(wrapping(np.random.default_rng(1)), (32.0, 24.0, 10.0), np.eye(3))
+    beam = FanBeam(source_cm=1e6, stretch=1.0)
+    flat, crumpled = Canvas(480, 640, 0.1, beam), Canvas(480, 640, 0.1, beam)
+    flat.draw(wad.parts)
+    inside = np.ones((480, 640), bool)
+    _draw_wad(crumpled, wad, np.random.default_rng(2), inside)
+    film, drawn = flat.maps["polyethylene"], crumpled.maps["polyethylene"]
+    assert drawn.sum() == pytest.approx(film.sum(), rel=1e-3)
+    assert np.percentile(drawn[drawn > 0], 99) > 4 * np.median(film[film > 0])
+    inside[:, 320:] = False
+    half = Canvas(480, 640, 0.1, beam)
+    _draw_wad(half, wad, np.random.default_rng(2), inside)
+    assert not half.maps["polyethylene"][:, 320:].any()
 
 
 def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():

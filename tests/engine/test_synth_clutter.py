@@ -291,23 +291,26 @@ def test_a_carton_s_goods_are_food_within_their_size_and_tins_have_steel_seams()
     names = Counter(carton_goods(rng).category for _ in range(200))
     assert set(names) <= set(CARTON_GOODS) | {"chocolate", "cheese", "sausage", "fruit"}
     assert names["sweets"] > names["tin"] > 0
-    for seed in range(5):
+    counts = []
+    for seed in range(40):
         heap = sweets(np.random.default_rng(seed))
-        assert 1 <= len(heap.parts) <= 250
-        half = np.asarray(heap.size) / 2
-        for part in heap.parts:
-            reach = np.abs(part.solid.center) + np.asarray(part.solid.semi_axes)
-            assert np.all(reach <= half * 1.2 + 1e-9)  # a piece may bulge the film a little
+        counts.append(len(heap.parts))
+        centres = np.array([p.solid.center for p in heap.parts])
+        reach = np.abs(centres) + np.array([p.solid.semi_axes for p in heap.parts])
+        assert np.all(reach.max(axis=0) <= np.asarray(heap.size) / 2 * 1.1)  # jostled pieces
+        assert len({tuple(np.round(c, 3)) for c in centres}) == len(centres)
+    assert max(counts) <= 250 and min(counts) >= 20
+    for seed in range(5):
         can = tin(np.random.default_rng(seed))
         assert [p.role for p in can.parts].count("seam") == 4  # two bands, each with its hole
         assert {p.material for p in can.parts if p.role in ("tin", "seam")} == {"steel"}
 
 
-def test_packing_paper_is_thin_paper_drawn_as_a_garment_is():
-    """`wrapping`: sheets of packing paper 0.1-0.2 mm thick, a "garment" so that the bag
-    crumples it and cuts it to the carton's walls."""
+def test_packing_film_is_thin_film_cut_to_the_carton_as_a_garment_is():
+    """`wrapping`: crumpled film, sheets 0.4-1 mm thick, a "garment" so that `_place_clutter`
+    leaves it to be cut to the carton's walls (`bag._draw_wad` crumples it)."""
     from engine.synth.clutter import wrapping
 
     wad = wrapping(np.random.default_rng(3))
-    assert wad.category == "garment" and 3 <= len(wad.parts) <= 7
-    assert all(p.material == "paper" and p.solid.thick in (0.01, 0.02) for p in wad.parts)
+    assert wad.category == "garment" and 2 <= len(wad.parts) <= 5
+    assert all(p.material == "polyethylene" and 0.04 <= p.solid.thick <= 0.1 for p in wad.parts)
