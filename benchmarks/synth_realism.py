@@ -211,6 +211,22 @@ def _label(tile: np.ndarray, text: str) -> np.ndarray:
     return tile
 
 
+def _changed_bags(first: Path, second: Path) -> list[str]:
+    """The names of the bags both datasets hold, those the two draw differently (all, when none
+    differ): a bag both draw the same says nothing about the change."""
+    names = sorted(
+        {p.name for p in simulated_images(first)} & {p.name for p in simulated_images(second)}
+    )
+    if not names:
+        raise ValueError(f"{first} and {second} hold no bag of the same name")
+    differ = [
+        n
+        for n in names
+        if (first / "images" / n).read_bytes() != (second / "images" / n).read_bytes()
+    ]
+    return differ or names
+
+
 def paired_sheet(
     real: Sequence[Path],
     first: Path,
@@ -229,18 +245,7 @@ def paired_sheet(
     quarters of their bags, so no side is told by its framing.
     """
     rng = np.random.default_rng(seed)
-    names = sorted(
-        {p.name for p in simulated_images(first)} & {p.name for p in simulated_images(second)}
-    )
-    if not names:
-        raise ValueError(f"{first} and {second} hold no bag of the same name")
-    # a bag both draw the same says nothing about the change: pairs come from the others
-    differ = [
-        n
-        for n in names
-        if (first / "images" / n).read_bytes() != (second / "images" / n).read_bytes()
-    ]
-    names = differ or names
+    names = _changed_bags(first, second)
     chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
 
     def cut(rgb: np.ndarray, quarter: tuple[int, int]) -> np.ndarray:
@@ -276,6 +281,43 @@ def paired_sheet(
         tiles += [_label(pair[0], f"{k}A"), _label(pair[1], f"{k}B")]
         key.append(f"{k:<5} {sides[0]:<7} {sides[1]:<7} {name}")
     return grid_sheet(tiles, PAIRS_REAL), key
+
+
+SETS_COLUMNS = 4  # whole bags a row on each sheet of `set_sheets`
+
+
+def set_sheets(
+    real: Sequence[Path], first: Path, second: Path, n: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Two sheets for judging a change as a whole, "set A" and "set B": each `PAIRS_REAL` real
+    bags on top, then the same `n` whole bags in the same order, one sheet from `first` and
+    the other from `second` (which is which at random); and the key. Where a pair shows one
+    part of one bag, a set shows how often a part recurs from bag to bag.
+
+    The bags are drawn among those the two draw differently (all, when none differ)."""
+    rng = np.random.default_rng(seed)
+    names = _changed_bags(first, second)
+    chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
+    picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
+    top = [letterbox(crop_to_bag(load_rgb(path))) for path in picked]
+    top += [np.full((TILE_H, TILE_W, 3), 255, np.uint8)] * (SETS_COLUMNS - len(top))
+    sets = [
+        top + [letterbox(crop_to_bag(load_rgb(d / "images" / name))) for name in chosen]
+        for d in (first, second)
+    ]
+    sides = ["first", "second"]
+    if rng.random() < 0.5:
+        sets.reverse()
+        sides.reverse()
+    key = [
+        f"# {len(picked)} real bags on top, then the same {len(chosen)} bags on both sheets; "
+        f"seed {seed}",
+        f"# first = {first}, second = {second}",
+        f"set A = {sides[0]}",
+        f"set B = {sides[1]}",
+        *(f"# {name}" for name in chosen),
+    ]
+    return grid_sheet(sets[0], SETS_COLUMNS), grid_sheet(sets[1], SETS_COLUMNS), key
 
 
 def most_changed_quarter(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
@@ -408,6 +450,20 @@ def _write_keyed(beside: Path, kind: str, sheet: np.ndarray, key: list[str]) -> 
     return True
 
 
+def _write_sets(beside: Path, set_a: np.ndarray, set_b: np.ndarray, key: list[str]) -> bool:
+    """Write `<beside stem>_setA.png`, `_setB.png` and their key `_sets_key.txt`, and say where;
+    False (with the error on stderr) when a sheet cannot be written."""
+    paths = [beside.with_name(f"{beside.stem}_set{side}.png") for side in "AB"]
+    for path, sheet in zip(paths, (set_a, set_b), strict=True):
+        if not _write_png(path, sheet):
+            print(f"error: cannot write the set sheet {path}", file=sys.stderr)
+            return False
+    key_path = beside.with_name(f"{beside.stem}_sets_key.txt")
+    key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+    print(f"set sheets: {paths[0]}, {paths[1]} (key: {key_path})")
+    return True
+
+
 def _report(
     args: argparse.Namespace,
     real_paths: list[Path],
@@ -487,6 +543,15 @@ def _report(
             return 2
         if not _write_keyed(args.sheet, "pairs", sheet, key):
             return 1
+    if args.sets_with is not None:
+        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
+        try:
+            set_a, set_b, key = set_sheets(real_paths, data, args.sets_with, args.sets, seed)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot make the set sheets: {exc}", file=sys.stderr)
+            return 2
+        if not _write_sets(args.sheet, set_a, set_b, key):
+            return 1
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(report_json(args, real, ours, gen_s), indent=1, ensure_ascii=False)
@@ -527,6 +592,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(<sheet>_pairs.png, A | B of the same bags, sides random) and its key",
     )
     parser.add_argument("--pairs", type=int, default=6, help="pairs on the paired sheet")
+    parser.add_argument(
+        "--sets-with",
+        type=Path,
+        help="a second simulated dataset of the same seed: also write two sheets of the same "
+        "whole bags, one from each (<sheet>_setA.png, <sheet>_setB.png, which is which at "
+        "random), and their key (<sheet>_sets_key.txt)",
+    )
+    parser.add_argument("--sets", type=int, default=12, help="bags on each set sheet")
     framing = parser.add_mutually_exclusive_group()
     framing.add_argument(
         "--pairs-whole", action="store_true", help="whole bags on the paired sheet, not quarters"
@@ -545,9 +618,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--sheet-rows must be at least 1")
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
-    if args.pairs_with is not None and not args.pairs_with.is_dir():
-        print(f"error: second simulated dataset not found: {args.pairs_with}", file=sys.stderr)
-        return 2
+    if args.sets < 1:
+        parser.error("--sets must be at least 1")
+    for second in (args.pairs_with, args.sets_with):
+        if second is not None and not second.is_dir():
+            print(f"error: second simulated dataset not found: {second}", file=sys.stderr)
+            return 2
 
     if not args.real.exists():
         print(

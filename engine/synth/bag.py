@@ -439,6 +439,13 @@ evaluation list):
   moulded into the end, its outer face flush with it; only the wheel and its axle stand out
   (its outer side still reaches about 1 cm into the rounded corner: see the README). Two readers
   preferred it in 8 of 8 pairs each.
+- A design of fittings per bag (v2.60, `varied_fittings`): every bag's face buckles were the
+  same two-slot buckle of 3 × 2.2 cm and its D-rings of one range, which blind readers named
+  "the identical double-square buckle rings" in every bag. Each bag now draws a design on
+  numbers of its own (`shell._FittingDesign`): sizes 0.8-1.3 times the usual, buckles 1.2-1.6
+  times as long as wide, three in five ladder locks and the rest plain loops. Two readers of
+  whole sets (`--sets-with`) preferred it; pair readers, who see one part of one bag, 0 of 6
+  and 3 of 3 (README).
 - Cartons of food (`carton_share`, 0 by default: no version yet): a share of scans a carton of
   double-wall board (`shell.carton_parts`, flutes drawn by `_draw_carton`), each wall bowed out
   by the load, holding packs of nuts or sweets, boxed and loose rolls of biscuits, tins, jars,
@@ -458,7 +465,7 @@ sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
-sim_v2_59.yaml (today's defaults).
+sim_v2_59.yaml, sim_v2_60.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -705,6 +712,9 @@ class BagConfig:
     flush_housings: bool = True  # an inline wheel's housing moulded into the trolley's end,
     # its face flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box
     # stands out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
+    varied_fittings: bool = True  # each bag's face buckles and D-rings follow a design of its
+    # own (`shell._FittingDesign`): sizes, proportions, a bar across or none; False: every bag's
+    # alike, the same two-slot buckle in each, "one repeated part template" (v2.0-v2.59)
     carton_share: float = 0.0  # the share of scans that are a carton of food or goods, not a
     # bag (`shell.carton_parts`, `clutter.carton_goods`), chosen on numbers of their own, so the
     # bags stay as they were; 8 of sixray_benign's 136 backgrounds are cartons. A carton ignores
@@ -809,9 +819,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.59 that have changed since (configs/synth/sim_v2_59.yaml holds
+# the same): v2.60 (2026-12-05) gave each bag its own design of face fittings.
+SIM_V2_59 = {"varied_fittings": False}
 # The bag settings of simulator v2.58 that have changed since (configs/synth/sim_v2_58.yaml holds
 # the same): v2.59 (2026-12-05) sank an inline wheel's housing into the trolley's end.
-SIM_V2_58 = {"flush_housings": False}
+SIM_V2_58 = {**SIM_V2_59, "flush_housings": False}
 # The bag settings of simulator v2.57 that have changed since (configs/synth/sim_v2_57.yaml holds
 # the same): v2.58 (2026-12-05) stood a trolley's handle tubes closer together.
 SIM_V2_57 = {**SIM_V2_58, "rail_spacing": 0.6}
@@ -1408,6 +1421,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         rounded_plates=cfg.rounded_plates,
         rail_spacing=cfg.rail_spacing,
         flush_housings=cfg.flush_housings,
+        varied_fittings=cfg.varied_fittings,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

@@ -88,6 +88,7 @@ from engine.synth.bag import (
     SIM_V2_56,
     SIM_V2_57,
     SIM_V2_58,
+    SIM_V2_59,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -322,6 +323,9 @@ SIM_V2_57_CONFIG = _pinned(SIM_V2_57, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.58 (2026-12-05), the defaults before v2.59 (configs/synth/sim_v2_58.yaml says the
 # same): an inline wheel's housing standing out of the trolley's end.
 SIM_V2_58_CONFIG = _pinned(SIM_V2_58, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.59 (2026-12-05), the defaults before v2.60 (configs/synth/sim_v2_59.yaml says the
+# same): every bag's face buckles and D-rings alike.
+SIM_V2_59_CONFIG = _pinned(SIM_V2_59, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -10,7 +10,7 @@ by the walls), so a bag is otherwise the same without them.
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -81,17 +81,47 @@ def _cast_d_ring(at, radius: float, wire: float, angle: float) -> Part:
     return path("d_ring", "steel", pts, wire, float(at[2]))
 
 
-def _cast_buckle(at, turn: np.ndarray, bar: float = 0.45) -> list[Part]:
-    """A ladder-lock buckle bent from round steel `bar` (its diameter, cm), 3 by 2.2 cm over
-    all, corners rounded by 5 mm, with a bar across its middle, at `at`, turned by `turn`."""
+def _cast_buckle(
+    at, turn: np.ndarray, bar: float = 0.45, size=(3.0, 2.2), bars: int = 1, corner: float = 0.5
+) -> list[Part]:
+    """A buckle bent from round steel `bar` (its diameter, cm), `size` over all, corners rounded
+    by `corner`, with `bars` bars across it evenly spaced (1: a ladder lock, 2: a tri-glide, 0:
+    a plain loop), at `at`, turned by `turn`."""
     r = bar / 2
-    loop = rounded_rect(1.5 - r, 1.1 - r, 0.5)
-    # the bar stops 1 mm short of the loop's inside, so its round ends reach only a little into
+    half_x, half_y = size[0] / 2, size[1] / 2
+    loop = rounded_rect(half_x - r, half_y - r, corner)
+    # a bar stops 1 mm short of the loop's inside, so its round ends reach only a little into
     # the loop: a solid join, without the dark dots where two whole bars would cross
-    end = 1.1 - 2 * r - 0.1
-    across = np.array([(0.0, -end), (0.0, end)])
+    end = half_y - 2 * r - 0.1
+    lines = [loop]
+    for k in range(bars):
+        x = 0.0 if bars == 1 else (2 * (k + 1) / (bars + 1) - 1) * (half_x - r)
+        lines.append(np.array([(x, -end), (x, end)]))
     at = np.asarray(at, float)
-    return [move(path("buckle", "steel", line, r), at, turn) for line in (loop, across)]
+    return [move(path("buckle", "steel", line, r), at, turn) for line in lines]
+
+
+@dataclass(frozen=True)
+class _FittingDesign:
+    """How one bag's face fittings are made (`varied_fittings`): a maker uses one buckle and one
+    D-ring throughout a bag, but makers differ."""
+
+    scale: float = 1.0  # of the D-rings' radius and the buckles' size
+    aspect: float = 3.0 / 2.2  # a buckle's length over its width
+    bars: int = 1  # across a buckle: 1 a ladder lock, 0 a plain loop
+
+    @classmethod
+    def drawn(cls, rng: np.random.Generator) -> _FittingDesign:
+        """A design: sizes 0.8-1.3 times the usual, buckles 1.2-1.6 times as long as wide, three
+        in five ladder locks and the rest plain loops (tri-glides' narrow slots blur shut at the
+        scanner's resolution)."""
+        bars = int(rng.choice([1, 0], p=[0.6, 0.4]))
+        return cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), bars)
+
+    def buckle_size(self) -> tuple[float, float]:
+        """(length, width) cm, with the usual 3 × 2.2 cm buckle's area times `scale`²."""
+        area = 3.0 * 2.2 * self.scale**2
+        return float(np.sqrt(area * self.aspect)), float(np.sqrt(area / self.aspect))
 
 
 ZIP_PITCH = 0.3  # cm from one tooth of a zip's chain to the next on the same side (a #5 zip)
@@ -290,6 +320,7 @@ def shell_parts(
     rounded_plates: bool = False,
     rail_spacing: float = 0.6,
     flush_housings: bool = False,
+    varied_fittings: bool = False,
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -342,7 +373,10 @@ def shell_parts(
     bag's piping, its frame (v2.0-v2.54: 0.08-0.15). `rounded_plates`: a rounded trolley's frame
     plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56).
     `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6).
-    `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no)."""
+    `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no).
+    `varied_fittings`: each bag's face D-rings and (with `cast_fittings`) buckles follow a design
+    of its own, on random numbers of their own (`_FittingDesign`); False: every bag's alike
+    (v2.0-v2.59)."""
     if kind == "carton":
         return carton_parts(size, rng)
     length, width, depth = size
@@ -458,6 +492,7 @@ def shell_parts(
         else:
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     cast = side_rng(rng, b"cast fittings") if cast_fittings else None
+    design = _FittingDesign.drawn(side_rng(rng, b"fitting design")) if varied_fittings else None
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
         at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
         x, y = outline[at] * share
@@ -470,15 +505,21 @@ def shell_parts(
             parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
         elif kind_ == 1:
             wire = 0.25 if heavy_fittings else 0.15  # 5 mm wire, as luggage D-rings; 3 mm
-            radius = rng.uniform(0.8, 1.5)
+            radius = rng.uniform(0.8, 1.5) * (design.scale if design else 1.0)
             if cast is not None:
                 parts.append(_cast_d_ring((x, y, z), radius, wire, cast.uniform(0, 2 * np.pi)))
             else:
                 parts.append(ring("d_ring", "steel", (x, y, z), radius, wire, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            if cast is not None:  # round bar as thick as the square bar below
-                parts += _cast_buckle((x, y, z), turn, 0.45 if heavy_fittings else 0.35)
+            bar = 0.45 if heavy_fittings else 0.35
+            if cast is not None and design is not None:  # round bar as thick as the square one
+                rounding = 0.5 * design.scale  # the buckle's corners, not the shell's
+                parts += _cast_buckle(
+                    (x, y, z), turn, bar, design.buckle_size(), design.bars, rounding
+                )
+            elif cast is not None:
+                parts += _cast_buckle((x, y, z), turn, bar)
             elif framed_buckles:  # a ladder lock: a frame of bars and one across it
                 bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
                 parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)

@@ -1480,6 +1480,47 @@ def test_flush_housings_set_an_inline_wheel_s_housing_flush_with_the_trolley_s_e
     assert len(wheel) == 2 and wheel == [repr(p) for p in out if p.role in ("wheel", "axle")]
 
 
+def test_varied_fittings_give_each_bag_one_design_of_buckle_and_change_nothing_else():
+    """`varied_fittings`: a bag's face buckles all follow one design (size, proportions, bars
+    across), drawn on numbers of its own, and bags differ; every other part, the D-rings'
+    places included, is as without it, and the usual design is v2.47's buckle to the bit."""
+    from engine.synth.shapes import rotation
+    from engine.synth.shell import _cast_buckle, shell_parts
+
+    turn = rotation(0, 0, 0.3)
+    usual = _cast_buckle((1.0, 2.0, 3.0), turn, 0.45)
+    assert repr(usual) == repr(_cast_buckle((1.0, 2.0, 3.0), turn, 0.45, (3.0, 2.2), 1, 0.5))
+
+    def parts(seed, varied):
+        rng = np.random.default_rng(seed)
+        return shell_parts(
+            "trolley", (60.0, 40.0, 25.0), rng, 8.0, moulding=True, on_walls=True,
+            cast_fittings=True, heavy_fittings=True, varied_fittings=varied,
+        )  # fmt: skip
+
+    designs = set()
+    for seed in range(12):
+        plain, varied = parts(seed, False), parts(seed, True)
+        fitted = ("buckle", "d_ring")
+        assert [repr(p) for p in plain if p.role not in fitted] == [
+            repr(p) for p in varied if p.role not in fitted
+        ]
+        lines = [p for p in varied if p.role == "buckle"]
+        loops = [p for p in lines if len(p.solid.points) > 2]
+        if not loops:
+            continue
+        across = len(lines) - len(loops)
+        assert across % len(loops) == 0  # every buckle with as many bars
+
+        def girth(loop):  # its length round, however it is turned
+            points = np.asarray(loop.solid.points)
+            return float(np.hypot(*np.diff(points, axis=0).T).sum())
+
+        assert {round(girth(loop), 6) for loop in loops} == {round(girth(loops[0]), 6)}
+        designs.add((across // len(loops), round(girth(loops[0]), 2)))
+    assert len(designs) >= 4
+
+
 def test_trolley_share_sets_how_many_bags_are_trolleys():
     cfg = replace(SMALL, min_objects=0, max_objects=0)
     kinds = {

@@ -549,6 +549,50 @@ def test_benchmark_writes_a_paired_sheet_of_the_same_bags_with_its_key(tmp_path,
     assert "not found" in capsys.readouterr().err
 
 
+def test_benchmark_writes_two_set_sheets_of_the_same_whole_bags_with_their_key(
+    tmp_path, real_dir, capsys
+):
+    """`--sets-with`: two sheets, each the real bags on top and then the same whole bags in the
+    same order, one sheet from each dataset, which is which in the key; bags both draw the same
+    are left out, and a second dataset of other bags is an error (exit 2)."""
+    bench = _benchmark()
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    for i in range(3):
+        _write_png(first / "images" / f"bag_00000{i}.png", busy(40 + i))
+        _write_png(second / "images" / f"bag_00000{i}.png", busy(50 + i))
+    _write_png(second / "images" / "bag_000001.png", busy(41))  # drawn the same: left out
+    sheet = tmp_path / "out" / "sheet.png"
+    argv = ["--data", str(first), "--real", str(real_dir), "--sheet", str(sheet)]
+    assert bench.main([*argv, "--sets-with", str(second), "--sets", "5"]) == 0
+    assert "set sheets:" in capsys.readouterr().out
+    key = (tmp_path / "out" / "sheet_sets_key.txt").read_text(encoding="utf-8").splitlines()
+    sides = dict(line.split(" = ") for line in key if line.startswith("set "))
+    assert sorted(sides.values()) == ["first", "second"]
+    assert [line[2:] for line in key if line.startswith("# bag_")] == [
+        "bag_000000.png",
+        "bag_000002.png",
+    ]
+    shape = (  # a row of real bags, then the two bags, four a row
+        bench.GAP + 2 * (bench.TILE_H + bench.GAP),
+        bench.GAP + 4 * (bench.TILE_W + bench.GAP),
+    )
+    sheets = {s: bench.load_rgb(tmp_path / "out" / f"sheet_set{s}.png") for s in "AB"}
+    assert all(sheet.shape[:2] == shape for sheet in sheets.values())
+    y, x = bench.GAP + bench.TILE_H + bench.GAP, bench.GAP  # the first bag on each sheet
+    for side, data in sides.items():
+        tile = sheets[side[-1]][y : y + bench.TILE_H, x : x + bench.TILE_W]
+        shown = bench.letterbox(bench.crop_to_bag(bench.load_rgb(
+            (first if data == "first" else second) / "images" / "bag_000000.png")))  # fmt: skip
+        assert np.abs(tile.astype(int) - shown.astype(int)).max() <= 2  # PNG round trip
+    real_rows = [s[: bench.GAP + bench.TILE_H] for s in sheets.values()]
+    np.testing.assert_array_equal(*real_rows)  # the same real bags on both
+
+    other = tmp_path / "other"
+    _write_png(other / "images" / "bag_000009.png", busy(60))
+    assert bench.main([*argv, "--sets-with", str(other)]) == 2
+    assert "no bag of the same name" in capsys.readouterr().err
+
+
 def test_paired_sheet_can_show_the_quarter_where_the_versions_differ(tmp_path, real_dir):
     """`--pairs-changed`: each pair shows the quarter where the two versions differ in the most
     pixels (a change to the wheels shows, wherever they are); bags of two sizes are an error."""
