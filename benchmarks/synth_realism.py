@@ -300,7 +300,7 @@ def set_sheets(
     chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
     picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
     top = [letterbox(crop_to_bag(load_rgb(path))) for path in picked]
-    top += [np.full((TILE_H, TILE_W, 3), 255, np.uint8)] * (SETS_COLUMNS - len(top))
+    top += [np.full((TILE_H, TILE_W, 3), 255, np.uint8)] * (-len(top) % SETS_COLUMNS)  # a row
     sets = [
         top + [letterbox(crop_to_bag(load_rgb(d / "images" / name))) for name in chosen]
         for d in (first, second)

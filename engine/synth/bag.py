@@ -440,12 +440,13 @@ evaluation list):
   (its outer side still reaches about 1 cm into the rounded corner: see the README). Two readers
   preferred it in 8 of 8 pairs each.
 - A design of fittings per bag (v2.60, `varied_fittings`): every bag's face buckles were the
-  same two-slot buckle of 3 × 2.2 cm and its D-rings of one range, which blind readers named
-  "the identical double-square buckle rings" in every bag. Each bag now draws a design on
-  numbers of its own (`shell._FittingDesign`): sizes 0.8-1.3 times the usual, buckles 1.2-1.6
-  times as long as wide, three in five ladder locks and the rest plain loops. Two readers of
-  whole sets (`--sets-with`) preferred it; pair readers, who see one part of one bag, 0 of 6
-  and 3 of 3 (README).
+  same two-slot buckle of 3 × 2.2 cm, which a blind reader named "the identical double-square
+  buckle rings" in almost every bag. Each bag now draws a design on numbers of its own
+  (`shell._FittingDesign`): buckles of 0.8-1.3 times the usual scale, 1.2-1.6 times as long as
+  wide (2.3-4.2 cm), three in five ladder locks and the rest plain loops; its D-rings, each of
+  its own radius as before, scaled by the same factor. Two readers of whole sets
+  (`--sets-with`) preferred it; pair readers, who see one part of one bag, 0 of 6 and 3 of 6
+  (README).
 - Cartons of food (`carton_share`, 0 by default: no version yet): a share of scans a carton of
   double-wall board (`shell.carton_parts`, flutes drawn by `_draw_carton`), each wall bowed out
   by the load, holding packs of nuts or sweets, boxed and loose rolls of biscuits, tins, jars,
@@ -712,9 +713,10 @@ class BagConfig:
     flush_housings: bool = True  # an inline wheel's housing moulded into the trolley's end,
     # its face flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box
     # stands out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
-    varied_fittings: bool = True  # each bag's face buckles and D-rings follow a design of its
-    # own (`shell._FittingDesign`): sizes, proportions, a bar across or none; False: every bag's
-    # alike, the same two-slot buckle in each, "one repeated part template" (v2.0-v2.59)
+    varied_fittings: bool = True  # each bag's face buckles follow a design of its own, its
+    # D-rings scaled with them (`shell._FittingDesign`): size, proportions, a bar across or none;
+    # False: every bag's alike, the same two-slot buckle in each, which a reader of whole sets
+    # called "one repeated part template" (v2.0-v2.59)
     carton_share: float = 0.0  # the share of scans that are a carton of food or goods, not a
     # bag (`shell.carton_parts`, `clutter.carton_goods`), chosen on numbers of their own, so the
     # bags stay as they were; 8 of sixray_benign's 136 backgrounds are cartons. A carton ignores

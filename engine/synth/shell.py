@@ -82,41 +82,38 @@ def _cast_d_ring(at, radius: float, wire: float, angle: float) -> Part:
 
 
 def _cast_buckle(
-    at, turn: np.ndarray, bar: float = 0.45, size=(3.0, 2.2), bars: int = 1, corner: float = 0.5
+    at, turn: np.ndarray, bar: float = 0.45, size=(3.0, 2.2), across: bool = True, corner=0.5
 ) -> list[Part]:
     """A buckle bent from round steel `bar` (its diameter, cm), `size` over all, corners rounded
-    by `corner`, with `bars` bars across it evenly spaced (1: a ladder lock, 2: a tri-glide, 0:
-    a plain loop), at `at`, turned by `turn`."""
+    by `corner`, with a bar `across` its middle (a ladder lock) or none (a plain loop), at `at`,
+    turned by `turn`."""
     r = bar / 2
     half_x, half_y = size[0] / 2, size[1] / 2
-    loop = rounded_rect(half_x - r, half_y - r, corner)
-    # a bar stops 1 mm short of the loop's inside, so its round ends reach only a little into
-    # the loop: a solid join, without the dark dots where two whole bars would cross
-    end = half_y - 2 * r - 0.1
-    lines = [loop]
-    for k in range(bars):
-        x = 0.0 if bars == 1 else (2 * (k + 1) / (bars + 1) - 1) * (half_x - r)
-        lines.append(np.array([(x, -end), (x, end)]))
+    lines = [rounded_rect(half_x - r, half_y - r, corner)]
+    if across:  # the bar stops 1 mm short of the loop's inside, so its round ends reach only a
+        # little into the loop: a solid join, without the dark dots where two whole bars cross
+        end = half_y - 2 * r - 0.1
+        lines.append(np.array([(0.0, -end), (0.0, end)]))
     at = np.asarray(at, float)
     return [move(path("buckle", "steel", line, r), at, turn) for line in lines]
 
 
 @dataclass(frozen=True)
 class _FittingDesign:
-    """How one bag's face fittings are made (`varied_fittings`): a maker uses one buckle and one
-    D-ring throughout a bag, but makers differ."""
+    """How one bag's face fittings are made (`varied_fittings`): a maker uses one buckle
+    throughout a bag, but makers differ. Its defaults are the usual fittings of v2.47-v2.59."""
 
-    scale: float = 1.0  # of the D-rings' radius and the buckles' size
+    scale: float = 1.0  # of the buckles' size (the square root of their area), the D-rings' too
     aspect: float = 3.0 / 2.2  # a buckle's length over its width
-    bars: int = 1  # across a buckle: 1 a ladder lock, 0 a plain loop
+    across: bool = True  # a bar across a buckle (a ladder lock); False: a plain loop
 
     @classmethod
     def drawn(cls, rng: np.random.Generator) -> _FittingDesign:
-        """A design: sizes 0.8-1.3 times the usual, buckles 1.2-1.6 times as long as wide, three
-        in five ladder locks and the rest plain loops (tri-glides' narrow slots blur shut at the
-        scanner's resolution)."""
-        bars = int(rng.choice([1, 0], p=[0.6, 0.4]))
-        return cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), bars)
+        """A design: `scale` 0.8-1.3, buckles 1.2-1.6 times as long as wide (so 2.3-4.2 cm long),
+        three in five ladder locks and the rest plain loops. Pair readers saw a first design's
+        tri-glides, two bars across, blur into striped blobs (README)."""
+        across = bool(rng.choice([1, 0], p=[0.6, 0.4]))
+        return cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), across)
 
     def buckle_size(self) -> tuple[float, float]:
         """(length, width) cm, with the usual 3 × 2.2 cm buckle's area times `scale`²."""
@@ -374,9 +371,9 @@ def shell_parts(
     plate has the shell's round corners (`trolley_frame`); False: square (v2.0-v2.56).
     `rail_spacing`: a trolley's handle tubes this share of its width apart (v2.0-v2.57: 0.6).
     `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no).
-    `varied_fittings`: each bag's face D-rings and (with `cast_fittings`) buckles follow a design
-    of its own, on random numbers of their own (`_FittingDesign`); False: every bag's alike
-    (v2.0-v2.59)."""
+    `varied_fittings`: each bag's face buckles (with `cast_fittings`) follow a design of its own,
+    its D-rings scaled with them, on random numbers of their own (`_FittingDesign`); False:
+    every bag's alike (v2.0-v2.59)."""
     if kind == "carton":
         return carton_parts(size, rng)
     length, width, depth = size
@@ -492,7 +489,8 @@ def shell_parts(
         else:
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     cast = side_rng(rng, b"cast fittings") if cast_fittings else None
-    design = _FittingDesign.drawn(side_rng(rng, b"fitting design")) if varied_fittings else None
+    usual = _FittingDesign()  # v2.47-v2.59's, to the bit
+    design = _FittingDesign.drawn(side_rng(rng, b"fitting design")) if varied_fittings else usual
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
         at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
         x, y = outline[at] * share
@@ -505,21 +503,18 @@ def shell_parts(
             parts.append(disc("stud", "steel", (x, y, z), rng.uniform(0.4, 0.8), 0.3))
         elif kind_ == 1:
             wire = 0.25 if heavy_fittings else 0.15  # 5 mm wire, as luggage D-rings; 3 mm
-            radius = rng.uniform(0.8, 1.5) * (design.scale if design else 1.0)
+            radius = rng.uniform(0.8, 1.5) * design.scale  # each its own, the bag's scale
             if cast is not None:
                 parts.append(_cast_d_ring((x, y, z), radius, wire, cast.uniform(0, 2 * np.pi)))
             else:
                 parts.append(ring("d_ring", "steel", (x, y, z), radius, wire, 10))
         else:
             turn = rotation(0, 0, rng.uniform(0, np.pi))
-            bar = 0.45 if heavy_fittings else 0.35
-            if cast is not None and design is not None:  # round bar as thick as the square one
+            if cast is not None:  # round bar as thick as the square bar below
+                bar = 0.45 if heavy_fittings else 0.35
                 rounding = 0.5 * design.scale  # the buckle's corners, not the shell's
-                parts += _cast_buckle(
-                    (x, y, z), turn, bar, design.buckle_size(), design.bars, rounding
-                )
-            elif cast is not None:
-                parts += _cast_buckle((x, y, z), turn, bar)
+                extent = design.buckle_size()  # the buckle's, not the bag's `size`
+                parts += _cast_buckle((x, y, z), turn, bar, extent, design.across, rounding)
             elif framed_buckles:  # a ladder lock: a frame of bars and one across it
                 bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
                 parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)

@@ -1481,15 +1481,19 @@ def test_flush_housings_set_an_inline_wheel_s_housing_flush_with_the_trolley_s_e
 
 
 def test_varied_fittings_give_each_bag_one_design_of_buckle_and_change_nothing_else():
-    """`varied_fittings`: a bag's face buckles all follow one design (size, proportions, bars
-    across), drawn on numbers of its own, and bags differ; every other part, the D-rings'
-    places included, is as without it, and the usual design is v2.47's buckle to the bit."""
+    """`varied_fittings`: a bag's face buckles all follow one design (size, proportions, a bar
+    across or none), drawn on numbers of its own, and bags differ; its D-rings keep their places
+    and are scaled by the design's one factor; every other part is as without it; and the usual
+    design draws v2.47's buckle to the bit."""
+    from engine.synth.parts import move, path, rounded_rect
     from engine.synth.shapes import rotation
     from engine.synth.shell import _cast_buckle, shell_parts
 
-    turn = rotation(0, 0, 0.3)
-    usual = _cast_buckle((1.0, 2.0, 3.0), turn, 0.45)
-    assert repr(usual) == repr(_cast_buckle((1.0, 2.0, 3.0), turn, 0.45, (3.0, 2.2), 1, 0.5))
+    turn, at, r = rotation(0, 0, 0.3), np.array([1.0, 2.0, 3.0]), 0.225  # v2.47's, written out
+    end = 1.1 - 2 * r - 0.1
+    old = [rounded_rect(1.5 - r, 1.1 - r, 0.5), np.array([(0.0, -end), (0.0, end)])]
+    old = [move(path("buckle", "steel", line, r), at, turn) for line in old]
+    assert repr(_cast_buckle(tuple(at), turn, 0.45)) == repr(old)
 
     def parts(seed, varied):
         rng = np.random.default_rng(seed)
@@ -1498,27 +1502,31 @@ def test_varied_fittings_give_each_bag_one_design_of_buckle_and_change_nothing_e
             cast_fittings=True, heavy_fittings=True, varied_fittings=varied,
         )  # fmt: skip
 
-    designs = set()
+    def girth(wire):  # its length round, however it is turned
+        points = np.asarray(wire.solid.points)
+        return float(np.hypot(*np.diff(points, axis=0).T).sum())
+
+    designs, scales = set(), set()
     for seed in range(12):
         plain, varied = parts(seed, False), parts(seed, True)
         fitted = ("buckle", "d_ring")
         assert [repr(p) for p in plain if p.role not in fitted] == [
             repr(p) for p in varied if p.role not in fitted
         ]
+        rings = [[p for p in ps if p.role == "d_ring"] for ps in (plain, varied)]
+        factors = {round(girth(b) / girth(a), 9) for a, b in zip(*rings, strict=True)}
+        assert len(factors) <= 1  # one scale for every D-ring in the bag
+        scales |= factors
         lines = [p for p in varied if p.role == "buckle"]
         loops = [p for p in lines if len(p.solid.points) > 2]
         if not loops:
             continue
-        across = len(lines) - len(loops)
-        assert across % len(loops) == 0  # every buckle with as many bars
-
-        def girth(loop):  # its length round, however it is turned
-            points = np.asarray(loop.solid.points)
-            return float(np.hypot(*np.diff(points, axis=0).T).sum())
-
+        bars = len(lines) - len(loops)
+        assert bars in (0, len(loops))  # every buckle barred, or none
         assert {round(girth(loop), 6) for loop in loops} == {round(girth(loops[0]), 6)}
-        designs.add((across // len(loops), round(girth(loops[0]), 2)))
-    assert len(designs) >= 4
+        designs.add((bars > 0, round(girth(loops[0]), 2)))
+    assert len(designs) >= 4 and {barred for barred, _ in designs} == {True, False}
+    assert len(scales) >= 4 and all(0.8 <= s <= 1.3 for s in scales)
 
 
 def test_trolley_share_sets_how_many_bags_are_trolleys():

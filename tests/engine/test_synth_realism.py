@@ -586,6 +586,17 @@ def test_benchmark_writes_two_set_sheets_of_the_same_whole_bags_with_their_key(
         assert np.abs(tile.astype(int) - shown.astype(int)).max() <= 2  # PNG round trip
     real_rows = [s[: bench.GAP + bench.TILE_H] for s in sheets.values()]
     np.testing.assert_array_equal(*real_rows)  # the same real bags on both
+    expected = [
+        bench.letterbox(bench.crop_to_bag(bench.load_rgb(real_dir / f"{n}.png"))) for n in "ab"
+    ]
+    top = [
+        real_rows[0][bench.GAP :, x : x + bench.TILE_W]
+        for x in range(bench.GAP, 4 * (bench.TILE_W + bench.GAP), bench.TILE_W + bench.GAP)
+    ]
+    shown = [t for t in top if (t < 250).any()]  # the rest is padding
+    assert len(shown) == 2  # both real bags (not the mask beside one), each once
+    for tile in shown:
+        assert min(np.abs(tile.astype(int) - e.astype(int)).max() for e in expected) <= 2
 
     other = tmp_path / "other"
     _write_png(other / "images" / "bag_000009.png", busy(60))
