@@ -227,6 +227,20 @@ def _changed_bags(first: Path, second: Path) -> list[str]:
     return differ or names
 
 
+def _chosen(
+    rng: np.random.Generator, names: list[str], n: int, real: Sequence[Path]
+) -> tuple[list[str], list[Path]]:
+    """`n` of the bags `names` (in order) and `PAIRS_REAL` of the `real` scans, drawn."""
+    chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
+    picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
+    return chosen, picked
+
+
+def _fresh_seed() -> int:
+    """A seed of its own for each sheet, so that no reader learns a layout."""
+    return int(np.random.SeedSequence().entropy % 2**32)
+
+
 def paired_sheet(
     real: Sequence[Path],
     first: Path,
@@ -246,7 +260,7 @@ def paired_sheet(
     """
     rng = np.random.default_rng(seed)
     names = _changed_bags(first, second)
-    chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
+    chosen, picked = _chosen(rng, names, n, real)
 
     def cut(rgb: np.ndarray, quarter: tuple[int, int]) -> np.ndarray:
         if whole:
@@ -255,7 +269,6 @@ def paired_sheet(
         qy, qx = quarter
         return letterbox(rgb[qy * h // 2 : (qy + 1) * h // 2, qx * w // 2 : (qx + 1) * w // 2])
 
-    picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
     # a real export's frame holds more white than ours: its quarters are taken of its bag
     tiles = [cut(crop_to_bag(load_rgb(path)), tuple(rng.integers(0, 2, 2))) for path in picked]
     tiles += [np.full_like(tiles[0], 255)] * (PAIRS_REAL - len(tiles))
@@ -297,8 +310,7 @@ def set_sheets(
     The bags are drawn among those the two draw differently (all, when none differ)."""
     rng = np.random.default_rng(seed)
     names = _changed_bags(first, second)
-    chosen = [names[i] for i in sorted(rng.choice(len(names), min(n, len(names)), replace=False))]
-    picked = [real[i] for i in rng.choice(len(real), min(PAIRS_REAL, len(real)), replace=False)]
+    chosen, picked = _chosen(rng, names, n, real)
     top = [letterbox(crop_to_bag(load_rgb(path))) for path in picked]
     top += [np.full((TILE_H, TILE_W, 3), 255, np.uint8)] * (-len(top) % SETS_COLUMNS)  # a row
     sets = [
@@ -437,30 +449,23 @@ def _write_png(path: Path, rgb: np.ndarray) -> bool:
     return bool(cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
 
 
-def _write_keyed(beside: Path, kind: str, sheet: np.ndarray, key: list[str]) -> bool:
-    """Write `<beside stem>_<kind>.png` and its key `<beside stem>_<kind>_key.txt`, and say
-    where; False (with the error on stderr) when the sheet cannot be written."""
-    path = beside.with_name(f"{beside.stem}_{kind}.png")
-    key_path = beside.with_name(f"{beside.stem}_{kind}_key.txt")
-    if not _write_png(path, sheet):
-        print(f"error: cannot write the {kind} sheet {path}", file=sys.stderr)
-        return False
-    key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
-    print(f"{'paired' if kind == 'pairs' else kind} sheet: {path} (key: {key_path})")
-    return True
-
-
-def _write_sets(beside: Path, set_a: np.ndarray, set_b: np.ndarray, key: list[str]) -> bool:
-    """Write `<beside stem>_setA.png`, `_setB.png` and their key `_sets_key.txt`, and say where;
-    False (with the error on stderr) when a sheet cannot be written."""
-    paths = [beside.with_name(f"{beside.stem}_set{side}.png") for side in "AB"]
-    for path, sheet in zip(paths, (set_a, set_b), strict=True):
+def _write_keyed(beside: Path, kind: str, sheets: dict[str, np.ndarray], key: list[str]) -> bool:
+    """Write each of `sheets` as `<beside stem>_<its name>.png` and their key as `<beside
+    stem>_<kind>_key.txt`, and say where; False (with the error on stderr) when one cannot be
+    written."""
+    paths = [beside.with_name(f"{beside.stem}_{name}.png") for name in sheets]
+    for path, sheet in zip(paths, sheets.values(), strict=True):
         if not _write_png(path, sheet):
-            print(f"error: cannot write the set sheet {path}", file=sys.stderr)
+            print(f"error: cannot write the {kind} sheet {path}", file=sys.stderr)
             return False
-    key_path = beside.with_name(f"{beside.stem}_sets_key.txt")
-    key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
-    print(f"set sheets: {paths[0]}, {paths[1]} (key: {key_path})")
+    key_path = beside.with_name(f"{beside.stem}_{kind}_key.txt")
+    try:
+        key_path.write_text("\n".join(key) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write the {kind} key {key_path}: {exc}", file=sys.stderr)
+        return False
+    label = {"pairs": "paired sheet", "sets": "set sheets"}.get(kind, f"{kind} sheet")
+    print(f"{label}: {', '.join(map(str, paths))} (key: {key_path})")
     return True
 
 
@@ -523,11 +528,12 @@ def _report(
         return 1
     print(f"contact sheet: {args.sheet}")
     if args.shuffle_sheet:
-        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, so no layout is learnt
-        if not _write_keyed(args.sheet, "blind", *blind_sheet(real.blind, ours.blind, seed)):
+        seed = _fresh_seed()
+        sheet, key = blind_sheet(real.blind, ours.blind, seed)
+        if not _write_keyed(args.sheet, "blind", {"blind": sheet}, key):
             return 1
     if args.pairs_with is not None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
+        seed = _fresh_seed()
         try:
             sheet, key = paired_sheet(
                 real_paths,
@@ -541,16 +547,16 @@ def _report(
         except (OSError, ValueError) as exc:
             print(f"error: cannot make the paired sheet: {exc}", file=sys.stderr)
             return 2
-        if not _write_keyed(args.sheet, "pairs", sheet, key):
+        if not _write_keyed(args.sheet, "pairs", {"pairs": sheet}, key):
             return 1
     if args.sets_with is not None:
-        seed = int(np.random.SeedSequence().entropy % 2**32)  # fresh, as for the blind sheet
+        seed = _fresh_seed()
         try:
             set_a, set_b, key = set_sheets(real_paths, data, args.sets_with, args.sets, seed)
         except (OSError, ValueError) as exc:
             print(f"error: cannot make the set sheets: {exc}", file=sys.stderr)
             return 2
-        if not _write_sets(args.sheet, set_a, set_b, key):
+        if not _write_keyed(args.sheet, "sets", {"setA": set_a, "setB": set_b}, key):
             return 1
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

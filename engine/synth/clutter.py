@@ -792,11 +792,21 @@ CARTON_GOODS: dict[str, tuple[float, Callable[[np.random.Generator], ObjectModel
 }
 
 
+def _by_frequency(
+    rng: np.random.Generator,
+    table: dict[str, tuple[float, Callable]],
+    names: list[str],
+    frequencies: dict[str, float] | None = None,
+) -> str:
+    """One of `names`, drawn by the frequencies `table` gives them (those in `frequencies`
+    instead)."""
+    weights = np.array([(frequencies or {}).get(n, table[n][0]) for n in names])
+    return names[int(rng.choice(len(names), p=weights / weights.sum()))]
+
+
 def carton_goods(rng: np.random.Generator) -> ObjectModel:
     """One item of what a carton of food holds, by the frequencies of `CARTON_GOODS`."""
-    names = list(CARTON_GOODS)
-    weights = np.array([CARTON_GOODS[n][0] for n in names])
-    return CARTON_GOODS[names[int(rng.choice(len(names), p=weights / weights.sum()))]][1](rng)
+    return CARTON_GOODS[_by_frequency(rng, CARTON_GOODS, list(CARTON_GOODS))][1](rng)
 
 
 def batteries(rng: np.random.Generator) -> ObjectModel:
@@ -879,8 +889,7 @@ def random_clutter(
     (`trinkets`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
-        weights = np.array([(frequencies or {}).get(n, CLUTTER[n][0]) for n in names])
-        only = names[int(rng.choice(len(names), p=weights / weights.sum()))]
+        only = _by_frequency(rng, CLUTTER, names, frequencies)
     if only == "cable":
         return cable(rng, coiled=coiled_cables, wound=wound_coils)
     if only == "keys":
