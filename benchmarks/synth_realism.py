@@ -6,7 +6,9 @@ another list or folder, `--real`) with `engine.synth.realism`: per-image figures
 quantiles and Wasserstein-1 distances), the pooled figures and their distances, and the realism
 targets with pass or fail. Writes a contact sheet of [real | simulated] rows; with
 `--shuffle-sheet` also a blind one (real and simulated tiles shuffled, unlabelled, each cropped to
-its bag) with a key file beside it; with `--json` every figure, for before/after tables.
+its bag) with a key file beside it, and the same sheet shrunk to `GLANCE_WIDTH` px for a
+first-impression test (a reader who looks once, without zooming); with `--json` every figure,
+for before/after tables.
 
 With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
 of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
@@ -66,6 +68,7 @@ GAP = 4  # px of grey between tiles
 GAP_GREY = (170, 170, 170)
 HEADER_H = 22  # px strip at the top for the column labels
 BLIND_COLUMNS = 6  # tiles per row of the blind sheet
+GLANCE_WIDTH = 1200  # px: the blind sheet as a contact sheet is seen at a glance, ~190 px a tile
 BLIND_MARGIN = 0.03  # of the bag box's size, kept around the bag when cropping for the blind sheet
 _SIM_NAME = re.compile(r"bag_\d{6}\.png")  # the false-colour image, not _low/_high/_zeff
 
@@ -449,6 +452,14 @@ def _write_png(path: Path, rgb: np.ndarray) -> bool:
     return bool(cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)))
 
 
+def _shrunk(sheet: np.ndarray, width: int) -> np.ndarray:
+    """`sheet` scaled down (area-averaged) to `width` px wide; as it is if already narrower."""
+    h, w = sheet.shape[:2]
+    if w <= width:
+        return sheet
+    return cv2.resize(sheet, (width, max(1, round(h * width / w))), interpolation=cv2.INTER_AREA)
+
+
 def _write_keyed(beside: Path, kind: str, sheets: dict[str, np.ndarray], key: list[str]) -> bool:
     """Write each of `sheets` as `<beside stem>_<its name>.png` and their key as `<beside
     stem>_<kind>_key.txt`, and say where; False (with the error on stderr) when one cannot be
@@ -530,7 +541,8 @@ def _report(
     if args.shuffle_sheet:
         seed = _fresh_seed()
         sheet, key = blind_sheet(real.blind, ours.blind, seed)
-        if not _write_keyed(args.sheet, "blind", {"blind": sheet}, key):
+        sheets = {"blind": sheet, "glance": _shrunk(sheet, GLANCE_WIDTH)}
+        if not _write_keyed(args.sheet, "blind", sheets, key):
             return 1
     if args.pairs_with is not None:
         seed = _fresh_seed()
@@ -587,8 +599,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--shuffle-sheet",
         action="store_true",
-        help="also write a blind sheet (<sheet>_blind.png, shuffled, unlabelled) and its key "
-        "(<sheet>_blind_key.txt)",
+        help="also write a blind sheet (<sheet>_blind.png, shuffled, unlabelled), the same "
+        f"{GLANCE_WIDTH} px wide (<sheet>_glance.png) and their key (<sheet>_blind_key.txt)",
     )
     parser.add_argument("--json", type=Path, help="write every figure to this JSON file")
     parser.add_argument(

@@ -186,6 +186,16 @@ class ColourStyle:
     # 53° at V 0.5 to a peach 35° above V 0.9 (medians of the 136 backgrounds), where the hue
     # of Zeff alone keeps it at 39-45° (readers: "mustard", "ochre", "khaki"). 0: Zeff alone
     organic_hue_slope: float = 0.0
+    # metal hue by brightness: where Zeff is metal (`METAL_GAMMA_ZEFF`), hue moves towards cyan
+    # by this many degrees per unit of brightness (before sharpening) below `METAL_HUE_PIVOT`
+    # (`_metal_hue`), as a console whose Zeff under-corrects beam hardening paints thick metal:
+    # the real scans' blue runs from a teal 180° at V 0.25 to 204° at V 0.85 (medians of the
+    # 136 backgrounds), where the hue of Zeff alone keeps it at 196-204°. 0: Zeff alone
+    metal_hue_slope: float = 0.0
+    # and its saturation lowered by this share per unit of brightness below `METAL_DULL_PIVOT`:
+    # the real scans' darkest blue is dull (saturation median 0.60 at V 0.2-0.3, 0.73 at
+    # 0.3-0.4, 0.78 above), where ours stays at 0.78-0.80. 0: as the saturation curve gives
+    metal_dull: float = 0.0
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette."""
@@ -318,7 +328,14 @@ SIM_STYLE_V2_44 = replace(SIM_STYLE_V2_42, opaque_value=0.14)
 # against) and 4 of 8 (2 against); at 36° in 4 of 8 (2 against) and 7 of 8 (none), which took
 # seed 7's edge ratio to 0.898, under the target
 SIM_STYLE_V2_45 = replace(SIM_STYLE_V2_44, organic_hue_slope=28.0)
-SIM_STYLE = SIM_STYLE_V2_45  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.61's console: v2.45's, dark metal painted teal and dull (`metal_hue_slope` 80° and
+# `metal_dull` 1.7 a unit of V, on the brightness shown): the real scans' blue pixels (the 136
+# backgrounds) have hue medians 180 / 184 / 188 / 194° and saturation 0.60 / 0.73 / 0.79 / 0.78
+# at V 0.2 / 0.3 / 0.4 / 0.5 (bands 0.1 wide), v2.60 (seed 3) 204 / 198 / 196 / 196° and 0.80 /
+# 0.78 / 0.78 / 0.78, v2.61 180 / 184 / 188 / 192° and 0.63 / 0.73 / 0.77 / 0.78. Two readers
+# preferred it in 8 of 8 pairs each: "dark teal or greenish-black, as the real scans' dark metal"
+SIM_STYLE_V2_61 = replace(SIM_STYLE_V2_45, metal_hue_slope=80.0, metal_dull=1.7)
+SIM_STYLE = SIM_STYLE_V2_61  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -373,6 +390,8 @@ def false_colour(
             np.maximum(over, 0.0, out=over)
             val -= np.multiply(1.0 - style.halo_keep, over, out=over)
     np.clip(val, 0.0, 1.0, out=val)
+    if style.metal_hue_slope or style.metal_dull:  # on the brightness shown, edges included
+        _dark_metal(hue, sat, val, z, style.metal_hue_slope, style.metal_dull)
     if style.air_white > 0:
         _air_white(val, sat, t, style.air_white)
     if style.opaque_value > 0:
@@ -509,6 +528,24 @@ def _organic_hue(hue: np.ndarray, val: np.ndarray, z: np.ndarray, slope: float) 
     weight = _ramp(z, *ORGANIC_HUE_ZEFF)
     weight *= np.subtract(ORGANIC_HUE_PIVOT, val)
     hue += np.multiply(slope, weight, out=weight)
+
+
+METAL_HUE_PIVOT = 0.6  # the brightness from which `_dark_metal` leaves metal's hue as it is
+METAL_DULL_PIVOT = 0.4  # and its saturation
+
+
+def _dark_metal(
+    hue: np.ndarray, sat: np.ndarray, val: np.ndarray, z: np.ndarray, slope: float, dull: float
+) -> None:
+    """Paint dark metal teal and dull, in place (`ColourStyle.metal_hue_slope`, `metal_dull`):
+    hue `slope` degrees towards cyan per unit of V below `METAL_HUE_PIVOT`, saturation down by
+    the share `dull` per unit below `METAL_DULL_PIVOT`; in full where Zeff passes
+    `METAL_GAMMA_ZEFF`."""
+    metal = _ramp(z, *METAL_GAMMA_ZEFF)
+    if slope:
+        hue -= slope * metal * np.maximum(METAL_HUE_PIVOT - val, 0.0)
+    if dull:
+        sat *= 1.0 - np.minimum(dull * metal * np.maximum(METAL_DULL_PIVOT - val, 0.0), 1.0)
 
 
 def _ramp(t: np.ndarray, start: float, full: float) -> np.ndarray:

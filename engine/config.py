@@ -327,6 +327,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "halo_keep": _between(0, 1),  # the share of sharpening's bright rim kept
         "opaque_value": _between(0, 0.5),  # the grey where nothing gets through; 0: black
         "organic_hue_slope": _between(-100, 100),  # degrees per unit of brightness
+        "metal_hue_slope": _between(-100, 100),  # degrees per unit of brightness
+        "metal_dull": _between(0, 10),  # saturation's share lost per unit of brightness
         "smooth_dark": _at_least(0),
         "zeff_denoise": _at_least(0),
         "dense_zeff_denoise": _between(0, 20),

@@ -447,6 +447,13 @@ evaluation list):
   its own radius as before, scaled by the same factor. Two readers of whole sets
   (`--sets-with`) preferred it; pair readers, who see one part of one bag, 0 of 6 and 3 of 6
   (README).
+- Dark metal teal and dull (v2.61, the console's `metal_hue_slope` 80 and `metal_dull` 1.7; the
+  bags are v2.60's): metal's hue came from Zeff alone, so dense steel and a rail's edge-on
+  walls were a saturated navy (blue pixels' hue median 204° and saturation 0.80 at V 0.2-0.3,
+  seed 3), where the real scans' darkest metal is a dull teal (180°, 0.60), as a console whose
+  Zeff under-corrects beam hardening paints it. On the brightness shown, the hue now turns 80°
+  towards cyan per unit of V below 0.6 and the saturation loses 1.7 of itself per unit below
+  0.4 (`colour._dark_metal`): 180° and 0.63. Two readers preferred it in 8 of 8 pairs each.
 - Cartons of food (`carton_share`, 0 by default: no version yet): a share of scans a carton of
   double-wall board (`shell.carton_parts`, flutes drawn by `_draw_carton`), each wall bowed out
   by the load, holding packs of nuts or sweets, boxed and loose rolls of biscuits, tins, jars,
@@ -466,7 +473,7 @@ sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
-sim_v2_59.yaml, sim_v2_60.yaml (today's defaults).
+sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -821,9 +828,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.60 that have changed since (configs/synth/sim_v2_60.yaml holds
+# the same): none; v2.61 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_61`).
+SIM_V2_60: dict = {}
 # The bag settings of simulator v2.59 that have changed since (configs/synth/sim_v2_59.yaml holds
 # the same): v2.60 (2026-12-05) gave each bag its own design of face fittings.
-SIM_V2_59 = {"varied_fittings": False}
+SIM_V2_59 = {**SIM_V2_60, "varied_fittings": False}
 # The bag settings of simulator v2.58 that have changed since (configs/synth/sim_v2_58.yaml holds
 # the same): v2.59 (2026-12-05) sank an inline wheel's housing into the trolley's end.
 SIM_V2_58 = {**SIM_V2_59, "flush_housings": False}

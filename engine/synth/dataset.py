@@ -89,6 +89,7 @@ from engine.synth.bag import (
     SIM_V2_57,
     SIM_V2_58,
     SIM_V2_59,
+    SIM_V2_60,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -326,6 +327,9 @@ SIM_V2_58_CONFIG = _pinned(SIM_V2_58, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.59 (2026-12-05), the defaults before v2.60 (configs/synth/sim_v2_59.yaml says the
 # same): every bag's face buckles and D-rings alike.
 SIM_V2_59_CONFIG = _pinned(SIM_V2_59, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.60 (2026-12-05), the defaults before v2.61 (configs/synth/sim_v2_60.yaml says the
+# same): dark metal painted navy, its hue and saturation from Zeff and attenuation alone.
+SIM_V2_60_CONFIG = _pinned(SIM_V2_60, SIM_STYLE_V2_45, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -429,6 +429,36 @@ def test_organic_hue_slope_turns_thick_organics_yellower_and_thin_ones_redder():
     assert np.abs(hue(9.25, turned) - hue(9.25, style)).max() > 1  # fading out by Zeff 10
 
 
+def test_dark_metal_turns_teal_and_dull_where_organics_and_light_metal_stay():
+    """`metal_hue_slope`, `metal_dull` (simulator v2.61): dark metal is painted teal and dull,
+    as the real scans' is (hue 180° and saturation 0.6 at V 0.25, 204° and 0.73 at V 0.85);
+    organics, green mixtures, light metal and a style without them keep their colour."""
+    from dataclasses import replace
+
+    from engine.colour import ColourStyle
+
+    t = np.tile(np.geomspace(0.002, 0.95, 60, dtype=np.float32), (4, 1))
+    style = ColourStyle(metal_slope=0.16, metal_white=0.6, metal_floor=0.2)
+    dark = replace(style, metal_hue_slope=80.0, metal_dull=1.7)
+
+    def hsv(z: float, s: ColourStyle) -> np.ndarray:
+        rgb = false_colour(t, np.full_like(t, z), s)
+        out = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL).astype(float)[0]
+        return out * [360 / 256, 1 / 255, 1 / 255]
+
+    plain, teal = hsv(26.0, style), hsv(26.0, dark)
+    assert np.array_equal(plain[:, 2], teal[:, 2])  # brightness as it was
+    deep = plain[:, 2] < 0.3
+    assert deep.any() and np.all(teal[deep, 0] < plain[deep, 0] - 10)  # dark: towards cyan
+    assert np.all(teal[deep, 1] < plain[deep, 1] - 0.05)  # and duller
+    light = plain[:, 2] > 0.62
+    assert light.any() and np.allclose(teal[light], plain[light], atol=1)  # light metal kept
+    assert np.all(np.diff(teal[plain[:, 2] < 0.6, 0]) >= -1.5)  # cyan to blue as it thins
+    for z in (7.0, 13.0):  # organics and green mixtures as they were
+        assert np.array_equal(hsv(z, style), hsv(z, dark))
+    assert ColourStyle().metal_hue_slope == 0 and ColourStyle().metal_dull == 0
+
+
 def test_halo_floor_is_a_brightness_between_0_and_1():
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
@@ -443,6 +473,9 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
     assert load_config(SynthConfig, None, ["colour.opaque_value=0.2"]).colour.opaque_value == 0.2
     with pytest.raises(ConfigError, match="organic_hue_slope"):
         load_config(SynthConfig, None, ["colour.organic_hue_slope=.nan"])
+    for bad in ("colour.metal_hue_slope=.nan", "colour.metal_dull=-1"):
+        with pytest.raises(ConfigError, match="metal_"):
+            load_config(SynthConfig, None, [bad])
     with pytest.raises(ConfigError, match="opaque_value"):
         load_config(SynthConfig, None, ["colour.opaque_value=0.8"])
 

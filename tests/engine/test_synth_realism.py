@@ -472,6 +472,13 @@ def test_benchmark_with_a_list_skips_bad_entries_and_writes_json_and_a_blind_she
         bench.GAP + 4 * (bench.TILE_W + bench.GAP),
         3,
     )
+    glance = cv2.imread(str(tmp_path / "out" / "sheet_glance.png"))  # the same, shrunk
+    assert glance.shape[1] == min(blind.shape[1], bench.GLANCE_WIDTH)
+    assert abs(glance.shape[0] / glance.shape[1] - blind.shape[0] / blind.shape[1]) < 0.01
+    small = cv2.resize(blind, glance.shape[1::-1], interpolation=cv2.INTER_AREA)
+    assert np.abs(glance.astype(int) - small).max() <= 1
+    narrow = np.zeros((30, 40, 3), np.uint8)
+    assert bench._shrunk(narrow, bench.GLANCE_WIDTH) is narrow  # narrower: as it is
     key = (tmp_path / "out" / "sheet_blind_key.txt").read_text(encoding="utf-8").splitlines()
     entries = [line.split() for line in key if not line.startswith("#")]
     assert sorted(e[2] for e in entries) == ["real", "real", "simulated", "simulated"]
