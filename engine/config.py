@@ -298,6 +298,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "side_ribs": _low_high(_between(0, 30)),
         "trolley_share": _between(0, 1),
         "carton_share": _between(0, 1),
+        "aligned_hosts": _between(0, 1),  # objects of interest squared to the bag
         "rail_spacing": _between(0.2, 0.8),  # the handle tubes' centres, a share of the width
         "fill": _low_high(_above(0)),
         "overrun": _between(0, 0.25),  # a share of the frame's width off each edge

@@ -40,6 +40,7 @@ from engine.colour import (
     SIM_STYLE_V2_42,
     SIM_STYLE_V2_44,
     SIM_STYLE_V2_45,
+    SIM_STYLE_V2_61,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -90,6 +91,7 @@ from engine.synth.bag import (
     SIM_V2_58,
     SIM_V2_59,
     SIM_V2_60,
+    SIM_V2_61,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -330,6 +332,9 @@ SIM_V2_59_CONFIG = _pinned(SIM_V2_59, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.60 (2026-12-05), the defaults before v2.61 (configs/synth/sim_v2_60.yaml says the
 # same): dark metal painted navy, its hue and saturation from Zeff and attenuation alone.
 SIM_V2_60_CONFIG = _pinned(SIM_V2_60, SIM_STYLE_V2_45, SIM_SCANNER)
+# Simulator v2.61 (2026-12-05), the defaults before v2.62 (configs/synth/sim_v2_61.yaml says the
+# same): objects of interest at any heading.
+SIM_V2_61_CONFIG = _pinned(SIM_V2_61, SIM_STYLE_V2_61, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

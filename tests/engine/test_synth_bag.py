@@ -1706,6 +1706,43 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
             load_config(SynthConfig, None, [f"scanner.line_dips={bad}"])
 
 
+def test_aligned_hosts_are_squared_to_the_bag_on_numbers_of_their_own():
+    """`aligned_hosts` (v2.62): that share of the objects of interest turned to any heading lie
+    within a few degrees of the bag's axes, as a packer lays a laptop; the bag's own random
+    numbers are drawn as without it, and 0 turns them as before."""
+    from engine.synth import bag as bag_module
+
+    inner, size = np.array([30.0, 20.0, 10.0]), (12.0, 8.0, 2.0)
+
+    def fit(seed: int, square) -> tuple[np.ndarray, float]:
+        rng = np.random.default_rng(seed)
+        turn, _ = bag_module._fit(inner, size, rng, tilt=0.12, square=square)
+        return turn, float(rng.random())  # the next number the bag draws
+
+    def off_axis(turn: np.ndarray) -> float:  # degrees from the nearest quarter turn
+        heading = np.degrees(np.arctan2(turn[1, 0], turn[0, 0]))
+        return float(abs((heading + 45) % 90 - 45))
+
+    plain = [fit(seed, None) for seed in range(40)]
+    squared = [fit(seed, (np.random.default_rng(100 + seed), 1.0)) for seed in range(40)]
+    never = [fit(seed, (np.random.default_rng(100 + seed), 0.0)) for seed in range(40)]
+    assert [after for _, after in squared] == [after for _, after in plain]  # same draws
+    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(never, plain, strict=True))
+    assert max(off_axis(turn) for turn, _ in squared) < 30  # σ 7°, tilt included
+    assert np.median([off_axis(turn) for turn, _ in squared]) < 8
+    assert np.median([off_axis(turn) for turn, _ in plain]) > 15  # any heading: 22.5° on average
+
+    cfg = replace(
+        BagConfig(), width=160, height=120, pitch_cm=0.4, categories=("laptop",),
+        min_objects=1, max_objects=1, garments=(2, 2), clutter=(3, 3),
+    )  # fmt: skip
+    for seed in range(3):  # the bag itself as it was: its kind, turn and clutter
+        a = compose_bag(np.random.default_rng(seed), replace(cfg, aligned_hosts=0.0))
+        b = compose_bag(np.random.default_rng(seed), replace(cfg, aligned_hosts=1.0))
+        assert a.info["kind"] == b.info["kind"] and a.info["angle_deg"] == b.info["angle_deg"]
+        assert np.array_equal(a.outline, b.outline)
+
+
 @pytest.mark.parametrize("hosts_first", [False, True])
 def test_spread_hosts_cover_less_of_one_another(hosts_first):
     """`host_spread`: each object of interest goes where those laid in before cover least of

@@ -119,14 +119,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_61.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_62.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_61.yaml":
+        if path.name == "sim_v2_62.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -222,6 +222,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_58_CONFIG,
         SIM_V2_59_CONFIG,
         SIM_V2_60_CONFIG,
+        SIM_V2_61_CONFIG,
         SynthConfig,
     )
 
@@ -285,7 +286,8 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_58.yaml") == SIM_V2_58_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_59.yaml") == SIM_V2_59_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_60.yaml") == SIM_V2_60_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_61.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_61.yaml") == SIM_V2_61_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_62.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
