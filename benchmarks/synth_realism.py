@@ -7,8 +7,9 @@ quantiles and Wasserstein-1 distances), the pooled figures and their distances, 
 targets with pass or fail. Writes a contact sheet of [real | simulated] rows; with
 `--shuffle-sheet` also a blind one (real and simulated tiles shuffled, unlabelled, each cropped to
 its bag) with a key file beside it, and the same sheet shrunk to `GLANCE_WIDTH` px for a
-first-impression test (a reader who looks once, without zooming); with `--json` every figure,
-for before/after tables.
+first-impression test (a reader who looks once, without zooming; `--shuffle-seed` repeats a
+layout, so two versions of the same bags can be shown on the same sheet to different readers);
+with `--json` every figure, for before/after tables.
 
 With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
 of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
@@ -21,7 +22,8 @@ scans and why; readers tell a change far better this way than on a blind sheet (
 "Simulator realism").
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
-[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet] [--json PATH]
+[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet
+[--shuffle-seed N]] [--json PATH]
 [--pairs-with DIR [--pairs 6] [--pairs-whole | --pairs-changed]]`.
 """
 
@@ -539,7 +541,7 @@ def _report(
         return 1
     print(f"contact sheet: {args.sheet}")
     if args.shuffle_sheet:
-        seed = _fresh_seed()
+        seed = _fresh_seed() if args.shuffle_seed is None else args.shuffle_seed
         sheet, key = blind_sheet(real.blind, ours.blind, seed)
         sheets = {"blind": sheet, "glance": _shrunk(sheet, GLANCE_WIDTH)}
         if not _write_keyed(args.sheet, "blind", sheets, key):
@@ -618,6 +620,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "random), and their key (<sheet>_sets_key.txt)",
     )
     parser.add_argument("--sets", type=int, default=12, help="bags on each set sheet")
+    parser.add_argument(
+        "--shuffle-seed",
+        type=int,
+        default=None,
+        help="the blind sheet's shuffle (its key's header names it; default: a fresh one): the "
+        "same seed and bag names give the same layout, to show two versions of one sheet",
+    )
     framing = parser.add_mutually_exclusive_group()
     framing.add_argument(
         "--pairs-whole", action="store_true", help="whole bags on the paired sheet, not quarters"
@@ -638,6 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--pairs must be at least 1")
     if args.sets < 1:
         parser.error("--sets must be at least 1")
+    if args.shuffle_seed is not None and args.shuffle_seed < 0:
+        parser.error("--shuffle-seed must be 0 or more")
     for second in (args.pairs_with, args.sets_with):
         if second is not None and not second.is_dir():
             print(f"error: second simulated dataset not found: {second}", file=sys.stderr)

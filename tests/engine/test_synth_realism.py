@@ -484,6 +484,22 @@ def test_benchmark_with_a_list_skips_bad_entries_and_writes_json_and_a_blind_she
     assert sorted(e[2] for e in entries) == ["real", "real", "simulated", "simulated"]
     assert {(e[0], e[1]) for e in entries} == {("r1", f"c{c}") for c in range(1, 5)}
 
+    # --shuffle-seed repeats a layout: the same bags drawn by another version, the same places
+    other = tmp_path / "other"
+    for i in range(2):
+        _write_png(other / "images" / f"bag_00000{i}.png", busy(40 + i))
+    keys = []
+    for folder, name in ((data, "one"), (other, "two")):
+        out = tmp_path / name / "sheet.png"
+        argv = ["--data", str(folder), "--real", str(listing), "--sheet", str(out)]
+        blind = ["--sheet-rows", "2", "--shuffle-sheet", "--shuffle-seed", "7"]
+        assert bench.main([*argv, *blind]) == 0
+        keys.append((out.parent / "sheet_blind_key.txt").read_text(encoding="utf-8"))
+    assert keys[0] == keys[1] and "shuffle seed 7" in keys[0]
+    with pytest.raises(SystemExit):
+        bench.main([*argv, "--shuffle-sheet", "--shuffle-seed", "-1"])
+    capsys.readouterr()
+
     report = json.loads(figures.read_text(encoding="utf-8"))
     assert report["real"]["images"] == 3 and len(report["real"]["skipped"]) == 2
     assert report["simulated"]["images"] == 2
