@@ -70,7 +70,7 @@ GAP = 4  # px of grey between tiles
 GAP_GREY = (170, 170, 170)
 HEADER_H = 22  # px strip at the top for the column labels
 BLIND_COLUMNS = 6  # tiles per row of the blind sheet
-GLANCE_WIDTH = 1200  # px: the blind sheet as a contact sheet is seen at a glance, ~190 px a tile
+GLANCE_WIDTH = 1200  # px: the blind sheet as a contact sheet is seen at a glance, ~200 px a tile
 BLIND_MARGIN = 0.03  # of the bag box's size, kept around the bag when cropping for the blind sheet
 _SIM_NAME = re.compile(r"bag_\d{6}\.png")  # the false-colour image, not _low/_high/_zeff
 
@@ -649,6 +649,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--sets must be at least 1")
     if args.shuffle_seed is not None and args.shuffle_seed < 0:
         parser.error("--shuffle-seed must be 0 or more")
+    if args.shuffle_seed is not None and not args.shuffle_sheet:
+        parser.error("--shuffle-seed lays out the blind sheet: give --shuffle-sheet too")
     for second in (args.pairs_with, args.sets_with):
         if second is not None and not second.is_dir():
             print(f"error: second simulated dataset not found: {second}", file=sys.stderr)

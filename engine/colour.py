@@ -187,14 +187,15 @@ class ColourStyle:
     # of Zeff alone keeps it at 39-45° (readers: "mustard", "ochre", "khaki"). 0: Zeff alone
     organic_hue_slope: float = 0.0
     # metal hue by brightness: where Zeff is metal (`METAL_GAMMA_ZEFF`), hue moves towards cyan
-    # by this many degrees per unit of brightness (before sharpening) below `METAL_HUE_PIVOT`
-    # (`_metal_hue`), as a console whose Zeff under-corrects beam hardening paints thick metal:
-    # the real scans' blue runs from a teal 180° at V 0.25 to 204° at V 0.85 (medians of the
-    # 136 backgrounds), where the hue of Zeff alone keeps it at 196-204°. 0: Zeff alone
+    # by this many degrees per unit of the brightness shown (after sharpening) below
+    # `METAL_HUE_PIVOT` (`_dark_metal`), as a console whose Zeff under-corrects beam hardening
+    # paints thick metal: the real scans' blue runs from a teal 180° at V 0.25 to 204° at V 0.85
+    # (medians of the 136 backgrounds), where the hue of Zeff alone keeps it at 196-204°. 0:
+    # Zeff alone
     metal_hue_slope: float = 0.0
     # and its saturation lowered by this share per unit of brightness below `METAL_DULL_PIVOT`:
-    # the real scans' darkest blue is dull (saturation median 0.60 at V 0.2-0.3, 0.73 at
-    # 0.3-0.4, 0.78 above), where ours stays at 0.78-0.80. 0: as the saturation curve gives
+    # the real scans' darkest blue is dull (saturation median 0.60 at V 0.2-0.3, 0.73 at 0.3-0.4,
+    # 0.73-0.79 above), where ours stays at 0.76-0.80. 0: as the saturation curve gives
     metal_dull: float = 0.0
 
     def jittered(self, rng: np.random.Generator) -> ColourStyle:

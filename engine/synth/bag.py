@@ -459,8 +459,8 @@ evaluation list):
   heading, so laptops and toasters lay across the bag at 20-45° as big slabs "at angles
   unrelated to the bag", the first cue of the readers who told our tiles apart at a glance. Four
   in five now lie within σ 7° (`HOST_ALIGN_SIGMA`) of the nearest quarter turn, chosen on
-  numbers of their own; the bag's own draws are as before, but with other headings the least
-  covered of `host_spread` places, and the clutter packed round them, can differ. Both readers
+  numbers of their own; the bag's own draws are exactly as before, but with other headings the
+  least covered of `host_spread` places, and the clutter packed round them, can differ. Both readers
   of whole sets preferred it; pair readers 6 of 6 decided and 3 of 8 (README).
 - Cartons of food (`carton_share`, 0 by default: no version yet): a share of scans a carton of
   double-wall board (`shell.carton_parts`, flutes drawn by `_draw_carton`), each wall bowed out
@@ -1318,25 +1318,29 @@ def _fit(
     to wall is then covered as often, as in a packed bag, whose items lie against its walls.
 
     `square`: (its own generator, a share): that share of items turned to any heading have it
-    moved to the nearest quarter turn, within σ `HOST_ALIGN_SIGMA`; `rng` draws as without it.
+    moved to the nearest quarter turn, within σ `HOST_ALIGN_SIGMA` (`squared`). `rng` draws
+    exactly as without it: whether the item is lined up instead, on `rng`'s numbers, is decided
+    by the heading `rng` drew; a squared turn that no longer fits is lined up on `square`'s.
     """
     base = np.eye(3) if base is None else np.asarray(base)
     rested = np.abs(base) @ np.asarray(size)
     roll, pitch = rng.normal(0, tilt), rng.normal(0, tilt)  # first, as before: same bags
+    squared_to = None
     if aligned:
         heading = float(rng.integers(0, 4)) * np.pi / 2 + rng.normal(0, 0.08)
     else:
         heading = rng.uniform(0, 2 * np.pi)
         if square is not None and square[0].random() < square[1]:
-            quarter = round(heading / (np.pi / 2)) * np.pi / 2
-            heading = quarter + square[0].normal(0, HOST_ALIGN_SIGMA)
+            squared_to = squared(heading, square[0])
     turn = rotation(roll, pitch, heading) @ base
     extent = np.abs(turn) @ (np.asarray(size) / 2)
     if np.any(extent[:2] > inner[:2]):
-        along = 0.0 if (rested[0] >= rested[1]) == (inner[0] >= inner[1]) else np.pi / 2
-        along += float(rng.choice([0.0, np.pi])) + rng.normal(0, 0.03)
-        turn = rotation(rng.normal(0, 0.03), rng.normal(0, 0.03), along) @ base
+        turn, extent = _lined_up(size, base, rested, inner, rng)
+    elif squared_to is not None:
+        turn = rotation(roll, pitch, squared_to) @ base
         extent = np.abs(turn) @ (np.asarray(size) / 2)
+        if np.any(extent[:2] > inner[:2]):
+            turn, extent = _lined_up(size, base, rested, inner, square[0])
     room = np.maximum(inner - extent, 0.0)
     drawn = rng.uniform(-1, 1, 3)
     position = drawn * room
@@ -1349,6 +1353,21 @@ def _fit(
 
 
 HOST_ALIGN_SIGMA = 0.12  # rad (7°): how far a squared object of interest turns from the bag's axes
+
+
+def squared(heading: float, rng: np.random.Generator, axis: float = 0.0) -> float:
+    """`heading` (rad) moved to the nearest quarter turn from `axis`, give or take
+    `HOST_ALIGN_SIGMA`: an item a packer laid square to the bag (`BagConfig.aligned_hosts`)."""
+    quarter = round((heading - axis) / (np.pi / 2)) * np.pi / 2
+    return axis + quarter + rng.normal(0, HOST_ALIGN_SIGMA)
+
+
+def _lined_up(size, base: np.ndarray, rested: np.ndarray, inner: np.ndarray, rng):
+    """(turn, half extents) of an item too big to turn freely, lined up with the bag."""
+    along = 0.0 if (rested[0] >= rested[1]) == (inner[0] >= inner[1]) else np.pi / 2
+    along += float(rng.choice([0.0, np.pi])) + rng.normal(0, 0.03)
+    turn = rotation(rng.normal(0, 0.03), rng.normal(0, 0.03), along) @ base
+    return turn, np.abs(turn) @ (np.asarray(size) / 2)
 
 
 def _within(outline: np.ndarray, turn: np.ndarray, size, position: np.ndarray) -> np.ndarray:
@@ -1626,7 +1645,7 @@ def _host_poses(cfg: BagConfig, frame: _Frame, models: list, rng: np.random.Gene
 def _host_pose(cfg: BagConfig, frame: _Frame, model: ObjectModel, rng: np.random.Generator):
     """Where an object of interest lies in the bag: (turn, position, half extents), bag axes."""
     base = packed_pose(model.category, rng) if cfg.packed_poses else None
-    square = None  # drawn only then: v2.0-v2.61 bags stay as they were
+    square = None  # numbers of its own: the bag's draws are the same either way
     if cfg.aligned_hosts > 0:
         square = (side_rng(rng, b"host heading"), cfg.aligned_hosts)
     turn, position = _fit(

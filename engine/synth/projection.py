@@ -63,7 +63,7 @@ from engine.errors import EngineError
 from engine.io import Scan, ScanLoadError, load_scan
 from engine.io.load import list_scans
 from engine.io.write import save_scan
-from engine.synth.bag import HOST_ALIGN_SIGMA, BagConfig, ObjectTruth, anomaly_change
+from engine.synth.bag import BagConfig, ObjectTruth, anomaly_change, squared
 from engine.synth.dataset import (
     SynthConfig,
     _scanner,
@@ -404,8 +404,7 @@ def project_objects(
             else:
                 along = rng.uniform(0, 2 * np.pi)
                 if square is not None and square.random() < config.aligned_hosts:
-                    quarter = round((along - background.axis_rad) / (np.pi / 2)) * np.pi / 2
-                    along = background.axis_rad + quarter + square.normal(0, HOST_ALIGN_SIGMA)
+                    along = squared(along, square, background.axis_rad)
             turn = rotation(rng.normal(0, TILT_RAD), rng.normal(0, TILT_RAD), along)
             rendered = _render(model, scanner, pitch, turn)
             at = _find_spot(inside, taken, rendered.obj.mask, rng)

@@ -452,11 +452,22 @@ def test_dark_metal_turns_teal_and_dull_where_organics_and_light_metal_stay():
     assert deep.any() and np.all(teal[deep, 0] < plain[deep, 0] - 10)  # dark: towards cyan
     assert np.all(teal[deep, 1] < plain[deep, 1] - 0.05)  # and duller
     light = plain[:, 2] > 0.62
-    assert light.any() and np.allclose(teal[light], plain[light], atol=1)  # light metal kept
+    assert light.any() and np.allclose(teal[light], plain[light], atol=[1.5, 0.01, 0.01])
     assert np.all(np.diff(teal[plain[:, 2] < 0.6, 0]) >= -1.5)  # cyan to blue as it thins
     for z in (7.0, 13.0):  # organics and green mixtures as they were
         assert np.array_equal(hsv(z, style), hsv(z, dark))
     assert ColourStyle().metal_hue_slope == 0 and ColourStyle().metal_dull == 0
+
+    # on the brightness shown: a sharpened edge's darkened side turns as its own V says
+    edge = np.where(np.arange(60) < 30, 0.5, 0.08).astype(np.float32)
+    t = np.tile(edge, (6, 1))
+    sharp, sharp_teal = (replace(x, sharpen=3.0) for x in (style, dark))
+    shown, turned = hsv(26.0, sharp), hsv(26.0, sharp_teal)
+    hue_want = shown[:, 0] - 80.0 * np.maximum(0.6 - turned[:, 2], 0)
+    sat_want = shown[:, 1] * (1 - np.minimum(1.7 * np.maximum(0.4 - turned[:, 2], 0), 1))
+    assert np.abs(turned[:, 0] - hue_want).max() < 2.5
+    assert np.abs(turned[:, 1] - sat_want).max() < 0.02
+    assert np.ptp(turned[25:35, 2]) > 0.1  # there is an edge, sharpened
 
 
 def test_halo_floor_is_a_brightness_between_0_and_1():

@@ -1698,6 +1698,8 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
         ("side_ribs", "[5, 2]"),
         ("hard_shells", "[]"),
         ("hard_shells", "[unobtainium]"),
+        ("aligned_hosts", "1.5"),
+        ("aligned_hosts", "-0.1"),
     ):
         with pytest.raises(ConfigError, match=key):
             load_config(SynthConfig, None, [f"bag.{key}={bad}"])
@@ -1706,15 +1708,16 @@ def test_wall_creases_take_a_range_of_whole_numbers_and_side_fittings_a_share():
             load_config(SynthConfig, None, [f"scanner.line_dips={bad}"])
 
 
-def test_aligned_hosts_are_squared_to_the_bag_on_numbers_of_their_own():
+def test_aligned_hosts_are_squared_to_the_bag_on_numbers_of_their_own(monkeypatch):
     """`aligned_hosts` (v2.62): that share of the objects of interest turned to any heading lie
     within a few degrees of the bag's axes, as a packer lays a laptop; the bag's own random
-    numbers are drawn as without it, and 0 turns them as before."""
+    numbers are drawn exactly as without it, also where a turn decides whether an item too big
+    to turn freely is lined up instead, and 0 turns them as before."""
     from engine.synth import bag as bag_module
 
-    inner, size = np.array([30.0, 20.0, 10.0]), (12.0, 8.0, 2.0)
+    inner = np.array([30.0, 20.0, 10.0])
 
-    def fit(seed: int, square) -> tuple[np.ndarray, float]:
+    def fit(seed: int, size, square) -> tuple[np.ndarray, float]:
         rng = np.random.default_rng(seed)
         turn, _ = bag_module._fit(inner, size, rng, tilt=0.12, square=square)
         return turn, float(rng.random())  # the next number the bag draws
@@ -1723,24 +1726,42 @@ def test_aligned_hosts_are_squared_to_the_bag_on_numbers_of_their_own():
         heading = np.degrees(np.arctan2(turn[1, 0], turn[0, 0]))
         return float(abs((heading + 45) % 90 - 45))
 
-    plain = [fit(seed, None) for seed in range(40)]
-    squared = [fit(seed, (np.random.default_rng(100 + seed), 1.0)) for seed in range(40)]
-    never = [fit(seed, (np.random.default_rng(100 + seed), 0.0)) for seed in range(40)]
-    assert [after for _, after in squared] == [after for _, after in plain]  # same draws
-    assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(never, plain, strict=True))
-    assert max(off_axis(turn) for turn, _ in squared) < 30  # σ 7°, tilt included
-    assert np.median([off_axis(turn) for turn, _ in squared]) < 8
-    assert np.median([off_axis(turn) for turn, _ in plain]) > 15  # any heading: 22.5° on average
+    for size in ((12.0, 8.0, 2.0), (50.0, 30.0, 2.0)):  # the big one often does not fit
+        plain = [fit(seed, size, None) for seed in range(60)]
+        squared = [fit(seed, size, (np.random.default_rng(100 + seed), 1.0)) for seed in range(60)]
+        never = [fit(seed, size, (np.random.default_rng(100 + seed), 0.0)) for seed in range(60)]
+        assert [after for _, after in squared] == [after for _, after in plain]  # same draws
+        assert all(np.array_equal(a, b) for (a, _), (b, _) in zip(never, plain, strict=True))
+        assert max(off_axis(turn) for turn, _ in squared) < 30  # σ 7°, tilt included
+        assert np.median([off_axis(turn) for turn, _ in squared]) < 8
+    small = [fit(seed, (12.0, 8.0, 2.0), None)[0] for seed in range(60)]
+    assert np.median([off_axis(turn) for turn in small]) > 15  # any heading: 22.5° on average
 
+    turns = []
+    real_fit = bag_module._fit
+
+    def spy(*args, **kwargs):
+        turn, position = real_fit(*args, **kwargs)
+        if kwargs.get("tilt") == 0.12:  # an object of interest (`_host_pose`)
+            turns.append(turn)
+        return turn, position
+
+    monkeypatch.setattr(bag_module, "_fit", spy)
     cfg = replace(
-        BagConfig(), width=160, height=120, pitch_cm=0.4, categories=("laptop",),
-        min_objects=1, max_objects=1, garments=(2, 2), clutter=(3, 3),
+        BagConfig(), width=160, height=120, pitch_cm=0.4, categories=("laptop", "toaster"),
+        min_objects=2, max_objects=2, garments=(2, 2), clutter=(3, 3),
     )  # fmt: skip
-    for seed in range(3):  # the bag itself as it was: its kind, turn and clutter
-        a = compose_bag(np.random.default_rng(seed), replace(cfg, aligned_hosts=0.0))
-        b = compose_bag(np.random.default_rng(seed), replace(cfg, aligned_hosts=1.0))
-        assert a.info["kind"] == b.info["kind"] and a.info["angle_deg"] == b.info["angle_deg"]
-        assert np.array_equal(a.outline, b.outline)
+    free = []
+    for seed in range(4):  # the bag draws the same numbers, and its hosts are squared
+        rngs = [np.random.default_rng(seed) for _ in range(2)]
+        turns.clear()
+        compose_bag(rngs[0], replace(cfg, aligned_hosts=0.0))
+        free += [off_axis(turn) for turn in turns]
+        turns.clear()
+        compose_bag(rngs[1], replace(cfg, aligned_hosts=1.0))
+        assert turns and max(off_axis(turn) for turn in turns) < 30
+        assert rngs[0].random() == rngs[1].random()
+    assert np.median(free) > 12  # without it, any heading
 
 
 @pytest.mark.parametrize("hosts_first", [False, True])

@@ -492,12 +492,13 @@ def test_benchmark_with_a_list_skips_bad_entries_and_writes_json_and_a_blind_she
     for folder, name in ((data, "one"), (other, "two")):
         out = tmp_path / name / "sheet.png"
         argv = ["--data", str(folder), "--real", str(listing), "--sheet", str(out)]
-        blind = ["--sheet-rows", "2", "--shuffle-sheet", "--shuffle-seed", "7"]
-        assert bench.main([*argv, *blind]) == 0
+        flags = ["--sheet-rows", "2", "--shuffle-sheet", "--shuffle-seed", "7"]
+        assert bench.main([*argv, *flags]) == 0
         keys.append((out.parent / "sheet_blind_key.txt").read_text(encoding="utf-8"))
     assert keys[0] == keys[1] and "shuffle seed 7" in keys[0]
-    with pytest.raises(SystemExit):
-        bench.main([*argv, "--shuffle-sheet", "--shuffle-seed", "-1"])
+    for bad in (["--shuffle-sheet", "--shuffle-seed", "-1"], ["--shuffle-seed", "7"]):
+        with pytest.raises(SystemExit):
+            bench.main([*argv, *bad])
     capsys.readouterr()
 
     report = json.loads(figures.read_text(encoding="utf-8"))
