@@ -197,15 +197,36 @@ class ColourStyle:
     # the real scans' darkest blue is dull (saturation median 0.60 at V 0.2-0.3, 0.73 at 0.3-0.4,
     # 0.73-0.79 above), where ours stays at 0.76-0.80. 0: as the saturation curve gives
     metal_dull: float = 0.0
+    # `jittered`'s hue: σ (degrees) of a shift of every hue anchor together, and of each one's
+    # own shift on top. 3 and 2 (simulator v2.0-v2.62) spread the per-scan median hue of our
+    # orange 5-5.5° (σ over the scans), where the 136 real backgrounds' spreads 1.9-3.8°
+    hue_shift_sd: float = 3.0
+    hue_anchor_sd: float = 2.0
+    # σ of the log of a factor on the `saturation_max` of every anchor under Zeff
+    # `INORGANIC_MAX_ZEFF` together (organic and mixed; metal's is as even as the real scans'),
+    # drawn in `jittered` from its `side` generator: the real backgrounds' per-scan median
+    # saturation of orange and green spreads 0.07-0.08 (σ over the scans), ours 0.03-0.06 with
+    # each anchor varied alone. 0: no such factor (v2.0-v2.62)
+    saturation_shift: float = 0.0
 
-    def jittered(self, rng: np.random.Generator) -> ColourStyle:
-        """A random variation of this style, so a detector does not learn one console's palette."""
-        shift = rng.normal(0, 3.0)
+    def jittered(
+        self, rng: np.random.Generator, side: np.random.Generator | None = None
+    ) -> ColourStyle:
+        """A random variation of this style, so a detector does not learn one console's palette.
+
+        Draws from `rng` as every version has; `saturation_shift`'s factor from `side` (`rng`
+        where None), so that a style with it leaves `rng`'s later numbers as they were."""
+        shift = rng.normal(0, 3.0) * (self.hue_shift_sd / 3.0)  # the same draws at any σ
+        anchor = self.hue_anchor_sd / 2.0
+        together, metal = 1.0, INORGANIC_MAX_ZEFF
+        if self.saturation_shift > 0:
+            together = float(np.exp((side or rng).normal(0, self.saturation_shift)))
         style = replace(  # every field not drawn here (the console's steps) carried as it is
             self,
-            hue=tuple(float(h + shift + rng.normal(0, 2.0)) for h in self.hue),
+            hue=tuple(float(h + shift + rng.normal(0, 2.0) * anchor) for h in self.hue),
             saturation_max=tuple(
-                float(np.clip(v * rng.uniform(0.9, 1.1), 0, 1)) for v in self.saturation_max
+                float(np.clip(v * rng.uniform(0.9, 1.1) * (together if z < metal else 1.0), 0, 1))
+                for v, z in zip(self.saturation_max, self.zeff, strict=True)
             ),
             saturation_scale=tuple(
                 float(v * rng.uniform(0.8, 1.25)) for v in self.saturation_scale
@@ -336,7 +357,16 @@ SIM_STYLE_V2_45 = replace(SIM_STYLE_V2_44, organic_hue_slope=28.0)
 # 0.78 / 0.78 / 0.78, v2.61 180 / 184 / 188 / 192° and 0.63 / 0.73 / 0.77 / 0.78. Two readers
 # preferred it in 8 of 8 pairs each: "dark teal or greenish-black, as the real scans' dark metal"
 SIM_STYLE_V2_61 = replace(SIM_STYLE_V2_45, metal_hue_slope=80.0, metal_dull=1.7)
-SIM_STYLE = SIM_STYLE_V2_61  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.63's console: v2.61's, varied per scan as the real scans vary (`hue_shift_sd` and
+# `hue_anchor_sd` 0.5°, `saturation_shift` 0.1): over the 136 backgrounds, the per-scan median
+# hue of orange by brightness band V 0.5-0.7 / 0.7-0.85 / above spreads 3.8 / 2.8 / 1.9° (σ over
+# the scans) and of blue 3.1°, v2.62 (seed 3) 5.5 / 5.1 / 5.0° and 5.1°, v2.63 4.6 / 3.4 / 3.1°
+# and 3.8°; per-scan median saturation of orange 0.07 / 0.07 / 0.08 and green 0.08, v2.62 0.03 /
+# 0.05 / 0.04 and 0.06, v2.63 0.07 / 0.07 / 0.05 and 0.08. Readers had named "an olive cast"
+SIM_STYLE_V2_63 = replace(
+    SIM_STYLE_V2_61, hue_shift_sd=0.5, hue_anchor_sd=0.5, saturation_shift=0.1
+)
+SIM_STYLE = SIM_STYLE_V2_63  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(

@@ -334,6 +334,9 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "zeff_denoise": _at_least(0),
         "dense_zeff_denoise": _between(0, 20),
         "local_contrast": _between(0, 3),
+        "hue_shift_sd": _between(0, 30),  # degrees: `jittered`'s hue shift of every anchor
+        "hue_anchor_sd": _between(0, 30),  # and of each anchor on top
+        "saturation_shift": _between(0, 1),  # σ of the log of a factor on organic saturation
     },
     "engine.classification.config.ClassifierRunConfig": {
         **_RUN,

@@ -481,8 +481,8 @@ sim_v2_39.yaml, sim_v2_40.yaml, sim_v2_41.yaml, sim_v2_42.yaml, sim_v2_43.yaml,
 sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
-sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml (today's
-defaults).
+sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
+sim_v2_63.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -842,9 +842,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.62 that have changed since (configs/synth/sim_v2_62.yaml holds
+# the same): none; v2.63 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_63`).
+SIM_V2_62: dict = {}
 # The bag settings of simulator v2.61 that have changed since (configs/synth/sim_v2_61.yaml holds
 # the same): v2.62 (2026-12-05) squared most objects of interest to the bag.
-SIM_V2_61 = {"aligned_hosts": 0.0}
+SIM_V2_61 = {**SIM_V2_62, "aligned_hosts": 0.0}
 # The bag settings of simulator v2.60 that have changed since (configs/synth/sim_v2_60.yaml holds
 # the same): v2.61's; v2.61 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_61`).
 SIM_V2_60 = {**SIM_V2_61}

@@ -92,6 +92,7 @@ from engine.synth.bag import (
     SIM_V2_59,
     SIM_V2_60,
     SIM_V2_61,
+    SIM_V2_62,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -99,6 +100,7 @@ from engine.synth.bag import (
     compose_bag,
 )
 from engine.synth.objects import CATEGORIES
+from engine.synth.parts import side_rng
 from engine.synth.scanner import Scanner, ScannerConfig
 
 ANNOTATIONS = "annotations.json"
@@ -335,6 +337,10 @@ SIM_V2_60_CONFIG = _pinned(SIM_V2_60, SIM_STYLE_V2_45, SIM_SCANNER)
 # Simulator v2.61 (2026-12-05), the defaults before v2.62 (configs/synth/sim_v2_61.yaml says the
 # same): objects of interest at any heading.
 SIM_V2_61_CONFIG = _pinned(SIM_V2_61, SIM_STYLE_V2_61, SIM_SCANNER)
+# Simulator v2.62 (2026-12-05), the defaults before v2.63 (configs/synth/sim_v2_62.yaml says the
+# same): the console's hue varied per scan by σ 3° together and 2° each anchor, its saturation
+# each anchor alone.
+SIM_V2_62_CONFIG = _pinned(SIM_V2_62, SIM_STYLE_V2_61, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
@@ -394,7 +400,9 @@ def recompose(
     rng = np.random.default_rng([seed, index])
     variants = config.scanners()
     scanner = _scanner(variants[int(rng.integers(len(variants)))])
-    style = config.colour.jittered(rng) if config.jitter_colour else config.colour
+    style = config.colour
+    if config.jitter_colour:
+        style = style.jittered(rng, side=side_rng(rng, b"palette"))
     bag = compose_bag(rng, config.bag)
     anomaly_visibility(bag, scanner)
     return bag, scanner, style, rng

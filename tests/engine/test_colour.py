@@ -489,6 +489,53 @@ def test_halo_floor_is_a_brightness_between_0_and_1():
             load_config(SynthConfig, None, [bad])
     with pytest.raises(ConfigError, match="opaque_value"):
         load_config(SynthConfig, None, ["colour.opaque_value=0.8"])
+    for bad in ("hue_shift_sd=-1", "hue_anchor_sd=.nan", "saturation_shift=-0.1"):
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
+            load_config(SynthConfig, None, [f"colour.{bad}"])
+
+
+def test_jittered_varies_hue_and_saturation_by_the_styles_spreads():
+    """`hue_shift_sd`, `hue_anchor_sd`, `saturation_shift` (simulator v2.63): the hue moves by
+    the draws of v2.0-v2.62 scaled to the spreads set, so `rng` goes on as it did; the factor
+    on organic and mixed saturation comes from `side` alone, and leaves metal's as it was."""
+    from dataclasses import replace
+
+    from engine.colour import INORGANIC_MAX_ZEFF, SIM_STYLE_V2_61, SIM_STYLE_V2_63
+
+    assert (SIM_STYLE_V2_61.hue_shift_sd, SIM_STYLE_V2_61.hue_anchor_sd) == (3.0, 2.0)
+    assert SIM_STYLE_V2_61.saturation_shift == 0.0
+
+    def jitter(style, seed=5, side=None):
+        rng = np.random.default_rng(seed)
+        return style.jittered(rng, side), rng.random()  # and `rng`'s next number
+
+    old, after_old = jitter(SIM_STYLE_V2_61)
+    rng = np.random.default_rng(5)  # v2.0-v2.62's draws, written out
+    shift = rng.normal(0, 3.0)
+    own = [rng.normal(0, 2.0) for _ in SIM_STYLE_V2_61.hue]
+    assert np.allclose(old.hue, np.add(SIM_STYLE_V2_61.hue, shift) + own, atol=1e-9)
+
+    calm = replace(SIM_STYLE_V2_61, hue_shift_sd=0.5, hue_anchor_sd=0.5)
+    new, after_new = jitter(calm)
+    assert after_new == after_old  # the same draws from `rng`, scaled
+    want = np.add(SIM_STYLE_V2_61.hue, shift / 6) + np.divide(own, 4)
+    assert np.allclose(new.hue, want, atol=1e-9)
+    assert new.saturation_max == old.saturation_max and new.gamma == old.gamma
+
+    shifted = replace(calm, saturation_shift=0.1)
+    assert shifted == replace(SIM_STYLE_V2_63)
+    ratios = []
+    for seed in range(3):
+        sides = np.random.default_rng([9, seed]), np.random.default_rng([9, seed])
+        plain, _ = jitter(calm, seed, sides[0])
+        varied, after = jitter(shifted, seed, sides[1])
+        assert after == jitter(calm, seed)[1] and varied.hue == plain.hue
+        factor = np.exp(np.random.default_rng([9, seed]).normal(0, 0.1))
+        for v, p, z in zip(varied.saturation_max, plain.saturation_max, shifted.zeff, strict=True):
+            want = min(p * factor, 1.0) if z < INORGANIC_MAX_ZEFF else p
+            assert v == pytest.approx(want, abs=1e-12)
+        ratios.append(varied.saturation_max[0] / plain.saturation_max[0])
+    assert np.ptp(ratios) > 0.01  # a factor of each scan's own
 
 
 def test_a_console_shows_air_white_and_thin_cloth_as_it_was():

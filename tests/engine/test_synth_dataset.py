@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -119,14 +120,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_62.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_63.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_62.yaml":
+        if path.name == "sim_v2_63.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -223,6 +224,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_59_CONFIG,
         SIM_V2_60_CONFIG,
         SIM_V2_61_CONFIG,
+        SIM_V2_62_CONFIG,
         SynthConfig,
     )
 
@@ -287,7 +289,8 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_59.yaml") == SIM_V2_59_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_60.yaml") == SIM_V2_60_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_61.yaml") == SIM_V2_61_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_62.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_62.yaml") == SIM_V2_62_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_63.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
@@ -297,6 +300,33 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert {k: getattr(heavy.bag, k) for k in changed} == changed
     assert heavy.bag.fill == SIM_V2_11["fill"]
     assert heavy.scanner == SIM_V2_0_CONFIG.scanner
+
+
+def test_v2_63_makes_v2_62s_bags_in_a_palette_varied_as_the_real_scans():
+    """Simulator v2.63 changed only how the console's palette varies from scan to scan: each bag,
+    its scanner and the numbers its scan draws are v2.62's; the palette's hue stays nearer the
+    console's and its organic saturation moves by a factor of the scan's own."""
+    import numpy as np
+
+    from engine.synth.dataset import SIM_V2_62_CONFIG, SynthConfig, recompose
+
+    small = {"height": 96, "width": 128, "max_objects": 1}
+    today = replace(SynthConfig(), bag=replace(SynthConfig().bag, **small))
+    before = replace(SIM_V2_62_CONFIG, bag=replace(SIM_V2_62_CONFIG.bag, **small))
+    shifts = []
+    for index in range(3):
+        bag, scanner, style, rng = recompose(4, index, today)
+        old_bag, old_scanner, old_style, old_rng = recompose(4, index, before)
+        assert scanner is old_scanner and rng.random() == old_rng.random()
+        assert bag.canvas.maps.keys() == old_bag.canvas.maps.keys()
+        for name, plane in bag.canvas.maps.items():
+            assert np.array_equal(plane, old_bag.canvas.maps[name])
+        assert style != old_style
+        shifts.append(np.subtract(style.hue, today.colour.hue))
+        assert (
+            np.abs(shifts[-1]).max() < np.abs(np.subtract(old_style.hue, before.colour.hue)).max()
+        )
+    assert np.ptp([s.mean() for s in shifts]) > 0  # still a palette of each scan's own
 
 
 def _cover_benchmark():
