@@ -1447,6 +1447,33 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         reach = WHEEL_REACH
     pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise, reach)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
+    bag = _pack_bag(canvas, cfg, rng, kind, size, corner, center, rot, models)
+    angle = float(np.rad2deg(_heading(rot)))
+    info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
+    if lengthwise is not None:
+        info["lengthwise"] = lengthwise
+    if fan.shear:
+        info["fan_shear"] = fan.shear
+    if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
+        info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
+    bag.info = {**info, **bag.info}  # what packing recorded last, as it was drawn
+    return bag
+
+
+def _pack_bag(
+    canvas: Canvas,
+    cfg: BagConfig,
+    rng: np.random.Generator,
+    kind: str,
+    size: np.ndarray,
+    corner: float | None,
+    center: np.ndarray,
+    rot: np.ndarray,
+    models: list[ObjectModel],
+) -> Bag:
+    """Draw a bag of `kind` and `size` (cm), posed at `center` turned by `rot`, into `canvas`:
+    its shell, clothes and clutter, the objects of interest `models`, then its packed fill. A
+    Bag on `canvas` with its outline and objects; its info holds only what packing records."""
     bag_parts = shell_parts(
         kind,
         size,
@@ -1507,7 +1534,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         own.append(soft)
     inside = None  # a rounded shell holds the clothes in: they end at its walls
     if corner is not None:
-        scratch = Canvas(cfg.height, cfg.width, pitch, fan)
+        scratch = Canvas(canvas.height, canvas.width, canvas.pitch, canvas.fan)
         faces = (p for p in placed_shell if p.role == "shell" and isinstance(p.solid, Sheet))
         scratch.draw(p for p in faces if p.sign > 0)  # not a carton's slit between its flaps
         inside = scratch.footprint()
@@ -1547,15 +1574,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             rigid.append(where.parts)
     canvas.draw_unseen(rigid)  # placing them draws no pixels: all drawn at once, faster
 
-    angle = float(np.rad2deg(_heading(rot)))
-    info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
-    if lengthwise is not None:
-        info["lengthwise"] = lengthwise
-    if fan.shear:
-        info["fan_shear"] = fan.shear
-    if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
-        info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
-    bag = Bag(canvas, outline=outline, info=info)
+    bag = Bag(canvas, outline=outline)
     poses = poses or _host_poses(cfg, frame, models, rng)
     hosts = []  # each object's own window, which its anomaly's cover leaves out
     for model, (turn, position, _) in zip(models, poses, strict=True):
