@@ -469,6 +469,15 @@ evaluation list):
   `_draw_wad`), no clothes, as 8 of the 136 real backgrounds are; chosen on numbers of its
   own. Its cartons carry 0.7 of the real ones' edges, so at 0.06 the edge ratio falls below its
   target at one seed of three (README).
+- Two bags in one scan (v2.64, `pair_share` 0.05, `_compose_pair`): one scan in twenty holds two
+  bags side by side across the belt, both travelling lengthwise, as 7 of the 136 real
+  backgrounds do (two cabin trolleys put on the belt together). Each is 0.75-0.95 of its kind's
+  usual size, turned by up to 6° on its own and packed as a single bag is, with some of the
+  objects of interest; they stand 0-2 cm apart between what each spans across the pair, never
+  one inside the other, and are posed as one box that fills the frame, so both share the scan's
+  pitch and fan. Chosen on numbers of their own: every other scan is v2.63's. Pair readers (7
+  real pair scans, 7 of ours) told them apart 14 of 14 while the bags could overlap, 10 of 14
+  once they stood apart (README).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -482,7 +491,7 @@ sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
-sim_v2_63.yaml (today's defaults).
+sim_v2_63.yaml, sim_v2_64.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -587,6 +596,13 @@ PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 # faint rims and handles may: holding all of them left a band of white along the end, and the
 # background share 0.04-0.07 over the real scans' (where readers never saw a wheel cut off)
 WHEEL_REACH = 4.0
+# `pair_share`: two bags in one scan are each this share of their kind's usual size (the real
+# pairs are cabin trolleys), stand this far apart (cm, between what each spans across the pair
+# as turned; the fan's oblique view can still lay one's wall band over the other) and are each
+# turned on their own by up to this much (degrees)
+PAIR_SCALE = (0.75, 0.95)
+PAIR_GAP_CM = (0.0, 2.0)
+PAIR_TURN_DEG = 6.0
 
 
 @dataclass(frozen=True)
@@ -743,6 +759,10 @@ class BagConfig:
     # bags stay as they were; 8 of sixray_benign's 136 backgrounds are cartons. A carton ignores
     # `bag_kinds`, `garments` and `clutter`: set 0 where those matter. Not yet the default: at
     # 0.06 the edge ratio falls below 0.9 at one seed of three (README, "Cartons of food")
+    pair_share: float = 0.05  # the share of scans that hold two bags side by side across the
+    # belt, both travelling lengthwise (`_compose_pair`), chosen on numbers of their own, so the
+    # other scans stay as they were: 7 of sixray_benign's 136 backgrounds. 0: one bag a scan
+    # (v2.0-v2.63)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
     lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
@@ -842,9 +862,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.63 that have changed since (configs/synth/sim_v2_63.yaml holds
+# the same): v2.64 (2026-12-05) put two bags in one scan in twenty.
+SIM_V2_63 = {"pair_share": 0.0}
 # The bag settings of simulator v2.62 that have changed since (configs/synth/sim_v2_62.yaml holds
-# the same): none; v2.63 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_63`).
-SIM_V2_62: dict = {}
+# the same): v2.63's; v2.63 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_63`).
+SIM_V2_62 = {**SIM_V2_63}
 # The bag settings of simulator v2.61 that have changed since (configs/synth/sim_v2_61.yaml holds
 # the same): v2.62 (2026-12-05) squared most objects of interest to the bag.
 SIM_V2_61 = {**SIM_V2_62, "aligned_hosts": 0.0}
@@ -1416,18 +1439,12 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
         models.append(model)
-    others = [k for k in cfg.bag_kinds if k != "trolley"]
-    if "trolley" in cfg.bag_kinds and (not others or rng.random() < cfg.trolley_share):
-        kind = "trolley"
-    else:
-        kind = str(rng.choice(others))
+    if cfg.pair_share > 0 and side_rng(rng, b"pair").random() < cfg.pair_share:
+        return _compose_pair(rng, cfg, models)
+    kind = _kind(rng, cfg)
     if cfg.carton_share > 0 and side_rng(rng, b"carton").random() < cfg.carton_share:
         kind = "carton"  # on numbers of its own: the other bags stay as they were
-    size = np.array([rng.uniform(*r) for r in _BAG_SIZES[kind]])
-    for model in models:  # a 17" laptop does not go into a small briefcase
-        flat = np.sort(model.size)[::-1]  # any way up, its two longest sides lie in the bag
-        size[:2] = np.maximum(size[:2], flat[:2] + 4.0)
-        size[2] = max(size[2], flat[2] + 3.0)
+    size = _size(rng, kind, models)
     lengthwise = None  # v2.0-v2.7: the frame as configured (drawn only then: same bags)
     if cfg.lengthwise_share > 0:
         lengthwise = bool(rng.random() < cfg.lengthwise_share)
@@ -1447,7 +1464,15 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         reach = WHEEL_REACH
     pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise, reach)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
-    bag = _pack_bag(canvas, cfg, rng, kind, size, corner, center, rot, models)
+    bag, hosts, own = _pack_bag(canvas, cfg, rng, kind, size, corner, center, rot, models)
+    _fill_covers(bag, hosts, own)
+    info = _scan_info(cfg, kind, rot, pitch, fan, lengthwise)
+    bag.info = {**info, **bag.info}  # what packing recorded last, as it was drawn
+    return bag
+
+
+def _scan_info(cfg: BagConfig, kind: str, rot, pitch: float, fan, lengthwise) -> dict:
+    """What a scan's record says of its bag's pose and the fan that drew it."""
     angle = float(np.rad2deg(_heading(rot)))
     info = {"kind": kind, "angle_deg": angle, "fan_stretch": fan.stretch, "pitch_cm": pitch}
     if lengthwise is not None:
@@ -1456,7 +1481,89 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         info["fan_shear"] = fan.shear
     if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
         info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
-    bag.info = {**info, **bag.info}  # what packing recorded last, as it was drawn
+    return info
+
+
+def _kind(rng: np.random.Generator, cfg: BagConfig) -> str:
+    """A bag's kind: a trolley with chance `trolley_share`, else another of `bag_kinds`."""
+    others = [k for k in cfg.bag_kinds if k != "trolley"]
+    if "trolley" in cfg.bag_kinds and (not others or rng.random() < cfg.trolley_share):
+        return "trolley"
+    return str(rng.choice(others))
+
+
+def _size(rng: np.random.Generator, kind: str, models: list, scale: float = 1.0) -> np.ndarray:
+    """A bag of `kind`'s size (cm: length, width, depth), `scale` of its usual range, grown to
+    hold each of `models`."""
+    size = np.array([rng.uniform(*r) for r in _BAG_SIZES[kind]]) * scale
+    for model in models:  # a 17" laptop does not go into a small briefcase
+        flat = np.sort(model.size)[::-1]  # any way up, its two longest sides lie in the bag
+        size[:2] = np.maximum(size[:2], flat[:2] + 4.0)
+        size[2] = max(size[2], flat[2] + 3.0)
+    return size
+
+
+def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectModel]) -> Bag:
+    """Two bags in one scan, side by side across the belt, both travelling lengthwise, as a
+    passenger puts two cabin trolleys on the belt together (sixray_benign: 7 of 136 scans).
+
+    Each bag is `PAIR_SCALE` of its kind's usual size (grown to hold its objects of interest,
+    `models` shared at random), turned a little on its own; the pair is posed as one box that
+    fills the frame (`_pose`), so both share the scan's pitch and fan. Each bag is packed as a
+    single one is (`_pack_bag`), the second over the first where they touch."""
+    mine = rng.random(len(models)) < 0.5
+    shares = [[m for m, a in zip(models, mine, strict=True) if a == first] for first in (1, 0)]
+    kinds = [_kind(rng, cfg) for _ in shares]
+    sizes = [
+        _size(rng, k, own, rng.uniform(*PAIR_SCALE)) for k, own in zip(kinds, shares, strict=True)
+    ]
+    turns = np.deg2rad(rng.uniform(-PAIR_TURN_DEG, PAIR_TURN_DEG, 2))
+    # half of what each turned bag spans across the pair: they stand apart, never one in another
+    across = [
+        s[1] / 2 * np.cos(t) + s[0] / 2 * abs(np.sin(t)) for s, t in zip(sizes, turns, strict=True)
+    ]
+    gap = rng.uniform(*PAIR_GAP_CM)
+    box = np.array([max(s[0] for s in sizes), 2 * sum(across) + gap, max(s[2] for s in sizes)])
+    corners = [
+        None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners)) for _ in kinds
+    ]
+    reach = 0.0
+    if cfg.wheels_at_end and any(
+        k == "trolley" and c is not None for k, c in zip(kinds, corners, strict=True)
+    ):
+        reach = WHEEL_REACH
+    cfg = _oriented(cfg, portrait=True)
+    pitch, fan, center, rot, fitted, cfg = _pose(cfg, box, rng, None, True, reach)
+    grown = fitted / box  # `_pose` may stretch the box to fill the frame: each bag with it
+    canvas = Canvas(cfg.height, cfg.width, pitch, fan)
+    outline = np.zeros((canvas.height, canvas.width), bool)
+    objects, hosts, own, records = [], [], [], []
+    edge = -fitted[1] / 2  # the pair's side, across its box: the first bag from there
+    for kind, size, corner, share, turn, half in zip(
+        kinds, sizes, corners, shares, turns, across, strict=True
+    ):
+        size = size * grown
+        slack = max(fitted[0] - size[0], 0.0)  # a shorter bag anywhere along the longer one
+        local = [
+            rng.uniform(-slack / 2, slack / 2),
+            edge + half * grown[1],
+            (size[2] - fitted[2]) / 2,
+        ]
+        edge += (2 * half + gap) * grown[1]
+        bag_rot = rot @ rotation(0.0, 0.0, turn)
+        bag, bag_hosts, bag_own = _pack_bag(
+            canvas, cfg, rng, kind, size, corner, center + rot @ local, bag_rot, share
+        )
+        outline |= bag.outline
+        objects += bag.objects
+        hosts += bag_hosts
+        own += bag_own
+        records.append(
+            {"kind": kind, "angle_deg": float(np.rad2deg(_heading(bag_rot))), **bag.info}
+        )
+    info = {**_scan_info(cfg, "pair", rot, pitch, fan, True), "bags": records}
+    bag = Bag(canvas, outline=outline, objects=objects, info=info)
+    _fill_covers(bag, hosts, own)  # both drawn: the second bag may lie over the first's items
     return bag
 
 
@@ -1470,10 +1577,11 @@ def _pack_bag(
     center: np.ndarray,
     rot: np.ndarray,
     models: list[ObjectModel],
-) -> Bag:
+) -> tuple[Bag, list, list]:
     """Draw a bag of `kind` and `size` (cm), posed at `center` turned by `rot`, into `canvas`:
     its shell, clothes and clutter, the objects of interest `models`, then its packed fill. A
-    Bag on `canvas` with its outline and objects; its info holds only what packing records."""
+    Bag on `canvas` with its outline and objects (its info holds only what packing records),
+    and the windows `_fill_covers` leaves out: each object's host's and the bag's own."""
     bag_parts = shell_parts(
         kind,
         size,
@@ -1599,12 +1707,17 @@ def _pack_bag(
         held = inside if inside is not None else outline  # a box shell: its whole footprint
         material, solid = _draw_packed_fill(canvas, frame, rng, held, cfg.packed_fill)
         bag.info["packed_fill"] = {"material": material, "solid_cm": round(solid, 4)}
-    for obj, host in zip(bag.objects, hosts, strict=True):  # all drawn: what lies over each
+    return bag, hosts, own
+
+
+def _fill_covers(bag: Bag, hosts: list, own: list) -> None:
+    """Each anomalous object's `anomaly_cover`, once all is drawn: what lies over its item,
+    leaving out its own host's window (`hosts`, one per object) and the bag's own (`own`)."""
+    for obj, host in zip(bag.objects, hosts, strict=True):
         if obj.anomalous and obj.anomaly_window is not None and obj.anomaly_mask is not None:
             obj.anomaly_cover = anomaly_cover(
-                canvas, obj.anomaly_window, obj.anomaly_mask, [host, *own]
+                bag.canvas, obj.anomaly_window, obj.anomaly_mask, [host, *own]
             )
-    return bag
 
 
 def _pack_carton(

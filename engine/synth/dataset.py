@@ -41,6 +41,7 @@ from engine.colour import (
     SIM_STYLE_V2_44,
     SIM_STYLE_V2_45,
     SIM_STYLE_V2_61,
+    SIM_STYLE_V2_63,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -93,6 +94,7 @@ from engine.synth.bag import (
     SIM_V2_60,
     SIM_V2_61,
     SIM_V2_62,
+    SIM_V2_63,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -341,6 +343,9 @@ SIM_V2_61_CONFIG = _pinned(SIM_V2_61, SIM_STYLE_V2_61, SIM_SCANNER)
 # same): the console's hue varied per scan by σ 3° together and 2° each anchor, its saturation
 # each anchor alone.
 SIM_V2_62_CONFIG = _pinned(SIM_V2_62, SIM_STYLE_V2_61, SIM_SCANNER)
+# Simulator v2.63 (2026-12-05), the defaults before v2.64 (configs/synth/sim_v2_63.yaml says the
+# same): one bag in every scan.
+SIM_V2_63_CONFIG = _pinned(SIM_V2_63, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from engine.synth.bag import (
+    BAG_KINDS,
+    PAIR_TURN_DEG,
     SIM_V2_4,
     BagConfig,
     _overlap,
@@ -1530,7 +1532,7 @@ def test_varied_fittings_give_each_bag_one_design_of_buckle_and_change_nothing_e
 
 
 def test_trolley_share_sets_how_many_bags_are_trolleys():
-    cfg = replace(SMALL, min_objects=0, max_objects=0)
+    cfg = replace(SMALL, min_objects=0, max_objects=0, pair_share=0.0)
     kinds = {
         share: [
             compose_bag(np.random.default_rng([7, i]), replace(cfg, trolley_share=share)).info[
@@ -1565,6 +1567,77 @@ def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_we
     carton = compose_bag(np.random.default_rng(2), every)
     assert carton.info["kind"] == "carton" and "packed_fill" not in carton.info
     assert carton.canvas.maps["paper"].any()  # its board
+
+
+def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_were(
+    monkeypatch,
+):
+    """`pair_share`: that share of scans hold two bags side by side across the belt, each
+    packed as a bag is and holding some of the objects of interest, chosen on numbers of their
+    own: a scan of one bag is the same, pixel for pixel, as with no pairs at all."""
+    none, some = (replace(SMALL, pair_share=s) for s in (0.0, 0.5))
+    kinds = []
+    for seed in range(6):
+        bag = compose_bag(np.random.default_rng(seed), some)
+        kinds.append(bag.info["kind"])
+        if bag.info["kind"] != "pair":
+            plain = compose_bag(np.random.default_rng(seed), none)
+            assert plain.info == bag.info and set(plain.canvas.maps) == set(bag.canvas.maps)
+            for material, t in plain.canvas.maps.items():
+                np.testing.assert_array_equal(bag.canvas.maps[material], t)
+            np.testing.assert_array_equal(bag.outline, plain.outline)
+    assert "pair" in kinds and set(kinds) != {"pair"}
+
+    import engine.synth.bag as bag_module
+
+    packed = []  # each bag packed into the scan: (size, centre, turn)
+    pack = bag_module._pack_bag
+
+    def spy(canvas, cfg, rng, kind, size, corner, center, rot, models):
+        packed.append((np.asarray(size), np.asarray(center), np.asarray(rot)))
+        return pack(canvas, cfg, rng, kind, size, corner, center, rot, models)
+
+    monkeypatch.setattr(bag_module, "_pack_bag", spy)
+    every = replace(SMALL, width=200, height=150, pair_share=1.0, min_objects=4, max_objects=4)
+    for seed in range(3):
+        packed.clear()
+        bag = compose_bag(np.random.default_rng([5, seed]), every)
+        assert len(packed) == 2
+        (size_a, at_a, rot_a), (size_b, at_b, rot_b) = packed
+        apart = rot_a.T @ (at_b - at_a)  # in the first bag's own axes: beside it
+        assert abs(apart[1]) >= (size_a[1] + size_b[1]) / 2
+        assert abs(apart[0]) < 0.25 * max(size_a[0], size_b[0])  # not ahead or behind
+        assert _apart(size_a, at_a, rot_a, size_b, at_b, rot_b)  # never one inside the other
+        for at in (at_a, at_b):  # each shell drawn where its bag stands
+            row = int(np.clip((at[1] - bag.canvas.shear * at[2]) / bag.canvas.pitch, 0, 149))
+            col = int(np.clip(bag.canvas.fan.image_x(at[0], at[2]) / bag.canvas.pitch, 0, 199))
+            assert bag.outline[max(row - 3, 0) : row + 4, max(col - 3, 0) : col + 4].any()
+        again = compose_bag(np.random.default_rng([5, seed]), every)
+        for material, t in bag.canvas.maps.items():
+            np.testing.assert_array_equal(again.canvas.maps[material], t)
+        info = bag.info
+        assert info["kind"] == "pair" and info["lengthwise"] is True and len(info["bags"]) == 2
+        assert all(b["kind"] in BAG_KINDS and "packed_fill" in b for b in info["bags"])
+        assert len(bag.objects) == 4  # every object of interest in one bag or the other
+        assert all(o.mask.shape == bag.outline.shape and o.mask.any() for o in bag.objects)
+        turns = [b["angle_deg"] - info["angle_deg"] for b in info["bags"]]
+        assert all(abs((t + 180) % 360 - 180) <= PAIR_TURN_DEG + 1e-9 for t in turns)
+
+
+def _apart(size_a, at_a, rot_a, size_b, at_b, rot_b) -> bool:
+    """Whether two boxes' footprints on the belt (x, y) do not overlap: some edge normal of one
+    separates them (the separating axis theorem for two rectangles)."""
+    signs = np.array([[1, 1], [1, -1], [-1, -1], [-1, 1]])
+    feet = [
+        at[:2] + (signs * np.asarray(size)[:2] / 2) @ rot[:2, :2].T
+        for size, at, rot in ((size_a, at_a, rot_a), (size_b, at_b, rot_b))
+    ]
+    for rot in (rot_a, rot_b):
+        for axis in rot[:2, :2].T:
+            a, b = feet[0] @ axis, feet[1] @ axis
+            if a.max() <= b.min() or b.max() <= a.min():
+                return True
+    return False
 
 
 def test_a_carton_s_board_weighs_its_grammage_and_its_inner_flaps_lie_at_its_ends():
