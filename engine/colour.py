@@ -214,19 +214,15 @@ class ColourStyle:
     ) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette.
 
-        Draws from `rng` as every version has; `saturation_shift`'s factor from `side` (`rng`
-        where None), so that a style with it leaves `rng`'s later numbers as they were."""
+        Draws from `rng` as every version has; `saturation_shift`'s factor last, from `side`
+        (from `rng` where None), so that a style with it leaves `rng`'s numbers as they were."""
         shift = rng.normal(0, 3.0) * (self.hue_shift_sd / 3.0)  # the same draws at any σ
         anchor = self.hue_anchor_sd / 2.0
-        together, metal = 1.0, INORGANIC_MAX_ZEFF
-        if self.saturation_shift > 0:
-            together = float(np.exp((side or rng).normal(0, self.saturation_shift)))
         style = replace(  # every field not drawn here (the console's steps) carried as it is
             self,
             hue=tuple(float(h + shift + rng.normal(0, 2.0) * anchor) for h in self.hue),
             saturation_max=tuple(
-                float(np.clip(v * rng.uniform(0.9, 1.1) * (together if z < metal else 1.0), 0, 1))
-                for v, z in zip(self.saturation_max, self.zeff, strict=True)
+                float(np.clip(v * rng.uniform(0.9, 1.1), 0, 1)) for v in self.saturation_max
             ),
             saturation_scale=tuple(
                 float(v * rng.uniform(0.8, 1.25)) for v in self.saturation_scale
@@ -237,6 +233,17 @@ class ColourStyle:
         )
         if self.metal_jitter:
             style = replace(style, metal_slope=self.metal_slope * style.gamma / self.gamma)
+        if self.saturation_shift > 0:  # organic and mixed materials; metal's as it was
+            together = float(
+                np.exp((rng if side is None else side).normal(0, self.saturation_shift))
+            )
+            style = replace(
+                style,
+                saturation_max=tuple(
+                    float(np.clip(v * together, 0, 1)) if z < INORGANIC_MAX_ZEFF else v
+                    for v, z in zip(style.saturation_max, self.zeff, strict=True)
+                ),
+            )
         return style
 
 

@@ -470,12 +470,14 @@ evaluation list):
   own. Its cartons carry 0.7 of the real ones' edges, so at 0.06 the edge ratio falls below its
   target at one seed of three (README).
 - Two bags in one scan (v2.64, `pair_share` 0.05, `_compose_pair`): one scan in twenty holds two
-  bags side by side across the belt, both travelling lengthwise, as 7 of the 136 real
-  backgrounds do (two cabin trolleys put on the belt together). Each is 0.75-0.95 of its kind's
+  bags side by side across the belt, both travelling lengthwise and put down square to it (within
+  `max_angle_deg`), as 7 of the 136 real backgrounds do (two cabin trolleys put on the belt
+  together; five of the seven frames square). Each is 0.75-0.95 of its kind's
   usual size, turned by up to 6° on its own and packed as a single bag is, with some of the
-  objects of interest; they stand 0-2 cm apart between what each spans across the pair, never
-  one inside the other, and are posed as one box that fills the frame, so both share the scan's
-  pitch and fan. Chosen on numbers of their own: every other scan is v2.63's. Pair readers (7
+  objects of interest; posed as one box that holds both as turned and a trolley's wheels and
+  fills the frame (stretched with it by up to 1.3 a side), so both share the scan's pitch and
+  fan, they stand 0-2 cm apart between what each spans across the pair, never one inside the
+  other. Chosen on numbers of their own: every other scan is v2.63's. Pair readers (7
   real pair scans, 7 of ours) told them apart 14 of 14 while the bags could overlap, 10 of 14
   once they stood apart (README).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
@@ -532,6 +534,7 @@ from dataclasses import asdict, dataclass, field, replace
 import cv2
 import numpy as np
 
+from engine.config import ConfigError
 from engine.synth.clutter import (
     as_cotton,
     carton_goods,
@@ -600,6 +603,7 @@ WHEEL_REACH = 4.0
 # pairs are cabin trolleys), stand this far apart (cm, between what each spans across the pair
 # as turned; the fan's oblique view can still lay one's wall band over the other) and are each
 # turned on their own by up to this much (degrees)
+WEAVE_CM = 0.15  # `cloth_weave`: the grain of a stack of cloth (cm across)
 PAIR_SCALE = (0.75, 0.95)
 PAIR_GAP_CM = (0.0, 2.0)
 PAIR_TURN_DEG = 6.0
@@ -812,6 +816,9 @@ class BagConfig:
     # pale lines where a fold thins it, thicker on one side and thinner on the other, fading,
     # as the wispy lines of real scans' clothes; 0: none (v2.0-v2.19), which readers called
     # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
+    cloth_weave: float = 0.0  # σ of a garment's cloth's thickness at the scale of its weave
+    # and knit (`_weave`, about a millimetre, on numbers of its own): the real scans' clothes are
+    # grainy at the pixel scale, ours were smooth; 0: none (v2.0-v2.64)
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -1439,8 +1446,15 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
         if rng.random() < cfg.anomaly_share:
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
         models.append(model)
-    if cfg.pair_share > 0 and side_rng(rng, b"pair").random() < cfg.pair_share:
-        return _compose_pair(rng, cfg, models)
+    if cfg.pair_share > 0:
+        if not cfg.fit_projection or cfg.lengthwise_share <= 0:  # the first bag says so
+            raise ConfigError(
+                "bag.pair_share needs the frame fitted to the bag's image (bag.fit_projection: "
+                "true) and bags that travel lengthwise (bag.lengthwise_share > 0), as simulator "
+                "v2.8 and later have"
+            )
+        if side_rng(rng, b"pair").random() < cfg.pair_share:
+            return _compose_pair(rng, cfg, models)
     kind = _kind(rng, cfg)
     if cfg.carton_share > 0 and side_rng(rng, b"carton").random() < cfg.carton_share:
         kind = "carton"  # on numbers of its own: the other bags stay as they were
@@ -1456,16 +1470,14 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             aspect = cfg.height / cfg.width * np.mean(cfg.fan_stretch)
         fit = rng.uniform(*cfg.frame_fit)
         size[1] = max(size[1], size[0] / (aspect * fit))
-    corner = None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
+    corner = _corner(rng, cfg)
     if kind == "carton":  # folded board: nearly square, and held in as a rounded shell is
         corner = CARTON_CORNER
-    reach = 0.0  # a trolley's wheels on its end stand out of it: the frame holds their turrets
-    if cfg.wheels_at_end and kind == "trolley" and corner is not None:
-        reach = WHEEL_REACH
+    reach = _wheel_reach(cfg, kind, corner)  # the frame holds a trolley's wheels' turrets
     pitch, fan, center, rot, size, cfg = _pose(cfg, size, rng, corner, lengthwise, reach)
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     bag, hosts, own = _pack_bag(canvas, cfg, rng, kind, size, corner, center, rot, models)
-    _fill_covers(bag, hosts, own)
+    _fill_covers(bag, hosts, [own] * len(hosts))
     info = _scan_info(cfg, kind, rot, pitch, fan, lengthwise)
     bag.info = {**info, **bag.info}  # what packing recorded last, as it was drawn
     return bag
@@ -1508,9 +1520,11 @@ def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectM
     passenger puts two cabin trolleys on the belt together (sixray_benign: 7 of 136 scans).
 
     Each bag is `PAIR_SCALE` of its kind's usual size (grown to hold its objects of interest,
-    `models` shared at random), turned a little on its own; the pair is posed as one box that
-    fills the frame (`_pose`), so both share the scan's pitch and fan. Each bag is packed as a
-    single one is (`_pack_bag`), the second over the first where they touch."""
+    `models` shared at random) and turned a little on its own. The pair is posed as one box
+    that holds both as turned and a trolley's wheels (`_pose`, which may stretch it to fill the
+    frame, each bag with it), so both share the scan's pitch and fan; then the two stand
+    `PAIR_GAP_CM` apart between what each spans across the pair. Each bag is packed as a single
+    one is (`_pack_bag`), the second over the first where the fan shows them overlapping."""
     mine = rng.random(len(models)) < 0.5
     shares = [[m for m, a in zip(models, mine, strict=True) if a == first] for first in (1, 0)]
     kinds = [_kind(rng, cfg) for _ in shares]
@@ -1518,53 +1532,68 @@ def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectM
         _size(rng, k, own, rng.uniform(*PAIR_SCALE)) for k, own in zip(kinds, shares, strict=True)
     ]
     turns = np.deg2rad(rng.uniform(-PAIR_TURN_DEG, PAIR_TURN_DEG, 2))
-    # half of what each turned bag spans across the pair: they stand apart, never one in another
-    across = [
-        s[1] / 2 * np.cos(t) + s[0] / 2 * abs(np.sin(t)) for s, t in zip(sizes, turns, strict=True)
-    ]
     gap = rng.uniform(*PAIR_GAP_CM)
-    box = np.array([max(s[0] for s in sizes), 2 * sum(across) + gap, max(s[2] for s in sizes)])
-    corners = [
-        None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners)) for _ in kinds
-    ]
-    reach = 0.0
-    if cfg.wheels_at_end and any(
-        k == "trolley" and c is not None for k, c in zip(kinds, corners, strict=True)
-    ):
-        reach = WHEEL_REACH
-    cfg = _oriented(cfg, portrait=True)
-    pitch, fan, center, rot, fitted, cfg = _pose(cfg, box, rng, None, True, reach)
+    corners = [_corner(rng, cfg) for _ in kinds]
+    reach = max(_wheel_reach(cfg, k, c) for k, c in zip(kinds, corners, strict=True))
+    spans = [_spans(s, t) for s, t in zip(sizes, turns, strict=True)]
+    box = np.array(
+        [
+            2 * max(along for along, _ in spans) + reach,  # the wheels stand out of the -x end
+            2 * sum(across for _, across in spans) + gap,
+            max(s[2] for s in sizes),
+        ]
+    )
+    # put down square to the belt, within `max_angle_deg`: five of the seven real frames; a pair
+    # turned by 20-35° as one box left a third more air than the two real turned frames show
+    cfg = _oriented(replace(cfg, turned_share=0.0), portrait=True)
+    pitch, fan, center, rot, fitted, cfg = _pose(cfg, box, rng, None, True)
     grown = fitted / box  # `_pose` may stretch the box to fill the frame: each bag with it
+    sizes = [s * grown for s in sizes]
+    spans = [_spans(s, t) for s, t in zip(sizes, turns, strict=True)]  # as grown
+    reach *= grown[0]
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     outline = np.zeros((canvas.height, canvas.width), bool)
-    objects, hosts, own, records = [], [], [], []
-    edge = -fitted[1] / 2  # the pair's side, across its box: the first bag from there
-    for kind, size, corner, share, turn, half in zip(
-        kinds, sizes, corners, shares, turns, across, strict=True
+    objects, hosts, owns, records = [], [], [], []
+    edge = -(2 * sum(across for _, across in spans) + gap) / 2  # the pair's first side
+    for kind, size, corner, share, turn, (along, across) in zip(
+        kinds, sizes, corners, shares, turns, spans, strict=True
     ):
-        size = size * grown
-        slack = max(fitted[0] - size[0], 0.0)  # a shorter bag anywhere along the longer one
-        local = [
-            rng.uniform(-slack / 2, slack / 2),
-            edge + half * grown[1],
-            (size[2] - fitted[2]) / 2,
-        ]
-        edge += (2 * half + gap) * grown[1]
+        slack = max(fitted[0] - reach - 2 * along, 0.0)  # a shorter bag anywhere along
+        x = reach / 2 + rng.uniform(-slack / 2, slack / 2)
+        local = [x, edge + across, (size[2] - fitted[2]) / 2]  # both on the belt
+        edge += 2 * across + gap
         bag_rot = rot @ rotation(0.0, 0.0, turn)
-        bag, bag_hosts, bag_own = _pack_bag(
+        bag, bag_hosts, own = _pack_bag(
             canvas, cfg, rng, kind, size, corner, center + rot @ local, bag_rot, share
         )
         outline |= bag.outline
         objects += bag.objects
         hosts += bag_hosts
-        own += bag_own
+        owns += [own] * len(bag_hosts)  # an item's cover leaves out its own bag, not the other
         records.append(
             {"kind": kind, "angle_deg": float(np.rad2deg(_heading(bag_rot))), **bag.info}
         )
     info = {**_scan_info(cfg, "pair", rot, pitch, fan, True), "bags": records}
     bag = Bag(canvas, outline=outline, objects=objects, info=info)
-    _fill_covers(bag, hosts, own)  # both drawn: the second bag may lie over the first's items
+    _fill_covers(bag, hosts, owns)  # both drawn: the second bag may lie over the first's items
     return bag
+
+
+def _spans(size: np.ndarray, turn: float) -> tuple[float, float]:
+    """Half of what a box of `size` turned by `turn` (radians, about z) spans along its own
+    length and across it, before the turn."""
+    c, s = abs(np.cos(turn)), abs(np.sin(turn))
+    return size[0] / 2 * c + size[1] / 2 * s, size[1] / 2 * c + size[0] / 2 * s
+
+
+def _corner(rng: np.random.Generator, cfg: BagConfig) -> float | None:
+    """A rounded shell's corner radius (cm), or None where `shell_corners` is (a box)."""
+    return None if cfg.shell_corners is None else float(rng.uniform(*cfg.shell_corners))
+
+
+def _wheel_reach(cfg: BagConfig, kind: str, corner: float | None) -> float:
+    """How far (cm) a bag's wheels stand out of its -x end: a rounded trolley's, on its end."""
+    return WHEEL_REACH if cfg.wheels_at_end and kind == "trolley" and corner is not None else 0.0
 
 
 def _pack_bag(
@@ -1661,7 +1690,9 @@ def _pack_bag(
                 frame, garment, rng, load, aligned=cfg.stacked_clothes, to_walls=cfg.against_walls
             )
             crumple = side_rng(rng, b"crumple") if cfg.own_crumple else rng
-            _draw_garment(canvas, placed, crumple, inside, cfg.soft_cloth, cfg.cloth_creases)
+            _draw_garment(
+                canvas, placed, crumple, inside, cfg.soft_cloth, cfg.cloth_creases, cfg.cloth_weave
+            )
         for _ in range(_packed(rng, cfg.clutter, share)):
             item = random_clutter(
                 rng,
@@ -1710,10 +1741,11 @@ def _pack_bag(
     return bag, hosts, own
 
 
-def _fill_covers(bag: Bag, hosts: list, own: list) -> None:
+def _fill_covers(bag: Bag, hosts: list, owns: list[list]) -> None:
     """Each anomalous object's `anomaly_cover`, once all is drawn: what lies over its item,
-    leaving out its own host's window (`hosts`, one per object) and the bag's own (`own`)."""
-    for obj, host in zip(bag.objects, hosts, strict=True):
+    leaving out its own host's window (`hosts`, one per object) and its bag's own windows
+    (`owns`, one list per object)."""
+    for obj, host, own in zip(bag.objects, hosts, owns, strict=True):
         if obj.anomalous and obj.anomaly_window is not None and obj.anomaly_mask is not None:
             obj.anomaly_cover = anomaly_cover(
                 bag.canvas, obj.anomaly_window, obj.anomaly_mask, [host, *own]
@@ -1912,10 +1944,12 @@ def _draw_garment(
     inside: np.ndarray | None,
     soft_cm: float = 0.0,
     creases: float = 0.0,
+    weave: float = 0.0,
 ) -> None:
     """Draw a placed garment crumpled, and cut to `inside` (the canvas's pixels within the
     shell) when given; its cloth's edges softened over `soft_cm` (`BagConfig.soft_cloth`), its
-    creases as strong as `creases` (`BagConfig.cloth_creases`, random numbers of their own)."""
+    creases as strong as `creases` (`BagConfig.cloth_creases`, random numbers of their own), its
+    weave's grain as strong as `weave` (`BagConfig.cloth_weave`, numbers of its own too)."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
@@ -1938,11 +1972,29 @@ def _draw_garment(
             folded = t * folds
             folded *= t.sum() / max(float(folded.sum()), 1e-9)  # moved, not lost
             window.maps[material] = folded
+    if weave > 0:
+        place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
+        grain = _weave((window.height, window.width), window.pitch, own_rng(place, b"weave"))
+        grain = np.maximum(grain * weave + 1.0, 0.0)
+        for material in cloth:
+            t = window.maps[material]
+            woven = t * grain
+            woven *= t.sum() / max(float(woven.sum()), 1e-9)
+            window.maps[material] = woven
     if inside is not None:
         held = inside[canvas.region(window)]
         for t in window.maps.values():
             t *= held
     canvas.merge(window)
+
+
+def _weave(shape: tuple[int, int], pitch: float, rng: np.random.Generator) -> np.ndarray:
+    """A unit-σ random field of `shape` whose grain is `WEAVE_CM` across: a stack of cloth's
+    weave, knit and lint, uneven from one millimetre to the next."""
+    grain = rng.standard_normal(shape).astype(np.float32)
+    sigma = max(WEAVE_CM / pitch / 2.0, 0.3)
+    grain = cv2.GaussianBlur(grain, (0, 0), sigma)
+    return grain / max(float(grain.std()), 1e-6)
 
 
 def _draw_wad(canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None) -> None:

@@ -22,7 +22,7 @@ from engine.synth.bag import (
 from engine.synth.clutter import COTTON_DENSITY
 from engine.synth.parts import ObjectModel, box
 from engine.synth.scanner import Scanner
-from engine.synth.shapes import Canvas
+from engine.synth.shapes import Canvas, rotation
 
 SMALL = BagConfig(width=160, height=120, pitch_cm=0.4, min_objects=2, max_objects=3)
 SIM_V2_4_BAG = replace(BagConfig(), **SIM_V2_4)  # an upright fan, its source in the middle
@@ -1575,6 +1575,9 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
     """`pair_share`: that share of scans hold two bags side by side across the belt, each
     packed as a bag is and holding some of the objects of interest, chosen on numbers of their
     own: a scan of one bag is the same, pixel for pixel, as with no pairs at all."""
+    from engine.config import ConfigError, load_config
+    from engine.synth.dataset import SynthConfig
+
     none, some = (replace(SMALL, pair_share=s) for s in (0.0, 0.5))
     kinds = []
     for seed in range(6):
@@ -1587,28 +1590,46 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
                 np.testing.assert_array_equal(bag.canvas.maps[material], t)
             np.testing.assert_array_equal(bag.outline, plain.outline)
     assert "pair" in kinds and set(kinds) != {"pair"}
+    with pytest.raises(ConfigError, match="pair_share"):  # v2.0-v2.7 frames: no pairs
+        compose_bag(np.random.default_rng(0), replace(some, fit_projection=False))
+    with pytest.raises(ConfigError, match="pair_share"):
+        load_config(SynthConfig, None, ["bag.pair_share=1.5"])
 
     import engine.synth.bag as bag_module
 
     packed = []  # each bag packed into the scan: (size, centre, turn)
     pack = bag_module._pack_bag
 
-    def spy(canvas, cfg, rng, kind, size, corner, center, rot, models):
-        packed.append((np.asarray(size), np.asarray(center), np.asarray(rot)))
-        return pack(canvas, cfg, rng, kind, size, corner, center, rot, models)
+    def spy(*args):
+        packed.append(tuple(np.asarray(args[i]) for i in (4, 6, 7)))  # size, centre, rot
+        return pack(*args)
 
     monkeypatch.setattr(bag_module, "_pack_bag", spy)
+    empty = replace(SMALL, pair_share=1.0, min_objects=0, max_objects=0, clutter=(0, 0))
+    for seed in range(30):  # bags of every pose and frame fit, quickly: no contents
+        packed.clear()
+        bag = compose_bag(np.random.default_rng([6, seed]), replace(empty, garments=(0, 0)))
+        (size_a, at_a, rot_a), (size_b, at_b, rot_b) = packed
+        assert _apart(size_a, at_a, rot_a, size_b, at_b, rot_b)  # never one inside the other
+        # in the pair's own axes (the first bag's turned back by its own turn about z):
+        turn_a = np.deg2rad(bag.info["bags"][0]["angle_deg"] - bag.info["angle_deg"])
+        pair = rot_a @ rotation(0.0, 0.0, -turn_a)
+        turn_b = np.arctan2(*(pair.T @ rot_b)[[1, 0], 0])
+        apart = pair.T @ (at_b - at_a)
+        spans = [  # half of what each turned bag spans across the pair
+            s[1] / 2 * abs(np.cos(t)) + s[0] / 2 * abs(np.sin(t))
+            for s, t in ((size_a, turn_a), (size_b, turn_b))
+        ]
+        gap = abs(apart[1]) - sum(spans)
+        assert -1e-6 <= gap <= bag_module.PAIR_GAP_CM[1] + 1e-6, (seed, gap)
+        assert abs(apart[2]) <= abs(size_a[2] - size_b[2]) / 2 + 1e-6  # both on the belt
+
     every = replace(SMALL, width=200, height=150, pair_share=1.0, min_objects=4, max_objects=4)
     for seed in range(3):
         packed.clear()
         bag = compose_bag(np.random.default_rng([5, seed]), every)
         assert len(packed) == 2
-        (size_a, at_a, rot_a), (size_b, at_b, rot_b) = packed
-        apart = rot_a.T @ (at_b - at_a)  # in the first bag's own axes: beside it
-        assert abs(apart[1]) >= (size_a[1] + size_b[1]) / 2
-        assert abs(apart[0]) < 0.25 * max(size_a[0], size_b[0])  # not ahead or behind
-        assert _apart(size_a, at_a, rot_a, size_b, at_b, rot_b)  # never one inside the other
-        for at in (at_a, at_b):  # each shell drawn where its bag stands
+        for _, at, _ in packed:  # each shell drawn where its bag stands
             row = int(np.clip((at[1] - bag.canvas.shear * at[2]) / bag.canvas.pitch, 0, 149))
             col = int(np.clip(bag.canvas.fan.image_x(at[0], at[2]) / bag.canvas.pitch, 0, 199))
             assert bag.outline[max(row - 3, 0) : row + 4, max(col - 3, 0) : col + 4].any()
@@ -1619,9 +1640,45 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
         assert info["kind"] == "pair" and info["lengthwise"] is True and len(info["bags"]) == 2
         assert all(b["kind"] in BAG_KINDS and "packed_fill" in b for b in info["bags"])
         assert len(bag.objects) == 4  # every object of interest in one bag or the other
-        assert all(o.mask.shape == bag.outline.shape and o.mask.any() for o in bag.objects)
+        assert all(o.mask.shape == bag.outline.shape for o in bag.objects)
         turns = [b["angle_deg"] - info["angle_deg"] for b in info["bags"]]
         assert all(abs((t + 180) % 360 - 180) <= PAIR_TURN_DEG + 1e-9 for t in turns)
+
+
+def test_cloth_weave_grains_a_garments_cloth_on_numbers_of_its_own():
+    """`cloth_weave`: each garment's cloth is uneven from pixel to pixel by about that share, its
+    mass kept; drawn on numbers of its own, so the bag and everything not cloth is as without."""
+    import cv2
+
+    from engine.config import ConfigError, load_config
+    from engine.synth.bag import _weave
+    from engine.synth.dataset import SynthConfig
+
+    def grain(m: np.ndarray, where: np.ndarray) -> float:
+        return float(np.median(np.abs(m - cv2.GaussianBlur(m, (0, 0), 1.0))[where]))
+
+    plain, woven = (
+        replace(SMALL, cloth_weave=w, min_objects=0, max_objects=0, pair_share=0.0)
+        for w in (0.0, 0.3)
+    )
+    rngs = [np.random.default_rng(4), np.random.default_rng(4)]
+    a, b = compose_bag(rngs[0], plain), compose_bag(rngs[1], woven)
+    assert rngs[0].random() == rngs[1].random() and set(a.canvas.maps) == set(b.canvas.maps)
+    changed = []
+    for material, t in a.canvas.maps.items():
+        u = b.canvas.maps[material]
+        assert u.sum() == pytest.approx(t.sum(), rel=1e-3)  # moved, not lost
+        if not np.array_equal(t, u):
+            changed.append(material)
+            assert grain(u, t > 0.5) > 1.5 * grain(t, t > 0.5)
+    assert changed and not {"steel", "aluminium", "copper"} & set(changed)
+
+    field = _weave((300, 300), 0.1, np.random.default_rng(0))
+    assert field.std() == pytest.approx(1.0, abs=1e-3) and abs(field.mean()) < 0.05
+    step = np.abs(np.diff(field, axis=1)).mean()  # correlated over about a pixel and a half
+    assert 0.2 < step < 1.0
+    with pytest.raises(ConfigError, match="cloth_weave"):
+        load_config(SynthConfig, None, ["bag.cloth_weave=-0.1"])
 
 
 def _apart(size_a, at_a, rot_a, size_b, at_b, rot_b) -> bool:

@@ -307,15 +307,17 @@ def test_the_v2_0_settings_in_code_and_config_agree():
 def test_v2_63_makes_v2_62s_bags_in_a_palette_varied_as_the_real_scans():
     """Simulator v2.63 changed only how the console's palette varies from scan to scan: each bag,
     its scanner and the numbers its scan draws are v2.62's; the palette's hue stays nearer the
-    console's and its organic saturation moves by a factor of the scan's own."""
+    console's, and the saturation of organic and mixed materials moves by a factor of the
+    scan's own, metal's as it was."""
     import numpy as np
 
-    from engine.synth.dataset import SIM_V2_62_CONFIG, SynthConfig, recompose
+    from engine.colour import INORGANIC_MAX_ZEFF
+    from engine.synth.dataset import SIM_V2_62_CONFIG, SIM_V2_63_CONFIG, recompose
 
     small = {"height": 96, "width": 128, "max_objects": 1}
-    today = replace(SynthConfig(), bag=replace(SynthConfig().bag, **small))
+    today = replace(SIM_V2_63_CONFIG, bag=replace(SIM_V2_63_CONFIG.bag, **small))
     before = replace(SIM_V2_62_CONFIG, bag=replace(SIM_V2_62_CONFIG.bag, **small))
-    shifts = []
+    factors = []
     for index in range(3):
         bag, scanner, style, rng = recompose(4, index, today)
         old_bag, old_scanner, old_style, old_rng = recompose(4, index, before)
@@ -323,12 +325,16 @@ def test_v2_63_makes_v2_62s_bags_in_a_palette_varied_as_the_real_scans():
         assert bag.canvas.maps.keys() == old_bag.canvas.maps.keys()
         for name, plane in bag.canvas.maps.items():
             assert np.array_equal(plane, old_bag.canvas.maps[name])
-        assert style != old_style
-        shifts.append(np.subtract(style.hue, today.colour.hue))
-        assert (
-            np.abs(shifts[-1]).max() < np.abs(np.subtract(old_style.hue, before.colour.hue)).max()
-        )
-    assert np.ptp([s.mean() for s in shifts]) > 0  # still a palette of each scan's own
+        shift = np.subtract(style.hue, today.colour.hue)
+        old_shift = np.subtract(old_style.hue, before.colour.hue)
+        assert np.abs(shift).max() < np.abs(old_shift).max()
+        new, old = np.array(style.saturation_max), np.array(old_style.saturation_max)
+        organic = np.array(style.zeff) < INORGANIC_MAX_ZEFF
+        factor = (new / old)[organic].max()  # one factor, the saturation capped at 1
+        assert np.allclose(new[organic], np.minimum(old[organic] * factor, 1.0), atol=1e-12)
+        assert np.array_equal(new[~organic], old[~organic])
+        factors.append(factor)
+    assert np.ptp(factors) > 0.01  # a factor of each scan's own
 
 
 def _cover_benchmark():

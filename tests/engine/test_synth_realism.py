@@ -771,3 +771,30 @@ def test_rim_coherence_tells_streaks_along_the_wall_from_blotches():
     assert along > 0.9 and none < 0.7, (along, none)
     assert math.isnan(_rim_coherence(streaked, None))
     assert math.isnan(_rim_coherence(np.full((240, 320), 0.3), depth))  # no light rim
+
+
+def test_organic_grain_measures_the_pixel_scale_grain_of_orange_away_from_its_edges():
+    """`organic_grain`: orange grained at the pixel scale scores its grain, smooth orange about
+    nothing, however many sharp edges cross it (a 5×5 inset keeps them out); too little orange
+    gives nan. `image_figures` reports it."""
+    from engine.synth.realism import _organic_grain, image_figures
+
+    orange = np.full((200, 200), CLASSES.index("orange"), np.uint8)
+    smooth = np.full((200, 200), 0.8, np.float32)
+    striped = smooth.copy()
+    striped[::20] = 0.3  # dark lines: other pixels' edges, not grain
+    labels = orange.copy()
+    labels[::20] = CLASSES.index("blue")
+    noise = np.random.default_rng(1).standard_normal((200, 200)).astype(np.float32)
+    grained = smooth + 0.02 * noise
+    assert _organic_grain(smooth, orange) == pytest.approx(0.0, abs=1e-6)
+    assert _organic_grain(striped, labels) == pytest.approx(0.0, abs=1e-6)
+    assert 0.008 < _organic_grain(grained, orange) < 0.02
+    assert math.isnan(_organic_grain(grained, np.zeros_like(orange)))
+
+    rng = np.random.default_rng(2)
+    rgb = np.full((240, 320, 3), 255, np.uint8)
+    rgb[40:200, 40:280] = (230, 150, 60)
+    flat = image_figures(rgb)["organic_grain"]
+    rgb[40:200, 40:280] = np.clip(rgb[40:200, 40:280] + rng.normal(0, 8, (160, 240, 1)), 0, 255)
+    assert image_figures(rgb)["organic_grain"] > flat + 0.005
