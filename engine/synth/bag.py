@@ -480,6 +480,11 @@ evaluation list):
   other. Chosen on numbers of their own: every other scan is v2.63's. Pair readers (7
   real pair scans, 7 of ours) told them apart 14 of 14 while the bags could overlap, 10 of 14
   once they stood apart (README).
+- Cloth with a grain (v2.65, `cloth_weave` 0.15, `_weave`): each garment's cloth thickness varies
+  by σ 0.15 over about 1.5 mm, the mass kept, on numbers of its own: a stack of garments is
+  uneven from one millimetre to the next (weave, knit, lint, seams). The real scans' orange is
+  grainy at the pixel scale (`realism.organic_grain` 0.0113), v2.64's was smooth (0.0086; v2.65
+  0.0096-0.0107); both pair readers chose v2.65 in every pair they decided (8 of 8).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -493,7 +498,7 @@ sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
-sim_v2_63.yaml, sim_v2_64.yaml (today's defaults).
+sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -816,9 +821,10 @@ class BagConfig:
     # pale lines where a fold thins it, thicker on one side and thinner on the other, fading,
     # as the wispy lines of real scans' clothes; 0: none (v2.0-v2.19), which readers called
     # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
-    cloth_weave: float = 0.0  # σ of a garment's cloth's thickness at the scale of its weave
+    cloth_weave: float = 0.15  # σ of a garment's cloth's thickness at the scale of its weave
     # and knit (`_weave`, about a millimetre, on numbers of its own): the real scans' clothes are
-    # grainy at the pixel scale, ours were smooth; 0: none (v2.0-v2.64)
+    # grainy at the pixel scale (`realism.organic_grain` 0.0113), ours were smooth (0.0086, v2.64;
+    # 0.0096-0.0107 at 0.15); 0: none (v2.0-v2.64)
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -869,9 +875,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.64 that have changed since (configs/synth/sim_v2_64.yaml holds
+# the same): v2.65 (2026-12-05) gave garments' cloth a millimetre grain.
+SIM_V2_64 = {"cloth_weave": 0.0}
 # The bag settings of simulator v2.63 that have changed since (configs/synth/sim_v2_63.yaml holds
 # the same): v2.64 (2026-12-05) put two bags in one scan in twenty.
-SIM_V2_63 = {"pair_share": 0.0}
+SIM_V2_63 = {**SIM_V2_64, "pair_share": 0.0}
 # The bag settings of simulator v2.62 that have changed since (configs/synth/sim_v2_62.yaml holds
 # the same): v2.63's; v2.63 (2026-12-05) changed only the console (`colour.SIM_STYLE_V2_63`).
 SIM_V2_62 = {**SIM_V2_63}

@@ -95,6 +95,7 @@ from engine.synth.bag import (
     SIM_V2_61,
     SIM_V2_62,
     SIM_V2_63,
+    SIM_V2_64,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -346,6 +347,9 @@ SIM_V2_62_CONFIG = _pinned(SIM_V2_62, SIM_STYLE_V2_61, SIM_SCANNER)
 # Simulator v2.63 (2026-12-05), the defaults before v2.64 (configs/synth/sim_v2_63.yaml says the
 # same): one bag in every scan.
 SIM_V2_63_CONFIG = _pinned(SIM_V2_63, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.64 (2026-12-05), the defaults before v2.65 (configs/synth/sim_v2_64.yaml says the
+# same): garments' cloth smooth at the millimetre scale.
+SIM_V2_64_CONFIG = _pinned(SIM_V2_64, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 
