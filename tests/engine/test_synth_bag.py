@@ -1546,6 +1546,17 @@ def test_trolley_share_sets_how_many_bags_are_trolleys():
     assert "trolley" not in kinds[0.0] and set(kinds[1.0]) == {"trolley"}
 
 
+def _assert_same_bag(bag, plain) -> None:
+    """`bag` is `plain` pixel for pixel: its record, maps, outline and objects' masks."""
+    assert plain.info == bag.info and set(plain.canvas.maps) == set(bag.canvas.maps)
+    for material, t in plain.canvas.maps.items():
+        np.testing.assert_array_equal(bag.canvas.maps[material], t)
+    np.testing.assert_array_equal(bag.outline, plain.outline)
+    assert len(bag.objects) == len(plain.objects)
+    for a, b in zip(bag.objects, plain.objects, strict=True):
+        np.testing.assert_array_equal(a.mask, b.mask)
+
+
 def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_were():
     """`carton_share` (v2.60): that share of scans are cartons of food (`carton_parts`,
     `carton_goods`), chosen on numbers of their own, so a bag that is not a carton is the same
@@ -1556,14 +1567,7 @@ def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_we
         bag = compose_bag(np.random.default_rng(seed), some)
         kinds.append(bag.info["kind"])
         if bag.info["kind"] != "carton":
-            plain = compose_bag(np.random.default_rng(seed), none)
-            assert plain.info == bag.info and set(plain.canvas.maps) == set(bag.canvas.maps)
-            for material, t in plain.canvas.maps.items():
-                np.testing.assert_array_equal(bag.canvas.maps[material], t)
-            np.testing.assert_array_equal(bag.outline, plain.outline)
-            assert len(bag.objects) == len(plain.objects)
-            for a, b in zip(bag.objects, plain.objects, strict=True):
-                np.testing.assert_array_equal(a.mask, b.mask)
+            _assert_same_bag(bag, compose_bag(np.random.default_rng(seed), none))
     assert "carton" in kinds and set(kinds) != {"carton"}
     carton = compose_bag(np.random.default_rng(2), every)
     assert carton.info["kind"] == "carton" and "packed_fill" not in carton.info
@@ -1585,11 +1589,7 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
         bag = compose_bag(np.random.default_rng(seed), some)
         kinds.append(bag.info["kind"])
         if bag.info["kind"] != "pair":
-            plain = compose_bag(np.random.default_rng(seed), none)
-            assert plain.info == bag.info and set(plain.canvas.maps) == set(bag.canvas.maps)
-            for material, t in plain.canvas.maps.items():
-                np.testing.assert_array_equal(bag.canvas.maps[material], t)
-            np.testing.assert_array_equal(bag.outline, plain.outline)
+            _assert_same_bag(bag, compose_bag(np.random.default_rng(seed), none))
     assert "pair" in kinds and set(kinds) != {"pair"}
     with pytest.raises(ConfigError, match="pair_share"):  # v2.0-v2.7 frames: no pairs
         compose_bag(np.random.default_rng(0), replace(some, fit_projection=False))
