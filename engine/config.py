@@ -300,7 +300,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "carton_share": _between(0, 1),
         "aligned_hosts": _between(0, 1),  # objects of interest squared to the bag
         "pair_share": _between(0, 1),  # scans of two bags side by side
-        "cloth_weave": _between(0, 1),  # σ of cloth's thickness at its weave's scale
+        "cloth_weave": _between(0, 0.5),  # σ of cloth's thickness at its weave's scale (above,
+        # clipped at no cloth, it is no longer a σ)
         "rail_spacing": _between(0.2, 0.8),  # the handle tubes' centres, a share of the width
         "fill": _low_high(_above(0)),
         "overrun": _between(0, 0.25),  # a share of the frame's width off each edge

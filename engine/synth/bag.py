@@ -483,8 +483,8 @@ evaluation list):
 - Cloth with a grain (v2.65, `cloth_weave` 0.15, `_weave`): each garment's cloth thickness varies
   by σ 0.15 over about 1.5 mm, the mass kept, on numbers of its own: a stack of garments is
   uneven from one millimetre to the next (weave, knit, lint, seams). The real scans' orange is
-  grainy at the pixel scale (`realism.organic_grain` 0.0113), v2.64's was smooth (0.0086; v2.65
-  0.0096-0.0107); both pair readers chose v2.65 in every pair they decided (8 of 8).
+  grainy at the pixel scale (`realism.organic_grain` 0.0108), v2.64's was smooth (0.0079-0.0085;
+  v2.65 0.0093-0.0105); both pair readers chose v2.65 in every pair they decided (8 of 8).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -604,11 +604,13 @@ PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
 # faint rims and handles may: holding all of them left a band of white along the end, and the
 # background share 0.04-0.07 over the real scans' (where readers never saw a wheel cut off)
 WHEEL_REACH = 4.0
+# `cloth_weave`: the grain of a stack of cloth (cm across), which a pixel coarser than 0.25 cm
+# (a frame fitted to a large bag) draws as a pixel's grain
+WEAVE_CM = 0.15
 # `pair_share`: two bags in one scan are each this share of their kind's usual size (the real
 # pairs are cabin trolleys), stand this far apart (cm, between what each spans across the pair
 # as turned; the fan's oblique view can still lay one's wall band over the other) and are each
 # turned on their own by up to this much (degrees)
-WEAVE_CM = 0.15  # `cloth_weave`: the grain of a stack of cloth (cm across)
 PAIR_SCALE = (0.75, 0.95)
 PAIR_GAP_CM = (0.0, 2.0)
 PAIR_TURN_DEG = 6.0
@@ -823,8 +825,8 @@ class BagConfig:
     # flat, translucent cut-outs; 1.5 barely showed through the other layers of cloth
     cloth_weave: float = 0.15  # σ of a garment's cloth's thickness at the scale of its weave
     # and knit (`_weave`, about a millimetre, on numbers of its own): the real scans' clothes are
-    # grainy at the pixel scale (`realism.organic_grain` 0.0113), ours were smooth (0.0086, v2.64;
-    # 0.0096-0.0107 at 0.15); 0: none (v2.0-v2.64)
+    # grainy at the pixel scale (`realism.organic_grain` 0.0108), ours were smooth (0.0079-0.0085,
+    # v2.64; 0.0093-0.0105 at 0.15); 0: none (v2.0-v2.64); at most 0.5
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -1456,12 +1458,7 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
             model = insert_anomaly(model, str(rng.choice(cfg.anomaly_types)), rng)
         models.append(model)
     if cfg.pair_share > 0:
-        if not cfg.fit_projection or cfg.lengthwise_share <= 0:  # the first bag says so
-            raise ConfigError(
-                "bag.pair_share needs the frame fitted to the bag's image (bag.fit_projection: "
-                "true) and bags that travel lengthwise (bag.lengthwise_share > 0), as simulator "
-                "v2.8 and later have"
-            )
+        check_pairs(cfg)
         if side_rng(rng, b"pair").random() < cfg.pair_share:
             return _compose_pair(rng, cfg, models)
     kind = _kind(rng, cfg)
@@ -1503,6 +1500,18 @@ def _scan_info(cfg: BagConfig, kind: str, rot, pitch: float, fan, lengthwise) ->
     if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
         info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
     return info
+
+
+def check_pairs(cfg: BagConfig) -> None:
+    """ConfigError where `pair_share` asks for two bags a scan in a framing that cannot hold
+    them: v2.0-v2.7's (`fit_projection` false, or no bag travelling lengthwise)."""
+    if cfg.pair_share > 0 and (not cfg.fit_projection or cfg.lengthwise_share <= 0):
+        raise ConfigError(
+            f"bag.pair_share is {cfg.pair_share:g}, but two bags a scan need the frame fitted to "
+            f"the bags' image and bags that travel lengthwise, as since simulator v2.8 "
+            f"(bag.fit_projection is {str(cfg.fit_projection).lower()}, bag.lengthwise_share "
+            f"{cfg.lengthwise_share:g}): set bag.pair_share=0 for this framing"
+        )
 
 
 def _kind(rng: np.random.Generator, cfg: BagConfig) -> str:
@@ -1559,7 +1568,6 @@ def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectM
     grown = fitted / box  # `_pose` may stretch the box to fill the frame: each bag with it
     sizes = [s * grown for s in sizes]
     spans = [_spans(s, t) for s, t in zip(sizes, turns, strict=True)]  # as grown
-    reach *= grown[0]
     canvas = Canvas(cfg.height, cfg.width, pitch, fan)
     outline = np.zeros((canvas.height, canvas.width), bool)
     objects, hosts, owns, records = [], [], [], []
@@ -1973,23 +1981,14 @@ def _draw_garment(
         axis = np.asarray(first.rot)[:2, 2]
         along = float(np.arctan2(axis[1], axis[0]))
     _crumple(window, rng, along=along)
-    if creases > 0:  # seeded by where the garment lies: the bag's own numbers as without them
-        place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
+    # seeded by where the garment lies: the bag's own numbers as without them
+    place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
+    if creases > 0:
         folds = _cloth_folds(window, own_rng(place, b"cloth creases"), creases, along)
-        for material in cloth:  # its buttons and rivets keep their metal
-            t = window.maps[material]
-            folded = t * folds
-            folded *= t.sum() / max(float(folded.sum()), 1e-9)  # moved, not lost
-            window.maps[material] = folded
+        _reshape_cloth(window, cloth, folds)
     if weave > 0:
-        place = np.array([window.row0, window.col0, window.height, window.width], np.int64)
         grain = _weave((window.height, window.width), window.pitch, own_rng(place, b"weave"))
-        grain = np.maximum(grain * weave + 1.0, 0.0)
-        for material in cloth:
-            t = window.maps[material]
-            woven = t * grain
-            woven *= t.sum() / max(float(woven.sum()), 1e-9)
-            window.maps[material] = woven
+        _reshape_cloth(window, cloth, np.maximum(grain * weave + 1.0, 0.0))
     if inside is not None:
         held = inside[canvas.region(window)]
         for t in window.maps.values():
@@ -1997,13 +1996,25 @@ def _draw_garment(
     canvas.merge(window)
 
 
+def _reshape_cloth(window: Canvas, cloth: set[str], factor: np.ndarray) -> None:
+    """Multiply the cloth materials' maps by `factor`, each map's mass kept: moved, not lost;
+    its buttons and rivets keep their metal."""
+    for material in cloth:
+        t = window.maps[material]
+        shaped = t * factor
+        shaped *= t.sum() / max(float(shaped.sum()), 1e-9)
+        window.maps[material] = shaped
+
+
 def _weave(shape: tuple[int, int], pitch: float, rng: np.random.Generator) -> np.ndarray:
     """A unit-σ random field of `shape` whose grain is `WEAVE_CM` across: a stack of cloth's
-    weave, knit and lint, uneven from one millimetre to the next."""
+    weave, knit and lint, uneven from one millimetre to the next (zeros for a window too small
+    to vary)."""
     grain = rng.standard_normal(shape).astype(np.float32)
     sigma = max(WEAVE_CM / pitch / 2.0, 0.3)
     grain = cv2.GaussianBlur(grain, (0, 0), sigma)
-    return grain / max(float(grain.std()), 1e-6)
+    spread = float(grain.std())
+    return grain / spread if spread > 1e-6 else np.zeros(shape, np.float32)
 
 
 def _draw_wad(canvas: Canvas, placed: ObjectModel, rng, inside: np.ndarray | None) -> None:

@@ -100,6 +100,7 @@ from engine.synth.bag import (
     BagConfig,
     ObjectTruth,
     anomaly_visibility,
+    check_pairs,
     compose_bag,
 )
 from engine.synth.objects import CATEGORIES
@@ -526,12 +527,13 @@ def write_dataset(
     from tqdm import tqdm
 
     out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
     config = config or SynthConfig()
     if bag_config is not None:
         config = replace(config, bag=bag_config)
     if scanner_config is not None:
         config = replace(config, scanner=scanner_config)
+    check_pairs(config.bag)  # before any file: not from a worker at its first bag
+    (out / "images").mkdir(parents=True, exist_ok=True)
     jobs = [(out, seed, i, config) for i in range(n)]
     results: list[tuple[dict, list[dict]]] = []
     with (

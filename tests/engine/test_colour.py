@@ -537,6 +537,16 @@ def test_jittered_varies_hue_and_saturation_by_the_styles_spreads():
         ratios.append(varied.saturation_max[0] / plain.saturation_max[0])
     assert np.ptp(ratios) > 0.01  # a factor of each scan's own
 
+    # with no `side`, the factor is drawn from `rng` after everything else: the same palette
+    # up to it, and `rng` one number further on
+    alone = shifted.jittered(np.random.default_rng(8))
+    rng = np.random.default_rng(8)
+    plain = calm.jittered(rng)
+    factor = np.exp(rng.normal(0, 0.1))
+    assert alone.hue == plain.hue and alone.gamma == plain.gamma
+    for v, p, z in zip(alone.saturation_max, plain.saturation_max, shifted.zeff, strict=True):
+        assert v == pytest.approx(min(p * factor, 1.0) if z < INORGANIC_MAX_ZEFF else p, abs=1e-12)
+
 
 def test_a_console_shows_air_white_and_thin_cloth_as_it_was():
     """`air_white` (simulator v2.21): noisy air (T_high 0.996, σ 0.008, some pixels below 0.975)

@@ -1599,18 +1599,30 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
     import engine.synth.bag as bag_module
 
     packed = []  # each bag packed into the scan: (size, centre, turn)
-    pack = bag_module._pack_bag
+    returned = []  # and what packing it gave: (bag, hosts, own windows)
+    posed = []  # the pair's box as posed
+    pack, pose = bag_module._pack_bag, bag_module._pose
 
     def spy(*args):
         packed.append(tuple(np.asarray(args[i]) for i in (4, 6, 7)))  # size, centre, rot
-        return pack(*args)
+        returned.append(pack(*args))
+        return returned[-1]
+
+    def spy_pose(cfg, size, *args):
+        out = pose(cfg, size, *args)
+        posed[:] = [np.array(size), out[4], out[2]]  # the box, as stretched, and its centre
+        return out
 
     monkeypatch.setattr(bag_module, "_pack_bag", spy)
+    monkeypatch.setattr(bag_module, "_pose", spy_pose)
     empty = replace(SMALL, pair_share=1.0, min_objects=0, max_objects=0, clutter=(0, 0))
     for seed in range(30):  # bags of every pose and frame fit, quickly: no contents
         packed.clear()
+        posed.clear()
         bag = compose_bag(np.random.default_rng([6, seed]), replace(empty, garments=(0, 0)))
         (size_a, at_a, rot_a), (size_b, at_b, rot_b) = packed
+        # put down square to the belt: within `max_angle_deg` of a quarter turn, tilts aside
+        assert abs((bag.info["angle_deg"] + 45) % 90 - 45) <= empty.max_angle_deg + 3.0
         assert _apart(size_a, at_a, rot_a, size_b, at_b, rot_b)  # never one inside the other
         # in the pair's own axes (the first bag's turned back by its own turn about z):
         turn_a = np.deg2rad(bag.info["bags"][0]["angle_deg"] - bag.info["angle_deg"])
@@ -1624,12 +1636,37 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
         gap = abs(apart[1]) - sum(spans)
         assert -1e-6 <= gap <= bag_module.PAIR_GAP_CM[1] + 1e-6, (seed, gap)
         assert abs(apart[2]) <= abs(size_a[2] - size_b[2]) / 2 + 1e-6  # both on the belt
+        # the box the pair was posed as held both bags as turned and, beyond the longer, a
+        # trolley's wheels (`_pose` then stretched it by `fitted / box`, each bag with it)
+        box, fitted, center = posed
+        grown = fitted / box
+        turned = ((size_a, turn_a, at_a), (size_b, turn_b, at_b))
+        along = max(bag_module._spans(s / grown, t)[0] for s, t, _ in turned)
+        trolley = any(b["kind"] == "trolley" for b in bag.info["bags"])
+        reach = bag_module.WHEEL_REACH * trolley
+        assert box[0] - 2 * along == pytest.approx(reach, abs=0.05)  # turns read from headings
+        # each bag, and its wheels' room off its -x end, in that box (within a few mm: a turned
+        # bag stretched more across than along spans a little more than it did)
+        for s, t, at in turned:
+            x, half = (pair.T @ (at - center))[0], bag_module._spans(s, t)[0]
+            assert -fitted[0] / 2 - 0.3 <= x - half - reach and x + half <= fitted[0] / 2 + 0.3
 
     every = replace(SMALL, width=200, height=150, pair_share=1.0, min_objects=4, max_objects=4)
+    covers = 0
     for seed in range(3):
         packed.clear()
+        returned.clear()
         bag = compose_bag(np.random.default_rng([5, seed]), every)
         assert len(packed) == 2
+        # an item's cover, once both bags are drawn, leaves out its own bag, not the other
+        hosts = [host for _, bag_hosts, _ in returned for host in bag_hosts]
+        owns = [own for _, bag_hosts, own in returned for _ in bag_hosts]
+        for obj, host, own in zip(bag.objects, hosts, owns, strict=True):
+            if obj.anomaly_cover is not None:
+                left_out = [host, *own]
+                want = anomaly_cover(bag.canvas, obj.anomaly_window, obj.anomaly_mask, left_out)
+                assert obj.anomaly_cover == want
+                covers += 1
         for _, at, _ in packed:  # each shell drawn where its bag stands
             row = int(np.clip((at[1] - bag.canvas.shear * at[2]) / bag.canvas.pitch, 0, 149))
             col = int(np.clip(bag.canvas.fan.image_x(at[0], at[2]) / bag.canvas.pitch, 0, 199))
@@ -1644,6 +1681,7 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
         assert all(o.mask.shape == bag.outline.shape for o in bag.objects)
         turns = [b["angle_deg"] - info["angle_deg"] for b in info["bags"]]
         assert all(abs((t + 180) % 360 - 180) <= PAIR_TURN_DEG + 1e-9 for t in turns)
+    assert covers
 
 
 def test_cloth_weave_grains_a_garments_cloth_on_numbers_of_its_own():
@@ -1659,12 +1697,15 @@ def test_cloth_weave_grains_a_garments_cloth_on_numbers_of_its_own():
         return float(np.median(np.abs(m - cv2.GaussianBlur(m, (0, 0), 1.0))[where]))
 
     plain, woven = (
-        replace(SMALL, cloth_weave=w, min_objects=0, max_objects=0, pair_share=0.0)
+        replace(SMALL, cloth_weave=w, min_objects=1, max_objects=1, pair_share=0.0)
         for w in (0.0, 0.3)
     )
     rngs = [np.random.default_rng(4), np.random.default_rng(4)]
     a, b = compose_bag(rngs[0], plain), compose_bag(rngs[1], woven)
     assert rngs[0].random() == rngs[1].random() and set(a.canvas.maps) == set(b.canvas.maps)
+    assert a.info == b.info and np.array_equal(a.outline, b.outline) and a.objects
+    for x, y in zip(a.objects, b.objects, strict=True):  # the object of interest as it was
+        assert x.category == y.category and np.array_equal(x.mask, y.mask)
     changed = []
     for material, t in a.canvas.maps.items():
         u = b.canvas.maps[material]
@@ -1674,10 +1715,13 @@ def test_cloth_weave_grains_a_garments_cloth_on_numbers_of_its_own():
             assert grain(u, t > 0.5) > 1.5 * grain(t, t > 0.5)
     assert changed and not {"steel", "aluminium", "copper"} & set(changed)
 
-    field = _weave((300, 300), 0.1, np.random.default_rng(0))
-    assert field.std() == pytest.approx(1.0, abs=1e-3) and abs(field.mean()) < 0.05
-    step = np.abs(np.diff(field, axis=1)).mean()  # correlated over about a pixel and a half
-    assert 0.2 < step < 1.0
+    steps = []
+    for pitch in (0.1, 0.15, 0.3):  # a 1.5 mm grain: 1.5 px, 1 px, then a pixel's own
+        field = _weave((300, 300), pitch, np.random.default_rng(0))
+        assert field.std() == pytest.approx(1.0, abs=1e-3) and abs(field.mean()) < 0.05
+        steps.append(np.abs(np.diff(field, axis=1)).mean())  # from one pixel to the next
+    assert steps[0] < steps[1] < steps[2] < 1.13  # finer in pixels where they are coarser
+    assert not _weave((1, 1), 0.15, np.random.default_rng(0)).any()  # nothing to vary
     with pytest.raises(ConfigError, match="cloth_weave"):
         load_config(SynthConfig, None, ["bag.cloth_weave=-0.1"])
 

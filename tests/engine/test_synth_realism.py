@@ -775,16 +775,16 @@ def test_rim_coherence_tells_streaks_along_the_wall_from_blotches():
 
 def test_organic_grain_measures_the_pixel_scale_grain_of_orange_away_from_its_edges():
     """`organic_grain`: orange grained at the pixel scale scores its grain, smooth orange about
-    nothing, however many sharp edges cross it (a 5×5 inset keeps them out); too little orange
-    gives nan. `image_figures` reports it."""
+    nothing, however many sharp edges cross it (an inset as far as the blur reaches keeps them
+    out); too little orange gives nan. `image_figures` reports it."""
     from engine.synth.realism import _organic_grain, image_figures
 
     orange = np.full((200, 200), CLASSES.index("orange"), np.uint8)
     smooth = np.full((200, 200), 0.8, np.float32)
     striped = smooth.copy()
-    striped[::20] = 0.3  # dark lines: other pixels' edges, not grain
+    striped[::8] = 0.3  # dark lines 7 px apart: other pixels' edges, not grain
     labels = orange.copy()
-    labels[::20] = CLASSES.index("blue")
+    labels[::8] = CLASSES.index("blue")
     noise = np.random.default_rng(1).standard_normal((200, 200)).astype(np.float32)
     grained = smooth + 0.02 * noise
     assert _organic_grain(smooth, orange) == pytest.approx(0.0, abs=1e-6)
