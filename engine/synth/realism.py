@@ -66,6 +66,16 @@ GRAIN_SIGMA = 1.0  # `_organic_grain`: the blur (px) the grain is measured again
 GRAIN_INSET = 3  # px kept clear of other classes (a 7×7 erosion), as far as that blur reaches:
 # an edge's own contrast is not grain
 GRAIN_MIN_PX = 500
+# `_palette_figures`: (name, class, V band) of each part of a scan's palette whose median hue and
+# saturation it gives; the blue band leaves out the darkest metal, which v2.61 turns teal
+PALETTE_BANDS = (
+    ("dark_orange", "orange", (0.5, 0.7)),
+    ("mid_orange", "orange", (0.7, 0.85)),
+    ("pale_orange", "orange", (0.85, 1.01)),
+    ("green", "green", (0.5, 0.9)),
+    ("blue", "blue", (0.3, 0.9)),
+)
+PALETTE_MIN_PX = 200
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
 BACKGROUND_SHARE_TOLERANCE = 0.05  # |simulated − real| white share, pooled and per-image median
@@ -199,9 +209,11 @@ def _check_rgb(rgb: np.ndarray) -> None:
         raise ValueError(f"expected a uint8 H×W×3 RGB image, got {rgb.dtype} {rgb.shape}")
 
 
-def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Counts of `rgb` at its own size, with the hue, V, class label and edge planes they came
-    from."""
+def _counts(
+    rgb: np.ndarray,
+) -> tuple[ImageStats, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of `rgb` at its own size, with the hue, S, V, class label and edge planes they
+    came from."""
     hue, s, v = hsv_degrees(rgb)
     labels = _classify(hue, s, v)
     coloured = labels >= CLASSES.index("orange")
@@ -222,7 +234,7 @@ def _counts(rgb: np.ndarray) -> tuple[ImageStats, np.ndarray, np.ndarray, np.nda
         class_by_brightness=_class_by_brightness(v[content], labels[content]),
         orange_sv=_orange_sv(s[orange], v[orange]),
     )
-    return stats, hue, v, labels, edges
+    return stats, hue, s, v, labels, edges
 
 
 def _orange_sv(s: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -520,6 +532,11 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "edge_density_core": "edge density, bag's core (inner half of its depth)",
     "rim_coherence": "texture coherence of the bag's light rim (0..1)",
     "organic_grain": "grain of orange: median distance of V from its 1-px blur",
+    **{
+        f"{name}_{what}": f"median {what} of {name.replace('_', ' ')}"
+        for name, _, _ in PALETTE_BANDS
+        for what in ("hue", "saturation")
+    },
     "block_brightness_median": "median brightness of content blocks (~4 cm)",
     "bright_block_share": "content blocks brighter than V 0.9 (gaps)",
     "pale_yellow_share": "pale yellow-green content (V > 0.88, hue 50-90°)",
@@ -622,6 +639,22 @@ def _rim_coherence(v: np.ndarray, depth: np.ndarray | None) -> float:
     return float(np.median(spread / np.maximum(trace, 1e-12)))
 
 
+def _palette_figures(
+    hue: np.ndarray, sat: np.ndarray, v: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """Median hue (°) and saturation of each of `PALETTE_BANDS` (a class in a brightness band):
+    one scan's palette. Their spread over scans is how much a console's palette varies from
+    scan to scan, which simulator v2.63 set to the real scans' (README). nan for a band of fewer
+    than `PALETTE_MIN_PX` pixels."""
+    out = {}
+    for name, cls, (lo, hi) in PALETTE_BANDS:
+        inside = (labels == CLASSES.index(cls)) & (v >= lo) & (v < hi)
+        enough = int(inside.sum()) >= PALETTE_MIN_PX
+        out[f"{name}_hue"] = float(np.median(hue[inside])) if enough else math.nan
+        out[f"{name}_saturation"] = float(np.median(sat[inside])) if enough else math.nan
+    return out
+
+
 def _organic_grain(v: np.ndarray, labels: np.ndarray) -> float:
     """Median |V − V blurred by σ `GRAIN_SIGMA`| over orange pixels `GRAIN_INSET` px from any
     other class: the pixel-scale grain of clothes and other organics, apart from their edges.
@@ -713,7 +746,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     """
     _check_rgb(rgb)
     rgb = np.ascontiguousarray(resize_to_side(rgb, side))
-    stats, hue, v, labels, edges = _counts(rgb)
+    stats, hue, sat, v, labels, edges = _counts(rgb)
     content = labels != CLASSES.index("white")
     figures = {f"{c}_share": share for c, share in stats.class_shares.items()}
     figures.update(_hue_figures(hue[labels >= CLASSES.index("orange")]))
@@ -726,6 +759,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures.update(_depth_figures(depth, edges))
     figures["rim_coherence"] = _rim_coherence(v, depth)
     figures["organic_grain"] = _organic_grain(v, labels)
+    figures.update(_palette_figures(hue, sat, v, labels))
     stats.class_by_depth = _class_by_depth(depth, labels)
     figures.update(_block_figures(v, content))
     figures["pale_yellow_share"] = _pale_yellow_share(hue, v, labels)

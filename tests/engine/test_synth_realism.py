@@ -798,3 +798,24 @@ def test_organic_grain_measures_the_pixel_scale_grain_of_orange_away_from_its_ed
     flat = image_figures(rgb)["organic_grain"]
     rgb[40:200, 40:280] = np.clip(rgb[40:200, 40:280] + rng.normal(0, 8, (160, 240, 1)), 0, 255)
     assert image_figures(rgb)["organic_grain"] > flat + 0.005
+
+
+def test_palette_figures_give_each_band_s_median_hue_and_saturation():
+    """`_palette_figures`: a scan whose dark orange is hue 50° and saturation 0.8 and whose blue
+    is 200° and 0.7 gives those medians for those bands and nan for the bands it lacks; they
+    reach the report as per-image figures."""
+    from engine.synth.realism import FIGURES, PALETTE_BANDS, image_figures
+
+    hsv = np.zeros((480, 640, 3), np.float32)  # as measured: not resized, no blended edges
+    hsv[...] = (0.0, 0.0, 1.0)  # white air
+    hsv[40:240, 40:600] = (50.0, 0.8, 0.6)  # dark orange
+    hsv[280:440, 40:600] = (200.0, 0.7, 0.6)  # blue
+    rgb = np.clip(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB) * 255 + 0.5, 0, 255).astype(np.uint8)
+    figures = image_figures(rgb)
+    assert figures["dark_orange_hue"] == pytest.approx(50.0, abs=1.0)
+    assert figures["dark_orange_saturation"] == pytest.approx(0.8, abs=0.02)
+    assert figures["blue_hue"] == pytest.approx(200.0, abs=1.0)
+    assert figures["blue_saturation"] == pytest.approx(0.7, abs=0.02)
+    for band in ("mid_orange", "pale_orange", "green"):
+        assert math.isnan(figures[f"{band}_hue"]) and math.isnan(figures[f"{band}_saturation"])
+    assert {f"{name}_hue" for name, _, _ in PALETTE_BANDS} <= set(FIGURES)
