@@ -214,8 +214,9 @@ class ColourStyle:
     ) -> ColourStyle:
         """A random variation of this style, so a detector does not learn one console's palette.
 
-        Draws from `rng` as every version has; `saturation_shift`'s factor last, from `side`
-        (from `rng` where None), so that a style with it leaves `rng`'s numbers as they were."""
+        Draws from `rng` as every version has; `saturation_shift`'s factor last, from `side`,
+        so that a style with it leaves `rng`'s numbers as they were (with no `side`, from `rng`,
+        which is then one number further on)."""
         shift = rng.normal(0, 3.0) * (self.hue_shift_sd / 3.0)  # the same draws at any σ
         anchor = self.hue_anchor_sd / 2.0
         style = replace(  # every field not drawn here (the console's steps) carried as it is
