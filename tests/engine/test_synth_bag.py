@@ -1557,19 +1557,25 @@ def _assert_same_bag(bag, plain) -> None:
         np.testing.assert_array_equal(a.mask, b.mask)
 
 
-def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_were():
-    """`carton_share` (v2.60): that share of scans are cartons of food (`carton_parts`,
-    `carton_goods`), chosen on numbers of their own, so a bag that is not a carton is the same
-    bag, pixel for pixel, as with no cartons at all."""
-    none, some, every = (replace(SMALL, carton_share=s) for s in (0.0, 0.4, 1.0))
+def _some_of_kind_the_rest_as_without(key: str, share: float, kind: str) -> None:
+    """Six bags of `SMALL` with `key` at `share`: some of `kind` and some not, and each of those
+    not the same bag as with `key` at 0 (the feature draws on numbers of its own)."""
+    none, some = (replace(SMALL, **{key: s}) for s in (0.0, share))
     kinds = []
     for seed in range(6):
         bag = compose_bag(np.random.default_rng(seed), some)
         kinds.append(bag.info["kind"])
-        if bag.info["kind"] != "carton":
+        if bag.info["kind"] != kind:
             _assert_same_bag(bag, compose_bag(np.random.default_rng(seed), none))
-    assert "carton" in kinds and set(kinds) != {"carton"}
-    carton = compose_bag(np.random.default_rng(2), every)
+    assert kind in kinds and set(kinds) != {kind}
+
+
+def test_carton_share_makes_cartons_of_food_and_leaves_the_other_bags_as_they_were():
+    """`carton_share` (v2.60): that share of scans are cartons of food (`carton_parts`,
+    `carton_goods`), chosen on numbers of their own, so a bag that is not a carton is the same
+    bag, pixel for pixel, as with no cartons at all."""
+    _some_of_kind_the_rest_as_without("carton_share", 0.4, "carton")
+    carton = compose_bag(np.random.default_rng(2), replace(SMALL, carton_share=1.0))
     assert carton.info["kind"] == "carton" and "packed_fill" not in carton.info
     assert carton.canvas.maps["paper"].any()  # its board
 
@@ -1583,14 +1589,8 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
     from engine.config import ConfigError, load_config
     from engine.synth.dataset import SynthConfig
 
-    none, some = (replace(SMALL, pair_share=s) for s in (0.0, 0.5))
-    kinds = []
-    for seed in range(6):
-        bag = compose_bag(np.random.default_rng(seed), some)
-        kinds.append(bag.info["kind"])
-        if bag.info["kind"] != "pair":
-            _assert_same_bag(bag, compose_bag(np.random.default_rng(seed), none))
-    assert "pair" in kinds and set(kinds) != {"pair"}
+    _some_of_kind_the_rest_as_without("pair_share", 0.5, "pair")
+    some = replace(SMALL, pair_share=0.5)
     with pytest.raises(ConfigError, match="pair_share"):  # v2.0-v2.7 frames: no pairs
         compose_bag(np.random.default_rng(0), replace(some, fit_projection=False))
     with pytest.raises(ConfigError, match="pair_share"):
