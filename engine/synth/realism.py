@@ -660,14 +660,13 @@ def _organic_grain(v: np.ndarray, labels: np.ndarray) -> float:
     other class: the pixel-scale grain of clothes and other organics, apart from their edges.
     The real scans' is 0.0108 (median of the 136 backgrounds), simulator v2.64's 0.0085:
     smooth cloth. nan with fewer than `GRAIN_MIN_PX` such pixels."""
-    inset = 2 * GRAIN_INSET + 1
+    size = 2 * GRAIN_INSET + 1  # the erosion's square and the blur's kernel: the same reach
     orange = (labels == CLASSES.index("orange")).astype(np.uint8)
-    inner = cv2.erode(orange, np.ones((inset, inset), np.uint8)) > 0
+    inner = cv2.erode(orange, np.ones((size, size), np.uint8)) > 0
     if inner.sum() < GRAIN_MIN_PX:
         return math.nan
     plane = v.astype(np.float32)
-    reach = 2 * GRAIN_INSET + 1
-    fine = np.abs(plane - cv2.GaussianBlur(plane, (reach, reach), GRAIN_SIGMA))
+    fine = np.abs(plane - cv2.GaussianBlur(plane, (size, size), GRAIN_SIGMA))
     return float(np.median(fine[inner]))
 
 
