@@ -76,6 +76,11 @@ PALETTE_BANDS = (
     ("blue", "blue", (0.3, 0.9)),
 )
 PALETTE_MIN_PX = 200
+# `_band_figures`: the bag's content from this far to this far (px at SIDE) inside its outline,
+# where the outline runs down the image (its sides) or across it (its ends); the outline's
+# direction from the gradient of its distance map blurred by this σ (px)
+SIDE_BAND_PX = (8, 40)
+SIDE_BAND_SIGMA = 3.0
 
 # Realism targets for a simulated set against the real backgrounds (see `targets`).
 BACKGROUND_SHARE_TOLERANCE = 0.05  # |simulated − real| white share, pooled and per-image median
@@ -532,6 +537,8 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "edge_density_core": "edge density, bag's core (inner half of its depth)",
     "rim_coherence": "texture coherence of the bag's light rim (0..1)",
     "organic_grain": "grain of orange: median distance of V from its 1-px blur",
+    "side_band_brightness": "mean brightness 8-40 px inside the bag's left and right sides",
+    "end_band_brightness": "mean brightness 8-40 px inside the bag's top and bottom ends",
     **{
         f"{name}_{what}": f"median {what} of {name.replace('_', ' ')}"
         for name, _, _ in PALETTE_BANDS
@@ -670,6 +677,29 @@ def _organic_grain(v: np.ndarray, labels: np.ndarray) -> float:
     return float(np.median(fine[inner]))
 
 
+def _band_figures(largest: np.ndarray | None, v: np.ndarray) -> dict[str, float]:
+    """Mean V of the bag's pixels `SIDE_BAND_PX` inside its outline, apart for its left and
+    right sides (the outline running down the image) and its top and bottom ends. The fan shows
+    a bag's walls as bands between its two faces: the real scans' sides are dark (0.78, median
+    of the 136 backgrounds) and their ends paler (0.85), where v2.65's sides were pale (0.87),
+    one far wider than the other, and its ends dark (0.83). nan where the bag has none."""
+    if largest is None:
+        return {"side_band_brightness": math.nan, "end_band_brightness": math.nan}
+    outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
+    distance = cv2.distanceTransform(
+        cv2.copyMakeBorder(bag, 1, 1, 1, 1, cv2.BORDER_CONSTANT), cv2.DIST_L2, 5
+    )[1:-1, 1:-1]
+    across_y, across_x = np.gradient(cv2.GaussianBlur(distance, (0, 0), SIDE_BAND_SIGMA))
+    near, far = SIDE_BAND_PX
+    band = (distance >= near) & (distance < far)
+    ends = np.abs(across_y) > np.abs(across_x)  # the distance grows down or up the image
+    figures = {}
+    for name, part in (("side", band & ~ends), ("end", band & ends)):
+        figures[f"{name}_band_brightness"] = float(v[part].mean()) if part.any() else math.nan
+    return figures
+
+
 def _class_by_depth(depth: np.ndarray | None, labels: np.ndarray) -> np.ndarray:
     """(depth bands, classes) counts of the bag's pixels (`_bag_depth` > 0) by `DEPTH_EDGES`."""
     bands = len(DEPTH_EDGES) - 1
@@ -758,6 +788,7 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures.update(_depth_figures(depth, edges))
     figures["rim_coherence"] = _rim_coherence(v, depth)
     figures["organic_grain"] = _organic_grain(v, labels)
+    figures.update(_band_figures(bag, v))
     figures.update(_palette_figures(hue, sat, v, labels))
     stats.class_by_depth = _class_by_depth(depth, labels)
     figures.update(_block_figures(v, content))

@@ -819,3 +819,24 @@ def test_palette_figures_give_each_band_s_median_hue_and_saturation():
     for band in ("mid_orange", "pale_orange", "green"):
         assert math.isnan(figures[f"{band}_hue"]) and math.isnan(figures[f"{band}_saturation"])
     assert {f"{name}_hue" for name, _, _ in PALETTE_BANDS} <= set(FIGURES)
+
+
+def test_band_figures_tell_a_bag_s_pale_sides_from_its_pale_ends():
+    """`side_band_brightness` and `end_band_brightness`: the mean V 8-40 px inside the bag's
+    outline where it runs down the image (its left and right sides) and across it (its ends);
+    a pale band inside the sides raises the first alone. No bag: nan."""
+    from engine.synth.realism import SIDE, _band_figures, image_figures
+
+    rgb = np.full((SIDE * 3 // 4, SIDE, 3), 255, np.uint8)  # measured at this size as it is
+    rgb[40:440, 60:580] = (150, 80, 20)  # a dark orange bag
+    even = image_figures(rgb)
+    assert even["side_band_brightness"] == pytest.approx(even["end_band_brightness"], abs=0.02)
+    pale = rgb.copy()
+    for cols in (slice(60, 110), slice(530, 580)):  # its sides' walls, 50 px, pale
+        pale[40:440, cols] = (250, 200, 150)
+    sided = image_figures(pale)
+    assert sided["side_band_brightness"] > even["side_band_brightness"] + 0.2
+    assert sided["end_band_brightness"] == pytest.approx(even["end_band_brightness"], abs=0.05)
+    turned = image_figures(np.ascontiguousarray(np.transpose(pale, (1, 0, 2))))
+    assert turned["end_band_brightness"] > turned["side_band_brightness"] + 0.2
+    assert all(math.isnan(v) for v in _band_figures(None, np.zeros((4, 4))).values())
