@@ -570,7 +570,7 @@ from engine.synth.parts import (
     side_rng,
 )
 from engine.synth.scanner import Scanner
-from engine.synth.shapes import Canvas, Cylinder, FanBeam, Sheet, rotation
+from engine.synth.shapes import Canvas, Cylinder, FanBeam, Part, Sheet, rotation
 from engine.synth.shell import CARTON_CORNER, shell_parts
 
 BAG_KINDS = ("trolley", "holdall", "backpack", "briefcase")
@@ -786,6 +786,17 @@ class BagConfig:
     # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
     # are. 0: the frame as configured, the long side across the belt bar a tenth turned
     # (v2.0-v2.7)
+    belt_across_image: bool = False  # the scan is exported turned a quarter clockwise, so the
+    # belt runs across the image and the fan's spread down it, its source at the top: the real
+    # exports show a bag's two faces apart down the image, the far face's band at the bottom (the
+    # bottom end's band lighter than the top's in 74 % of the 136 backgrounds; left and right
+    # alike, 0.034 apart), where the belt running down the image (v2.0-v2.65) put it at the left
+    # or right (0.11 apart) and kept the ends alike (0.02). `lengthwise_share` keeps its meaning:
+    # along the belt, now across the image (`_turned_export`)
+    crop_along_belt: bool = False  # the export begins and ends with the bag along the belt, as
+    # a line scanner's does: the bag's image centred that way, running off both ends alike by
+    # what `fill` leaves over; False: anywhere `overrun` allows, so one end could show white (the
+    # real bags' boxes span 0.997-1 of that side of the image, v2.65's 0.95-1)
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
     fan_source_cm: float = 100.0
     fan_lean: tuple[float, float] = (0.1, 0.35)  # the fan plane's lean along the belt
@@ -832,6 +843,12 @@ class BagConfig:
     # and knit (`_weave`, about a millimetre, on numbers of its own): the real scans' clothes are
     # grainy at the pixel scale (`realism.organic_grain` 0.0108), ours were smooth (0.0079-0.0085,
     # v2.64; 0.0093-0.0105 at 0.15); 0: none (v2.0-v2.64); at most 0.5
+    clothes_to_walls: float = 0.0  # cm: garments are laid up to this far past the bag's inner
+    # walls, pressed into them, and cut at the walls at their own height (`_wall_cut`), so
+    # clothes fill the bag wall to wall at every height; 0: laid within the walls and cut to the
+    # shell's footprint only, which left the band the fan shows the side walls in empty
+    # (v2.0-v2.65: at 8-40 px of 640 from the bag's left and right edges V 0.86-0.88, the real
+    # scans' 0.79-0.81)
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -1240,6 +1257,8 @@ def _pose(
             break
         pitch *= 1.02
     center = np.array([rng.uniform(lo, hi), rng.uniform(v_lo, v_hi), lift])
+    if cfg.crop_along_belt:  # drawn all the same: the rest of the bag as without it
+        center[1] = (v_lo + v_hi) / 2
     return pitch, fan, center, rot, size, cfg
 
 
@@ -1351,6 +1370,7 @@ def _fit(
     outline: np.ndarray | None = None,
     to_walls: bool = False,
     square: tuple[np.random.Generator, float] | None = None,
+    overflow: float = 0.0,
 ):
     """A turn and a position in the bag that keep an item of `size` inside `inner`.
 
@@ -1370,6 +1390,9 @@ def _fit(
     moved to the nearest quarter turn, within σ `HOST_ALIGN_SIGMA` (`squared`). `rng` draws
     exactly as without it: whether the item is lined up instead, on `rng`'s numbers, is decided
     by the heading `rng` drew; a squared turn that no longer fits is lined up on `square`'s.
+
+    `overflow` (cm): the room reaches this much further on each side across the bag, so a soft
+    item may be pressed past the walls (and is then cut at them, `_wall_cut`); the same draws.
     """
     base = np.eye(3) if base is None else np.asarray(base)
     rested = np.abs(base) @ np.asarray(size)
@@ -1390,7 +1413,7 @@ def _fit(
         extent = np.abs(turn) @ (np.asarray(size) / 2)
         if np.any(extent[:2] > inner[:2]):
             turn, extent = _lined_up(size, base, rested, inner, square[0])
-    room = np.maximum(inner - extent, 0.0)
+    room = np.maximum(inner - extent, 0.0) + np.array([overflow, overflow, 0.0])
     drawn = rng.uniform(-1, 1, 3)
     position = drawn * room
     if to_walls:  # over the room and the item's width beyond it, pushed back to the walls
@@ -1465,7 +1488,8 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     if cfg.pair_share > 0:
         check_pairs(cfg)
         if side_rng(rng, b"pair").random() < cfg.pair_share:
-            return _compose_pair(rng, cfg, models)
+            pair = _compose_pair(rng, cfg, models)
+            return _turned_export(pair) if cfg.belt_across_image else pair
     kind = _kind(rng, cfg)
     if cfg.carton_share > 0 and side_rng(rng, b"carton").random() < cfg.carton_share:
         kind = "carton"  # on numbers of its own: the other bags stay as they were
@@ -1491,7 +1515,49 @@ def compose_bag(rng: np.random.Generator, config: BagConfig | None = None) -> Ba
     _fill_covers(bag, hosts, [own] * len(hosts))
     info = _scan_info(cfg, kind, rot, pitch, fan, lengthwise)
     bag.info = {**info, **bag.info}  # what packing recorded last, as it was drawn
-    return bag
+    return _turned_export(bag) if cfg.belt_across_image else bag
+
+
+def _turned(canvas: Canvas, height: int) -> Canvas:
+    """`canvas` (the whole scan, or a window of a scan `height` pixels tall) turned a quarter
+    clockwise: its maps only, to be read (the fan's geometry no longer applies)."""
+    turned = Canvas(
+        canvas.width,
+        canvas.height,
+        canvas.pitch,
+        row0=canvas.col0,
+        col0=height - canvas.row0 - canvas.height,
+    )
+    turned.maps = {m: np.ascontiguousarray(np.rot90(t, -1)) for m, t in canvas.maps.items()}
+    return turned
+
+
+def _turned_export(bag: Bag) -> Bag:
+    """A drawn bag exported turned a quarter clockwise (`BagConfig.belt_across_image`): its
+    maps, masks and windows, and the headings in its record, as the image shows them. The
+    scan's first column (the fan's source side) becomes its top row."""
+    height = bag.canvas.height
+
+    def turn(mask: np.ndarray | None) -> np.ndarray | None:
+        return None if mask is None else np.ascontiguousarray(np.rot90(mask, -1))
+
+    def window(canvas: Canvas | None) -> Canvas | None:
+        return None if canvas is None else _turned(canvas, height)
+
+    objects = [
+        replace(
+            obj,
+            mask=turn(obj.mask),
+            anomaly_mask=turn(obj.anomaly_mask),
+            anomaly_window=window(obj.anomaly_window),
+            replaced_window=window(obj.replaced_window),
+        )
+        for obj in bag.objects
+    ]
+    info = {**bag.info, "belt_across_image": True}
+    for record in (info, *info.get("bags", ())):  # x right, y down: a heading turns by +90°
+        record["angle_deg"] = (record["angle_deg"] + 180.0) % 180.0 - 90.0
+    return Bag(_turned(bag.canvas, height), turn(bag.outline), objects, info)
 
 
 def _scan_info(cfg: BagConfig, kind: str, rot, pitch: float, fan, lengthwise) -> dict:
@@ -1568,8 +1634,11 @@ def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectM
     )
     # put down square to the belt, within `max_angle_deg`: five of the seven real frames; a pair
     # turned by 20-35° as one box left a third more air than the two real turned frames show
-    cfg = _oriented(replace(cfg, turned_share=0.0), portrait=True)
-    pitch, fan, center, rot, fitted, cfg = _pose(cfg, box, rng, None, True)
+    # along the belt as drawn; with `belt_across_image` across it, so that turned for export the
+    # two stand side by side across the image as in the real scans
+    lengthwise = not cfg.belt_across_image
+    cfg = _oriented(replace(cfg, turned_share=0.0), portrait=lengthwise)
+    pitch, fan, center, rot, fitted, cfg = _pose(cfg, box, rng, None, lengthwise)
     grown = fitted / box  # `_pose` may stretch the box to fill the frame: each bag with it
     sizes = [s * grown for s in sizes]
     spans = [_spans(s, t) for s, t in zip(sizes, turns, strict=True)]  # as grown
@@ -1595,7 +1664,7 @@ def _compose_pair(rng: np.random.Generator, cfg: BagConfig, models: list[ObjectM
         records.append(
             {"kind": kind, "angle_deg": float(np.rad2deg(_heading(bag_rot))), **bag.info}
         )
-    info = {**_scan_info(cfg, "pair", rot, pitch, fan, True), "bags": records}
+    info = {**_scan_info(cfg, "pair", rot, pitch, fan, lengthwise), "bags": records}
     bag = Bag(canvas, outline=outline, objects=objects, info=info)
     _fill_covers(bag, hosts, owns)  # both drawn: the second bag may lie over the first's items
     return bag
@@ -1708,12 +1777,26 @@ def _pack_bag(
     else:
         rigid = []
         for garment in _clothes(rng, _packed(rng, cfg.garments, share), cfg.rolled_clothes):
-            placed = _place_clutter(
-                frame, garment, rng, load, aligned=cfg.stacked_clothes, to_walls=cfg.against_walls
+            placed, position = _place_clutter(
+                frame,
+                garment,
+                rng,
+                load,
+                aligned=cfg.stacked_clothes,
+                to_walls=cfg.against_walls,
+                overflow=cfg.clothes_to_walls,
             )
             crumple = side_rng(rng, b"crumple") if cfg.own_crumple else rng
+            walls = _wall_cut(frame, position[2]) if cfg.clothes_to_walls > 0 else None
             _draw_garment(
-                canvas, placed, crumple, inside, cfg.soft_cloth, cfg.cloth_creases, cfg.cloth_weave
+                canvas,
+                placed,
+                crumple,
+                inside,
+                cfg.soft_cloth,
+                cfg.cloth_creases,
+                cfg.cloth_weave,
+                walls,
             )
         for _ in range(_packed(rng, cfg.clutter, share)):
             item = random_clutter(
@@ -1731,7 +1814,7 @@ def _pack_bag(
                 rings=cfg.trinket_rings,
             )
             spread, walls = cfg.spread, cfg.against_walls
-            where = _place_clutter(frame, item, rng, load, tries=spread, to_walls=walls)
+            where, _ = _place_clutter(frame, item, rng, load, tries=spread, to_walls=walls)
             rigid.append(where.parts)
     canvas.draw_unseen(rigid)  # placing them draws no pixels: all drawn at once, faster
 
@@ -1787,12 +1870,12 @@ def _pack_carton(
     food and goods (`clutter.carton_goods`) pushed to its walls, each at the least packed of
     `spread` (at least 4) places. Gives the goods' placed parts, to be drawn at once."""
     for _ in range(_packed(rng, _CARTON_WADDING, share)):
-        placed = _place_clutter(frame, wrapping(rng), rng, load, to_walls=True)
+        placed, _ = _place_clutter(frame, wrapping(rng), rng, load, to_walls=True)
         _draw_wad(canvas, placed, side_rng(rng, b"crumple"), inside)
     rigid = []
     for _ in range(_packed(rng, _CARTON_GOODS, share)):
         item = carton_goods(rng)
-        where = _place_clutter(frame, item, rng, load, tries=max(spread, 4), to_walls=True)
+        where, _ = _place_clutter(frame, item, rng, load, tries=max(spread, 4), to_walls=True)
         rigid.append(where.parts)
     return rigid
 
@@ -1886,10 +1969,12 @@ def _place_clutter(
     aligned: bool = False,
     tries: int = 1,
     to_walls: bool = False,
-) -> ObjectModel:
+    overflow: float = 0.0,
+) -> tuple[ObjectModel, np.ndarray]:
     """A clutter item placed where it fits in the bag, at the least packed of `tries` places
     (`load`, which it then adds to); a rigid one within the shell's outline. `to_walls`: as
-    often against the walls as anywhere (`_fit`)."""
+    often against the walls as anywhere (`_fit`); `overflow`: up to this far (cm) past them, a
+    garment pressed into them. Gives the placed item and its position (bag coordinates)."""
     rigid = item.category != "garment"  # a garment is cut to the walls instead (`_draw_garment`)
     best = None
     for _ in range(max(tries, 1)):
@@ -1901,6 +1986,7 @@ def _place_clutter(
             aligned=aligned,
             outline=frame.outline if rigid else None,
             to_walls=to_walls,
+            overflow=overflow,
         )
         extent = np.abs(turn) @ (np.asarray(item.size) / 2)
         under = load.under(position, extent) if tries > 1 else 0.0
@@ -1908,7 +1994,7 @@ def _place_clutter(
             best = (under, turn, position, extent)
     _, turn, position, extent = best
     load.add(position, extent)
-    return frame.place(item, position, turn)
+    return frame.place(item, position, turn), position
 
 
 def _heading(rot: np.ndarray) -> float:
@@ -1967,11 +2053,14 @@ def _draw_garment(
     soft_cm: float = 0.0,
     creases: float = 0.0,
     weave: float = 0.0,
+    walls: Part | None = None,
 ) -> None:
     """Draw a placed garment crumpled, and cut to `inside` (the canvas's pixels within the
     shell) when given; its cloth's edges softened over `soft_cm` (`BagConfig.soft_cloth`), its
     creases as strong as `creases` (`BagConfig.cloth_creases`, random numbers of their own), its
-    weave's grain as strong as `weave` (`BagConfig.cloth_weave`, numbers of its own too)."""
+    weave's grain as strong as `weave` (`BagConfig.cloth_weave`, numbers of its own too).
+    `walls`: the inside of the bag's walls at the garment's height (`_wall_cut`): pressed into
+    them, it ends at them, its cloth's mass kept (folded back), its metal past them left out."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
@@ -1994,11 +2083,38 @@ def _draw_garment(
     if weave > 0:
         grain = _weave((window.height, window.width), window.pitch, own_rng(place, b"weave"))
         _reshape_cloth(window, cloth, np.maximum(grain * weave + 1.0, 0.0))
+    if walls is not None:
+        scratch = Canvas(
+            window.height,
+            window.width,
+            window.pitch,
+            window.fan,
+            row0=window.row0,
+            col0=window.col0,
+        )
+        scratch.add_parts([walls])
+        held = scratch.footprint().astype(np.float32)
+        _reshape_cloth(window, cloth, held)  # its cloth folds back where the walls stop it
+        for material, t in window.maps.items():
+            if material not in cloth:  # its buttons and rivets past the walls are not there
+                t *= held
     if inside is not None:
         held = inside[canvas.region(window)]
         for t in window.maps.values():
             t *= held
     canvas.merge(window)
+
+
+def _wall_cut(frame: _Frame, z: float) -> Part:
+    """The inside of the bag's walls at height `z` (bag coordinates) as a thin sheet, placed:
+    its image is where an item at that height lies within them, as the fan sees it."""
+    if frame.outline is not None:
+        outline = frame.outline
+    else:
+        x, y = frame.inner[:2]
+        outline = np.array([(-x, -y), (x, -y), (x, y), (-x, y)])
+    cut = ObjectModel("walls", [outline_sheet("walls", "air", outline, 0.01, z)], (1.0, 1.0, 1.0))
+    return frame.place(cut, (0.0, 0.0, 0.0), np.eye(3)).parts[0]
 
 
 def _reshape_cloth(window: Canvas, cloth: set[str], factor: np.ndarray) -> None:

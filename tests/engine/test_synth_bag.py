@@ -2702,3 +2702,131 @@ def test_min_turned_deg_turns_a_turned_bag_at_least_that_far():
         a = compose_bag(np.random.default_rng(seed), straight)
         b = compose_bag(np.random.default_rng(seed), replace(straight, min_turned_deg=0.0))
         assert a.info == b.info and np.array_equal(a.outline, b.outline)
+
+
+def test_a_turned_export_is_the_scan_turned_a_quarter_clockwise(scanner):
+    """`belt_across_image`: the same bag, drawn on the same numbers, exported turned a quarter
+    clockwise: every map, mask and window, the covers and the visibilities as the image shows
+    them, the fan's source side (its first column) on top, its heading turned by 90°."""
+    from engine.synth.bag import anomaly_visibility
+
+    cfg = replace(SMALL, anomaly_share=1.0, min_objects=2, pair_share=0.0)  # a pair: below
+    for seed in (3, 8):
+        plain = compose_bag(np.random.default_rng(seed), cfg)
+        turned = compose_bag(np.random.default_rng(seed), replace(cfg, belt_across_image=True))
+        assert set(plain.canvas.maps) == set(turned.canvas.maps)
+        for material, t in plain.canvas.maps.items():
+            assert np.array_equal(turned.canvas.maps[material], np.rot90(t, -1))
+            assert np.array_equal(turned.canvas.maps[material][0], t[::-1, 0])  # source on top
+        assert np.array_equal(turned.outline, np.rot90(plain.outline, -1))
+        assert turned.info.pop("belt_across_image") is True
+        plain.info["angle_deg"] = (plain.info["angle_deg"] + 180.0) % 180.0 - 90.0
+        assert turned.info == plain.info
+        anomaly_visibility(plain, scanner)
+        anomaly_visibility(turned, scanner)
+        assert any(o.anomalous and o.anomaly_mask.any() for o in plain.objects)
+        for a, b in zip(plain.objects, turned.objects, strict=True):
+            assert np.array_equal(b.mask, np.rot90(a.mask, -1))
+            assert (a.anomaly_mask is None) == (b.anomaly_mask is None)
+            if a.anomaly_mask is not None:
+                assert np.array_equal(b.anomaly_mask, np.rot90(a.anomaly_mask, -1))
+            assert b.anomaly_cover == a.anomaly_cover
+            assert b.anomaly_visibility == pytest.approx(a.anomaly_visibility, rel=1e-5)
+            if a.anomaly_window is not None:  # the window where the turned scan has it
+                region = turned.canvas.region(b.anomaly_window)
+                for material, t in b.anomaly_window.maps.items():
+                    whole = np.zeros_like(turned.canvas.maps[material])
+                    whole[region] = t
+                    full = np.zeros_like(plain.canvas.maps[material])
+                    full[plain.canvas.region(a.anomaly_window)] = a.anomaly_window.maps[material]
+                    assert np.array_equal(whole, np.rot90(full, -1))
+
+
+def test_a_pair_exported_turned_stands_side_by_side_across_the_image():
+    """With `belt_across_image` two bags in one scan travel across the belt, so that turned for
+    export they stand side by side across the image, as the real pairs do."""
+    cfg = replace(SMALL, pair_share=1.0, belt_across_image=True, min_objects=0, max_objects=0)
+    for seed in range(3):
+        bag = compose_bag(np.random.default_rng(seed), cfg)
+        assert bag.info["kind"] == "pair" and bag.info["lengthwise"] is False
+        cols = np.nonzero(bag.outline.any(axis=0))[0]
+        rows = np.nonzero(bag.outline.any(axis=1))[0]
+        assert np.ptp(cols) > np.ptp(rows)  # two bags across, each taller than wide
+
+
+def test_clothes_to_walls_press_garments_into_the_walls_keeping_their_cloth():
+    """`clothes_to_walls`: a garment laid past the bag's inner walls ends at them at its own
+    height (`_wall_cut`), its cloth's mass kept and its metal past them left out; garments reach
+    the walls more often, the same numbers drawn."""
+    from engine.synth.bag import _draw_garment, _fit, _Frame, _wall_cut
+    from engine.synth.clutter import garment
+    from engine.synth.parts import disc
+    from engine.synth.shapes import Canvas, FanBeam
+
+    fan = FanBeam(source_cm=100.0, stretch=1.2, apex_cm=-10.0, shear=0.2)
+    frame = _Frame(np.array([30.0, 25.0, 12.0]), np.eye(3), np.array([15.0, 10.0, 9.0]))
+    item = garment(np.random.default_rng(2))
+    badge = disc("badge", "cupronickel", (9.0, 0.0, 0.3), 0.8, 0.3)  # a metal no garment has
+    item = replace(item, parts=[*item.parts, badge])
+    position = np.array([8.0, 0.0, 5.0])  # its right half past the wall at x = 15
+    placed = frame.place(item, position, np.eye(3))
+    cloth = {p.material for p in item.parts if p.role in ("fabric", "seam")}
+    drawn = {}
+    for walls in (None, _wall_cut(frame, position[2])):
+        canvas = Canvas(160, 200, 0.4, fan)
+        _draw_garment(canvas, placed, np.random.default_rng(1), None, walls=walls)
+        drawn[walls is None] = canvas
+    free, held = drawn[True], drawn[False]
+    for material in cloth:
+        assert held.maps[material].sum() == pytest.approx(free.maps[material].sum(), rel=1e-4)
+    assert held.maps["cupronickel"].sum() == 0 < free.maps["cupronickel"].sum()  # past the wall
+    inside = Canvas(160, 200, 0.4, fan)
+    inside.add_parts([_wall_cut(frame, position[2])])
+    outside = ~inside.footprint()
+    assert outside.any() and all(held.maps[m][outside].sum() == 0 for m in cloth)
+    assert any(free.maps[m][outside].sum() > 0 for m in cloth)
+    # laid: the same draws, the room wider by the overflow; the walls reached more often
+    inner, size = np.array([20.0, 15.0, 6.0]), (30.0, 24.0, 2.0)
+    past = []
+    for overflow in (0.0, 6.0):
+        rng = np.random.default_rng(5)
+        past.append(
+            [
+                _fit(inner, size, rng, 0.08, aligned=True, to_walls=True, overflow=overflow)
+                for _ in range(200)
+            ]
+        )
+    for (turn, at), (turn_past, at_past) in zip(*past, strict=True):
+        assert np.array_equal(turn, turn_past) and at[2] == at_past[2]  # the same draws
+        assert np.all(np.abs(at_past[:2]) >= np.abs(at[:2]) - 1e-9)  # only further out
+        extent = np.abs(turn) @ (np.asarray(size) / 2)
+        assert np.all(np.abs(at_past[:2]) <= np.maximum(inner - extent, 0)[:2] + 6.0 + 1e-9)
+
+    def pressed(turn: np.ndarray, at: np.ndarray) -> bool:  # past where the walls keep it
+        room = np.maximum(inner - np.abs(turn) @ (np.asarray(size) / 2), 0)
+        return bool(np.any(np.abs(at[:2]) > room[:2] + 0.5))
+
+    reached = [np.mean([pressed(*pose) for pose in laid]) for laid in past]
+    assert reached[0] == 0 and reached[1] > 0.5
+
+
+def test_crop_along_belt_centres_the_bag_along_the_belt_on_the_same_draws():
+    """`crop_along_belt`: the export begins and ends with the bag along the belt (its image
+    centred that way); its pose across the belt, its pitch and its fan as without it."""
+    from engine.synth.bag import _pose, _projected
+
+    cfg = replace(SMALL, pair_share=0.0)
+    for seed in range(8):
+        size = np.array([55.0, 38.0, 24.0])
+        rngs = [np.random.default_rng(seed), np.random.default_rng(seed)]
+        free = _pose(cfg, size, rngs[0], 8.0, False, 4.0)
+        crop = _pose(replace(cfg, crop_along_belt=True), size, rngs[1], 8.0, False, 4.0)
+        assert rngs[0].random() == rngs[1].random()  # the same numbers drawn
+        pitch, fan, center, rot, fitted, framed = crop
+        assert pitch == free[0] and fan == free[1] and np.allclose(rot, free[3])
+        assert center[0] == free[2][0] and center[2] == free[2][2]
+        _, _, _, along = _projected(fitted, rot, 8.0, fan.stretch, 100.0, fan.shear, 4.0)
+        ends = center[1] + along.min(), center[1] + along.max()  # cm along the belt
+        height = framed.height * pitch
+        assert ends[0] == pytest.approx(height - ends[1], abs=1e-6)  # runs off both ends alike
+        assert ends[0] < 0  # `fill` over 1: the bag runs off
