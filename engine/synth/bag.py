@@ -18,7 +18,8 @@ evaluation list):
   0.57-1.45, with the configured pixel count, as a real export is the bag's box (0.57-1.43,
   77 % portrait). v2.0-v2.28 kept every frame 4:3 or 3:4, so a turned bag floated in white.
 - Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the
-  rest across it (`lengthwise_share`), and the frame's long side follows the bag's image as the
+  rest across it (`lengthwise_share`; v2.66: 15 %, the export turned), and the frame's long
+  side follows the bag's image as the
   fan draws it, turn included, as an export cropped to the bag does: a 640×480 config makes
   480×640 images of ~80 % of the bags (77 % of the real exports are portrait; their height /
   width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To fill the 4:3 frame a
@@ -485,6 +486,29 @@ evaluation list):
   uneven from one millimetre to the next (weave, knit, lint, seams). The real scans' orange is
   grainy at the pixel scale (`realism.organic_grain` 0.0108), v2.64's was smooth (0.0079-0.0085;
   v2.65 0.0093-0.0105); both pair readers chose v2.65 in every pair they decided (8 of 8).
+- The export turned a quarter (v2.66, `belt_across_image`, `_turned_export`): the bag is drawn
+  as before, the belt down the frame, then exported turned a quarter clockwise, so the belt
+  runs across the image and the fan's spread down it, its source's side (`fan_apex`, now
+  always the same side: `fan_apex_mirror` off) at the top. Measured on the 136 backgrounds
+  (per image, mean V 8-40 px inside the bag's outline, `realism._band_figures`): their left and
+  right sides are dark and alike (darker 0.768, lighter 0.804 by the medians; 0.034 apart),
+  their top and bottom ends paler and unlike, the bottom's paler in 74 % (0.829 top, 0.877
+  bottom): the far face's band at the bottom. v2.65 had it the other way round (sides 0.81 and
+  0.92, one far wider than the other; ends alike, 0.02 apart). The real exports are 77 %
+  portrait, so most bags travel across the belt (`lengthwise_share` 0.15: 75 % portrait, seed
+  3); whether the real scanners turn their exports or their bags travel across cannot be told
+  from the images, and the images are what is matched. Pairs travel across the belt too, so
+  that turned they stand side by side across the image as the real ones do.
+- Clothes pressed into the walls (v2.66, `clothes_to_walls` 6 cm, `_wall_cut`): garments are
+  laid up to 6 cm past the inner walls and cut there at their own height (the fan shows a
+  wall at each height elsewhere), their cloth's mass kept, so the band the fan shows the side
+  walls in holds clothes at every height, as a packed bag's does; v2.65's garments stayed
+  inside the walls, their mass in the middle (the outer tenth of a bag's depth held 0.05-0.1
+  cm of cloth, its inner half 0.8-2.6 cm).
+- The export cut at the bag's ends along the belt (v2.66, `crop_along_belt`): a line scanner's
+  export begins and ends with the bag, so the bag is centred that way and runs off both ends
+  alike; across the belt it lies anywhere `overrun` allows. The real bags' boxes span 0.997-1 of
+  the image along the belt (v2.65: 0.95-1).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -498,7 +522,7 @@ sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
-sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml (today's defaults).
+sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -781,19 +805,20 @@ class BagConfig:
     # (v2.0-v2.63)
     trinket_rings: float = 0.3  # the share of strewn rings (zip pulls, key rings) kept, the
     # rest hardware (`clutter.trinkets`); 1: all, some 16 a bag (v2.0-v2.42)
-    lengthwise_share: float = 0.95  # bags that travel with their long side along the belt
-    # (the image's rows), the rest across it; the frame (`width` × `height` or turned) follows
-    # the shape of the bag's image, so ~80 % come out portrait, as 77 % of sixray_benign's exports
-    # are. 0: the frame as configured, the long side across the belt bar a tenth turned
-    # (v2.0-v2.7)
-    belt_across_image: bool = False  # the scan is exported turned a quarter clockwise, so the
+    lengthwise_share: float = 0.15  # bags that travel with their long side along the belt
+    # (as drawn, the image's rows; turned for export, its columns), the rest across it; the
+    # frame (`width` × `height` or turned) follows the shape of the bag's image, so with
+    # `belt_across_image` 75 % come out portrait (seed 3), as 77 % of sixray_benign's exports
+    # are (v2.8-v2.65: 0.95, the belt down the image). 0: the frame as configured, the long side
+    # across the belt bar a tenth turned (v2.0-v2.7)
+    belt_across_image: bool = True  # the scan is exported turned a quarter clockwise, so the
     # belt runs across the image and the fan's spread down it, its source at the top: the real
     # exports show a bag's two faces apart down the image, the far face's band at the bottom (the
     # bottom end's band lighter than the top's in 74 % of the 136 backgrounds; left and right
     # alike, 0.034 apart), where the belt running down the image (v2.0-v2.65) put it at the left
     # or right (0.11 apart) and kept the ends alike (0.02). `lengthwise_share` keeps its meaning:
     # along the belt, now across the image (`_turned_export`)
-    crop_along_belt: bool = False  # the export begins and ends with the bag along the belt, as
+    crop_along_belt: bool = True  # the export begins and ends with the bag along the belt, as
     # a line scanner's does: the bag's image centred that way, running off both ends alike by
     # what `fill` leaves over; False: anywhere `overrun` allows, so one end could show white (the
     # real bags' boxes span 0.997-1 of that side of the image, v2.65's 0.95-1)
@@ -806,7 +831,9 @@ class BagConfig:
     # share of the frame's width: real scanners' sources sit at one side of the tunnel, so one
     # side's walls show wide and the faces apart across it; in the middle (v2.0-v2.4: 0.4-0.6),
     # a bag's top face is its bottom face shrunk about its centre, an even band all round
-    fan_apex_mirror: bool = True  # the source on either side, drawn per bag (1 − share; v2.4: no)
+    fan_apex_mirror: bool = False  # the source on either side, drawn per bag (1 − share); with
+    # `belt_across_image` the source's side is the image's top, the far side's band at the bottom
+    # as in 74 % of the real scans (v2.5-v2.65: either side; v2.0-v2.4: no)
     moulding: bool = True  # hard shells show their edges, lips and ribs (`shell._moulding`),
     # and every bag groups of screws and rivets along its edges (`shell._fittings`); v2.0-v2.4:
     # neither
@@ -843,12 +870,13 @@ class BagConfig:
     # and knit (`_weave`, about a millimetre, on numbers of its own): the real scans' clothes are
     # grainy at the pixel scale (`realism.organic_grain` 0.0108), ours were smooth (0.0079-0.0085,
     # v2.64; 0.0093-0.0105 at 0.15); 0: none (v2.0-v2.64); at most 0.5
-    clothes_to_walls: float = 0.0  # cm: garments are laid up to this far past the bag's inner
+    clothes_to_walls: float = 6.0  # cm: garments are laid up to this far past the bag's inner
     # walls, pressed into them, and cut at the walls at their own height (`_wall_cut`), so
     # clothes fill the bag wall to wall at every height; 0: laid within the walls and cut to the
     # shell's footprint only, which left the band the fan shows the side walls in empty
-    # (v2.0-v2.65: at 8-40 px of 640 from the bag's left and right edges V 0.86-0.88, the real
-    # scans' 0.79-0.81)
+    # (v2.0-v2.65; 3 / 6 / 10 cm took the mean V 8-40 px inside the sides to 0.831 / 0.823 /
+    # 0.820, the real scans' 0.781, and the ends' away from theirs, 0.835 / 0.831 / 0.826 against
+    # 0.854, seed 3 with v2.66's other settings)
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -899,9 +927,19 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.65 that have changed since (configs/synth/sim_v2_65.yaml holds
+# the same): v2.66 (2026-12-05) turned the export a quarter, so the fan's spread runs down the
+# image, pressed garments into the walls and cut the export at the bag's ends along the belt.
+SIM_V2_65 = {
+    "belt_across_image": False,
+    "lengthwise_share": 0.95,
+    "fan_apex_mirror": True,
+    "clothes_to_walls": 0.0,
+    "crop_along_belt": False,
+}
 # The bag settings of simulator v2.64 that have changed since (configs/synth/sim_v2_64.yaml holds
 # the same): v2.65 (2026-12-05) gave garments' cloth a millimetre grain.
-SIM_V2_64 = {"cloth_weave": 0.0}
+SIM_V2_64 = {**SIM_V2_65, "cloth_weave": 0.0}
 # The bag settings of simulator v2.63 that have changed since (configs/synth/sim_v2_63.yaml holds
 # the same): v2.64 (2026-12-05) put two bags in one scan in twenty.
 SIM_V2_63 = {**SIM_V2_64, "pair_share": 0.0}

@@ -96,6 +96,7 @@ from engine.synth.bag import (
     SIM_V2_62,
     SIM_V2_63,
     SIM_V2_64,
+    SIM_V2_65,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -351,6 +352,9 @@ SIM_V2_63_CONFIG = _pinned(SIM_V2_63, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.64 (2026-12-05), the defaults before v2.65 (configs/synth/sim_v2_64.yaml says the
 # same): garments' cloth smooth at the millimetre scale.
 SIM_V2_64_CONFIG = _pinned(SIM_V2_64, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.65 (2026-12-05), the defaults before v2.66 (configs/synth/sim_v2_65.yaml says the
+# same): the belt down the image, garments within the walls, the bag anywhere along the belt.
+SIM_V2_65_CONFIG = _pinned(SIM_V2_65, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

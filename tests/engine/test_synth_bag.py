@@ -162,7 +162,7 @@ def test_v2_56_crops_the_frame_tighter_and_cuts_no_more_than_a_faint_rim():
     """`fill` 1.03-1.09 with `overrun` 0.045: the bag's box covers more of the frame than v2.55's
     1.0-1.06 within 0.03 did (real exports span their whole width), and it is still not cut
     along the frame's edges."""
-    from engine.synth.bag import SIM_V2_55
+    from engine.synth.bag import SIM_V2_55, SIM_V2_65
 
     def spans(cfg):
         out = []
@@ -179,7 +179,7 @@ def test_v2_56_crops_the_frame_tighter_and_cuts_no_more_than_a_faint_rim():
 
     cfg = BagConfig(
         width=160, height=120, pitch_cm=0.1, min_objects=0, max_objects=0,
-        garments=(0, 0), clutter=(0, 0),
+        garments=(0, 0), clutter=(0, 0), **SIM_V2_65,  # framed as v2.56-v2.65 were
     )  # fmt: skip
     tight, loose = spans(cfg), spans(replace(cfg, **SIM_V2_55))
     assert (tight > loose).all() and tight.min() > 0.95, (tight, loose)
@@ -200,7 +200,7 @@ def test_own_crumple_keeps_a_bag_s_contents_whatever_its_pixel_pitch():
 
     own, shared = SMALL, replace(SMALL, own_crumple=False)
     moved = False
-    for seed in (0, 1, 3):  # bags whose pitch is above the frame's finest at either fill
+    for seed in (0, 1, 4):  # bags whose pitch is above the frame's finest at either fill
         assert last_state(own, (1.0, 1.0), seed) == last_state(own, (1.08, 1.08), seed)
         moved |= last_state(shared, (1.0, 1.0), seed) != last_state(shared, (1.08, 1.08), seed)
     assert moved
@@ -990,7 +990,7 @@ def test_compose_bag_hands_the_clutter_and_zip_settings_on():
     """`trinket_hardware`, `trinket_rings`, `toothed_zips`, `cast_fittings`, `side_handles` and
     `domed_turrets` reach the clutter and the shell: a bag of one seed changes with each, its
     objects where they were."""
-    base = compose_bag(np.random.default_rng(5), SMALL)
+    base = compose_bag(np.random.default_rng(6), SMALL)
     changes = (
         {"trinket_hardware": False},
         {"trinket_rings": 1.0},
@@ -1000,7 +1000,7 @@ def test_compose_bag_hands_the_clutter_and_zip_settings_on():
         {"domed_turrets": False},
     )
     for change in changes:
-        other = compose_bag(np.random.default_rng(5), replace(SMALL, **change))
+        other = compose_bag(np.random.default_rng(6), replace(SMALL, **change))
         assert set(other.canvas.maps) <= set(base.canvas.maps) | {"fr4", "aluminium"}
         assert any(
             not np.array_equal(other.canvas.maps[m], base.canvas.maps[m])
@@ -1619,13 +1619,16 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
     for seed in range(30):  # bags of every pose and frame fit, quickly: no contents
         packed.clear()
         posed.clear()
-        bag = compose_bag(np.random.default_rng([6, seed]), replace(empty, garments=(0, 0)))
+        turned = seed % 2 == 0  # along the belt as drawn, or across it to be turned for export
+        empty = replace(empty, garments=(0, 0), belt_across_image=turned)
+        bag = compose_bag(np.random.default_rng([6, seed]), empty)
         (size_a, at_a, rot_a), (size_b, at_b, rot_b) = packed
         # put down square to the belt: within `max_angle_deg` of a quarter turn, tilts aside
         assert abs((bag.info["angle_deg"] + 45) % 90 - 45) <= empty.max_angle_deg + 3.0
         assert _apart(size_a, at_a, rot_a, size_b, at_b, rot_b)  # never one inside the other
         # in the pair's own axes (the first bag's turned back by its own turn about z):
-        turn_a = np.deg2rad(bag.info["bags"][0]["angle_deg"] - bag.info["angle_deg"])
+        turn_a = bag.info["bags"][0]["angle_deg"] - bag.info["angle_deg"]  # turned alike
+        turn_a = np.deg2rad((turn_a + 90.0) % 180.0 - 90.0)
         pair = rot_a @ rotation(0.0, 0.0, -turn_a)
         turn_b = np.arctan2(*(pair.T @ rot_b)[[1, 0], 0])
         apart = pair.T @ (at_b - at_a)
@@ -1646,12 +1649,14 @@ def test_pair_share_puts_two_bags_in_a_scan_and_leaves_the_other_scans_as_they_w
         reach = bag_module.WHEEL_REACH * trolley
         assert box[0] - 2 * along == pytest.approx(reach, abs=0.05)  # turns read from headings
         # each bag, and its wheels' room off its -x end, in that box (within a few mm: a turned
-        # bag stretched more across than along spans a little more than it did)
+        # bag stretched more across than along spans a little more than it did; at most 3.1 mm
+        # over these poses, when they travel across the belt)
         for s, t, at in turned:
             x, half = (pair.T @ (at - center))[0], bag_module._spans(s, t)[0]
-            assert -fitted[0] / 2 - 0.3 <= x - half - reach and x + half <= fitted[0] / 2 + 0.3
+            assert -fitted[0] / 2 - 0.4 <= x - half - reach and x + half <= fitted[0] / 2 + 0.4
 
     every = replace(SMALL, width=200, height=150, pair_share=1.0, min_objects=4, max_objects=4)
+    every = replace(every, belt_across_image=False)  # as drawn (turned: its own test)
     covers = 0
     for seed in range(3):
         packed.clear()
@@ -1962,23 +1967,30 @@ def test_spread_hosts_cover_less_of_one_another(hosts_first):
 
 
 def test_most_bags_travel_lengthwise_in_a_portrait_frame():
-    """`lengthwise_share`: that share of the bags lie with their long side along the belt (the
-    image's rows), and the frame follows the shape of the bag's image, as an export cropped to
-    the bag does; 0 keeps the configured frame (v2.0-v2.7)."""
+    """`lengthwise_share`: that share of the bags lie with their long side along the belt (as
+    drawn, the image's rows), and the frame follows the shape of the bag's image, as an export
+    cropped to the bag does; 0 keeps the configured frame (v2.0-v2.7). Turned for export
+    (`belt_across_image`), the bags across the belt come out portrait."""
     cfg = BagConfig(
         width=160, height=120, pitch_cm=0.4, min_objects=0, max_objects=0,
         garments=(0, 0), clutter=(0, 0), max_angle_deg=0.0, turned_share=0.0, frame_to_bag=None,
         pair_share=0.0,  # one bag a scan: its frame's shape is the bag's
+        belt_across_image=False, lengthwise_share=0.95,  # as drawn, v2.8-v2.65's share
     )  # fmt: skip
-    shapes = []
-    for seed in range(40):
-        bag = compose_bag(np.random.default_rng(seed), cfg)
-        rows, cols = np.nonzero(bag.outline)
-        shapes.append(bag.outline.shape)
-        # the frame's long side is the bag's
-        assert (bag.outline.shape[0] > bag.outline.shape[1]) == (np.ptp(rows) > np.ptp(cols))
-    assert set(shapes) == {(160, 120), (120, 160)}
-    assert 0.6 < np.mean([s == (160, 120) for s in shapes]) < 0.97
+    for turned in (False, True):  # v2.66: most across the belt, the image turned a quarter
+        share = BagConfig.lengthwise_share if turned else cfg.lengthwise_share
+        framed = replace(cfg, belt_across_image=turned, lengthwise_share=share)
+        shapes = []
+        for seed in range(40):
+            bag = compose_bag(np.random.default_rng(seed), framed)
+            rows, cols = np.nonzero(bag.outline)
+            shapes.append(bag.outline.shape)
+            # the frame's long side is the bag's
+            assert (bag.outline.shape[0] > bag.outline.shape[1]) == (np.ptp(rows) > np.ptp(cols))
+            portrait = bag.outline.shape[0] > bag.outline.shape[1]
+            assert bag.info["lengthwise"] == (portrait != turned)  # turned: along the belt, wide
+        assert set(shapes) == {(160, 120), (120, 160)}
+        assert 0.6 < np.mean([s == (160, 120) for s in shapes]) < 0.97
     boxed = replace(cfg, lengthwise_share=1.0, fit_projection=False)  # fitted before the pose
     for seed in range(6):
         rows, cols = np.nonzero(compose_bag(np.random.default_rng(seed), boxed).outline)
@@ -2710,7 +2722,7 @@ def test_a_turned_export_is_the_scan_turned_a_quarter_clockwise(scanner):
     them, the fan's source side (its first column) on top, its heading turned by 90°."""
     from engine.synth.bag import anomaly_visibility
 
-    cfg = replace(SMALL, anomaly_share=1.0, min_objects=2, pair_share=0.0)  # a pair: below
+    cfg = replace(SMALL, anomaly_share=1.0, min_objects=2, pair_share=0.0, belt_across_image=False)
     for seed in (3, 8):
         plain = compose_bag(np.random.default_rng(seed), cfg)
         turned = compose_bag(np.random.default_rng(seed), replace(cfg, belt_across_image=True))

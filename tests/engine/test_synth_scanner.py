@@ -201,8 +201,14 @@ def _bag_with_every_material() -> dict[str, np.ndarray]:
     from engine.synth.bag import BagConfig, compose_bag
 
     config = BagConfig(
-        width=200, height=150, pitch_cm=0.3, lengthwise_share=0.0, frame_to_bag=None, pair_share=0
-    )  # 200 wide, one bag
+        width=200,
+        height=150,
+        pitch_cm=0.3,
+        lengthwise_share=0.0,
+        frame_to_bag=None,
+        pair_share=0,
+        belt_across_image=False,
+    )  # 200 wide (as drawn: turned for export it would be 150), one bag
     bag = compose_bag(np.random.default_rng(5), config)
     maps = {m: t.copy() for m, t in bag.canvas.maps.items()}
     rows = np.array_split(np.arange(150), len(MATERIALS))
