@@ -59,7 +59,11 @@ def _stages(n: int, scanner_config, config) -> dict[str, float]:
             anomaly_visibility(bag, scanner)
             t2 = time.perf_counter()
             scan = scanner.scan(
-                bag.canvas.maps, rng, pitch_cm=bag.canvas.pitch, style=DEFAULT_STYLE
+                bag.canvas.maps,
+                rng,
+                pitch_cm=bag.canvas.pitch,
+                style=DEFAULT_STYLE,
+                belt_across=bool(bag.info.get("belt_across_image")),
             )
             t3 = time.perf_counter()
             save_scan(scan, Path(tmp) / f"bag_{i}")

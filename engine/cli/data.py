@@ -143,7 +143,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size",
         help="image size WxH (default: 640x480, or the config's): each bag's frame has W·H "
         "pixels and the shape of the bag's image, as an export cropped to the bag has "
-        "(bag.frame_to_bag; bag.frame_to_bag=null: WxH, or HxW where the bag travels lengthwise)",
+        "(bag.frame_to_bag; bag.frame_to_bag=null: WxH, or HxW where the bag travels lengthwise; "
+        "turned for export, bag.belt_across_image, the other way round)",
     )
     synth.add_argument("--workers", type=int, default=1, help="processes (default: 1)")
     synth.add_argument("--config", help="YAML file of changes to the defaults (configs/synth/)")

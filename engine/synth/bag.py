@@ -501,14 +501,14 @@ evaluation list):
   that turned they stand side by side across the image as the real ones do.
 - Clothes pressed into the walls (v2.66, `clothes_to_walls` 6 cm, `_wall_cut`): garments are
   laid up to 6 cm past the inner walls and cut there at their own height (the fan shows a
-  wall at each height elsewhere), their cloth's mass kept, so the band the fan shows the side
-  walls in holds clothes at every height, as a packed bag's does; v2.65's garments stayed
-  inside the walls, their mass in the middle (the outer tenth of a bag's depth held 0.05-0.1
-  cm of cloth, its inner half 0.8-2.6 cm).
+  wall at each height elsewhere), their cloth thickened by what is cut off (at most 1.5 times,
+  `WALL_FOLD_MAX`), so the band the fan shows the side walls in holds clothes at every height,
+  as a packed bag's does; v2.65's garments stayed inside the walls, their mass in the middle
+  (the outer tenth of a bag's depth held 0.05-0.1 cm of cloth, its inner half 0.8-2.6 cm).
 - The export cut at the bag's ends along the belt (v2.66, `crop_along_belt`): a line scanner's
-  export begins and ends with the bag, so the bag is centred that way and runs off both ends
-  alike; across the belt it lies anywhere `overrun` allows. The real bags' boxes span 0.997-1 of
-  the image along the belt (v2.65: 0.95-1).
+  export begins and ends with the bag, so the bag's box (handles' room and wheels included) is
+  centred that way and runs off both ends alike; across the belt it lies anywhere `overrun`
+  allows. The real bags' boxes span 0.997-1 of the image along the belt (v2.65: 0.95-0.99).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -819,9 +819,10 @@ class BagConfig:
     # or right (0.11 apart) and kept the ends alike (0.02). `lengthwise_share` keeps its meaning:
     # along the belt, now across the image (`_turned_export`)
     crop_along_belt: bool = True  # the export begins and ends with the bag along the belt, as
-    # a line scanner's does: the bag's image centred that way, running off both ends alike by
-    # what `fill` leaves over; False: anywhere `overrun` allows, so one end could show white (the
-    # real bags' boxes span 0.997-1 of that side of the image, v2.65's 0.95-1)
+    # a line scanner's does: the bag's image centred that way, its box (handles' room and wheels
+    # included, `_hull`) running off both ends alike by what `fill` leaves over, so the shell
+    # itself may stop a few pixels short of one end; False: anywhere `overrun` allows (the real
+    # bags' boxes span 0.997-1 of that side of the image; v2.65 0.95-0.99, v2.66 0.95-1)
     fan_stretch: tuple[float, float] = (1.1, 1.3)  # across-belt stretch at the belt (physics §1)
     fan_source_cm: float = 100.0
     fan_lean: tuple[float, float] = (0.1, 0.35)  # the fan plane's lean along the belt
@@ -1240,9 +1241,10 @@ def _pose(
     centres that keep every corner inside form an interval; the pitch grows until it is not
     empty. `corner`: the shell's corners are rounded with this radius (cm), so a turned bag
     reaches less far than a box would. `lengthwise`: the bag's long side (x) lies along the
-    belt (the image's rows) or across it, and the frame's long side follows the bag's image as
-    the fan draws it, turn included, as an export cropped to the bag does (fitting a turned bag
-    to a frame of the wrong shape would stretch it thin); None: the frame as configured, the
+    belt (the image's rows as drawn, before any `_turned_export`) or across it, and the frame's
+    long side follows the bag's image as the fan draws it, turn included, as an export cropped
+    to the bag does (fitting a turned bag to a frame of the wrong shape would stretch it
+    thin); None: the frame as configured, the
     bag across the belt, bar one in ten (v2.0-v2.7). `reach`: what stands out of the bag's −x
     end (cm, its wheels), which the frame holds too (`_hull`).
     """
@@ -1825,7 +1827,7 @@ def _pack_bag(
                 overflow=cfg.clothes_to_walls,
             )
             crumple = side_rng(rng, b"crumple") if cfg.own_crumple else rng
-            walls = _wall_cut(frame, position[2]) if cfg.clothes_to_walls > 0 else None
+            walls = _wall_cut(frame, position) if cfg.clothes_to_walls > 0 else None
             _draw_garment(
                 canvas,
                 placed,
@@ -2098,7 +2100,9 @@ def _draw_garment(
     creases as strong as `creases` (`BagConfig.cloth_creases`, random numbers of their own), its
     weave's grain as strong as `weave` (`BagConfig.cloth_weave`, numbers of its own too).
     `walls`: the inside of the bag's walls at the garment's height (`_wall_cut`): pressed into
-    them, it ends at them, its cloth's mass kept (folded back), its metal past them left out."""
+    them, it ends at them, its cloth thickened by what they cut off, as if folded back (at most
+    `WALL_FOLD_MAX` times: a garment mostly past them loses the rest), its metal past them left
+    out."""
     window = canvas.window((p.solid for p in placed.parts), margin=int(2.0 / canvas.pitch))
     if window is None:
         return
@@ -2132,7 +2136,7 @@ def _draw_garment(
         )
         scratch.add_parts([walls])
         held = scratch.footprint().astype(np.float32)
-        _reshape_cloth(window, cloth, held)  # its cloth folds back where the walls stop it
+        _reshape_cloth(window, cloth, held, most=WALL_FOLD_MAX)  # folded back where stopped
         for material, t in window.maps.items():
             if material not in cloth:  # its buttons and rivets past the walls are not there
                 t *= held
@@ -2143,25 +2147,34 @@ def _draw_garment(
     canvas.merge(window)
 
 
-def _wall_cut(frame: _Frame, z: float) -> Part:
-    """The inside of the bag's walls at height `z` (bag coordinates) as a thin sheet, placed:
-    its image is where an item at that height lies within them, as the fan sees it."""
+WALL_FOLD_MAX = 1.5  # `_draw_garment`: a garment cut at the walls thickens by at most this
+
+
+def _wall_cut(frame: _Frame, position: np.ndarray) -> Part:
+    """The inside of the bag's walls as a thin sheet at the height of an item at `position`
+    (bag coordinates), placed as that item is, tilts included: its image is where such an item
+    lies within the walls, as the fan sees it."""
     if frame.outline is not None:
         outline = frame.outline
     else:
         x, y = frame.inner[:2]
         outline = np.array([(-x, -y), (x, -y), (x, y), (-x, y)])
-    cut = ObjectModel("walls", [outline_sheet("walls", "air", outline, 0.01, z)], (1.0, 1.0, 1.0))
-    return frame.place(cut, (0.0, 0.0, 0.0), np.eye(3)).parts[0]
+    at = np.asarray(position, float)
+    sheet = outline_sheet("walls", "air", outline - at[:2], 0.01, 0.0)
+    return frame.place(ObjectModel("walls", [sheet], (1.0, 1.0, 1.0)), at, np.eye(3)).parts[0]
 
 
-def _reshape_cloth(window: Canvas, cloth: set[str], factor: np.ndarray) -> None:
+def _reshape_cloth(
+    window: Canvas, cloth: set[str], factor: np.ndarray, most: float | None = None
+) -> None:
     """Multiply the cloth materials' maps by `factor`, each map's mass kept: moved, not lost;
-    its buttons and rivets keep their metal."""
+    its buttons and rivets keep their metal. `most`: no map is scaled up more than this to
+    keep its mass (what is left over is lost)."""
     for material in cloth:
         t = window.maps[material]
         shaped = t * factor
-        shaped *= t.sum() / max(float(shaped.sum()), 1e-9)
+        scale = t.sum() / max(float(shaped.sum()), 1e-9)
+        shaped *= scale if most is None else min(scale, most)
         window.maps[material] = shaped
 
 

@@ -297,12 +297,18 @@ class Scanner:
         rng: np.random.Generator | None = None,
         *,
         pitch_cm: float | None = None,
+        belt_across: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(T_low, T_high) float32 with photon and electronic noise, blur, gain streaks and, with
         `line_dips`, now and then a band of lines where the tube's output dipped.
 
         Rows are the belt direction and columns the detector channels, so a channel's gain
-        error runs as a streak along the belt, and a dip across it. Without `rng` the images
+        error runs as a streak along the belt, and a dip across it. `belt_across`: the maps are
+        an export turned a quarter (`BagConfig.belt_across_image`), rows the detector channels
+        and columns the belt: the streaks run across the image and the fan's weak edges are its
+        top and bottom; its band (`line_dips`) still lies across the image, as in the real scans,
+        now a group of detector channels whose gain drifted from its reference rather than a
+        dip of the tube. Without `rng` the images
         are noiseless; with `line_dips`, `rng` must be numpy's default (PCG64) generator, whose
         state seeds the dip's own numbers (`parts.side_rng`). An image
         resampled to a coarser `pitch_cm` than the detector's collects more photons per pixel
@@ -312,11 +318,11 @@ class Scanner:
         zoom = 1.0 if pitch_cm is None else pitch_cm / cfg.detector_pitch_cm
         result = []
         layers = self.signals(thickness, exact=False)
-        width = np.shape(layers[0][0])[-1]
+        width = np.shape(layers[0][0])[0 if belt_across else -1]  # the detector's channels
         # Fewer photons towards the fan's edges (inverse square and heel effect, est.).
         across = np.linspace(-1.0, 1.0, width, dtype=np.float32) if width > 1 else np.zeros(1)
         photons = cfg.photons_per_pixel * zoom**2 * (1 - (1 - cfg.fan_edge_photons) * across**2)
-        photons = photons[None, :].astype(np.float32)
+        photons = (photons[:, None] if belt_across else photons[None, :]).astype(np.float32)
         dip = None  # a band where the tube's output dipped, on random numbers of its own
         if rng is not None and cfg.line_dips > 0:
             own = side_rng(rng, b"line dip")
@@ -338,7 +344,7 @@ class Scanner:
                 noise = rng.standard_normal(t.shape, dtype=np.float32)
                 t += np.multiply(noise, cfg.electronic_noise, out=noise)
                 gains = 1 + cfg.gain_error * rng.standard_normal(width, dtype=np.float32)
-                t *= gains[None, :]
+                t *= gains[:, None] if belt_across else gains[None, :]
                 if dip is not None:
                     t *= dip[:, None]
             result.append(np.clip(t, 1.0 / 65535, 1.0, out=t))
@@ -384,9 +390,11 @@ class Scanner:
         *,
         pitch_cm: float | None = None,
         style: ColourStyle = DEFAULT_STYLE,
+        belt_across: bool = False,
     ) -> Scan:
-        """Render thickness maps into a Scan: false colour, low, high and Zeff (16-bit exact)."""
-        t_low, t_high = self.render(thickness, rng, pitch_cm=pitch_cm)
+        """Render thickness maps into a Scan: false colour, low, high and Zeff (16-bit exact).
+        `belt_across`: the maps are an export turned a quarter (`render`)."""
+        t_low, t_high = self.render(thickness, rng, pitch_cm=pitch_cm, belt_across=belt_across)
         # Quantise as the 16-bit files will, so a saved and reloaded scan is the same scan.
         t_low, t_high = (to_transmission(transmission_to_uint16(t)) for t in (t_low, t_high))
         zeff = self.display_zeff(t_low, t_high, pitch_cm)

@@ -2768,35 +2768,61 @@ def test_a_pair_exported_turned_stands_side_by_side_across_the_image():
 
 def test_clothes_to_walls_press_garments_into_the_walls_keeping_their_cloth():
     """`clothes_to_walls`: a garment laid past the bag's inner walls ends at them at its own
-    height (`_wall_cut`), its cloth's mass kept and its metal past them left out; garments reach
-    the walls more often, the same numbers drawn."""
-    from engine.synth.bag import _draw_garment, _fit, _Frame, _wall_cut
+    height, tilts included (`_wall_cut`), its cloth's mass kept (at most `WALL_FOLD_MAX` times
+    as thick) and its metal past them left out; garments reach the walls more often, the same
+    numbers drawn."""
+    from engine.synth.bag import WALL_FOLD_MAX, _draw_garment, _fit, _Frame, _wall_cut
     from engine.synth.clutter import garment
-    from engine.synth.parts import disc
-    from engine.synth.shapes import Canvas, FanBeam
+    from engine.synth.parts import ObjectModel, disc, outline_sheet
+    from engine.synth.shapes import Canvas, FanBeam, rotation
 
     fan = FanBeam(source_cm=100.0, stretch=1.2, apex_cm=-10.0, shear=0.2)
-    frame = _Frame(np.array([30.0, 25.0, 12.0]), np.eye(3), np.array([15.0, 10.0, 9.0]))
+    frame = _Frame(np.array([30.0, 25.0, 12.0]), np.eye(3), np.array([15.0, 20.0, 9.0]))
     item = garment(np.random.default_rng(2))
-    badge = disc("badge", "cupronickel", (9.0, 0.0, 0.3), 0.8, 0.3)  # a metal no garment has
+    badge = disc("badge", "cupronickel", (14.0, 0.0, 0.3), 0.8, 0.3)  # a metal no garment has
     item = replace(item, parts=[*item.parts, badge])
-    position = np.array([8.0, 0.0, 5.0])  # its right half past the wall at x = 15
+    position = np.array([4.0, 0.0, 5.0])  # its right end past the wall at x = 15
     placed = frame.place(item, position, np.eye(3))
     cloth = {p.material for p in item.parts if p.role in ("fabric", "seam")}
     drawn = {}
-    for walls in (None, _wall_cut(frame, position[2])):
+    for walls in (None, _wall_cut(frame, position)):
         canvas = Canvas(160, 200, 0.4, fan)
         _draw_garment(canvas, placed, np.random.default_rng(1), None, walls=walls)
         drawn[walls is None] = canvas
     free, held = drawn[True], drawn[False]
+    inside = Canvas(160, 200, 0.4, fan)
+    inside.add_parts([_wall_cut(frame, position)])
+    outside = ~inside.footprint()
     for material in cloth:
+        within = free.maps[material][~outside].sum()
+        assert 1.05 < free.maps[material].sum() / within < WALL_FOLD_MAX  # a part cut, not most
         assert held.maps[material].sum() == pytest.approx(free.maps[material].sum(), rel=1e-4)
     assert held.maps["cupronickel"].sum() == 0 < free.maps["cupronickel"].sum()  # past the wall
-    inside = Canvas(160, 200, 0.4, fan)
-    inside.add_parts([_wall_cut(frame, position[2])])
-    outside = ~inside.footprint()
     assert outside.any() and all(held.maps[m][outside].sum() == 0 for m in cloth)
     assert any(free.maps[m][outside].sum() > 0 for m in cloth)
+    # mostly past the walls: thickened at most `WALL_FOLD_MAX` times, the rest lost
+    far = np.array([22.0, 0.0, 5.0])
+    canvas = Canvas(160, 200, 0.4, fan)
+    _draw_garment(
+        canvas, frame.place(item, far, np.eye(3)), np.random.default_rng(1), None,
+        walls=_wall_cut(frame, far),
+    )  # fmt: skip
+    loose = Canvas(160, 200, 0.4, fan)
+    _draw_garment(loose, frame.place(item, far, np.eye(3)), np.random.default_rng(1), None)
+    kept = Canvas(160, 200, 0.4, fan)
+    kept.add_parts([_wall_cut(frame, far)])
+    for m in cloth:
+        inner = (loose.maps[m] * kept.footprint()).sum()
+        assert canvas.maps[m].sum() == pytest.approx(WALL_FOLD_MAX * inner, rel=1e-4)
+        assert canvas.maps[m].sum() < 0.9 * loose.maps[m].sum()
+    # the cut lies at the height of the item at that position, the bag's tilts included
+    tilted = replace(frame, rot=rotation(0.08, -0.06, 0.4))
+    marker = ObjectModel(
+        "marker", [outline_sheet("m", "air", [(0, 0), (1, 0), (0, 1)], 0.01, 0)], (1, 1, 1)
+    )
+    for at in (position, far, np.array([-12.0, 7.0, -4.0])):
+        height = tilted.place(marker, at, np.eye(3)).parts[0].solid.z
+        assert _wall_cut(tilted, at).solid.z == pytest.approx(height)
     # laid: the same draws, the room wider by the overflow; the walls reached more often
     inner, size = np.array([20.0, 15.0, 6.0]), (30.0, 24.0, 2.0)
     past = []
@@ -2831,7 +2857,7 @@ def test_crop_along_belt_centres_the_bag_along_the_belt_on_the_same_draws():
     for seed in range(8):
         size = np.array([55.0, 38.0, 24.0])
         rngs = [np.random.default_rng(seed), np.random.default_rng(seed)]
-        free = _pose(cfg, size, rngs[0], 8.0, False, 4.0)
+        free = _pose(replace(cfg, crop_along_belt=False), size, rngs[0], 8.0, False, 4.0)
         crop = _pose(replace(cfg, crop_along_belt=True), size, rngs[1], 8.0, False, 4.0)
         assert rngs[0].random() == rngs[1].random()  # the same numbers drawn
         pitch, fan, center, rot, fitted, framed = crop

@@ -307,3 +307,22 @@ def test_display_zeff_keeps_a_thin_wire_s_zeff_where_much_gets_through_and_avera
     assert z_new[:, 20].mean() > z_old[:, 20].mean() + 1.0
     dense = high < 0.1
     assert dense[:, 45:].all() and np.array_equal(z_new[:, 45:], z_old[:, 45:])
+
+
+def test_a_turned_export_has_its_detector_channels_down_the_image():
+    """`belt_across`: the maps are an export turned a quarter, so each row is a detector
+    channel: a channel's gain error streaks along a row, and the fan's weak edges are the top
+    and bottom rows. Unturned, the streaks run down the columns."""
+    from dataclasses import replace
+
+    scanner = Scanner(replace(ScannerConfig(), gain_error=0.05, line_dips=0.0))
+    maps = {"water": np.full((120, 160), 5.0, np.float32)}
+    for turned in (False, True):
+        t_low, _ = scanner.render(maps, np.random.default_rng(3), belt_across=turned)
+        rows, cols = t_low.mean(axis=1).std(), t_low.mean(axis=0).std()
+        streaks, even = (rows, cols) if turned else (cols, rows)
+        assert streaks > 4 * even, (turned, rows, cols)
+    quiet = Scanner(replace(ScannerConfig(), gain_error=0.0, electronic_noise=0.0))
+    t_low, _ = quiet.render(maps, np.random.default_rng(4), belt_across=True)
+    noise = np.abs(np.diff(t_low, axis=1))  # along the belt: photon noise only
+    assert noise[:10].mean() > 1.1 * noise[55:65].mean()  # fewer photons at the fan's edge
