@@ -551,8 +551,8 @@ forked spinners and round handle tubes were each liked less than v2.30's own by 
 by side (README, "Simulator realism"). At a glance (v2.65 and v2.66, 1,200-px sheets of 24 real
 and 24 of ours, nine readers each) our tiles are still told apart 29 times in 48 (chance 24): by
 v2.65's the flat blue blocks of the objects of interest, the stacked outlines and the
-template-like rails; by v2.66's the bags' tilt (ours 45 % turned by 12-40°, evenly), the rails
-and the tidy fills, the stacked outlines named once. Two bags
+template-like rails; by v2.66's the bags' tilt (the real bags are turned as much or more), the
+rails and the tidy fills, the stacked outlines named once. Two bags
 are always side by side and square to the belt, never staggered along it as the real turned
 pair is. Our scans are lossless where the real ones are JPEG of quality 75 with 4:2:0 chroma;
 a detector trained on ours does not meet their blocks and chroma bleed.
