@@ -17,19 +17,18 @@ evaluation list):
   (v2.29, `frame_to_bag`) the frame takes the shape of the bag's image, width over height
   0.57-1.45, with the configured pixel count, as a real export is the bag's box (0.57-1.43,
   77 % portrait). v2.0-v2.28 kept every frame 4:3 or 3:4, so a turned bag floated in white.
-- Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the
-  rest across it (`lengthwise_share`; v2.66: 15 %, the export turned), and the frame's long
-  side follows the bag's image as the
-  fan draws it, turn included, as an export cropped to the bag does: a 640×480 config makes
-  480×640 images of ~80 % of the bags (77 % of the real exports are portrait; their height /
-  width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To fill the 4:3 frame a
-  bag's side grows by at most 1.3× and the bag to at most 1.7× as long as wide
-  (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`). Either way, 55 % of the bags lie within 10° of
+- Pose on the belt (v2.8): 95 % of the bags travel with their long side along the belt, the rest
+  across it (`lengthwise_share`; v2.66: 15 %, the export turned), and the frame's long side
+  follows the bag's image as the fan draws it, turn included, as an export cropped to the bag
+  does: a 640×480 config makes 480×640 images of ~80 % of the bags (77 % of the real exports are
+  portrait; their height / width: median 1.22, 10-90 % 0.84-1.48), the pixel pitch as before. To
+  fill the 4:3 frame a bag's side grows by at most 1.3× and the bag to at most 1.7× as long as
+  wide (`FIT_MAX_GROWTH`, `FIT_MAX_ASPECT`). Either way, 55 % of the bags lie within 10° of
   straight and 45 % are turned by 12-40° (v2.29; the real bags' tightest rectangles: 27 % under
-  4°, 23 % beyond 32°, few at 12-27°; v2.5-v2.28: ± 8°, half turned by up to 35°, 3 % beyond
-  32°; v2.0-v2.4: one in seven turned). v2.0-v2.7 laid nine bags
-  in ten across the belt in a landscape frame (image rows are the belt's direction), so their
-  trolley rails ran across the image where the real scans' run down it.
+  4°, 23 % beyond 32°, few at 12-27°; v2.5-v2.28: ± 8°, half turned by up to 35°, 3 % beyond 32°;
+  v2.0-v2.4: one in seven turned). v2.0-v2.7 laid nine bags in ten across the belt in a landscape
+  frame (image rows are the belt's direction), so their trolley rails ran across the image where
+  the real scans' run down it.
 - The fan (v2.5): its plane leans along the belt by s = 0.1-0.35 either way (`fan_lean`,
   `FanBeam.shear`: a point at height z lands at y − s·z, every ray cast exactly along (dx,
   s·dz, dz)) and its source sits at one side of the tunnel, −30 % to +10 % of the frame's
@@ -1246,9 +1245,9 @@ def _pose(
     belt (the image's rows as drawn, before any `_turned_export`) or across it, and the frame's
     long side follows the bag's image as the fan draws it, turn included, as an export cropped
     to the bag does (fitting a turned bag to a frame of the wrong shape would stretch it
-    thin); None: the frame as configured, the
-    bag across the belt, bar one in ten (v2.0-v2.7). `reach`: what stands out of the bag's −x
-    end (cm, its wheels), which the frame holds too (`_hull`).
+    thin); None: the frame as configured, the bag across the belt, bar one in ten (v2.0-v2.7).
+    `reach`: what stands out of the bag's −x end (cm, its wheels), which the frame holds too
+    (`_hull`).
     """
     base = float(rng.choice([0.0, np.pi]))
     if lengthwise is None:
@@ -1597,6 +1596,8 @@ def _turned_export(bag: Bag) -> Bag:
         for obj in bag.objects
     ]
     info = {**bag.info, "belt_across_image": True}
+    if "bags" in info:  # a pair's own records, copied: the drawn bag's stay as drawn
+        info["bags"] = [dict(record) for record in info["bags"]]
     for record in (info, *info.get("bags", ())):  # x right, y down: a heading turns by +90°
         record["angle_deg"] = (record["angle_deg"] + 180.0) % 180.0 - 90.0
     return Bag(_turned(bag.canvas, height), turn(bag.outline), objects, info)
