@@ -508,6 +508,10 @@ evaluation list):
   export begins and ends with the bag, so the bag's box (handles' room and wheels included) is
   centred that way and runs off both ends alike; across the belt it lies anywhere `overrun`
   allows. The real bags' boxes span 0.997-1 of the image along the belt (v2.65: 0.95-0.99).
+- The source at the other side now and then (v2.67, `fan_apex_flip` 0.15): in one scan in seven
+  the fan's source sits at the image's bottom, chosen on numbers of its own. The real scans'
+  bottom end is paler than the top by 0.03 or more in 62 %, the top in 14 %; v2.66's in 94 %
+  and 0 %, v2.67's in 73 % and 19 % (144 bags, seed 3).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -521,7 +525,8 @@ sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
-sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml (today's defaults).
+sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml (today's
+defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -836,6 +841,11 @@ class BagConfig:
     fan_apex_mirror: bool = False  # the source on either side, drawn per bag (1 − share); with
     # `belt_across_image` the source's side is the image's top, the far side's band at the bottom
     # as in 74 % of the real scans (v2.5-v2.65: either side; v2.0-v2.4: no)
+    fan_apex_flip: float = 0.15  # without `fan_apex_mirror`, the share of scans whose source
+    # sits at the other side all the same, on numbers of its own (a flipped bag's packed fill,
+    # whose noise follows its window's size, may then draw on): the real scans' bottom end is
+    # paler than the top by 0.03 or more in 62 %, the top in 14 % (v2.66, none flipped: 94 % and
+    # 0 %; 0.15: 73 % and 19 %, 144 bags of seed 3). 0: none (v2.0-v2.66)
     moulding: bool = True  # hard shells show their edges, lips and ribs (`shell._moulding`),
     # and every bag groups of screws and rivets along its edges (`shell._fittings`); v2.0-v2.4:
     # neither
@@ -929,10 +939,14 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.66 that have changed since (configs/synth/sim_v2_66.yaml holds
+# the same): v2.67 (2026-12-06) put the fan's source at the image's bottom in a scan in seven.
+SIM_V2_66 = {"fan_apex_flip": 0.0}
 # The bag settings of simulator v2.65 that have changed since (configs/synth/sim_v2_65.yaml holds
 # the same): v2.66 (2026-12-05) turned the export a quarter, so the fan's spread runs down the
 # image, pressed garments into the walls and cut the export at the bag's ends along the belt.
 SIM_V2_65 = {
+    **SIM_V2_66,
     "belt_across_image": False,
     "lengthwise_share": 0.95,
     "fan_apex_mirror": True,
@@ -1271,6 +1285,8 @@ def _pose(
     apex_share = float(rng.uniform(*cfg.fan_apex))
     if cfg.fan_apex_mirror and rng.random() < 0.5:  # drawn only then: v2.0-v2.4 bags stay
         apex_share = 1.0 - apex_share
+    elif cfg.fan_apex_flip > 0 and side_rng(rng, b"apex flip").random() < cfg.fan_apex_flip:
+        apex_share = 1.0 - apex_share  # on numbers of its own: the rest of the bag as without
     if lengthwise is not None and cfg.fit_projection:
         local, _, k, along = _projected(size, rot, corner, stretch, a, shear, reach)
         wide = _across(local, k, apex_share) >= np.ptp(along)
@@ -1611,7 +1627,7 @@ def _scan_info(cfg: BagConfig, kind: str, rot, pitch: float, fan, lengthwise) ->
         info["lengthwise"] = lengthwise
     if fan.shear:
         info["fan_shear"] = fan.shear
-    if cfg.fan_apex_mirror or cfg.fan_apex != BagConfig.fan_apex:  # where the source sat
+    if cfg.fan_apex_mirror or cfg.fan_apex_flip or cfg.fan_apex != BagConfig.fan_apex:
         info["fan_apex_share"] = fan.apex_cm / (cfg.width * pitch)
     return info
 

@@ -97,6 +97,7 @@ from engine.synth.bag import (
     SIM_V2_63,
     SIM_V2_64,
     SIM_V2_65,
+    SIM_V2_66,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -355,6 +356,9 @@ SIM_V2_64_CONFIG = _pinned(SIM_V2_64, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.65 (2026-12-05), the defaults before v2.66 (configs/synth/sim_v2_65.yaml says the
 # same): the belt down the image, garments within the walls, the bag anywhere along the belt.
 SIM_V2_65_CONFIG = _pinned(SIM_V2_65, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.66 (2026-12-05), the defaults before v2.67 (configs/synth/sim_v2_66.yaml says the
+# same): the fan's source always at the image's top.
+SIM_V2_66_CONFIG = _pinned(SIM_V2_66, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -2868,3 +2868,30 @@ def test_crop_along_belt_centres_the_bag_along_the_belt_on_the_same_draws():
         height = framed.height * pitch
         assert ends[0] == pytest.approx(height - ends[1], abs=1e-6)  # runs off both ends alike
         assert ends[0] < 0  # `fill` over 1: the bag runs off
+
+
+def test_fan_apex_flip_puts_that_share_of_sources_at_the_other_side_on_numbers_of_their_own():
+    """`fan_apex_flip`: without `fan_apex_mirror`, that share of scans have their source at
+    the other side (1 − share, recorded), chosen on numbers of their own: the bag draws the
+    same numbers either way, and a scan not flipped is the same as with no flips at all."""
+    cfg = replace(
+        SMALL, min_objects=0, max_objects=0, garments=(1, 1), clutter=(2, 2), pair_share=0.0,
+        packed_fill=(0.0, 0.0),  # its noise grid's size follows its window's: see own_crumple
+    )  # fmt: skip
+    flipped = 0
+    for seed in range(24):
+        states, bags = [], []
+        for share in (0.0, 0.5, 1.0):
+            rng = np.random.default_rng(seed)
+            bags.append(compose_bag(rng, replace(cfg, fan_apex_flip=share)))
+            states.append(rng.bit_generator.state["state"]["state"])
+        assert states[0] == states[1] == states[2]  # the same numbers drawn
+        assert "fan_apex_share" not in bags[0].info  # as v2.66 recorded it
+        always, maybe = bags[2].info["fan_apex_share"], bags[1].info["fan_apex_share"]
+        if maybe == pytest.approx(always):
+            flipped += 1
+        else:  # not flipped: the source where it was drawn, the scan as with no flips
+            assert maybe == pytest.approx(1.0 - always)
+            for material, t in bags[0].canvas.maps.items():
+                assert np.array_equal(bags[1].canvas.maps[material], t)
+    assert 6 <= flipped <= 18  # about half
