@@ -594,18 +594,29 @@ def _bag_box(content: np.ndarray) -> tuple[int, int, int, int] | None:
 RIM_DEPTH, CORE_DEPTH = 0.35, 0.5  # shares of the bag's depth (its deepest pixel: 1)
 
 
-def _bag_depth(largest: np.ndarray | None) -> np.ndarray | None:
-    """Each pixel's distance from the bag's outline over the largest such distance (0 outside,
-    holes filled; the image's border counts as outside, as a wall on the frame's edge is a
-    wall too); None without a bag. `largest`: the bag's region (`_largest_region`)."""
+def _bag_distance(largest: np.ndarray | None) -> np.ndarray | None:
+    """Each pixel's distance (px) from the bag's outline (0 outside, holes filled; the image's
+    border counts as outside, as a wall on the frame's edge is a wall too); None without a bag.
+    `largest`: the bag's region (`_largest_region`)."""
     if largest is None:
         return None
     outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
-    depth = cv2.distanceTransform(
+    distance = cv2.distanceTransform(
         cv2.copyMakeBorder(bag, 1, 1, 1, 1, cv2.BORDER_CONSTANT), cv2.DIST_L2, 5
     )
-    return depth[1:-1, 1:-1] / max(float(depth.max()), 1e-9)
+    return distance[1:-1, 1:-1]
+
+
+def _depth_of(distance: np.ndarray | None) -> np.ndarray | None:
+    """`_bag_distance` over the largest such distance: 0 outside, 1 at the bag's deepest."""
+    return None if distance is None else distance / max(float(distance.max()), 1e-9)
+
+
+def _bag_depth(largest: np.ndarray | None) -> np.ndarray | None:
+    """Each pixel's distance from the bag's outline over the largest such distance
+    (`_bag_distance`, `_depth_of`); None without a bag."""
+    return _depth_of(_bag_distance(largest))
 
 
 def _depth_figures(depth: np.ndarray | None, edges: np.ndarray) -> dict[str, float]:
@@ -677,19 +688,15 @@ def _organic_grain(v: np.ndarray, labels: np.ndarray) -> float:
     return float(np.median(fine[inner]))
 
 
-def _band_figures(largest: np.ndarray | None, v: np.ndarray) -> dict[str, float]:
+def _band_figures(distance: np.ndarray | None, v: np.ndarray) -> dict[str, float]:
     """Mean V of the bag's pixels `SIDE_BAND_PX` inside its outline, apart for its left and
     right sides (the outline running down the image) and its top and bottom ends. The fan shows
     a bag's walls as bands between its two faces: the real scans' sides are dark (0.78, median
     of the 136 backgrounds) and their ends paler (0.85), where v2.65's sides were pale (0.87),
-    one far wider than the other, and its ends dark (0.83). nan where the bag has none."""
-    if largest is None:
+    one far wider than the other, and its ends dark (0.83). `distance`: `_bag_distance` (None
+    without a bag). nan where the bag has none."""
+    if distance is None:
         return {"side_band_brightness": math.nan, "end_band_brightness": math.nan}
-    outline, _ = cv2.findContours(largest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    bag = cv2.drawContours(np.zeros_like(largest), outline, -1, 1, thickness=-1)  # holes filled
-    distance = cv2.distanceTransform(
-        cv2.copyMakeBorder(bag, 1, 1, 1, 1, cv2.BORDER_CONSTANT), cv2.DIST_L2, 5
-    )[1:-1, 1:-1]
     across_y, across_x = np.gradient(cv2.GaussianBlur(distance, (0, 0), SIDE_BAND_SIGMA))
     near, far = SIDE_BAND_PX
     band = (distance >= near) & (distance < far)
@@ -784,11 +791,12 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures["edge_density"] = stats.edge_density
     figures["content_edge_density"] = stats.content_edge_density
     bag = _largest_region(content)
-    depth = _bag_depth(bag)
+    distance = _bag_distance(bag)
+    depth = _depth_of(distance)
     figures.update(_depth_figures(depth, edges))
     figures["rim_coherence"] = _rim_coherence(v, depth)
     figures["organic_grain"] = _organic_grain(v, labels)
-    figures.update(_band_figures(bag, v))
+    figures.update(_band_figures(distance, v))
     figures.update(_palette_figures(hue, sat, v, labels))
     stats.class_by_depth = _class_by_depth(depth, labels)
     figures.update(_block_figures(v, content))
