@@ -63,7 +63,7 @@ def _stages(n: int, scanner_config, config) -> dict[str, float]:
                 rng,
                 pitch_cm=bag.canvas.pitch,
                 style=DEFAULT_STYLE,
-                belt_across=bool(bag.info.get("belt_across_image")),
+                belt_across=bag.belt_across,
             )
             t3 = time.perf_counter()
             save_scan(scan, Path(tmp) / f"bag_{i}")

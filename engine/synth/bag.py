@@ -1192,6 +1192,12 @@ class Bag:
     objects: list[ObjectTruth] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # bag kind, angle, fan stretch: for the record
 
+    @property
+    def belt_across(self) -> bool:
+        """Whether the scan is an export turned a quarter (`_turned_export`): its detector's
+        channels run down the image (`Scanner.render`'s `belt_across`)."""
+        return bool(self.info.get("belt_across_image"))
+
 
 @dataclass(frozen=True)
 class _Frame:

@@ -431,9 +431,13 @@ def _make_one(job: tuple[Path, int, int, SynthConfig]) -> tuple[dict, list[dict]
     out, seed, index, config = job
     bag, scanner, style, rng = recompose(seed, index, config)
     name = f"bag_{index:06d}"
-    turned = bool(bag.info.get("belt_across_image"))  # the detector's channels down the image
     scan = scanner.scan(
-        bag.canvas.maps, rng, name=name, pitch_cm=bag.canvas.pitch, style=style, belt_across=turned
+        bag.canvas.maps,
+        rng,
+        name=name,
+        pitch_cm=bag.canvas.pitch,
+        style=style,
+        belt_across=bag.belt_across,
     )
     save_scan(scan, out / "images" / name, durable=False)  # made again from the seed
     image = {

@@ -318,9 +318,9 @@ class Scanner:
         zoom = 1.0 if pitch_cm is None else pitch_cm / cfg.detector_pitch_cm
         result = []
         layers = self.signals(thickness, exact=False)
-        width = np.shape(layers[0][0])[0 if belt_across else -1]  # the detector's channels
+        channels = np.shape(layers[0][0])[0 if belt_across else -1]  # the detector's channels
         # Fewer photons towards the fan's edges (inverse square and heel effect, est.).
-        across = np.linspace(-1.0, 1.0, width, dtype=np.float32) if width > 1 else np.zeros(1)
+        across = np.linspace(-1.0, 1.0, channels, dtype=np.float32) if channels > 1 else np.zeros(1)
         photons = cfg.photons_per_pixel * zoom**2 * (1 - (1 - cfg.fan_edge_photons) * across**2)
         photons = (photons[:, None] if belt_across else photons[None, :]).astype(np.float32)
         dip = None  # a band where the tube's output dipped, on random numbers of its own
@@ -343,7 +343,7 @@ class Scanner:
             if rng is not None:  # then the read-out: electronic noise and channel gains
                 noise = rng.standard_normal(t.shape, dtype=np.float32)
                 t += np.multiply(noise, cfg.electronic_noise, out=noise)
-                gains = 1 + cfg.gain_error * rng.standard_normal(width, dtype=np.float32)
+                gains = 1 + cfg.gain_error * rng.standard_normal(channels, dtype=np.float32)
                 t *= gains[:, None] if belt_across else gains[None, :]
                 if dip is not None:
                     t *= dip[:, None]
