@@ -1591,8 +1591,22 @@ def _turned(canvas: Canvas, height: int) -> Canvas:
         row0=canvas.col0,
         col0=height - canvas.row0 - canvas.height,
     )
-    turned.maps = {m: np.ascontiguousarray(np.rot90(t, -1)) for m, t in canvas.maps.items()}
+    turned.maps = {m: _quarter_turn(t) for m, t in canvas.maps.items()}
     return turned
+
+
+def _quarter_turn(array: np.ndarray) -> np.ndarray:
+    """A 2-D map or mask turned a quarter clockwise, contiguous: `np.rot90(array, -1)` to the
+    bit, by OpenCV's blocked transpose where it takes the type (a few times faster on a map)."""
+    if array.ndim != 2 or array.size == 0 or array.dtype not in _CV_TURNABLE:
+        return np.ascontiguousarray(np.rot90(array, -1))
+    plain = np.ascontiguousarray(array)
+    if array.dtype == bool:
+        return cv2.rotate(plain.view(np.uint8), cv2.ROTATE_90_CLOCKWISE).view(bool)
+    return cv2.rotate(plain, cv2.ROTATE_90_CLOCKWISE)
+
+
+_CV_TURNABLE = {np.dtype(t) for t in (bool, np.uint8, np.uint16, np.int16, np.float32, np.float64)}
 
 
 def _turned_export(bag: Bag) -> Bag:
@@ -1602,7 +1616,7 @@ def _turned_export(bag: Bag) -> Bag:
     height = bag.canvas.height
 
     def turn(mask: np.ndarray | None) -> np.ndarray | None:
-        return None if mask is None else np.ascontiguousarray(np.rot90(mask, -1))
+        return None if mask is None else _quarter_turn(mask)
 
     def window(canvas: Canvas | None) -> Canvas | None:
         return None if canvas is None else _turned(canvas, height)

@@ -2754,6 +2754,23 @@ def test_a_turned_export_is_the_scan_turned_a_quarter_clockwise(scanner):
                     assert np.array_equal(whole, np.rot90(full, -1))
 
 
+def test_quarter_turn_is_numpys_rot90_for_every_type_and_layout():
+    """`_quarter_turn` (OpenCV's transpose) gives `np.rot90(a, -1)`, contiguous and of the same
+    type, for maps and masks, strided views, single rows and columns, and types OpenCV lacks."""
+    from engine.synth.bag import _quarter_turn
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64, np.uint8, np.uint16, bool, np.int64):
+        for shape in ((7, 5), (1, 9), (9, 1), (48, 64)):
+            a = (rng.random(shape) * 3).astype(dtype)
+            for view in (a, a[::2, 1:], a.T):
+                if view.size == 0:
+                    continue
+                turned = _quarter_turn(view)
+                assert turned.dtype == view.dtype and turned.flags.c_contiguous
+                assert np.array_equal(turned, np.rot90(view, -1))
+
+
 def test_a_pair_exported_turned_stands_side_by_side_across_the_image():
     """With `belt_across_image` two bags in one scan travel across the belt, so that turned for
     export they stand side by side across the image, as the real pairs do."""
