@@ -512,6 +512,14 @@ evaluation list):
   the fan's source sits at the image's bottom, chosen on numbers of its own. The real scans'
   bottom end is paler than the top by 0.03 or more in 62 %, the top in 14 %; v2.66's in 94 %
   and 0 %, v2.67's in 73 % and 19 % (144 bags, seed 3).
+- Fewer shoes, trainers on foam (v2.68, `FEWER_SHOES_MIX`, `eva_soles`): v2.12-v2.67 packed
+  four or five pairs of shoes in a mid-sized trolley (`HEAVY_MIX`'s 2.0 of some 16.6), where
+  one or two is usual; now about one and a half (0.6). A pair is some 30 × 22 cm, so a bag's
+  room left it nowhere but the middle, and its soles were filled rubber, whose zinc oxide and
+  chalk (3 % and 10 %) put it at Zeff 10.3: the bag's inner half was 0.40-0.42 green against
+  the real scans' 0.28 (orange 0.40 against 0.60). A trainer's sole (three pairs in five) is
+  now 65 % of its mass foamed EVA (Zeff 5.7) and 35 % its rubber tread, as built: 2-3 cm of
+  foam at 0.2-0.3 g/cm³ over 3-4 mm of rubber (est.).
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -525,8 +533,8 @@ sim_v2_44.yaml, sim_v2_45.yaml, sim_v2_46.yaml, sim_v2_47.yaml, sim_v2_48.yaml,
 sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
-sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml (today's
-defaults).
+sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml,
+sim_v2_68.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -632,6 +640,11 @@ HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5)
 # v2.14's: v2.12's, and umbrellas at 0.15 against `CLUTTER`'s 0.4: v2.12-v2.13's bags held about
 # one each on average and some four (51 in seed 3's 48 bags; v2.14: 13)
 PACKED_MIX: tuple[tuple[str, float], ...] = (*HEAVY_MIX, ("umbrella", 0.15))
+# v2.68's: v2.14's with pairs of shoes at 0.6 against 2.0, about one pair and a half in a
+# mid-sized trolley where v2.12-v2.67 packed four or five, which piled in its middle (a pair is
+# 30 × 22 cm) and, with rubber soles, made it green (the inner half of the bag 0.40-0.42 green
+# against the real scans' 0.28; 0.35 with these, seed 3)
+FEWER_SHOES_MIX: tuple[tuple[str, float], ...] = (("shoe", 0.6), *PACKED_MIX[1:])
 
 
 # cm: how far beyond a trolley's bottom end the frame holds (`wheels_at_end`): its wheels'
@@ -689,7 +702,7 @@ class BagConfig:
     cables: float = 1.2  # how often a clutter item is a cable, against `clutter.CLUTTER`'s
     # other frequencies (v2.0-v2.2: 3.5, a cable in every fifth item, thin lines everywhere;
     # v2.3-v2.10: 2.0, coils of loops all over the middle)
-    clutter_mix: tuple[tuple[str, float], ...] = PACKED_MIX  # (kind, frequency) pairs
+    clutter_mix: tuple[tuple[str, float], ...] = FEWER_SHOES_MIX  # (kind, frequency) pairs
     # replacing `clutter.CLUTTER`'s frequencies, e.g. fewer trinkets: ((trinkets, 2.0),); a mix
     # given replaces this one whole. (): `CLUTTER`'s own (v2.0-v2.11); `HEAVY_MIX`: v2.12-v2.13
     corner_points: int = 9  # points round each rounded corner of the shell's outline, which
@@ -717,6 +730,10 @@ class BagConfig:
     # walls as often as anywhere else (`_fit`), as packed; False: its centre drawn evenly over
     # the room its box leaves, which covers the middle most and the walls least (v2.0-v2.26:
     # the bag's inner half was 0.49 green against the real scans' 0.28, seed 0)
+    eva_soles: bool = True  # a trainer's sole (three pairs in five) is mostly foamed EVA over
+    # its rubber tread (`clutter.shoes`), the same mass; False: all filled rubber, whose zinc
+    # oxide and chalk put it at Zeff 10.3, green, so a bag's pairs of shoes made its middle
+    # green (v2.0-v2.67)
     bag_kinds: tuple[str, ...] = BAG_KINDS
     trolley_share: float = 0.9  # most checked bags are trolleys: by eye ~9 in 10 of
     # sixray_benign's backgrounds show a trolley's handle rails or wheels (v2.0-v2.9: half)
@@ -939,9 +956,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.67 that have changed since (configs/synth/sim_v2_67.yaml holds
+# the same): v2.68 (2026-12-06) packed fewer pairs of shoes and gave trainers foamed EVA soles.
+SIM_V2_67 = {"eva_soles": False, "clutter_mix": PACKED_MIX}
 # The bag settings of simulator v2.66 that have changed since (configs/synth/sim_v2_66.yaml holds
 # the same): v2.67 (2026-12-06) put the fan's source at the image's bottom in a scan in seven.
-SIM_V2_66 = {"fan_apex_flip": 0.0}
+SIM_V2_66 = {**SIM_V2_67, "fan_apex_flip": 0.0}
 # The bag settings of simulator v2.65 that have changed since (configs/synth/sim_v2_65.yaml holds
 # the same): v2.66 (2026-12-05) turned the export a quarter, so the fan's spread runs down the
 # image, pressed garments into the walls and cut the export at the bag's ends along the belt.
@@ -1891,6 +1911,7 @@ def _pack_bag(
                 cast_buckles=cfg.cast_belt_buckles,
                 hardware=cfg.trinket_hardware,
                 rings=cfg.trinket_rings,
+                eva_soles=cfg.eva_soles,
             )
             spread, walls = cfg.spread, cfg.against_walls
             where, _ = _place_clutter(frame, item, rng, load, tries=spread, to_walls=walls)

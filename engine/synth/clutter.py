@@ -181,28 +181,52 @@ def shoe(rng: np.random.Generator) -> ObjectModel:
     return ObjectModel("shoe", parts, (length, width, 7.0))
 
 
-def shoes(rng: np.random.Generator) -> ObjectModel:
+def shoes(rng: np.random.Generator, eva: bool = False) -> ObjectModel:
     """A pair of shoes as packed: two of `shoe`, side by side, the second turned heel to toe.
 
     A pair is the heaviest organic thing in most bags: two rubber soles and leather uppers, a
     dark orange-green mass that real scans show in almost every suitcase (sixray_benign).
+    `eva`: a trainer's sole is `TRAINER_EVA` of its mass foamed EVA and the rest its rubber
+    tread, on the same numbers; False: all of it filled rubber (Zeff 10.3), green where a pair
+    lies over the clothes.
     """
     # trainers (three in five) stand on foamed EVA over a thin rubber tread, about a quarter of
     # solid rubber's mass; shoes and boots on rubber soles with hollow treads, four fifths
-    sole = rng.uniform(0.2, 0.35) if rng.random() < 0.6 else rng.uniform(0.7, 0.9)
+    trainers = rng.random() < 0.6
+    sole = rng.uniform(0.2, 0.35) if trainers else rng.uniform(0.7, 0.9)
     pair = [shoe(rng), shoe(rng)]
-    soled = [
-        [replace(p, sign=p.sign * sole) if p.role == "sole" else p for p in s.parts] for s in pair
-    ]
+    soled = [_soled(s.parts, sole, eva and trainers) for s in pair]
     gap = rng.uniform(0.0, 1.5)
     slide = rng.uniform(-0.2, 0.2) * pair[0].size[0]  # the second shoe's heel beside the toe
     widths = pair[0].size[1], pair[1].size[1]
     y = (-(widths[1] + gap) / 2, (widths[0] + gap) / 2)
     turns = rotation(0, 0, rng.normal(0, 0.06)), rotation(0, 0, np.pi + rng.normal(0, 0.06))
-    parts = [move(p, (0.0, y[0], 0.0), turns[0]) for p in soled[0]]
-    parts += [move(p, (slide, y[1], 0.0), turns[1]) for p in soled[1]]
+    moved: tuple[dict, dict] = ({}, {})  # an EVA sole and its tread keep sharing one solid
+    parts = [move(p, (0.0, y[0], 0.0), turns[0], moved[0]) for p in soled[0]]
+    parts += [move(p, (slide, y[1], 0.0), turns[1], moved[1]) for p in soled[1]]
     length = max(pair[0].size[0], pair[1].size[0] + 2 * abs(slide)) + 1.0
     return ObjectModel("shoes", parts, (length, sum(widths) + gap + 1.0, 7.0))
+
+
+# the share of a trainer's sole's mass that is its foamed EVA midsole, the rest its rubber tread
+# (`shoes(eva=True)`; est.: 2-3 cm of foam at 0.2-0.3 g/cm³ over 3-4 mm of rubber at 1.15)
+TRAINER_EVA = 0.65
+
+
+def _soled(parts: list[Part], sole: float, eva: bool) -> list[Part]:
+    """A shoe's parts with its sole at `sole` of solid rubber's mass; `eva`: that mass split
+    between foamed EVA (`TRAINER_EVA`) and the rubber tread, both drawn on the sole's solid."""
+    out = []
+    for p in parts:
+        if p.role != "sole":
+            out.append(p)
+        elif not eva:
+            out.append(replace(p, sign=p.sign * sole))
+        else:
+            foam = sole * TRAINER_EVA * MATERIALS["rubber"].density / MATERIALS["eva"].density
+            out.append(replace(p, material="eva", sign=p.sign * foam))
+            out.append(replace(p, sign=p.sign * sole * (1 - TRAINER_EVA)))
+    return out
 
 
 def cable(rng: np.random.Generator, coiled: bool = False, wound: bool = False) -> ObjectModel:
@@ -878,6 +902,7 @@ def random_clutter(
     cast_buckles: bool = False,
     hardware: bool = False,
     rings: float = 1.0,
+    eva_soles: bool = False,
 ) -> ObjectModel:
     """One clutter item (of kind `only`, or any but `exclude`) by the frequencies of `CLUTTER`,
     those given in `frequencies` instead; cables mostly coiled with `coiled_cables`, their
@@ -886,7 +911,7 @@ def random_clutter(
     as built with `folded_umbrellas` (`umbrella`); belt buckles open frames with
     `framed_buckles`, cast loops of round bar with `cast_buckles` (`belt`); strewn gadgets
     mostly hardware with `hardware`, and that share of strewn rings kept with `rings`
-    (`trinkets`)."""
+    (`trinkets`); trainers' soles mostly foamed EVA with `eva_soles` (`shoes`)."""
     if only is None:
         names = [n for n in CLUTTER if n not in exclude]
         only = _by_frequency(rng, CLUTTER, names, frequencies)
@@ -895,7 +920,7 @@ def random_clutter(
     if only == "keys":
         return keys(rng, fanned=fanned_keys)
     if heavy and only == "shoe":
-        return shoes(rng)
+        return shoes(rng, eva=eva_soles)
     if only == "food":
         return food(rng, packed=heavy)
     if only == "umbrella":

@@ -98,6 +98,7 @@ from engine.synth.bag import (
     SIM_V2_64,
     SIM_V2_65,
     SIM_V2_66,
+    SIM_V2_67,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -359,6 +360,9 @@ SIM_V2_65_CONFIG = _pinned(SIM_V2_65, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.66 (2026-12-05), the defaults before v2.67 (configs/synth/sim_v2_66.yaml says the
 # same): the fan's source always at the image's top.
 SIM_V2_66_CONFIG = _pinned(SIM_V2_66, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.67 (2026-12-06), the defaults before v2.68 (configs/synth/sim_v2_67.yaml says the
+# same): four or five pairs of shoes in a mid-sized trolley, every sole filled rubber.
+SIM_V2_67_CONFIG = _pinned(SIM_V2_67, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -155,6 +155,47 @@ def test_a_pair_of_shoes_lies_side_by_side_heel_to_toe_on_lighter_soles():
         assert (cols.max() - cols.min() + 1) * 0.1 <= pair.size[0] + 0.2
 
 
+def test_eva_soles_turn_a_trainers_rubber_into_foam_and_tread_of_the_same_mass():
+    """`eva`: a trainer's sole (0.2-0.35 of solid rubber) becomes foamed EVA and its rubber
+    tread on the one solid, `TRAINER_EVA` of its mass foam; shoes on hollow rubber treads and
+    every other part are as without, on the same numbers."""
+    from engine.synth.clutter import TRAINER_EVA
+    from engine.synth.materials import MATERIALS
+
+    rubber, eva = MATERIALS["rubber"].density, MATERIALS["eva"].density
+    kinds = set()
+    for seed in range(12):
+        plain = shoes(np.random.default_rng(seed))
+        foamed = shoes(np.random.default_rng(seed), eva=True)
+        plain_soles = [p for p in plain.parts if p.role == "sole"]
+        trainers = plain_soles[0].sign <= 0.35
+        kinds.add(trainers)
+        assert plain.size == foamed.size
+        if not trainers:
+            assert len(foamed.parts) == len(plain.parts)
+            assert all(
+                a.material == b.material for a, b in zip(plain.parts, foamed.parts, strict=True)
+            )
+            continue
+        assert len(foamed.parts) == len(plain.parts) + 2
+        rest = [p for p in foamed.parts if p.role != "sole"]
+        others = [p for p in plain.parts if p.role != "sole"]
+        assert [(p.material, repr(p.solid)) for p in rest] == [
+            (p.material, repr(p.solid)) for p in others
+        ]
+        for old in plain_soles:
+            pair = [
+                p for p in foamed.parts if p.role == "sole" and p.solid.center == old.solid.center
+            ]
+            assert sorted(p.material for p in pair) == ["eva", "rubber"]
+            assert pair[0].solid is pair[1].solid  # one solid, its thickness computed once
+            mass = sum(p.sign * MATERIALS[p.material].density for p in pair)
+            assert mass == pytest.approx(old.sign * rubber)
+            foam = next(p for p in pair if p.material == "eva")
+            assert foam.sign * eva == pytest.approx(TRAINER_EVA * old.sign * rubber)
+    assert kinds == {True, False}
+
+
 def test_food_holds_jars_and_packs_only_when_packed_and_draws_as_before_otherwise():
     light = {food(np.random.default_rng(seed)).category for seed in range(60)}
     packed = {food(np.random.default_rng(seed), packed=True).category for seed in range(60)}

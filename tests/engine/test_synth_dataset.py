@@ -120,14 +120,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_67.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_68.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_67.yaml":
+        if path.name == "sim_v2_68.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -229,6 +229,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_64_CONFIG,
         SIM_V2_65_CONFIG,
         SIM_V2_66_CONFIG,
+        SIM_V2_67_CONFIG,
         SynthConfig,
     )
 
@@ -298,13 +299,15 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_64.yaml") == SIM_V2_64_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_65.yaml") == SIM_V2_65_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_66.yaml") == SIM_V2_66_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_67.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_67.yaml") == SIM_V2_67_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_68.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
     # heavy_goods.yaml stays on v2.11's bags: every setting changed since v2.40 at its old value
     heavy = load_config(SynthConfig, configs / "heavy_goods.yaml")
-    changed = {k: v for k, v in SIM_V2_40.items() if k != "fill"}  # its crop is v2.11's
+    # its crop is v2.11's, and it sets its own mix of clutter
+    changed = {k: v for k, v in SIM_V2_40.items() if k not in ("fill", "clutter_mix")}
     assert {k: getattr(heavy.bag, k) for k in changed} == changed
     assert heavy.bag.fill == SIM_V2_11["fill"]
     assert heavy.scanner == SIM_V2_0_CONFIG.scanner
