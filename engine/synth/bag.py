@@ -1996,9 +1996,11 @@ def _clothes(rng: np.random.Generator, count: int, rolled: float) -> Iterator[Ob
 
 
 def _packed(rng: np.random.Generator, counts: tuple[int, int], share: float) -> int:
-    """How many items of a range go into a bag that holds `share` of a mid-sized trolley."""
+    """How many items of a range go into a bag that holds `share` of a mid-sized trolley: at
+    least one when the range asks for some, none when it asks for none (until v2.68 a range of
+    (0, 0) still gave one item to every bag not exactly a mid-sized trolley's size)."""
     n = int(rng.integers(*counts, endpoint=True))
-    return n if share == 1.0 else max(round(n * share), 1)
+    return n if share == 1.0 or n == 0 else max(round(n * share), 1)
 
 
 def _host_poses(cfg: BagConfig, frame: _Frame, models: list, rng: np.random.Generator) -> list:

@@ -2754,6 +2754,20 @@ def test_a_turned_export_is_the_scan_turned_a_quarter_clockwise(scanner):
                     assert np.array_equal(whole, np.rot90(full, -1))
 
 
+def test_a_range_of_none_packs_none_in_a_bag_of_any_size():
+    """`_packed`: a bag asked for no items (`clutter: [0, 0]`) holds none whatever its size,
+    where until v2.68 every bag not exactly a mid-sized trolley's held one; a range that asks
+    for some scales with the bag, at least one, on the same draw."""
+    from engine.synth.bag import _packed
+
+    for share in (0.3, 1.0, 1.7):
+        assert _packed(np.random.default_rng(0), (0, 0), share) == 0
+        counts = [_packed(np.random.default_rng(seed), (4, 9), share) for seed in range(20)]
+        plain = [_packed(np.random.default_rng(seed), (4, 9), 1.0) for seed in range(20)]
+        assert counts == [max(round(n * share), 1) for n in plain]
+        assert min(counts) >= 1
+
+
 def test_quarter_turn_is_numpys_rot90_for_every_type_and_layout():
     """`_quarter_turn` (OpenCV's transpose) gives `np.rot90(a, -1)`, contiguous and of the same
     type, for maps and masks, strided views, single rows and columns, and types OpenCV lacks."""
