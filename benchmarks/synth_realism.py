@@ -9,7 +9,10 @@ targets with pass or fail. Writes a contact sheet of [real | simulated] rows; wi
 its bag) with a key file beside it, and the same sheet shrunk to `GLANCE_WIDTH` px for a
 first-impression test (a reader who looks once, without zooming; `--shuffle-seed` repeats a
 layout, so two versions of the same bags can be shown on the same sheet to different readers);
-with `--json` every figure, for before/after tables.
+with `--json` every figure, for before/after tables. The bags it generates follow the defaults,
+changed by `--config FILE` (a pinned version, `configs/synth/sim_v2_62.yaml`) and `KEY=VALUE`
+overrides as `xray-engine synth` takes them (`bag.max_objects=0`: bags without objects of
+interest, as the real benign bags are).
 
 With `--pairs-with DIR`, a second simulated dataset of the same seed (another version or setting
 of the simulator), also a paired sheet for judging a change: real tiles on top, then `--pairs`
@@ -22,8 +25,8 @@ scans and why; readers tell a change far better this way than on a blind sheet (
 "Simulator realism").
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
-[--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24] [--shuffle-sheet
-[--shuffle-seed N]] [--json PATH]
+[--config FILE] [KEY=VALUE ...] [--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24]
+[--shuffle-sheet [--shuffle-seed N]] [--json PATH]
 [--pairs-with DIR [--pairs 6] [--pairs-whole | --pairs-changed]]`.
 """
 
@@ -422,6 +425,8 @@ def report_json(
             "simulated": {
                 "source": str(args.data) if args.data else "generated",
                 "seed": None if args.data else args.seed,
+                "config": None if args.data else args.config,
+                "overrides": [] if args.data else list(args.overrides),
                 "images": len(ours.names),
                 "generation_s": gen_s,
                 "skipped": ours.skipped,
@@ -509,7 +514,7 @@ def _report(
     print(f"# {machine()}; Python {platform.python_version()}, OpenCV {cv2.__version__}")
     skipped = f" ({len(real.skipped)} skipped)" if real.skipped else ""
     print(f"# real: {len(real.names)} images from {args.real}{skipped}")
-    source = f"from {data}" if args.data else f"generated, seed {args.seed}"
+    source = f"from {data}" if args.data else f"generated, seed {args.seed}{_settings(args)}"
     skipped = f" ({len(ours.skipped)} skipped)" if ours.skipped else ""
     print(f"# simulated: {len(ours.names)} images {source}{skipped}")
     if gen_s is not None:
@@ -580,6 +585,12 @@ def _report(
     return 0
 
 
+def _settings(args: argparse.Namespace) -> str:
+    """How the generated bags depart from the defaults, for the report's header."""
+    changes = ([f"config {args.config}"] if args.config else []) + list(args.overrides)
+    return f", {', '.join(changes)}" if changes else ", the defaults"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the options, generate (or read) simulated bags, print the figures, write the sheets."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -587,6 +598,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated dataset")
     parser.add_argument("--workers", type=int, default=2, help="generator worker processes")
     parser.add_argument("--data", type=Path, help="existing simulated dataset (skips generation)")
+    parser.add_argument(
+        "--config", help="the generated bags' synth config YAML (configs/synth/); default: defaults"
+    )
+    parser.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="dotted overrides of the generated bags' config, e.g. bag.max_objects=0",
+    )
     parser.add_argument(
         "--real",
         type=Path,
@@ -672,17 +692,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not real_paths:
         print(f"error: no real scans (*.jpg, *.png) in {args.real}", file=sys.stderr)
         return 2
+    if args.data is not None and (args.config is not None or args.overrides):
+        parser.error("--config and KEY=VALUE change the bags generated, not those of --data")
     if args.data is not None:
         if not args.data.is_dir():
             print(f"error: simulated dataset not found: {args.data}", file=sys.stderr)
             return 2
         return _report(args, real_paths, missing, args.data, None)
 
-    from engine.synth.dataset import write_dataset  # the simulator only when generating
+    from engine.config import ConfigError, load_config  # the simulator only when generating
+    from engine.synth.dataset import SynthConfig, write_dataset
 
+    try:
+        config = load_config(SynthConfig, args.config, args.overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="synth_realism_") as tmp:
         start = time.perf_counter()
-        write_dataset(tmp, args.n, args.seed, workers=args.workers, progress=False)
+        write_dataset(tmp, args.n, args.seed, config=config, workers=args.workers, progress=False)
         gen_s = time.perf_counter() - start
         return _report(args, real_paths, missing, Path(tmp), gen_s)
 

@@ -521,6 +521,46 @@ def test_default_real_backgrounds_list_resolves_every_name():
     assert fig["bag_area"] > 0.5  # real scans are cropped close around the bag
 
 
+def test_benchmark_generates_bags_of_the_config_and_overrides_it_is_given(
+    tmp_path, real_dir, capsys, monkeypatch
+):
+    import engine.synth.dataset as dataset
+
+    bench = _benchmark()
+    made = {}
+
+    def fake_write(out, n, seed, *, config, workers, progress):  # one bag, and what was asked
+        made.update(n=n, seed=seed, config=config)
+        _write_png(Path(out) / "images" / "bag_000000.png", busy(11))
+
+    monkeypatch.setattr(dataset, "write_dataset", fake_write)
+    config = tmp_path / "few.yaml"
+    config.write_text("bag:\n  clutter: [3, 5]\n", encoding="utf-8")
+    figures = tmp_path / "figures.json"
+    args = ["--n", "3", "--seed", "5", "--real", str(real_dir), "--sheet", str(tmp_path / "s.png")]
+    args += ["--json", str(figures), "--config", str(config), "bag.max_objects=0"]
+    assert bench.main(args) == 0
+    bag = made["config"].bag
+    assert (made["n"], made["seed"], bag.max_objects, bag.clutter) == (3, 5, 0, (3, 5))
+    assert f"seed 5, config {config}, bag.max_objects=0" in capsys.readouterr().out
+    simulated = json.loads(figures.read_text(encoding="utf-8"))["simulated"]
+    assert (simulated["config"], simulated["overrides"]) == (str(config), ["bag.max_objects=0"])
+
+
+def test_benchmark_refuses_a_bad_override_and_settings_for_an_existing_dataset(
+    tmp_path, real_dir, capsys
+):
+    bench = _benchmark()
+    sheet = ["--real", str(real_dir), "--sheet", str(tmp_path / "s.png")]
+    assert bench.main([*sheet, "bag.no_such_setting=1"]) == 2
+    assert "no_such_setting" in capsys.readouterr().err
+    assert not (tmp_path / "s.png").exists()
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main([*sheet, "--data", str(tmp_path), "bag.max_objects=0"])
+    assert exit_info.value.code == 2
+    assert "not those of --data" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_benchmark_generates_bags_and_writes_the_sheet(tmp_path, real_dir, capsys):
     bench = _benchmark()
