@@ -656,7 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="on the paired sheet, the quarter of each bag where the two differ most",
     )
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # KEY=VALUE before, between or after options
     if args.n < 1:
         parser.error("--n must be at least 1")
     if args.workers < 1:

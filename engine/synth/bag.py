@@ -1997,8 +1997,9 @@ def _clothes(rng: np.random.Generator, count: int, rolled: float) -> Iterator[Ob
 
 def _packed(rng: np.random.Generator, counts: tuple[int, int], share: float) -> int:
     """How many items of a range go into a bag that holds `share` of a mid-sized trolley: at
-    least one when the range asks for some, none when it asks for none (until v2.68 a range of
-    (0, 0) still gave one item to every bag not exactly a mid-sized trolley's size)."""
+    least one when the count drawn is some, none when it is none (until v2.68 a draw of none, as
+    a range of (0, 0) always gives, still gave one item to every bag not exactly a mid-sized
+    trolley's size)."""
     n = int(rng.integers(*counts, endpoint=True))
     return n if share == 1.0 or n == 0 else max(round(n * share), 1)
 

@@ -136,7 +136,14 @@ MATERIALS: dict[str, Material] = {
         _m("csi", 4.51, 54.0, ("CsI", 1), note="detector scintillator"),
         # Everyday clutter (est.): shoes, toiletries, batteries, coins.
         _m("polypropylene", 0.90, 5.4, ("C3H6", 1)),
-        _m("eva", 0.94, 5.7, ("C2H4", 82), ("C4H6O2", 18), note="18 % vinyl acetate; foamed"),
+        _m(
+            "eva",
+            0.94,
+            5.7,
+            ("C2H4", 82),
+            ("C4H6O2", 18),
+            note="18 % vinyl acetate; foamed to 0.15-0.26 in a sole",
+        ),
         _m(
             "leather",
             0.90,

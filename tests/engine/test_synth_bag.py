@@ -2926,3 +2926,16 @@ def test_fan_apex_flip_puts_that_share_of_sources_at_the_other_side_on_numbers_o
             for material, t in bags[0].canvas.maps.items():
                 assert np.array_equal(bags[1].canvas.maps[material], t)
     assert 6 <= flipped <= 18  # about half
+
+
+def test_a_bag_s_eva_soles_setting_reaches_the_shoes_it_packs():
+    """`BagConfig.eva_soles` is what its clutter's shoes are built with: a bag packed with
+    shoes holds foamed EVA with it and none without, and its rubber then weighs more."""
+    cfg = replace(
+        SMALL, clutter=(20, 20), clutter_mix=(("shoe", 50.0),), min_objects=0, max_objects=0
+    )
+    foamed = compose_bag(np.random.default_rng(5), cfg).canvas.maps
+    plain = compose_bag(np.random.default_rng(5), replace(cfg, eva_soles=False)).canvas.maps
+    assert foamed["eva"].sum() > 0
+    assert "eva" not in plain or plain["eva"].sum() == 0
+    assert plain["rubber"].sum() > foamed["rubber"].sum()

@@ -538,7 +538,7 @@ def test_benchmark_generates_bags_of_the_config_and_overrides_it_is_given(
     config.write_text("bag:\n  clutter: [3, 5]\n", encoding="utf-8")
     figures = tmp_path / "figures.json"
     args = ["--n", "3", "--seed", "5", "--real", str(real_dir), "--sheet", str(tmp_path / "s.png")]
-    args += ["--json", str(figures), "--config", str(config), "bag.max_objects=0"]
+    args += ["--config", str(config), "bag.max_objects=0", "--json", str(figures)]  # intermixed
     assert bench.main(args) == 0
     bag = made["config"].bag
     assert (made["n"], made["seed"], bag.max_objects, bag.clutter) == (3, 5, 0, (3, 5))
