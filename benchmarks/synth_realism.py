@@ -671,6 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--shuffle-seed must be 0 or more")
     if args.shuffle_seed is not None and not args.shuffle_sheet:
         parser.error("--shuffle-seed lays out the blind sheet: give --shuffle-sheet too")
+    if args.data is not None and (args.config is not None or args.overrides):
+        parser.error("--config and KEY=VALUE change the bags generated, not those of --data")
     for second in (args.pairs_with, args.sets_with):
         if second is not None and not second.is_dir():
             print(f"error: second simulated dataset not found: {second}", file=sys.stderr)
@@ -692,8 +694,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not real_paths:
         print(f"error: no real scans (*.jpg, *.png) in {args.real}", file=sys.stderr)
         return 2
-    if args.data is not None and (args.config is not None or args.overrides):
-        parser.error("--config and KEY=VALUE change the bags generated, not those of --data")
     if args.data is not None:
         if not args.data.is_dir():
             print(f"error: simulated dataset not found: {args.data}", file=sys.stderr)

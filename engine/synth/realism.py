@@ -613,14 +613,8 @@ def _depth_of(distance: np.ndarray | None) -> np.ndarray | None:
     return None if distance is None else distance / max(float(distance.max()), 1e-9)
 
 
-def _bag_depth(largest: np.ndarray | None) -> np.ndarray | None:
-    """Each pixel's distance from the bag's outline over the largest such distance
-    (`_bag_distance`, `_depth_of`); None without a bag."""
-    return _depth_of(_bag_distance(largest))
-
-
 def _depth_figures(depth: np.ndarray | None, edges: np.ndarray) -> dict[str, float]:
-    """Edge density in the bag's rim and in its core, by depth into the bag (`_bag_depth`). The
+    """Edge density in the bag's rim and in its core, by depth into the bag (`_depth_of`). The
     real scans' edges are densest at the walls and thin out inwards (0.22 → 0.17); a simulator
     that piles its clutter in the middle and draws plain walls shows the reverse with the same
     total."""
@@ -708,7 +702,7 @@ def _band_figures(distance: np.ndarray | None, v: np.ndarray) -> dict[str, float
 
 
 def _class_by_depth(depth: np.ndarray | None, labels: np.ndarray) -> np.ndarray:
-    """(depth bands, classes) counts of the bag's pixels (`_bag_depth` > 0) by `DEPTH_EDGES`."""
+    """(depth bands, classes) counts of the bag's pixels (`_depth_of` > 0) by `DEPTH_EDGES`."""
     bands = len(DEPTH_EDGES) - 1
     if depth is None:
         return np.zeros((bands, len(CLASSES)), np.int64)

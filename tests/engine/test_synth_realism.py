@@ -798,11 +798,11 @@ def test_rim_coherence_tells_streaks_along_the_wall_from_blotches():
     """`rim_coherence`: a bag whose light rim is streaked along its walls scores near 1, the same
     bag grained the same amount in no direction well below; no bag, or too little light rim,
     gives nan."""
-    from engine.synth.realism import _bag_depth, _rim_coherence
+    from engine.synth.realism import _bag_distance, _depth_of, _rim_coherence
 
     bag = np.zeros((240, 320), np.uint8)
     bag[20:220, 20:300] = 1
-    depth = _bag_depth(bag)
+    depth = _depth_of(_bag_distance(bag))
     inward = cv2.distanceTransform(bag, cv2.DIST_L2, 5)
     streaked = 0.8 + 0.05 * np.sin(inward * (2 * np.pi / 4.0))
     noise = np.random.default_rng(0).standard_normal((60, 80)).astype(np.float32)
