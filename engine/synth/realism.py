@@ -42,6 +42,7 @@ HUE_CUT = 300.0  # per-image mean hue is given in [HUE_CUT − 360, HUE_CUT): th
 BAG_CLOSE_PX = 5  # square closing of the content mask (at SIDE) before finding the bag
 ITEM_V = 0.6  # content pixels with V below: dense item (dark or strongly coloured)
 BLOCK_PX = 32  # side (at SIDE) of the blocks of `_block_figures`: about 4 cm of a bag
+CLEAR_BLOCK_DENSE = 0.05  # a bag block with a smaller share of dense pixels holds only clothes
 BRIGHT_BLOCK_V = 0.9  # a content block brighter than this on average holds almost nothing
 # pale yellow-green (`_pale_yellow_share`): coloured content brighter than this, of a hue in
 # this range, which real consoles seldom show (thin content is orange, or clearly green)
@@ -550,6 +551,8 @@ FIGURES: dict[str, str] = {  # per-image figure → its label in the report, in 
     "bag_width": "bag box width / image width",
     "bag_height": "bag box height / image height",
     "bag_area": "bag box area / image area",
+    "dense_share": "dense share of the bag (V < 0.6)",
+    "clear_block_share": "bag blocks (~4 cm) under 5 % dense",
     "item_count": "dense items (blobs)",
     "item_area_median": "median item area / image area",
     "item_area_pixel_median": "pixel-weighted median item area / image area",
@@ -745,6 +748,24 @@ def _pale_yellow_share(hue: np.ndarray, v: np.ndarray, labels: np.ndarray) -> fl
     return float(pale.sum() / content.sum())
 
 
+def _packing_figures(dense: np.ndarray, bag: np.ndarray | None) -> dict[str, float]:
+    """How packed one bag is: the share of its pixels that are dense (`ITEM_V`), and the share
+    of its `BLOCK_PX` blocks (those wholly inside it) under `CLEAR_BLOCK_DENSE` dense: places
+    holding only clothes. Real bags range from half empty to crammed, and leave more clear
+    places than v2.68's, every one packed alike (its lightest tenth 0.125 dense against the
+    real 0.064; clear blocks a median 0.23 against 0.33). nan without a bag or a whole block."""
+    if bag is None or not bag.any():
+        return {"dense_share": math.nan, "clear_block_share": math.nan}
+    inside = bag.astype(bool)
+    n = BLOCK_PX
+    rows, cols = dense.shape[0] // n, dense.shape[1] // n
+    cut = (slice(0, rows * n), slice(0, cols * n))
+    whole = inside[cut].reshape(rows, n, cols, n).all(axis=(1, 3))
+    share = dense[cut].reshape(rows, n, cols, n).mean(axis=(1, 3))[whole]
+    clear = float(np.mean(share < CLEAR_BLOCK_DENSE)) if share.size else math.nan
+    return {"dense_share": float(dense[inside].mean()), "clear_block_share": clear}
+
+
 def _item_figures(dense: np.ndarray) -> dict[str, float]:
     """Count and median areas (shares of the image) of the connected blobs of a dense mask.
 
@@ -800,7 +821,9 @@ def measure_image(rgb: np.ndarray, side: int = SIDE) -> tuple[ImageStats, dict[s
     figures["bag_width"] = (x1 - x0) / w
     figures["bag_height"] = (y1 - y0) / h
     figures["bag_area"] = (x1 - x0) * (y1 - y0) / (w * h)
-    figures.update(_item_figures(content & (v < ITEM_V)))
+    dense = content & (v < ITEM_V)
+    figures.update(_packing_figures(dense, bag))
+    figures.update(_item_figures(dense))
     return stats, figures
 
 
