@@ -520,6 +520,14 @@ evaluation list):
   the real scans' 0.28 (orange 0.40 against 0.60). A trainer's sole (three pairs in five) is
   now 65 % of its mass foamed EVA (Zeff 5.7) and 35 % its rubber tread, as built: 2-3 cm of
   foam at 0.2-0.3 g/cm³ over 3-4 mm of rubber (est.).
+- Bags packed lightly or full (v2.69, `fullness` 0.4-1.3): how much a bag holds for its size
+  now varies from bag to bag, one factor, drawn on numbers of its own, scaling its garments,
+  clutter and packed fill together, as one owner packs half a bag and another sits on the lid.
+  Before, each count was drawn on its own over a narrow range, so every bag was about as
+  packed: the share of a bag darker than V 0.6 (dense) ran 0.125-0.298 over the middle 80 % of
+  bags, against the real scans' 0.064-0.308; now 0.079-0.299 (96 bags, seed 3). The real bags
+  leave more places holding only clothes: of a bag's 4-cm blocks, a median 0.33 are under 5 %
+  dense (`clear_block_share`), v2.68's 0.23, v2.69's 0.30.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -534,7 +542,7 @@ sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
 sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml,
-sim_v2_68.yaml (today's defaults).
+sim_v2_68.yaml, sim_v2_69.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -906,6 +914,11 @@ class BagConfig:
     # (v2.0-v2.65; 3 / 6 / 10 cm took the mean V 8-40 px inside the sides to 0.831 / 0.823 /
     # 0.820, the real scans' 0.781, and the ends' away from theirs, 0.835 / 0.831 / 0.826 against
     # 0.854, seed 3 with v2.66's other settings)
+    fullness: tuple[float, float] = (0.4, 1.3)  # how full its owner packed a bag, drawn per bag
+    # on numbers of its own: it scales the garments, clutter and packed fill a bag of its size
+    # holds (`_packed`, `_draw_packed_fill`) together, so some bags are half empty and some
+    # crammed, as real ones are; (1, 1): every bag packed alike (v2.0-v2.68), whose lightest
+    # tenth was 0.125 dense (V < 0.6) against the real scans' 0.064
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,
@@ -956,9 +969,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.68 that have changed since (configs/synth/sim_v2_68.yaml holds
+# the same): v2.69 (2026-12-06) packed some bags lightly and some full, not all alike.
+SIM_V2_68 = {"fullness": (1.0, 1.0)}
 # The bag settings of simulator v2.67 that have changed since (configs/synth/sim_v2_67.yaml holds
 # the same): v2.68 (2026-12-06) packed fewer pairs of shoes and gave trainers foamed EVA soles.
-SIM_V2_67 = {"eva_soles": False, "clutter_mix": PACKED_MIX}
+SIM_V2_67 = {**SIM_V2_68, "eva_soles": False, "clutter_mix": PACKED_MIX}
 # The bag settings of simulator v2.66 that have changed since (configs/synth/sim_v2_66.yaml holds
 # the same): v2.67 (2026-12-06) put the fan's source at the image's bottom in a scan in seven.
 SIM_V2_66 = {**SIM_V2_67, "fan_apex_flip": 0.0}
@@ -1871,6 +1887,10 @@ def _pack_bag(
     for _, position, extent in poses:  # hard things are kept off them
         load.add(position, extent + np.array([0.0, 0.0, cfg.host_room / 2]))
     share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
+    full = 1.0  # how full its owner packed it, on numbers of its own
+    if tuple(cfg.fullness) != (1.0, 1.0):
+        full = float(side_rng(rng, b"fullness").uniform(*cfg.fullness))
+    share *= full
     if kind == "carton":
         rigid = _pack_carton(canvas, frame, rng, load, share, inside, cfg.spread)
     else:
@@ -1941,8 +1961,11 @@ def _pack_bag(
         hosts.append(drawn.host_window)
     if cfg.packed_fill[1] > 0 and kind != "carton":  # last: every other draw as without it
         held = inside if inside is not None else outline  # a box shell: its whole footprint
-        material, solid = _draw_packed_fill(canvas, frame, rng, held, cfg.packed_fill)
+        fill = (cfg.packed_fill[0] * full, cfg.packed_fill[1] * full)
+        material, solid = _draw_packed_fill(canvas, frame, rng, held, fill)
         bag.info["packed_fill"] = {"material": material, "solid_cm": round(solid, 4)}
+    if tuple(cfg.fullness) != (1.0, 1.0):  # v2.0-v2.68's records stay as they were
+        bag.info["fullness"] = round(full, 4)
     return bag, hosts, own
 
 

@@ -99,6 +99,7 @@ from engine.synth.bag import (
     SIM_V2_65,
     SIM_V2_66,
     SIM_V2_67,
+    SIM_V2_68,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -363,6 +364,9 @@ SIM_V2_66_CONFIG = _pinned(SIM_V2_66, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.67 (2026-12-06), the defaults before v2.68 (configs/synth/sim_v2_67.yaml says the
 # same): four or five pairs of shoes in a mid-sized trolley, every sole filled rubber.
 SIM_V2_67_CONFIG = _pinned(SIM_V2_67, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.68 (2026-12-06), the defaults before v2.69 (configs/synth/sim_v2_68.yaml says the
+# same): every bag packed about alike for its size.
+SIM_V2_68_CONFIG = _pinned(SIM_V2_68, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -2360,6 +2360,36 @@ def test_packed_fill_adds_cloth_and_changes_nothing_else_in_the_bag():
             load_config(SynthConfig, None, [f"bag.packed_fill={bad}"])
 
 
+def test_fullness_packs_a_bag_lighter_or_fuller_on_numbers_of_its_own():
+    """`fullness`: one factor a bag, drawn on numbers of its own, scales its clothes, clutter
+    and packed fill together: the same bag at half fullness holds less of every kind, at the
+    same pose and shell, and records the factor. (1, 1) records nothing, as v2.0-v2.68."""
+    from engine.config import ConfigError, load_config
+    from engine.synth.clutter import as_cotton
+    from engine.synth.dataset import SynthConfig
+
+    cfg = replace(SMALL, max_objects=0, min_objects=0, bag_kinds=("trolley",))
+    for seed in range(3):
+        alike = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(1.0, 1.0)))
+        full = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(1.0, 1.0 + 1e-9)))
+        half = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(0.5, 0.5)))
+        assert "fullness" not in alike.info and half.info["fullness"] == 0.5
+        assert full.info["fullness"] == pytest.approx(1.0)
+        for key in ("kind", "angle_deg", "pitch_cm"):
+            assert half.info[key] == full.info[key] == alike.info[key]
+        fill = half.info["packed_fill"]  # drawn from the range at half its ends
+        low, high = (0.5 * end * as_cotton(fill["material"]) for end in cfg.packed_fill)
+        assert low - 1e-4 <= fill["solid_cm"] <= high + 1e-4
+        cloth = [
+            sum(b.canvas.maps[m].sum() for m in ("cotton", "pet") if m in b.canvas.maps)
+            for b in (half, full)
+        ]
+        assert cloth[0] < 0.8 * cloth[1]
+    for bad in ("[0, 1]", "[1.2, 1.0]", "[1, 3]"):
+        with pytest.raises(ConfigError, match="fullness"):
+            load_config(SynthConfig, None, [f"bag.fullness={bad}"])
+
+
 def test_corner_points_round_a_shell_s_corners_in_finer_facets():
     """`corner_points`: a hard shell's outline turns by at most 90° / (n − 1) from one edge to
     the next (5, v2.0-v2.14: 22.5°; 9: 11.25°), a soft one's (bulged as well) by about two
