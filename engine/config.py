@@ -285,7 +285,8 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "piping_wires": _low_high(_between(0.01, 1)),  # cm: a piping wire's radius
         "rolled_clothes": _between(0, 1),
         "soft_cloth": _between(0, 1.5),  # the blur stays within a garment's 2-cm margin
-        "packed_fill": _low_high(_between(0, 5)),  # cm of solid cloth: 5 is 7.7 g/cm²
+        # cm of solid cloth: 5 is 7.7 g/cm², and a bag's `fullness` (up to 2) scales it
+        "packed_fill": _low_high(_between(0, 5)),
         "fullness": _low_high(_between(0.1, 2)),  # a bag's packing: 2 is twice v2.68's most
         "cloth_creases": _between(0, 3),  # from 1.33 a crease line reaches the floor of 0.2
         "corner_points": _at_least(2, _WHOLE),

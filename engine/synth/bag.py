@@ -521,13 +521,13 @@ evaluation list):
   now 65 % of its mass foamed EVA (Zeff 5.7) and 35 % its rubber tread, as built: 2-3 cm of
   foam at 0.2-0.3 g/cm³ over 3-4 mm of rubber (est.).
 - Bags packed lightly or full (v2.69, `fullness` 0.4-1.3): how much a bag holds for its size
-  now varies from bag to bag, one factor, drawn on numbers of its own, scaling its garments,
-  clutter and packed fill together, as one owner packs half a bag and another sits on the lid.
-  Before, each count was drawn on its own over a narrow range, so every bag was about as
-  packed: the share of a bag darker than V 0.6 (dense) ran 0.125-0.298 over the middle 80 % of
-  bags, against the real scans' 0.064-0.308; now 0.079-0.299 (96 bags, seed 3). The real bags
-  leave more places holding only clothes: of a bag's 4-cm blocks, a median 0.33 are under 5 %
-  dense (`clear_block_share`), v2.68's 0.23, v2.69's 0.30.
+  now varies from bag to bag. One factor, drawn on numbers of its own, scales its garments,
+  clutter and packed fill together (a carton's wadding and goods), as one owner packs half a
+  bag and another sits on the lid. Before, each count was drawn on its own over a narrow
+  range, so every bag was about as packed: the lightest tenth of v2.68's bags was 0.095-0.109
+  dense (darker than V 0.6; 144 bags, seeds 0 / 3 / 7), the real scans' 0.063, v2.69's
+  0.060-0.079. The real bags leave more places holding only clothes: of a bag's 4-cm blocks, a
+  median 0.34 are under 5 % dense (`clear_block_share`), v2.68's 0.25-0.27, v2.69's 0.32.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -916,9 +916,10 @@ class BagConfig:
     # 0.854, seed 3 with v2.66's other settings)
     fullness: tuple[float, float] = (0.4, 1.3)  # how full its owner packed a bag, drawn per bag
     # on numbers of its own: it scales the garments, clutter and packed fill a bag of its size
-    # holds (`_packed`, `_draw_packed_fill`) together, so some bags are half empty and some
-    # crammed, as real ones are; (1, 1): every bag packed alike (v2.0-v2.68), whose lightest
-    # tenth was 0.125 dense (V < 0.6) against the real scans' 0.064
+    # holds (`_packed`, `_draw_packed_fill`; a carton's wadding and goods) together, so some
+    # bags are half empty and some crammed, as real ones are; (1, 1): every bag packed alike
+    # (v2.0-v2.68), whose lightest tenth was 0.125 dense (V < 0.6) against the real scans'
+    # 0.063 (96 bags, seed 3)
     packed_fill: tuple[float, float] = (0.5, 1.0)  # solid cloth (cm, drawn per bag; 0.8-1.5
     # g/cm²) of the soft goods that fill a packed bag's depth between the garments drawn one by
     # one (`_draw_packed_fill`): layers of the shell's inner outline from its floor to its top,

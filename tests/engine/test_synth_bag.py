@@ -2360,19 +2360,39 @@ def test_packed_fill_adds_cloth_and_changes_nothing_else_in_the_bag():
             load_config(SynthConfig, None, [f"bag.packed_fill={bad}"])
 
 
-def test_fullness_packs_a_bag_lighter_or_fuller_on_numbers_of_its_own():
-    """`fullness`: one factor a bag, drawn on numbers of its own, scales its clothes, clutter
-    and packed fill together: the same bag at half fullness holds less of every kind, at the
-    same pose and shell, and records the factor. (1, 1) records nothing, as v2.0-v2.68."""
+def test_fullness_packs_a_bag_lighter_or_fuller_on_numbers_of_its_own(monkeypatch):
+    """`fullness`: one factor a bag, drawn on numbers of its own (the bag's own generator ends
+    where it would without it), scales its clothes, clutter and packed fill together: the same
+    bag at half fullness holds fewer clutter items and less cloth, and records the factor, each
+    bag of a pair and a carton too. (1, 1) records nothing, as v2.0-v2.68."""
     from engine.config import ConfigError, load_config
+    from engine.synth import bag as bag_module
     from engine.synth.clutter import as_cotton
     from engine.synth.dataset import SynthConfig
 
-    cfg = replace(SMALL, max_objects=0, min_objects=0, bag_kinds=("trolley",))
+    drawn = Counter()  # clutter items drawn, by the fullness asked for
+    packing = [None]
+    original = bag_module.random_clutter
+
+    def counted(*args, **kwargs):
+        drawn[packing[0]] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(bag_module, "random_clutter", counted)
+    cfg = replace(SMALL, max_objects=0, min_objects=0, bag_kinds=("trolley",), pair_share=0.0)
+
+    def packed(seed: int, fullness: tuple[float, float]):
+        packing[0] = fullness
+        rng = np.random.default_rng(seed)
+        return compose_bag(rng, replace(cfg, fullness=fullness)), rng.bit_generator.state
+
     for seed in range(3):
-        alike = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(1.0, 1.0)))
-        full = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(1.0, 1.0 + 1e-9)))
-        half = compose_bag(np.random.default_rng(seed), replace(cfg, fullness=(0.5, 0.5)))
+        alike, alike_state = packed(seed, (1.0, 1.0))
+        full, full_state = packed(seed, (1.0, 1.0 + 1e-9))
+        half, _ = packed(seed, (0.5, 0.5))
+        assert full_state == alike_state  # the factor's draw left the bag's numbers alone
+        for material, t in alike.canvas.maps.items():
+            np.testing.assert_allclose(full.canvas.maps[material], t, atol=1e-5)
         assert "fullness" not in alike.info and half.info["fullness"] == 0.5
         assert full.info["fullness"] == pytest.approx(1.0)
         for key in ("kind", "angle_deg", "pitch_cm"):
@@ -2385,6 +2405,14 @@ def test_fullness_packs_a_bag_lighter_or_fuller_on_numbers_of_its_own():
             for b in (half, full)
         ]
         assert cloth[0] < 0.8 * cloth[1]
+    assert drawn[(0.5, 0.5)] < 0.7 * drawn[(1.0, 1.0)]
+    assert drawn[(1.0, 1.0 + 1e-9)] == drawn[(1.0, 1.0)]
+    pair = compose_bag(np.random.default_rng(0), replace(cfg, pair_share=1.0, fullness=(0.5, 0.5)))
+    assert [record["fullness"] for record in pair.info["bags"]] == [0.5, 0.5]
+    carton = compose_bag(
+        np.random.default_rng(0), replace(cfg, carton_share=1.0, fullness=(0.5, 0.5))
+    )
+    assert carton.info["kind"] == "carton" and carton.info["fullness"] == 0.5
     for bad in ("[0, 1]", "[1.2, 1.0]", "[1, 3]"):
         with pytest.raises(ConfigError, match="fullness"):
             load_config(SynthConfig, None, [f"bag.fullness={bad}"])

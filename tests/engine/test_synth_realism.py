@@ -272,22 +272,24 @@ def test_items_are_dense_blobs_with_plain_and_pixel_weighted_median_areas():
 
 
 def test_packing_figures_give_the_bag_s_dense_share_and_its_clear_blocks():
-    """Dense pixels (V < 0.6) as a share of the bag alone, not of the image; blocks of 32 px
-    wholly inside the bag count as clear under 5 % dense, those on its edge not at all."""
+    """Dense pixels (V < 0.6) as a share of the bag alone, not of the image; blocks of 32 px,
+    a grid from the bag's box's corner, wholly inside the bag count as clear under 5 % dense.
+    A gap inside the bag is a place its packing left empty: counted in, dense nowhere."""
     img = solid(WHITE)
-    img[32:448, 64:576] = ORANGE  # 416 × 512 px, on the 32-px grid: 13 × 16 whole blocks
+    img[32:448, 64:576] = ORANGE  # 416 × 512 px: 13 × 16 whole blocks
     img[64:128, 64:192] = DENSE_BLUE  # 2 × 4 blocks wholly dense
     img[320:322, 320:352] = DENSE_BLUE  # 64 px: 1/16 of one block, over 5 %: not clear
     img[400:401, 448:480] = DENSE_BLUE  # 32 px: 1/32 of another, under 5 %: still clear
     fig = image_figures(img)
     assert fig["dense_share"] == pytest.approx((8 * 1024 + 64 + 32) / (416 * 512))
     assert fig["clear_block_share"] == pytest.approx((13 * 16 - 8 - 1) / (13 * 16))
-    edge = solid(WHITE)
-    edge[16:464, 16:624] = ORANGE  # off the grid: its rim's blocks are partly background
-    edge[16:464, 16:32] = DENSE_BLUE  # dense only in blocks it does not wholly cover
-    fig = image_figures(edge)
-    assert fig["clear_block_share"] == 1.0
+    off = solid(WHITE)
+    off[16:464, 16:624] = ORANGE  # off the image's 32-px grid: 14 × 19 blocks from its corner
+    off[100:200, 300:400] = WHITE  # a gap in the packing, wider than the bag's closing
+    off[16:464, 16:32] = DENSE_BLUE  # half of each block of the first column
+    fig = image_figures(off)
     assert fig["dense_share"] == pytest.approx(16 / 608)
+    assert fig["clear_block_share"] == pytest.approx((14 * 19 - 14) / (14 * 19))
     blank = image_figures(solid(WHITE))
     assert math.isnan(blank["dense_share"]) and math.isnan(blank["clear_block_share"])
 
