@@ -1888,9 +1888,8 @@ def _pack_bag(
     for _, position, extent in poses:  # hard things are kept off them
         load.add(position, extent + np.array([0.0, 0.0, cfg.host_room / 2]))
     share = float(np.prod(size)) / _PACKED_VOLUME if cfg.fill_by_volume else 1.0
-    full = 1.0  # how full its owner packed it, on numbers of its own
-    if tuple(cfg.fullness) != (1.0, 1.0):
-        full = float(side_rng(rng, b"fullness").uniform(*cfg.fullness))
+    varied = tuple(cfg.fullness) != (1.0, 1.0)  # (1, 1): packed alike, as v2.0-v2.68
+    full = float(side_rng(rng, b"fullness").uniform(*cfg.fullness)) if varied else 1.0
     share *= full
     if kind == "carton":
         rigid = _pack_carton(canvas, frame, rng, load, share, inside, cfg.spread)
@@ -1965,7 +1964,7 @@ def _pack_bag(
         fill = (cfg.packed_fill[0] * full, cfg.packed_fill[1] * full)
         material, solid = _draw_packed_fill(canvas, frame, rng, held, fill)
         bag.info["packed_fill"] = {"material": material, "solid_cm": round(solid, 4)}
-    if tuple(cfg.fullness) != (1.0, 1.0):  # v2.0-v2.68's records stay as they were
+    if varied:  # v2.0-v2.68's records stay as they were
         bag.info["fullness"] = round(full, 4)
     return bag, hosts, own
 
