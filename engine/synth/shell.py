@@ -318,6 +318,7 @@ def shell_parts(
     rail_spacing: float = 0.6,
     flush_housings: bool = False,
     varied_fittings: bool = False,
+    varied_rails: bool = False,
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -373,7 +374,9 @@ def shell_parts(
     `flush_housings`: an inline wheel's housing flush with the trolley's end (v2.0-v2.58: no).
     `varied_fittings`: each bag's face buckles (with `cast_fittings`) follow a design of its own,
     its D-rings scaled with them, on random numbers of their own (`_FittingDesign`); False:
-    every bag's alike (v2.0-v2.59)."""
+    every bag's alike (v2.0-v2.59). `varied_rails`: a trolley's handle tubes follow a design of
+    its own, on random numbers of their own (`trolley._RailDesign`), in place of
+    `rail_spacing`; False: every trolley's alike (v2.0-v2.69)."""
     if kind == "carton":
         return carton_parts(size, rng)
     length, width, depth = size
@@ -528,12 +531,13 @@ def shell_parts(
         fittings = side_rng(rng, b"rail fittings") if rail_fittings else None
         webs = side_rng(rng, b"rail webs") if rail_webs else None
         handle = side_rng(rng, b"side handle") if side_handles else None
+        rails = side_rng(rng, b"rail design") if varied_rails else None
         parts += trolley_frame(
             length, width, depth, rng, rounded_corner, plates=plates, tubes=tubes,
             metals=tube_metals, walls=tube_walls, at_end=wheels_at_end, swivel=swivel,
             fittings=fittings, webs=webs, tyres=spinner_tyres, inner_webs=inner_webs,
             handle=handle, domed=domed_turrets, rounded_plate=rounded_plates,
-            rail_spacing=rail_spacing, flush=flush_housings,
+            rail_spacing=rail_spacing, flush=flush_housings, rails=rails,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

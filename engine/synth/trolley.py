@@ -9,6 +9,8 @@ the same without them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from engine.synth.parts import box, disc, outline_sheet, path, rod, rounded_rect, shell
@@ -36,6 +38,7 @@ def trolley_frame(
     rounded_plate: bool = False,
     rail_spacing: float = 0.6,
     flush: bool = False,
+    rails: np.random.Generator | None = None,
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -59,15 +62,20 @@ def trolley_frame(
     corners (v2.0-v2.56). `rail_spacing`: the handle tubes' centres this share of `width` apart,
     the grip's housing 1.1 times as wide (v2.0-v2.57: 0.6, the tubes near the walls). `flush`:
     an inline wheel's housing flush with the end (`_end_wheel`; v2.0-v2.58: standing out).
+    `rails`: the handle's own random numbers for how this maker sets its tubes (`_RailDesign`:
+    their spacing, in place of `rail_spacing`, and how far down the bag they reach); None: every
+    trolley's alike (v2.0-v2.69).
     """
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(*tubes)
     metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
-    rails = width * rail_spacing / 2
-    for y in (-rails, rails):  # two rectangular tubes, one inside the other
+    design = _RailDesign.drawn(rails) if rails is not None else _RailDesign(rail_spacing)
+    rail_spacing = design.spacing
+    half_apart = width * rail_spacing / 2
+    for y in (-half_apart, half_apart):  # two rectangular tubes, one inside the other
         profile = _profile(webs) if webs is not None else ()
-        for scale, length_share in ((1.0, 0.92), (0.8, 0.6)):
+        for scale, length_share in ((1.0, design.outer), (0.8, design.inner)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
             center = (length * (0.46 - length_share / 2), y, z)
             wall = (0.12 if metal == "aluminium" else 0.05) * walls
@@ -78,7 +86,7 @@ def trolley_frame(
             elif scale < 1.0:  # the inner tube: the outer's bore stays plain for it to slide in
                 parts += _webs(_fitted(profile, w, h, wall), metal, size, wall, center)
         if fittings is not None:
-            parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings)
+            parts += _rail_fittings(length, width, y, z, tube_w, corner, fittings, design)
     # PVC plates read green. One draw even from a single material, as from two or three, so
     # that the bag after the plate is the same whichever `plates` are given
     plate = plates[int(rng.integers(0, max(len(plates), 2))) % len(plates)]
@@ -125,6 +133,25 @@ def trolley_frame(
     return parts
 
 
+@dataclass(frozen=True)
+class _RailDesign:
+    """How a maker sets a trolley's handle tubes: their centres `spacing` of its width apart,
+    the outer tubes reaching `outer` of its length down from the grip's end, the inner ones
+    `inner`. The real backgrounds' rails stand 0.3-0.45 of the bag's width apart and reach
+    about 0.75-0.9 of its length, where every simulated trolley had the same pair (0.34, 0.92,
+    0.6), which readers named "twin rails too alike" in bag after bag."""
+
+    spacing: float
+    outer: float = 0.92
+    inner: float = 0.6
+
+    @classmethod
+    def drawn(cls, rng: np.random.Generator) -> _RailDesign:
+        """One maker's design, on the handle's own random numbers (`rng`)."""
+        outer = float(rng.uniform(0.76, 0.92))
+        return cls(float(rng.uniform(0.28, 0.46)), outer, outer * float(rng.uniform(0.55, 0.75)))
+
+
 def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
     """A spinner wheel on a rounded shell's corner (`sx`, `sy`: which one, ±1): a hollow round
     turret centred on the middle of the corner's arc, so half of it stands out of the shell as
@@ -153,17 +180,19 @@ def _rail_fittings(
     tube_w: float,
     corner: float | None,
     rng: np.random.Generator,
+    design: _RailDesign,
 ) -> list[Part]:
     """The steel that holds a telescopic handle tube (centred on `y`, `tube_w` cm wide, at
-    height `z`, its outer tube ending at ±0.46 of `length`): a foot bracket wider than the tube
-    at its bottom end, on the frame plate, screwed to it either side of the tube; a screw
-    through the grip's housing at its top; and the lock's steel clip in the inner tube, with
-    1-3 rivets along the outer one. Real rails show these as flared blue feet, screw heads and
-    dots along the bar, where bare tubes read as plain bars with hard ends.
+    height `z`, its tubes from 0.46 of `length` down as far as `design` says): a foot bracket
+    wider than the tube at its bottom end, on the frame plate, screwed to it either side of the
+    tube; a screw through the grip's housing at its top; and the lock's steel clip at the inner
+    tube's bottom end, with 1-3 rivets along the outer one. Real rails show these as flared
+    blue feet, screw heads and dots along the bar, where bare tubes read as plain bars with hard
+    ends.
 
     The foot keeps 0.3 cm inside the shell's outline (`rounded_rect` 0.3 cm inside the bag's
     box), on the arc of its corner rounded by `corner` where it reaches into it (None: a box)."""
-    bottom = -0.46 * length
+    bottom = (0.46 - design.outer) * length
     foot = rng.uniform(3.5, 5.5)
     half = tube_w / 2 + 0.8  # the foot's half width
     end, side = length / 2 - 0.3, width / 2 - 0.3  # the outline's half length and width
@@ -180,7 +209,7 @@ def _rail_fittings(
         parts.append(disc("screw", "steel", at, rng.uniform(0.25, 0.35), 0.8))
     grip = length / 2 - 1.5  # the grip's housing, across both tubes' tops
     parts.append(disc("screw", "steel", (grip, y, z), rng.uniform(0.25, 0.35), 1.0))
-    lock = -0.14 * length + rng.uniform(1.0, 2.5)  # the inner tube's bottom end, and its clip
+    lock = (0.46 - design.inner) * length + rng.uniform(1.0, 2.5)  # the inner tube's end, its clip
     parts.append(box("rail_lock", "steel", (lock, y, z), (1.2, tube_w * 0.5, 0.6)))
     for x in rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length:
         parts.append(disc("rivet", "steel", (float(x), y, z), rng.uniform(0.2, 0.3), 1.2))

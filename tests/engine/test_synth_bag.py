@@ -1461,6 +1461,53 @@ def test_rail_spacing_sets_how_far_apart_a_trolley_s_handle_tubes_stand():
     assert [p.role for p in near] == [p.role for p in wide]
 
 
+def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
+    """`varied_rails` (v2.70): a trolley's handle tubes stand 0.28-0.46 of its width apart (the
+    grip 1.1 times as wide), the outer tubes reach 0.76-0.92 of its length down from the grip's
+    end and the inner ones 0.55-0.75 of that, their feet and lock clips at those ends, drawn on
+    numbers of their own: every other part and the bag's own random numbers stay as they were."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    rail_roles = {"handle_tube", "rail_foot", "rail_lock", "rivet", "screw", "grip"}
+    kwargs = dict(corner=8.0, rail_fittings=True, rail_webs=True, inner_webs=True)
+    spacings, reaches = set(), set()
+    for seed in range(12):
+        rng_same, rng_own = np.random.default_rng(seed), np.random.default_rng(seed)
+        same = shell_parts("trolley", size, rng_same, **kwargs)
+        own = shell_parts("trolley", size, rng_own, varied_rails=True, **kwargs)
+        assert rng_same.random() == rng_own.random()  # the bag's numbers go on alike
+        with np.printoptions(threshold=10_000, precision=17):
+            rest = [[repr(p) for p in ps if p.role not in rail_roles] for ps in (same, own)]
+        assert rest[0] == rest[1]
+        bores = {tuple(p.solid.center) for p in own if p.role == "handle_tube" and p.sign < 0}
+        tubes = [
+            p.solid for p in own
+            if p.role == "handle_tube" and p.sign > 0 and tuple(p.solid.center) in bores
+        ]  # fmt: skip
+        assert len(tubes) == 4  # not the webs inside them
+        centres = sorted({round(float(t.center[1]), 9) for t in tubes})
+        assert len(centres) == 2 and centres[0] == -centres[1]
+        spacing = 2 * centres[1] / size[1]
+        assert 0.28 <= spacing <= 0.46
+        grip = [p.solid.size[1] for p in own if p.role == "grip" and p.material == "abs"]
+        assert grip == [pytest.approx(size[1] * spacing * 1.1)]
+        outer = max(float(t.size[0]) for t in tubes)
+        inner = min(float(t.size[0]) for t in tubes)
+        for t in tubes:  # every tube's top end at the grip's end of the bag
+            assert t.center[0] + t.size[0] / 2 == pytest.approx(0.46 * size[0])
+        assert 0.76 * size[0] <= outer <= 0.92 * size[0]
+        assert 0.55 * outer <= inner <= 0.75 * outer
+        bottom = 0.46 * size[0] - outer
+        for foot in (p.solid for p in own if p.role == "rail_foot"):  # at the outer's bottom end
+            assert bottom - 1e-9 <= foot.center[0] - foot.size[0] / 2 <= bottom + 1.5
+        for lock in (p.solid for p in own if p.role == "rail_lock"):  # near the inner's
+            assert 1.0 <= lock.center[0] - (0.46 * size[0] - inner) <= 2.5
+        spacings.add(round(spacing, 6))
+        reaches.add(round(outer / size[0], 6))
+    assert len(spacings) == 12 and len(reaches) == 12  # a design a trolley
+
+
 def test_flush_housings_set_an_inline_wheel_s_housing_flush_with_the_trolley_s_end():
     """`flush_housings` (v2.59): an inline wheel's box housing has its outer face on the end, so
     only the wheel stands out of it; v2.0-v2.58's stood 0.6 of the wheel's radius and 5 mm out,
