@@ -537,6 +537,13 @@ evaluation list):
   length down from the grip's end, the inner ones 0.55-0.75 of that, the feet and lock clips at
   those ends. Two readers of whole sets preferred it, at low confidence ("vary more from bag to
   bag"); both still found the rails too alike.
+- Handle tubes' walls per trolley (v2.71, `rail_walls` 0.5-1.0): every trolley's tubes had
+  walls of 2 × 0.5 mm of steel (or 2 × 1.2 mm of aluminium), which read as solid, even, dark
+  blue bars; many real rails read as hollow tubes, dark edges (the walls seen edge-on) round a
+  paler, greener middle. Each trolley now draws its walls' share with its design (after the
+  rest of it, so the tubes stand and reach as in v2.70): thin walls let the middle go teal.
+  Two readers of whole sets preferred it (low, and low to medium: "lighter and partly green or
+  teal along their length ... like hollow aluminium tubes").
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -551,7 +558,7 @@ sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
 sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml,
-sim_v2_68.yaml, sim_v2_69.yaml, sim_v2_70.yaml (today's defaults).
+sim_v2_68.yaml, sim_v2_69.yaml, sim_v2_70.yaml, sim_v2_71.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -833,6 +840,10 @@ class BagConfig:
     # (`trolley._RailDesign`, on numbers of their own): 0.28-0.46 of its width apart, in place
     # of `rail_spacing`, reaching 0.76-0.92 of its length; False: every trolley's the same pair
     # (v2.0-v2.69), "twin rails too alike" to readers in bag after bag
+    rail_walls: tuple[float, float] = (0.5, 1.0)  # with `varied_rails`, each trolley's handle
+    # tubes' walls this share of `tube_walls`, drawn with its design: thin-walled tubes read as
+    # hollow, dark edges round a paler middle, as many real rails do; (1, 1): every trolley's
+    # as `tube_walls`, solid bars (v2.0-v2.70)
     aligned_hosts: float = 0.8  # the share of objects of interest packed along or across the
     # bag (heading within σ `HOST_ALIGN_SIGMA` of a quarter turn, chosen on numbers of their own,
     # `_fit`), as a packer lays a laptop or an iron square to the walls; the rest at any heading.
@@ -983,9 +994,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.70 that have changed since (configs/synth/sim_v2_70.yaml holds
+# the same): v2.71 (2026-12-06) gave each trolley's handle tubes walls of their own.
+SIM_V2_70 = {"rail_walls": (1.0, 1.0)}
 # The bag settings of simulator v2.69 that have changed since (configs/synth/sim_v2_69.yaml holds
 # the same): v2.70 (2026-12-06) gave each trolley's handle tubes a design of their own.
-SIM_V2_69 = {"varied_rails": False}
+SIM_V2_69 = {**SIM_V2_70, "varied_rails": False}
 # The bag settings of simulator v2.68 that have changed since (configs/synth/sim_v2_68.yaml holds
 # the same): v2.69 (2026-12-06) packed some bags lightly and some full, not all alike.
 SIM_V2_68 = {**SIM_V2_69, "fullness": (1.0, 1.0)}
@@ -1871,6 +1885,7 @@ def _pack_bag(
         flush_housings=cfg.flush_housings,
         varied_fittings=cfg.varied_fittings,
         varied_rails=cfg.varied_rails,
+        rail_walls=cfg.rail_walls,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

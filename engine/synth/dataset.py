@@ -101,6 +101,7 @@ from engine.synth.bag import (
     SIM_V2_67,
     SIM_V2_68,
     SIM_V2_69,
+    SIM_V2_70,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -371,6 +372,9 @@ SIM_V2_68_CONFIG = _pinned(SIM_V2_68, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.69 (2026-12-06), the defaults before v2.70 (configs/synth/sim_v2_69.yaml says the
 # same): every trolley's handle tubes alike.
 SIM_V2_69_CONFIG = _pinned(SIM_V2_69, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.70 (2026-12-06), the defaults before v2.71 (configs/synth/sim_v2_70.yaml says the
+# same): every trolley's handle tubes' walls as `tube_walls`.
+SIM_V2_70_CONFIG = _pinned(SIM_V2_70, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

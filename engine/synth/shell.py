@@ -319,6 +319,7 @@ def shell_parts(
     flush_housings: bool = False,
     varied_fittings: bool = False,
     varied_rails: bool = False,
+    rail_walls: tuple[float, float] = (1.0, 1.0),
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -376,7 +377,9 @@ def shell_parts(
     its D-rings scaled with them, on random numbers of their own (`_FittingDesign`); False:
     every bag's alike (v2.0-v2.59). `varied_rails`: a trolley's handle tubes follow a design of
     its own, on random numbers of their own (`trolley._RailDesign`), in place of
-    `rail_spacing`; False: every trolley's alike (v2.0-v2.69)."""
+    `rail_spacing`; False: every trolley's alike (v2.0-v2.69). `rail_walls`: with
+    `varied_rails`, each trolley's tube walls this share (drawn) of `tube_walls`; (1, 1): all
+    as `tube_walls` (v2.0-v2.70)."""
     if kind == "carton":
         return carton_parts(size, rng)
     length, width, depth = size
@@ -537,7 +540,7 @@ def shell_parts(
             metals=tube_metals, walls=tube_walls, at_end=wheels_at_end, swivel=swivel,
             fittings=fittings, webs=webs, tyres=spinner_tyres, inner_webs=inner_webs,
             handle=handle, domed=domed_turrets, rounded_plate=rounded_plates,
-            rail_spacing=rail_spacing, flush=flush_housings, rails=rails,
+            rail_spacing=rail_spacing, flush=flush_housings, rails=rails, rail_walls=rail_walls,
         )  # fmt: skip
     elif kind == "holdall":
         for side in (-1, 1):  # two webbing handles riveted to the top, with D-rings

@@ -39,6 +39,7 @@ def trolley_frame(
     rail_spacing: float = 0.6,
     flush: bool = False,
     rails: np.random.Generator | None = None,
+    rail_walls: tuple[float, float] = (1.0, 1.0),
 ) -> list[Part]:
     """Telescopic handle tubes (of one of `metals`, the outer one `tubes` cm wide, drawn, their
     walls `walls` times 1.2 mm of aluminium or 0.5 mm of steel), a frame plate (of one of
@@ -63,14 +64,17 @@ def trolley_frame(
     the grip's housing 1.1 times as wide (v2.0-v2.57: 0.6, the tubes near the walls). `flush`:
     an inline wheel's housing flush with the end (`_end_wheel`; v2.0-v2.58: standing out).
     `rails`: the handle's own random numbers for how this maker sets its tubes (`_RailDesign`:
-    their spacing, in place of `rail_spacing`, and how far down the bag they reach); None: every
+    their spacing, in place of `rail_spacing`, and how far down the bag they reach; with
+    `rail_walls` other than (1, 1) also their walls, that share of `walls`); None: every
     trolley's alike (v2.0-v2.69).
     """
     parts = []
     z = -depth / 2 + 1.5
     tube_w = rng.uniform(*tubes)
     metal = str(rng.choice(list(metals)))  # cheap trolleys have steel tubes: blue bars
-    design = _RailDesign.drawn(rails) if rails is not None else _RailDesign(rail_spacing)
+    design = (
+        _RailDesign.drawn(rails, rail_walls) if rails is not None else _RailDesign(rail_spacing)
+    )
     rail_spacing = design.spacing
     half_apart = width * rail_spacing / 2
     for y in (-half_apart, half_apart):  # two rectangular tubes, one inside the other
@@ -78,7 +82,7 @@ def trolley_frame(
         for scale, length_share in ((1.0, design.outer), (0.8, design.inner)):
             w, h = tube_w * scale, rng.uniform(1.2, 2.0) * scale
             center = (length * (0.46 - length_share / 2), y, z)
-            wall = (0.12 if metal == "aluminium" else 0.05) * walls
+            wall = (0.12 if metal == "aluminium" else 0.05) * walls * design.walls
             size = (length * length_share, w, h)
             parts += shell("handle_tube", metal, size, wall, center)
             if not inner_webs:
@@ -139,17 +143,26 @@ class _RailDesign:
     the outer tubes reaching `outer` of its length down from the grip's end, the inner ones
     `inner`. The real backgrounds' rails stand 0.3-0.45 of the bag's width apart and reach
     about 0.75-0.9 of its length, where every simulated trolley had the same pair (0.34, 0.92,
-    0.6), which readers named "twin rails too alike" in bag after bag."""
+    0.6), which readers named "twin rails too alike" in bag after bag. Their walls are `walls`
+    of the bag's setting: some real rails read as hollow tubes, dark edges round a paler
+    middle, others as solid bars."""
 
     spacing: float
     outer: float = 0.92
     inner: float = 0.6
+    walls: float = 1.0
 
     @classmethod
-    def drawn(cls, rng: np.random.Generator) -> _RailDesign:
-        """One maker's design, on the handle's own random numbers (`rng`)."""
+    def drawn(
+        cls, rng: np.random.Generator, walls: tuple[float, float] = (1.0, 1.0)
+    ) -> _RailDesign:
+        """One maker's design, on the handle's own random numbers (`rng`); its walls' share
+        drawn from `walls` after the rest, none drawn at (1, 1) (v2.70)."""
         outer = float(rng.uniform(0.76, 0.92))
-        return cls(float(rng.uniform(0.28, 0.46)), outer, outer * float(rng.uniform(0.55, 0.75)))
+        spacing = float(rng.uniform(0.28, 0.46))
+        inner = outer * float(rng.uniform(0.55, 0.75))
+        share = float(rng.uniform(*walls)) if tuple(walls) != (1.0, 1.0) else 1.0
+        return cls(spacing, outer, inner, share)
 
 
 def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:

@@ -1508,6 +1508,58 @@ def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
     assert len(spacings) == 12 and len(reaches) == 12  # a design a trolley
 
 
+def test_rail_walls_thin_each_trolley_s_tubes_by_a_share_drawn_after_its_design():
+    """`rail_walls` (v2.71): with `varied_rails`, a trolley's tube walls (outer and inner tubes,
+    and their webs) are a share drawn from the range of `tube_walls`, after the rest of its
+    design, so the tubes stand and reach as in v2.70; (1, 1) draws nothing, v2.70 to the bit."""
+    from engine.synth.shell import shell_parts
+
+    size = np.array([60.0, 40.0, 25.0])
+    kwargs = dict(
+        corner=8.0, rail_fittings=True, rail_webs=True, inner_webs=True, varied_rails=True,
+        tube_walls=2.0,
+    )  # fmt: skip
+
+    def tubes(parts):  # (centre, size, wall) of each tube, its wall from its bore
+        tube_parts = [p for p in parts if p.role == "handle_tube"]
+        bores = {tuple(p.solid.center): p.solid.size for p in tube_parts if p.sign < 0}
+        found = []
+        for p in tube_parts:
+            bore = bores.get(tuple(p.solid.center))
+            if p.sign > 0 and bore is not None:
+                found.append((p.solid.center, p.solid.size, (p.solid.size[1] - bore[1]) / 2))
+        return found
+
+    shares = set()
+    for seed in range(12):
+        v270 = shell_parts("trolley", size, np.random.default_rng(seed), **kwargs)
+        same = shell_parts(
+            "trolley", size, np.random.default_rng(seed), rail_walls=(1.0, 1.0), **kwargs
+        )
+        with np.printoptions(threshold=10_000, precision=17):
+            assert [repr(p) for p in same] == [repr(p) for p in v270]
+        rng_thin = np.random.default_rng(seed)
+        thin = shell_parts("trolley", size, rng_thin, rail_walls=(0.5, 1.0), **kwargs)
+        rng_v270 = np.random.default_rng(seed)
+        shell_parts("trolley", size, rng_v270, **kwargs)
+        assert rng_thin.random() == rng_v270.random()
+        before, after = tubes(v270), tubes(thin)
+        assert len(before) == len(after) == 4
+        ratios = set()
+        for (c0, s0, w0), (c1, s1, w1) in zip(before, after, strict=True):
+            np.testing.assert_array_equal(c0, c1)  # where it stands and how far it reaches
+            np.testing.assert_array_equal(s0, s1)
+            ratios.add(round(w1 / w0, 9))
+        assert len(ratios) == 1  # one share for the trolley's tubes
+        share = ratios.pop()
+        assert 0.5 <= share <= 1.0
+        shares.add(share)
+        webs = [p.solid for p in thin if p.role == "handle_tube" and p.sign > 0
+                and not any(np.array_equal(p.solid.center, c) for c, _, _ in after)]  # fmt: skip
+        assert webs and all(w.size[1] == pytest.approx(after[0][2]) for w in webs)
+    assert len(shares) == 12
+
+
 def test_flush_housings_set_an_inline_wheel_s_housing_flush_with_the_trolley_s_end():
     """`flush_housings` (v2.59): an inline wheel's box housing has its outer face on the end, so
     only the wheel stands out of it; v2.0-v2.58's stood 0.6 of the wheel's radius and 5 mm out,
