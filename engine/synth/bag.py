@@ -828,7 +828,7 @@ class BagConfig:
     # as straight-cut corners of faint cloth (v2.0-v2.56)
     rail_spacing: float = 0.34  # a trolley's handle tubes this share of its width apart
     # (`trolley.trolley_frame`), as the real scans show them, in its middle third; 0.6: near its
-    # walls (v2.0-v2.57)
+    # walls (v2.0-v2.57). Unused with `varied_rails`, whose designs draw their own
     flush_housings: bool = True  # an inline wheel's housing moulded into the trolley's end,
     # its face flush with it, only the wheel standing out (`trolley._end_wheel`); False: the box
     # stands out of the end round the wheel, a flat block beyond the outline (v2.0-v2.58)
@@ -843,7 +843,7 @@ class BagConfig:
     rail_walls: tuple[float, float] = (0.5, 1.0)  # with `varied_rails`, each trolley's handle
     # tubes' walls this share of `tube_walls`, drawn with its design: thin-walled tubes read as
     # hollow, dark edges round a paler middle, as many real rails do; (1, 1): every trolley's
-    # as `tube_walls`, solid bars (v2.0-v2.70)
+    # as `tube_walls`, solid bars (v2.0-v2.70). Unused without `varied_rails`
     aligned_hosts: float = 0.8  # the share of objects of interest packed along or across the
     # bag (heading within σ `HOST_ALIGN_SIGMA` of a quarter turn, chosen on numbers of their own,
     # `_fit`), as a packer lays a laptop or an iron square to the walls; the rest at any heading.

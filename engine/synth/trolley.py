@@ -2,9 +2,9 @@
 and its wheels, fixed or spinners, on its corners or on its bottom end (`trolley_frame`).
 
 `shell.shell_parts` draws it as part of the bag; the module docstring of `bag.py` has the
-physics notes, version by version. The spinners' turns (v2.32), the tubes' fittings (v2.34) and
-their webs (v2.38) draw random numbers of their own (`parts.side_rng`), so a bag is otherwise
-the same without them.
+physics notes, version by version. The spinners' turns (v2.32), the tubes' fittings (v2.34),
+their webs (v2.38) and the tubes' design (v2.70) draw random numbers of their own
+(`parts.side_rng`), so a bag is otherwise the same without them.
 """
 
 from __future__ import annotations
@@ -151,6 +151,9 @@ class _RailDesign:
     outer: float = 0.92
     inner: float = 0.6
     walls: float = 1.0
+    outer_end: float = -0.46  # where the tubes end, a share of the length from its middle:
+    inner_end: float = -0.14  # 0.46 - `outer` and 0.46 - `inner`, kept as v2.0-v2.69 wrote them
+    varied: bool = False  # drawn (`drawn`), not v2.0-v2.69's one pair
 
     @classmethod
     def drawn(
@@ -162,7 +165,7 @@ class _RailDesign:
         spacing = float(rng.uniform(0.28, 0.46))
         inner = outer * float(rng.uniform(0.55, 0.75))
         share = float(rng.uniform(*walls)) if tuple(walls) != (1.0, 1.0) else 1.0
-        return cls(spacing, outer, inner, share)
+        return cls(spacing, outer, inner, share, 0.46 - outer, 0.46 - inner, varied=True)
 
 
 def _spinner(sx, sy, length, width, depth, corner, r) -> list[Part]:
@@ -199,13 +202,13 @@ def _rail_fittings(
     height `z`, its tubes from 0.46 of `length` down as far as `design` says): a foot bracket
     wider than the tube at its bottom end, on the frame plate, screwed to it either side of the
     tube; a screw through the grip's housing at its top; and the lock's steel clip at the inner
-    tube's bottom end, with 1-3 rivets along the outer one. Real rails show these as flared
+    tube's bottom end, with 1-3 rivets along the outer one's middle. Real rails show these as flared
     blue feet, screw heads and dots along the bar, where bare tubes read as plain bars with hard
     ends.
 
     The foot keeps 0.3 cm inside the shell's outline (`rounded_rect` 0.3 cm inside the bag's
     box), on the arc of its corner rounded by `corner` where it reaches into it (None: a box)."""
-    bottom = (0.46 - design.outer) * length
+    bottom = design.outer_end * length
     foot = rng.uniform(3.5, 5.5)
     half = tube_w / 2 + 0.8  # the foot's half width
     end, side = length / 2 - 0.3, width / 2 - 0.3  # the outline's half length and width
@@ -222,9 +225,12 @@ def _rail_fittings(
         parts.append(disc("screw", "steel", at, rng.uniform(0.25, 0.35), 0.8))
     grip = length / 2 - 1.5  # the grip's housing, across both tubes' tops
     parts.append(disc("screw", "steel", (grip, y, z), rng.uniform(0.25, 0.35), 1.0))
-    lock = (0.46 - design.inner) * length + rng.uniform(1.0, 2.5)  # the inner tube's end, its clip
+    lock = design.inner_end * length + rng.uniform(1.0, 2.5)  # the inner tube's end, its clip
     parts.append(box("rail_lock", "steel", (lock, y, z), (1.2, tube_w * 0.5, 0.6)))
-    for x in rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length:
+    along = rng.uniform(-0.4, 0.4, int(rng.integers(1, 4))) * length  # of a tube 0.92 long
+    if design.varied:  # over the middle 87 % of this one
+        along = along * (design.outer / 0.92) + (design.outer_end + design.outer / 2) * length
+    for x in along:
         parts.append(disc("rivet", "steel", (float(x), y, z), rng.uniform(0.2, 0.3), 1.2))
     return parts
 

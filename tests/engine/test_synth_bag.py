@@ -1465,11 +1465,24 @@ def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
     """`varied_rails` (v2.70): a trolley's handle tubes stand 0.28-0.46 of its width apart (the
     grip 1.1 times as wide), the outer tubes reach 0.76-0.92 of its length down from the grip's
     end and the inner ones 0.55-0.75 of that, their feet and lock clips at those ends, drawn on
-    numbers of their own: every other part and the bag's own random numbers stay as they were."""
+    numbers of their own: every other part and the bag's own random numbers stay as they were.
+    The rivets stay on the outer tubes, and the old pair keeps its ends as v2.0-v2.69 wrote
+    them (0.46 - 0.6 is not -0.14 to the bit)."""
     from engine.synth.shell import shell_parts
+    from engine.synth.trolley import _RailDesign
 
+    old = _RailDesign(0.34)
+    assert (old.outer_end, old.inner_end, old.varied) == (-0.46, -0.14, False)
     size = np.array([60.0, 40.0, 25.0])
-    rail_roles = {"handle_tube", "rail_foot", "rail_lock", "rivet", "screw", "grip"}
+    rail_roles = {"handle_tube", "rail_foot", "rail_lock", "rivet", "grip"}
+
+    def off_rails(parts, centres):  # screws count as the rails' within 3 cm of a tube's line
+        return [
+            p for p in parts
+            if p.role not in rail_roles
+            and not (p.role == "screw" and min(abs(p.solid.center[1] - c) for c in centres) < 3)
+        ]  # fmt: skip
+
     kwargs = dict(corner=8.0, rail_fittings=True, rail_webs=True, inner_webs=True)
     spacings, reaches = set(), set()
     for seed in range(12):
@@ -1477,9 +1490,6 @@ def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
         same = shell_parts("trolley", size, rng_same, **kwargs)
         own = shell_parts("trolley", size, rng_own, varied_rails=True, **kwargs)
         assert rng_same.random() == rng_own.random()  # the bag's numbers go on alike
-        with np.printoptions(threshold=10_000, precision=17):
-            rest = [[repr(p) for p in ps if p.role not in rail_roles] for ps in (same, own)]
-        assert rest[0] == rest[1]
         bores = {tuple(p.solid.center) for p in own if p.role == "handle_tube" and p.sign < 0}
         tubes = [
             p.solid for p in own
@@ -1490,6 +1500,10 @@ def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
         assert len(centres) == 2 and centres[0] == -centres[1]
         spacing = 2 * centres[1] / size[1]
         assert 0.28 <= spacing <= 0.46
+        lines = [*centres, 0.3 * size[1], -0.3 * size[1]]  # this design's and the old pair's (0.6)
+        with np.printoptions(threshold=10_000, precision=17):
+            rest = [[repr(p) for p in off_rails(ps, lines)] for ps in (same, own)]
+        assert rest[0] == rest[1] and len(rest[0]) > 20
         grip = [p.solid.size[1] for p in own if p.role == "grip" and p.material == "abs"]
         assert grip == [pytest.approx(size[1] * spacing * 1.1)]
         outer = max(float(t.size[0]) for t in tubes)
@@ -1503,6 +1517,8 @@ def test_varied_rails_give_each_trolley_handle_tubes_of_a_design_of_its_own():
             assert bottom - 1e-9 <= foot.center[0] - foot.size[0] / 2 <= bottom + 1.5
         for lock in (p.solid for p in own if p.role == "rail_lock"):  # near the inner's
             assert 1.0 <= lock.center[0] - (0.46 * size[0] - inner) <= 2.5
+        for rivet in (p.solid for p in own if p.role == "rivet"):  # on the outer tube
+            assert bottom < rivet.center[0] < 0.46 * size[0]
         spacings.add(round(spacing, 6))
         reaches.add(round(outer / size[0], 6))
     assert len(spacings) == 12 and len(reaches) == 12  # a design a trolley
