@@ -306,6 +306,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         # clipped at no cloth, it is no longer a σ)
         "rail_spacing": _between(0.2, 0.8),  # the handle tubes' centres, a share of the width
         "rail_walls": _low_high(_between(0.1, 2)),  # a share of `tube_walls`, drawn per trolley
+        "plastic_buckles": _between(0, 1),  # the chance a bag's face buckles are nylon
         "fill": _low_high(_above(0)),
         "overrun": _between(0, 0.25),  # a share of the frame's width off each edge
         "bag_kinds": lambda v: _not_empty(v) or _each(_from("engine.synth.bag", "BAG_KINDS"))(v),

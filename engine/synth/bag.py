@@ -544,6 +544,12 @@ evaluation list):
   rest of it, so the tubes stand and reach as in v2.70): thin walls let the middle go teal.
   Two readers of whole sets preferred it (low, and low to medium: "lighter and partly green or
   teal along their length ... like hollow aluminium tubes").
+- Moulded buckles (v2.72, `plastic_buckles` 0.5): every bag's face buckles were loops of steel
+  bar, which readers kept naming as "thin hollow outline shapes ... like wireframes", "8"-shaped
+  pairs of blue squares. Luggage buckles are as often moulded plastic (nylon or acetal, faint
+  organic loops) as metal: 7 of 12 real backgrounds looked at show metal loops on their faces or
+  straps, and every bag of ours did. Half the makers (`_FittingDesign`, drawn after the rest of
+  the design) now mould theirs of nylon; D-rings and studs stay steel.
 Each version stays reproducible to the bit from its pin: configs/synth/sim_v2_0.yaml,
 sim_v2_2.yaml, sim_v2_4.yaml, sim_v2_5.yaml, sim_v2_6.yaml, sim_v2_7.yaml, sim_v2_8.yaml,
 sim_v2_9.yaml, sim_v2_10.yaml, sim_v2_11.yaml, sim_v2_12.yaml, sim_v2_13.yaml,
@@ -558,7 +564,8 @@ sim_v2_49.yaml, sim_v2_50.yaml, sim_v2_51.yaml, sim_v2_52.yaml, sim_v2_53.yaml,
 sim_v2_54.yaml, sim_v2_55.yaml, sim_v2_56.yaml, sim_v2_57.yaml, sim_v2_58.yaml,
 sim_v2_59.yaml, sim_v2_60.yaml, sim_v2_61.yaml, sim_v2_62.yaml,
 sim_v2_63.yaml, sim_v2_64.yaml, sim_v2_65.yaml, sim_v2_66.yaml, sim_v2_67.yaml,
-sim_v2_68.yaml, sim_v2_69.yaml, sim_v2_70.yaml, sim_v2_71.yaml (today's defaults).
+sim_v2_68.yaml, sim_v2_69.yaml, sim_v2_70.yaml, sim_v2_71.yaml,
+sim_v2_72.yaml (today's defaults).
 What it still does not do: items that deform one another; black where dense items overlap (the
 real scans show 0.1 % black pixels, v2.4 0.4-0.7 %, v2.5 0.2-0.4 %, v2.7 0.1-0.3 %, v2.11
 0.08-0.11 %, v2.12 0.08-0.19 %, v2.13 0.09-0.25 %, v2.19 0.11-0.17 %; per bag, most of ours
@@ -844,6 +851,11 @@ class BagConfig:
     # tubes' walls this share of `tube_walls`, drawn with its design: thin-walled tubes read as
     # hollow, dark edges round a paler middle, as many real rails do; (1, 1): every trolley's
     # as `tube_walls`, solid bars (v2.0-v2.70). Unused without `varied_rails`
+    plastic_buckles: float = 0.5  # the chance that a bag's maker moulds its face buckles of
+    # nylon, drawn with its fitting design (`shell._FittingDesign`; with `varied_fittings` and
+    # `cast_fittings`): faint organic loops, where steel ones read as blue wireframe squares.
+    # About half the real backgrounds show metal loops on their faces (7 of 12 looked at); every
+    # bag of ours did. 0: every bag's steel (v2.0-v2.71)
     aligned_hosts: float = 0.8  # the share of objects of interest packed along or across the
     # bag (heading within σ `HOST_ALIGN_SIGMA` of a quarter turn, chosen on numbers of their own,
     # `_fit`), as a packer lays a laptop or an iron square to the walls; the rest at any heading.
@@ -994,9 +1006,12 @@ class BagConfig:
         return asdict(self)
 
 
+# The bag settings of simulator v2.71 that have changed since (configs/synth/sim_v2_71.yaml holds
+# the same): v2.72 (2026-12-06) moulded most bags' face buckles of nylon.
+SIM_V2_71 = {"plastic_buckles": 0.0}
 # The bag settings of simulator v2.70 that have changed since (configs/synth/sim_v2_70.yaml holds
 # the same): v2.71 (2026-12-06) gave each trolley's handle tubes walls of their own.
-SIM_V2_70 = {"rail_walls": (1.0, 1.0)}
+SIM_V2_70 = {**SIM_V2_71, "rail_walls": (1.0, 1.0)}
 # The bag settings of simulator v2.69 that have changed since (configs/synth/sim_v2_69.yaml holds
 # the same): v2.70 (2026-12-06) gave each trolley's handle tubes a design of their own.
 SIM_V2_69 = {**SIM_V2_70, "varied_rails": False}
@@ -1886,6 +1901,7 @@ def _pack_bag(
         varied_fittings=cfg.varied_fittings,
         varied_rails=cfg.varied_rails,
         rail_walls=cfg.rail_walls,
+        plastic_buckles=cfg.plastic_buckles,
     )
     shell_model = ObjectModel("bag", bag_parts, tuple(size))
     lining = [p.solid for p in shell_model.parts if p.role == "lining"]

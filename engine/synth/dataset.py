@@ -102,6 +102,7 @@ from engine.synth.bag import (
     SIM_V2_68,
     SIM_V2_69,
     SIM_V2_70,
+    SIM_V2_71,
     Bag,
     BagConfig,
     ObjectTruth,
@@ -375,6 +376,9 @@ SIM_V2_69_CONFIG = _pinned(SIM_V2_69, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.70 (2026-12-06), the defaults before v2.71 (configs/synth/sim_v2_70.yaml says the
 # same): every trolley's handle tubes' walls as `tube_walls`.
 SIM_V2_70_CONFIG = _pinned(SIM_V2_70, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.71 (2026-12-06), the defaults before v2.72 (configs/synth/sim_v2_71.yaml says the
+# same): every bag's face buckles steel.
+SIM_V2_71_CONFIG = _pinned(SIM_V2_71, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -82,11 +82,17 @@ def _cast_d_ring(at, radius: float, wire: float, angle: float) -> Part:
 
 
 def _cast_buckle(
-    at, turn: np.ndarray, bar: float = 0.45, size=(3.0, 2.2), across: bool = True, corner=0.5
+    at,
+    turn: np.ndarray,
+    bar: float = 0.45,
+    size=(3.0, 2.2),
+    across: bool = True,
+    corner=0.5,
+    material: str = "steel",
 ) -> list[Part]:
-    """A buckle bent from round steel `bar` (its diameter, cm), `size` over all, corners rounded
-    by `corner`, with a bar `across` its middle (a ladder lock) or none (a plain loop), at `at`,
-    turned by `turn`."""
+    """A buckle bent from round steel `bar` (its diameter, cm), or moulded of that `material`,
+    `size` over all, corners rounded by `corner`, with a bar `across` its middle (a ladder lock)
+    or none (a plain loop), at `at`, turned by `turn`."""
     r = bar / 2
     half_x, half_y = size[0] / 2, size[1] / 2
     lines = [rounded_rect(half_x - r, half_y - r, corner)]
@@ -95,7 +101,7 @@ def _cast_buckle(
         end = half_y - 2 * r - 0.1
         lines.append(np.array([(0.0, -end), (0.0, end)]))
     at = np.asarray(at, float)
-    return [move(path("buckle", "steel", line, r), at, turn) for line in lines]
+    return [move(path("buckle", material, line, r), at, turn) for line in lines]
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,19 @@ class _FittingDesign:
     scale: float = 1.0  # of the buckles' size (the square root of their area), the D-rings' too
     aspect: float = 3.0 / 2.2  # a buckle's length over its width
     across: bool = True  # a bar across a buckle (a ladder lock); False: a plain loop
+    material: str = "steel"  # the buckles'; "nylon": moulded, as most luggage buckles are
 
     @classmethod
-    def drawn(cls, rng: np.random.Generator) -> _FittingDesign:
+    def drawn(cls, rng: np.random.Generator, plastic: float = 0.0) -> _FittingDesign:
         """A design: `scale` 0.8-1.3, buckles 1.2-1.6 times as long as wide (so 2.3-4.2 cm long),
         three in five ladder locks and the rest plain loops. Pair readers saw a first design's
-        tri-glides, two bars across, blur into striped blobs (README)."""
+        tri-glides, two bars across, blur into striped blobs (README). With chance `plastic`
+        its buckles are moulded nylon, drawn after the rest (none drawn at 0, v2.60-v2.71)."""
         across = bool(rng.choice([1, 0], p=[0.6, 0.4]))
-        return cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), across)
+        design = cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), across)
+        if plastic > 0 and rng.random() < plastic:
+            return replace(design, material="nylon")
+        return design
 
     def buckle_size(self) -> tuple[float, float]:
         """(length, width) cm, with the usual 3 × 2.2 cm buckle's area times `scale`²."""
@@ -320,6 +331,7 @@ def shell_parts(
     varied_fittings: bool = False,
     varied_rails: bool = False,
     rail_walls: tuple[float, float] = (1.0, 1.0),
+    plastic_buckles: float = 0.0,
 ) -> list[Part]:
     """The bag itself in bag coordinates: shell, piping, zips, handles, frame and wheels.
 
@@ -379,7 +391,9 @@ def shell_parts(
     its own, on random numbers of their own (`trolley._RailDesign`), in place of
     `rail_spacing`; False: every trolley's alike (v2.0-v2.69). `rail_walls`: with
     `varied_rails`, each trolley's tube walls this share (drawn) of `tube_walls`; (1, 1): all
-    as `tube_walls` (v2.0-v2.70)."""
+    as `tube_walls` (v2.0-v2.70). `plastic_buckles`: with `varied_fittings` and `cast_fittings`,
+    the chance that a bag's maker moulds its face buckles of nylon (`_FittingDesign`); 0: all
+    steel (v2.0-v2.71)."""
     if kind == "carton":
         return carton_parts(size, rng)
     length, width, depth = size
@@ -496,7 +510,10 @@ def shell_parts(
             parts.append(sheet("pocket", fabric, (px, py, depth / 2), (pw, ph), wall))
     cast = side_rng(rng, b"cast fittings") if cast_fittings else None
     usual = _FittingDesign()  # v2.47-v2.59's, to the bit
-    design = _FittingDesign.drawn(side_rng(rng, b"fitting design")) if varied_fittings else usual
+    if varied_fittings:
+        design = _FittingDesign.drawn(side_rng(rng, b"fitting design"), plastic_buckles)
+    else:
+        design = usual
     for _ in range(int(rng.integers(4, 16))):  # studs, rivets, D-rings, buckles on the outside
         at, share = int(rng.integers(len(outline))), rng.uniform(0.85, 1.0)
         x, y = outline[at] * share
@@ -520,7 +537,9 @@ def shell_parts(
                 bar = 0.45 if heavy_fittings else 0.35
                 rounding = 0.5 * design.scale  # the buckle's corners, not the shell's
                 extent = design.buckle_size()  # the buckle's, not the bag's `size`
-                parts += _cast_buckle((x, y, z), turn, bar, extent, design.across, rounding)
+                parts += _cast_buckle(
+                    (x, y, z), turn, bar, extent, design.across, rounding, design.material
+                )
             elif framed_buckles:  # a ladder lock: a frame of bars and one across it
                 bar, hole, thick = (0.45, 1.3, 0.45) if heavy_fittings else (0.35, 1.5, 0.3)
                 parts += frame("buckle", "steel", (3.0, 2.2, thick), bar, (x, y, z), turn)

@@ -1647,6 +1647,45 @@ def test_varied_fittings_give_each_bag_one_design_of_buckle_and_change_nothing_e
     assert len(scales) >= 4 and all(0.8 <= s <= 1.3 for s in scales)
 
 
+def test_plastic_buckles_mould_a_bag_s_face_buckles_of_nylon_and_change_nothing_else():
+    """`plastic_buckles` (v2.72): with that chance a bag's maker moulds all its face buckles of
+    nylon, drawn after the rest of its fitting design, so every buckle keeps its shape and place
+    and every other part, D-rings included, stays steel and as it was; 0 draws nothing."""
+    from engine.synth.shell import shell_parts
+
+    def parts(seed, plastic):
+        rng = np.random.default_rng(seed)
+        built = shell_parts(
+            "trolley", (60.0, 40.0, 25.0), rng, 8.0, moulding=True, on_walls=True,
+            cast_fittings=True, heavy_fittings=True, varied_fittings=True,
+            plastic_buckles=plastic,
+        )  # fmt: skip
+        return built, rng.random()
+
+    def shapes(ps):
+        with np.printoptions(threshold=10_000, precision=17):
+            return [(p.role, repr(p.solid), p.sign) for p in ps]
+
+    moulded = steel = 0
+    for seed in range(40):
+        (steel_only, after_a), (mixed, after_b) = parts(seed, 0.0), parts(seed, 0.75)
+        assert after_a == after_b and shapes(steel_only) == shapes(mixed)
+        changed = {(p.role, p.material, q.material) for p, q in zip(steel_only, mixed, strict=True)
+                   if p.material != q.material}  # fmt: skip
+        buckles = [q.material for q in mixed if q.role == "buckle"]
+        if not buckles:
+            continue
+        assert len(set(buckles)) == 1  # one maker, one buckle
+        if buckles[0] == "nylon":
+            assert changed == {("buckle", "steel", "nylon")}
+            moulded += 1
+        else:
+            assert changed == set()
+            steel += 1
+        assert {q.material for q in mixed if q.role == "d_ring"} <= {"steel"}
+    assert 0.55 < moulded / (moulded + steel) < 0.95  # about three in four (26 of 39)
+
+
 def test_trolley_share_sets_how_many_bags_are_trolleys():
     cfg = replace(SMALL, min_objects=0, max_objects=0, pair_share=0.0)
     kinds = {
@@ -2234,7 +2273,8 @@ def test_hardware_on_walls_keeps_screws_and_zip_pulls_inside_the_shell():
                     stood_out += (~within).sum()
     assert stood_out > 0  # the flaw it mends
     for seed in range(3):
-        plain = replace(BagConfig(), max_objects=1, hardware_on_walls=False)
+        # steel buckles: a moulded one's nylon would hide among a nylon bag's own
+        plain = replace(BagConfig(), max_objects=1, hardware_on_walls=False, plastic_buckles=0)
         a = compose_bag(np.random.default_rng(seed), plain)
         b = compose_bag(np.random.default_rng(seed), replace(plain, hardware_on_walls=True))
         changed = {
