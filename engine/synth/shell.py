@@ -112,7 +112,7 @@ class _FittingDesign:
     scale: float = 1.0  # of the buckles' size (the square root of their area), the D-rings' too
     aspect: float = 3.0 / 2.2  # a buckle's length over its width
     across: bool = True  # a bar across a buckle (a ladder lock); False: a plain loop
-    material: str = "steel"  # the buckles'; "nylon": moulded, as most luggage buckles are
+    material: str = "steel"  # the buckles'; "nylon": moulded, as many luggage buckles are
 
     @classmethod
     def drawn(cls, rng: np.random.Generator, plastic: float = 0.0) -> _FittingDesign:
