@@ -836,6 +836,29 @@ def test_rim_coherence_tells_streaks_along_the_wall_from_blotches():
     assert math.isnan(_rim_coherence(np.full((240, 320), 0.3), depth))  # no light rim
 
 
+def test_organic_coherence_tells_streaked_orange_from_texture_that_runs_every_way():
+    """`organic_coherence`: orange streaked one way at a few pixels scores near 1, blotches of
+    the same scale that run every way well under it; the pixel grain is blurred away first, and
+    too little orange gives nan. `image_figures` reports it."""
+    from engine.synth.realism import _organic_coherence, image_figures
+
+    orange = np.full((200, 200), CLASSES.index("orange"), np.uint8)
+    x = np.arange(200, dtype=np.float32)
+    streaks = np.tile(0.7 + 0.05 * np.sin(2 * np.pi * x / 9.0), (200, 1))
+    rng = np.random.default_rng(3)
+    blotches = 0.7 + cv2.GaussianBlur(
+        rng.standard_normal((200, 200)).astype(np.float32), (0, 0), 2.0
+    )
+    grain = 0.02 * rng.standard_normal((200, 200)).astype(np.float32)
+    assert _organic_coherence(streaks + grain, orange) > 0.9
+    assert _organic_coherence(blotches, orange) < 0.6
+    assert math.isnan(_organic_coherence(blotches, np.zeros_like(orange)))
+
+    rgb = np.full((240, 320, 3), 255, np.uint8)
+    rgb[40:200, 40:280] = (230, 150, 60)
+    assert "organic_coherence" in image_figures(rgb)
+
+
 def test_organic_grain_measures_the_pixel_scale_grain_of_orange_away_from_its_edges():
     """`organic_grain`: orange grained at the pixel scale scores its grain, smooth orange about
     nothing, however many sharp edges cross it (an inset as far as the blur reaches keeps them
