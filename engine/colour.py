@@ -181,11 +181,16 @@ class ColourStyle:
     # is black (V under 0.1: 1 pixel in 80 million). 0: black (simulator v2.0-v2.43)
     opaque_value: float = 0.0
     # organic hue by brightness: where Zeff is organic (full to 8.5, none from 10), hue moves by
-    # this many degrees per unit of brightness (before sharpening) below 0.8, up where darker
-    # and down where lighter (`_organic_hue`): the real scans' orange runs from a yellow-brown
-    # 53° at V 0.5 to a peach 35° above V 0.9 (medians of the 136 backgrounds), where the hue
-    # of Zeff alone keeps it at 39-45° (readers: "mustard", "ochre", "khaki"). 0: Zeff alone
+    # this many degrees per unit of brightness (before sharpening) below `organic_hue_pivot`, up
+    # where darker and down where lighter (`_organic_hue`): the real scans' orange runs from a
+    # yellow-brown 53° at V 0.5 to a peach 35° above V 0.9 (medians of the 136 backgrounds),
+    # where the hue of Zeff alone keeps it at 39-45° (readers: "mustard", "ochre", "khaki").
+    # 0: Zeff alone
     organic_hue_slope: float = 0.0
+    # the brightness at which `organic_hue_slope` leaves the hue as it is (0.8 until simulator
+    # v2.73, whose 0.85 with a slope of 50° puts the real scans' hue in every band: see
+    # `SIM_STYLE_V2_73`)
+    organic_hue_pivot: float = 0.8
     # metal hue by brightness: where Zeff is metal (`METAL_GAMMA_ZEFF`), hue moves towards cyan
     # by this many degrees per unit of the brightness shown (after sharpening) below
     # `METAL_HUE_PIVOT` (`_dark_metal`), as a console whose Zeff under-corrects beam hardening
@@ -374,7 +379,13 @@ SIM_STYLE_V2_61 = replace(SIM_STYLE_V2_45, metal_hue_slope=80.0, metal_dull=1.7)
 SIM_STYLE_V2_63 = replace(
     SIM_STYLE_V2_61, hue_shift_sd=0.5, hue_anchor_sd=0.5, saturation_shift=0.1
 )
-SIM_STYLE = SIM_STYLE_V2_63  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.73's console: v2.63's, thick organics turned yellower (`organic_hue_slope` 50° a
+# unit of V below 0.85, was 28° below 0.8): the real scans' orange has median hues 54.5 / 44.0 /
+# 37.3° by brightness band (V 0.5-0.7 / 0.7-0.85 / above; the 136 backgrounds), v2.72 46.9 /
+# 41.3 / 37.1° (seed 0, 144 bags), v2.73 52.4 / 44.2 / 36.9°. Two pair readers preferred it in 8
+# of 8 each ("dense organic less red-brown"); readers of v2.72 had named "muddy brown-ochre"
+SIM_STYLE_V2_73 = replace(SIM_STYLE_V2_63, organic_hue_slope=50.0, organic_hue_pivot=0.85)
+SIM_STYLE = SIM_STYLE_V2_73  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(
@@ -412,7 +423,7 @@ def false_colour(
             val, t, z, style.gain, style.metal_slope, style.metal_white, style.metal_floor
         )
     if style.organic_hue_slope:
-        _organic_hue(hue, val, z, style.organic_hue_slope)
+        _organic_hue(hue, val, z, style.organic_hue_slope, style.organic_hue_pivot)
     if style.local_contrast > 0:
         _local_contrast(val, t, style.local_contrast)
     if style.sharpen > 0:
@@ -558,14 +569,15 @@ def _denoised_zeff(z: np.ndarray, sigma: float) -> np.ndarray:
 
 ORGANIC_HUE_ZEFF = (10.0, 8.5)  # `_organic_hue` starts below the first Zeff, in full below
 # the second
-ORGANIC_HUE_PIVOT = 0.8  # the brightness at which `_organic_hue` leaves the hue as it is
 
 
-def _organic_hue(hue: np.ndarray, val: np.ndarray, z: np.ndarray, slope: float) -> None:
+def _organic_hue(
+    hue: np.ndarray, val: np.ndarray, z: np.ndarray, slope: float, pivot: float
+) -> None:
     """Turn organic hue with brightness (`ColourStyle.organic_hue_slope`): `slope` degrees
-    per unit of V below `ORGANIC_HUE_PIVOT`, yellower where darker, redder where lighter."""
+    per unit of V below `pivot`, yellower where darker, redder where lighter."""
     weight = _ramp(z, *ORGANIC_HUE_ZEFF)
-    weight *= np.subtract(ORGANIC_HUE_PIVOT, val)
+    weight *= np.subtract(pivot, val)
     hue += np.multiply(slope, weight, out=weight)
 
 

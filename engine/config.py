@@ -335,6 +335,7 @@ FIELD_RULES: dict[str, dict[str, Rule]] = {
         "halo_keep": _between(0, 1),  # the share of sharpening's bright rim kept
         "opaque_value": _between(0, 0.5),  # the grey where nothing gets through; 0: black
         "organic_hue_slope": _between(-100, 100),  # degrees per unit of brightness
+        "organic_hue_pivot": _between(0, 1),  # the brightness it turns about
         "metal_hue_slope": _between(-100, 100),  # degrees per unit of brightness
         "metal_dull": _between(0, 10),  # saturation's share lost per unit of brightness
         "smooth_dark": _at_least(0),

@@ -379,6 +379,9 @@ SIM_V2_70_CONFIG = _pinned(SIM_V2_70, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.71 (2026-12-06), the defaults before v2.72 (configs/synth/sim_v2_71.yaml says the
 # same): every bag's face buckles steel.
 SIM_V2_71_CONFIG = _pinned(SIM_V2_71, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.72 (2026-12-06), the defaults before v2.73 (configs/synth/sim_v2_72.yaml says the
+# same): today's bags, v2.63's console, whose thick organics are redder.
+SIM_V2_72_CONFIG = _pinned({}, SIM_STYLE_V2_63, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -429,6 +429,32 @@ def test_organic_hue_slope_turns_thick_organics_yellower_and_thin_ones_redder():
     assert np.abs(hue(9.25, turned) - hue(9.25, style)).max() > 1  # fading out by Zeff 10
 
 
+def test_organic_hue_pivot_sets_the_brightness_the_hue_turns_about():
+    """`organic_hue_pivot` (simulator v2.73): organic hue turns by `organic_hue_slope` a unit
+    of V about this brightness; the default, 0.8, keeps v2.45-v2.72's console as it was, and
+    v2.73's console paints thick organics yellower than v2.63's and thin ones about alike."""
+    from engine.colour import SIM_STYLE_V2_63, SIM_STYLE_V2_73, ColourStyle, _organic_hue
+
+    val = np.array([0.5, 0.8, 0.85, 0.95], np.float32)
+    z = np.full(4, 7.0, np.float32)
+    for pivot, want in ((0.8, [15.0, 0.0, -2.5, -7.5]), (0.85, [17.5, 2.5, 0.0, -5.0])):
+        hue = np.zeros(4, np.float32)
+        _organic_hue(hue, val, z, 50.0, pivot)
+        np.testing.assert_allclose(hue, want, atol=1e-4)
+    assert ColourStyle().organic_hue_pivot == SIM_STYLE_V2_63.organic_hue_pivot == 0.8
+    assert (SIM_STYLE_V2_73.organic_hue_slope, SIM_STYLE_V2_73.organic_hue_pivot) == (50.0, 0.85)
+
+    t = np.tile(np.geomspace(0.02, 0.95, 40, dtype=np.float32), (4, 1))
+
+    def hue_of(style: ColourStyle) -> np.ndarray:
+        rgb = false_colour(t, np.full_like(t, 7.0), style)
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV_FULL)[..., 0].astype(float)[0] * 360 / 256
+
+    old, new = hue_of(SIM_STYLE_V2_63), hue_of(SIM_STYLE_V2_73)
+    assert new[0] > old[0] + 5  # thick: yellower
+    assert abs(new[-1] - old[-1]) < 3  # thin: about as it was
+
+
 def test_dark_metal_turns_teal_and_dull_where_organics_and_light_metal_stay():
     """`metal_hue_slope`, `metal_dull` (simulator v2.61): dark metal is painted teal and dull,
     as the real scans' is (hue 180° and saturation 0.6 at V 0.25, 204° and 0.73 at V 0.85);
