@@ -385,7 +385,14 @@ SIM_STYLE_V2_63 = replace(
 # 41.3 / 37.1° (seed 0, 144 bags), v2.73 52.4 / 44.2 / 36.9°. Two pair readers preferred it in 8
 # of 8 each ("dense organic less red-brown"); readers of v2.72 had named "muddy brown-ochre"
 SIM_STYLE_V2_73 = replace(SIM_STYLE_V2_63, organic_hue_slope=50.0, organic_hue_pivot=0.85)
-SIM_STYLE = SIM_STYLE_V2_73  # `SynthConfig.colour`; pins name the version's own style
+# Simulator v2.74's console: v2.73's, the brightness curve's `gamma` 0.5 (was 0.45, fitted when
+# the bags were emptier): by brightness band (V 0.5-0.6 / 0.6-0.7 / 0.7-0.8 / 0.8-0.9 / above)
+# the real scans' orange is 0.060 / 0.116 / 0.200 / 0.317 / 0.289 of it, v2.73's 0.033 / 0.103
+# / 0.188 / 0.315 / 0.357 (seed 3, 48 bags), v2.74's 0.047 / 0.121 / 0.201 / 0.312 / 0.312.
+# Both set readers of v2.73 named "pale, washed-out peach"; all four readers of v2.74 preferred
+# it, at low confidence ("slightly darker, nearer real density")
+SIM_STYLE_V2_74 = replace(SIM_STYLE_V2_73, gamma=0.5)
+SIM_STYLE = SIM_STYLE_V2_74  # `SynthConfig.colour`; pins name the version's own style
 
 
 def false_colour(

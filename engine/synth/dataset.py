@@ -42,6 +42,7 @@ from engine.colour import (
     SIM_STYLE_V2_45,
     SIM_STYLE_V2_61,
     SIM_STYLE_V2_63,
+    SIM_STYLE_V2_73,
     STYLE_V2_0,
     ColourStyle,
 )
@@ -382,6 +383,9 @@ SIM_V2_71_CONFIG = _pinned(SIM_V2_71, SIM_STYLE_V2_63, SIM_SCANNER)
 # Simulator v2.72 (2026-12-06), the defaults before v2.73 (configs/synth/sim_v2_72.yaml says the
 # same): today's bags, v2.63's console, whose thick organics are redder.
 SIM_V2_72_CONFIG = _pinned({}, SIM_STYLE_V2_63, SIM_SCANNER)
+# Simulator v2.73 (2026-12-06), the defaults before v2.74 (configs/synth/sim_v2_73.yaml says the
+# same): today's bags, v2.73's console, whose brightness curve is lighter.
+SIM_V2_73_CONFIG = _pinned({}, SIM_STYLE_V2_73, SIM_SCANNER)
 
 _scanners: dict[ScannerConfig, Scanner] = {}  # per worker process: each takes ~0.5 s to build
 

@@ -455,6 +455,23 @@ def test_organic_hue_pivot_sets_the_brightness_the_hue_turns_about():
     assert abs(new[-1] - old[-1]) < 3  # thin: about as it was
 
 
+def test_v2_74_s_console_darkens_thin_organics_and_leaves_air_white():
+    """Simulator v2.74's console (`gamma` 0.5, was 0.45): cloth that lets most of the beam
+    through is painted darker, less of it pale peach; air stays pure white."""
+    from engine.colour import SIM_STYLE_V2_73, SIM_STYLE_V2_74
+
+    t = np.tile(np.array([0.2, 0.3, 0.5, 0.7, 1.0], np.float32), (8, 8))
+    z = np.full_like(t, 7.0)
+
+    def value(style) -> np.ndarray:
+        rgb = false_colour(t, z, style)
+        return cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 2].astype(int)[4, 20:25]
+
+    old, new = value(SIM_STYLE_V2_73), value(SIM_STYLE_V2_74)
+    assert np.all(new[:4] < old[:4]) and np.all(old[:4] - new[:4] <= 12), (old, new)
+    assert new[4] == old[4] == 255
+
+
 def test_dark_metal_turns_teal_and_dull_where_organics_and_light_metal_stay():
     """`metal_hue_slope`, `metal_dull` (simulator v2.61): dark metal is painted teal and dull,
     as the real scans' is (hue 180° and saturation 0.6 at V 0.25, 204° and 0.73 at V 0.85);

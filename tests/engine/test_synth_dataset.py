@@ -120,14 +120,14 @@ def test_cli_split_writes_three_files_with_a_summary(dataset, tmp_path, capsys):
 
 
 def test_the_simulator_config_loads_from_the_shipped_files():
-    """Each file says what it changes; sim_v2_73.yaml pins today's defaults for when they move."""
+    """Each file says what it changes; sim_v2_74.yaml pins today's defaults for when they move."""
     from engine.config import load_config
     from engine.synth.dataset import SynthConfig
 
     configs = Path(__file__).resolve().parents[2] / "configs" / "synth"
     for path in sorted(configs.glob("*.yaml")):
         config = load_config(SynthConfig, path)
-        if path.name == "sim_v2_73.yaml":
+        if path.name == "sim_v2_74.yaml":
             assert config == SynthConfig()
         else:
             assert config != SynthConfig() or path.read_text().strip() == "", path.name
@@ -235,6 +235,7 @@ def test_the_v2_0_settings_in_code_and_config_agree():
         SIM_V2_70_CONFIG,
         SIM_V2_71_CONFIG,
         SIM_V2_72_CONFIG,
+        SIM_V2_73_CONFIG,
         SynthConfig,
     )
 
@@ -310,7 +311,8 @@ def test_the_v2_0_settings_in_code_and_config_agree():
     assert load_config(SynthConfig, configs / "sim_v2_70.yaml") == SIM_V2_70_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_71.yaml") == SIM_V2_71_CONFIG
     assert load_config(SynthConfig, configs / "sim_v2_72.yaml") == SIM_V2_72_CONFIG
-    assert load_config(SynthConfig, configs / "sim_v2_73.yaml") == SynthConfig()  # the defaults
+    assert load_config(SynthConfig, configs / "sim_v2_73.yaml") == SIM_V2_73_CONFIG
+    assert load_config(SynthConfig, configs / "sim_v2_74.yaml") == SynthConfig()  # the defaults
     demo = load_config(SynthConfig, configs / "demo.yaml")
     assert demo.colour == SIM_V2_0_CONFIG.colour and demo.scanner == SIM_V2_0_CONFIG.scanner
     assert {k: getattr(demo.bag, k) for k in SIM_V2_0} == SIM_V2_0
