@@ -129,10 +129,10 @@ endif
 # of training (`split --hold-out-designs`), the demo judge recipe from scratch per class within
 # LEARN_MINUTES, then ROC AUC on the test split (seen designs) and on the unseen designs.
 # Run it again to continue after an interruption. Results: $(LEARN_OUT)/eval_*.json.
-# Without clutter (README, "Can a judge learn a product's design?"): LEARN_OUT=runs/learn_clean
+# Without clutter (docs/learnability.md): LEARN_OUT=runs/learn_clean
 # LEARN_CONFIG=configs/synth/learnability_clean.yaml LEARN_HOSTS=laptop LEARN_BAGS=1600
 # LEARN_SEED=2051 LEARN_MINUTES=15 LEARN_EPOCHS=20. LEARN_JUDGE changes the demo judge recipe:
-# the dual channels at 352 px, where a laptop's crop is not shrunk (README: test 0.80 against
+# the dual channels at 352 px, where a laptop's crop is not shrunk (docs/learnability.md: 0.80 against
 # 0.73 at the demo's 192 px); LEARN_JUDGE= is the demo recipe of the earlier figures.
 LEARN_JUDGE ?= crops.mode=dual model.input_size=352 data.preload=true
 # test-time views (README, "model.views"): the CPU recipe trains with one and is measured with

@@ -13,7 +13,8 @@ the covers filled in, so `xray-engine eval-classifier` can group a judge's score
 A recorded config holds the settings of its day; a setting added since takes today's default,
 so data made before it needs the old value given (`bag.swivel_wheels=false` before v2.32,
 `bag.rail_fittings=false` before v2.34, `bag.belt_across_image=false bag.clothes_to_walls=0
-bag.crop_along_belt=false` before v2.66; the README's simulator section lists them).
+bag.crop_along_belt=false` before v2.66; docs/learnability.md lists them, and each pin in
+configs/synth/ names them all for its version).
 
 Any COCO file of simulated bags works (a split's train.json, test.json, ...): images need their
 `seed` ([dataset seed, index]). A bag that is not the stored one (another simulator version or

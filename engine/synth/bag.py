@@ -874,7 +874,8 @@ class BagConfig:
     # bag (`shell.carton_parts`, `clutter.carton_goods`), chosen on numbers of their own, so the
     # bags stay as they were; 8 of sixray_benign's 136 backgrounds are cartons. A carton ignores
     # `bag_kinds`, `garments` and `clutter`: set 0 where those matter. Not yet the default: at
-    # 0.06 the edge ratio falls below 0.9 at one seed of three (README, "Cartons of food")
+    # 0.06 the edge ratio falls below 0.9 at one seed of three (docs/simulator-realism.md,
+    # "Cartons of food")
     pair_share: float = 0.05  # the share of scans that hold two bags side by side across the
     # belt, both travelling lengthwise (`_compose_pair`), chosen on numbers of their own, so the
     # other scans stay as they were: 7 of sixray_benign's 136 backgrounds. 0: one bag a scan
