@@ -54,6 +54,9 @@ def material_classes_from_hue(image: np.ndarray, min_saturation: float = 0.18) -
     return classes
 
 
+DEFAULT_GAIN = 1.05  # `ColourStyle.gain`: the brightness curve's gain of every version so far
+
+
 @dataclass(frozen=True)
 class ColourStyle:
     """How a console paints Zeff and attenuation: hue, saturation and brightness curves.
@@ -110,7 +113,7 @@ class ColourStyle:
     # brightness = floor + (1 − floor) · gain · T_high^gamma, fitted to the 136 real benign
     # backgrounds' brightness distribution (README, "Simulator realism")
     gamma: float = 0.45
-    gain: float = 1.05
+    gain: float = DEFAULT_GAIN
     floor: float = 0.4
     sharpen: float = 0.0  # unsharp-mask amount on brightness, as some consoles apply
     sharpen_range: tuple[float, float] = (1.5, 3.75)  # `jittered`'s: consoles edge-enhance
@@ -234,7 +237,9 @@ class ColourStyle:
                 float(v * rng.uniform(0.8, 1.25)) for v in self.saturation_scale
             ),
             gamma=float(self.gamma * rng.uniform(0.85, 1.15)),
-            gain=float(rng.uniform(1.0, 1.08)),
+            # 1.0-1.08 about the default 1.05 (every version's), scaled with `gain`: a style's
+            # own gain moves its scans' (before stop 62 it was dropped, the range fixed)
+            gain=float(rng.uniform(1.0, 1.08) * (self.gain / DEFAULT_GAIN)),
             sharpen=float(rng.uniform(*self.sharpen_range)),
         )
         if self.metal_jitter:

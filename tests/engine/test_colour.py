@@ -732,3 +732,33 @@ def test_metal_s_linear_curve_has_a_floor_and_may_vary_with_the_jitter():
     assert plain.metal_slope == 0.16
     assert varied.metal_slope == pytest.approx(0.16 * plain.gamma / linear.gamma)
     assert replace(varied, metal_slope=0.16, metal_jitter=False) == plain
+
+
+def test_jittered_gain_follows_the_styles_gain():
+    """`gain` moves a simulated console's brightness: the jitter's 1.0-1.08 is scaled by
+    `gain` / 1.05, so the default (every version's) draws the same numbers as before, and a
+    brighter style's scans come out brighter (until stop 62 the style's gain was dropped)."""
+    from dataclasses import replace
+
+    from engine.colour import DEFAULT_GAIN, SIM_STYLE
+
+    def gains(style):
+        return np.array([style.jittered(np.random.default_rng(seed)).gain for seed in range(50)])
+
+    assert SIM_STYLE.gain == DEFAULT_GAIN
+    plain = gains(SIM_STYLE)
+    draws = []
+    for seed in range(50):  # the draws written out: `gain` is drawn after the hue,
+        rng = np.random.default_rng(seed)  # saturation and gamma draws
+        rng.normal(size=1 + len(SIM_STYLE.hue))
+        rng.uniform(size=len(SIM_STYLE.saturation_max) + len(SIM_STYLE.saturation_scale) + 1)
+        draws.append(rng.uniform(1.0, 1.08))
+    assert np.array_equal(plain, draws)
+    brighter = gains(replace(SIM_STYLE, gain=1.10))
+    assert np.allclose(brighter, plain * 1.10 / 1.05)
+    t, zeff = np.full((8, 8), 0.3, np.float32), np.full((8, 8), 7.0, np.float32)
+    dull, bright = (
+        false_colour(t, zeff, style=style.jittered(np.random.default_rng(3)))
+        for style in (SIM_STYLE, replace(SIM_STYLE, gain=1.10))
+    )
+    assert bright.max(axis=-1).mean() > dull.max(axis=-1).mean()  # HSV's V
