@@ -21,8 +21,8 @@ same quarter of the bag in both (the whole bag with `--pairs-whole`; with `--pai
 quarter where the two differ most, for a change to a small part such as the wheels; bags the
 two draw the same are left out), and a key beside it. Give the sheet alone to a reader who has
 seen neither the key nor the change and ask, pair by pair, which side looks more like the real
-scans and why; readers tell a change far better this way than on a blind sheet (README,
-"Simulator realism").
+scans and why; readers tell a change far better this way than on a blind sheet
+(docs/simulator-realism.md).
 
 Run: `.venv/bin/python benchmarks/synth_realism.py [--n 24] [--seed 0] [--workers 2]
 [--config FILE] [KEY=VALUE ...] [--data DIR] [--real DIR|LIST] [--sheet PATH] [--sheet-rows 24]

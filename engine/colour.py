@@ -111,7 +111,7 @@ class ColourStyle:
         0.25,
     )
     # brightness = floor + (1 − floor) · gain · T_high^gamma, fitted to the 136 real benign
-    # backgrounds' brightness distribution (README, "Simulator realism")
+    # backgrounds' brightness distribution (docs/simulator-realism.md)
     gamma: float = 0.45
     gain: float = DEFAULT_GAIN
     floor: float = 0.4
@@ -274,7 +274,7 @@ SIM_STYLE_V2_5 = ColourStyle(
 # Simulator v2.7's console (v2.7-v2.10): v2.5's, averaging its darkest pixels over 3 px
 # (over 1.5 px, large areas near the threshold stayed a speckle of black and blue islands), Zeff
 # averaged within each material over 1.5 px (metal was mottled blue and teal), and sharpened a
-# fifth more, which gives back the edges the mottle made (README, "Simulator realism")
+# fifth more, which gives back the edges the mottle made (docs/simulator-realism.md)
 SIM_STYLE_V2_7 = replace(
     SIM_STYLE_V2_5, smooth_dark=3.0, zeff_denoise=1.5, sharpen_range=(1.8, 4.5)
 )
@@ -285,7 +285,7 @@ SIM_STYLE_V2_11 = replace(SIM_STYLE_V2_7, halo_floor=0.21)
 # Simulator v2.16's console: v2.11's, with Zeff under dense objects averaged
 # over a wider neighbourhood of like Zeff (`dense_zeff_denoise`), so a laptop or a toaster is
 # painted evenly, not in blotches of blue and teal, and the local contrast of thin material
-# lifted (`local_contrast`), so packed clothes show their folds (README, "Simulator realism")
+# lifted (`local_contrast`), so packed clothes show their folds (docs/simulator-realism.md)
 SIM_STYLE_V2_16 = replace(SIM_STYLE_V2_11, dense_zeff_denoise=5.0, local_contrast=0.3)
 # Simulator v2.17's console: v2.16's, its metal bluer and its greens leafier
 # and less saturated, as in the real scans (sixray_benign backgrounds, 48 of them; blue pixels'
@@ -314,7 +314,7 @@ SIM_STYLE_V2_18 = replace(
 SIM_STYLE_V2_21 = replace(SIM_STYLE_V2_18, air_white=0.975)
 # Simulator v2.22's console: v2.21's, thin mixtures painted towards organic (`thin_organic`):
 # readers saw a "lime wash" over shells, floors and wheels, and preferred the orange side of
-# every pair (README, "Simulator realism")
+# every pair (docs/simulator-realism.md)
 SIM_STYLE_V2_22 = replace(SIM_STYLE_V2_21, thin_organic=1.0)
 # Simulator v2.23's console: v2.22's, light greens sage, not lime: mixtures of Zeff 10-16 paint
 # 84 / 97 / 106 / 120° (were 75 / 88 / 100 / 118°) and saturate more slowly (`saturation_scale`

@@ -96,7 +96,7 @@ evaluation list):
   numbers of their own (seeded by the walls), so a bag is otherwise the same without them.
   v2.0-v2.8 drew 1-3 thin folds, and a wide plain band between the bag's two faces. Readers
   judging pairs of the same bag preferred a light orange rim, paler than the contents, to
-  both the bare band and a heavy dark one (README, "Simulator realism").
+  both the bare band and a heavy dark one (docs/simulator-realism.md).
 - Screws through the walls (`side_fittings`, v2.9): half of the screw groups along a bag's
   edges are driven through its side walls, so the fan sees them side-on: a head and a
   0.6-1.5 cm shaft pointing inwards, square to the wall, the nail and T shapes real scans show
@@ -438,8 +438,8 @@ evaluation list):
   of the wheel's radius and 5 mm out of the trolley's end round it, a flat tan block beyond the
   outline ("flat tan blocks stick out past the shell", a blind reader of v2.58). It is now
   moulded into the end, its outer face flush with it; only the wheel and its axle stand out
-  (its outer side still reaches about 1 cm into the rounded corner: see the README). Two readers
-  preferred it in 8 of 8 pairs each.
+  (its outer side still reaches about 1 cm into the rounded corner: see
+  docs/simulator-realism.md). Two readers preferred it in 8 of 8 pairs each.
 - A design of fittings per bag (v2.60, `varied_fittings`): every bag's face buckles were the
   same two-slot buckle of 3 × 2.2 cm, which a blind reader named "the identical double-square
   buckle rings" in almost every bag. Each bag now draws a design on numbers of its own
@@ -447,7 +447,7 @@ evaluation list):
   wide (2.3-4.2 cm), three in five ladder locks and the rest plain loops; its D-rings, each of
   its own radius as before, scaled by the same factor. Two readers of whole sets
   (`--sets-with`) preferred it; pair readers, who see one part of one bag, 0 of 6 and 3 of 6
-  (README).
+  (docs/simulator-realism.md).
 - Dark metal teal and dull (v2.61, the console's `metal_hue_slope` 80 and `metal_dull` 1.7; the
   bags are v2.60's): metal's hue came from Zeff alone, so dense steel and a rail's edge-on
   walls were a saturated navy (blue pixels' hue median 204° and saturation 0.80 at V 0.2-0.3,
@@ -461,14 +461,14 @@ evaluation list):
   in five now lie within σ 7° (`HOST_ALIGN_SIGMA`) of the nearest quarter turn, chosen on
   numbers of their own; the bag's own draws are exactly as before, but with other headings the
   least covered of `host_spread` places, and the clutter packed round them, can differ. Both readers
-  of whole sets preferred it; pair readers 6 of 6 decided and 3 of 8 (README).
+  of whole sets preferred it; pair readers 6 of 6 decided and 3 of 8 (docs/simulator-realism.md).
 - Cartons of food (`carton_share`, 0 by default: no version yet): a share of scans a carton of
   double-wall board (`shell.carton_parts`, flutes drawn by `_draw_carton`), each wall bowed out
   by the load, holding packs of nuts or sweets, boxed and loose rolls of biscuits, tins, jars,
   packs of grain and other food (`clutter.carton_goods`) and crumpled film (`clutter.wrapping`,
   `_draw_wad`), no clothes, as 8 of the 136 real backgrounds are; chosen on numbers of its
   own. Its cartons carry 0.7 of the real ones' edges, so at 0.06 the edge ratio falls below its
-  target at one seed of three (README).
+  target at one seed of three (docs/simulator-realism.md).
 - Two bags in one scan (v2.64, `pair_share` 0.05, `_compose_pair`): one scan in twenty holds two
   bags side by side across the belt, both travelling lengthwise and put down square to it (within
   `max_angle_deg`), as 7 of the 136 real backgrounds do (two cabin trolleys put on the belt
@@ -479,7 +479,7 @@ evaluation list):
   fan, they stand 0-2 cm apart between what each spans across the pair, never one inside the
   other. Chosen on numbers of their own: every other scan is v2.63's. Pair readers (7
   real pair scans, 7 of ours) told them apart 14 of 14 while the bags could overlap, 10 of 14
-  once they stood apart (README).
+  once they stood apart (docs/simulator-realism.md).
 - Cloth with a grain (v2.65, `cloth_weave` 0.15, `_weave`): each garment's cloth thickness varies
   by σ 0.15 over about 1.5 mm, the mass kept, on numbers of its own: a stack of garments is
   uneven from one millimetre to the next (weave, knit, lint, seams). The real scans' orange is
@@ -600,7 +600,7 @@ tiles on a shuffled sheet of v2.30 (2026-12-04), and of v2.32 (2026-12-05), by t
 with thin outlines off it, the flat, even blue rails and clip-art shapes, the shell's thin
 parallel outlines and (until v2.32) the wheels' T-shaped stubs; strands across the wall cloth,
 forked spinners and round handle tubes were each liked less than v2.30's own by a reader side
-by side (README, "Simulator realism"). At a glance (v2.65 and v2.66, 1,200-px sheets of 24 real
+by side (docs/simulator-realism.md). At a glance (v2.65 and v2.66, 1,200-px sheets of 24 real
 and 24 of ours, nine readers each) our tiles are still told apart 29 times in 48 (chance 24): by
 v2.65's the flat blue blocks of the objects of interest, the stacked outlines and the
 template-like rails; by v2.66's the bags' tilt (the real bags are turned as much or more), the
@@ -675,7 +675,7 @@ _PACKED_VOLUME = float(np.prod([np.mean(r) for r in _BAG_SIZES["trolley"]]))
 # so a bag holds more organic mass and fewer strewn small things. Real bags are darker than
 # v2.11's (content brightness 0.75 against 0.79-0.80) and their dark pixels orange or green
 # where v2.11's were blue metal; books stay as they were, as more of them made the bags olive
-# (README, "Simulator realism").
+# (docs/simulator-realism.md).
 HEAVY_MIX: tuple[tuple[str, float], ...] = (("shoe", 2.0), ("toiletry_bag", 1.5), ("food", 2.0))
 # v2.14's: v2.12's, and umbrellas at 0.15 against `CLUTTER`'s 0.4: v2.12-v2.13's bags held about
 # one each on average and some four (51 in seed 3's 48 bags; v2.14: 13)

@@ -668,8 +668,8 @@ def _palette_figures(
 ) -> dict[str, float]:
     """Median hue (°) and saturation of each of `PALETTE_BANDS` (a class in a brightness band):
     one scan's palette. Their spread over scans is how much a console's palette varies from
-    scan to scan, which simulator v2.63 set to the real scans' (README). nan for a band of fewer
-    than `PALETTE_MIN_PX` pixels."""
+    scan to scan, which simulator v2.63 set to the real scans' (docs/simulator-realism.md). nan
+    for a band of fewer than `PALETTE_MIN_PX` pixels."""
     out = {}
     for name, cls, (lo, hi) in PALETTE_BANDS:
         inside = (labels == CLASSES.index(cls)) & (v >= lo) & (v < hi)

@@ -118,8 +118,9 @@ class _FittingDesign:
     def drawn(cls, rng: np.random.Generator, plastic: float = 0.0) -> _FittingDesign:
         """A design: `scale` 0.8-1.3, buckles 1.2-1.6 times as long as wide (so 2.3-4.2 cm long),
         three in five ladder locks and the rest plain loops. Pair readers saw a first design's
-        tri-glides, two bars across, blur into striped blobs (README). With chance `plastic`
-        its buckles are moulded nylon, drawn after the rest (none drawn at 0, v2.60-v2.71)."""
+        tri-glides, two bars across, blur into striped blobs (docs/simulator-realism.md). With
+        chance `plastic` its buckles are moulded nylon, drawn after the rest (none drawn at 0,
+        v2.60-v2.71)."""
         across = bool(rng.choice([1, 0], p=[0.6, 0.4]))
         design = cls(float(rng.uniform(0.8, 1.3)), float(rng.uniform(1.2, 1.6)), across)
         if plastic > 0 and rng.random() < plastic:
